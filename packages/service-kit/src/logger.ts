@@ -1,0 +1,13 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** One structured logger per process, carrying the service name on every line. */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    name: service,
+    level,
+    base: { service },
+    redact: { paths: ['password', '*.password', 'input.password', 'authorization', '*.authorization'], censor: '[redacted]' },
+  });
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import express from 'express';
+import { GraphQLError, type DocumentNode } from 'graphql';
+import type { Logger } from 'pino';
+import {
+  CORRELATION_HEADER,
+  SERVICE_TOKEN_HEADER,
+  bearerToken,
+  createServiceCredentials,
+  createTokenVerifier,
+  type ServiceCredentials,
+  type TokenVerifier,
+  type Viewer,
+} from './auth.js';
+import type { ServiceConfig, SubgraphName } from './config.js';
+import { openDatabase, type Database } from './db.js';
+import { ErrorCode, errorFormatter } from './errors.js';
+import { createHttpApp, createServer, listen, type Listening } from './http.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+
+/** What every resolver of every subgraph receives. */
+export interface BaseContext {
+  /** The end user, from the verified JWT; null for anonymous operations (login, register). */
+  viewer: Viewer | null;
+  /** The FitSync service that sent the request (`gateway`, or a subgraph). */
+  caller: string;
+  correlationId: string;
+  /** The raw Authorization header, forwarded when this service calls another. */
+  authorization?: string;
+  log: Logger;
+}
+
+export type SubgraphContext<TStore> = BaseContext & { store: TStore };
+
+export interface SubgraphDefinition<TStore> {
+  name: SubgraphName;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<SubgraphContext<TStore>>;
+  migrationsDir: URL;
+  /** The per-request data source: SQL behind DataLoaders, fresh for every request. */
+  createStore(db: Database, ctx: BaseContext): TStore;
+  /** Seeds a demo gym into a new database (not in production). */
+  seedDemo?(db: Database, log: Logger): Promise<void>;
+}
+
+export interface RunningSubgraph extends Listening {
+  name: SubgraphName;
+  db: Database;
+  log: Logger;
+}
+
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+const contextError = (message: string, status: number) =>
+  new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status } } });
+
+/**
+ * Who is calling: subgraphs answer only FitSync services (a signed service
+ * credential), never the internet; the end user's token is verified again here.
+ */
+export async function authenticateRequest(headers: IncomingHttpHeaders, verifier: TokenVerifier) {
+  const serviceToken = headerValue(headers, SERVICE_TOKEN_HEADER);
+  if (!serviceToken) throw contextError('Subgraphs answer only the FitSync gateway and services: missing service credential', 401);
+  const caller = await verifier.verifyService(serviceToken).catch(() => {
+    throw contextError('Invalid service credential', 401);
+  });
+  const authorization = headerValue(headers, 'authorization');
+  let viewer: Viewer | null = null;
+  const token = bearerToken(authorization);
+  if (token) {
+    const { id, role } = await verifier.verifyUser(token);
+    viewer = { id, role };
+  }
+  const correlationId = headerValue(headers, CORRELATION_HEADER) || randomUUID();
+  return { caller, viewer, correlationId, authorization };
+}
+
+export interface StartOptions {
+  /** Open this database instead of the one the config names (tests). */
+  db?: Database;
+}
+
+/** Opens the service's database (migrating, seeding a new one), builds the schema and listens. */
+export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, config: ServiceConfig, opts: StartOptions = {}): Promise<RunningSubgraph> {
+  const log = createLogger(def.name, config.logLevel);
+  const metrics = createMetrics(def.name);
+  const db =
+    opts.db ??
+    (await openDatabase({
+      service: def.name,
+      migrationsDir: def.migrationsDir,
+      log,
+      databaseUrl: config.databaseUrl,
+      schema: config.dbSchema,
+      dataDir: config.dataDir.startsWith('memory://') ? config.dataDir : join(config.dataDir, def.name),
+      poolSize: config.dbPoolSize,
+      onStatement: () => metrics.sqlStatements.inc(),
+    }));
+  if (db.fresh && config.seedDemo && def.seedDemo) {
+    await def.seedDemo(db, log);
+    log.info({ location: db.location }, 'demo gym seeded');
+  }
+  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret);
+
+  const app = createHttpApp({
+    metrics,
+    ready: async () => {
+      await db.query('SELECT 1');
+      return { ok: true, detail: { database: db.kind } };
+    },
+  });
+  const httpServer = createServer(app);
+  const apollo = new ApolloServer<SubgraphContext<TStore>>({
+    schema: buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> }),
+    logger: log,
+    includeStacktraceInErrorResponses: false,
+    formatError: errorFormatter(log),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+  app.use(
+    '/graphql',
+    express.json({ limit: '5mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const identity = await authenticateRequest(req.headers, verifier);
+        const base: BaseContext = { ...identity, log: log.child({ correlationId: identity.correlationId }) };
+        return { ...base, store: def.createStore(db, base) };
+      },
+    }),
+  );
+  const listening = await listen(httpServer, config.port, config.host, '/graphql', log);
+  return {
+    ...listening,
+    name: def.name,
+    db,
+    log,
+    async close() {
+      await apollo.stop();
+      await listening.close();
+      if (!opts.db) await db.close();
+    },
+  };
+}
+
+export { createServiceCredentials, type ServiceCredentials };

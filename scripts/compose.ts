@@ -1,0 +1,19 @@
+// npm run compose [-- --config supergraph.yaml --out supergraph.graphql]
+import { parseArgs } from 'node:util';
+import { compose, formatProblems, loadSupergraphConfig, writeFileAtomic } from '@fitsync/composition';
+
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string', default: 'supergraph.yaml' },
+    out: { type: 'string', default: 'supergraph.graphql' },
+  },
+});
+
+const subgraphs = await loadSupergraphConfig(values.config!);
+const result = compose(subgraphs);
+if (!result.ok) {
+  console.error(`Composition of ${values.config} failed with ${result.problems.length} error(s):\n${formatProblems(result.problems)}`);
+  process.exit(1);
+}
+await writeFileAtomic(values.out!, result.supergraphSdl);
+console.log(`Composed ${subgraphs.length} subgraphs (${subgraphs.map((s) => s.name).join(', ')}) into ${values.out}`);
