@@ -1,11 +1,12 @@
 // npm run compose [-- --config supergraph.yaml --out supergraph.graphql]
 import { parseArgs } from 'node:util';
-import { compose, formatProblems, loadSupergraphConfig, writeFileAtomic } from '@fitsync/composition';
+import { apiSchemaSdl, compose, formatProblems, loadSupergraphConfig, writeFileAtomic } from '@fitsync/composition';
 
 const { values } = parseArgs({
   options: {
     config: { type: 'string', default: 'supergraph.yaml' },
     out: { type: 'string', default: 'supergraph.graphql' },
+    api: { type: 'string', default: 'api-schema.graphql' },
   },
 });
 
@@ -16,4 +17,5 @@ if (!result.ok) {
   process.exit(1);
 }
 await writeFileAtomic(values.out!, result.supergraphSdl);
-console.log(`Composed ${subgraphs.length} subgraphs (${subgraphs.map((s) => s.name).join(', ')}) into ${values.out}`);
+await writeFileAtomic(values.api!, apiSchemaSdl(result.supergraphSdl));
+console.log(`Composed ${subgraphs.length} subgraphs (${subgraphs.map((s) => s.name).join(', ')}) into ${values.out} (API schema: ${values.api})`);
