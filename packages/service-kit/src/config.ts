@@ -38,7 +38,18 @@ const baseSchema = z.object({
   SERVICE_SECRET: z.string().min(16).default(DEV_SERVICE_SECRET),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
+  SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
 });
+
+/**
+ * Every environment variable the services read; docker-compose.yml and the README
+ * are checked against this list.
+ */
+export const CONFIG_VARIABLES = [
+  ...Object.keys(baseSchema.shape),
+  ...(['gateway', 'users', 'training', 'schedule', 'progress', 'notifications'] as const).map((s) => `${s.toUpperCase()}_PORT`),
+  ...(['users', 'training', 'schedule', 'progress', 'notifications'] as const).map((s) => `${s.toUpperCase()}_URL`),
+];
 
 export interface ServiceConfig {
   service: ServiceName;
@@ -57,6 +68,8 @@ export interface ServiceConfig {
   serviceSecret: string;
   logLevel: string;
   seedDemo: boolean;
+  /** Gateway: the supergraph it serves. */
+  supergraphPath: string;
   /** Where every subgraph listens, from `<NAME>_URL` or localhost and its port. */
   subgraphUrls: Record<SubgraphName, string>;
 }
@@ -106,6 +119,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     serviceSecret: e.SERVICE_SECRET,
     logLevel: e.LOG_LEVEL,
     seedDemo: !production && e.SEED_DEMO === 'auto',
+    supergraphPath: e.SUPERGRAPH_PATH,
     subgraphUrls,
   };
 }

@@ -9,5 +9,6 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './run.js';
 export * from './scalars.js';
+export * from './sql.js';
 export * from './schema.js';
 export * from './subgraph.js';

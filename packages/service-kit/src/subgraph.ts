@@ -44,7 +44,12 @@ export type SubgraphContext<TStore> = BaseContext & { store: TStore };
 export interface SubgraphDefinition<TStore> {
   name: SubgraphName;
   typeDefs: DocumentNode;
-  resolvers: GraphQLResolverMap<SubgraphContext<TStore>>;
+  /**
+   * Built once at start-up, with the service's config. Typed in each subgraph by its
+   * generated `Resolvers`; codegen's federation types (`__resolveReference`) do not fit
+   * @apollo/subgraph's looser map, so the one conversion happens here.
+   */
+  resolvers(config: ServiceConfig): object;
   migrationsDir: URL;
   /** The per-request data source: SQL behind DataLoaders, fresh for every request. */
   createStore(db: Database, ctx: BaseContext): TStore;
@@ -123,7 +128,7 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
   });
   const httpServer = createServer(app);
   const apollo = new ApolloServer<SubgraphContext<TStore>>({
-    schema: buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> }),
+    schema: buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers(config) as GraphQLResolverMap<unknown> }),
     logger: log,
     includeStacktraceInErrorResponses: false,
     formatError: errorFormatter(log),

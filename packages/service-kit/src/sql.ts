@@ -1,0 +1,22 @@
+import type { Queryable } from './db.js';
+
+/**
+ * Inserts many rows in few statements: the rows travel as one JSON parameter and
+ * `jsonb_to_recordset` turns them back into typed columns. Used by seeds.
+ * `columns` maps column name to SQL type; rows are keyed by column name.
+ */
+export async function insertRows(
+  q: Queryable,
+  table: string,
+  columns: Record<string, string>,
+  rows: readonly Record<string, unknown>[],
+  { chunk = 2000, onConflict = 'DO NOTHING' }: { chunk?: number; onConflict?: string } = {},
+): Promise<void> {
+  const names = Object.keys(columns);
+  const list = names.join(', ');
+  const typed = names.map((n) => `${n} ${columns[n]}`).join(', ');
+  const sql = `INSERT INTO ${table} (${list}) SELECT ${list} FROM jsonb_to_recordset($1::jsonb) AS r(${typed}) ON CONFLICT ${onConflict}`;
+  for (let i = 0; i < rows.length; i += chunk) {
+    await q.query(sql, [JSON.stringify(rows.slice(i, i + chunk))]);
+  }
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { createLogger } from './logger.js';
+import { loadConfig, type ServiceConfig, type ServiceName } from './config.js';
+import { dropPostgresSchema, openDatabase, type Database } from './db.js';
+import { SERVICE_TOKEN_HEADER, createServiceCredentials, signUserToken, type Viewer } from './auth.js';
+
+/**
+ * CI sets FITSYNC_REQUIRE_SERVICES=1: a test that needs Postgres or Redis then
+ * fails when DATABASE_URL or REDIS_URL is missing, instead of quietly skipping.
+ */
+export const REQUIRE_SERVICES = process.env.FITSYNC_REQUIRE_SERVICES === '1';
+
+export type StorageBackend = 'pglite' | 'postgres';
+
+/** PGlite always; Postgres too when DATABASE_URL is set (and it must be in CI). */
+export function storageBackends(): StorageBackend[] {
+  if (process.env.DATABASE_URL) return ['pglite', 'postgres'];
+  if (REQUIRE_SERVICES) throw new Error('FITSYNC_REQUIRE_SERVICES=1 but DATABASE_URL is not set: the Postgres storage tests cannot run');
+  return ['pglite'];
+}
+
+export function redisUrlForTests(): string | undefined {
+  const url = process.env.REDIS_URL;
+  if (!url && REQUIRE_SERVICES) throw new Error('FITSYNC_REQUIRE_SERVICES=1 but REDIS_URL is not set');
+  return url;
+}
+
+export const TEST_JWT_SECRET = 'fitsync-test-jwt-secret-0123456789';
+export const TEST_SERVICE_SECRET = 'fitsync-test-service-secret-0123456789';
+
+/** A unique prefix for one test run's Postgres schemas. */
+export const uniqueSchemaPrefix = () => `t_${randomBytes(4).toString('hex')}`;
+
+/** Config for a service under test: port 0, quiet logs, in-memory PGlite or a private Postgres schema. */
+export function testConfig(service: ServiceName, backend: StorageBackend = 'pglite', schemaPrefix = uniqueSchemaPrefix(), env: NodeJS.ProcessEnv = {}): ServiceConfig {
+  return loadConfig(service, {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    [`${service.toUpperCase()}_PORT`]: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    JWT_SECRET: TEST_JWT_SECRET,
+    SERVICE_SECRET: TEST_SERVICE_SECRET,
+    DATA_DIR: 'memory://',
+    SEED_DEMO: 'never',
+    ...(backend === 'postgres' ? { DATABASE_URL: process.env.DATABASE_URL, DB_SCHEMA: `${schemaPrefix}_${service}` } : {}),
+    ...env,
+  });
+}
+
+/** Opens a service's test database and returns how to throw it away. */
+export async function openTestDatabase(service: string, migrationsDir: URL, backend: StorageBackend): Promise<{ db: Database; dispose(): Promise<void> }> {
+  const schema = `${uniqueSchemaPrefix()}_${service}`;
+  const db = await openDatabase({
+    service,
+    migrationsDir,
+    log: createLogger(service, 'silent'),
+    databaseUrl: backend === 'postgres' ? process.env.DATABASE_URL : undefined,
+    schema,
+    dataDir: 'memory://',
+  });
+  return {
+    db,
+    async dispose() {
+      await db.close();
+      if (backend === 'postgres') await dropPostgresSchema(process.env.DATABASE_URL!, schema);
+    },
+  };
+}
+
+export const testToken = (viewer: Viewer) => signUserToken(viewer, TEST_JWT_SECRET, '1h');
+
+const testCredentials = createServiceCredentials('gateway', TEST_SERVICE_SECRET);
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }[];
+}
+
+/**
+ * POSTs an operation to a subgraph as the gateway would (service credential,
+ * the user's token when given). `service: false` leaves the credential off.
+ */
+export async function callSubgraph<T = Record<string, any>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  opts: { token?: string; service?: boolean; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: GraphQLResponse<T> }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
+  if (opts.service !== false) headers[SERVICE_TOKEN_HEADER] = await testCredentials.token();
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  return { status: res.status, body: (await res.json()) as GraphQLResponse<T> };
+}

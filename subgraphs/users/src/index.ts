@@ -1,0 +1,4 @@
+import { runService } from '@fitsync/service-kit';
+import { startUsers } from './server.js';
+
+runService('users', startUsers);

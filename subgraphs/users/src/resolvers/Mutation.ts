@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { conflict, forbidden, hashPassword, notFound, parseId, requireViewer, signUserToken, unauthenticated, verifyPassword } from '@fitsync/service-kit';
+import { decodeJwt } from 'jose';
+import type { MutationResolvers } from '../__generated__/resolvers-types.js';
+import type { Context } from '../context.js';
+import type { ClientProfile, TrainerProfile, UserRow } from '../db.js';
+import { parseInput, registerInput, updateProfileInput } from '../validation.js';
+
+// Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
+const UNKNOWN_USER_HASH = hashPassword(randomUUID());
+
+export interface AuthSettings {
+  jwtSecret: string;
+  jwtTtl: string;
+}
+
+/**
+ * The payload's user is the one just signed in: the rest of this request sees them
+ * as the viewer, so `login { user { email } }` works without a second round trip.
+ */
+async function authPayload(user: UserRow, auth: AuthSettings, ctx: Context) {
+  ctx.viewer = { id: user.id, role: user.role };
+  const token = await signUserToken({ id: user.id, role: user.role }, auth.jwtSecret, auth.jwtTtl);
+  return { token, user, expiresAt: new Date(decodeJwt(token).exp! * 1000) };
+}
+
+const trainerDefaults = (p: Partial<TrainerProfile> | null | undefined): TrainerProfile => ({
+  certifications: p?.certifications ?? [],
+  specializations: p?.specializations ?? [],
+  yearsExperience: p?.yearsExperience ?? 0,
+  rating: null,
+  bio: p?.bio ?? null,
+});
+
+const clientDefaults = (p: Partial<ClientProfile> | null | undefined): ClientProfile => ({
+  fitnessLevel: p?.fitnessLevel ?? 'BEGINNER',
+  healthClearance: p?.healthClearance ?? false,
+  emergencyContact: p?.emergencyContact ?? null,
+  dateOfBirth: p?.dateOfBirth ?? null,
+  goalsSummary: p?.goalsSummary ?? null,
+});
+
+export const createMutation = (auth: AuthSettings): MutationResolvers => ({
+  register: async (_, { input }, ctx) => {
+    const data = parseInput(registerInput, input);
+    const role = data.role ?? 'CLIENT';
+    if (await ctx.store.userByEmail(data.email)) throw conflict('An account with this email already exists', 'EMAIL_TAKEN');
+    const user = await ctx.store
+      .insert({
+        id: randomUUID(),
+        email: data.email,
+        name: data.name,
+        role,
+        phone: data.phone ?? null,
+        password_hash: await hashPassword(data.password),
+        trainer_profile: role === 'TRAINER' ? trainerDefaults(data.trainerProfile) : null,
+        client_profile: role === 'CLIENT' ? clientDefaults(data.clientProfile) : null,
+      })
+      .catch((err: { code?: string }) => {
+        // Two registrations racing for one email: the unique index decides.
+        if (err.code === '23505') throw conflict('An account with this email already exists', 'EMAIL_TAKEN');
+        throw err;
+      });
+    ctx.log.info({ userId: user.id, role }, 'user registered');
+    return authPayload(user, auth, ctx);
+  },
+
+  login: async (_, { email, password }, ctx) => {
+    const user = await ctx.store.userByEmail(email.trim());
+    const ok = await verifyPassword(password, user?.password_hash ?? (await UNKNOWN_USER_HASH));
+    if (!user || !ok) throw unauthenticated('Invalid email or password');
+    return authPayload(user, auth, ctx);
+  },
+
+  updateProfile: async (_, { input }, ctx) => {
+    const viewer = requireViewer(ctx);
+    const data = parseInput(updateProfileInput, input);
+    const targetId = data.userId ? parseId(data.userId, 'userId') : viewer.id;
+    if (targetId !== viewer.id && viewer.role !== 'ADMIN') throw forbidden('Only admins can change another user');
+    const current = await ctx.store.userById(targetId);
+    if (!current) throw notFound('User', targetId);
+    if (data.trainerProfile && current.role !== 'TRAINER') throw forbidden('Only trainers have a trainer profile');
+    if (data.clientProfile && current.role !== 'CLIENT') throw forbidden('Only clients have a client profile');
+    const updated = await ctx.store.update(targetId, {
+      name: data.name ?? undefined,
+      phone: data.phone ?? undefined,
+      avatar_url: data.avatarUrl ?? undefined,
+      trainer_profile: data.trainerProfile ? { ...trainerDefaults(current.trainer_profile), ...stripNullish(data.trainerProfile) } : undefined,
+      client_profile: data.clientProfile ? { ...clientDefaults(current.client_profile), ...stripNullish(data.clientProfile) } : undefined,
+    });
+    if (!updated) throw notFound('User', targetId);
+    return updated;
+  },
+});
+
+function stripNullish<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
+}

@@ -1,0 +1,28 @@
+import { DEMO_PASSWORD, demoGym, type Gym } from '@fitsync/demo-data';
+import { hashPassword, insertRows, type Queryable } from '@fitsync/service-kit';
+
+/**
+ * Inserts the gym's users. Every seeded account shares one password, hashed once:
+ * hashing thousands of accounts one by one would take minutes for benchmark data sets.
+ */
+export async function seedUsers(db: Queryable, gym: Gym, password = DEMO_PASSWORD): Promise<void> {
+  const hash = await hashPassword(password);
+  await insertRows(
+    db,
+    'users',
+    { id: 'uuid', email: 'text', name: 'text', role: 'text', phone: 'text', password_hash: 'text', trainer_profile: 'jsonb', client_profile: 'jsonb', created_at: 'timestamptz' },
+    gym.users.map((u) => ({
+      id: u.id,
+      email: u.email,
+      name: u.name,
+      role: u.role,
+      phone: u.phone,
+      password_hash: hash,
+      trainer_profile: u.trainerProfile ?? null,
+      client_profile: u.clientProfile ?? null,
+      created_at: u.createdAt,
+    })),
+  );
+}
+
+export const seedDemo = (db: Queryable) => seedUsers(db, demoGym());

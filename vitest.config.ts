@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm test` runs unit and end-to-end tests; benchmarks (bench/) never run here.
+export default defineConfig({
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'subgraphs/*/src/**/*.test.ts', 'gateway/src/**/*.test.ts', 'tests/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'bench/**'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    env: { LOG_LEVEL: 'silent', TZ: 'UTC' },
+  },
+});
