@@ -1,0 +1,87 @@
+import { listLoader, RequestLoaders, rowLoader, type Database } from '@fitsync/service-kit';
+import type { NotificationType } from './__generated__/resolvers-types.js';
+
+export interface NotificationRow {
+  id: string;
+  recipient_id: string;
+  type: NotificationType;
+  title: string;
+  message: string;
+  read_at: Date | null;
+  created_at: Date;
+  /** Ids of entities other subgraphs own; their owners resolve them at read time. */
+  booking_id: string | null;
+  program_id: string | null;
+  achievement_id: string | null;
+  correlation_id: string | null;
+  /** The domain event that created it (idempotent consumers); null for seeded rows. */
+  event_id: string | null;
+}
+
+/** A User as the gateway hands it to this subgraph: only the key (users owns the rest). */
+export interface UserRef {
+  id: string;
+}
+
+const COLUMNS = 'id, recipient_id, type, title, message, read_at, created_at, booking_id, program_id, achievement_id, correlation_id, event_id';
+// Newest first; id breaks ties between notifications created in the same instant.
+const NEWEST_FIRST = 'created_at DESC, id DESC';
+
+/** The notifications subgraph's SQL, behind loaders made fresh for each request. */
+export class NotificationsStore {
+  readonly #loaders = new RequestLoaders();
+  constructor(private readonly db: Database) {}
+
+  notificationById(id: string): Promise<NotificationRow | null> {
+    return this.#loaders
+      .get('notificationById', () =>
+        rowLoader(
+          (ids: readonly string[]) => this.db.query<NotificationRow>(`SELECT ${COLUMNS} FROM notifications WHERE id = ANY($1::uuid[])`, [ids]),
+          (r) => r.id,
+        ),
+      )
+      .load(id);
+  }
+
+  /** The newest `first` notifications of a user; one statement for every user of the request asking the same. */
+  notificationsOf(recipientId: string, first: number, unreadOnly: boolean): Promise<NotificationRow[]> {
+    if (first === 0) return Promise.resolve([]);
+    const unread = unreadOnly ? 'AND read_at IS NULL' : '';
+    return this.#loaders
+      .get(`notificationsOf:${first}:${unreadOnly}`, () =>
+        listLoader(
+          (recipientIds: readonly string[]) =>
+            this.db.query<NotificationRow>(
+              `SELECT ${COLUMNS} FROM (
+                 SELECT ${COLUMNS}, row_number() OVER (PARTITION BY recipient_id ORDER BY ${NEWEST_FIRST}) AS rank
+                 FROM notifications WHERE recipient_id = ANY($1::uuid[]) ${unread}
+               ) ranked
+               WHERE rank <= $2
+               ORDER BY recipient_id, ${NEWEST_FIRST}`,
+              [recipientIds, first],
+            ),
+          (r) => r.recipient_id,
+        ),
+      )
+      .load(recipientId);
+  }
+
+  /** Unread notifications of a user, 0 when they have none; one statement for every user of the request. */
+  async unreadCount(recipientId: string): Promise<number> {
+    const row = await this.#loaders
+      .get('unreadCount', () =>
+        rowLoader(
+          (recipientIds: readonly string[]) =>
+            this.db.query<{ recipient_id: string; unread: number }>(
+              `SELECT recipient_id, count(*)::int AS unread FROM notifications
+               WHERE recipient_id = ANY($1::uuid[]) AND read_at IS NULL
+               GROUP BY recipient_id`,
+              [recipientIds],
+            ),
+          (r) => r.recipient_id,
+        ),
+      )
+      .load(recipientId);
+    return row?.unread ?? 0;
+  }
+}

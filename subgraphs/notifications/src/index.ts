@@ -1,0 +1,4 @@
+import { runService } from '@fitsync/service-kit';
+import { startNotifications } from './server.js';
+
+runService('notifications', startNotifications);

@@ -1,0 +1,12 @@
+import { scalarResolvers } from '@fitsync/service-kit';
+import type { Resolvers } from '../__generated__/resolvers-types.js';
+import { Notification } from './Notification.js';
+import { Query } from './Query.js';
+import { User } from './User.js';
+
+export const resolvers: Resolvers = {
+  DateTime: scalarResolvers.DateTime,
+  Query,
+  Notification,
+  User,
+};
