@@ -1,0 +1,29 @@
+import { forbidden, isParty, parseId, requireViewer } from '@fitsync/service-kit';
+import type { BookingResolvers } from '../__generated__/resolvers-types.js';
+
+const userRef = (id: string) => ({ __typename: 'User' as const, id });
+const seconds = (time: string) => {
+  const [h, m, s = 0] = time.split(':').map(Number);
+  return h * 3600 + m * 60 + s;
+};
+
+export const Booking: BookingResolvers = {
+  __resolveReference: async (ref, ctx) => {
+    const viewer = requireViewer(ctx);
+    const booking = await ctx.store.bookingById(parseId(ref.id));
+    if (booking && !isParty(viewer, booking)) throw forbidden('Only the client, the trainer and admins can see a booking');
+    return booking;
+  },
+  client: (b) => userRef(b.client_id),
+  trainer: (b) => userRef(b.trainer_id),
+  cancelledBy: (b) => (b.cancelled_by ? userRef(b.cancelled_by) : null),
+  program: (b) => (b.program_id ? { __typename: 'Program', id: b.program_id } : null),
+  gymId: (b) => b.gym_id,
+  startTime: (b) => b.start_time,
+  endTime: (b) => b.end_time,
+  durationMinutes: (b) => Math.round((seconds(b.end_time) - seconds(b.start_time)) / 60),
+  trainerNotes: (b) => b.trainer_notes,
+  cancellationReason: (b) => b.cancellation_reason,
+  createdAt: (b) => b.created_at,
+  updatedAt: (b) => b.updated_at,
+};

@@ -1,0 +1,46 @@
+import { demoGym, type Gym } from '@fitsync/demo-data';
+import { insertRows, type Queryable } from '@fitsync/service-kit';
+
+/** Inserts the gym's bookings (this subgraph's slice of the gym). */
+export async function seedSchedule(db: Queryable, gym: Gym): Promise<void> {
+  await insertRows(
+    db,
+    'bookings',
+    {
+      id: 'uuid',
+      client_id: 'uuid',
+      trainer_id: 'uuid',
+      program_id: 'uuid',
+      gym_id: 'uuid',
+      date: 'date',
+      start_time: 'time',
+      end_time: 'time',
+      type: 'text',
+      status: 'text',
+      notes: 'text',
+      trainer_notes: 'text',
+      cancellation_reason: 'text',
+      cancelled_by: 'uuid',
+    },
+    gym.bookings.map((b) => ({
+      id: b.id,
+      client_id: b.clientId,
+      trainer_id: b.trainerId,
+      program_id: b.programId,
+      gym_id: b.gymId,
+      date: b.date,
+      start_time: b.startTime,
+      end_time: b.endTime,
+      type: b.type,
+      status: b.status,
+      notes: b.notes,
+      trainer_notes: b.trainerNotes,
+      cancellation_reason: b.cancellationReason,
+      // The demo gym's cancellations came from the client.
+      cancelled_by: b.status === 'CANCELLED' ? b.clientId : null,
+    })),
+  );
+}
+
+/** The demo gym for today: bookings today and in the coming days. */
+export const seedDemo = (db: Queryable) => seedSchedule(db, demoGym());

@@ -1,0 +1,26 @@
+import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { systemClock, type Clock } from './clock.js';
+import { ScheduleStore } from './db.js';
+import { resolvers } from './resolvers/index.js';
+import { seedDemo } from './seed.js';
+
+export interface ScheduleOptions {
+  /** What "now" and the gym's "today" are; the system clock unless a test pins it. */
+  clock?: Clock;
+}
+
+export const createScheduleSubgraph = ({ clock = systemClock }: ScheduleOptions = {}): SubgraphDefinition<ScheduleStore> => ({
+  name: 'schedule',
+  typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
+  resolvers: () => resolvers,
+  migrationsDir: new URL('../migrations/', import.meta.url),
+  createStore: (db) => new ScheduleStore(db, clock),
+  seedDemo,
+});
+
+export const scheduleSubgraph = createScheduleSubgraph();
+
+export const startSchedule = (config: ServiceConfig, opts: StartOptions & ScheduleOptions = {}) =>
+  startSubgraph(opts.clock ? createScheduleSubgraph(opts) : scheduleSubgraph, config, opts);
+export { seedSchedule } from './seed.js';
+export { gymTime, type Clock } from './clock.js';
