@@ -1,0 +1,189 @@
+import { RequestLoaders, isUuid, listLoader, rowLoader, type Database } from '@fitsync/service-kit';
+
+export type ProgramStatus = 'ACTIVE' | 'PAUSED' | 'COMPLETED' | 'CANCELLED';
+
+export interface ProgramRow {
+  id: string;
+  client_id: string;
+  trainer_id: string;
+  name: string;
+  description: string | null;
+  /** 'YYYY-MM-DD' */
+  start_date: string;
+  duration_weeks: number;
+  status: ProgramStatus;
+  adherence_rate: number | null;
+  completed_at: Date | null;
+  workout_plan_id: string | null;
+  diet_plan_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** One exercise of a workout plan, stored in its GraphQL shape in `workout_plans.exercises`. */
+export interface ExerciseJson {
+  name: string;
+  sets: number;
+  reps: number;
+  restSeconds?: number | null;
+  notes?: string | null;
+}
+
+export interface WorkoutPlanRow {
+  id: string;
+  name: string;
+  sessions_per_week: number;
+  exercises: ExerciseJson[];
+  notes: string | null;
+}
+
+export interface DietPlanRow {
+  id: string;
+  name: string;
+  daily_calories: number;
+  protein_grams: number | null;
+  carbs_grams: number | null;
+  fat_grams: number | null;
+  notes: string | null;
+}
+
+/** A User as this subgraph knows it: the key only; users owns everything else. */
+export interface UserRef {
+  __typename?: 'User';
+  id: string;
+}
+
+export interface ProgramsQuery {
+  status: ProgramStatus | null;
+  first: number;
+  /** Only programs where this user is a party (a trainer looking at a client); null for all. */
+  partyOf: string | null;
+}
+
+const PROGRAM_COLUMNS =
+  'id, client_id, trainer_id, name, description, start_date, duration_weeks, status, adherence_rate, completed_at, workout_plan_id, diet_plan_id, created_at, updated_at';
+
+type Owned<T> = T & { owner_id: string };
+
+/** Malformed ids never reach SQL (a uuid cast would fail the whole batch): they simply match nothing. */
+const uuids = (keys: readonly string[]) => keys.filter(isUuid);
+
+/** The training subgraph's SQL, behind loaders made fresh for each request. */
+export class TrainingStore {
+  readonly #loaders = new RequestLoaders();
+  constructor(private readonly db: Database) {}
+
+  programById(id: string): Promise<ProgramRow | null> {
+    return this.#loaders
+      .get('programById', () =>
+        rowLoader(
+          (ids: readonly string[]) => this.db.query<ProgramRow>(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE id = ANY($1::uuid[])`, [uuids(ids)]),
+          (r) => r.id,
+        ),
+      )
+      .load(id);
+  }
+
+  workoutPlanById(id: string): Promise<WorkoutPlanRow | null> {
+    return this.#loaders
+      .get('workoutPlanById', () =>
+        rowLoader(
+          (ids: readonly string[]) =>
+            this.db.query<WorkoutPlanRow>('SELECT id, name, sessions_per_week, exercises, notes FROM workout_plans WHERE id = ANY($1::uuid[])', [uuids(ids)]),
+          (r) => r.id,
+        ),
+      )
+      .load(id);
+  }
+
+  dietPlanById(id: string): Promise<DietPlanRow | null> {
+    return this.#loaders
+      .get('dietPlanById', () =>
+        rowLoader(
+          (ids: readonly string[]) =>
+            this.db.query<DietPlanRow>(
+              'SELECT id, name, daily_calories, protein_grams, carbs_grams, fat_grams, notes FROM diet_plans WHERE id = ANY($1::uuid[])',
+              [uuids(ids)],
+            ),
+          (r) => r.id,
+        ),
+      )
+      .load(id);
+  }
+
+  /** Who trains this user: the trainers of their programs that are not cancelled. */
+  trainerIdsOf(userId: string): Promise<string[]> {
+    return this.#loaders
+      .get('trainerIds', () =>
+        listLoader(
+          async (ids: readonly string[]) =>
+            (
+              await this.db.query<{ client_id: string; trainer_id: string }>(
+                `SELECT DISTINCT client_id, trainer_id FROM programs
+                 WHERE client_id = ANY($1::uuid[]) AND status <> 'CANCELLED'
+                 ORDER BY client_id, trainer_id`,
+                [uuids(ids)],
+              )
+            ).map((r) => ({ owner_id: r.client_id, id: r.trainer_id })),
+          (r) => r.owner_id,
+        ),
+      )
+      .load(userId)
+      .then((rows) => rows.map((r) => r.id));
+  }
+
+  /**
+   * Programs where the user is the client or the trainer, newest first, at most
+   * `first` per user: one statement for every user of the request asking the same.
+   */
+  programsOf(userId: string, q: ProgramsQuery): Promise<ProgramRow[]> {
+    return this.#loaders
+      .get(`programs:${q.status ?? '*'}:${q.first}:${q.partyOf ?? '*'}`, () =>
+        listLoader(
+          (ids: readonly string[]) =>
+            this.db.query<Owned<ProgramRow>>(
+              // Two index scans (client side, trainer side) rather than one OR that no index serves.
+              `WITH owned AS (
+                 SELECT client_id AS owner_id, ${PROGRAM_COLUMNS} FROM programs
+                 WHERE client_id = ANY($1::uuid[]) AND ($2::text IS NULL OR status = $2::text)
+                 UNION ALL
+                 SELECT trainer_id AS owner_id, ${PROGRAM_COLUMNS} FROM programs
+                 WHERE trainer_id = ANY($1::uuid[]) AND ($2::text IS NULL OR status = $2::text)
+               ), ranked AS (
+                 SELECT owned.*, row_number() OVER (PARTITION BY owner_id ORDER BY start_date DESC, created_at DESC, id DESC) AS rn
+                 FROM owned
+                 WHERE $3::uuid IS NULL OR client_id = $3::uuid OR trainer_id = $3::uuid
+               )
+               SELECT owner_id, ${PROGRAM_COLUMNS} FROM ranked WHERE rn <= $4 ORDER BY owner_id, rn`,
+              [uuids(ids), q.status, q.partyOf, q.first],
+            ),
+          (r) => r.owner_id,
+        ),
+      )
+      .load(userId);
+  }
+
+  /** A trainer's distinct clients with an active program under them, longest-standing first. */
+  clientIdsOf(trainerId: string, first: number): Promise<string[]> {
+    return this.#loaders
+      .get(`clients:${first}`, () =>
+        listLoader(
+          (ids: readonly string[]) =>
+            this.db.query<{ trainer_id: string; client_id: string }>(
+              `SELECT trainer_id, client_id FROM (
+                 SELECT trainer_id, client_id,
+                        row_number() OVER (PARTITION BY trainer_id ORDER BY min(start_date), client_id) AS rn
+                 FROM programs
+                 WHERE trainer_id = ANY($1::uuid[]) AND status = 'ACTIVE'
+                 GROUP BY trainer_id, client_id
+               ) c
+               WHERE rn <= $2 ORDER BY trainer_id, rn`,
+              [uuids(ids), first],
+            ),
+          (r) => r.trainer_id,
+        ),
+      )
+      .load(trainerId)
+      .then((rows) => rows.map((r) => r.client_id));
+  }
+}

@@ -1,0 +1,4 @@
+import { runService } from '@fitsync/service-kit';
+import { startTraining } from './server.js';
+
+runService('training', startTraining);

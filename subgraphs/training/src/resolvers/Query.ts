@@ -1,0 +1,12 @@
+import { notFound, parseId, requireViewer } from '@fitsync/service-kit';
+import type { QueryResolvers } from '../__generated__/resolvers-types.js';
+import { assertProgramParty } from './access.js';
+
+export const Query: QueryResolvers = {
+  program: async (_, { id }, ctx) => {
+    requireViewer(ctx);
+    const program = await ctx.store.programById(parseId(id));
+    if (!program) throw notFound('Program', id);
+    return assertProgramParty(ctx, program);
+  },
+};

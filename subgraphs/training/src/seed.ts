@@ -1,0 +1,67 @@
+import { demoGym, type Gym } from '@fitsync/demo-data';
+import { insertRows, type Queryable } from '@fitsync/service-kit';
+
+/** Inserts the gym's programs with their workout and diet plans (plans first: programs reference them). */
+export async function seedTraining(db: Queryable, gym: Gym): Promise<void> {
+  await insertRows(
+    db,
+    'workout_plans',
+    { id: 'uuid', name: 'text', sessions_per_week: 'integer', exercises: 'jsonb' },
+    gym.programs.map(({ workoutPlan: w }) => ({ id: w.id, name: w.name, sessions_per_week: w.sessionsPerWeek, exercises: w.exercises })),
+  );
+  await insertRows(
+    db,
+    'diet_plans',
+    { id: 'uuid', name: 'text', daily_calories: 'integer', protein_grams: 'integer', carbs_grams: 'integer', fat_grams: 'integer' },
+    gym.programs.map(({ dietPlan: d }) => ({
+      id: d.id,
+      name: d.name,
+      daily_calories: d.dailyCalories,
+      protein_grams: d.proteinGrams,
+      carbs_grams: d.carbsGrams,
+      fat_grams: d.fatGrams,
+    })),
+  );
+  await insertRows(
+    db,
+    'programs',
+    {
+      id: 'uuid',
+      client_id: 'uuid',
+      trainer_id: 'uuid',
+      name: 'text',
+      description: 'text',
+      start_date: 'date',
+      duration_weeks: 'integer',
+      status: 'text',
+      adherence_rate: 'numeric',
+      completed_at: 'timestamptz',
+      workout_plan_id: 'uuid',
+      diet_plan_id: 'uuid',
+      created_at: 'timestamptz',
+      updated_at: 'timestamptz',
+    },
+    gym.programs.map((p) => {
+      // A program is assigned on the morning it starts; it last changed when it was completed.
+      const createdAt = `${p.startDate}T08:00:00Z`;
+      return {
+        id: p.id,
+        client_id: p.clientId,
+        trainer_id: p.trainerId,
+        name: p.name,
+        description: p.description,
+        start_date: p.startDate,
+        duration_weeks: p.durationWeeks,
+        status: p.status,
+        adherence_rate: p.adherenceRate,
+        completed_at: p.completedAt,
+        workout_plan_id: p.workoutPlan.id,
+        diet_plan_id: p.dietPlan.id,
+        created_at: createdAt,
+        updated_at: p.completedAt ?? createdAt,
+      };
+    }),
+  );
+}
+
+export const seedDemo = (db: Queryable) => seedTraining(db, demoGym());

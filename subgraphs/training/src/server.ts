@@ -1,0 +1,16 @@
+import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { TrainingStore } from './db.js';
+import { resolvers } from './resolvers/index.js';
+import { seedDemo } from './seed.js';
+
+export const trainingSubgraph: SubgraphDefinition<TrainingStore> = {
+  name: 'training',
+  typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
+  resolvers: () => resolvers,
+  migrationsDir: new URL('../migrations/', import.meta.url),
+  createStore: (db) => new TrainingStore(db),
+  seedDemo,
+};
+
+export const startTraining = (config: ServiceConfig, opts?: StartOptions) => startSubgraph(trainingSubgraph, config, opts);
+export { seedTraining } from './seed.js';
