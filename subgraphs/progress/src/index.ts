@@ -1,0 +1,4 @@
+import { runService } from '@fitsync/service-kit';
+import { startProgress } from './server.js';
+
+runService('progress', startProgress);
