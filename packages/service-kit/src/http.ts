@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 
@@ -30,6 +30,23 @@ export function createHttpApp(opts: { metrics: Metrics; ready: () => Promise<{ o
     res.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
   });
   return app;
+}
+
+/**
+ * Times every request into `metrics.httpDuration`. Mount it before the routes;
+ * paths other than `routes` share the label `other`, so scanners cannot blow up
+ * the number of series.
+ */
+export function recordHttpDuration(metrics: Metrics, routes: readonly string[] = ['/graphql', '/health', '/ready', '/metrics']): RequestHandler {
+  const known = new Set(routes);
+  return (req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.once('finish', () => {
+      const path = req.originalUrl.split('?', 1)[0];
+      end({ route: known.has(path) ? path : 'other', status: String(res.statusCode) });
+    });
+    next();
+  };
 }
 
 /** Listens and resolves once bound; port 0 picks a free port (tests). */

@@ -18,3 +18,20 @@ export function createMetrics(service: string) {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * A histogram on a process's own registry, for timings only one service records
+ * (the gateway's subgraph fetches, for example).
+ */
+export function createHistogram<L extends string>(
+  metrics: Metrics,
+  opts: { name: string; help: string; labelNames: readonly L[]; buckets?: number[] },
+): Histogram<L> {
+  return new Histogram<L>({
+    name: opts.name,
+    help: opts.help,
+    labelNames: opts.labelNames,
+    buckets: opts.buckets ?? [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics.registry],
+  });
+}

@@ -1,0 +1,85 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@fitsync/service-kit';
+import { testConfig } from '@fitsync/service-kit/testing';
+import { buildSchema, parse, validate } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operationLimitsRule } from '../limits.js';
+import { createGateway } from '../server.js';
+import { healthUrl, loadSupergraph, subgraphUrl } from '../supergraph.js';
+
+const log = createLogger('gateway', 'silent');
+
+describe('loading the supergraph', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fitsync-gateway-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const configIn = (env: Record<string, string> = {}) => testConfig('gateway', 'pglite', undefined, { SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'), ...env });
+  const writeYaml = async (sdl: string) => {
+    await writeFile(join(dir, 'a.graphql'), sdl);
+    await writeFile(join(dir, 'supergraph.yaml'), 'subgraphs:\n  a:\n    routing_url: http://127.0.0.1:4101/graphql\n    schema:\n      file: ./a.graphql\n');
+  };
+
+  it('refuses to start in production without a composed supergraph file', async () => {
+    await writeYaml('type Query { hello: String }');
+    await expect(loadSupergraph(configIn({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SERVICE_SECRET: 'y'.repeat(32) }), log)).rejects.toThrow(
+      /supergraph not found at .*supergraph\.graphql/,
+    );
+  });
+
+  it('composes from supergraph.yaml outside production, and lists composition problems', async () => {
+    await writeYaml('type Query { hello: String }');
+    const ok = await loadSupergraph(configIn(), log);
+    expect(ok.source).toMatch(/^composed from .*supergraph\.yaml$/);
+    expect(ok.sdl).toContain('A @join__graph(name: "a", url: "http://127.0.0.1:4101/graphql")');
+
+    await writeYaml('type Query { hello: Nope }');
+    await expect(loadSupergraph(configIn(), log)).rejects.toThrow(/composing .*supergraph\.yaml failed with 1 problem\(s\):\n.*Unknown type Nope/);
+  });
+
+  it('reads the file when it exists', async () => {
+    await writeFile(join(dir, 'supergraph.graphql'), 'schema { query: Query }');
+    expect(await loadSupergraph(configIn(), log)).toEqual({ sdl: 'schema { query: Query }', source: join(dir, 'supergraph.graphql') });
+  });
+
+  it('refuses to start on SDL that is not a supergraph', async () => {
+    await expect(createGateway(testConfig('gateway'), { supergraphSdl: 'type Query { hello: String }' })).rejects.toThrow(/^cannot serve the supergraph \(given\): /);
+  });
+
+  it('routes to explicit overrides, then set <NAME>_URL variables, then the routing URL', () => {
+    const routing = 'http://users:3001/graphql';
+    expect(subgraphUrl('users', routing, {}, {})).toBe(routing);
+    expect(subgraphUrl('users', routing, {}, { USERS_URL: '' })).toBe(routing);
+    expect(subgraphUrl('users', routing, {}, { USERS_URL: 'http://10.0.0.5:3001/graphql' })).toBe('http://10.0.0.5:3001/graphql');
+    expect(subgraphUrl('users', routing, { users: 'http://a/graphql' }, { USERS_URL: 'http://b/graphql' })).toBe('http://a/graphql');
+    expect(subgraphUrl('my-inventory', routing, {}, { MY_INVENTORY_URL: 'http://inv/graphql' })).toBe('http://inv/graphql');
+    expect(healthUrl('http://users:3001/graphql')).toBe('http://users:3001/health');
+  });
+});
+
+describe('operation limits', () => {
+  const schema = buildSchema('type Query { node: Node } type Node { id: ID child: Node }');
+  const errorsOf = (query: string) => validate(schema, parse(query), [operationLimitsRule({ maxDepth: 4, maxAliases: 3 })]).map((e) => e.message);
+
+  it('counts depth through fragments and aliases per place a fragment is spread', () => {
+    expect(errorsOf('{ node { child { child { id } } } }')).toEqual([]);
+    expect(errorsOf('{ node { child { child { child { id } } } } }')).toEqual(['The operation is nested more than 4 levels deep']);
+    expect(errorsOf('query Q { node { ...F } } fragment F on Node { child { child { child { id } } } }')).toEqual([
+      'Operation "Q" is nested more than 4 levels deep',
+    ]);
+    expect(errorsOf('{ node { ...F } } fragment F on Node { a: id b: id }')).toEqual([]);
+    expect(errorsOf('{ n: node { ...F } m: node { ...F } } fragment F on Node { a: id }')).toEqual(['The operation uses more than 3 aliases']);
+  });
+
+  it('measures each fragment once, so fragments spreading each other stay cheap', () => {
+    let doc = '{ node { ...F0 } } fragment F0 on Node { id }';
+    for (let i = 1; i < 60; i++) doc = doc.replace('{ node { ...F' + (i - 1) + ' } }', `{ node { ...F${i} } }`) + ` fragment F${i} on Node { ...F${i - 1} ...F${i - 1} }`;
+    const started = Date.now();
+    expect(errorsOf(doc)).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+});

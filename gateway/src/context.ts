@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestHandler } from 'express';
+import { CORRELATION_HEADER, ErrorCode, bearerToken, headerValue, type Logger, type TokenVerifier, type Viewer } from '@fitsync/service-kit';
+import { GraphQLError } from 'graphql';
+
+/** What the gateway knows about one client operation; subgraphs get it as headers. */
+export type GatewayContext = {
+  correlationId: string;
+  /** Null for anonymous operations (login, register). */
+  viewer: Viewer | null;
+  /** The client's Authorization header, forwarded to subgraphs once verified. */
+  authorization?: string;
+  log: Logger;
+};
+
+// Ids from clients end up in every log line and header downstream: keep them tame.
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives every request a correlation id (the client's when it sent a sane one),
+ * visible to later handlers as the request header and echoed on the response.
+ */
+export function correlationId(): RequestHandler {
+  return (req, res, next) => {
+    const given = headerValue(req.headers, CORRELATION_HEADER);
+    const id = given && CORRELATION_ID.test(given) ? given : randomUUID();
+    req.headers[CORRELATION_HEADER] = id;
+    res.setHeader(CORRELATION_HEADER, id);
+    next();
+  };
+}
+
+const unauthenticated = (message: string) =>
+  new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
+
+/**
+ * Apollo's context function: verifies the bearer token once here, so a bad or
+ * expired token fails the whole operation with 401 before any subgraph is asked.
+ * No token at all is an anonymous operation; subgraphs decide what that may do.
+ */
+export function createContext(verifier: TokenVerifier, log: Logger) {
+  return async ({ req }: { req: { headers: IncomingHttpHeaders } }): Promise<GatewayContext> => {
+    const correlationId = headerValue(req.headers, CORRELATION_HEADER) ?? randomUUID();
+    const authorization = headerValue(req.headers, 'authorization');
+    let viewer: Viewer | null = null;
+    try {
+      const token = bearerToken(authorization);
+      if (token) {
+        const { id, role } = await verifier.verifyUser(token);
+        viewer = { id, role };
+      }
+    } catch (err) {
+      if (err instanceof GraphQLError && err.extensions.code === ErrorCode.UNAUTHENTICATED) throw unauthenticated(err.message);
+      throw err;
+    }
+    return {
+      correlationId,
+      viewer,
+      authorization: viewer ? authorization : undefined,
+      log: log.child({ correlationId, userId: viewer?.id }),
+    };
+  };
+}

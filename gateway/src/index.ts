@@ -1,0 +1,4 @@
+import { runService } from '@fitsync/service-kit';
+import { createGateway } from './server.js';
+
+runService('gateway', (config) => createGateway(config));
