@@ -1,0 +1,475 @@
+// npm start: the whole platform on one machine. Five subgraphs and the gateway, each
+// its own process, PGlite under DATA_DIR (or DATABASE_URL), output prefixed per service.
+// Ctrl-C stops everything; a service that dies stops the rest.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEMO_LOGINS, DEMO_PASSWORD } from '@fitsync/demo-data';
+// The config module alone, not the service-kit barrel: that pulls in Apollo Server,
+// PGlite and friends, seconds of CPU the starting services need more than we do.
+import { ConfigError, SUBGRAPHS, loadConfig, portVariable, urlVariable, type ServiceConfig, type ServiceName } from '../packages/service-kit/src/config.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SERVICES: ServiceName[] = [...SUBGRAPHS, 'gateway'];
+const READY_TIMEOUT_MS = 120_000;
+// Longer than runService gives itself (10 s) before it exits on its own.
+const STOP_GRACE_MS = 12_000;
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+// ---------- output ----------
+
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
+const bold = paint(1);
+const dim = paint(2);
+const red = paint(31);
+const green = paint(32);
+const yellow = paint(33);
+const cyan = paint(36);
+const SERVICE_COLORS = [34, 35, 36, 32, 33, 94].map(paint);
+const colorOf = (name: ServiceName) => SERVICE_COLORS[SERVICES.indexOf(name) % SERVICE_COLORS.length];
+const NAME_WIDTH = Math.max(...SERVICES.map((s) => s.length));
+const prefix = (name: ServiceName) => colorOf(name)(name.padEnd(NAME_WIDTH)) + dim(' │ ');
+const say = (msg: string) => console.log(`${dim('start'.padEnd(NAME_WIDTH))}${dim(' │ ')}${msg}`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+const OMIT = new Set(['level', 'time', 'pid', 'hostname', 'service', 'name', 'msg', 'err']);
+
+/** One pino JSON line as `HH:MM:SS LEVEL message key=value`, an error's stack below it. */
+export function formatLogLine(line: string): { level: number; text: string } | null {
+  if (!line.startsWith('{')) return null;
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (typeof entry.level !== 'number') return null;
+  const level = entry.level;
+  const time = typeof entry.time === 'number' ? new Date(entry.time).toTimeString().slice(0, 8) : '';
+  const name = (LEVEL_NAMES[level] ?? String(level)).padEnd(5);
+  const tag = level >= 50 ? red(name) : level >= 40 ? yellow(name) : level >= 30 ? green(name) : dim(name);
+  const fields = Object.entries(entry)
+    .filter(([k]) => !OMIT.has(k))
+    .map(([k, v]) => dim(`${k}=`) + (typeof v === 'string' ? v : JSON.stringify(v)));
+  let text = `${dim(time)} ${tag} ${String(entry.msg ?? '')}${fields.length ? '  ' + fields.join(' ') : ''}`;
+  const err = entry.err as { message?: string; stack?: string } | undefined;
+  if (err) text += '\n' + (err.stack ?? err.message ?? JSON.stringify(err)).replace(/^/gm, '    ');
+  return { level, text };
+}
+
+// ---------- the supergraph ----------
+
+async function mtime(path: string): Promise<number | undefined> {
+  return stat(path).then(
+    (s) => s.mtimeMs,
+    () => undefined,
+  );
+}
+
+/** Composes supergraph.graphql (and api-schema.graphql) when it is missing or older than its sources. */
+async function ensureSupergraph(): Promise<void> {
+  const out = join(ROOT, 'supergraph.graphql');
+  const config = join(ROOT, 'supergraph.yaml');
+  const schemas = (await readdir(join(ROOT, 'subgraphs'))).map((d) => join(ROOT, 'subgraphs', d, 'schema.graphql'));
+  const built = await mtime(out);
+  const sources = (await Promise.all([config, ...schemas].map(mtime))).filter((t): t is number => t !== undefined);
+  if (built !== undefined && sources.every((t) => t <= built)) return;
+  say(built === undefined ? 'supergraph.graphql is missing: composing it' : 'a subgraph schema changed: composing supergraph.graphql');
+  const { apiSchemaSdl, compose, formatProblems, loadSupergraphConfig, writeFileAtomic } = await import('@fitsync/composition');
+  const subgraphs = await loadSupergraphConfig(config);
+  const result = compose(subgraphs);
+  if (!result.ok) {
+    console.error(red(`Composition of supergraph.yaml failed with ${result.problems.length} error(s):`) + '\n' + formatProblems(result.problems));
+    console.error('Fix the subgraph schemas (then `npm run compose` shows the same errors).');
+    process.exit(1);
+  }
+  await writeFileAtomic(out, result.supergraphSdl);
+  await writeFileAtomic(join(ROOT, 'api-schema.graphql'), apiSchemaSdl(result.supergraphSdl));
+}
+
+// ---------- embedded databases ----------
+
+/**
+ * Creates the PGlite folder of every subgraph that has none yet, by copying an empty
+ * cluster. A PGlite `initdb` costs about five seconds of CPU; five of them at once would
+ * take most of a two-core machine's start-up budget, so it runs once per PGlite version
+ * and is kept under node_modules/.cache. The services still migrate and seed the copy
+ * like any new folder (their migrations find no schema_migrations table).
+ */
+export async function provisionPgliteFolders(dataDir: string, names: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const name of names) {
+    if ((await mtime(join(dataDir, name, 'PG_VERSION'))) === undefined && !(await nonEmptyDir(join(dataDir, name)))) missing.push(name);
+  }
+  if (!missing.length) return [];
+  const template = await pgliteTemplate();
+  await mkdir(dataDir, { recursive: true });
+  for (const name of missing) {
+    // Copied beside and renamed into place: an interrupted copy never looks like a cluster.
+    const partial = join(dataDir, `.${name}.copying`);
+    await rm(partial, { recursive: true, force: true });
+    await copyTree(template, partial);
+    await rm(join(dataDir, name), { recursive: true, force: true });
+    await rename(partial, join(dataDir, name));
+  }
+  return missing;
+}
+
+/**
+ * Copies a folder file by file with copyFileSync, which on this kind of small-file
+ * tree costs about half the system time of fs.cp; it yields now and then so the
+ * services' output keeps flowing.
+ */
+async function copyTree(from: string, to: string): Promise<void> {
+  let copied = 0;
+  const walk = async (rel: string) => {
+    mkdirSync(join(to, rel), { recursive: true });
+    for (const entry of readdirSync(join(from, rel), { withFileTypes: true })) {
+      const path = join(rel, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else copyFileSync(join(from, path), join(to, path));
+      if (++copied % 100 === 0) await new Promise((r) => setImmediate(r));
+    }
+  };
+  await walk('');
+}
+
+async function nonEmptyDir(path: string): Promise<boolean> {
+  return readdir(path).then(
+    (entries) => entries.length > 0,
+    () => false,
+  );
+}
+
+async function pgliteVersion(): Promise<string> {
+  // The package does not export its package.json: walk up from its entry point.
+  let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  while (dir !== dirname(dir)) {
+    const pkg = await readFile(join(dir, 'package.json'), 'utf8').then(JSON.parse, () => undefined);
+    if (pkg?.name === '@electric-sql/pglite') return String(pkg.version);
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+async function pgliteTemplate(): Promise<string> {
+  const version = await pgliteVersion();
+  const cacheDir = join(ROOT, 'node_modules', '.cache', 'fitsync');
+  const template = join(cacheDir, `pglite-${version}-empty`);
+  if (await mtime(join(template, 'PG_VERSION'))) return template;
+  await mkdir(cacheDir, { recursive: true });
+  const building = await mkdtemp(join(cacheDir, 'pglite-building-'));
+  const started = Date.now();
+  const { PGlite } = await import('@electric-sql/pglite');
+  const lite = await PGlite.create({ dataDir: building });
+  await lite.close();
+  // Two starts racing: whichever renames first wins, the other throws its copy away.
+  await rename(building, template).catch(() => rm(building, { recursive: true, force: true }));
+  say(dim(`created an empty PGlite cluster to copy for new data folders (${seconds(Date.now() - started)}, once per PGlite version)`));
+  return template;
+}
+
+// ---------- processes ----------
+
+interface Service {
+  name: ServiceName;
+  port: number;
+  child: ChildProcess;
+  /** Resolves with how the process ended. */
+  exited: Promise<string>;
+  done: boolean;
+  /** The last lines it wrote, shown when it dies. */
+  recent: string[];
+}
+
+function tsxLoader(): string {
+  // Resolved from this file, so it works whatever the working directory is.
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+}
+
+function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, consoleLevel: number): Service {
+  const entry = name === 'gateway' ? join(ROOT, 'gateway/src/index.ts') : join(ROOT, 'subgraphs', name, 'src/index.ts');
+  // detached: a Ctrl-C in the terminal reaches only this process, which then stops
+  // the gateway before the subgraphs instead of everything at once.
+  const child = spawn(process.execPath, ['--import', tsxLoader(), entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const service: Service = { name, port, child, done: false, recent: [], exited: Promise.resolve('') };
+  const onLine = (line: string) => {
+    if (!line.trim()) return;
+    service.recent.push(line);
+    if (service.recent.length > 30) service.recent.shift();
+    const formatted = formatLogLine(line);
+    if (formatted && formatted.level < consoleLevel) return;
+    const text = formatted ? formatted.text : line;
+    for (const l of text.split('\n')) console.log(prefix(name) + l);
+  };
+  createInterface({ input: child.stdout! }).on('line', onLine);
+  createInterface({ input: child.stderr! }).on('line', onLine);
+  service.exited = new Promise((resolveExit) => {
+    child.once('error', (err) => {
+      service.done = true;
+      resolveExit(`could not be started: ${err.message}`);
+    });
+    child.once('exit', (code, signal) => {
+      service.done = true;
+      resolveExit(signal ? `was killed by ${signal}` : `exited with code ${code}`);
+    });
+  });
+  return service;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `/ready` until it answers 200; fails as soon as the process ends. */
+async function waitReady(service: Service, deadline: number): Promise<void> {
+  const url = `http://127.0.0.1:${service.port}/ready`;
+  let died: string | undefined;
+  void service.exited.then((how) => (died = how));
+  for (;;) {
+    if (died !== undefined) throw new ServiceDied(service, died);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (died !== undefined) throw new ServiceDied(service, died);
+    if (Date.now() > deadline) throw new Error(`${service.name} was not ready at ${url} after ${seconds(READY_TIMEOUT_MS)}`);
+    await sleep(100);
+  }
+}
+
+class ServiceDied extends Error {
+  constructor(
+    readonly service: Service,
+    how: string,
+  ) {
+    super(`${service.name} ${how}`);
+  }
+}
+
+async function stopService(service: Service): Promise<void> {
+  if (service.done) return;
+  service.child.kill('SIGTERM');
+  const timer = sleep(STOP_GRACE_MS).then(() => 'timeout');
+  if ((await Promise.race([service.exited, timer])) === 'timeout' && !service.done) {
+    say(yellow(`${service.name} did not stop within ${seconds(STOP_GRACE_MS)}: killing it`));
+    service.child.kill('SIGKILL');
+    await service.exited;
+  }
+}
+
+async function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, host, () => server.close(() => resolveFree(true)));
+  });
+}
+
+// ---------- main ----------
+
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+function summary(configs: Record<ServiceName, ServiceConfig>, dataDir: string, readyMs: number): string {
+  const gw = configs.gateway;
+  const base = `http://localhost:${gw.port}`;
+  const rows: [string, string, string][] = [
+    ['gateway', `${base}/graphql`, 'GraphQL for clients (HTTP POST)'],
+    ['', `${base}/health`, 'process is up'],
+    ['', `${base}/ready`, 'ready to serve'],
+    ['', `${base}/metrics`, 'Prometheus metrics'],
+    ...SUBGRAPHS.map((s): [string, string, string] => [s, `http://localhost:${configs[s].port}/graphql`, 'subgraph (answers the gateway only)']),
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  const db = gw.databaseUrl;
+  const storage = db
+    ? `Postgres ${redactUrl(db)}, one schema per subgraph (${SUBGRAPHS.join(', ')})`
+    : dataDir.startsWith('memory://')
+      ? 'PGlite in memory (DATA_DIR=memory://): nothing is kept after Ctrl-C'
+      : `PGlite (embedded Postgres), one folder per subgraph: ${displayPath(dataDir)}/<subgraph>`;
+  const bus = gw.redisUrl ? `Redis ${redactUrl(gw.redisUrl)}` : 'in-process (set REDIS_URL for Redis)';
+  const login = `mutation { login(email: \\"${DEMO_LOGINS.client}\\", password: \\"${DEMO_PASSWORD}\\") { token user { name role } } }`;
+  const lines = [
+    '',
+    bold(green(`FitSync Graph is ready in ${seconds(readyMs)}`)),
+    '',
+    ...rows.map(([a, b, c]) => `  ${bold(a.padEnd(w0))}  ${cyan(b.padEnd(w1))}  ${dim(c)}`),
+    '',
+    `  ${bold('storage'.padEnd(w0))}  ${storage}`,
+    `  ${bold('events'.padEnd(w0))}  ${bus}`,
+    `  ${bold('schema'.padEnd(w0))}  ${displayPath(gw.supergraphPath)}`,
+    '',
+    `  Demo logins (password ${bold(DEMO_PASSWORD)}; seeded into a new data folder):`,
+    ...Object.entries(DEMO_LOGINS).map(([role, email]) => `    ${role.padEnd(8)} ${email}`),
+    '',
+    '  Log in:',
+    `    curl -s ${base}/graphql -H 'content-type: application/json' \\`,
+    `      -d '{"query":"${login}"}'`,
+    `  then send ${dim('-H "authorization: Bearer <token>"')} with operations/ClientDashboard.graphql (see README.md).`,
+    '',
+    dim('  Press Ctrl-C to stop.'),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function displayPath(path: string): string {
+  if (path.startsWith('memory://')) return path;
+  const rel = relative(process.cwd(), resolve(ROOT, path));
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(ROOT, path);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Children log at LOG_LEVEL (default info). Unless it was set, the console shows only
+  // their warnings and errors; the rest is kept to explain a crash.
+  const consoleLevel = process.env.LOG_LEVEL ? (LEVELS[process.env.LOG_LEVEL] ?? LEVELS.info) : LEVELS.warn;
+  env.LOG_LEVEL ??= 'info';
+  if (env.DB_SCHEMA) {
+    say(yellow(`DB_SCHEMA=${env.DB_SCHEMA} is ignored here: each subgraph keeps its own schema, named after it`));
+    delete env.DB_SCHEMA;
+  }
+  // Services run in the repository root; paths given relative to where npm start ran stay valid.
+  const dataDir = (env.DATA_DIR ??= '.data').startsWith('memory://') ? env.DATA_DIR : resolve(env.DATA_DIR);
+  env.DATA_DIR = dataDir;
+  if (env.SUPERGRAPH_PATH) env.SUPERGRAPH_PATH = resolve(env.SUPERGRAPH_PATH);
+
+  let configs: Record<ServiceName, ServiceConfig>;
+  try {
+    configs = Object.fromEntries(SERVICES.map((s) => [s, loadConfig(s, env)])) as Record<ServiceName, ServiceConfig>;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(red(err.message));
+    process.exit(1);
+  }
+  // The gateway reaches the subgraphs where they listen, whatever supergraph.yaml says.
+  for (const s of SUBGRAPHS) env[urlVariable(s)] ??= `http://127.0.0.1:${configs[s].port}/graphql`;
+
+  for (const s of SERVICES) {
+    const entry = s === 'gateway' ? 'gateway/src/index.ts' : `subgraphs/${s}/src/index.ts`;
+    if (!(await mtime(join(ROOT, entry)))) {
+      console.error(red(`${entry} does not exist: ${s} cannot be started`));
+      process.exit(1);
+    }
+  }
+  const busy: string[] = [];
+  for (const s of SERVICES) {
+    if (!(await portFree(configs[s].port, configs[s].host))) busy.push(`${s} port ${configs[s].port} (${portVariable(s)})`);
+  }
+  if (busy.length) {
+    console.error(red(`Already in use: ${busy.join(', ')}.`));
+    console.error('Is FitSync already running? Stop it, or choose other ports with the variables named above.');
+    process.exit(1);
+  }
+
+  if (!process.env.SUPERGRAPH_PATH) await ensureSupergraph();
+  else if (!(await mtime(env.SUPERGRAPH_PATH!))) {
+    console.error(red(`SUPERGRAPH_PATH=${process.env.SUPERGRAPH_PATH} does not exist`));
+    process.exit(1);
+  }
+  const pglite = !configs.gateway.databaseUrl && !dataDir.startsWith('memory://');
+
+  const services: Service[] = [];
+  let stopping = false;
+  const stopAll = async (code: number, why: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(why);
+    // The gateway first, so it stops taking requests before the subgraphs go away.
+    const gateway = services.filter((s) => s.name === 'gateway');
+    await Promise.all(gateway.map(stopService));
+    await Promise.all(services.filter((s) => s.name !== 'gateway').map(stopService));
+    say(code === 0 ? 'all services stopped' : red('all services stopped'));
+    process.exit(code);
+  };
+  let firstSignal = 0;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      // One Ctrl-C can arrive twice (from the terminal, and relayed by npm's tsx): only a
+      // second one a moment later means "force".
+      if (firstSignal && Date.now() - firstSignal > 1000) {
+        say(red(`${sig} again: killing every service now`));
+        for (const s of services) if (!s.done) s.child.kill('SIGKILL');
+        process.exit(1);
+      }
+      if (firstSignal) return;
+      firstSignal = Date.now();
+      void stopAll(0, `${sig}: stopping every service (press Ctrl-C again to force)`);
+    });
+  }
+  // Whatever happens to this process, no service outlives it.
+  process.on('exit', () => {
+    for (const s of services) if (!s.done) s.child.kill('SIGKILL');
+  });
+  const watch = (service: Service) =>
+    void service.exited.then(async (how) => {
+      if (stopping) return;
+      const shown = service.recent.slice(-15).map((l) => formatLogLine(l)?.text ?? l);
+      console.error(red(`\n${service.name} ${how} unexpectedly.`) + (shown.length ? ' Its last output:' : ''));
+      for (const l of shown.join('\n').split('\n')) console.error(prefix(service.name) + l);
+      await stopAll(1, `stopping the other services because ${service.name} ${how}`);
+    });
+
+  try {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const ready = new Set<ServiceName>();
+    const slow = setTimeout(() => {
+      const waiting = services.filter((s) => !ready.has(s.name)).map((s) => s.name);
+      if (waiting.length) say(yellow(`still waiting for ${waiting.join(', ')}...`));
+    }, 15_000);
+    const startOne = async (name: ServiceName) => {
+      const t = Date.now();
+      const service = spawnService(name, configs[name].port, env, consoleLevel);
+      services.push(service);
+      await waitReady(service, deadline);
+      ready.add(name);
+      say(`${colorOf(name)(name)} ready on :${service.port} ${dim(`(${seconds(Date.now() - t)})`)}`);
+      return service;
+    };
+    say(`starting ${SUBGRAPHS.join(', ')}`);
+    const starting: Promise<Service>[] = [];
+    const created: string[] = [];
+    for (const name of SUBGRAPHS) {
+      // Each folder is copied just before its service starts, overlapping the others' start-up.
+      if (pglite) created.push(...(await provisionPgliteFolders(dataDir, [name])));
+      const started = startOne(name);
+      started.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
+      starting.push(started);
+    }
+    if (created.length) say(`new data folder ${displayPath(dataDir)}: the demo gym is being seeded into ${created.join(', ')}`);
+    await Promise.all(starting);
+    await startOne('gateway');
+    clearTimeout(slow);
+  } catch (err) {
+    if (stopping) return;
+    const service = err instanceof ServiceDied ? err.service : undefined;
+    if (service) {
+      // The watcher below reports it with its last output.
+      watch(service);
+      return;
+    }
+    await stopAll(1, red(err instanceof Error ? err.message : String(err)));
+    return;
+  }
+  for (const s of services) watch(s);
+  console.log(summary(configs, dataDir, Date.now() - started));
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
