@@ -110,6 +110,8 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: log,
+    // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: formatGatewayError(errorFormatter(log)),
     csrfPrevention: true,

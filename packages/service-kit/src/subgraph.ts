@@ -130,6 +130,8 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
   const apollo = new ApolloServer<SubgraphContext<TStore>>({
     schema: buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers(config) as GraphQLResolverMap<unknown> }),
     logger: log,
+    // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: errorFormatter(log),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
