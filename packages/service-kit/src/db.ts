@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { EVENTS_MIGRATIONS_DIR } from '@fitsync/events';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
@@ -24,7 +25,10 @@ export interface Database extends Queryable {
 
 export interface OpenDatabaseOptions {
   service: string;
-  /** Folder of `NNN_name.sql` files applied in order, once each. */
+  /**
+   * Folder of `NNN_name.sql` files applied in order, once each, after the platform's
+   * own (the event outbox and inbox every service has).
+   */
   migrationsDir: string | URL;
   log: Logger;
   /** Postgres server; unset means embedded PGlite. */
@@ -57,10 +61,22 @@ const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at timestamptz NOT NULL DEFAULT now()
 )`;
 
-async function readMigrations(dir: string | URL) {
+async function readMigrationsDir(dir: string | URL) {
   const path = typeof dir === 'string' ? dir : fileURLToPath(dir);
   const files = (await readdir(path)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
   return Promise.all(files.map(async (f) => ({ version: f.replace(/\.sql$/, ''), sql: await readFile(join(path, f), 'utf8') })));
+}
+
+/** The platform's migrations (event outbox and inbox), then the service's own. */
+async function readMigrations(dir: string | URL) {
+  const own = resolve(typeof dir === 'string' ? dir : fileURLToPath(dir));
+  const all = [...(await readMigrationsDir(EVENTS_MIGRATIONS_DIR)), ...(own === resolve(EVENTS_MIGRATIONS_DIR) ? [] : await readMigrationsDir(own))];
+  const seen = new Set<string>();
+  for (const m of all) {
+    if (seen.has(m.version)) throw new Error(`migration ${m.version} exists twice: rename the service's file`);
+    seen.add(m.version);
+  }
+  return all;
 }
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {

@@ -6,6 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { createEventWriter, type EventWriter } from '@fitsync/events';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express from 'express';
 import { GraphQLError, type DocumentNode } from 'graphql';
@@ -37,6 +38,12 @@ export interface BaseContext {
   /** The raw Authorization header, forwarded when this service calls another. */
   authorization?: string;
   log: Logger;
+  /**
+   * Writes domain events into this service's outbox inside a transaction:
+   * `await ctx.store.db.transaction(async (tx) => { ...change...; await ctx.events.emit(tx, 'booking.created', data) })`.
+   * The source service and this request's correlation id are filled in.
+   */
+  events: EventWriter;
 }
 
 export type SubgraphContext<TStore> = BaseContext & { store: TStore };
@@ -143,7 +150,11 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const identity = await authenticateRequest(req.headers, verifier);
-        const base: BaseContext = { ...identity, log: log.child({ correlationId: identity.correlationId }) };
+        const base: BaseContext = {
+          ...identity,
+          log: log.child({ correlationId: identity.correlationId }),
+          events: createEventWriter({ source: def.name, correlationId: identity.correlationId }),
+        };
         return { ...base, store: def.createStore(db, base) };
       },
     }),

@@ -1,0 +1,3 @@
+export * from './catalog.js';
+export * from './envelope.js';
+export * from './outbox.js';
