@@ -42,6 +42,8 @@ export function testConfig(service: ServiceName, backend: StorageBackend = 'pgli
     SERVICE_SECRET: TEST_SERVICE_SECRET,
     DATA_DIR: 'memory://',
     SEED_DEMO: 'never',
+    // Background jobs would add statements to the counts tests take; a test that wants the scheduler sets it.
+    REMINDER_INTERVAL_MS: '0',
     ...(backend === 'postgres' ? { DATABASE_URL: process.env.DATABASE_URL, DB_SCHEMA: `${schemaPrefix}_${service}` } : {}),
     ...env,
   });
