@@ -1,7 +1,6 @@
 /** How notification texts write dates, times, quantities and lists. */
 
-const DAY = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' });
-const DAY_WITH_YEAR = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+const DAY = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 const NUMBER = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
 
 /**
@@ -11,7 +10,9 @@ const NUMBER = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
  */
 export function day(date: string, asOf: string): string {
   const at = new Date(`${date}T00:00:00Z`);
-  return (at.getUTCFullYear() === new Date(asOf).getUTCFullYear() ? DAY : DAY_WITH_YEAR).format(at);
+  const part = Object.fromEntries(DAY.formatToParts(at).map((p) => [p.type, p.value]));
+  const sameYear = at.getUTCFullYear() === new Date(asOf).getUTCFullYear();
+  return `${part.weekday} ${part.day} ${part.month}${sameYear ? '' : ` ${part.year}`}`;
 }
 
 /** 'HH:MM:SS' as '14:00'. */
