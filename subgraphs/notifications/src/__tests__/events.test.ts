@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { CHANNELS, createEnvelope, type Channel, type EventData, type EventEnvelope, type EventHandler } from '@fitsync/events';
 import type { Database } from '@fitsync/service-kit';
-import { handleEvent, openTestDatabase, storageBackends } from '@fitsync/service-kit/testing';
+import { callSubgraph, handleEvent, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationRow } from '../db.js';
 import { notificationHandlers } from '../events/index.js';
-import { notificationsSubgraph } from '../server.js';
+import { notificationsSubgraph, startNotifications } from '../server.js';
 
 const client = randomUUID();
 const trainer = randomUUID();
@@ -210,5 +210,35 @@ describe.each(storageBackends())('notification event handlers on %s', (backend) 
     );
     const live = await handle(event('user.updated', { user_id: someone, changes: ['email'] }));
     expect(live.find((m) => m.topic === 'unreadNotificationCountChanged')!.payload).toEqual({ user_id: someone, count: 2 });
+  });
+
+  it('what a handler stores reads back through the graph, references included', async () => {
+    const e = event('achievement.earned', cases['achievement.earned'].data);
+    await handle(e);
+    const [row] = await rowsOf(e.event_id);
+    const server = await startNotifications(testConfig('notifications', backend), { db });
+    try {
+      const { body } = await callSubgraph(
+        server.url,
+        'query($id: ID!) { notification(id: $id) { id type title message read recipient { id } booking { id } program { id } achievement { id } correlationId } }',
+        { id: row!.id },
+        { token: await testToken({ id: client, role: 'CLIENT' }) },
+      );
+      expect(body.errors).toBeUndefined();
+      expect(body.data!.notification).toEqual({
+        id: row!.id,
+        type: 'ACHIEVEMENT_EARNED',
+        title: 'Achievement unlocked',
+        message: row!.message,
+        read: false,
+        recipient: { id: client },
+        booking: null,
+        program: { id: program },
+        achievement: { id: achievement },
+        correlationId: e.correlation_id,
+      });
+    } finally {
+      await server.close();
+    }
   });
 });
