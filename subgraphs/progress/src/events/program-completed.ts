@@ -3,7 +3,7 @@ import type { EventHandler } from '@fitsync/events';
 
 const BADGE = 'program_complete.png';
 
-const describe = (name: string, adherence: number | null) =>
+const descriptionOf = (name: string, adherence: number | null) =>
   adherence === null
     ? `You completed your training program "${name}".`
     : `You completed your training program "${name}" with ${Math.round(adherence * 100)}% adherence.`;
@@ -17,7 +17,7 @@ export const onProgramCompleted: EventHandler<'program.completed'> = async ({ da
     id: randomUUID(),
     client_id: data.client_id,
     title: `Completed ${data.name}`,
-    description: describe(data.name, data.adherence_rate),
+    description: descriptionOf(data.name, data.adherence_rate),
     program_id: data.program_id,
   };
   const [created] = await tx.query<{ id: string }>(
