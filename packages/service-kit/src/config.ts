@@ -39,6 +39,7 @@ const baseSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
   SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
+  REMINDER_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
 });
 
 /**
@@ -72,6 +73,8 @@ export interface ServiceConfig {
   supergraphPath: string;
   /** Where every subgraph listens, from `<NAME>_URL` or localhost and its port. */
   subgraphUrls: Record<SubgraphName, string>;
+  /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
+  reminderIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -121,5 +124,6 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     seedDemo: !production && e.SEED_DEMO === 'auto',
     supergraphPath: e.SUPERGRAPH_PATH,
     subgraphUrls,
+    reminderIntervalMs: e.REMINDER_INTERVAL_MS,
   };
 }

@@ -6,7 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { createEventWriter, type EventWriter } from '@fitsync/events';
+import { createEventWriter, createInProcessLiveBus, type EventHandlers, type EventWriter, type LivePublisher } from '@fitsync/events';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express from 'express';
 import { GraphQLError, type DocumentNode } from 'graphql';
@@ -62,6 +62,18 @@ export interface SubgraphDefinition<TStore> {
   createStore(db: Database, ctx: BaseContext): TStore;
   /** Seeds a demo gym into a new database (not in production). */
   seedDemo?(db: Database, log: Logger): Promise<void>;
+  /** The domain events this service handles, by channel (`src/events/`). */
+  consumes?: EventHandlers;
+  /** Work the service does on its own (a scheduler): started once the database is open, closed before it. */
+  background?(rt: BackgroundRuntime): { close(): Promise<void> };
+}
+
+/** What a subgraph's background work receives. */
+export interface BackgroundRuntime {
+  db: Database;
+  log: Logger;
+  config: ServiceConfig;
+  live: LivePublisher;
 }
 
 export interface RunningSubgraph extends Listening {
@@ -160,6 +172,8 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     }),
   );
   const listening = await listen(httpServer, config.port, config.host, '/graphql', log);
+  const live = createInProcessLiveBus();
+  const background = def.background?.({ db, log, config, live });
   return {
     ...listening,
     name: def.name,
@@ -168,6 +182,8 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     async close() {
       await apollo.stop();
       await listening.close();
+      await background?.close();
+      await live.close();
       if (!opts.db) await db.close();
     },
   };

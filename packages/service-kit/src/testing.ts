@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createEventWriter, type Channel, type EventEnvelope, type EventHandler, type LivePublisher, type LiveTopic, type LiveTopics } from '@fitsync/events';
 import { createLogger } from './logger.js';
 import { loadConfig, type ServiceConfig, type ServiceName } from './config.js';
 import { dropPostgresSchema, openDatabase, type Database } from './db.js';
@@ -42,6 +43,8 @@ export function testConfig(service: ServiceName, backend: StorageBackend = 'pgli
     SERVICE_SECRET: TEST_SERVICE_SECRET,
     DATA_DIR: 'memory://',
     SEED_DEMO: 'never',
+    // Background jobs would add statements to the counts tests take; a test that wants the scheduler sets it.
+    REMINDER_INTERVAL_MS: '0',
     ...(backend === 'postgres' ? { DATABASE_URL: process.env.DATABASE_URL, DB_SCHEMA: `${schemaPrefix}_${service}` } : {}),
     ...env,
   });
@@ -91,4 +94,45 @@ export async function callSubgraph<T = Record<string, any>>(
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   return { status: res.status, body: (await res.json()) as GraphQLResponse<T> };
+}
+
+export interface LiveMessage<T extends LiveTopic = LiveTopic> {
+  topic: T;
+  payload: LiveTopics[T];
+}
+
+/** A live publisher that keeps every message, in order, for a test to read. */
+export function recordingLive(): LivePublisher & { messages: LiveMessage[] } {
+  const messages: LiveMessage[] = [];
+  return {
+    messages,
+    async publish(topic, payload) {
+      messages.push({ topic, payload } as LiveMessage);
+    },
+  };
+}
+
+/**
+ * Runs one event handler as the consumer runtime does, minus the inbox: in a new
+ * transaction, with an outbox writer that carries the event's correlation id and a
+ * logger tagged with the event. Live messages are recorded only if the transaction commits.
+ */
+export async function handleEvent<C extends Channel>(
+  db: Database,
+  source: ServiceName,
+  handler: EventHandler<C>,
+  event: EventEnvelope<C>,
+  live = recordingLive(),
+): Promise<LiveMessage[]> {
+  const pending = recordingLive();
+  await db.transaction((tx) =>
+    handler(event, {
+      tx,
+      events: createEventWriter({ source, correlationId: event.correlation_id }),
+      live: pending,
+      log: createLogger(source, 'silent').child({ event_id: event.event_id, event: event.event, correlation_id: event.correlation_id }),
+    }),
+  );
+  live.messages.push(...pending.messages);
+  return pending.messages;
 }

@@ -1,5 +1,6 @@
 import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { NotificationsStore } from './db.js';
+import { notificationHandlers } from './events/index.js';
 import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 
@@ -10,7 +11,9 @@ export const notificationsSubgraph: SubgraphDefinition<NotificationsStore> = {
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new NotificationsStore(db),
   seedDemo,
+  consumes: notificationHandlers,
 };
 
 export const startNotifications = (config: ServiceConfig, opts?: StartOptions) => startSubgraph(notificationsSubgraph, config, opts);
 export { seedNotifications } from './seed.js';
+export { notificationHandlers } from './events/index.js';

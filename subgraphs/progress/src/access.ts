@@ -19,3 +19,9 @@ export function assertCanSeeWorkoutLog<R extends { client_id: string; trainer_id
   if (!canSeeWorkoutLog(requireViewer(ctx), log)) throw forbidden();
   return log;
 }
+
+/** A workout log is the client's own record: they fill it in (or an admin does); their trainer only reads it. */
+export function assertCanEditWorkoutLog(ctx: ViewerContext, log: { client_id: string }): void {
+  const viewer = requireViewer(ctx);
+  if (viewer.id !== log.client_id && !isAdmin(viewer)) throw forbidden('Only the client of a workout log (or an admin) can fill it in');
+}

@@ -1,5 +1,6 @@
-import { RequestLoaders, listLoader, rowLoader, type Database } from '@fitsync/service-kit';
+import { RequestLoaders, listLoader, notFound, rowLoader, type Database } from '@fitsync/service-kit';
 import { today as localToday } from './clock.js';
+import type { WorkoutLogChanges } from './workout-log-input.js';
 
 export interface ExerciseLog {
   name: string;
@@ -226,6 +227,25 @@ export class ProgressStore {
 
   goalById(id: string): Promise<GoalRow | null> {
     return this.#byId<GoalRow>('goals', GOAL_COLUMNS).load(id);
+  }
+
+  /**
+   * Applies a client's changes to a workout log under a row lock, once `authorize`
+   * accepts the row; any change makes a STUB LOGGED.
+   */
+  updateWorkoutLog(id: string, changes: WorkoutLogChanges, authorize: (log: WorkoutLogRow) => void): Promise<WorkoutLogRow> {
+    return this.db.transaction(async (tx) => {
+      const [log] = await tx.query<WorkoutLogRow>(`SELECT ${WORKOUT_LOG_COLUMNS} FROM workout_logs WHERE id = $1 FOR UPDATE`, [id]);
+      if (!log) throw notFound('WorkoutLog', id);
+      authorize(log);
+      const next = { ...log, ...changes };
+      const [updated] = await tx.query<WorkoutLogRow>(
+        `UPDATE workout_logs SET exercises = $2::jsonb, perceived_effort = $3, notes = $4, duration_minutes = $5, status = 'LOGGED'
+         WHERE id = $1 RETURNING ${WORKOUT_LOG_COLUMNS}`,
+        [id, JSON.stringify(next.exercises), next.perceived_effort, next.notes, next.duration_minutes],
+      );
+      return updated!;
+    });
   }
 
   workoutLogByBooking(bookingId: string): Promise<WorkoutLogRow | null> {

@@ -1,5 +1,6 @@
 import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { ProgressStore } from './db.js';
+import { progressHandlers } from './events/index.js';
 import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 
@@ -10,7 +11,9 @@ export const progressSubgraph: SubgraphDefinition<ProgressStore> = {
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new ProgressStore(db),
   seedDemo,
+  consumes: progressHandlers,
 };
 
 export const startProgress = (config: ServiceConfig, opts?: StartOptions) => startSubgraph(progressSubgraph, config, opts);
 export { seedProgress } from './seed.js';
+export { progressHandlers } from './events/index.js';

@@ -1,6 +1,7 @@
 import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { systemClock, type Clock } from './clock.js';
 import { ScheduleStore } from './db.js';
+import { startReminderScheduler } from './events/reminders.js';
 import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 
@@ -16,6 +17,8 @@ export const createScheduleSubgraph = ({ clock = systemClock }: ScheduleOptions 
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new ScheduleStore(db, clock),
   seedDemo,
+  // Schedule consumes no events; it publishes booking.* (reminders from this scheduler).
+  background: ({ db, log, config }) => startReminderScheduler({ db, log, intervalMs: config.reminderIntervalMs, clock }),
 });
 
 export const scheduleSubgraph = createScheduleSubgraph();
@@ -24,3 +27,4 @@ export const startSchedule = (config: ServiceConfig, opts: StartOptions & Schedu
   startSubgraph(opts.clock ? createScheduleSubgraph(opts) : scheduleSubgraph, config, opts);
 export { seedSchedule } from './seed.js';
 export { gymTime, type Clock } from './clock.js';
+export { sendDueReminders, startReminderScheduler } from './events/reminders.js';

@@ -67,6 +67,17 @@ export type ExerciseLog = {
   weightKg?: Maybe<Scalars['Float']['output']>;
 };
 
+export type ExerciseLogInput = {
+  /** 1 to 100 characters. */
+  name: Scalars['String']['input'];
+  /** 1 to 1000. */
+  reps: Scalars['Int']['input'];
+  /** 1 to 100. */
+  sets: Scalars['Int']['input'];
+  /** 0 to 1000. */
+  weightKg?: InputMaybe<Scalars['Float']['input']>;
+};
+
 export type Goal = {
   __typename?: 'Goal';
   achievedAt?: Maybe<Scalars['DateTime']['output']>;
@@ -90,6 +101,21 @@ export type GoalStatus =
   | 'ABANDONED'
   | 'ACHIEVED'
   | 'ACTIVE';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Fills in a workout log: its client or an admin. A STUB (made when the booking was
+   * completed) becomes LOGGED.
+   */
+  updateWorkoutLog: WorkoutLog;
+};
+
+
+export type MutationUpdateWorkoutLogArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateWorkoutLogInput;
+};
 
 export type Program = {
   __typename?: 'Program';
@@ -134,6 +160,18 @@ export type Query = {
 
 export type QueryAchievementArgs = {
   id: Scalars['ID']['input'];
+};
+
+/** What a client records about a workout. A field left out stays as it is; null clears it. */
+export type UpdateWorkoutLogInput = {
+  /** 1 to 600. */
+  durationMinutes?: InputMaybe<Scalars['Int']['input']>;
+  /** The whole list, replacing the one before (at most 50). */
+  exercises?: InputMaybe<Array<ExerciseLogInput>>;
+  /** At most 2000 characters. */
+  notes?: InputMaybe<Scalars['String']['input']>;
+  /** How hard it felt, 1 (easy) to 10 (maximal). */
+  perceivedEffort?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type User = {
@@ -341,13 +379,16 @@ export type ResolversTypes = {
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ExerciseLog: ResolverTypeWrapper<ExerciseLog>;
+  ExerciseLogInput: ExerciseLogInput;
   Goal: ResolverTypeWrapper<GoalRow>;
   GoalMetric: GoalMetric;
   GoalStatus: GoalStatus;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Program: ResolverTypeWrapper<ProgramRef>;
   ProgramAdherence: ResolverTypeWrapper<ProgramAdherence>;
   ProgressSummary: ResolverTypeWrapper<ProgressSummaryRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateWorkoutLogInput: UpdateWorkoutLogInput;
   User: ResolverTypeWrapper<UserRef>;
   WorkoutLog: ResolverTypeWrapper<WorkoutLogRow>;
   WorkoutLogStatus: WorkoutLogStatus;
@@ -366,11 +407,14 @@ export type ResolversParentTypes = {
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   ExerciseLog: ExerciseLog;
+  ExerciseLogInput: ExerciseLogInput;
   Goal: GoalRow;
+  Mutation: Record<PropertyKey, never>;
   Program: ProgramRef;
   ProgramAdherence: ProgramAdherence;
   ProgressSummary: ProgressSummaryRow;
   Query: Record<PropertyKey, never>;
+  UpdateWorkoutLogInput: UpdateWorkoutLogInput;
   User: UserRef;
   WorkoutLog: WorkoutLogRow;
   Boolean: Scalars['Boolean']['output'];
@@ -434,6 +478,10 @@ export type GoalResolvers<ContextType = Context, ParentType extends ResolversPar
   targetValue?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  updateWorkoutLog?: Resolver<ResolversTypes['WorkoutLog'], ParentType, ContextType, RequireFields<MutationUpdateWorkoutLogArgs, 'id' | 'input'>>;
+};
+
 export type ProgramResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   adherence?: Resolver<Maybe<ResolversTypes['ProgramAdherence']>, ParentType, ContextType>;
@@ -494,6 +542,7 @@ export type Resolvers<ContextType = Context> = {
   DateTime?: GraphQLScalarType;
   ExerciseLog?: ExerciseLogResolvers<ContextType>;
   Goal?: GoalResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   ProgramAdherence?: ProgramAdherenceResolvers<ContextType>;
   ProgressSummary?: ProgressSummaryResolvers<ContextType>;

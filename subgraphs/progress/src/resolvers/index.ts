@@ -4,6 +4,7 @@ import { Achievement } from './Achievement.js';
 import { BodyMetric } from './BodyMetric.js';
 import { Booking } from './Booking.js';
 import { Goal } from './Goal.js';
+import { Mutation } from './Mutation.js';
 import { Program } from './Program.js';
 import { ProgressSummary } from './ProgressSummary.js';
 import { Query } from './Query.js';
@@ -14,6 +15,7 @@ export const resolvers: Resolvers = {
   Date: scalarResolvers.Date,
   DateTime: scalarResolvers.DateTime,
   Query,
+  Mutation,
   User,
   ProgressSummary,
   BodyMetric,

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { EventEnvelope, HandlerContext } from '@fitsync/events';
+import type { NotificationType } from '../__generated__/resolvers-types.js';
+
+/** One in-app notification an event gives one user. Names are not copied in: the graph resolves the references at read time. */
+export interface Notice {
+  recipient_id: string;
+  type: NotificationType;
+  title: string;
+  message: string;
+  booking_id?: string | null;
+  program_id?: string | null;
+  achievement_id?: string | null;
+}
+
+const INSERT_SQL = `
+INSERT INTO notifications (id, recipient_id, type, title, message, booking_id, program_id, achievement_id, correlation_id, event_id)
+SELECT id, recipient_id, type, title, message, booking_id, program_id, achievement_id, correlation_id, event_id
+FROM jsonb_to_recordset($1::jsonb) AS r(
+  id uuid, recipient_id uuid, type text, title text, message text,
+  booking_id uuid, program_id uuid, achievement_id uuid, correlation_id text, event_id text)
+ON CONFLICT (event_id, recipient_id) DO NOTHING
+RETURNING id, recipient_id, type`;
+
+const UNREAD_SQL = `
+SELECT recipient_id, count(*)::int AS unread FROM notifications
+WHERE recipient_id = ANY($1::uuid[]) AND read_at IS NULL
+GROUP BY recipient_id`;
+
+/**
+ * Stores an event's notifications, one per recipient, tagged with the event's id and
+ * correlation id. (event_id, recipient_id) is unique, so the same event handled again
+ * adds nothing. Live messages go out for what was really inserted: each notification,
+ * and each recipient's new unread count.
+ */
+export async function notify(event: Pick<EventEnvelope, 'event_id' | 'correlation_id'>, { tx, live, log }: HandlerContext, notices: Notice[]): Promise<void> {
+  const byRecipient = new Map(notices.map((n) => [n.recipient_id, n]));
+  const rows = [...byRecipient.values()].map((n) => ({
+    booking_id: null,
+    program_id: null,
+    achievement_id: null,
+    ...n,
+    id: randomUUID(),
+    correlation_id: event.correlation_id,
+    event_id: event.event_id,
+  }));
+  if (rows.length === 0) return;
+  const created = await tx.query<{ id: string; recipient_id: string; type: NotificationType }>(INSERT_SQL, [JSON.stringify(rows)]);
+  if (created.length === 0) {
+    log.info({ recipients: rows.map((r) => r.recipient_id) }, 'notifications already exist for this event; nothing to do');
+    return;
+  }
+  const recipients = created.map((n) => n.recipient_id);
+  const unread = await tx.query<{ recipient_id: string; unread: number }>(UNREAD_SQL, [recipients]);
+  for (const n of created) await live.publish('notificationAdded', { notification_id: n.id, recipient_id: n.recipient_id });
+  for (const u of unread) await live.publish('unreadNotificationCountChanged', { user_id: u.recipient_id, count: u.unread });
+  log.info({ notifications: created }, `${created.length} notification(s) created`);
+}
