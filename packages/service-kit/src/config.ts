@@ -39,6 +39,7 @@ const baseSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
   SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
+  SUPERGRAPH_REDIS_KEY: z.string().min(1).optional(),
 });
 
 /**
@@ -70,6 +71,8 @@ export interface ServiceConfig {
   seedDemo: boolean;
   /** Gateway: the supergraph it serves. */
   supergraphPath: string;
+  /** Gateway: a Redis key (with REDIS_URL) holding the supergraph, shared by replicas and watched for changes. */
+  supergraphRedisKey?: string;
   /** Where every subgraph listens, from `<NAME>_URL` or localhost and its port. */
   subgraphUrls: Record<SubgraphName, string>;
 }
@@ -120,6 +123,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     logLevel: e.LOG_LEVEL,
     seedDemo: !production && e.SEED_DEMO === 'auto',
     supergraphPath: e.SUPERGRAPH_PATH,
+    supergraphRedisKey: e.SUPERGRAPH_REDIS_KEY,
     subgraphUrls,
   };
 }
