@@ -39,7 +39,7 @@ export interface SupergraphStatus {
  */
 export function validateSupergraph(sdl: string): void {
   try {
-    const supergraph = Supergraph.build(parse(sdl));
+    const supergraph = Supergraph.build(sdl);
     const planner = new QueryPlanner(supergraph);
     planner.buildQueryPlan(operationFromDocument(supergraph.apiSchema(), parse('{ __typename }')));
   } catch (err) {

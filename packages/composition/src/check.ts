@@ -1,7 +1,6 @@
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
-import { Supergraph } from '@apollo/federation-internals';
-import { specifiedRules, validate, type GraphQLSchema } from 'graphql';
-import { compose, type CompositionProblem, type SubgraphSource } from './compose.js';
+import { specifiedRules, validate } from 'graphql';
+import { apiSchemaOf, compose, type CompositionProblem, type SubgraphSource } from './compose.js';
 import { usedCoordinates } from './coordinates.js';
 import type { KnownOperation } from './operations.js';
 
@@ -56,8 +55,6 @@ const LEVEL: Record<CriticalityLevel, ChangeLevel> = {
   [CriticalityLevel.Dangerous]: 'dangerous',
   [CriticalityLevel.NonBreaking]: 'safe',
 };
-
-export const apiSchemaOf = (supergraphSdl: string): GraphQLSchema => Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
 
 const parentPath = (path: string) => path.split('.').slice(0, -1).join('.');
 

@@ -3,7 +3,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
-import { lexicographicSortSchema, parse, printSchema, type GraphQLError } from 'graphql';
+import { Source, buildASTSchema, lexicographicSortSchema, parse, printSchema, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -54,7 +54,8 @@ export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[
   const services = [];
   for (const s of subgraphs) {
     try {
-      services.push({ name: s.name, url: s.url, typeDefs: parse(s.sdl) });
+      // Named after the subgraph, so that error locations say which schema they are in.
+      services.push({ name: s.name, url: s.url, typeDefs: parse(new Source(s.sdl, s.name)) });
     } catch (err) {
       const e = err as GraphQLError;
       problems.push({
@@ -75,14 +76,15 @@ export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[
         const locations = nodes.flatMap((n) => {
           const loc = n.loc;
           if (!loc) return [];
-          const sourceName = (n as { sourceAST?: unknown }).sourceAST ? undefined : loc.source?.name;
           const { line, column } = locationOf(loc.source.body, loc.start);
-          return [{ subgraph: subgraphOfSource(loc.source.name) ?? sourceName, line, column }];
+          return [{ subgraph: subgraphOfSource(loc.source.name), line, column }];
         });
+        const subgraph = locations[0]?.subgraph;
         return {
-          subgraph: locations[0]?.subgraph,
+          subgraph,
           code: String(e.extensions?.code ?? 'COMPOSITION_ERROR'),
-          message: e.message,
+          // composition prefixes "[subgraph] ", which the report shows on its own
+          message: subgraph && e.message.startsWith(`[${subgraph}] `) ? e.message.slice(subgraph.length + 3) : e.message,
           locations,
         };
       }),
@@ -128,6 +130,15 @@ export const supergraphHash = (sdl: string) => createHash('sha256').update(sdl).
 
 /** The schema clients see: the supergraph without federation machinery or @inaccessible parts. */
 export function apiSchemaSdl(supergraphSdl: string): string {
-  const api = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
-  return printSchema(lexicographicSortSchema(api)) + '\n';
+  return printSchema(lexicographicSortSchema(apiSchemaOf(supergraphSdl))) + '\n';
+}
+
+/**
+ * The API schema as a schema of this package's `graphql`. Built from the AST, not
+ * with federation's `toGraphQLJSSchema`: that one belongs to the CommonJS copy of
+ * graphql, which a bundler (vitest) may load next to the ESM copy, and graphql-js
+ * refuses a schema from the other copy.
+ */
+export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
+  return buildASTSchema(Supergraph.build(supergraphSdl).apiSchema().toAST());
 }

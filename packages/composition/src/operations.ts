@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Kind, parse, type DocumentNode } from 'graphql';
 import { z } from 'zod';
 
@@ -45,8 +45,9 @@ const namesOf = (doc: DocumentNode) =>
  *   trusted documents registered as files under `operations/trusted/`);
  * - each entry of every `*.json` Apollo persisted-query manifest (registered trusted documents).
  * A document that does not parse is an error: a check that silently skips it would pass.
+ * Sources are shown relative to `base` (the folder holding `dir`): `operations/TrainerDashboard.graphql`.
  */
-export async function loadKnownOperations(dir: string, base = process.cwd()): Promise<KnownOperation[]> {
+export async function loadKnownOperations(dir: string, base = dirname(dir)): Promise<KnownOperation[]> {
   const ops: KnownOperation[] = [];
   for (const file of await filesUnder(dir)) {
     const shown = relative(base, file) || file;
