@@ -39,7 +39,8 @@ const baseSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
   SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
-  SUPERGRAPH_REDIS_KEY: z.string().min(1).optional(),
+  // Empty means unset, so that docker-compose can pass `${SUPERGRAPH_REDIS_KEY:-}` through.
+  SUPERGRAPH_REDIS_KEY: z.string().optional(),
 });
 
 /**
@@ -123,7 +124,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     logLevel: e.LOG_LEVEL,
     seedDemo: !production && e.SEED_DEMO === 'auto',
     supergraphPath: e.SUPERGRAPH_PATH,
-    supergraphRedisKey: e.SUPERGRAPH_REDIS_KEY,
+    supergraphRedisKey: e.SUPERGRAPH_REDIS_KEY || undefined,
     subgraphUrls,
   };
 }
