@@ -98,7 +98,7 @@ describe('hot reload of the supergraph', () => {
       let done = 0;
       const worker = async () => {
         while (running) {
-          const res = await post(gateway, ME).catch((err: unknown) => ({ status: 0, body: { errors: [String(err)] } }));
+          const res: Awaited<ReturnType<typeof post>> = await post(gateway, ME).catch((err: unknown) => ({ status: 0, body: { errors: [String(err)] } }));
           if (res.status !== 200 || res.body.errors || res.body.data?.me?.id !== client.id) failures.push(res);
           done++;
         }
