@@ -86,17 +86,25 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
     registers: [metrics.registry],
   });
 
+  // The watchers may fire before `reload` exists (and before the gateway loaded): they go through this.
+  let trigger = () => {};
   let redis: RedisSupergraphWatch | undefined;
   let initial: { sdl: string; source: string };
   const redisKey = config.supergraphRedisKey;
   let readSource: () => Promise<string | null>;
   if (given === undefined && redisKey) {
     if (!config.redisUrl) throw new SupergraphError('SUPERGRAPH_REDIS_KEY is set but REDIS_URL is not');
-    redis = await watchRedisSupergraph(config.redisUrl, redisKey, log, () => void reload());
-    const stored = await redis.current();
-    // An empty key (nothing published yet) starts from the file; the first publish takes over.
-    initial = stored !== null ? { sdl: stored, source: `redis key ${redisKey}` } : await loadSupergraph(config, log);
-    if (stored === null) log.warn({ key: redisKey, file: initial.source }, 'nothing published at the supergraph Redis key yet: serving the file');
+    redis = await watchRedisSupergraph(config.redisUrl, redisKey, log, () => trigger());
+    try {
+      const stored = await redis.current();
+      // An empty key (nothing published yet) starts from the file; the first publish takes over.
+      initial = stored !== null ? { sdl: stored, source: `redis key ${redisKey}` } : await loadSupergraph(config, log);
+    } catch (err) {
+      await redis.close();
+      throw err;
+    }
+    const stored = initial.source === `redis key ${redisKey}`;
+    if (!stored) log.warn({ key: redisKey, file: initial.source }, 'nothing published at the supergraph Redis key yet: serving the file');
     readSource = () => redis!.current();
   } else {
     initial = await loadSupergraph(config, log, given);
@@ -134,11 +142,12 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
     if (hash === current.hash || hash === status.lastRefused?.hash) return;
     try {
       validateSupergraph(sdl);
-      update(sdl);
     } catch (err) {
       refuse(sdl, err instanceof Error ? err.message : String(err));
       return;
     }
+    // Not a refusal: the gateway may be busy (stopping, say); the next change or trigger retries.
+    update(sdl);
     served.reset();
     served.set({ hash }, 1);
     reloadsTotal.inc({ outcome: 'applied' });
@@ -160,6 +169,7 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
 
   // One reload at a time, in order; a burst of file events costs one read each, and an unchanged hash stops there.
   const reload = () => (pending = pending.then(apply).catch((err: unknown) => log.error({ err, source }, 'supergraph reload failed')));
+  trigger = () => void reload();
 
   const cleanups: (() => void)[] = [];
   if (!redis && initial.source === resolve(config.supergraphPath)) {
@@ -167,7 +177,7 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
     let timer: NodeJS.Timeout | undefined;
     const soon = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => void reload(), 25);
+      timer = setTimeout(trigger, 25);
     };
     let watcher: FSWatcher | undefined;
     try {
@@ -190,6 +200,8 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
     source,
     hook: async ({ update: u }) => {
       update = u;
+      // Catch up with a change made while the gateway was loading (after its initial read).
+      setTimeout(() => trigger(), 0);
       return { supergraphSdl: initial.sdl };
     },
     status: () => ({ ...status }),
@@ -207,6 +219,7 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
     reload,
     async close() {
       update = undefined;
+      trigger = () => {};
       for (const c of cleanups) c();
       await pending;
       await redis?.close();
