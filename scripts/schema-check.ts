@@ -20,11 +20,11 @@ if (!subgraph) {
   process.exit(2);
 }
 
-const { report } = await runCheck(graphFiles(values), subgraph, schemaFile);
+const { report, schemaFiles } = await runCheck(graphFiles(values), subgraph, schemaFile);
 if (values.json) {
   const { supergraphSdl: _omit, ...rest } = report;
   console.log(JSON.stringify(rest, null, 2));
 } else {
-  (report.exitCode === 0 ? console.log : console.error)(formatCheckReport(report));
+  (report.exitCode === 0 ? console.log : console.error)(formatCheckReport(report, schemaFiles));
 }
 process.exit(report.exitCode);

@@ -27,7 +27,7 @@ if (values.json) {
   const { supergraphSdl: _omit, ...report } = result.report;
   console.log(JSON.stringify({ outcome: result.outcome, entry: result.outcome === 'published' ? result.entry : undefined, report }, null, 2));
 } else {
-  (result.report.exitCode === 0 ? console.log : console.error)(formatCheckReport(result.report));
+  (result.report.exitCode === 0 ? console.log : console.error)(formatCheckReport(result.report, result.schemaFiles));
 }
 switch (result.outcome) {
   case 'refused':

@@ -1,6 +1,6 @@
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
 import { specifiedRules, validate } from 'graphql';
-import { apiSchemaOf, compose, type CompositionProblem, type SubgraphSource } from './compose.js';
+import { apiSchemaOf, compose, formatProblems, type CompositionProblem, type SubgraphSource } from './compose.js';
 import { usedCoordinates } from './coordinates.js';
 import type { KnownOperation } from './operations.js';
 
@@ -24,6 +24,8 @@ export interface BrokenOperation {
   errors: string[];
   /** Paths of the breaking changes that break it. */
   changes: string[];
+  /** Set when it did not validate against the current API schema either: broken already, not by this change. */
+  brokenBefore?: true;
 }
 
 export interface CheckReport {
@@ -98,13 +100,13 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckReport> {
 
   const brokenOperations: BrokenOperation[] = [];
   for (const op of input.operations) {
-    // An operation already invalid today is not this change's doing.
-    if (validate(before, op.document, specifiedRules).length) continue;
     const errors = validate(after, op.document, specifiedRules).map((e) => e.message);
     const used = usedCoordinates(before, op.document);
     const culprits = breaking.filter((c) => c.path && (used.has(c.path) || (errors.length > 0 && used.has(parentPath(c.path)))));
     if (errors.length === 0 && culprits.length === 0) continue;
-    brokenOperations.push({ name: op.name, source: op.source, errors, changes: culprits.map((c) => c.path!) });
+    // Still a failure (a known operation must work), but not this change's doing.
+    const brokenBefore = validate(before, op.document, specifiedRules).length > 0;
+    brokenOperations.push({ name: op.name, source: op.source, errors, changes: culprits.map((c) => c.path!), ...(brokenBefore ? { brokenBefore } : {}) });
     for (const c of culprits) c.breaks.push(`${op.name} (${op.source})`);
   }
 
@@ -120,15 +122,12 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckReport> {
   };
 }
 
-/** The report as a terminal reads it. */
-export function formatCheckReport(r: CheckReport): string {
+/** The report as a terminal reads it; `files` maps subgraphs to schema files for error locations. */
+export function formatCheckReport(r: CheckReport, files: Record<string, string> = {}): string {
   const lines: string[] = [];
   if (r.status === 'composition-failed') {
     lines.push(`✖ ${r.subgraph}: the candidate schema does not compose (${r.problems.length} error(s))`);
-    for (const p of r.problems) {
-      const where = p.locations.map((l) => `${l.subgraph ?? p.subgraph ?? '?'}:${l.line}:${l.column}`).join(', ');
-      lines.push(`  [${p.subgraph ?? 'supergraph'}] ${p.code}: ${p.message}${where ? `\n      at ${where}` : ''}`);
-    }
+    lines.push(formatProblems(r.problems, files));
     return lines.join('\n');
   }
   const count = (level: ChangeLevel) => r.changes.filter((c) => c.level === level).length;
@@ -143,7 +142,8 @@ export function formatCheckReport(r: CheckReport): string {
   if (r.brokenOperations.length) {
     lines.push(`✖ ${r.brokenOperations.length} known operation(s) break:`);
     for (const op of r.brokenOperations) {
-      lines.push(`  ${op.name} (${op.source})${op.changes.length ? ` by ${op.changes.join(', ')}` : ''}`);
+      const cause = op.changes.length ? ` by ${op.changes.join(', ')}` : op.brokenBefore ? ' (already broken before this change)' : '';
+      lines.push(`  ${op.name} (${op.source})${cause}`);
       for (const e of op.errors) lines.push(`      ${e}`);
     }
   } else {

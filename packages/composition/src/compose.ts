@@ -103,10 +103,19 @@ function locationOf(body: string, offset: number) {
   return { line: before.length, column: before[before.length - 1].length + 1 };
 }
 
-export function formatProblems(problems: CompositionProblem[]): string {
+/**
+ * One problem per entry: `[subgraph] CODE: message` and where, as `subgraph:line:column`,
+ * or `file:line:column` when `files` names the subgraph's schema file (editors open those).
+ */
+export function formatProblems(problems: CompositionProblem[], files: Record<string, string> = {}): string {
   return problems
     .map((p) => {
-      const where = p.locations.map((l) => `${l.subgraph ?? p.subgraph ?? '?'}:${l.line}:${l.column}`).join(', ');
+      const where = p.locations
+        .map((l) => {
+          const subgraph = l.subgraph ?? p.subgraph ?? '?';
+          return `${files[subgraph] ?? subgraph}:${l.line}:${l.column}`;
+        })
+        .join(', ');
       return `  [${p.subgraph ?? 'supergraph'}] ${p.code}: ${p.message}${where ? `\n      at ${where}` : ''}`;
     })
     .join('\n');

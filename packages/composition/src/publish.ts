@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
 import { apiSchemaSdl, loadSupergraphConfig, writeFileAtomic, type SubgraphSource } from './compose.js';
 import { checkSubgraph, type CheckReport } from './check.js';
 import { SchemaHistory, previousVersion, type CheckSummary, type HistoryEntry } from './history.js';
@@ -18,6 +19,12 @@ export interface GraphFiles {
   history: string;
 }
 
+/** Relative to the working folder when inside it, else absolute. */
+const shownPath = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+};
+
 const readOrUndefined = (path: string) =>
   readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
@@ -25,7 +32,11 @@ const readOrUndefined = (path: string) =>
   });
 
 /** Runs `schema:check` for a subgraph: the candidate is `schemaFile`, else the subgraph's configured file as it is now. */
-export async function runCheck(files: GraphFiles, subgraph: string, schemaFile?: string): Promise<{ report: CheckReport; subgraphs: SubgraphSource[]; candidateSdl: string }> {
+export async function runCheck(
+  files: GraphFiles,
+  subgraph: string,
+  schemaFile?: string,
+): Promise<{ report: CheckReport; subgraphs: SubgraphSource[]; candidateSdl: string; schemaFiles: Record<string, string> }> {
   const subgraphs = await loadSupergraphConfig(files.config);
   const configured = subgraphs.find((s) => s.name === subgraph);
   const candidateSdl = schemaFile !== undefined ? await readFile(schemaFile, 'utf8') : (configured?.sdl ?? '');
@@ -36,7 +47,8 @@ export async function runCheck(files: GraphFiles, subgraph: string, schemaFile?:
     currentSupergraphSdl: await readOrUndefined(files.supergraph),
     operations: await loadKnownOperations(files.operations),
   });
-  return { report, subgraphs, candidateSdl };
+  const schemaFiles = Object.fromEntries(subgraphs.map((s) => [s.name, shownPath(s.name === subgraph && schemaFile ? resolve(schemaFile) : s.file)]));
+  return { report, subgraphs, candidateSdl, schemaFiles };
 }
 
 export const summarize = (r: CheckReport): CheckSummary => ({
@@ -48,9 +60,9 @@ export const summarize = (r: CheckReport): CheckSummary => ({
 });
 
 export type PublishResult =
-  | { outcome: 'published'; report: CheckReport; entry: HistoryEntry; supergraphSdl: string }
-  | { outcome: 'unchanged'; report: CheckReport }
-  | { outcome: 'refused'; report: CheckReport; reason: string };
+  | { outcome: 'published'; report: CheckReport; schemaFiles: Record<string, string>; entry: HistoryEntry; supergraphSdl: string }
+  | { outcome: 'unchanged'; report: CheckReport; schemaFiles: Record<string, string> }
+  | { outcome: 'refused'; report: CheckReport; schemaFiles: Record<string, string>; reason: string };
 
 async function writeGraph(files: GraphFiles, supergraphSdl: string) {
   await writeFileAtomic(files.supergraph, supergraphSdl);
@@ -72,13 +84,13 @@ export async function publishSubgraph(
 ): Promise<PublishResult> {
   const history = new SchemaHistory(files.history);
   return history.locked(async () => {
-    const { report, subgraphs, candidateSdl } = await runCheck(files, opts.subgraph, opts.schemaFile);
-    if (report.exitCode === 2) return { outcome: 'refused', report, reason: 'the candidate schema does not compose (--force cannot publish what does not compose)' };
-    if (report.exitCode === 1 && !opts.force) return { outcome: 'refused', report, reason: `it breaks ${report.brokenOperations.length} known operation(s); fix them or publish with --force` };
+    const { report, subgraphs, candidateSdl, schemaFiles } = await runCheck(files, opts.subgraph, opts.schemaFile);
+    if (report.exitCode === 2) return { outcome: 'refused', report, schemaFiles, reason: 'the candidate schema does not compose (--force cannot publish what does not compose)' };
+    if (report.exitCode === 1 && !opts.force) return { outcome: 'refused', report, schemaFiles, reason: `it breaks ${report.brokenOperations.length} known operation(s); fix them or publish with --force` };
     const supergraphSdl = report.supergraphSdl!;
     const current = await readOrUndefined(files.supergraph);
     const target = subgraphs.find((s) => s.name === opts.subgraph)!;
-    if (current === supergraphSdl && target.sdl === candidateSdl) return { outcome: 'unchanged', report };
+    if (current === supergraphSdl && target.sdl === candidateSdl) return { outcome: 'unchanged', report, schemaFiles };
 
     const at = (opts.now ?? new Date()).toISOString();
     if ((await history.entries()).length === 0 && current !== undefined) {
@@ -90,7 +102,7 @@ export async function publishSubgraph(
       { kind: 'publish', at, author: opts.author, subgraph: opts.subgraph, forced: report.exitCode !== 0, check: summarize(report) },
       { supergraphSdl, subgraphs: { ...sdlByName(subgraphs), [opts.subgraph]: candidateSdl } },
     );
-    return { outcome: 'published', report, entry, supergraphSdl };
+    return { outcome: 'published', report, schemaFiles, entry, supergraphSdl };
   });
 }
 

@@ -60,7 +60,7 @@ describe('schema:check', () => {
     const text = checkCli(g, ['schedule', file]);
     expect(text.status).toBe(2);
     expect(text.stderr).toContain('[schedule] INVALID_GRAPHQL: Unknown type Dat');
-    expect(text.stderr).toContain(`at schedule:${line}:9`);
+    expect(text.stderr).toContain(`at ${file}:${line}:9`);
   });
 
   it('reports a federation error between two subgraphs with a location in each', async () => {
@@ -96,6 +96,17 @@ describe('schema:check', () => {
     expect(report.changes).toContainEqual(expect.objectContaining({ level: 'breaking', type: 'FIELD_TYPE_CHANGED', path: 'Booking.durationMinutes' }));
     // It still validates, but reads a field whose type changed.
     expect(report.brokenOperations).toEqual([{ name: 'BookingNotes', source: expect.stringMatching(/mobile\.json#b1$/), errors: [], changes: ['Booking.durationMinutes'] }]);
+  });
+
+  it('fails on a registered document that does not validate, even when this change did not break it', async () => {
+    await mkdir(join(g.files.operations, 'trusted'));
+    await writeFile(join(g.files.operations, 'trusted', 'Old.graphql'), 'query OldBooking($id: ID!) { booking(id: $id) { id room } }');
+    const { report } = await runCheck(g.files, 'schedule');
+    expect(report.exitCode).toBe(1);
+    expect(report.changes).toEqual([]);
+    expect(report.brokenOperations).toEqual([
+      { name: 'OldBooking', source: join('operations', 'trusted', 'Old.graphql'), errors: ['Cannot query field "room" on type "Booking".'], changes: [], brokenBefore: true },
+    ]);
   });
 
   it('refuses an unknown subgraph with exit 2', async () => {
