@@ -102,8 +102,6 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
     },
   });
 
-  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => supergraph.changed(apiSchema));
-
   const app = express();
   app.disable('x-powered-by');
   app.use(recordHttpDuration(metrics), correlationId());

@@ -4,9 +4,9 @@ import { basename, dirname, resolve } from 'node:path';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { Supergraph, operationFromDocument } from '@apollo/federation-internals';
 import { QueryPlanner } from '@apollo/query-planner';
-import { supergraphHash } from '@fitsync/composition';
+import { apiSchemaOf, supergraphHash } from '@fitsync/composition';
 import type { Logger, Metrics, ServiceConfig } from '@fitsync/service-kit';
-import { parse, type GraphQLSchema } from 'graphql';
+import { buildASTSchema, parse, type GraphQLSchema } from 'graphql';
 import { Counter, Gauge } from 'prom-client';
 import { SupergraphError, loadSupergraph } from './supergraph.js';
 import { watchRedisSupergraph, type RedisSupergraphWatch } from './supergraph-redis.js';
@@ -35,13 +35,15 @@ export interface SupergraphStatus {
 /**
  * Checks a supergraph before it is served: it parses, is a valid supergraph (its
  * API schema builds) and the query planner plans an operation over it.
- * Throws a SupergraphError saying what is wrong.
+ * Returns its API schema; throws a SupergraphError saying what is wrong.
  */
-export function validateSupergraph(sdl: string): void {
+export function validateSupergraph(sdl: string): GraphQLSchema {
   try {
     const supergraph = Supergraph.build(sdl);
     const planner = new QueryPlanner(supergraph);
     planner.buildQueryPlan(operationFromDocument(supergraph.apiSchema(), parse('{ __typename }')));
+    // Built by this module's graphql (see apiSchemaOf in @fitsync/composition), so callers can validate against it.
+    return buildASTSchema(supergraph.apiSchema().toAST());
   } catch (err) {
     throw new SupergraphError(err instanceof Error ? err.message : String(err));
   }
@@ -53,8 +55,6 @@ export interface SupergraphSource {
   /** For `new ApolloGateway({ supergraphSdl })`: serves the initial supergraph and every valid change. */
   readonly hook: SupergraphSdlHook;
   status(): SupergraphStatus;
-  /** The server passes every schema the gateway loads (ApolloGateway.onSchemaLoadOrUpdate). */
-  changed(apiSchema: GraphQLSchema): void;
   /** The API schema served now. */
   apiSchema(): GraphQLSchema;
   /** Listeners run after a new supergraph is in place (not on the initial load); requests that start afterwards use it. */
@@ -118,7 +118,7 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
   const status: SupergraphStatus = { hash: current.hash, source, loadedAt: new Date().toISOString(), reloads: 0 };
   served.set({ hash: current.hash }, 1);
   const listeners = new Set<SchemaChangeListener>();
-  let apiSchema: GraphQLSchema | undefined;
+  let apiSchema: GraphQLSchema | undefined; // built on first use: most gateways never ask
   let pending: Promise<void> = Promise.resolve();
 
   function refuse(sdl: string, reason: string) {
@@ -140,8 +140,9 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
     if (sdl === null) return;
     const hash = supergraphHash(sdl);
     if (hash === current.hash || hash === status.lastRefused?.hash) return;
+    let nextApiSchema: GraphQLSchema;
     try {
-      validateSupergraph(sdl);
+      nextApiSchema = validateSupergraph(sdl);
     } catch (err) {
       refuse(sdl, err instanceof Error ? err.message : String(err));
       return;
@@ -156,8 +157,9 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
     status.loadedAt = new Date().toISOString();
     const previousHash = current.hash;
     current = { sdl, hash };
+    apiSchema = nextApiSchema;
     log.info({ source, hash: hash.slice(0, 12), previous: previousHash.slice(0, 12) }, 'supergraph reloaded');
-    const change: SchemaChange = { apiSchema: apiSchema!, supergraphSdl: sdl, hash, previousHash, source };
+    const change: SchemaChange = { apiSchema: nextApiSchema, supergraphSdl: sdl, hash, previousHash, source };
     for (const listener of listeners) {
       try {
         listener(change);
@@ -205,13 +207,7 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
       return { supergraphSdl: initial.sdl };
     },
     status: () => ({ ...status }),
-    changed(schema) {
-      apiSchema = schema;
-    },
-    apiSchema: () => {
-      if (!apiSchema) throw new SupergraphError('the gateway has not loaded its supergraph yet');
-      return apiSchema;
-    },
+    apiSchema: () => (apiSchema ??= apiSchemaOf(current.sdl)),
     onSchemaChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
