@@ -30,6 +30,8 @@ import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './lim
 import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
 
+export type { SchemaChange, SchemaChangeListener, SupergraphStatus } from './supergraph-source.js';
+
 export interface GatewayOptions {
   /** Serve this supergraph instead of reading SUPERGRAPH_PATH (tests). */
   supergraphSdl?: string;
