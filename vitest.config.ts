@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     env: { LOG_LEVEL: 'silent', TZ: 'UTC' },
+    // Load graphql-inspector through vite like our code, so both see the same (ESM) graphql
+    // module: graphql-js refuses a schema built by another copy of itself.
+    server: { deps: { inline: ['@graphql-inspector/core'] } },
   },
 });

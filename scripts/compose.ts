@@ -1,4 +1,5 @@
 // npm run compose [-- --config supergraph.yaml --out supergraph.graphql]
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { apiSchemaSdl, compose, formatProblems, loadSupergraphConfig, writeFileAtomic } from '@fitsync/composition';
 
@@ -13,7 +14,8 @@ const { values } = parseArgs({
 const subgraphs = await loadSupergraphConfig(values.config!);
 const result = compose(subgraphs);
 if (!result.ok) {
-  console.error(`Composition of ${values.config} failed with ${result.problems.length} error(s):\n${formatProblems(result.problems)}`);
+  const files = Object.fromEntries(subgraphs.map((s) => [s.name, relative(process.cwd(), s.file)]));
+  console.error(`Composition of ${values.config} failed with ${result.problems.length} error(s):\n${formatProblems(result.problems, files)}`);
   process.exit(1);
 }
 await writeFileAtomic(values.out!, result.supergraphSdl);

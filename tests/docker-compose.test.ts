@@ -113,6 +113,13 @@ describe('docker-compose.yml', () => {
     expect(unknownHost, 'host variables used by docker-compose.yml').toEqual([]);
   });
 
+  it('lets the host share the gateway supergraph through a Redis key, off by default', () => {
+    expect(loadConfig('gateway', containerEnv('gateway')).supergraphRedisKey).toBeUndefined();
+    const shared = loadConfig('gateway', containerEnv('gateway', { ...HOST_ENV, SUPERGRAPH_REDIS_KEY: 'fitsync:supergraph' }));
+    expect(shared.supergraphRedisKey).toBe('fitsync:supergraph');
+    expect(shared.supergraphPath).toBe('supergraph.docker.graphql');
+  });
+
   it.each(FITSYNC)('%s starts with its compose environment in production, with secrets from the host', (name) => {
     const env = containerEnv(name);
     const config = loadConfig(name, env);

@@ -27,7 +27,10 @@ import { createContext, correlationId, type GatewayContext } from './context.js'
 import { SubgraphDataSource } from './datasource.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
-import { SupergraphError, healthUrl, loadSupergraph, subgraphUrl } from './supergraph.js';
+import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
+import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
+
+export type { SchemaChange, SchemaChangeListener, SupergraphStatus } from './supergraph-source.js';
 
 export interface GatewayOptions {
   /** Serve this supergraph instead of reading SUPERGRAPH_PATH (tests). */
@@ -51,6 +54,11 @@ export interface RunningGateway extends Listening {
   subgraphs: ReadonlyMap<string, string>;
   /** Where the supergraph came from. */
   supergraphSource: string;
+  /**
+   * The served supergraph: `status()` (hash, source, reloads, last refusal), `apiSchema()`,
+   * `onSchemaChange(listener)` (runs after every hot reload with the new API schema) and `reload()`.
+   */
+  supergraph: Pick<SupergraphSource, 'status' | 'apiSchema' | 'onSchemaChange' | 'reload'>;
 }
 
 /**
@@ -63,7 +71,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   const metrics = createMetrics('gateway');
   const env = opts.env ?? process.env;
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const supergraph = await loadSupergraph(config, log, opts.supergraphSdl);
+  const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   // @apollo/gateway otherwise reports anonymous usage to Apollo and probes cloud
   // metadata endpoints at start-up; a private platform opts in explicitly if it wants that.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
@@ -80,7 +88,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   const subgraphs = new Map<string, string>();
   let loaded = false;
   const gateway = new ApolloGateway({
-    supergraphSdl: supergraph.sdl,
+    supergraphSdl: supergraph.hook,
     logger: log,
     buildService: ({ name, url }) => {
       const target = subgraphUrl(name, url, opts.subgraphUrls ?? {}, env);
@@ -99,7 +107,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   const app = express();
   app.disable('x-powered-by');
   app.use(recordHttpDuration(metrics), correlationId());
-  const shell = createHttpApp({ metrics, ready: () => readiness(subgraphs, probe.fetch, loaded) });
+  const shell = createHttpApp({ metrics, ready: () => readiness(subgraphs, probe.fetch, loaded, supergraph.status()) });
   app.use(shell);
   const httpServer = createServer(app);
 
@@ -123,13 +131,14 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   try {
     await apollo.start();
   } catch (err) {
+    await supergraph.close();
     fetcher.close();
     probe.close();
     if (err instanceof SupergraphError) throw err;
     throw new SupergraphError(`cannot serve the supergraph (${supergraph.source}): ${err instanceof Error ? err.message : String(err)}`);
   }
   loaded = true;
-  log.info({ supergraph: supergraph.source, subgraphs: Object.fromEntries(subgraphs) }, 'supergraph loaded');
+  log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(subgraphs) }, 'supergraph loaded');
 
   const context = createContext(createTokenVerifier(config.jwtSecret, config.serviceSecret), log);
   shell.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context }));
@@ -141,7 +150,9 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
     metrics,
     subgraphs,
     supergraphSource: supergraph.source,
+    supergraph,
     async close() {
+      await supergraph.close();
       await apollo.stop();
       await listening.close();
       fetcher.close();
@@ -166,8 +177,8 @@ function formatGatewayError(format: ReturnType<typeof errorFormatter>): ReturnTy
 
 type Fetch = ReturnType<typeof createKeepAliveFetcher>['fetch'];
 
-/** Ready when the supergraph is loaded and every subgraph's `/health` answers. */
-async function readiness(subgraphs: ReadonlyMap<string, string>, fetch: Fetch, loaded: boolean) {
+/** Ready when the supergraph is loaded and every subgraph's `/health` answers; the detail names the supergraph served. */
+async function readiness(subgraphs: ReadonlyMap<string, string>, fetch: Fetch, loaded: boolean, supergraph: SupergraphStatus) {
   if (!loaded) return { ok: false, detail: { supergraph: 'not loaded' } };
   const checks = await Promise.all(
     [...subgraphs].map(async ([name, url]) => {
@@ -180,5 +191,5 @@ async function readiness(subgraphs: ReadonlyMap<string, string>, fetch: Fetch, l
       }
     }),
   );
-  return { ok: checks.every(([, state]) => state === 'up'), detail: { subgraphs: Object.fromEntries(checks) } };
+  return { ok: checks.every(([, state]) => state === 'up'), detail: { supergraph, subgraphs: Object.fromEntries(checks) } };
 }

@@ -183,8 +183,13 @@ describe('gateway over the users subgraph and a stand-in for training', () => {
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', detail: { subgraphs: { users: 'up', training: 'up' } } });
+    const hash = gateway.supergraph.status().hash;
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      detail: { supergraph: { hash, source: 'given', loadedAt: expect.any(String), reloads: 0 }, subgraphs: { users: 'up', training: 'up' } },
+    });
     const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain(`fitsync_gateway_supergraph_info{hash="${hash}",service="gateway"} 1`);
     expect(metrics).toMatch(/fitsync_http_request_duration_seconds_count\{service="gateway",route="\/graphql",status="200"\} \d+/);
     expect(metrics).toMatch(/fitsync_gateway_subgraph_request_duration_seconds_count\{service="gateway",subgraph="users",outcome="ok"\} \d+/);
   });

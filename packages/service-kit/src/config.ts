@@ -40,6 +40,8 @@ const baseSchema = z.object({
   SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
   SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
   REMINDER_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  // Empty means unset, so that docker-compose can pass `${SUPERGRAPH_REDIS_KEY:-}` through.
+  SUPERGRAPH_REDIS_KEY: z.string().optional(),
 });
 
 /**
@@ -71,6 +73,8 @@ export interface ServiceConfig {
   seedDemo: boolean;
   /** Gateway: the supergraph it serves. */
   supergraphPath: string;
+  /** Gateway: a Redis key (with REDIS_URL) holding the supergraph, shared by replicas and watched for changes. */
+  supergraphRedisKey?: string;
   /** Where every subgraph listens, from `<NAME>_URL` or localhost and its port. */
   subgraphUrls: Record<SubgraphName, string>;
   /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
@@ -123,6 +127,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     logLevel: e.LOG_LEVEL,
     seedDemo: !production && e.SEED_DEMO === 'auto',
     supergraphPath: e.SUPERGRAPH_PATH,
+    supergraphRedisKey: e.SUPERGRAPH_REDIS_KEY || undefined,
     subgraphUrls,
     reminderIntervalMs: e.REMINDER_INTERVAL_MS,
   };

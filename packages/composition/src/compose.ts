@@ -1,0 +1,153 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { Supergraph } from '@apollo/federation-internals';
+import { Source, buildASTSchema, lexicographicSortSchema, parse, printSchema, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const configSchema = z.object({
+  federation_version: z.union([z.string(), z.number()]).optional(),
+  subgraphs: z.record(
+    z.string(),
+    z.object({
+      routing_url: z.string().url(),
+      schema: z.object({ file: z.string() }),
+    }),
+  ),
+});
+
+export interface SubgraphSource {
+  name: string;
+  url: string;
+  /** Absolute path of the schema file. */
+  file: string;
+  sdl: string;
+}
+
+/** Reads a rover `supergraph.yaml` and the schema files it names (paths relative to the YAML). */
+export async function loadSupergraphConfig(path: string): Promise<SubgraphSource[]> {
+  const raw = parseYaml(await readFile(path, 'utf8'));
+  const config = configSchema.parse(raw);
+  const base = dirname(resolve(path));
+  return Promise.all(
+    Object.entries(config.subgraphs).map(async ([name, s]) => {
+      const file = resolve(base, s.schema.file);
+      return { name, url: s.routing_url, file, sdl: await readFile(file, 'utf8') };
+    }),
+  );
+}
+
+export interface CompositionProblem {
+  subgraph?: string;
+  code: string;
+  message: string;
+  locations: { subgraph?: string; line: number; column: number }[];
+}
+
+export type CompositionResult = { ok: true; supergraphSdl: string } | { ok: false; problems: CompositionProblem[] };
+
+/** Composes subgraph schemas; a schema that does not parse is reported like a composition error. */
+export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[]): CompositionResult {
+  const problems: CompositionProblem[] = [];
+  const services = [];
+  for (const s of subgraphs) {
+    try {
+      // Named after the subgraph, so that error locations say which schema they are in.
+      services.push({ name: s.name, url: s.url, typeDefs: parse(new Source(s.sdl, s.name)) });
+    } catch (err) {
+      const e = err as GraphQLError;
+      problems.push({
+        subgraph: s.name,
+        code: 'INVALID_GRAPHQL',
+        message: e.message,
+        locations: (e.locations ?? []).map((l) => ({ subgraph: s.name, ...l })),
+      });
+    }
+  }
+  if (problems.length) return { ok: false, problems };
+  const result = composeServices(services);
+  if (result.errors) {
+    return {
+      ok: false,
+      problems: result.errors.map((e) => {
+        const nodes = e.nodes ?? [];
+        const locations = nodes.flatMap((n) => {
+          const loc = n.loc;
+          if (!loc) return [];
+          const { line, column } = locationOf(loc.source.body, loc.start);
+          return [{ subgraph: subgraphOfSource(loc.source.name), line, column }];
+        });
+        const subgraph = locations[0]?.subgraph;
+        return {
+          subgraph,
+          code: String(e.extensions?.code ?? 'COMPOSITION_ERROR'),
+          // composition prefixes "[subgraph] ", which the report shows on its own
+          message: subgraph && e.message.startsWith(`[${subgraph}] `) ? e.message.slice(subgraph.length + 3) : e.message,
+          locations,
+        };
+      }),
+    };
+  }
+  return { ok: true, supergraphSdl: result.supergraphSdl };
+}
+
+function subgraphOfSource(name: string | undefined): string | undefined {
+  // @apollo/composition names each source after its subgraph.
+  return name && name !== 'GraphQL request' ? name : undefined;
+}
+
+function locationOf(body: string, offset: number) {
+  const before = body.slice(0, offset).split('\n');
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+/**
+ * One problem per entry: `[subgraph] CODE: message` and where, as `subgraph:line:column`,
+ * or `file:line:column` when `files` names the subgraph's schema file (editors open those).
+ */
+export function formatProblems(problems: CompositionProblem[], files: Record<string, string> = {}): string {
+  return problems
+    .map((p) => {
+      const where = p.locations
+        .map((l) => {
+          const subgraph = l.subgraph ?? p.subgraph ?? '?';
+          return `${files[subgraph] ?? subgraph}:${l.line}:${l.column}`;
+        })
+        .join(', ');
+      return `  [${p.subgraph ?? 'supergraph'}] ${p.code}: ${p.message}${where ? `\n      at ${where}` : ''}`;
+    })
+    .join('\n');
+}
+
+/** Writes a file so that readers see the old or the new content, never half of one. */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  // Same folder as the target: rename is atomic only within one file system.
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, content);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** The id the gateway, `/ready`, metrics and the publish history use for a supergraph: sha256 of its bytes. */
+export const supergraphHash = (sdl: string) => createHash('sha256').update(sdl).digest('hex');
+
+/** The schema clients see: the supergraph without federation machinery or @inaccessible parts. */
+export function apiSchemaSdl(supergraphSdl: string): string {
+  return printSchema(lexicographicSortSchema(apiSchemaOf(supergraphSdl))) + '\n';
+}
+
+/**
+ * The API schema as a schema of this package's `graphql`. Built from the AST, not
+ * with federation's `toGraphQLJSSchema`: that one belongs to the CommonJS copy of
+ * graphql, which a bundler (vitest) may load next to the ESM copy, and graphql-js
+ * refuses a schema from the other copy.
+ */
+export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
+  return buildASTSchema(Supergraph.build(supergraphSdl).apiSchema().toAST());
+}
