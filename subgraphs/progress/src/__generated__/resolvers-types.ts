@@ -136,6 +136,13 @@ export type QueryAchievementArgs = {
   id: Scalars['ID']['input'];
 };
 
+/** Live updates through the gateway (graphql-ws or SSE on /graphql). */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Achievements the caller (a client) earns, as they are awarded. */
+  achievementEarned: Achievement;
+};
+
 export type User = {
   __typename?: 'User';
   achievements?: Maybe<Array<Achievement>>;
@@ -348,6 +355,7 @@ export type ResolversTypes = {
   ProgramAdherence: ResolverTypeWrapper<ProgramAdherence>;
   ProgressSummary: ResolverTypeWrapper<ProgressSummaryRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserRef>;
   WorkoutLog: ResolverTypeWrapper<WorkoutLogRow>;
   WorkoutLogStatus: WorkoutLogStatus;
@@ -371,6 +379,7 @@ export type ResolversParentTypes = {
   ProgramAdherence: ProgramAdherence;
   ProgressSummary: ProgressSummaryRow;
   Query: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
   User: UserRef;
   WorkoutLog: WorkoutLogRow;
   Boolean: Scalars['Boolean']['output'];
@@ -461,6 +470,10 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   achievement?: Resolver<Maybe<ResolversTypes['Achievement']>, ParentType, ContextType, RequireFields<QueryAchievementArgs, 'id'>>;
 };
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  achievementEarned?: SubscriptionResolver<ResolversTypes['Achievement'], "achievementEarned", ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   achievements?: Resolver<Maybe<Array<ResolversTypes['Achievement']>>, ParentType, ContextType, RequireFields<UserAchievementsArgs, 'first'>>;
@@ -498,6 +511,7 @@ export type Resolvers<ContextType = Context> = {
   ProgramAdherence?: ProgramAdherenceResolvers<ContextType>;
   ProgressSummary?: ProgressSummaryResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   WorkoutLog?: WorkoutLogResolvers<ContextType>;
 };

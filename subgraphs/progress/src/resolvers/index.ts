@@ -7,6 +7,7 @@ import { Goal } from './Goal.js';
 import { Program } from './Program.js';
 import { ProgressSummary } from './ProgressSummary.js';
 import { Query } from './Query.js';
+import { Subscription } from './Subscription.js';
 import { User } from './User.js';
 import { WorkoutLog } from './WorkoutLog.js';
 
@@ -14,6 +15,7 @@ export const resolvers: Resolvers = {
   Date: scalarResolvers.Date,
   DateTime: scalarResolvers.DateTime,
   Query,
+  Subscription,
   User,
   ProgressSummary,
   BodyMetric,
