@@ -64,9 +64,8 @@ describe.runIf(redisUrl)('live subscriptions across processes over Redis', () =>
   });
 
   it('carries on without the client reconnecting when the Redis connections drop', async () => {
-    const ours = async () =>
-      (await admin.client('LIST'))
-        .toString()
+    const ours = async (): Promise<string[]> =>
+      String(await admin.client('LIST'))
         .split('\n')
         .filter((line) => line.includes(` name=${prefix}:live:`))
         .map((line) => /\bid=(\d+)/.exec(line)![1]);
