@@ -24,3 +24,4 @@ export const startSchedule = (config: ServiceConfig, opts: StartOptions & Schedu
   startSubgraph(opts.clock ? createScheduleSubgraph(opts) : scheduleSubgraph, config, opts);
 export { seedSchedule } from './seed.js';
 export { gymTime, type Clock } from './clock.js';
+export { bookingLiveHandlers } from './live.js';
