@@ -31,7 +31,7 @@ const generates: CodegenConfig['generates'] = {
     DietPlan: '../db.js#DietPlanRow',
     User: '../db.js#UserRef',
   }),
-  ...subgraph('schedule', { Booking: '../db.js#BookingRow', User: '../db.js#UserRef', Program: '../db.js#ProgramRef' }),
+  ...subgraph('schedule', { Booking: '../db.js#BookingRow', BookingEvent: '../live.js#BookingEventModel', User: '../db.js#UserRef', Program: '../db.js#ProgramRef' }),
   ...subgraph('progress', {
     BodyMetric: '../db.js#BodyMetricRow',
     WorkoutLog: '../db.js#WorkoutLogRow',

@@ -1,7 +1,16 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 // `npm test` runs unit and end-to-end tests; benchmarks (bench/) never run here.
 export default defineConfig({
+  resolve: {
+    // Node (npm start, tsx) loads graphql's CommonJS build for everyone; Vite would hand
+    // our sources the ESM build while @apollo/* packages get the CommonJS one, and graphql
+    // refuses schemas built by the other copy. One copy, as in production.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'subgraphs/*/src/**/*.test.ts', 'gateway/src/**/*.test.ts', 'tests/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'bench/**'],

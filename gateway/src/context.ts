@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
+import type { LiveMessage } from '@fitsync/events';
 import { CORRELATION_HEADER, ErrorCode, bearerToken, headerValue, type Logger, type TokenVerifier, type Viewer } from '@fitsync/service-kit';
 import { GraphQLError } from 'graphql';
 
@@ -12,6 +13,8 @@ export type GatewayContext = {
   /** The client's Authorization header, forwarded to subgraphs once verified. */
   authorization?: string;
   log: Logger;
+  /** The live message a subscription's primary fetch resolves (see live/executor.ts). */
+  liveMessage?: LiveMessage;
 };
 
 // Ids from clients end up in every log line and header downstream: keep them tame.

@@ -1,4 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { LIVE_MESSAGE_EXTENSION } from '@fitsync/events';
 import { CORRELATION_HEADER, ErrorCode, SERVICE_TOKEN_HEADER, type Logger, type ServiceCredentials } from '@fitsync/service-kit';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from './context.js';
@@ -57,6 +58,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       const { authorization, correlationId } = options.context;
       if (authorization) headers.set('authorization', authorization);
       if (correlationId) headers.set(CORRELATION_HEADER, correlationId);
+      // A subscription's primary fetch: the subgraph resolves its field for this message.
+      const { liveMessage } = options.context;
+      if (liveMessage && options.request.query?.startsWith('subscription')) {
+        options.request.extensions = { ...options.request.extensions, [LIVE_MESSAGE_EXTENSION]: liveMessage };
+      }
     }
   }
 

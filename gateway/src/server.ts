@@ -5,6 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import { createInProcessLiveBus, createRedisLiveBus, type LiveBus } from '@fitsync/events';
 import {
   createHistogram,
   createHttpApp,
@@ -31,6 +32,9 @@ import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
 
 export type { SchemaChange, SchemaChangeListener, SupergraphStatus } from './supergraph-source.js';
+import { createLiveServer, type LiveOptions, type LiveServer } from './live/server.js';
+
+export type { LiveOptions } from './live/server.js';
 
 export interface GatewayOptions {
   /** Serve this supergraph instead of reading SUPERGRAPH_PATH (tests). */
@@ -45,6 +49,13 @@ export interface GatewayOptions {
   subgraphTimeoutMs?: number;
   /** Deadline for one subgraph `/health` probe in `/ready`. Default 2 s. */
   readyTimeoutMs?: number;
+  /**
+   * Subscriptions (graphql-ws and SSE on `/graphql`). Default: on, over Redis
+   * (`<REDIS_URL>`, channels `fitsync:live:*`) when REDIS_URL is set, else an in-process
+   * bus the gateway owns. Give a bus to share one (the caller then closes it); `false`
+   * turns subscriptions off.
+   */
+  live?: Partial<LiveOptions> | false;
 }
 
 export interface RunningGateway extends Listening {
@@ -59,6 +70,8 @@ export interface RunningGateway extends Listening {
    * `onSchemaChange(listener)` (runs after every hot reload with the new API schema) and `reload()`.
    */
   supergraph: Pick<SupergraphSource, 'status' | 'apiSchema' | 'onSchemaChange' | 'reload'>;
+  /** Live subscriptions, unless turned off. */
+  live?: LiveServer;
 }
 
 /**
@@ -86,6 +99,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   });
 
   const subgraphs = new Map<string, string>();
+  const dataSources = new Map<string, SubgraphDataSource>();
   let loaded = false;
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.hook,
@@ -93,7 +107,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
     buildService: ({ name, url }) => {
       const target = subgraphUrl(name, url, opts.subgraphUrls ?? {}, env);
       subgraphs.set(name, target);
-      return new SubgraphDataSource({
+      const source = new SubgraphDataSource({
         name,
         url: target,
         fetcher: fetcher.fetch,
@@ -101,6 +115,8 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
         log,
         observe: (subgraph, outcome, seconds) => subgraphFetches.observe({ subgraph, outcome }, seconds),
       });
+      dataSources.set(name, source);
+      return source;
     },
   });
 
@@ -140,8 +156,23 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   loaded = true;
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(subgraphs) }, 'supergraph loaded');
 
-  const context = createContext(createTokenVerifier(config.jwtSecret, config.serviceSecret), log);
-  shell.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context }));
+  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret);
+  let live: LiveServer | undefined;
+  let ownBus: LiveBus | undefined;
+  if (opts.live !== false) {
+    const bus = opts.live?.bus ?? (ownBus = config.redisUrl ? createRedisLiveBus(config.redisUrl, 'fitsync') : createInProcessLiveBus());
+    live = createLiveServer({
+      httpServer,
+      supergraphSdl: supergraph.sdl(),
+      services: () => Object.fromEntries(dataSources),
+      validationRules: [operationLimitsRule(limits)],
+      verifier,
+      log,
+      options: { ...opts.live, bus },
+    });
+  }
+  const context = createContext(verifier, log);
+  shell.use('/graphql', ...(live ? [live.sse] : []), express.json({ limit: '1mb' }), expressMiddleware(apollo, { context }));
 
   const listening = await listen(httpServer, config.port, config.host, '/graphql', log);
   return {
@@ -151,7 +182,10 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
     subgraphs,
     supergraphSource: supergraph.source,
     supergraph,
+    live,
     async close() {
+      await live?.close();
+      await ownBus?.close();
       await supergraph.close();
       await apollo.stop();
       await listening.close();

@@ -55,6 +55,8 @@ export interface SupergraphSource {
   /** For `new ApolloGateway({ supergraphSdl })`: serves the initial supergraph and every valid change. */
   readonly hook: SupergraphSdlHook;
   status(): SupergraphStatus;
+  /** The supergraph SDL served now. */
+  sdl(): string;
   /** The API schema served now. */
   apiSchema(): GraphQLSchema;
   /** Listeners run after a new supergraph is in place (not on the initial load); requests that start afterwards use it. */
@@ -207,6 +209,7 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
       return { supergraphSdl: initial.sdl };
     },
     status: () => ({ ...status }),
+    sdl: () => current.sdl,
     apiSchema: () => (apiSchema ??= apiSchemaOf(current.sdl)),
     onSchemaChange(listener) {
       listeners.add(listener);

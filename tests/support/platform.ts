@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { compose, loadSupergraphConfig } from '@fitsync/composition';
 import type { Gym } from '@fitsync/demo-data';
-import { createGateway } from '@fitsync/gateway';
+import { createGateway, type GatewayOptions, type RunningGateway } from '@fitsync/gateway';
 import { notificationsSubgraph, seedNotifications, startNotifications } from '@fitsync/notifications';
 import { progressSubgraph, seedProgress, startProgress } from '@fitsync/progress';
 import { scheduleSubgraph, seedSchedule, startSchedule } from '@fitsync/schedule';
@@ -31,6 +31,9 @@ export interface GraphQLResult<T = any> {
 
 export interface Platform {
   gatewayUrl: string;
+  gateway: RunningGateway;
+  /** Another gateway on the same subgraphs (closed with the platform). */
+  startGateway(opts?: GatewayOptions): Promise<RunningGateway>;
   subgraphs: Record<SubgraphName, RunningSubgraph>;
   databases: Record<SubgraphName, Database>;
   /** POSTs an operation to the gateway, as the given user when a token is passed. */
@@ -46,7 +49,7 @@ export interface Platform {
  * database (in-memory PGlite, or its own Postgres schema), seeded with the given
  * gyms, and the gateway composed from supergraph.yaml pointing at them.
  */
-export async function startPlatform(backend: StorageBackend, gyms: Gym[]): Promise<Platform> {
+export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: { gateway?: GatewayOptions } = {}): Promise<Platform> {
   const prefix = uniqueSchemaPrefix();
   const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
   const databases = {} as Record<SubgraphName, Database>;
@@ -65,12 +68,26 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[]): Promi
   const sources = await loadSupergraphConfig(fileURLToPath(new URL('../../supergraph.yaml', import.meta.url)));
   const composed = compose(sources);
   if (!composed.ok) throw new Error(`supergraph.yaml does not compose: ${composed.problems.map((p) => p.message).join('; ')}`);
-  const gateway = await createGateway(testConfig('gateway'), {
-    supergraphSdl: composed.supergraphSdl,
-    subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [n, s.url])),
-  });
+  const gateways: RunningGateway[] = [];
+  const startGateway = async (extra: GatewayOptions = {}) => {
+    const gw = await createGateway(testConfig('gateway'), {
+      supergraphSdl: composed.supergraphSdl,
+      subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [n, s.url])),
+      ...extra,
+    });
+    gateways.push(gw);
+    const close = gw.close.bind(gw);
+    gw.close = async () => {
+      gateways.splice(gateways.indexOf(gw), 1);
+      await close();
+    };
+    return gw;
+  };
+  const gateway = await startGateway(opts.gateway);
   return {
     gatewayUrl: gateway.url,
+    gateway,
+    startGateway,
     subgraphs,
     databases,
     async query(query, variables = {}, token) {
@@ -87,7 +104,7 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[]): Promi
       await subgraphs[name].close();
     },
     async close() {
-      await gateway.close();
+      await Promise.all(gateways.map((g) => g.close()));
       await Promise.all((Object.keys(subgraphs) as SubgraphName[]).filter((n) => !stopped.has(n)).map((n) => subgraphs[n].close()));
       await Promise.all(disposers.map((d) => d()));
     },

@@ -12,3 +12,4 @@ export * from './scalars.js';
 export * from './sql.js';
 export * from './schema.js';
 export * from './subgraph.js';
+export * from './live.js';

@@ -6,7 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { createEventWriter, createInProcessLiveBus, type EventHandlers, type EventWriter, type LivePublisher } from '@fitsync/events';
+import { createEventWriter, createInProcessLiveBus, type EventHandlers, type EventWriter, type LiveMessage, type LivePublisher } from '@fitsync/events';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express from 'express';
 import { GraphQLError, type DocumentNode } from 'graphql';
@@ -27,6 +27,7 @@ import { ErrorCode, errorFormatter } from './errors.js';
 import { createHttpApp, createServer, listen, type Listening } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { liveMessageFromBody } from './live.js';
 
 /** What every resolver of every subgraph receives. */
 export interface BaseContext {
@@ -44,6 +45,8 @@ export interface BaseContext {
    * The source service and this request's correlation id are filled in.
    */
   events: EventWriter;
+  /** The live message a subscription field resolves, when the gateway sent one (`liveMessage(ctx, topic)`). */
+  liveMessage?: LiveMessage;
 }
 
 export type SubgraphContext<TStore> = BaseContext & { store: TStore };
@@ -166,6 +169,7 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
           ...identity,
           log: log.child({ correlationId: identity.correlationId }),
           events: createEventWriter({ source: def.name, correlationId: identity.correlationId }),
+          liveMessage: liveMessageFromBody(req.body),
         };
         return { ...base, store: def.createStore(db, base) };
       },

@@ -28,3 +28,4 @@ export const startSchedule = (config: ServiceConfig, opts: StartOptions & Schedu
 export { seedSchedule } from './seed.js';
 export { gymTime, type Clock } from './clock.js';
 export { sendDueReminders, startReminderScheduler } from './events/reminders.js';
+export { bookingLiveHandlers } from './live.js';

@@ -76,6 +76,19 @@ export type QueryNotificationArgs = {
   id: Scalars['ID']['input'];
 };
 
+/**
+ * Live updates through the gateway (graphql-ws or SSE on /graphql), for the caller only.
+ * The gateway resolves each live message through the field: `notificationAdded` loads the
+ * notification with the recipient check, the rest of the selection comes from its owners.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** The caller's own notifications, as they are created. */
+  notificationAdded: Notification;
+  /** The caller's unread count, whenever it changes. */
+  unreadNotificationCountChanged: Scalars['Int']['output'];
+};
+
 export type User = {
   __typename?: 'User';
   id: Scalars['ID']['output'];
@@ -194,8 +207,9 @@ export type ResolversTypes = {
   NotificationType: NotificationType;
   Program: ResolverTypeWrapper<Program>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  User: ResolverTypeWrapper<UserRef>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  User: ResolverTypeWrapper<UserRef>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -209,8 +223,9 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   Program: Program;
   Query: Record<PropertyKey, never>;
-  User: UserRef;
+  Subscription: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
+  User: UserRef;
 };
 
 export type AchievementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Achievement'] = ResolversParentTypes['Achievement']> = {
@@ -249,6 +264,11 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<QueryNotificationArgs, 'id'>>;
 };
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  notificationAdded?: SubscriptionResolver<ResolversTypes['Notification'], "notificationAdded", ParentType, ContextType>;
+  unreadNotificationCountChanged?: SubscriptionResolver<ResolversTypes['Int'], "unreadNotificationCountChanged", ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -263,6 +283,7 @@ export type Resolvers<ContextType = Context> = {
   Notification?: NotificationResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };
 

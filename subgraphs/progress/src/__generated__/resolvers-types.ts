@@ -162,6 +162,13 @@ export type QueryAchievementArgs = {
   id: Scalars['ID']['input'];
 };
 
+/** Live updates through the gateway (graphql-ws or SSE on /graphql). */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Achievements the caller (a client) earns, as they are awarded. */
+  achievementEarned: Achievement;
+};
+
 /** What a client records about a workout. A field left out stays as it is; null clears it. */
 export type UpdateWorkoutLogInput = {
   /** 1 to 600. */
@@ -388,6 +395,7 @@ export type ResolversTypes = {
   ProgramAdherence: ResolverTypeWrapper<ProgramAdherence>;
   ProgressSummary: ResolverTypeWrapper<ProgressSummaryRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UpdateWorkoutLogInput: UpdateWorkoutLogInput;
   User: ResolverTypeWrapper<UserRef>;
   WorkoutLog: ResolverTypeWrapper<WorkoutLogRow>;
@@ -414,6 +422,7 @@ export type ResolversParentTypes = {
   ProgramAdherence: ProgramAdherence;
   ProgressSummary: ProgressSummaryRow;
   Query: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
   UpdateWorkoutLogInput: UpdateWorkoutLogInput;
   User: UserRef;
   WorkoutLog: WorkoutLogRow;
@@ -509,6 +518,10 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   achievement?: Resolver<Maybe<ResolversTypes['Achievement']>, ParentType, ContextType, RequireFields<QueryAchievementArgs, 'id'>>;
 };
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  achievementEarned?: SubscriptionResolver<ResolversTypes['Achievement'], "achievementEarned", ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   achievements?: Resolver<Maybe<Array<ResolversTypes['Achievement']>>, ParentType, ContextType, RequireFields<UserAchievementsArgs, 'first'>>;
@@ -547,6 +560,7 @@ export type Resolvers<ContextType = Context> = {
   ProgramAdherence?: ProgramAdherenceResolvers<ContextType>;
   ProgressSummary?: ProgressSummaryResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   WorkoutLog?: WorkoutLogResolvers<ContextType>;
 };

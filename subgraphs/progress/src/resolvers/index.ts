@@ -8,6 +8,7 @@ import { Mutation } from './Mutation.js';
 import { Program } from './Program.js';
 import { ProgressSummary } from './ProgressSummary.js';
 import { Query } from './Query.js';
+import { Subscription } from './Subscription.js';
 import { User } from './User.js';
 import { WorkoutLog } from './WorkoutLog.js';
 
@@ -16,6 +17,7 @@ export const resolvers: Resolvers = {
   DateTime: scalarResolvers.DateTime,
   Query,
   Mutation,
+  Subscription,
   User,
   ProgressSummary,
   BodyMetric,

@@ -1,0 +1,196 @@
+/**
+ * Subscription benchmark (not a test): one gateway with 1,000 and 10,000 concurrent
+ * graphql-ws subscribers, live messages published at 1,000 per second, each for one
+ * subscriber's user; reports publish-to-receipt latency and gateway memory per idle
+ * subscriber.
+ *
+ *   npm run bench:subscriptions                      # 1,000 and 10,000 subscribers, 10 s each
+ *   npx tsx bench/subscriptions.ts --subscribers 2000 --rate 500 --seconds 5
+ *   REDIS_URL=redis://127.0.0.1:6379 npm run bench:subscriptions -- --redis
+ *
+ * The gateway and the notifications subgraph (which resolves each message's primary
+ * fetch) run in this process; the subscribers run in a child process so their cost is not
+ * counted as the gateway's. Every event goes the whole way: bus, gateway routing,
+ * primary fetch to the subgraph over HTTP, result shaping, WebSocket.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createInProcessLiveBus, createRedisLiveBus, type LiveBus } from '@fitsync/events';
+import { createGateway } from '@fitsync/gateway';
+import { notificationsSubgraph, startNotifications } from '@fitsync/notifications';
+import { signUserToken } from '@fitsync/service-kit';
+import { openTestDatabase, TEST_JWT_SECRET, testConfig } from '@fitsync/service-kit/testing';
+import { compose, loadSupergraphConfig } from '@fitsync/composition';
+
+const QUERY = 'subscription { unreadNotificationCountChanged }';
+const now = () => performance.timeOrigin + performance.now();
+
+type ToChild = { users: string[]; tokens: string[]; url: string };
+type FromChild = { type: 'connected'; count: number } | { type: 'received'; seqs: number[]; at: number[] } | { type: 'error'; message: string };
+
+if (process.argv.includes('--subscriber-process')) {
+  void subscriberProcess();
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      subscribers: { type: 'string', multiple: true },
+      rate: { type: 'string', default: '1000' },
+      seconds: { type: 'string', default: '10' },
+      redis: { type: 'boolean', default: false },
+    },
+  });
+  const sizes = (values.subscribers ?? ['1000', '10000']).map(Number);
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+
+  const db = await openTestDatabase('notifications', notificationsSubgraph.migrationsDir, 'pglite');
+  const notifications = await startNotifications(testConfig('notifications'), { db: db.db });
+  const composed = compose(await loadSupergraphConfig(fileURLToPath(new URL('../supergraph.yaml', import.meta.url))));
+  if (!composed.ok) throw new Error('supergraph.yaml does not compose');
+  let bus: LiveBus;
+  if (values.redis) {
+    if (!process.env.REDIS_URL) throw new Error('--redis needs REDIS_URL');
+    bus = createRedisLiveBus(process.env.REDIS_URL, `bench_${randomBytes(4).toString('hex')}`);
+  } else {
+    bus = createInProcessLiveBus();
+  }
+  const gateway = await createGateway(testConfig('gateway'), {
+    supergraphSdl: composed.supergraphSdl,
+    subgraphUrls: { notifications: notifications.url },
+    live: { bus, maxQueuedEvents: 1_000 },
+  });
+
+  console.log(`gateway ${gateway.url}, bus: ${values.redis ? 'Redis' : 'in-process'}, ${rate} messages/s for ${seconds} s per run`);
+  const rows: string[] = [];
+  for (const size of sizes) rows.push(await run(size));
+  console.log('\nsubscribers | delivered | p50 ms | p99 ms | max ms | gateway heap/subscriber | gateway RSS/subscriber');
+  for (const r of rows) console.log(r);
+
+  async function run(size: number): Promise<string> {
+    const users = Array.from({ length: size }, () => randomUUID());
+    const tokens = await Promise.all(users.map((id) => signUserToken({ id, role: 'CLIENT' }, TEST_JWT_SECRET, '1h')));
+    const before = await memory();
+    const child = fork(fileURLToPath(import.meta.url), ['--subscriber-process'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    const published = new Map<number, number>();
+    const latencies: number[] = [];
+    child.on('message', (m: FromChild) => {
+      if (m.type === 'received') {
+        for (let i = 0; i < m.seqs.length; i++) latencies.push(m.at[i] - published.get(m.seqs[i])!);
+      } else if (m.type === 'error') console.error('subscriber process:', m.message);
+    });
+    child.send({ users, tokens, url: gateway.url } satisfies ToChild);
+    await waitFor(child, size);
+    const deadline = Date.now() + 60_000;
+    while (gateway.live!.active() < size && Date.now() < deadline) await sleep(50);
+    const idle = await memory();
+    const heapPer = (idle.heap - before.heap) / size;
+    const rssPer = (idle.rss - before.rss) / size;
+    console.log(`${size} subscribers connected; publishing`);
+
+    const total = rate * seconds;
+    const started = now();
+    for (let seq = 0; seq < total; seq++) {
+      const due = started + (seq * 1000) / rate;
+      const wait = due - now();
+      if (wait > 1) await sleep(wait);
+      published.set(seq, now());
+      void bus.publish('unreadNotificationCountChanged', { user_id: users[seq % size], count: seq });
+    }
+    const drain = Date.now() + 10_000;
+    while (latencies.length < total && Date.now() < drain) await sleep(50);
+    child.kill();
+    await new Promise((r) => child.once('exit', r));
+    while (gateway.live!.active() > 0) await sleep(50);
+
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]?.toFixed(1) ?? '-';
+    const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+    return `${String(size).padStart(11)} | ${`${latencies.length}/${total}`.padStart(9)} | ${pct(50).padStart(6)} | ${pct(99).padStart(6)} | ${pct(100).padStart(6)} | ${kb(heapPer).padStart(23)} | ${kb(rssPer).padStart(22)}`;
+  }
+
+  await gateway.close();
+  await notifications.close();
+  await db.dispose();
+  await bus.close();
+}
+
+async function memory() {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await sleep(100);
+  }
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, rss: m.rss };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function waitFor(child: ChildProcess, size: number) {
+  return new Promise<void>((resolve, reject) => {
+    child.on('message', (m: FromChild) => {
+      if (m.type === 'connected' && m.count === size) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`subscriber process exited with ${code}`)));
+  });
+}
+
+async function subscriberProcess() {
+  const { createClient } = await import('graphql-ws');
+  const { default: WebSocket } = await import('ws');
+  const msg = await new Promise<ToChild>((resolve) => process.once('message', (m) => resolve(m as ToChild)));
+  const send = (m: FromChild) => process.send!(m);
+  let seqs: number[] = [];
+  let failed = 0;
+  let reported = 0;
+  let at: number[] = [];
+  setInterval(() => {
+    if (failed > reported) {
+      send({ type: 'error', message: `${failed} events with errors so far` });
+      reported = failed;
+    }
+    if (seqs.length === 0) return;
+    send({ type: 'received', seqs, at });
+    seqs = [];
+    at = [];
+  }, 20);
+  let connected = 0;
+  const url = msg.url.replace(/^http/, 'ws');
+  const BATCH = 250;
+  for (let i = 0; i < msg.users.length; i += BATCH) {
+    await Promise.all(
+      msg.tokens.slice(i, i + BATCH).map(
+        (token) =>
+          new Promise<void>((resolve) => {
+            const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` }, on: { connected: () => resolve() } });
+            client.subscribe(
+              { query: QUERY },
+              {
+                next: (v) => {
+                  if (!v.data) {
+                    if (failed++ === 0) send({ type: 'error', message: `event with errors: ${JSON.stringify(v.errors).slice(0, 400)}` });
+                    return;
+                  }
+                  seqs.push((v.data as { unreadNotificationCountChanged: number }).unreadNotificationCountChanged);
+                  at.push(now());
+                },
+                error: (err) => send({ type: 'error', message: String(err instanceof Error ? err.message : JSON.stringify(err)) }),
+                complete: () => undefined,
+              },
+            );
+          }),
+      ),
+    );
+    connected = Math.min(i + BATCH, msg.users.length);
+  }
+  send({ type: 'connected', count: connected });
+}

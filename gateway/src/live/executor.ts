@@ -1,0 +1,144 @@
+import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apollo/gateway';
+import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import { LIVE_TOPICS, type LiveMessage, type LiveTopic } from '@fitsync/events';
+import type { Logger } from '@fitsync/service-kit';
+import {
+  GraphQLError,
+  Kind,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValidationRule,
+} from 'graphql';
+import type { GatewayContext } from '../context.js';
+
+/** A client's subscription, validated and planned once; run once per live message. */
+export interface PreparedSubscription {
+  topic: LiveTopic;
+  document: DocumentNode;
+  operationName: string | null;
+  variables: Record<string, unknown>;
+  /** `Sequence[primary, rest]`: the plan executeQueryPlan runs for each message. */
+  plan: QueryPlan;
+  operationContext: ReturnType<typeof buildOperationContext>;
+}
+
+export interface SubscriptionRequest {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+const PLAN_CACHE_SIZE = 500;
+
+/**
+ * Subscriptions over the supergraph. Apollo's query planner plans a subscription as a
+ * `Subscription` node: `primary`, the fetch of the subscribed field from the subgraph
+ * that declares it, and `rest`, the fetches of everything other subgraphs contribute.
+ * `executeQueryPlan` refuses that node but runs `Sequence[primary, rest]`; the primary
+ * fetch goes to the owning subgraph with the live message attached (see
+ * SubgraphDataSource), where the field's `resolve` loads what the message names with its
+ * access checks. So an event is resolved with the same data sources, batched entity
+ * fetches, identity and correlation ids as any query.
+ */
+export class SubscriptionExecutor {
+  readonly #supergraphSchema: GraphQLSchema;
+  readonly #apiSchema: Schema;
+  readonly #apiGraphQLSchema: GraphQLSchema;
+  readonly #planner: QueryPlanner;
+  readonly #rules: ValidationRule[];
+  readonly #plans = new Map<string, { plan: QueryPlan; topic: LiveTopic }>();
+
+  constructor(
+    supergraphSdl: string,
+    readonly services: () => ServiceMap,
+    extraRules: ValidationRule[],
+    private readonly log: Logger,
+  ) {
+    const supergraph = Supergraph.build(supergraphSdl);
+    this.#supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+    this.#apiSchema = supergraph.apiSchema();
+    this.#apiGraphQLSchema = this.#apiSchema.toGraphQLJSSchema();
+    this.#planner = new QueryPlanner(supergraph);
+    this.#rules = [...specifiedRules, ...extraRules];
+  }
+
+  /** The client-facing schema (graphql-ws and graphql-sse validate nothing themselves here). */
+  get schema(): GraphQLSchema {
+    return this.#apiGraphQLSchema;
+  }
+
+  /** Parses, validates (with the gateway's operation limits) and plans; errors are the client's. */
+  prepare(req: SubscriptionRequest): PreparedSubscription | GraphQLError[] {
+    let document: DocumentNode;
+    try {
+      document = parse(req.query);
+    } catch (err) {
+      return [err instanceof GraphQLError ? err : new GraphQLError(String(err))];
+    }
+    const errors = validate(this.#apiGraphQLSchema, document, this.#rules);
+    if (errors.length > 0) return [...errors];
+    const operationName = req.operationName ?? null;
+    const operation = findOperation(document, operationName);
+    if (!operation) return [new GraphQLError(operationName ? `Unknown operation "${operationName}"` : 'Name the operation to run: the document has several')];
+    if (operation.operation !== 'subscription') {
+      return [new GraphQLError('Only subscriptions are served here; send queries and mutations as HTTP POST to /graphql', { extensions: { code: 'BAD_USER_INPUT' } })];
+    }
+    const key = `${operationName ?? ''}\n${req.query}`;
+    let planned = this.#plans.get(key);
+    if (!planned) {
+      const built = this.#plan(document, operationName, operation);
+      if (built instanceof GraphQLError) return [built];
+      planned = built;
+      if (this.#plans.size >= PLAN_CACHE_SIZE) this.#plans.delete(this.#plans.keys().next().value!);
+      this.#plans.set(key, planned);
+    }
+    return {
+      ...planned,
+      document,
+      operationName,
+      variables: req.variables ?? {},
+      operationContext: buildOperationContext({ schema: this.#apiGraphQLSchema, operationDocument: document, operationName: operationName ?? undefined }),
+    };
+  }
+
+  #plan(document: DocumentNode, operationName: string | null, operation: OperationDefinitionNode) {
+    const field = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__'));
+    const topic = field?.kind === Kind.FIELD ? field.name.value : undefined;
+    if (!topic || !(LIVE_TOPICS as readonly string[]).includes(topic)) {
+      return new GraphQLError(`No live messages feed Subscription.${topic ?? '?'}`, { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    const queryPlan = this.#planner.buildQueryPlan(operationFromDocument(this.#apiSchema, document, { operationName: operationName ?? undefined }));
+    const node = queryPlan.node;
+    if (node?.kind !== 'Subscription') return new GraphQLError(`Subscription.${topic} has no subscription plan`);
+    const root: PlanNode = node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary;
+    return { topic: topic as LiveTopic, plan: { kind: 'QueryPlan', node: root } satisfies QueryPlan };
+  }
+
+  /** Resolves one live message with the client's whole selection. */
+  async run(sub: PreparedSubscription, context: GatewayContext, message: LiveMessage): Promise<ExecutionResult> {
+    const requestContext = {
+      request: { query: undefined, variables: sub.variables, operationName: sub.operationName ?? undefined },
+      document: sub.document,
+      operationName: sub.operationName,
+      operation: sub.operationContext.operation,
+      schema: this.#apiGraphQLSchema,
+      context: { ...context, liveMessage: message },
+      logger: this.log,
+      metrics: {},
+    } as unknown as Parameters<typeof executeQueryPlan>[2];
+    const result = await executeQueryPlan(sub.plan, this.services(), requestContext, sub.operationContext, this.#supergraphSchema, this.#apiSchema);
+    return { data: result.data as ExecutionResult['data'], ...(result.errors?.length ? { errors: result.errors } : {}) };
+  }
+}
+
+function findOperation(document: DocumentNode, name: string | null): OperationDefinitionNode | undefined {
+  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (name === null) return ops.length === 1 ? ops[0] : undefined;
+  return ops.find((o) => o.name?.value === name);
+}

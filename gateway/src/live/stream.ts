@@ -1,0 +1,100 @@
+import type { LiveMessage } from '@fitsync/events';
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { GatewayContext } from '../context.js';
+import type { PreparedSubscription, SubscriptionExecutor } from './executor.js';
+import type { LiveRouter } from './router.js';
+
+export interface StreamOptions {
+  router: LiveRouter;
+  executor: SubscriptionExecutor;
+  subscription: PreparedSubscription;
+  context: GatewayContext;
+  /** Messages waiting to be resolved and sent before the client counts as not keeping up. */
+  maxQueued: number;
+  /** Bytes written but not yet taken by the client; past `maxBuffered` it is cut off. */
+  backlog(): number;
+  maxBuffered: number;
+  /** Closes the client's connection (the stream has already ended). */
+  cutOff(reason: string): void;
+}
+
+/**
+ * One client subscription: the messages for its user, resolved one after the other (so
+ * events arrive in publish order) while the client reads them. A client that falls
+ * behind, by queued messages or by unread bytes on its connection, is cut off rather
+ * than buffered without bound; the other subscriptions are not affected.
+ */
+export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
+  readonly #opts: StreamOptions;
+  readonly #queue: LiveMessage[] = [];
+  readonly #unlisten: () => void;
+  #wake: (() => void) | undefined;
+  #done = false;
+  #finished!: () => void;
+  /** Settles once the stream has ended and its consumer has let go of it. */
+  readonly finished = new Promise<void>((resolve) => (this.#finished = resolve));
+
+  constructor(opts: StreamOptions) {
+    this.#opts = opts;
+    const userId = opts.context.viewer!.id;
+    this.#unlisten = opts.router.listen(opts.subscription.topic, userId, (message) => this.#push(message));
+  }
+
+  #push(message: LiveMessage) {
+    if (this.#done) return;
+    if (this.#queue.length >= this.#opts.maxQueued) {
+      this.#overflow(`more than ${this.#opts.maxQueued} events waiting`);
+      return;
+    }
+    this.#queue.push(message);
+    this.#wake?.();
+  }
+
+  #overflow(why: string) {
+    this.end();
+    this.#opts.cutOff(`Client is not keeping up: ${why}`);
+  }
+
+  /** Ends the stream: the consumer sees `done` after the event in flight (graphql-ws sends `complete`). */
+  end() {
+    if (this.#done) return;
+    this.#done = true;
+    this.#queue.length = 0;
+    this.#unlisten();
+    this.#wake?.();
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    while (!this.#done && this.#queue.length === 0) {
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
+    }
+    if (this.#done) {
+      this.#finished();
+      return { done: true, value: undefined };
+    }
+    if (this.#opts.backlog() > this.#opts.maxBuffered) {
+      this.#overflow(`more than ${this.#opts.maxBuffered} bytes unread`);
+      this.#finished();
+      return { done: true, value: undefined };
+    }
+    const message = this.#queue.shift()!;
+    const { executor, subscription, context } = this.#opts;
+    try {
+      return { done: false, value: await executor.run(subscription, context, message) };
+    } catch (err) {
+      context.log.error({ err, topic: message.topic }, 'live event could not be resolved');
+      return { done: false, value: { errors: [new GraphQLError('This event could not be resolved', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] } };
+    }
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    this.#finished();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}

@@ -1,0 +1,48 @@
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { LiveBus, LiveTopic, LiveTopics } from './live.js';
+
+/**
+ * The live bus across processes: Redis pub/sub on channels `<prefix>:live:<topic>`, so
+ * every gateway replica hears what any subgraph replica publishes, and two deployments
+ * sharing one Redis never hear each other.
+ *
+ * Two connections, because one in SUBSCRIBE mode cannot publish. Both reconnect on
+ * their own with backoff when Redis goes away; ioredis re-issues the SUBSCRIBEs on the
+ * new connection, so iterators handed out before the outage carry on without their
+ * consumers doing anything. Messages published while Redis is unreachable are lost
+ * (live messages are fire-and-forget; durable delivery is the domain events' job).
+ * The connections are named `<prefix>:live:pub` and `<prefix>:live:sub` (CLIENT LIST).
+ */
+export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
+  const channelPrefix = `${prefix}:live:`;
+  const options = (role: 'pub' | 'sub'): RedisOptions => ({
+    connectionName: `${channelPrefix}${role}`,
+    // Commands wait for the reconnect instead of failing after 20 attempts.
+    maxRetriesPerRequest: null,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+    lazyConnect: false,
+  });
+  const publisher = new Redis(redisUrl, options('pub'));
+  const subscriber = new Redis(redisUrl, options('sub'));
+  // ioredis logs unhandled 'error' events to stderr on every failed reconnect; the retry is the handling.
+  publisher.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
+  const pubsub = new RedisPubSub({ publisher, subscriber });
+  const channel = (topic: LiveTopic) => `${channelPrefix}${topic}`;
+  let closed = false;
+
+  return {
+    publish: async (topic, payload) => {
+      if (closed) throw new Error('live bus is closed');
+      await pubsub.publish(channel(topic), payload);
+    },
+    subscribe: <T extends LiveTopic>(topic: T) => pubsub.asyncIterableIterator<LiveTopics[T]>(channel(topic)) as AsyncIterableIterator<LiveTopics[T]>,
+    async close() {
+      if (closed) return;
+      closed = true;
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { EventHandler, EventHandlers, LiveTopics } from '@fitsync/events';
+import type { BookingRow } from './db.js';
+
+type BookingChange = LiveTopics['bookingChanged']['change'];
+
+/** What `Subscription.bookingChanged` resolves to: the change, and the booking as it is now. */
+export interface BookingEventModel {
+  change: BookingChange;
+  booking: BookingRow;
+  at: string;
+}
+
+const publishChange =
+  (change: BookingChange): EventHandler<'booking.created' | 'booking.cancelled' | 'booking.rescheduled' | 'booking.completed'> =>
+  async (event, ctx) => {
+    const { booking_id, client_id, trainer_id } = event.data;
+    await ctx.live.publish('bookingChanged', { event_id: event.event_id, change, booking_id, client_id, trainer_id, at: event.timestamp });
+  };
+
+/**
+ * Schedule consumes its own booking events to tell live subscribers about them. Going
+ * through the outbox instead of publishing from the mutation means a change is announced
+ * only once it has committed, exactly once per event (the inbox drops redeliveries), and
+ * the mutation resolvers stay about bookings.
+ */
+export const bookingLiveHandlers = {
+  'booking.created': publishChange('CREATED'),
+  'booking.cancelled': publishChange('CANCELLED'),
+  'booking.rescheduled': publishChange('RESCHEDULED'),
+  'booking.completed': publishChange('COMPLETED'),
+} satisfies EventHandlers;
