@@ -171,6 +171,8 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
       options: { ...opts.live, bus },
     });
   }
+  // Hot reloads: running subscriptions move to the new supergraph when still valid.
+  const unfollow = live ? supergraph.onSchemaChange((change) => live!.updateSupergraph(change.supergraphSdl)) : undefined;
   const context = createContext(verifier, log);
   shell.use('/graphql', ...(live ? [live.sse] : []), express.json({ limit: '1mb' }), expressMiddleware(apollo, { context }));
 
@@ -184,6 +186,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
     supergraph,
     live,
     async close() {
+      unfollow?.();
       await live?.close();
       await ownBus?.close();
       await supergraph.close();

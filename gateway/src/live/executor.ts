@@ -7,6 +7,7 @@ import {
   GraphQLError,
   Kind,
   parse,
+  print,
   specifiedRules,
   validate,
   type DocumentNode,
@@ -81,15 +82,26 @@ export class SubscriptionExecutor {
     } catch (err) {
       return [err instanceof GraphQLError ? err : new GraphQLError(String(err))];
     }
+    return this.#prepareDocument(document, req.query, req.operationName ?? null, req.variables ?? {});
+  }
+
+  /**
+   * A running subscription against this executor's (new) supergraph: validated and planned
+   * again, so it goes on when its operation is still valid after a schema reload.
+   */
+  adopt(sub: PreparedSubscription): PreparedSubscription | GraphQLError[] {
+    return this.#prepareDocument(sub.document, print(sub.document), sub.operationName, sub.variables);
+  }
+
+  #prepareDocument(document: DocumentNode, query: string, operationName: string | null, variables: Record<string, unknown>): PreparedSubscription | GraphQLError[] {
     const errors = validate(this.#apiGraphQLSchema, document, this.#rules);
     if (errors.length > 0) return [...errors];
-    const operationName = req.operationName ?? null;
     const operation = findOperation(document, operationName);
     if (!operation) return [new GraphQLError(operationName ? `Unknown operation "${operationName}"` : 'Name the operation to run: the document has several')];
     if (operation.operation !== 'subscription') {
       return [new GraphQLError('Only subscriptions are served here; send queries and mutations as HTTP POST to /graphql', { extensions: { code: 'BAD_USER_INPUT' } })];
     }
-    const key = `${operationName ?? ''}\n${req.query}`;
+    const key = `${operationName ?? ''}\n${query}`;
     let planned = this.#plans.get(key);
     if (!planned) {
       const built = this.#plan(document, operationName, operation);
@@ -102,7 +114,7 @@ export class SubscriptionExecutor {
       ...planned,
       document,
       operationName,
-      variables: req.variables ?? {},
+      variables,
       operationContext: buildOperationContext({ schema: this.#apiGraphQLSchema, operationDocument: document, operationName: operationName ?? undefined }),
     };
   }

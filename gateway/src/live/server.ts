@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { ServiceMap } from '@apollo/gateway';
@@ -30,6 +31,12 @@ export interface LiveServer {
   sse: RequestHandler;
   /** Subscriptions open now (both transports). */
   active(): number;
+  /**
+   * Serves a new supergraph (after a hot reload): new subscriptions use it, running ones
+   * whose operation is still valid go on under it, the others end with a
+   * GRAPHQL_VALIDATION_FAILED error saying why. Returns how many went on and ended.
+   */
+  updateSupergraph(supergraphSdl: string): { kept: number; ended: number };
   /** Completes every subscription (clients get `complete`), then closes the connections. */
   close(): Promise<void>;
 }
@@ -71,7 +78,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function createLiveServer(deps: Deps): LiveServer {
   const { log, verifier } = deps;
   const opts = { keepAliveMs: 12_000, maxQueuedEvents: 100, maxBufferedBytes: 1 << 20, ...deps.options };
-  const executor = new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log);
+  let executor = new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log);
   const router = new LiveRouter(opts.bus, log);
   const sessions = new Set<Session>();
   let closing = false;
@@ -198,6 +205,31 @@ export function createLiveServer(deps: Deps): LiveServer {
       sseHandler(req, res).catch(next);
     },
     active: () => [...sessions].reduce((n, s) => n + s.streams.size, 0),
+    updateSupergraph(supergraphSdl) {
+      const next = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log);
+      executor = next;
+      let kept = 0;
+      let ended = 0;
+      for (const stream of [...sessions].flatMap((s) => [...s.streams])) {
+        const adopted = next.adopt(stream.subscription);
+        if (Array.isArray(adopted)) {
+          ended++;
+          const reasons = adopted.map((e) => e.message).join('; ');
+          stream.endWith({
+            errors: [
+              new GraphQLError(`Subscription ended: the schema changed and this operation is no longer valid (${reasons})`, {
+                extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+              }),
+            ],
+          });
+        } else {
+          kept++;
+          stream.replan(next, adopted);
+        }
+      }
+      log.info({ kept, ended }, 'subscriptions moved to the new supergraph');
+      return { kept, ended };
+    },
     async close() {
       closing = true;
       const finishing = [...sessions].flatMap((s) => [...s.streams].map((stream) => stream.finished));

@@ -5,6 +5,7 @@ import type { PreparedSubscription, SubscriptionExecutor } from './executor.js';
 import type { LiveRouter } from './router.js';
 
 export interface StreamOptions {
+  // executor and subscription change when the gateway reloads its supergraph.
   router: LiveRouter;
   executor: SubscriptionExecutor;
   subscription: PreparedSubscription;
@@ -27,6 +28,8 @@ export interface StreamOptions {
 export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
   readonly #opts: StreamOptions;
   readonly #queue: LiveMessage[] = [];
+  /** Sent once, before `done`, when the stream ends for a reason the client must hear. */
+  #farewell: ExecutionResult | undefined;
   readonly #unlisten: () => void;
   #wake: (() => void) | undefined;
   #done = false;
@@ -55,6 +58,24 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
     this.#opts.cutOff(`Client is not keeping up: ${why}`);
   }
 
+  /** The subscription's topic: the field it subscribes to. */
+  get subscription(): PreparedSubscription {
+    return this.#opts.subscription;
+  }
+
+  /** Goes on under a new supergraph: later messages are resolved with the new plan. */
+  replan(executor: SubscriptionExecutor, subscription: PreparedSubscription) {
+    this.#opts.executor = executor;
+    this.#opts.subscription = subscription;
+  }
+
+  /** Ends the stream after sending `result` (e.g. why it cannot go on), then `done`. */
+  endWith(result: ExecutionResult) {
+    if (this.#done) return;
+    this.#farewell = result;
+    this.end();
+  }
+
   /** Ends the stream: the consumer sees `done` after the event in flight (graphql-ws sends `complete`). */
   end() {
     if (this.#done) return;
@@ -70,6 +91,9 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
       this.#wake = undefined;
     }
     if (this.#done) {
+      const farewell = this.#farewell;
+      this.#farewell = undefined;
+      if (farewell) return { done: false, value: farewell };
       this.#finished();
       return { done: true, value: undefined };
     }
