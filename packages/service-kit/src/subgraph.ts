@@ -6,7 +6,18 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { createEventWriter, type EventWriter } from '@fitsync/events';
+import {
+  createLiveBus,
+  createTransport,
+  startEventRuntime,
+  type EventHandlers,
+  type EventRuntime,
+  type EventRuntimeOptions,
+  type EventTransport,
+  type EventWriter,
+  type LiveBus,
+  type LivePublisher,
+} from '@fitsync/events';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express from 'express';
 import { GraphQLError, type DocumentNode } from 'graphql';
@@ -44,6 +55,8 @@ export interface BaseContext {
    * The source service and this request's correlation id are filled in.
    */
   events: EventWriter;
+  /** Messages for GraphQL subscriptions; publish them after your transaction committed. */
+  live: LivePublisher;
 }
 
 export type SubgraphContext<TStore> = BaseContext & { store: TStore };
@@ -60,6 +73,12 @@ export interface SubgraphDefinition<TStore> {
   migrationsDir: URL;
   /** The per-request data source: SQL behind DataLoaders, fresh for every request. */
   createStore(db: Database, ctx: BaseContext): TStore;
+  /**
+   * The domain events this service handles. Each runs in a transaction with the event
+   * recorded in `event_inbox` (a second delivery is skipped), at least once, with retries
+   * and a dead-letter stream; the consumer group is the service name.
+   */
+  consumes?: EventHandlers;
   /** Seeds a demo gym into a new database (not in production). */
   seedDemo?(db: Database, log: Logger): Promise<void>;
 }
@@ -68,6 +87,10 @@ export interface RunningSubgraph extends Listening {
   name: SubgraphName;
   db: Database;
   log: Logger;
+  /** The outbox relay and the consumer: `await running.events.idle()` waits until everything this service published or consumes is through. */
+  events: EventRuntime;
+  /** The live bus this service publishes subscription messages on. */
+  live: LiveBus;
 }
 
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -102,6 +125,12 @@ export async function authenticateRequest(headers: IncomingHttpHeaders, verifier
 export interface StartOptions {
   /** Open this database instead of the one the config names (tests). */
   db?: Database;
+  /** Live bus to publish on; default `createLiveBus(config)` (closed with the service when it made it). */
+  live?: LiveBus;
+  /** Event transport; default `createTransport(config)` (Redis with REDIS_URL, else the npm start hub or this process's bus). */
+  transport?: EventTransport;
+  /** Consumer and relay tuning (tests shorten retry and takeover delays). */
+  events?: Pick<EventRuntimeOptions, 'consumer' | 'relay'>;
 }
 
 /** Opens the service's database (migrating, seeding a new one), builds the schema and listens. */
@@ -125,6 +154,18 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     log.info({ location: db.location }, 'demo gym seeded');
   }
   const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret);
+  const live = opts.live ?? createLiveBus(config);
+  const transport = opts.transport ?? createTransport(config, { onError: (err) => log.warn({ err }, 'redis connection problem (events)') });
+  const events = await startEventRuntime({
+    service: def.name,
+    db,
+    transport,
+    handlers: def.consumes,
+    log,
+    live,
+    registry: metrics.registry,
+    ...opts.events,
+  });
 
   const app = createHttpApp({
     metrics,
@@ -153,7 +194,8 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
         const base: BaseContext = {
           ...identity,
           log: log.child({ correlationId: identity.correlationId }),
-          events: createEventWriter({ source: def.name, correlationId: identity.correlationId }),
+          events: events.writer(identity.correlationId),
+          live,
         };
         return { ...base, store: def.createStore(db, base) };
       },
@@ -165,9 +207,14 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     name: def.name,
     db,
     log,
+    events,
+    live,
     async close() {
       await apollo.stop();
       await listening.close();
+      await events.close();
+      if (!opts.transport) await transport.close();
+      if (!opts.live) await live.close();
       if (!opts.db) await db.close();
     },
   };
