@@ -2,7 +2,9 @@ import { Counter, type Registry } from 'prom-client';
 
 /** Event counters on a service's own registry (served on its /metrics). */
 export function createEventMetrics(registry: Registry) {
-  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['channel'], registers: [registry] });
+  // A registry shared by several runtimes (a consumer restarted in one process) keeps one set.
+  const counter = (name: string, help: string) =>
+    (registry.getSingleMetric(name) as Counter<'channel'> | undefined) ?? new Counter({ name, help, labelNames: ['channel'], registers: [registry] });
   return {
     published: counter('fitsync_events_published_total', 'Events the relay published from the outbox'),
     handled: counter('fitsync_events_handled_total', 'Events handled and committed (duplicates skipped are not counted)'),
