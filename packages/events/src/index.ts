@@ -14,3 +14,4 @@ export * from './metrics.js';
 export * from './ipc-hub.js';
 export * from './live-redis.js';
 export * from './live-bus.js';
+export * from './cli.js';
