@@ -90,8 +90,6 @@ export function hubClient(): HubClient | undefined {
 }
 
 function connectHub(): HubClient {
-  // The channel must not keep a stopping service alive.
-  (process.channel as unknown as { unref?(): void } | undefined)?.unref?.();
   let nextId = 1;
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   const local = new PubSub<Record<string, unknown>>();
@@ -115,6 +113,8 @@ function connectHub(): HubClient {
     for (const w of waiting.values()) w.reject(new Error('the npm start supervisor disconnected'));
     waiting.clear();
   });
+  // The channel must not keep a stopping service alive (adding the listeners above ref'd it).
+  (process.channel as unknown as { unref?(): void } | undefined)?.unref?.();
 
   const call = (method: StreamMethod, args: unknown[], signal?: AbortSignal) =>
     new Promise<unknown>((resolve, reject) => {

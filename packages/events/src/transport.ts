@@ -168,7 +168,7 @@ export function createStreamTransport(backend: StreamBackend, opts: StreamTransp
         }
         retries.delete(entry.id);
         await backend.ack(entry.stream, o.group, [entry.id]);
-        afterAck?.();
+        if (typeof afterAck === 'function') afterAck();
       };
 
       // Own failed entries whose retry is due: claimed again by this consumer (the delivery counter goes up).
