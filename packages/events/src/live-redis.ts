@@ -1,5 +1,4 @@
-import { RedisPubSub } from 'graphql-redis-subscriptions';
-import { Redis } from 'ioredis';
+import { newRedis, newRedisPubSub } from './redis-lazy.js';
 import type { LiveBus, LiveTopic, LiveTopics } from './live.js';
 
 /**
@@ -9,13 +8,13 @@ import type { LiveBus, LiveTopic, LiveTopics } from './live.js';
  */
 export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
   const connect = () => {
-    const r = new Redis(redisUrl, { maxRetriesPerRequest: null, connectionName: 'fitsync-live' });
+    const r = newRedis(redisUrl, { maxRetriesPerRequest: null, connectionName: 'fitsync-live' });
     r.on('error', () => undefined); // ioredis reconnects by itself; pub/sub is best effort by design
     return r;
   };
   const publisher = connect();
   const subscriber = connect();
-  const pubsub = new RedisPubSub({ publisher, subscriber });
+  const pubsub = newRedisPubSub(publisher, subscriber);
   const channel = (topic: LiveTopic) => `${prefix}:live:${topic}`;
   return {
     publish: (topic, payload) => pubsub.publish(channel(topic), payload),

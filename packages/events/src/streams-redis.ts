@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { newRedis } from './redis-lazy.js';
 import type { PendingEntry, StreamBackend, StreamEntry } from './streams.js';
 
 type RawEntry = [id: string, fields: string[]];
@@ -20,7 +21,7 @@ export function createRedisStreams(url: string, opts: { onError?: (err: Error) =
   // Commands fail after a few reconnection attempts (the relay and consumer retry them);
   // a blocking read waits across reconnections instead.
   const connect = (maxRetriesPerRequest: number | null) => {
-    const r = new Redis(url, { maxRetriesPerRequest, connectionName: 'fitsync-events' });
+    const r = newRedis(url, { maxRetriesPerRequest, connectionName: 'fitsync-events' });
     r.on('error', (err: Error) => opts.onError?.(err));
     return r;
   };
