@@ -17,11 +17,11 @@ const toEntries = (stream: string, raw: RawEntry[] | null | undefined): StreamEn
  * reads (a connection blocked in XREADGROUP cannot send anything else). ioredis
  * reconnects by itself when Redis restarts; callers retry what failed meanwhile.
  */
-export function createRedisStreams(url: string, opts: { onError?: (err: Error) => void } = {}): StreamBackend {
+export function createRedisStreams(url: string, opts: { onError?: (err: Error) => void; connectionName?: string } = {}): StreamBackend {
   // Commands fail after a few reconnection attempts (the relay and consumer retry them);
   // a blocking read waits across reconnections instead.
   const connect = (maxRetriesPerRequest: number | null) => {
-    const r = newRedis(url, { maxRetriesPerRequest, connectionName: 'fitsync-events' });
+    const r = newRedis(url, { maxRetriesPerRequest, connectionName: opts.connectionName ?? 'fitsync-events' });
     r.on('error', (err: Error) => opts.onError?.(err));
     return r;
   };
