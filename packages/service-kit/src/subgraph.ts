@@ -158,7 +158,7 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
   const transport = opts.transport ?? createTransport(config, { onError: (err) => log.warn({ err }, 'redis connection problem (events)') });
   const events = await startEventRuntime({
     service: def.name,
-    db,
+    db: db.background,
     transport,
     handlers: def.consumes,
     log,
