@@ -38,6 +38,8 @@ export interface EventRuntime {
    * entry waiting for its consumer group (undelivered, unacknowledged or awaiting retry).
    */
   idle(timeoutMs?: number): Promise<void>;
+  /** What is left right now: unpublished outbox rows plus entries waiting for this service's consumer group. */
+  pending(): Promise<number>;
   /** Stops the consumer and the relay (the transport is the caller's). */
   close(): Promise<void>;
 }
@@ -113,9 +115,15 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
       })
     : undefined;
 
+  const unpublished = async () => {
+    const [row] = await opts.db.query<{ n: number | string }>('SELECT count(*) AS n FROM event_outbox WHERE published_at IS NULL');
+    return Number(row?.n ?? 0);
+  };
+
   return {
     writer,
     relay,
+    pending: async () => (await unpublished()) + (consumer ? await consumer.backlog() : 0),
     consumer,
     transport: opts.transport,
     async idle(timeoutMs = 10_000) {
@@ -125,8 +133,7 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
         const backlog = consumer ? await consumer.backlog() : 0;
         if (backlog === 0) {
           // A handler may have written follow-up events just before its entry was acknowledged.
-          const [row] = await opts.db.query<{ n: number | string }>('SELECT count(*) AS n FROM event_outbox WHERE published_at IS NULL');
-          if (Number(row?.n ?? 0) === 0) return;
+          if ((await unpublished()) === 0) return;
         } else if (Date.now() > deadline) {
           throw new Error(`${opts.service} still has ${backlog} events to handle after ${timeoutMs} ms`);
         }
@@ -141,17 +148,15 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
 }
 
 /**
- * Waits until every given service is idle at once: events one service handles may
- * make another publish, so one pass is not enough.
+ * Waits until every given service is idle at once (e.g. `waitForEvents(subgraphs.map((s) => s.events))`):
+ * events one service handles may make another publish, so one pass is not enough.
  */
-export async function waitForEvents(runtimes: readonly { idle(timeoutMs?: number): Promise<void> }[], timeoutMs = 15_000): Promise<void> {
+export async function waitForEvents(runtimes: readonly Pick<EventRuntime, 'idle' | 'pending'>[], timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (let calm = 0; calm < 2; ) {
-    const before = Date.now();
+  for (;;) {
     for (const r of runtimes) await r.idle(Math.max(1, deadline - Date.now()));
-    // Idle all round without waiting anywhere: settled.
-    calm = Date.now() - before < 50 ? calm + 1 : 0;
+    const left = await Promise.all(runtimes.map((r) => r.pending()));
+    if (left.every((n) => n === 0)) return;
     if (Date.now() > deadline) throw new Error(`events still flowing after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { redisUrlForTests, storageBackends } from '@fitsync/service-kit/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, streamKeys, writeEvent } from '../index.js';
+import { createEnvelope, streamKeys, waitForEvents, writeEvent } from '../index.js';
 import { Harness, TestDatabases, reminder, sleep, type TransportKind } from './fixtures/harness.js';
 
 const redisUrl = redisUrlForTests();
@@ -39,8 +39,7 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     };
     const started = Date.now();
     const [sent] = await h.emit(publisher, [randomUUID()], 'corr-delivery');
-    await publisher.idle();
-    await consumer.idle();
+    await waitForEvents([publisher, consumer]);
     const took = Date.now() - started;
 
     expect(await h.rows()).toEqual([{ event_id: sent!.event_id, booking_id: sent!.data.booking_id, correlation_id: 'corr-delivery' }]);
@@ -49,8 +48,10 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     expect(h.live).toEqual([['bookingChanged', expect.objectContaining({ event_id: sent!.event_id, change: 'CREATED' })]]);
     expect(await consumer.consumer!.backlog()).toBe(0);
     // The follow-up event carries the correlation id of the event that caused it.
-    const followUps = await h.sub.query<{ envelope: { event: string; correlation_id: string; source: string } }>('SELECT envelope FROM event_outbox');
+    const followUps = await h.sub.query<{ envelope: { event: string; correlation_id: string; source: string }; published_at: Date | null }>('SELECT envelope, published_at FROM event_outbox');
     expect(followUps.map((r) => r.envelope)).toEqual([expect.objectContaining({ event: 'user.updated', correlation_id: 'corr-delivery', source: 'notifications' })]);
+    expect(followUps[0]!.published_at).not.toBeNull(); // waitForEvents waited for the consumer's own relay too
+    expect(await consumer.pending()).toBe(0);
     expect(await h.counter('fitsync_events_handled_total')).toBe(1);
     expect(took).toBeLessThan(2000);
   });
