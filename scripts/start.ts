@@ -12,6 +12,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEMO_LOGINS, DEMO_PASSWORD } from '@fitsync/demo-data';
 // The config module alone, not the service-kit barrel: that pulls in Apollo Server,
 // PGlite and friends, seconds of CPU the starting services need more than we do.
+// The hub alone, not the events barrel, for the same reason.
+import { createEventHub, type EventHub } from '../packages/events/src/ipc-hub.js';
 import { ConfigError, SUBGRAPHS, loadConfig, portVariable, urlVariable, type ServiceConfig, type ServiceName } from '../packages/service-kit/src/config.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -194,11 +196,18 @@ function tsxLoader(): string {
   return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 }
 
-function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, consoleLevel: number): Service {
+function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, consoleLevel: number, hub: EventHub | undefined): Service {
   const entry = name === 'gateway' ? join(ROOT, 'gateway/src/index.ts') : join(ROOT, 'subgraphs', name, 'src/index.ts');
   // detached: a Ctrl-C in the terminal reaches only this process, which then stops
   // the gateway before the subgraphs instead of everything at once.
-  const child = spawn(process.execPath, ['--import', tsxLoader(), entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Without Redis the services' events and live messages go through this process (the hub), over IPC.
+  const child = spawn(process.execPath, ['--import', tsxLoader(), entry], {
+    cwd: ROOT,
+    env: hub ? { ...env, ...hub.env } : env,
+    stdio: hub ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  hub?.attach(child);
   const service: Service = { name, port, child, done: false, recent: [], exited: Promise.resolve('') };
   const onLine = (line: string) => {
     if (!line.trim()) return;
@@ -298,7 +307,9 @@ function summary(configs: Record<ServiceName, ServiceConfig>, dataDir: string, r
     : dataDir.startsWith('memory://')
       ? 'PGlite in memory (DATA_DIR=memory://): nothing is kept after Ctrl-C'
       : `PGlite (embedded Postgres), one folder per subgraph: ${displayPath(dataDir)}/<subgraph>`;
-  const bus = gw.redisUrl ? `Redis ${redactUrl(gw.redisUrl)}` : 'in-process (set REDIS_URL for Redis)';
+  const bus = gw.redisUrl
+    ? `Redis Streams ${redactUrl(gw.redisUrl)}, prefix ${gw.eventsPrefix}`
+    : 'in-process bus hosted by npm start (set REDIS_URL for Redis Streams)';
   const login = `mutation { login(email: \\"${DEMO_LOGINS.client}\\", password: \\"${DEMO_PASSWORD}\\") { token user { name role } } }`;
   const lines = [
     '',
@@ -380,6 +391,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const pglite = !configs.gateway.databaseUrl && !dataDir.startsWith('memory://');
+  const hub = configs.gateway.redisUrl ? undefined : createEventHub();
 
   const services: Service[] = [];
   let stopping = false;
@@ -431,7 +443,7 @@ async function main(): Promise<void> {
     }, 15_000);
     const startOne = async (name: ServiceName) => {
       const t = Date.now();
-      const service = spawnService(name, configs[name].port, env, consoleLevel);
+      const service = spawnService(name, configs[name].port, env, consoleLevel, hub);
       services.push(service);
       await waitReady(service, deadline);
       ready.add(name);

@@ -131,6 +131,9 @@ describe('docker-compose.yml', () => {
     // Where this service reaches the subgraphs: the compose network, as in supergraph.docker.yaml.
     expect(config.subgraphUrls).toEqual(dockerRouting);
     expect(new URL(config.redisUrl!).hostname).toBe('redis');
+    // One prefix for the whole deployment, or services would not hear each other's events.
+    expect(config.eventsPrefix).toBe('fitsync');
+    expect(loadConfig(name, containerEnv(name, { ...HOST_ENV, EVENTS_PREFIX: 'staging' })).eventsPrefix).toBe('staging');
     // No default for the secrets: compose refuses to start without them.
     for (const secret of ['JWT_SECRET', 'SERVICE_SECRET']) {
       expect(String(services[name].environment?.[secret])).toMatch(new RegExp(`^\\$\\{${secret}:\\?.+\\}$`));

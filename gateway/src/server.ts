@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { createInProcessLiveBus, createRedisLiveBus, type LiveBus } from '@fitsync/events';
+import { createLiveBus, type LiveBus } from '@fitsync/events';
 import {
   createHistogram,
   createHttpApp,
@@ -160,7 +160,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   let live: LiveServer | undefined;
   let ownBus: LiveBus | undefined;
   if (opts.live !== false) {
-    const bus = opts.live?.bus ?? (ownBus = config.redisUrl ? createRedisLiveBus(config.redisUrl, 'fitsync') : createInProcessLiveBus());
+    const bus = opts.live?.bus ?? (ownBus = createLiveBus(config));
     live = createLiveServer({
       httpServer,
       supergraphSdl: supergraph.sdl(),

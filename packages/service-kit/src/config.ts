@@ -33,6 +33,7 @@ const baseSchema = z.object({
   DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case SQL identifier').optional(),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   REDIS_URL: z.string().url().optional(),
+  EVENTS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('fitsync'),
   JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
   JWT_TTL: z.string().default('12h'),
   SERVICE_SECRET: z.string().min(16).default(DEV_SERVICE_SECRET),
@@ -66,6 +67,8 @@ export interface ServiceConfig {
   dbSchema: string;
   dbPoolSize: number;
   redisUrl?: string;
+  /** Prefix of every Redis stream and live channel: deployments sharing one Redis stay apart. */
+  eventsPrefix: string;
   jwtSecret: string;
   jwtTtl: string;
   serviceSecret: string;
@@ -121,6 +124,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     dbSchema: e.DB_SCHEMA ?? service,
     dbPoolSize: e.DB_POOL_SIZE,
     redisUrl: e.REDIS_URL,
+    eventsPrefix: e.EVENTS_PREFIX,
     jwtSecret: e.JWT_SECRET,
     jwtTtl: e.JWT_TTL,
     serviceSecret: e.SERVICE_SECRET,

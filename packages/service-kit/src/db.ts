@@ -18,6 +18,12 @@ export interface Database extends Queryable {
   /** Statements run since open; tests and benchmarks read it to prove batching. */
   readonly stats: { statements: number };
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * The same database for a service's background work (the event relay and consumer):
+   * its statements are not in `stats`, so a test counting a request's statements does
+   * not see a relay poll that happened meanwhile. Prometheus still counts them.
+   */
+  readonly background: Queryable & { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> };
   /** True when the migrations created the schema in this process (a new data folder). */
   readonly fresh: boolean;
   close(): Promise<void>;
@@ -89,13 +95,13 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   if (!dir.startsWith('memory://')) await mkdir(dir, { recursive: true });
   const lite = await PGlite.create({ dataDir: dir, parsers: pgliteParsers });
   const stats = { statements: 0 };
-  const count = () => {
-    stats.statements++;
+  const count = (counted: boolean) => {
+    if (counted) stats.statements++;
     opts.onStatement?.();
   };
-  const wrap = (q: Pick<PGlite, 'query'>): Queryable => ({
+  const wrap = (q: Pick<PGlite, 'query'>, counted = true): Queryable => ({
     async query<R>(sql: string, params?: readonly unknown[]) {
-      count();
+      count(counted);
       return (await q.query<R>(sql, params as unknown[])).rows;
     },
   });
@@ -120,6 +126,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
     fresh,
     ...wrap(lite),
     transaction: (fn) => lite.transaction((tx) => fn(wrap(tx))),
+    background: { ...wrap(lite, false), transaction: (fn) => lite.transaction((tx) => fn(wrap(tx, false))) },
     close: () => lite.close(),
   };
 }
@@ -142,21 +149,21 @@ async function openPostgres(opts: OpenDatabaseOptions): Promise<Database> {
   });
   pool.on('error', (err) => opts.log.error({ err }, 'idle postgres connection failed'));
   const stats = { statements: 0 };
-  const count = () => {
-    stats.statements++;
+  const count = (counted: boolean) => {
+    if (counted) stats.statements++;
     opts.onStatement?.();
   };
-  const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
+  const wrap = (q: pg.Pool | pg.PoolClient, counted = true): Queryable => ({
     async query<R>(sql: string, params?: readonly unknown[]) {
-      count();
+      count(counted);
       return (await q.query(sql, params as unknown[])).rows as R[];
     },
   });
-  const transaction = async <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => {
+  const transaction = async <T>(fn: (tx: Queryable) => Promise<T>, counted = true): Promise<T> => {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const result = await fn(wrap(client));
+      const result = await fn(wrap(client, counted));
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -186,7 +193,8 @@ async function openPostgres(opts: OpenDatabaseOptions): Promise<Database> {
     stats,
     fresh,
     ...wrap(pool),
-    transaction,
+    transaction: (fn) => transaction(fn),
+    background: { ...wrap(pool, false), transaction: (fn) => transaction(fn, false) },
     close: () => pool.end(),
   };
 }

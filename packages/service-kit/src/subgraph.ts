@@ -6,7 +6,19 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { createEventWriter, createInProcessLiveBus, type EventHandlers, type EventWriter, type LiveMessage, type LivePublisher } from '@fitsync/events';
+import {
+  createLiveBus,
+  createTransport,
+  startEventRuntime,
+  type EventHandlers,
+  type EventRuntime,
+  type EventRuntimeOptions,
+  type EventTransport,
+  type EventWriter,
+  type LiveBus,
+  type LiveMessage,
+  type LivePublisher,
+} from '@fitsync/events';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express from 'express';
 import { GraphQLError, type DocumentNode } from 'graphql';
@@ -47,6 +59,8 @@ export interface BaseContext {
   events: EventWriter;
   /** The live message a subscription field resolves, when the gateway sent one (`liveMessage(ctx, topic)`). */
   liveMessage?: LiveMessage;
+  /** Messages for GraphQL subscriptions; publish them after your transaction committed. */
+  live: LivePublisher;
 }
 
 export type SubgraphContext<TStore> = BaseContext & { store: TStore };
@@ -63,10 +77,14 @@ export interface SubgraphDefinition<TStore> {
   migrationsDir: URL;
   /** The per-request data source: SQL behind DataLoaders, fresh for every request. */
   createStore(db: Database, ctx: BaseContext): TStore;
+  /**
+   * The domain events this service handles. Each runs in a transaction with the event
+   * recorded in `event_inbox` (a second delivery is skipped), at least once, with retries
+   * and a dead-letter stream; the consumer group is the service name.
+   */
+  consumes?: EventHandlers;
   /** Seeds a demo gym into a new database (not in production). */
   seedDemo?(db: Database, log: Logger): Promise<void>;
-  /** The domain events this service handles, by channel (`src/events/`). */
-  consumes?: EventHandlers;
   /** Work the service does on its own (a scheduler): started once the database is open, closed before it. */
   background?(rt: BackgroundRuntime): { close(): Promise<void> };
 }
@@ -83,6 +101,10 @@ export interface RunningSubgraph extends Listening {
   name: SubgraphName;
   db: Database;
   log: Logger;
+  /** The outbox relay and the consumer: `await running.events.idle()` waits until everything this service published or consumes is through. */
+  events: EventRuntime;
+  /** The live bus this service publishes subscription messages on. */
+  live: LiveBus;
 }
 
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -117,6 +139,12 @@ export async function authenticateRequest(headers: IncomingHttpHeaders, verifier
 export interface StartOptions {
   /** Open this database instead of the one the config names (tests). */
   db?: Database;
+  /** Live bus to publish on; default `createLiveBus(config)` (closed with the service when it made it). */
+  live?: LiveBus;
+  /** Event transport; default `createTransport(config)` (Redis with REDIS_URL, else the npm start hub or this process's bus). */
+  transport?: EventTransport;
+  /** Consumer and relay tuning (tests shorten retry and takeover delays). */
+  events?: Pick<EventRuntimeOptions, 'consumer' | 'relay'>;
 }
 
 /** Opens the service's database (migrating, seeding a new one), builds the schema and listens. */
@@ -140,6 +168,18 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     log.info({ location: db.location }, 'demo gym seeded');
   }
   const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret);
+  const live = opts.live ?? createLiveBus(config);
+  const transport = opts.transport ?? createTransport(config, { onError: (err) => log.warn({ err }, 'redis connection problem (events)') });
+  const events = await startEventRuntime({
+    service: def.name,
+    db: db.background,
+    transport,
+    handlers: def.consumes,
+    log,
+    live,
+    registry: metrics.registry,
+    ...opts.events,
+  });
 
   const app = createHttpApp({
     metrics,
@@ -168,7 +208,8 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
         const base: BaseContext = {
           ...identity,
           log: log.child({ correlationId: identity.correlationId }),
-          events: createEventWriter({ source: def.name, correlationId: identity.correlationId }),
+          events: events.writer(identity.correlationId),
+          live,
           liveMessage: liveMessageFromBody(req.body),
         };
         return { ...base, store: def.createStore(db, base) };
@@ -176,18 +217,21 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     }),
   );
   const listening = await listen(httpServer, config.port, config.host, '/graphql', log);
-  const live = createInProcessLiveBus();
   const background = def.background?.({ db, log, config, live });
   return {
     ...listening,
     name: def.name,
     db,
     log,
+    events,
+    live,
     async close() {
       await apollo.stop();
       await listening.close();
       await background?.close();
-      await live.close();
+      await events.close();
+      if (!opts.transport) await transport.close();
+      if (!opts.live) await live.close();
       if (!opts.db) await db.close();
     },
   };

@@ -32,7 +32,11 @@ export const TEST_SERVICE_SECRET = 'fitsync-test-service-secret-0123456789';
 /** A unique prefix for one test run's Postgres schemas. */
 export const uniqueSchemaPrefix = () => `t_${randomBytes(4).toString('hex')}`;
 
-/** Config for a service under test: port 0, quiet logs, in-memory PGlite or a private Postgres schema. */
+/**
+ * Config for a service under test: port 0, quiet logs, in-memory PGlite or a private
+ * Postgres schema, and an EVENTS_PREFIX derived from `schemaPrefix`: services started
+ * with one prefix share an event bus, and a later test never receives an earlier one's events.
+ */
 export function testConfig(service: ServiceName, backend: StorageBackend = 'pglite', schemaPrefix = uniqueSchemaPrefix(), env: NodeJS.ProcessEnv = {}): ServiceConfig {
   return loadConfig(service, {
     NODE_ENV: 'test',
@@ -45,6 +49,7 @@ export function testConfig(service: ServiceName, backend: StorageBackend = 'pgli
     SEED_DEMO: 'never',
     // Background jobs would add statements to the counts tests take; a test that wants the scheduler sets it.
     REMINDER_INTERVAL_MS: '0',
+    EVENTS_PREFIX: `test-${schemaPrefix}`,
     ...(backend === 'postgres' ? { DATABASE_URL: process.env.DATABASE_URL, DB_SCHEMA: `${schemaPrefix}_${service}` } : {}),
     ...env,
   });

@@ -2,6 +2,7 @@ import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type 
 import { systemClock, type Clock } from './clock.js';
 import { ScheduleStore } from './db.js';
 import { startReminderScheduler } from './events/reminders.js';
+import { bookingLiveHandlers } from './live.js';
 import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 
@@ -17,7 +18,9 @@ export const createScheduleSubgraph = ({ clock = systemClock }: ScheduleOptions 
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new ScheduleStore(db, clock),
   seedDemo,
-  // Schedule consumes no events; it publishes booking.* (reminders from this scheduler).
+  // Its own booking.* events, once committed, become bookingChanged messages for live subscribers.
+  consumes: bookingLiveHandlers,
+  // booking.reminder: once per booking, 24 hours before it starts.
   background: ({ db, log, config }) => startReminderScheduler({ db, log, intervalMs: config.reminderIntervalMs, clock }),
 });
 

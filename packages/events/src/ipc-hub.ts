@@ -1,0 +1,178 @@
+import type { ChildProcess } from 'node:child_process';
+import { PubSub } from 'graphql-subscriptions';
+import type { LiveBus, LiveTopic, LiveTopics } from './live.js';
+import { createMemoryStreams } from './streams-memory.js';
+import type { StreamBackend } from './streams.js';
+
+/**
+ * `npm start` runs every service as its own process without Redis. The supervisor
+ * hosts one in-memory bus (event streams and live topics) and its children reach it
+ * over Node IPC: a child spawned with an `'ipc'` stdio entry and
+ * `FITSYNC_EVENT_HUB=ipc` in its environment gets a hub-backed transport and live bus.
+ */
+export const HUB_ENV = 'FITSYNC_EVENT_HUB';
+
+type StreamMethod = Exclude<keyof StreamBackend, 'close'>;
+type ChildMessage =
+  | { fitsync: 'hub'; kind: 'call'; id: number; method: StreamMethod; args: unknown[] }
+  | { fitsync: 'hub'; kind: 'cancel'; id: number }
+  | { fitsync: 'hub'; kind: 'publish'; topic: string; payload: unknown }
+  | { fitsync: 'hub'; kind: 'subscribe' | 'unsubscribe'; topic: string };
+type HubMessage =
+  | { fitsync: 'hub'; kind: 'result'; id: number; ok: true; value: unknown }
+  | { fitsync: 'hub'; kind: 'result'; id: number; ok: false; error: string }
+  | { fitsync: 'hub'; kind: 'message'; topic: string; payload: unknown };
+
+const isHubMessage = (m: unknown): m is { fitsync: 'hub'; kind: string } =>
+  typeof m === 'object' && m !== null && (m as { fitsync?: unknown }).fitsync === 'hub';
+
+export interface EventHub {
+  /** The environment a child needs to use the hub (spawn it with an `'ipc'` stdio entry). */
+  readonly env: Record<string, string>;
+  attach(child: ChildProcess): void;
+  close(): Promise<void>;
+}
+
+/** The supervisor's side: one bus for all its children. */
+export function createEventHub(): EventHub {
+  const streams = createMemoryStreams();
+  const subscribers = new Map<string, Set<ChildProcess>>();
+  const send = (child: ChildProcess, msg: HubMessage) => {
+    if (child.connected) child.send(msg, (err) => void err); // a child that just exited is no error here
+  };
+  return {
+    env: { [HUB_ENV]: 'ipc' },
+    attach(child) {
+      const calls = new Map<number, AbortController>();
+      child.on('message', (msg: unknown) => {
+        if (!isHubMessage(msg)) return;
+        const m = msg as ChildMessage;
+        if (m.kind === 'call') {
+          const abort = new AbortController();
+          calls.set(m.id, abort);
+          const args = m.method === 'readGroup' ? [...m.args.slice(0, 5), abort.signal] : m.args;
+          (streams[m.method] as (...a: unknown[]) => Promise<unknown>)(...args).then(
+            (value) => send(child, { fitsync: 'hub', kind: 'result', id: m.id, ok: true, value }),
+            (err: unknown) => send(child, { fitsync: 'hub', kind: 'result', id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+          ).finally(() => calls.delete(m.id));
+        } else if (m.kind === 'cancel') {
+          calls.get(m.id)?.abort();
+        } else if (m.kind === 'publish') {
+          for (const sub of subscribers.get(m.topic) ?? []) send(sub, { fitsync: 'hub', kind: 'message', topic: m.topic, payload: m.payload });
+        } else if (m.kind === 'subscribe') {
+          let set = subscribers.get(m.topic);
+          if (!set) subscribers.set(m.topic, (set = new Set()));
+          set.add(child);
+        } else if (m.kind === 'unsubscribe') {
+          subscribers.get(m.topic)?.delete(child);
+        }
+      });
+      child.once('exit', () => {
+        for (const c of calls.values()) c.abort();
+        for (const set of subscribers.values()) set.delete(child);
+      });
+    },
+    close: () => streams.close(),
+  };
+}
+
+export interface HubClient {
+  streams: StreamBackend;
+  live: LiveBus;
+}
+
+let client: HubClient | undefined;
+
+/** The child's side, when this process was started by a hub; undefined otherwise. */
+export function hubClient(): HubClient | undefined {
+  if (process.env[HUB_ENV] !== 'ipc' || !process.send) return undefined;
+  return (client ??= connectHub());
+}
+
+function connectHub(): HubClient {
+  let nextId = 1;
+  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  const local = new PubSub<Record<string, unknown>>();
+  const topics = new Map<string, number>();
+  const post = (msg: ChildMessage) => {
+    if (!process.connected) throw new Error('the npm start supervisor is gone: no event hub');
+    process.send!(msg);
+  };
+  process.on('message', (msg: unknown) => {
+    if (!isHubMessage(msg)) return;
+    const m = msg as HubMessage;
+    if (m.kind === 'message') void local.publish(m.topic, m.payload);
+    else if (m.kind === 'result') {
+      const w = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (m.ok) w?.resolve(m.value);
+      else w?.reject(new Error(m.error));
+    }
+  });
+  process.on('disconnect', () => {
+    for (const w of waiting.values()) w.reject(new Error('the npm start supervisor disconnected'));
+    waiting.clear();
+  });
+  // The channel must not keep a stopping service alive (adding the listeners above ref'd it).
+  (process.channel as unknown as { unref?(): void } | undefined)?.unref?.();
+
+  const call = (method: StreamMethod, args: unknown[], signal?: AbortSignal) =>
+    new Promise<unknown>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      try {
+        post({ fitsync: 'hub', kind: 'call', id, method, args });
+      } catch (err) {
+        waiting.delete(id);
+        reject(err as Error);
+        return;
+      }
+      signal?.addEventListener('abort', () => {
+        waiting.delete(id);
+        resolve([]);
+        try {
+          post({ fitsync: 'hub', kind: 'cancel', id });
+        } catch {
+          // supervisor gone: nothing to cancel
+        }
+      }, { once: true });
+    });
+
+  const streams: StreamBackend = {
+    add: (...a) => call('add', a) as Promise<string>,
+    ensureGroup: (...a) => call('ensureGroup', a) as Promise<void>,
+    readGroup: (group, consumer, names, count, blockMs, signal) => call('readGroup', [group, consumer, names, count, blockMs], signal) as never,
+    pendingIdle: (...a) => call('pendingIdle', a) as never,
+    claim: (...a) => call('claim', a) as never,
+    ack: (...a) => call('ack', a) as Promise<void>,
+    backlog: (...a) => call('backlog', a) as Promise<number>,
+    range: (...a) => call('range', a) as never,
+    del: (...a) => call('del', a) as Promise<number>,
+    close: async () => undefined,
+  };
+
+  const live: LiveBus = {
+    async publish(topic, payload) {
+      post({ fitsync: 'hub', kind: 'publish', topic, payload });
+    },
+    subscribe<T extends LiveTopic>(topic: T) {
+      if (!topics.get(topic)) post({ fitsync: 'hub', kind: 'subscribe', topic });
+      topics.set(topic, (topics.get(topic) ?? 0) + 1);
+      const it = local.asyncIterableIterator(topic) as AsyncIterableIterator<LiveTopics[T]>;
+      const done = it.return?.bind(it);
+      let released = false;
+      it.return = async (value?: unknown) => {
+        if (!released) {
+          released = true;
+          const left = (topics.get(topic) ?? 1) - 1;
+          topics.set(topic, left);
+          if (!left && process.connected) post({ fitsync: 'hub', kind: 'unsubscribe', topic });
+        }
+        return done ? done(value) : { done: true, value: undefined };
+      };
+      return it;
+    },
+    close: async () => undefined,
+  };
+  return { streams, live };
+}

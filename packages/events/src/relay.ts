@@ -1,0 +1,145 @@
+import type { Logger } from 'pino';
+import type { AnyEventEnvelope } from './envelope.js';
+import type { SqlRunner } from './outbox.js';
+import type { EventTransport } from './transport.js';
+
+/** A service database as the relay and the consumer runtime use it (service-kit's `Database` fits). */
+export interface EventDatabase extends SqlRunner {
+  transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
+}
+
+export interface RelayOptions {
+  db: EventDatabase;
+  transport: EventTransport;
+  log: Logger;
+  /** Rows per transaction (default 100). */
+  batchSize?: number;
+  /** A look at the outbox even when nothing woke the relay: events written by another process or replica, or left by a crash (default 1 s). */
+  pollIntervalMs?: number;
+  onPublished?(envelope: AnyEventEnvelope): void;
+}
+
+export interface Relay {
+  /** An event was written in a transaction that is about to commit: publish it as soon as it is visible. */
+  written(eventId: string): void;
+  /** Publishes what is unpublished now; resolves with how many it published. */
+  flush(): Promise<number>;
+  /** Resolves once the outbox has no unpublished row (or rejects after `timeoutMs`). */
+  idle(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// How long an event announced by `written` is looked for: past this its transaction rolled back (or the poll finds it).
+const EXPECT_MS = 3000;
+
+/**
+ * Delivers the outbox: rows with `published_at IS NULL` in `seq` order, locked with
+ * `FOR UPDATE SKIP LOCKED` so two replicas on one schema never publish a row twice,
+ * stamped in the same transaction. A crash after a service's commit only delays its
+ * events: the next run (this process's poll, or the restarted process) publishes them.
+ */
+export function startRelay(opts: RelayOptions): Relay {
+  const batchSize = opts.batchSize ?? 100;
+  const expected = new Map<string, number>();
+  let running: Promise<number> | undefined;
+  let again = false;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const publishBatch = () =>
+    opts.db.transaction(async (tx) => {
+      const rows = await tx.query<{ seq: string; envelope: AnyEventEnvelope | string }>(
+        'SELECT seq, envelope FROM event_outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
+        [batchSize],
+      );
+      const done: string[] = [];
+      let failure: unknown;
+      for (const row of rows) {
+        const envelope = (typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope) as AnyEventEnvelope;
+        try {
+          await opts.transport.publish(envelope);
+        } catch (err) {
+          failure = err;
+          break;
+        }
+        done.push(String(row.seq));
+        expected.delete(envelope.event_id);
+        opts.log.info({ event_id: envelope.event_id, event: envelope.event, correlation_id: envelope.correlation_id }, 'event published');
+        opts.onPublished?.(envelope);
+      }
+      if (done.length) await tx.query('UPDATE event_outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [done]);
+      if (failure) opts.log.warn({ err: failure, published: done.length }, 'relay could not publish; retrying shortly');
+      return { published: done.length, full: rows.length === batchSize && !failure, failed: Boolean(failure) };
+    });
+
+  const run = async (): Promise<number> => {
+    let total = 0;
+    do {
+      again = false;
+      const r = await publishBatch().catch((err: unknown) => {
+        opts.log.warn({ err }, 'relay failed; retrying shortly');
+        return { published: 0, full: false, failed: true };
+      });
+      total += r.published;
+      if (r.full) again = true;
+      if (r.failed) scheduleRetry(500);
+    } while (again && !stopped);
+    // Announced events whose transaction has not committed yet: look again shortly.
+    const now = Date.now();
+    for (const [id, since] of expected) if (now - since > EXPECT_MS) expected.delete(id);
+    if (expected.size) scheduleRetry(5);
+    return total;
+  };
+
+  const kick = (): Promise<number> => {
+    if (stopped) return Promise.resolve(0);
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = run().finally(() => (running = undefined));
+    return running;
+  };
+
+  function scheduleRetry(ms: number) {
+    if (retryTimer || stopped) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void kick();
+    }, ms);
+  }
+
+  const poll = setInterval(() => void kick(), opts.pollIntervalMs ?? 1000);
+  poll.unref();
+  void kick(); // whatever a previous run of this service left unpublished
+
+  return {
+    written(eventId) {
+      expected.set(eventId, Date.now());
+      // The writer's transaction commits right after this call returns.
+      setImmediate(() => void kick());
+    },
+    flush: async () => {
+      await running;
+      return kick();
+    },
+    async idle(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        await running;
+        const [row] = await opts.db.query<{ n: number | string }>('SELECT count(*) AS n FROM event_outbox WHERE published_at IS NULL');
+        if (Number(row?.n ?? 0) === 0) return;
+        if (Date.now() > deadline) throw new Error(`the outbox still holds ${row?.n} unpublished events after ${timeoutMs} ms`);
+        void kick();
+        await sleep(10);
+      }
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(poll);
+      if (retryTimer) clearTimeout(retryTimer);
+      await running;
+    },
+  };
+}

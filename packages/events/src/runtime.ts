@@ -1,0 +1,162 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Channel } from './catalog.js';
+import type { AnyEventEnvelope, EventEnvelope } from './envelope.js';
+import type { EventHandler, EventHandlers } from './handlers.js';
+import type { LivePublisher, LiveTopic, LiveTopics } from './live.js';
+import { createEventMetrics } from './metrics.js';
+import { createEventWriter, type EventWriter } from './outbox.js';
+import { startRelay, type EventDatabase, type Relay } from './relay.js';
+import type { ConsumeOptions, EventConsumer, EventTransport } from './transport.js';
+
+export interface EventRuntimeOptions {
+  /** The service: the source of its events, its consumer group and inbox name. */
+  service: string;
+  db: EventDatabase;
+  transport: EventTransport;
+  /** The channels this service consumes; none means no consumer. */
+  handlers?: EventHandlers;
+  log: Logger;
+  /** Where handlers' live messages go once their transaction committed. */
+  live: LivePublisher;
+  /** The service's metrics registry; counters are added to it. */
+  registry?: Registry;
+  /** Consumer tuning (tests shorten the waits). */
+  consumer?: Pick<ConsumeOptions, 'maxAttempts' | 'retryDelayMs' | 'claimIdleMs' | 'blockMs' | 'consumer'>;
+  relay?: { pollIntervalMs?: number; batchSize?: number };
+}
+
+/** A service's event machinery: the outbox relay and, when it consumes channels, its consumer. */
+export interface EventRuntime {
+  /** `ctx.events` for one request or job: the relay publishes what it writes right after commit. */
+  writer(correlationId: string): EventWriter;
+  readonly relay: Relay;
+  readonly consumer?: EventConsumer;
+  readonly transport: EventTransport;
+  /**
+   * Resolves once this service has nothing left to do: no unpublished outbox row and no
+   * entry waiting for its consumer group (undelivered, unacknowledged or awaiting retry).
+   */
+  idle(timeoutMs?: number): Promise<void>;
+  /** What is left right now: unpublished outbox rows plus entries waiting for this service's consumer group. */
+  pending(): Promise<number>;
+  /** Stops the consumer and the relay (the transport is the caller's). */
+  close(): Promise<void>;
+}
+
+/** Publishes nothing until `flush`: live messages of a handler wait for its commit. */
+function bufferedLive(): LivePublisher & { flush(to: LivePublisher, log: Logger): void } {
+  const messages: [LiveTopic, unknown][] = [];
+  return {
+    async publish<T extends LiveTopic>(topic: T, payload: LiveTopics[T]) {
+      messages.push([topic, payload]);
+    },
+    flush(to, log) {
+      for (const [topic, payload] of messages) {
+        to.publish(topic, payload as never).catch((err: unknown) => log.warn({ err, topic }, 'live message not sent'));
+      }
+    },
+  };
+}
+
+export async function startEventRuntime(opts: EventRuntimeOptions): Promise<EventRuntime> {
+  const metrics = opts.registry ? createEventMetrics(opts.registry) : undefined;
+  const relay = startRelay({
+    db: opts.db,
+    transport: opts.transport,
+    log: opts.log,
+    ...opts.relay,
+    onPublished: (e) => metrics?.published.inc({ channel: e.event }),
+  });
+  const writer = (correlationId: string) => createEventWriter({ source: opts.service, correlationId, onWritten: (e) => relay.written(e.event_id) });
+
+  const handle = async (envelope: AnyEventEnvelope, delivery: { attempt: number }) => {
+    const handler = opts.handlers?.[envelope.event] as EventHandler<Channel> | undefined;
+    const log = opts.log.child({ event_id: envelope.event_id, event: envelope.event, correlation_id: envelope.correlation_id });
+    if (!handler) return; // a replayed event of a channel this service no longer consumes
+    const live = bufferedLive();
+    const started = Date.now();
+    let fresh: boolean;
+    try {
+      fresh = await opts.db.transaction(async (tx) => {
+        const inserted = await tx.query('INSERT INTO event_inbox (consumer, event_id, channel) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id', [
+          opts.service,
+          envelope.event_id,
+          envelope.event,
+        ]);
+        if (!inserted.length) return false;
+        await handler(envelope as EventEnvelope<Channel>, { tx, events: writer(envelope.correlation_id), live, log });
+        return true;
+      });
+    } catch (err) {
+      metrics?.failed.inc({ channel: envelope.event });
+      log.warn({ err, attempt: delivery.attempt }, 'event handler failed');
+      throw err;
+    }
+    if (!fresh) {
+      metrics?.duplicates.inc({ channel: envelope.event });
+      log.info({ attempt: delivery.attempt }, 'event already handled: skipped');
+      return;
+    }
+    metrics?.handled.inc({ channel: envelope.event });
+    log.info({ attempt: delivery.attempt, ms: Date.now() - started }, 'event handled');
+    return () => live.flush(opts.live, log);
+  };
+
+  const channels = Object.keys(opts.handlers ?? {}) as Channel[];
+  const consumer = channels.length
+    ? await opts.transport.consume({
+        group: opts.service,
+        channels,
+        handle,
+        log: opts.log,
+        ...opts.consumer,
+        onDeadLetter: (letter) => metrics?.deadLettered.inc({ channel: letter.channel }),
+      })
+    : undefined;
+
+  const unpublished = async () => {
+    const [row] = await opts.db.query<{ n: number | string }>('SELECT count(*) AS n FROM event_outbox WHERE published_at IS NULL');
+    return Number(row?.n ?? 0);
+  };
+
+  return {
+    writer,
+    relay,
+    pending: async () => (await unpublished()) + (consumer ? await consumer.backlog() : 0),
+    consumer,
+    transport: opts.transport,
+    async idle(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        await relay.idle(Math.max(1, deadline - Date.now()));
+        const backlog = consumer ? await consumer.backlog() : 0;
+        if (backlog === 0) {
+          // A handler may have written follow-up events just before its entry was acknowledged.
+          if ((await unpublished()) === 0) return;
+        } else if (Date.now() > deadline) {
+          throw new Error(`${opts.service} still has ${backlog} events to handle after ${timeoutMs} ms`);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    async close() {
+      await consumer?.stop();
+      await relay.stop();
+    },
+  };
+}
+
+/**
+ * Waits until every given service is idle at once (e.g. `waitForEvents(subgraphs.map((s) => s.events))`):
+ * events one service handles may make another publish, so one pass is not enough.
+ */
+export async function waitForEvents(runtimes: readonly Pick<EventRuntime, 'idle' | 'pending'>[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const r of runtimes) await r.idle(Math.max(1, deadline - Date.now()));
+    const left = await Promise.all(runtimes.map((r) => r.pending()));
+    if (left.every((n) => n === 0)) return;
+    if (Date.now() > deadline) throw new Error(`events still flowing after ${timeoutMs} ms`);
+  }
+}

@@ -1,0 +1,100 @@
+import type { Redis } from 'ioredis';
+import { newRedis } from './redis-lazy.js';
+import type { PendingEntry, StreamBackend, StreamEntry } from './streams.js';
+
+type RawEntry = [id: string, fields: string[]];
+
+const toFields = (flat: string[]) => {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
+};
+const toEntries = (stream: string, raw: RawEntry[] | null | undefined): StreamEntry[] =>
+  (raw ?? []).filter((e): e is RawEntry => Array.isArray(e) && Array.isArray(e[1])).map(([id, flat]) => ({ stream, id, fields: toFields(flat) }));
+
+/**
+ * Redis Streams through ioredis: one connection for commands and one for blocking
+ * reads (a connection blocked in XREADGROUP cannot send anything else). ioredis
+ * reconnects by itself when Redis restarts; callers retry what failed meanwhile.
+ */
+export function createRedisStreams(url: string, opts: { onError?: (err: Error) => void; connectionName?: string } = {}): StreamBackend {
+  // Commands fail after a few reconnection attempts (the relay and consumer retry them);
+  // a blocking read waits across reconnections instead.
+  const connect = (maxRetriesPerRequest: number | null) => {
+    const r = newRedis(url, { maxRetriesPerRequest, connectionName: opts.connectionName ?? 'fitsync-events' });
+    r.on('error', (err: Error) => opts.onError?.(err));
+    return r;
+  };
+  const cmd = connect(5);
+  let blocking: Redis | undefined;
+
+  return {
+    async add(stream, fields, maxLen) {
+      const flat = Object.entries(fields).flat();
+      const id = maxLen === undefined ? await cmd.xadd(stream, '*', ...flat) : await cmd.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...flat);
+      return id!;
+    },
+    async ensureGroup(stream, group) {
+      try {
+        await cmd.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+      } catch (err) {
+        if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+      }
+    },
+    async readGroup(group, consumer, streams, count, blockMs, signal) {
+      if (signal?.aborted) return [];
+      const conn = (blocking ??= connect(null));
+      // Aborting drops the blocked connection; the next read opens a new one.
+      const abort = () => {
+        if (blocking === conn) blocking = undefined;
+        conn.disconnect();
+      };
+      signal?.addEventListener('abort', abort);
+      const args: (string | number)[] = ['GROUP', group, consumer, 'COUNT', count];
+      if (blockMs > 0) args.push('BLOCK', blockMs);
+      args.push('STREAMS', ...streams, ...streams.map(() => '>'));
+      let res: [string, RawEntry[]][] | null;
+      try {
+        res = (await (conn.xreadgroup as (...a: (string | number)[]) => Promise<unknown>).apply(conn, args)) as [string, RawEntry[]][] | null;
+      } catch (err) {
+        if (signal?.aborted) return [];
+        throw err;
+      } finally {
+        signal?.removeEventListener('abort', abort);
+      }
+      return (res ?? []).flatMap(([stream, entries]) => toEntries(stream, entries));
+    },
+    async pendingIdle(stream, group, minIdleMs, count) {
+      const res = (await cmd.xpending(stream, group, 'IDLE', minIdleMs, '-', '+', count)) as [string, string, number, number][];
+      return res.map(([id, consumer, , deliveries]): PendingEntry => ({ id, consumer, deliveries: Number(deliveries) }));
+    },
+    async claim(stream, group, consumer, minIdleMs, ids) {
+      if (!ids.length) return [];
+      return toEntries(stream, (await cmd.xclaim(stream, group, consumer, minIdleMs, ...ids)) as RawEntry[]);
+    },
+    async ack(stream, group, ids) {
+      if (ids.length) await cmd.xack(stream, group, ...ids);
+    },
+    async backlog(stream, group) {
+      const groups = (await cmd.xinfo('GROUPS', stream).catch(() => [])) as unknown[][];
+      const info = groups.map(toFields as (a: unknown[]) => Record<string, unknown>).find((g) => g.name === group);
+      if (!info) return 0;
+      const pending = Number(info.pending);
+      if (info.lag !== null && info.lag !== undefined) return pending + Number(info.lag);
+      // lag is unknown after deletions: count what follows the last delivered id.
+      const after = await cmd.xrange(stream, `(${String(info['last-delivered-id'])}`, '+', 'COUNT', 10_000);
+      return pending + after.length;
+    },
+    async range(stream, count) {
+      return toEntries(stream, (await cmd.xrange(stream, '-', '+', 'COUNT', count)) as RawEntry[]);
+    },
+    async del(stream, ids) {
+      return ids.length ? cmd.xdel(stream, ...ids) : 0;
+    },
+    async close() {
+      blocking?.disconnect();
+      await Promise.race([cmd.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+      cmd.disconnect();
+    },
+  };
+}
