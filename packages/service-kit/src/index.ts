@@ -11,4 +11,5 @@ export * from './run.js';
 export * from './scalars.js';
 export * from './sql.js';
 export * from './schema.js';
+export * from './service-client.js';
 export * from './subgraph.js';

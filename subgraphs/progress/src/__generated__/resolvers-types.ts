@@ -52,6 +52,18 @@ export type BodyMetric = {
   weightKg?: Maybe<Scalars['Float']['output']>;
 };
 
+export type BodyMetricsInput = {
+  bodyFatPercentage?: InputMaybe<Scalars['Float']['input']>;
+  /** Default: the signed-in user. */
+  clientId?: InputMaybe<Scalars['ID']['input']>;
+  muscleMassKg?: InputMaybe<Scalars['Float']['input']>;
+  notes?: InputMaybe<Scalars['String']['input']>;
+  /** When measured; default now, never in the future. */
+  recordedAt?: InputMaybe<Scalars['DateTime']['input']>;
+  restingHeartRate?: InputMaybe<Scalars['Int']['input']>;
+  weightKg?: InputMaybe<Scalars['Float']['input']>;
+};
+
 export type Booking = {
   __typename?: 'Booking';
   id: Scalars['ID']['output'];
@@ -80,6 +92,17 @@ export type Goal = {
   targetValue: Scalars['Float']['output'];
 };
 
+export type GoalInput = {
+  /** Default: the signed-in user. */
+  clientId?: InputMaybe<Scalars['ID']['input']>;
+  /** Not in the past. */
+  deadline?: InputMaybe<Scalars['Date']['input']>;
+  metric: GoalMetric;
+  /** Default: the latest measured value of the metric. */
+  startValue?: InputMaybe<Scalars['Float']['input']>;
+  targetValue: Scalars['Float']['input'];
+};
+
 export type GoalMetric =
   | 'BODY_FAT_PERCENTAGE'
   | 'MUSCLE_MASS_KG'
@@ -90,6 +113,28 @@ export type GoalStatus =
   | 'ABANDONED'
   | 'ACHIEVED'
   | 'ACTIVE';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Records a client's measurements (the client, one of their trainers, or an admin). Emits
+   * progress.updated with the change from the last value of each metric, and
+   * milestone.reached for each active goal the new values reach (the goal becomes ACHIEVED).
+   */
+  recordBodyMetrics: BodyMetric;
+  /** Sets the client's goal for a metric; an active goal for the same metric is abandoned. */
+  setGoal: Goal;
+};
+
+
+export type MutationRecordBodyMetricsArgs = {
+  input: BodyMetricsInput;
+};
+
+
+export type MutationSetGoalArgs = {
+  input: GoalInput;
+};
 
 export type Program = {
   __typename?: 'Program';
@@ -337,13 +382,16 @@ export type ResolversTypes = {
   BodyMetric: ResolverTypeWrapper<BodyMetricRow>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  BodyMetricsInput: BodyMetricsInput;
   Booking: ResolverTypeWrapper<BookingRef>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ExerciseLog: ResolverTypeWrapper<ExerciseLog>;
   Goal: ResolverTypeWrapper<GoalRow>;
+  GoalInput: GoalInput;
   GoalMetric: GoalMetric;
   GoalStatus: GoalStatus;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Program: ResolverTypeWrapper<ProgramRef>;
   ProgramAdherence: ResolverTypeWrapper<ProgramAdherence>;
   ProgressSummary: ResolverTypeWrapper<ProgressSummaryRow>;
@@ -362,11 +410,14 @@ export type ResolversParentTypes = {
   BodyMetric: BodyMetricRow;
   Float: Scalars['Float']['output'];
   Int: Scalars['Int']['output'];
+  BodyMetricsInput: BodyMetricsInput;
   Booking: BookingRef;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   ExerciseLog: ExerciseLog;
   Goal: GoalRow;
+  GoalInput: GoalInput;
+  Mutation: Record<PropertyKey, never>;
   Program: ProgramRef;
   ProgramAdherence: ProgramAdherence;
   ProgressSummary: ProgressSummaryRow;
@@ -434,6 +485,11 @@ export type GoalResolvers<ContextType = Context, ParentType extends ResolversPar
   targetValue?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  recordBodyMetrics?: Resolver<ResolversTypes['BodyMetric'], ParentType, ContextType, RequireFields<MutationRecordBodyMetricsArgs, 'input'>>;
+  setGoal?: Resolver<ResolversTypes['Goal'], ParentType, ContextType, RequireFields<MutationSetGoalArgs, 'input'>>;
+};
+
 export type ProgramResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   adherence?: Resolver<Maybe<ResolversTypes['ProgramAdherence']>, ParentType, ContextType>;
@@ -494,6 +550,7 @@ export type Resolvers<ContextType = Context> = {
   DateTime?: GraphQLScalarType;
   ExerciseLog?: ExerciseLogResolvers<ContextType>;
   Goal?: GoalResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   ProgramAdherence?: ProgramAdherenceResolvers<ContextType>;
   ProgressSummary?: ProgressSummaryResolvers<ContextType>;

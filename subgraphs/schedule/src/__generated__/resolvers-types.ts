@@ -57,6 +57,65 @@ export type BookingType =
   | 'ONE_ON_ONE'
   | 'VIRTUAL';
 
+export type CreateBookingInput = {
+  clientId: Scalars['ID']['input'];
+  /** The gym's local day. */
+  date: Scalars['Date']['input'];
+  endTime: Scalars['Time']['input'];
+  gymId: Scalars['ID']['input'];
+  notes?: InputMaybe<Scalars['String']['input']>;
+  /** The gym's wall-clock time. */
+  startTime: Scalars['Time']['input'];
+  trainerId: Scalars['ID']['input'];
+  type?: InputMaybe<BookingType>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Cancels a pending or confirmed booking (its client, its trainer or an admin). */
+  cancelBooking: Booking;
+  /**
+   * Marks a session as held (its trainer or an admin). `durationMinutes` defaults to the
+   * booked length. A cancelled or already completed booking cannot be completed (CONFLICT).
+   */
+  completeBooking: Booking;
+  /**
+   * Books a session. The client books for themself, the trainer for their own schedule, an
+   * admin for anyone. Both users must exist with those roles, the client must have an active
+   * program with the trainer (the booking belongs to it), the session must not be in the past
+   * and must not overlap another booking of either of them (CONFLICT).
+   */
+  createBooking: Booking;
+  /** Moves a pending or confirmed booking; the same rules as createBooking apply to the new time. */
+  rescheduleBooking: Booking;
+};
+
+
+export type MutationCancelBookingArgs = {
+  id: Scalars['ID']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationCompleteBookingArgs = {
+  durationMinutes?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+  trainerNotes?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationCreateBookingArgs = {
+  input: CreateBookingInput;
+};
+
+
+export type MutationRescheduleBookingArgs = {
+  date: Scalars['Date']['input'];
+  endTime: Scalars['Time']['input'];
+  id: Scalars['ID']['input'];
+  startTime: Scalars['Time']['input'];
+};
+
 export type Program = {
   __typename?: 'Program';
   /** Sessions booked under this program, soonest first. */
@@ -217,8 +276,10 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   BookingStatus: BookingStatus;
   BookingType: BookingType;
+  CreateBookingInput: CreateBookingInput;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Program: ResolverTypeWrapper<ProgramRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Time: ResolverTypeWrapper<Scalars['Time']['output']>;
@@ -232,8 +293,10 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
+  CreateBookingInput: CreateBookingInput;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
+  Mutation: Record<PropertyKey, never>;
   Program: ProgramRef;
   Query: Record<PropertyKey, never>;
   Time: Scalars['Time']['output'];
@@ -270,6 +333,13 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  cancelBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationCancelBookingArgs, 'id'>>;
+  completeBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationCompleteBookingArgs, 'id'>>;
+  createBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationCreateBookingArgs, 'input'>>;
+  rescheduleBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationRescheduleBookingArgs, 'date' | 'endTime' | 'id' | 'startTime'>>;
+};
+
 export type ProgramResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   bookings?: Resolver<Maybe<Array<ResolversTypes['Booking']>>, ParentType, ContextType, RequireFields<ProgramBookingsArgs, 'first'>>;
@@ -296,6 +366,7 @@ export type Resolvers<ContextType = Context> = {
   Booking?: BookingResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Time?: GraphQLScalarType;
