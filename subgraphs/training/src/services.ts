@@ -1,5 +1,4 @@
-import { badInput, serviceOperation, type CallerIdentity, type ServiceClient } from '@fitsync/service-kit';
-import type { Logger } from 'pino';
+import { badInput, serviceOperation, type CallerIdentity, type Logger, type ServiceClient } from '@fitsync/service-kit';
 import { z } from 'zod';
 
 /** What training asks other subgraphs: typed operations, answers checked with zod. */
