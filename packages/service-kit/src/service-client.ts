@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { CORRELATION_HEADER, SERVICE_TOKEN_HEADER, createServiceCredentials, type ServiceCredentials } from './auth.js';
 import type { ServiceConfig, SubgraphName } from './config.js';
 import { ErrorCode, serviceUnavailable } from './errors.js';
+import { createLogger } from './logger.js';
 
 /**
  * An operation one service sends another: its text and a zod schema of its `data`,
@@ -190,7 +191,12 @@ export function remoteErrorToCaller(err: RemoteGraphQLError): GraphQLError {
 }
 
 /** The clients a service uses, one per target, sharing its credential; made once at start-up. */
-export function createServiceClients<T extends SubgraphName>(config: ServiceConfig, targets: readonly T[], log?: Logger, overrides: Partial<ServiceClientOptions> = {}): Record<T, ServiceClient> {
+export function createServiceClients<T extends SubgraphName>(
+  config: ServiceConfig,
+  targets: readonly T[],
+  log: Logger = createLogger(config.service, config.logLevel),
+  overrides: Partial<ServiceClientOptions> = {},
+): Record<T, ServiceClient> {
   const credentials = createServiceCredentials(config.service, config.serviceSecret);
   return Object.fromEntries(
     targets.map((target) => [target, new ServiceClient({ from: config.service, target, url: () => config.subgraphUrls[target], credentials, log, ...overrides })]),

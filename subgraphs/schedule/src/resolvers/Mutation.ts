@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { badInput, conflict, forbidden, isAdmin, isParty, notFound, parseId, requireViewer } from '@fitsync/service-kit';
+import { badInput, conflict, forbidden, isAdmin, isParty, notFound, parseId, requireViewer, type Queryable } from '@fitsync/service-kit';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
-import type { Context } from '../context.js';
 import type { BookingRow } from '../db.js';
 import { assertOpen, checkSlot, minutesBetween } from '../rules.js';
 import { activeProgramId, assertParties, type ScheduleServices } from '../services.js';
@@ -18,7 +17,7 @@ const text = (value: string | null | undefined, field: string) => {
  * Reads the booking inside the transaction, locked, and checks who may act on it;
  * NOT_FOUND and FORBIDDEN before any state rule.
  */
-async function lockedBooking(ctx: Context, tx: Parameters<typeof lockBooking>[0], id: string, may: (b: BookingRow) => boolean, action: string) {
+async function lockedBooking(tx: Queryable, id: string, may: (b: BookingRow) => boolean, action: string) {
   const booking = await lockBooking(tx, id);
   if (!booking) throw notFound('Booking', id);
   if (!may(booking)) throw forbidden(`You may not ${action} this booking`);
@@ -62,7 +61,7 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
     const bookingId = parseId(id);
     const why = text(reason, 'reason');
     return ctx.store.db.transaction(async (tx) => {
-      const booking = await lockedBooking(ctx, tx, bookingId, (b) => isParty(viewer, b), 'cancel');
+      const booking = await lockedBooking(tx, bookingId, (b) => isParty(viewer, b), 'cancel');
       assertOpen(booking, 'cancel');
       const row = await updateBooking(tx, bookingId, { status: 'CANCELLED', cancellation_reason: why, cancelled_by: viewer.id });
       await ctx.events.emit(tx, 'booking.cancelled', {
@@ -83,7 +82,7 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
     const bookingId = parseId(id);
     const slot = checkSlot({ date, startTime, endTime }, ctx.store.now);
     return ctx.store.db.transaction(async (tx) => {
-      const booking = await lockedBooking(ctx, tx, bookingId, (b) => isParty(viewer, b), 'reschedule');
+      const booking = await lockedBooking(tx, bookingId, (b) => isParty(viewer, b), 'reschedule');
       assertOpen(booking, 'reschedule');
       await lockUsers(tx, [booking.client_id, booking.trainer_id]);
       await assertNoOverlap(tx, { clientId: booking.client_id, trainerId: booking.trainer_id, ...slot, exceptId: bookingId });
@@ -111,7 +110,7 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
       throw badInput('durationMinutes must be between 1 and 1440', 'durationMinutes');
     }
     return ctx.store.db.transaction(async (tx) => {
-      const booking = await lockedBooking(ctx, tx, bookingId, (b) => isAdmin(viewer) || viewer.id === b.trainer_id, 'complete');
+      const booking = await lockedBooking(tx, bookingId, (b) => isAdmin(viewer) || viewer.id === b.trainer_id, 'complete');
       assertOpen(booking, 'complete');
       if (booking.date > ctx.store.now.date) throw conflict(`A session on ${booking.date} cannot be completed before that day`, 'NOT_YET_HELD');
       const row = await updateBooking(tx, bookingId, { status: 'COMPLETED', trainer_notes: notes });
