@@ -24,9 +24,11 @@ export function checkSlot(slot: { date: string; startTime: string; endTime: stri
 /** Bookings still to happen: the only ones that may be cancelled, moved or completed. */
 const OPEN: BookingStatus[] = ['PENDING', 'CONFIRMED'];
 
+const PAST_TENSE = { cancel: 'cancelled', reschedule: 'rescheduled', complete: 'completed', markNoShow: 'marked a no-show' };
+
 /** PENDING/CONFIRMED -> CANCELLED, COMPLETED, NO_SHOW, or moved; anything else is CONFLICT. */
-export function assertOpen(booking: BookingRow, action: 'cancel' | 'reschedule' | 'complete') {
+export function assertOpen(booking: BookingRow, action: 'cancel' | 'reschedule' | 'complete' | 'markNoShow') {
   if (!OPEN.includes(booking.status)) {
-    throw conflict(`A ${booking.status.toLowerCase()} booking cannot be ${action === 'cancel' ? 'cancelled' : action === 'complete' ? 'completed' : 'rescheduled'}`, 'ILLEGAL_TRANSITION');
+    throw conflict(`A ${booking.status.toLowerCase()} booking cannot be ${PAST_TENSE[action]}`, 'ILLEGAL_TRANSITION');
   }
 }

@@ -86,6 +86,8 @@ export type Mutation = {
    * and must not overlap another booking of either of them (CONFLICT).
    */
   createBooking: Booking;
+  /** Records that the client did not come (its trainer or an admin), once the session has started. */
+  markNoShow: Booking;
   /** Moves a pending or confirmed booking; the same rules as createBooking apply to the new time. */
   rescheduleBooking: Booking;
 };
@@ -106,6 +108,11 @@ export type MutationCompleteBookingArgs = {
 
 export type MutationCreateBookingArgs = {
   input: CreateBookingInput;
+};
+
+
+export type MutationMarkNoShowArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -337,6 +344,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   cancelBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationCancelBookingArgs, 'id'>>;
   completeBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationCompleteBookingArgs, 'id'>>;
   createBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationCreateBookingArgs, 'input'>>;
+  markNoShow?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationMarkNoShowArgs, 'id'>>;
   rescheduleBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationRescheduleBookingArgs, 'date' | 'endTime' | 'id' | 'startTime'>>;
 };
 

@@ -240,6 +240,23 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
     expect(again.errors?.[0].extensions?.code).toBe('CONFLICT');
   });
 
+  it('marks a started session a no-show (trainer or admin), once, and nothing before it starts', async () => {
+    const NO_SHOW = 'mutation($id: ID!) { markNoShow(id: $id) { id status } }';
+    // today's sessions run from 07:00; the first was completed above, the clock says 10:30
+    const started = gym.bookings.filter((b) => b.trainerId === trainer.id && b.date === TODAY && b.status === 'CONFIRMED').sort((a, b) => a.startTime.localeCompare(b.startTime))[1];
+    expect(started.startTime < '10:30').toBe(true);
+    const upcoming = (await call(CREATE, { i: input({ date: TODAY, startTime: '20:00', endTime: '21:00' }) }, await as(client))).data!.createBooking;
+    const snap = await snapshot();
+    expect((await call(NO_SHOW, { id: started.id }, await as(client))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await call(NO_SHOW, { id: upcoming.id }, await as(trainer))).errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'NOT_YET_HELD' });
+    expect(await snapshot()).toEqual(snap);
+    expect((await call(NO_SHOW, { id: started.id }, await as(trainer))).data!.markNoShow.status).toBe('NO_SHOW');
+    expect((await call(NO_SHOW, { id: started.id }, await as(admin))).errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect((await call(COMPLETE, { id: started.id }, await as(trainer))).errors?.[0].extensions?.code).toBe('CONFLICT');
+    // no catalog channel for it: the outbox only gained the booking created above
+    expect((await snapshot()).events).toBe(snap.events);
+  });
+
   it('fails with SERVICE_UNAVAILABLE and writes nothing when users or training is down', async () => {
     const snap = await snapshot();
     await env.stop('training');

@@ -128,4 +128,16 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
       return row;
     });
   },
+
+  markNoShow: async (_, { id }, ctx) => {
+    const viewer = requireViewer(ctx);
+    const bookingId = parseId(id);
+    return ctx.store.db.transaction(async (tx) => {
+      const booking = await lockedBooking(tx, bookingId, (b) => isAdmin(viewer) || viewer.id === b.trainer_id, 'mark as a no-show');
+      assertOpen(booking, 'markNoShow');
+      const { date, time } = ctx.store.now;
+      if (booking.date > date || (booking.date === date && booking.start_time > time)) throw conflict('A session that has not started cannot be a no-show', 'NOT_YET_HELD');
+      return updateBooking(tx, bookingId, { status: 'NO_SHOW' });
+    });
+  },
 });
