@@ -36,8 +36,8 @@ export interface Platform {
   startGateway(opts?: GatewayOptions): Promise<RunningGateway>;
   subgraphs: Record<SubgraphName, RunningSubgraph>;
   databases: Record<SubgraphName, Database>;
-  /** POSTs an operation to the gateway, as the given user when a token is passed. */
-  query<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>>;
+  /** POSTs an operation to the gateway, as the given user when a token is passed (and with extra headers). */
+  query<T = any>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
   tokenFor(user: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }): Promise<string>;
   /** Stops one subgraph (to see how the graph degrades). */
   stop(name: SubgraphName): Promise<void>;
@@ -55,6 +55,9 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
   const databases = {} as Record<SubgraphName, Database>;
   const disposers: (() => Promise<void>)[] = [];
   const stopped = new Set<SubgraphName>();
+  // Subgraphs call each other (validation): one shared map, filled in as each one listens
+  // on its port; service clients read it on every call.
+  const urls = {} as Record<SubgraphName, string>;
   await Promise.all(
     (Object.keys(parts) as SubgraphName[]).map(async (name) => {
       const part = parts[name];
@@ -62,7 +65,10 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
       disposers.push(t.dispose);
       for (const gym of gyms) await part.seed(t.db, gym);
       databases[name] = t.db;
-      subgraphs[name] = await part.start(testConfig(name, backend, prefix), { db: t.db });
+      const config = testConfig(name, backend, prefix);
+      config.subgraphUrls = urls;
+      subgraphs[name] = await part.start(config, { db: t.db });
+      urls[name] = subgraphs[name].url;
     }),
   );
   const sources = await loadSupergraphConfig(fileURLToPath(new URL('../../supergraph.yaml', import.meta.url)));
@@ -90,10 +96,10 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
     startGateway,
     subgraphs,
     databases,
-    async query(query, variables = {}, token) {
+    async query(query, variables = {}, token, headers = {}) {
       const res = await fetch(gateway.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: { 'content-type': 'application/json', ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ query, variables }),
       });
       return (await res.json()) as GraphQLResult;

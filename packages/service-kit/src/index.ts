@@ -11,5 +11,6 @@ export * from './run.js';
 export * from './scalars.js';
 export * from './sql.js';
 export * from './schema.js';
+export * from './service-client.js';
 export * from './subgraph.js';
 export * from './live.js';

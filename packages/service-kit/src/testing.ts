@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createEventWriter, type Channel, type EventEnvelope, type EventHandler, type LivePublisher, type LiveTopic, type LiveTopics } from '@fitsync/events';
 import { createLogger } from './logger.js';
-import { loadConfig, type ServiceConfig, type ServiceName } from './config.js';
+import { loadConfig, type ServiceConfig, type ServiceName, type SubgraphName } from './config.js';
+import type { RunningSubgraph } from './subgraph.js';
 import { dropPostgresSchema, openDatabase, type Database } from './db.js';
 import { SERVICE_TOKEN_HEADER, createServiceCredentials, signUserToken, type Viewer } from './auth.js';
 
@@ -140,4 +141,57 @@ export async function handleEvent<C extends Channel>(
   );
   live.messages.push(...pending.messages);
   return pending.messages;
+}
+
+/** One subgraph a test starts: its migrations, what to seed, how to start it. */
+export interface TestSubgraphPart {
+  name: SubgraphName;
+  migrationsDir: URL;
+  seed?(db: Database): Promise<void>;
+  start(config: ServiceConfig, opts: { db: Database }): Promise<RunningSubgraph>;
+}
+
+export interface TestSubgraphs {
+  servers: Partial<Record<SubgraphName, RunningSubgraph>>;
+  dbs: Partial<Record<SubgraphName, Database>>;
+  /** Stops one subgraph (its service clients then see it down). */
+  stop(name: SubgraphName): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts subgraphs that call each other (validation through service clients): each on
+ * port 0 with its own test database, all sharing one URL map filled in as they listen.
+ */
+export async function startTestSubgraphs(backend: StorageBackend, parts: TestSubgraphPart[]): Promise<TestSubgraphs> {
+  const prefix = uniqueSchemaPrefix();
+  const urls = {} as Record<SubgraphName, string>;
+  const servers: TestSubgraphs['servers'] = {};
+  const dbs: TestSubgraphs['dbs'] = {};
+  const disposers: (() => Promise<void>)[] = [];
+  const stopped = new Set<SubgraphName>();
+  for (const part of parts) {
+    const t = await openTestDatabase(part.name, part.migrationsDir, backend);
+    disposers.push(t.dispose);
+    await part.seed?.(t.db);
+    const config = testConfig(part.name, backend, prefix);
+    config.subgraphUrls = urls;
+    const server = await part.start(config, { db: t.db });
+    servers[part.name] = server;
+    dbs[part.name] = t.db;
+    urls[part.name] = server.url;
+  }
+  return {
+    servers,
+    dbs,
+    async stop(name) {
+      if (stopped.has(name)) return;
+      stopped.add(name);
+      await servers[name]?.close();
+    },
+    async close() {
+      for (const part of [...parts].reverse()) if (!stopped.has(part.name)) await servers[part.name]?.close();
+      for (const d of disposers) await d();
+    },
+  };
 }

@@ -32,6 +32,24 @@ export class NotificationsStore {
   readonly #loaders = new RequestLoaders();
   constructor(private readonly db: Database) {}
 
+  /** Stamps `read_at` once: a notification already read keeps its first time. */
+  async markRead(id: string): Promise<NotificationRow | null> {
+    const [row] = await this.db.query<NotificationRow>(
+      `UPDATE notifications SET read_at = COALESCE(read_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return row ?? null;
+  }
+
+  /** Marks every unread notification of a user read; how many changed. */
+  async markAllRead(recipientId: string): Promise<number> {
+    const rows = await this.db.query(
+      'UPDATE notifications SET read_at = now() WHERE recipient_id = $1 AND read_at IS NULL RETURNING id',
+      [recipientId],
+    );
+    return rows.length;
+  }
+
   notificationById(id: string): Promise<NotificationRow | null> {
     return this.#loaders
       .get('notificationById', () =>

@@ -103,11 +103,11 @@ export interface ProgramRef {
 /** Goals per user are not paged in the schema; this bounds them all the same. */
 export const MAX_GOALS = 100;
 
-const BODY_METRIC_COLUMNS = 'id, client_id, recorded_at, weight_kg, body_fat_percentage, muscle_mass_kg, resting_heart_rate, notes';
+export const BODY_METRIC_COLUMNS = 'id, client_id, recorded_at, weight_kg, body_fat_percentage, muscle_mass_kg, resting_heart_rate, notes';
 const WORKOUT_LOG_COLUMNS =
   'id, client_id, trainer_id, booking_id, program_id, workout_date, duration_minutes, status, exercises, perceived_effort, notes, created_at';
 const ACHIEVEMENT_COLUMNS = 'id, client_id, type, title, description, badge_icon, earned_at, program_id';
-const GOAL_COLUMNS = 'id, client_id, metric, target_value, start_value, deadline, status, achieved_at, created_at';
+export const GOAL_COLUMNS = 'id, client_id, metric, target_value, start_value, deadline, status, achieved_at, created_at';
 
 /**
  * User.progress for every client in $1 in one statement; $2 is today.
@@ -202,7 +202,7 @@ ORDER BY client_id, rn`;
 export class ProgressStore {
   readonly #loaders = new RequestLoaders();
   constructor(
-    private readonly db: Database,
+    readonly db: Database,
     /** The local calendar day; a parameter so tests can pin it. */
     readonly today: () => string = localToday,
   ) {}

@@ -1,13 +1,14 @@
-import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { createServiceClients, loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { ProgressStore } from './db.js';
 import { progressHandlers } from './events/index.js';
-import { resolvers } from './resolvers/index.js';
+import { createResolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 
 export const progressSubgraph: SubgraphDefinition<ProgressStore> = {
   name: 'progress',
   typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
-  resolvers: () => resolvers,
+  // Writes about a client check them with users (a CLIENT) and training (who trains them).
+  resolvers: (config) => createResolvers(createServiceClients(config, ['users', 'training'])),
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new ProgressStore(db),
   seedDemo,

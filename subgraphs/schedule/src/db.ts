@@ -1,4 +1,4 @@
-import { RequestLoaders, isAdmin, listLoader, rowLoader, type Queryable, type Viewer } from '@fitsync/service-kit';
+import { RequestLoaders, isAdmin, listLoader, rowLoader, type Database, type Viewer } from '@fitsync/service-kit';
 import { gymTime, systemClock, type Clock, type GymTime } from './clock.js';
 
 export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
@@ -67,7 +67,7 @@ const COLUMNS = [
   'created_at',
   'updated_at',
 ];
-const BOOKING_COLUMNS = COLUMNS.join(', ');
+export const BOOKING_COLUMNS = COLUMNS.join(', ');
 
 type Owned<K extends string> = BookingRow & Record<K, string>;
 
@@ -96,7 +96,7 @@ export class ScheduleStore {
   readonly now: GymTime;
 
   constructor(
-    private readonly db: Queryable,
+    readonly db: Database,
     clock: Clock = systemClock,
   ) {
     this.now = gymTime(clock());

@@ -1,9 +1,9 @@
-import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { createServiceClients, loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { systemClock, type Clock } from './clock.js';
 import { ScheduleStore } from './db.js';
 import { startReminderScheduler } from './events/reminders.js';
 import { bookingLiveHandlers } from './live.js';
-import { resolvers } from './resolvers/index.js';
+import { createResolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 
 export interface ScheduleOptions {
@@ -14,7 +14,8 @@ export interface ScheduleOptions {
 export const createScheduleSubgraph = ({ clock = systemClock }: ScheduleOptions = {}): SubgraphDefinition<ScheduleStore> => ({
   name: 'schedule',
   typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
-  resolvers: () => resolvers,
+  // Bookings are validated against users (who is who) and training (active programs).
+  resolvers: (config) => createResolvers(createServiceClients(config, ['users', 'training'])),
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new ScheduleStore(db, clock),
   seedDemo,

@@ -60,7 +60,7 @@ export interface ProgramsQuery {
   partyOf: string | null;
 }
 
-const PROGRAM_COLUMNS =
+export const PROGRAM_COLUMNS =
   'id, client_id, trainer_id, name, description, start_date, duration_weeks, status, adherence_rate, completed_at, workout_plan_id, diet_plan_id, created_at, updated_at';
 
 type Owned<T> = T & { owner_id: string };
@@ -71,7 +71,7 @@ const uuids = (keys: readonly string[]) => keys.filter(isUuid);
 /** The training subgraph's SQL, behind loaders made fresh for each request. */
 export class TrainingStore {
   readonly #loaders = new RequestLoaders();
-  constructor(private readonly db: Database) {}
+  constructor(readonly db: Database) {}
 
   programById(id: string): Promise<ProgramRow | null> {
     return this.#loaders

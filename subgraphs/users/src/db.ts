@@ -44,7 +44,7 @@ export interface UserPageKey {
 /** The users subgraph's SQL, behind loaders made fresh for each request. */
 export class UsersStore {
   readonly #loaders = new RequestLoaders();
-  constructor(private readonly db: Database) {}
+  constructor(readonly db: Database) {}
 
   userById(id: string): Promise<UserRow | null> {
     return this.#loaders
@@ -92,8 +92,9 @@ export class UsersStore {
   async update(
     id: string,
     changes: Partial<Pick<UserRow, 'name' | 'phone' | 'avatar_url' | 'trainer_profile' | 'client_profile'>>,
+    q: Queryable = this.db,
   ): Promise<UserRow | null> {
-    const [row] = await this.db.query<UserRow>(
+    const [row] = await q.query<UserRow>(
       `UPDATE users SET
          name = COALESCE($2, name),
          phone = COALESCE($3, phone),

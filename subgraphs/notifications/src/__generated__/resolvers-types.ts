@@ -28,6 +28,19 @@ export type Booking = {
   id: Scalars['ID']['output'];
 };
 
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Marks all of the signed-in user's notifications read; returns how many were unread. */
+  markAllNotificationsRead: Scalars['Int']['output'];
+  /** Marks one notification read (its recipient or an admin). Marking it again changes nothing. */
+  markNotificationRead: Notification;
+};
+
+
+export type MutationMarkNotificationReadArgs = {
+  id: Scalars['ID']['input'];
+};
+
 export type Notification = {
   __typename?: 'Notification';
   achievement?: Maybe<Achievement>;
@@ -201,6 +214,8 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Booking: ResolverTypeWrapper<Booking>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Notification: ResolverTypeWrapper<NotificationRow>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -208,7 +223,6 @@ export type ResolversTypes = {
   Program: ResolverTypeWrapper<Program>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   User: ResolverTypeWrapper<UserRef>;
 };
 
@@ -218,13 +232,14 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Booking: Booking;
   DateTime: Scalars['DateTime']['output'];
+  Mutation: Record<PropertyKey, never>;
+  Int: Scalars['Int']['output'];
   Notification: NotificationRow;
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
   Program: Program;
   Query: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
-  Int: Scalars['Int']['output'];
   User: UserRef;
 };
 
@@ -239,6 +254,11 @@ export type BookingResolvers<ContextType = Context, ParentType extends Resolvers
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  markAllNotificationsRead?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  markNotificationRead?: Resolver<ResolversTypes['Notification'], ParentType, ContextType, RequireFields<MutationMarkNotificationReadArgs, 'id'>>;
+};
 
 export type NotificationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification'], FederationReferenceType extends FederationReferenceTypes['Notification'] = FederationReferenceTypes['Notification']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Notification']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -280,6 +300,7 @@ export type Resolvers<ContextType = Context> = {
   Achievement?: AchievementResolvers<ContextType>;
   Booking?: BookingResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
   Notification?: NotificationResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

@@ -1,5 +1,6 @@
 import { scalarResolvers } from '@fitsync/service-kit';
 import type { Resolvers } from '../__generated__/resolvers-types.js';
+import { Mutation } from './Mutation.js';
 import { Notification } from './Notification.js';
 import { Query } from './Query.js';
 import { Subscription } from './Subscription.js';
@@ -9,6 +10,7 @@ export const resolvers: Resolvers = {
   DateTime: scalarResolvers.DateTime,
   Query,
   Subscription,
+  Mutation,
   Notification,
   User,
 };

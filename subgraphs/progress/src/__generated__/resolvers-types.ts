@@ -52,6 +52,18 @@ export type BodyMetric = {
   weightKg?: Maybe<Scalars['Float']['output']>;
 };
 
+export type BodyMetricsInput = {
+  bodyFatPercentage?: InputMaybe<Scalars['Float']['input']>;
+  /** Default: the signed-in user. */
+  clientId?: InputMaybe<Scalars['ID']['input']>;
+  muscleMassKg?: InputMaybe<Scalars['Float']['input']>;
+  notes?: InputMaybe<Scalars['String']['input']>;
+  /** When measured; default now, never in the future. */
+  recordedAt?: InputMaybe<Scalars['DateTime']['input']>;
+  restingHeartRate?: InputMaybe<Scalars['Int']['input']>;
+  weightKg?: InputMaybe<Scalars['Float']['input']>;
+};
+
 export type Booking = {
   __typename?: 'Booking';
   id: Scalars['ID']['output'];
@@ -91,6 +103,17 @@ export type Goal = {
   targetValue: Scalars['Float']['output'];
 };
 
+export type GoalInput = {
+  /** Default: the signed-in user. */
+  clientId?: InputMaybe<Scalars['ID']['input']>;
+  /** Not in the past. */
+  deadline?: InputMaybe<Scalars['Date']['input']>;
+  metric: GoalMetric;
+  /** Default: the latest measured value of the metric. */
+  startValue?: InputMaybe<Scalars['Float']['input']>;
+  targetValue: Scalars['Float']['input'];
+};
+
 export type GoalMetric =
   | 'BODY_FAT_PERCENTAGE'
   | 'MUSCLE_MASS_KG'
@@ -105,10 +128,28 @@ export type GoalStatus =
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Records a client's measurements (the client, one of their trainers, or an admin). Emits
+   * progress.updated with the change from the last value of each metric, and
+   * milestone.reached for each active goal the new values reach (the goal becomes ACHIEVED).
+   */
+  recordBodyMetrics: BodyMetric;
+  /** Sets the client's goal for a metric; an active goal for the same metric is abandoned. */
+  setGoal: Goal;
+  /**
    * Fills in a workout log: its client or an admin. A STUB (made when the booking was
    * completed) becomes LOGGED.
    */
   updateWorkoutLog: WorkoutLog;
+};
+
+
+export type MutationRecordBodyMetricsArgs = {
+  input: BodyMetricsInput;
+};
+
+
+export type MutationSetGoalArgs = {
+  input: GoalInput;
 };
 
 
@@ -382,12 +423,14 @@ export type ResolversTypes = {
   BodyMetric: ResolverTypeWrapper<BodyMetricRow>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  BodyMetricsInput: BodyMetricsInput;
   Booking: ResolverTypeWrapper<BookingRef>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ExerciseLog: ResolverTypeWrapper<ExerciseLog>;
   ExerciseLogInput: ExerciseLogInput;
   Goal: ResolverTypeWrapper<GoalRow>;
+  GoalInput: GoalInput;
   GoalMetric: GoalMetric;
   GoalStatus: GoalStatus;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -411,12 +454,14 @@ export type ResolversParentTypes = {
   BodyMetric: BodyMetricRow;
   Float: Scalars['Float']['output'];
   Int: Scalars['Int']['output'];
+  BodyMetricsInput: BodyMetricsInput;
   Booking: BookingRef;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   ExerciseLog: ExerciseLog;
   ExerciseLogInput: ExerciseLogInput;
   Goal: GoalRow;
+  GoalInput: GoalInput;
   Mutation: Record<PropertyKey, never>;
   Program: ProgramRef;
   ProgramAdherence: ProgramAdherence;
@@ -488,6 +533,8 @@ export type GoalResolvers<ContextType = Context, ParentType extends ResolversPar
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  recordBodyMetrics?: Resolver<ResolversTypes['BodyMetric'], ParentType, ContextType, RequireFields<MutationRecordBodyMetricsArgs, 'input'>>;
+  setGoal?: Resolver<ResolversTypes['Goal'], ParentType, ContextType, RequireFields<MutationSetGoalArgs, 'input'>>;
   updateWorkoutLog?: Resolver<ResolversTypes['WorkoutLog'], ParentType, ContextType, RequireFields<MutationUpdateWorkoutLogArgs, 'id' | 'input'>>;
 };
 

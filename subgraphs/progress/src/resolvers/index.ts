@@ -1,10 +1,11 @@
 import { scalarResolvers } from '@fitsync/service-kit';
 import type { Resolvers } from '../__generated__/resolvers-types.js';
+import type { ProgressServices } from '../services.js';
 import { Achievement } from './Achievement.js';
 import { BodyMetric } from './BodyMetric.js';
 import { Booking } from './Booking.js';
 import { Goal } from './Goal.js';
-import { Mutation } from './Mutation.js';
+import { createMutation } from './Mutation.js';
 import { Program } from './Program.js';
 import { ProgressSummary } from './ProgressSummary.js';
 import { Query } from './Query.js';
@@ -12,11 +13,11 @@ import { Subscription } from './Subscription.js';
 import { User } from './User.js';
 import { WorkoutLog } from './WorkoutLog.js';
 
-export const resolvers: Resolvers = {
+export const createResolvers = (services: ProgressServices): Resolvers => ({
   Date: scalarResolvers.Date,
   DateTime: scalarResolvers.DateTime,
   Query,
-  Mutation,
+  Mutation: createMutation(services),
   Subscription,
   User,
   ProgressSummary,
@@ -26,4 +27,4 @@ export const resolvers: Resolvers = {
   Goal,
   Booking,
   Program,
-};
+});

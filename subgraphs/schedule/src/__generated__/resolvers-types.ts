@@ -73,6 +73,72 @@ export type BookingType =
   | 'ONE_ON_ONE'
   | 'VIRTUAL';
 
+export type CreateBookingInput = {
+  clientId: Scalars['ID']['input'];
+  /** The gym's local day. */
+  date: Scalars['Date']['input'];
+  endTime: Scalars['Time']['input'];
+  gymId: Scalars['ID']['input'];
+  notes?: InputMaybe<Scalars['String']['input']>;
+  /** The gym's wall-clock time. */
+  startTime: Scalars['Time']['input'];
+  trainerId: Scalars['ID']['input'];
+  type?: InputMaybe<BookingType>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Cancels a pending or confirmed booking (its client, its trainer or an admin). */
+  cancelBooking: Booking;
+  /**
+   * Marks a session as held (its trainer or an admin). `durationMinutes` defaults to the
+   * booked length. A cancelled or already completed booking cannot be completed (CONFLICT).
+   */
+  completeBooking: Booking;
+  /**
+   * Books a session. The client books for themself, the trainer for their own schedule, an
+   * admin for anyone. Both users must exist with those roles, the client must have an active
+   * program with the trainer (the booking belongs to it), the session must not be in the past
+   * and must not overlap another booking of either of them (CONFLICT).
+   */
+  createBooking: Booking;
+  /** Records that the client did not come (its trainer or an admin), once the session has started. */
+  markNoShow: Booking;
+  /** Moves a pending or confirmed booking; the same rules as createBooking apply to the new time. */
+  rescheduleBooking: Booking;
+};
+
+
+export type MutationCancelBookingArgs = {
+  id: Scalars['ID']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationCompleteBookingArgs = {
+  durationMinutes?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+  trainerNotes?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationCreateBookingArgs = {
+  input: CreateBookingInput;
+};
+
+
+export type MutationMarkNoShowArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRescheduleBookingArgs = {
+  date: Scalars['Date']['input'];
+  endTime: Scalars['Time']['input'];
+  id: Scalars['ID']['input'];
+  startTime: Scalars['Time']['input'];
+};
+
 export type Program = {
   __typename?: 'Program';
   /** Sessions booked under this program, soonest first. */
@@ -244,8 +310,10 @@ export type ResolversTypes = {
   BookingEvent: ResolverTypeWrapper<BookingEventModel>;
   BookingStatus: BookingStatus;
   BookingType: BookingType;
+  CreateBookingInput: CreateBookingInput;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Program: ResolverTypeWrapper<ProgramRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -261,8 +329,10 @@ export type ResolversParentTypes = {
   Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
   BookingEvent: BookingEventModel;
+  CreateBookingInput: CreateBookingInput;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
+  Mutation: Record<PropertyKey, never>;
   Program: ProgramRef;
   Query: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
@@ -306,6 +376,14 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  cancelBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationCancelBookingArgs, 'id'>>;
+  completeBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationCompleteBookingArgs, 'id'>>;
+  createBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationCreateBookingArgs, 'input'>>;
+  markNoShow?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationMarkNoShowArgs, 'id'>>;
+  rescheduleBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationRescheduleBookingArgs, 'date' | 'endTime' | 'id' | 'startTime'>>;
+};
+
 export type ProgramResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   bookings?: Resolver<Maybe<Array<ResolversTypes['Booking']>>, ParentType, ContextType, RequireFields<ProgramBookingsArgs, 'first'>>;
@@ -337,6 +415,7 @@ export type Resolvers<ContextType = Context> = {
   BookingEvent?: BookingEventResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

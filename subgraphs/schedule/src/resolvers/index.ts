@@ -1,18 +1,21 @@
 import { scalarResolvers } from '@fitsync/service-kit';
 import type { Resolvers } from '../__generated__/resolvers-types.js';
+import type { ScheduleServices } from '../services.js';
 import { Booking } from './Booking.js';
 import { BookingEvent } from './BookingEvent.js';
+import { createMutation } from './Mutation.js';
 import { Program } from './Program.js';
 import { Query } from './Query.js';
 import { Subscription } from './Subscription.js';
 import { User } from './User.js';
 
-export const resolvers: Resolvers = {
+export const createResolvers = (services: ScheduleServices): Resolvers => ({
   ...scalarResolvers,
   Query,
+  Mutation: createMutation(services),
   Subscription,
   Booking,
   BookingEvent,
   User,
   Program,
-};
+});

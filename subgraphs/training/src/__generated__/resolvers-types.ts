@@ -20,6 +20,19 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+export type AssignProgramInput = {
+  clientId: Scalars['ID']['input'];
+  description?: InputMaybe<Scalars['String']['input']>;
+  dietPlan?: InputMaybe<DietPlanInput>;
+  /** 1 to 104. */
+  durationWeeks: Scalars['Int']['input'];
+  name: Scalars['String']['input'];
+  startDate: Scalars['Date']['input'];
+  /** Default: the signed-in trainer. Trainers assign as themselves; admins name the trainer. */
+  trainerId?: InputMaybe<Scalars['ID']['input']>;
+  workoutPlan?: InputMaybe<WorkoutPlanInput>;
+};
+
 export type DietPlan = {
   __typename?: 'DietPlan';
   carbsGrams?: Maybe<Scalars['Int']['output']>;
@@ -31,6 +44,15 @@ export type DietPlan = {
   proteinGrams?: Maybe<Scalars['Int']['output']>;
 };
 
+export type DietPlanInput = {
+  carbsGrams?: InputMaybe<Scalars['Int']['input']>;
+  dailyCalories: Scalars['Int']['input'];
+  fatGrams?: InputMaybe<Scalars['Int']['input']>;
+  name: Scalars['String']['input'];
+  notes?: InputMaybe<Scalars['String']['input']>;
+  proteinGrams?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type Exercise = {
   __typename?: 'Exercise';
   name: Scalars['String']['output'];
@@ -38,6 +60,48 @@ export type Exercise = {
   reps: Scalars['Int']['output'];
   restSeconds?: Maybe<Scalars['Int']['output']>;
   sets: Scalars['Int']['output'];
+};
+
+export type ExerciseInput = {
+  name: Scalars['String']['input'];
+  notes?: InputMaybe<Scalars['String']['input']>;
+  reps: Scalars['Int']['input'];
+  restSeconds?: InputMaybe<Scalars['Int']['input']>;
+  sets: Scalars['Int']['input'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * A trainer assigns a program to a client (an admin may name any trainer). The trainer must
+   * be a TRAINER and the client a CLIENT (checked with the users subgraph). Plans given inline
+   * are created with the program.
+   */
+  assignProgram: Program;
+  /**
+   * Completes an ACTIVE or PAUSED program (its trainer or an admin). `adherenceRate` is 0 to 1;
+   * without it, the adherence the progress subgraph computes, or null when it cannot.
+   */
+  completeProgram: Program;
+  /** Changes an ACTIVE or PAUSED program (its trainer or an admin); pausing, resuming and cancelling go through `status`. */
+  updateProgram: Program;
+};
+
+
+export type MutationAssignProgramArgs = {
+  input: AssignProgramInput;
+};
+
+
+export type MutationCompleteProgramArgs = {
+  adherenceRate?: InputMaybe<Scalars['Float']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateProgramArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateProgramInput;
 };
 
 export type Program = {
@@ -70,13 +134,37 @@ export type ProgramStatus =
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Internal (schedule validates bookings with it): the newest ACTIVE program of this client
+   * with this trainer, or null. Asked by one of the two or an admin.
+   */
+  activeProgram?: Maybe<Program>;
   /** A program its client, its trainer or an admin may see. */
   program?: Maybe<Program>;
 };
 
 
+export type QueryActiveProgramArgs = {
+  clientId: Scalars['ID']['input'];
+  trainerId: Scalars['ID']['input'];
+};
+
+
 export type QueryProgramArgs = {
   id: Scalars['ID']['input'];
+};
+
+export type UpdateProgramInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Replaces the diet plan. */
+  dietPlan?: InputMaybe<DietPlanInput>;
+  durationWeeks?: InputMaybe<Scalars['Int']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  startDate?: InputMaybe<Scalars['Date']['input']>;
+  /** ACTIVE, PAUSED or CANCELLED (completing is completeProgram). */
+  status?: InputMaybe<ProgramStatus>;
+  /** Replaces the workout plan. */
+  workoutPlan?: InputMaybe<WorkoutPlanInput>;
 };
 
 export type User = {
@@ -110,6 +198,14 @@ export type WorkoutPlan = {
   name: Scalars['String']['output'];
   notes?: Maybe<Scalars['String']['output']>;
   sessionsPerWeek: Scalars['Int']['output'];
+};
+
+export type WorkoutPlanInput = {
+  exercises?: InputMaybe<Array<ExerciseInput>>;
+  name: Scalars['String']['input'];
+  notes?: InputMaybe<Scalars['String']['input']>;
+  /** 0 to 14. */
+  sessionsPerWeek: Scalars['Int']['input'];
 };
 
 
@@ -214,36 +310,48 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AssignProgramInput: AssignProgramInput;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DietPlan: ResolverTypeWrapper<DietPlanRow>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  DietPlanInput: DietPlanInput;
   Exercise: ResolverTypeWrapper<Exercise>;
-  Program: ResolverTypeWrapper<ProgramRow>;
+  ExerciseInput: ExerciseInput;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  Program: ResolverTypeWrapper<ProgramRow>;
   ProgramStatus: ProgramStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateProgramInput: UpdateProgramInput;
   User: ResolverTypeWrapper<UserRef>;
   WorkoutPlan: ResolverTypeWrapper<WorkoutPlanRow>;
+  WorkoutPlanInput: WorkoutPlanInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AssignProgramInput: AssignProgramInput;
+  ID: Scalars['ID']['output'];
+  String: Scalars['String']['output'];
+  Int: Scalars['Int']['output'];
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   DietPlan: DietPlanRow;
-  Int: Scalars['Int']['output'];
-  ID: Scalars['ID']['output'];
-  String: Scalars['String']['output'];
+  DietPlanInput: DietPlanInput;
   Exercise: Exercise;
-  Program: ProgramRow;
+  ExerciseInput: ExerciseInput;
+  Mutation: Record<PropertyKey, never>;
   Float: Scalars['Float']['output'];
+  Program: ProgramRow;
   Query: Record<PropertyKey, never>;
+  UpdateProgramInput: UpdateProgramInput;
   User: UserRef;
   WorkoutPlan: WorkoutPlanRow;
+  WorkoutPlanInput: WorkoutPlanInput;
   Boolean: Scalars['Boolean']['output'];
 };
 
@@ -274,6 +382,12 @@ export type ExerciseResolvers<ContextType = Context, ParentType extends Resolver
   sets?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  assignProgram?: Resolver<ResolversTypes['Program'], ParentType, ContextType, RequireFields<MutationAssignProgramArgs, 'input'>>;
+  completeProgram?: Resolver<ResolversTypes['Program'], ParentType, ContextType, RequireFields<MutationCompleteProgramArgs, 'id'>>;
+  updateProgram?: Resolver<ResolversTypes['Program'], ParentType, ContextType, RequireFields<MutationUpdateProgramArgs, 'id' | 'input'>>;
+};
+
 export type ProgramResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Program'] = ResolversParentTypes['Program'], FederationReferenceType extends FederationReferenceTypes['Program'] = FederationReferenceTypes['Program']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Program']> | FederationReferenceType, FederationReferenceType, ContextType>;
   adherenceRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -295,6 +409,7 @@ export type ProgramResolvers<ContextType = Context, ParentType extends Resolvers
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  activeProgram?: Resolver<Maybe<ResolversTypes['Program']>, ParentType, ContextType, RequireFields<QueryActiveProgramArgs, 'clientId' | 'trainerId'>>;
   program?: Resolver<Maybe<ResolversTypes['Program']>, ParentType, ContextType, RequireFields<QueryProgramArgs, 'id'>>;
 };
 
@@ -321,6 +436,7 @@ export type Resolvers<ContextType = Context> = {
   DateTime?: GraphQLScalarType;
   DietPlan?: DietPlanResolvers<ContextType>;
   Exercise?: ExerciseResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Program?: ProgramResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

@@ -1,11 +1,13 @@
 import type { ProgramResolvers } from '../__generated__/resolvers-types.js';
 import { assertProgramParty } from './access.js';
 
-const addDays = (date: string, days: number) => {
+export const addDays = (date: string, days: number) => {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
 };
+
+export const endDateOf = (p: { start_date: string; duration_weeks: number }) => addDays(p.start_date, p.duration_weeks * 7);
 
 export const Program: ProgramResolvers = {
   __resolveReference: async (ref, ctx) => {
@@ -15,7 +17,7 @@ export const Program: ProgramResolvers = {
   client: (p) => ({ __typename: 'User', id: p.client_id }),
   trainer: (p) => ({ __typename: 'User', id: p.trainer_id }),
   startDate: (p) => p.start_date,
-  endDate: (p) => addDays(p.start_date, p.duration_weeks * 7),
+  endDate: (p) => endDateOf(p),
   durationWeeks: (p) => p.duration_weeks,
   plannedSessions: async (p, _, ctx) => {
     const plan = p.workout_plan_id ? await ctx.store.workoutPlanById(p.workout_plan_id) : null;

@@ -1,5 +1,6 @@
-import { notFound, parseId, requireViewer } from '@fitsync/service-kit';
+import { forbidden, isAdmin, notFound, parseId, requireViewer } from '@fitsync/service-kit';
 import type { QueryResolvers } from '../__generated__/resolvers-types.js';
+import { activeProgramBetween } from '../writes.js';
 import { assertProgramParty } from './access.js';
 
 export const Query: QueryResolvers = {
@@ -8,5 +9,13 @@ export const Query: QueryResolvers = {
     const program = await ctx.store.programById(parseId(id));
     if (!program) throw notFound('Program', id);
     return assertProgramParty(ctx, program);
+  },
+
+  activeProgram: async (_, args, ctx) => {
+    const viewer = requireViewer(ctx);
+    const clientId = parseId(args.clientId, 'clientId');
+    const trainerId = parseId(args.trainerId, 'trainerId');
+    if (!isAdmin(viewer) && viewer.id !== clientId && viewer.id !== trainerId) throw forbidden('Only the client, the trainer and admins can ask');
+    return activeProgramBetween(ctx.store.db, clientId, trainerId);
   },
 };

@@ -81,17 +81,40 @@ export const createMutation = (auth: AuthSettings): MutationResolvers => ({
     if (!current) throw notFound('User', targetId);
     if (data.trainerProfile && current.role !== 'TRAINER') throw forbidden('Only trainers have a trainer profile');
     if (data.clientProfile && current.role !== 'CLIENT') throw forbidden('Only clients have a client profile');
-    const updated = await ctx.store.update(targetId, {
+    const next = {
       name: data.name ?? undefined,
       phone: data.phone ?? undefined,
       avatar_url: data.avatarUrl ?? undefined,
       trainer_profile: data.trainerProfile ? { ...trainerDefaults(current.trainer_profile), ...stripNullish(data.trainerProfile) } : undefined,
       client_profile: data.clientProfile ? { ...clientDefaults(current.client_profile), ...stripNullish(data.clientProfile) } : undefined,
+    };
+    const changes = changedFields(current, next);
+    if (changes.length === 0) return current;
+    return ctx.store.db.transaction(async (tx) => {
+      const updated = await ctx.store.update(targetId, next, tx);
+      if (!updated) throw notFound('User', targetId);
+      await ctx.events.emit(tx, 'user.updated', { user_id: targetId, changes });
+      return updated;
     });
-    if (!updated) throw notFound('User', targetId);
-    return updated;
   },
 });
+
+/** The columns whose value really changes: the event lists those, and nothing changes without one. */
+function changedFields(current: UserRow, next: Partial<Record<keyof UserRow, unknown>>): string[] {
+  return (Object.keys(next) as (keyof UserRow)[]).filter((k) => next[k] !== undefined && canonical(next[k]) !== canonical(current[k]));
+}
+
+/** JSON with object keys sorted: jsonb hands profiles back in its own key order. */
+const canonical = (v: unknown): string =>
+  v && typeof v === 'object' && !Array.isArray(v)
+    ? `{${Object.keys(v)
+        .sort()
+        .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+        .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+        .join(',')}}`
+    : Array.isArray(v)
+      ? `[${v.map(canonical).join(',')}]`
+      : JSON.stringify(v ?? null);
 
 function stripNullish<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;

@@ -1,0 +1,34 @@
+import { badInput, conflict } from '@fitsync/service-kit';
+import type { GymTime } from './clock.js';
+import type { BookingRow, BookingStatus } from './db.js';
+
+/** 'HH:MM' or 'HH:MM:SS' as 'HH:MM:SS'. */
+export const fullTime = (t: string) => (t.length === 5 ? `${t}:00` : t.slice(0, 8));
+
+export const minutesBetween = (start: string, end: string) => {
+  const s = (t: string) => t.split(':').map(Number).reduce((acc, n, i) => acc + n * [3600, 60, 1][i], 0);
+  return Math.round((s(end) - s(start)) / 60);
+};
+
+/** A slot a booking may take: a real day and times, end after start, not already begun. */
+export function checkSlot(slot: { date: string; startTime: string; endTime: string }, now: GymTime) {
+  const startTime = fullTime(slot.startTime);
+  const endTime = fullTime(slot.endTime);
+  if (endTime <= startTime) throw badInput('endTime must be after startTime', 'endTime');
+  if (slot.date < now.date || (slot.date === now.date && startTime <= now.time)) {
+    throw badInput(`A booking cannot start in the past (the gym's time is ${now.date} ${now.time})`, 'date');
+  }
+  return { date: slot.date, startTime, endTime };
+}
+
+/** Bookings still to happen: the only ones that may be cancelled, moved or completed. */
+const OPEN: BookingStatus[] = ['PENDING', 'CONFIRMED'];
+
+const PAST_TENSE = { cancel: 'cancelled', reschedule: 'rescheduled', complete: 'completed', markNoShow: 'marked a no-show' };
+
+/** PENDING/CONFIRMED -> CANCELLED, COMPLETED, NO_SHOW, or moved; anything else is CONFLICT. */
+export function assertOpen(booking: BookingRow, action: 'cancel' | 'reschedule' | 'complete' | 'markNoShow') {
+  if (!OPEN.includes(booking.status)) {
+    throw conflict(`A ${booking.status.toLowerCase()} booking cannot be ${PAST_TENSE[action]}`, 'ILLEGAL_TRANSITION');
+  }
+}

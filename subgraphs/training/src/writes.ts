@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '@fitsync/service-kit';
+import { PROGRAM_COLUMNS, type ProgramRow } from './db.js';
+import type { DietPlanInput, WorkoutPlanInput } from './validation.js';
+
+export async function insertWorkoutPlan(tx: Queryable, p: WorkoutPlanInput): Promise<string> {
+  const id = randomUUID();
+  const exercises = (p.exercises ?? []).map((e) => ({ name: e.name, sets: e.sets, reps: e.reps, restSeconds: e.restSeconds ?? null, notes: e.notes ?? null }));
+  await tx.query('INSERT INTO workout_plans (id, name, sessions_per_week, exercises, notes) VALUES ($1, $2, $3, $4, $5)', [
+    id,
+    p.name,
+    p.sessionsPerWeek,
+    JSON.stringify(exercises),
+    p.notes ?? null,
+  ]);
+  return id;
+}
+
+export async function insertDietPlan(tx: Queryable, p: DietPlanInput): Promise<string> {
+  const id = randomUUID();
+  await tx.query(
+    'INSERT INTO diet_plans (id, name, daily_calories, protein_grams, carbs_grams, fat_grams, notes) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [id, p.name, p.dailyCalories, p.proteinGrams ?? null, p.carbsGrams ?? null, p.fatGrams ?? null, p.notes ?? null],
+  );
+  return id;
+}
+
+export async function insertProgram(
+  tx: Queryable,
+  p: Pick<ProgramRow, 'id' | 'client_id' | 'trainer_id' | 'name' | 'description' | 'start_date' | 'duration_weeks' | 'workout_plan_id' | 'diet_plan_id'>,
+): Promise<ProgramRow> {
+  const [row] = await tx.query<ProgramRow>(
+    `INSERT INTO programs (id, client_id, trainer_id, name, description, start_date, duration_weeks, workout_plan_id, diet_plan_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PROGRAM_COLUMNS}`,
+    [p.id, p.client_id, p.trainer_id, p.name, p.description, p.start_date, p.duration_weeks, p.workout_plan_id, p.diet_plan_id],
+  );
+  return row;
+}
+
+/** The program, locked until the transaction ends. */
+export async function lockProgram(tx: Queryable, id: string): Promise<ProgramRow | null> {
+  const [row] = await tx.query<ProgramRow>(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE id = $1 FOR UPDATE`, [id]);
+  return row ?? null;
+}
+
+/** Sets the given columns (trusted names) and `updated_at`. */
+export async function updateProgram(tx: Queryable, id: string, set: Partial<Record<keyof ProgramRow, unknown>>): Promise<ProgramRow> {
+  const cols = Object.keys(set);
+  const assignments = cols.map((c, i) => `${c} = $${i + 2}`).join(', ');
+  const [row] = await tx.query<ProgramRow>(`UPDATE programs SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${PROGRAM_COLUMNS}`, [
+    id,
+    ...cols.map((c) => set[c as keyof ProgramRow]),
+  ]);
+  return row;
+}
+
+/** The newest ACTIVE program of a client with a trainer. */
+export async function activeProgramBetween(db: Queryable, clientId: string, trainerId: string): Promise<ProgramRow | null> {
+  const [row] = await db.query<ProgramRow>(
+    `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE client_id = $1 AND trainer_id = $2 AND status = 'ACTIVE'
+     ORDER BY start_date DESC, created_at DESC LIMIT 1`,
+    [clientId, trainerId],
+  );
+  return row ?? null;
+}

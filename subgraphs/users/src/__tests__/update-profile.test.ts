@@ -1,0 +1,64 @@
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
+import type { RunningSubgraph } from '@fitsync/service-kit';
+import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedUsers, startUsers, usersSubgraph } from '../server.js';
+
+const gym = demoGym('2026-11-23');
+const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
+const client = byEmail(DEMO_LOGINS.client);
+const trainer = byEmail(DEMO_LOGINS.trainer);
+const admin = byEmail(DEMO_LOGINS.admin);
+const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role });
+
+const UPDATE = 'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { id name phone clientProfile { fitnessLevel goalsSummary } trainerProfile { bio } } }';
+
+describe.each(storageBackends())('updateProfile on %s', (backend) => {
+  let server: RunningSubgraph;
+  let dispose: () => Promise<void>;
+  const call = async (variables: Record<string, unknown>, token: string, correlationId = `users-${Math.random()}`) => ({
+    ...(await callSubgraph(server.url, UPDATE, variables, { token, headers: { 'x-correlation-id': correlationId } })).body,
+    correlationId,
+  });
+  const outbox = () => server.db.query<{ channel: string; envelope: any }>('SELECT channel, envelope FROM event_outbox ORDER BY seq');
+  const snapshot = async () => ({ users: await server.db.query('SELECT * FROM users ORDER BY id'), events: (await outbox()).length });
+
+  beforeAll(async () => {
+    const t = await openTestDatabase('users', usersSubgraph.migrationsDir, backend);
+    dispose = t.dispose;
+    await seedUsers(t.db, gym);
+    server = await startUsers(testConfig('users', backend), { db: t.db });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await dispose?.();
+  });
+
+  it('changes the profile and writes user.updated with the fields that changed, in one transaction', async () => {
+    const before = (await outbox()).length;
+    const res = await call({ i: { name: 'Renamed Client', phone: client.phone, clientProfile: { goalsSummary: 'Run 10k' } } }, await as(client));
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.updateProfile).toMatchObject({ name: 'Renamed Client', clientProfile: { goalsSummary: 'Run 10k' } });
+    const events = (await outbox()).slice(before);
+    expect(events.map((e) => e.channel)).toEqual(['user.updated']);
+    // the phone was sent unchanged: not a change
+    expect(events[0].envelope).toMatchObject({ source: 'users', correlation_id: res.correlationId, data: { user_id: client.id, changes: ['name', 'client_profile'] } });
+  });
+
+  it('writes nothing when nothing changes, and refuses others and bad input', async () => {
+    const snap = await snapshot();
+    expect((await call({ i: { name: 'Renamed Client' } }, await as(client))).errors).toBeUndefined();
+    expect((await call({ i: { userId: trainer.id, name: 'Hacker' } }, await as(client))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await call({ i: { phone: 'call me' } }, await as(client))).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await call({ i: { trainerProfile: { bio: 'x' } } }, await as(client))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('lets an admin change another user, with the event naming that user', async () => {
+    const before = (await outbox()).length;
+    const res = await call({ i: { userId: trainer.id, trainerProfile: { bio: 'Coach since 2010' } } }, await as(admin));
+    expect(res.data!.updateProfile.trainerProfile.bio).toBe('Coach since 2010');
+    const [event] = (await outbox()).slice(before);
+    expect(event.envelope.data).toEqual({ user_id: trainer.id, changes: ['trainer_profile'] });
+  });
+});
