@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { compose, loadSupergraphConfig } from '@fitsync/composition';
 import type { Gym } from '@fitsync/demo-data';
+import { waitForEvents } from '@fitsync/events';
 import { createGateway, type GatewayOptions, type RunningGateway } from '@fitsync/gateway';
 import { notificationsSubgraph, seedNotifications, startNotifications } from '@fitsync/notifications';
 import { progressSubgraph, seedProgress, startProgress } from '@fitsync/progress';
 import { scheduleSubgraph, seedSchedule, startSchedule } from '@fitsync/schedule';
 import type { Database, Queryable, RunningSubgraph, ServiceConfig, StartOptions, SubgraphName } from '@fitsync/service-kit';
-import { openTestDatabase, testConfig, testToken, uniqueSchemaPrefix, type StorageBackend } from '@fitsync/service-kit/testing';
+import { openTestDatabase, redisUrlForTests, testConfig, testToken, uniqueSchemaPrefix, type StorageBackend } from '@fitsync/service-kit/testing';
 import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 
@@ -23,6 +24,9 @@ const parts: Record<SubgraphName, Part> = {
   progress: { migrationsDir: progressSubgraph.migrationsDir, seed: seedProgress, start: startProgress },
   notifications: { migrationsDir: notificationsSubgraph.migrationsDir, seed: seedNotifications, start: startNotifications },
 };
+
+// A restarted consumer takes over its predecessor's unacknowledged entries after this idle time.
+const EVENT_TIMINGS = { consumer: { claimIdleMs: 1_000, retryDelayMs: 50 } };
 
 export interface GraphQLResult<T = any> {
   data?: T | null;
@@ -41,6 +45,10 @@ export interface Platform {
   tokenFor(user: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }): Promise<string>;
   /** Stops one subgraph (to see how the graph degrades). */
   stop(name: SubgraphName): Promise<void>;
+  /** Starts a stopped subgraph again on its database and port. */
+  restart(name: SubgraphName): Promise<void>;
+  /** Waits until every running subgraph has published its outbox and handled what waits for it. */
+  settle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,8 +57,22 @@ export interface Platform {
  * database (in-memory PGlite, or its own Postgres schema), seeded with the given
  * gyms, and the gateway composed from supergraph.yaml pointing at them.
  */
-export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: { gateway?: GatewayOptions } = {}): Promise<Platform> {
+export interface PlatformOptions {
+  gateway?: GatewayOptions;
+  /**
+   * How events and live messages travel: `memory` (one bus in this process, as without
+   * REDIS_URL) or `redis` (REDIS_URL, streams and channels under this platform's own prefix).
+   */
+  transport?: 'memory' | 'redis';
+}
+
+export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: PlatformOptions = {}): Promise<Platform> {
   const prefix = uniqueSchemaPrefix();
+  const redisUrl = opts.transport === 'redis' ? redisUrlForTests() : undefined;
+  if (opts.transport === 'redis' && !redisUrl) throw new Error('transport redis needs REDIS_URL');
+  // Every service and the gateway on one bus: the same prefix, and Redis when asked for.
+  const busEnv = { EVENTS_PREFIX: `test-${prefix}`, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) };
+  const configs = {} as Record<SubgraphName, ServiceConfig>;
   const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
   const databases = {} as Record<SubgraphName, Database>;
   const disposers: (() => Promise<void>)[] = [];
@@ -65,9 +87,10 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
       disposers.push(t.dispose);
       for (const gym of gyms) await part.seed(t.db, gym);
       databases[name] = t.db;
-      const config = testConfig(name, backend, prefix);
+      const config = testConfig(name, backend, prefix, busEnv);
       config.subgraphUrls = urls;
-      subgraphs[name] = await part.start(config, { db: t.db });
+      configs[name] = config;
+      subgraphs[name] = await part.start(config, { db: t.db, events: EVENT_TIMINGS });
       urls[name] = subgraphs[name].url;
     }),
   );
@@ -76,7 +99,7 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
   if (!composed.ok) throw new Error(`supergraph.yaml does not compose: ${composed.problems.map((p) => p.message).join('; ')}`);
   const gateways: RunningGateway[] = [];
   const startGateway = async (extra: GatewayOptions = {}) => {
-    const gw = await createGateway(testConfig('gateway'), {
+    const gw = await createGateway(testConfig('gateway', backend, prefix, busEnv), {
       supergraphSdl: composed.supergraphSdl,
       subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [n, s.url])),
       ...extra,
@@ -108,6 +131,20 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
     async stop(name) {
       stopped.add(name);
       await subgraphs[name].close();
+    },
+    async restart(name) {
+      if (!stopped.has(name)) await subgraphs[name].close();
+      // The same port, so the gateway finds it where it was.
+      const port = Number(new URL(subgraphs[name].url).port);
+      subgraphs[name] = await parts[name].start({ ...configs[name], port }, { db: databases[name], events: EVENT_TIMINGS });
+      urls[name] = subgraphs[name].url;
+      stopped.delete(name);
+    },
+    async settle(timeoutMs) {
+      await waitForEvents(
+        (Object.keys(subgraphs) as SubgraphName[]).filter((n) => !stopped.has(n)).map((n) => subgraphs[n].events),
+        timeoutMs,
+      );
     },
     async close() {
       await Promise.all(gateways.map((g) => g.close()));

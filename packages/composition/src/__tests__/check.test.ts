@@ -37,7 +37,7 @@ describe('schema:check', () => {
   });
 
   it('passes a safe addition with exit 0 and lists it as safe', async () => {
-    const file = await g.candidate('schedule.graphql', await editedSchedule(['  notes: String\n', '  notes: String\n  "Where in the gym."\n  room: String\n']));
+    const file = await g.candidate('schedule.graphql', await editedSchedule(['type Booking @key(fields: "id") {\n', 'type Booking @key(fields: "id") {\n  "Where in the gym."\n  room: String\n']));
     const cli = checkCli(g, ['schedule', file]);
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
