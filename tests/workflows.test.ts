@@ -34,6 +34,16 @@ const backlog: GymBooking[] = Array.from({ length: 200 }, (_, i) => ({
 }));
 const seeded = { ...gym, bookings: [...gym.bookings, ...backlog] };
 
+/** An hour on `date` when neither the demo client nor the demo trainer has a session. */
+function freeSlot(date: string): { startTime: string; endTime: string } {
+  const busy = gym.bookings.filter((b) => b.date === date && (b.trainerId === trainer.id || b.clientId === client.id) && b.status !== 'CANCELLED');
+  for (let h = 6; h < 22; h++) {
+    const [start, end] = [`${String(h).padStart(2, '0')}:00:00`, `${String(h + 1).padStart(2, '0')}:00:00`];
+    if (busy.every((b) => b.endTime <= start || b.startTime >= end)) return { startTime: start.slice(0, 5), endTime: end.slice(0, 5) };
+  }
+  throw new Error(`no free hour on ${date}`);
+}
+
 const setups: { backend: 'pglite' | 'postgres'; transport: 'memory' | 'redis' }[] = [{ backend: 'pglite', transport: 'memory' }];
 if (storageBackends().includes('postgres') && (process.env.REDIS_URL || REQUIRE_SERVICES)) setups.push({ backend: 'postgres', transport: 'redis' });
 
@@ -60,19 +70,19 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
 
   it('Flow 1: a booking made through the gateway notifies the client and the trainer, who read it with names from users', async () => {
     const res = await as(client, 'mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }', {
-      i: { clientId: client.id, trainerId: trainer.id, gymId, date: addDays(TODAY, 3), startTime: '07:00', endTime: '08:00' },
+      i: { clientId: client.id, trainerId: trainer.id, gymId, date: addDays(TODAY, 3), ...freeSlot(addDays(TODAY, 3)) },
     });
     expect(res.errors).toBeUndefined();
     const bookingId = res.data.createBooking.id;
     await platform.settle();
     expect(await notificationsOf(res.correlationId)).toEqual(
-      [client.id, trainer.id].sort().map((recipient_id) => ({ recipient_id, type: 'BOOKING_CREATED', booking_id: bookingId, program_id: null, achievement_id: null })),
+      [client.id, trainer.id].sort().map((recipient_id) => ({ recipient_id, type: 'BOOKING_CREATED', booking_id: bookingId, program_id: program.id, achievement_id: null })),
     );
     const read = await as(trainer, '{ me { notifications(first: 50) { type correlationId booking { id date startTime client { name } trainer { name } } } } }');
     expect(read.errors).toBeUndefined();
     const mine = read.data.me.notifications.filter((x: any) => x.correlationId === res.correlationId);
     expect(mine).toEqual([
-      { type: 'BOOKING_CREATED', correlationId: res.correlationId, booking: { id: bookingId, date: addDays(TODAY, 3), startTime: '07:00:00', client: { name: client.name }, trainer: { name: trainer.name } } },
+      { type: 'BOOKING_CREATED', correlationId: res.correlationId, booking: { id: bookingId, date: addDays(TODAY, 3), startTime: `${freeSlot(addDays(TODAY, 3)).startTime}:00`, client: { name: client.name }, trainer: { name: trainer.name } } },
     ]);
   });
 
@@ -88,7 +98,7 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     expect(logs.data.me.workoutLogs.filter((l: any) => l.booking?.id === session.id)).toEqual([
       { status: 'STUB', workoutDate: session.date, booking: { id: session.id, status: 'COMPLETED', trainerNotes: 'Solid squats', trainer: { name: trainer.name } } },
     ]);
-    expect(await notificationsOf(res.correlationId)).toEqual([{ recipient_id: owner.id, type: 'BOOKING_COMPLETED', booking_id: session.id, program_id: null, achievement_id: null }]);
+    expect(await notificationsOf(res.correlationId)).toEqual([{ recipient_id: owner.id, type: 'BOOKING_COMPLETED', booking_id: session.id, program_id: session.programId, achievement_id: null }]);
   });
 
   it('Flow 3: completing a program awards an achievement, whose achievement.earned notifies the client under the same correlation id', async () => {
@@ -101,7 +111,7 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     const notes = await notificationsOf(res.correlationId);
     expect(notes).toEqual(
       [
-        { recipient_id: client.id, type: 'ACHIEVEMENT_EARNED', booking_id: null, program_id: null, achievement_id: achievements[0]!.id },
+        { recipient_id: client.id, type: 'ACHIEVEMENT_EARNED', booking_id: null, program_id: program.id, achievement_id: achievements[0]!.id },
         { recipient_id: client.id, type: 'PROGRAM_COMPLETED', booking_id: null, program_id: program.id, achievement_id: null },
         { recipient_id: trainer.id, type: 'PROGRAM_COMPLETED', booking_id: null, program_id: program.id, achievement_id: null },
       ].sort((a, b) => a.type.localeCompare(b.type) || a.recipient_id.localeCompare(b.recipient_id)),
@@ -151,14 +161,14 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
       });
       expect(nextProgram.errors).toBeUndefined();
       const res = await as(trainer, 'mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }', {
-        i: { clientId: client.id, trainerId: trainer.id, gymId, date: addDays(TODAY, 4), startTime: '09:00', endTime: '10:00' },
+        i: { clientId: client.id, trainerId: trainer.id, gymId, date: addDays(TODAY, 4), ...freeSlot(addDays(TODAY, 4)) },
       });
       expect(res.errors).toBeUndefined();
       await platform.settle();
       await added.waitFor(2);
       await changed.waitFor(1);
       const booked = added.events.map((e) => e.data?.notificationAdded).find((x) => x?.type === 'BOOKING_CREATED');
-      expect(booked).toMatchObject({ booking: { date: addDays(TODAY, 4), startTime: '09:00:00', trainer: { name: trainer.name } } });
+      expect(booked).toMatchObject({ booking: { date: addDays(TODAY, 4), startTime: `${freeSlot(addDays(TODAY, 4)).startTime}:00`, trainer: { name: trainer.name } } });
       expect(added.events.every((e) => e.errors === undefined)).toBe(true);
       expect(changed.events[0]).toEqual({ data: { bookingChanged: { change: 'CREATED', booking: { date: addDays(TODAY, 4), client: { name: client.name } } } } });
       expect(stranger.events).toEqual([]);
