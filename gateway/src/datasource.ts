@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { CORRELATION_HEADER, ErrorCode, SERVICE_TOKEN_HEADER, type Logger, type ServiceCredentials } from '@fitsync/service-kit';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from './context.js';
+import { dedupeRepresentations, expandEntities } from './representations.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
@@ -40,6 +41,9 @@ class SubgraphErrorResponse extends GraphQLError {
  * client as an internal error), whereas errors *returned* by `process()` go
  * through its downstream-error path, which keeps `extensions.code` and adds
  * `serviceName`.
+ *
+ * An entity fetch carries each distinct representation once (see
+ * representations.ts); the answer is fanned back out before the gateway sees it.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #opts: SubgraphDataSourceOptions;
@@ -64,10 +68,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const { name, observe } = this.#opts;
     const started = performance.now();
     const done = (outcome: FetchOutcome) => observe?.(name, outcome, (performance.now() - started) / 1000);
+    const deduped = dedupeRepresentations(options.request.variables?.representations);
+    if (deduped) options.request.variables = { ...options.request.variables, representations: deduped.unique };
     try {
       const response = await super.process(options);
       done(response.errors?.length ? 'errors' : 'ok');
-      return response;
+      return deduped ? expandEntities(response, deduped) : response;
     } catch (err) {
       if (err instanceof SubgraphErrorResponse) {
         done('errors');
