@@ -2,29 +2,26 @@ import { readFile } from 'node:fs/promises';
 
 /** What the subgraphs did, from their Prometheus `/metrics`. */
 export interface SubgraphCounters {
-  /** `/graphql` requests answered, per subgraph. */
-  requests: Record<string, number>;
   /** SQL statements sent to the database, per subgraph. */
   statements: Record<string, number>;
 }
 
-const sumOf = (text: string, metric: string, filter: (labels: string) => boolean) => {
+const sumOf = (text: string, metric: string) => {
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(metric)) continue;
     const m = /^(\w+)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m && m[1] === metric && filter(m[2] ?? '')) total += Number(m[3]);
+    if (m && m[1] === metric) total += Number(m[3]);
   }
   return total;
 };
 
 export async function readSubgraphCounters(subgraphs: Record<string, number>): Promise<SubgraphCounters> {
-  const out: SubgraphCounters = { requests: {}, statements: {} };
+  const out: SubgraphCounters = { statements: {} };
   await Promise.all(
     Object.entries(subgraphs).map(async ([name, port]) => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      out.requests[name] = sumOf(text, 'fitsync_http_request_duration_seconds_count', (l) => l.includes('route="/graphql"'));
-      out.statements[name] = sumOf(text, 'fitsync_sql_statements_total', () => true);
+      out.statements[name] = sumOf(text, 'fitsync_sql_statements_total');
     }),
   );
   return out;
@@ -32,7 +29,7 @@ export async function readSubgraphCounters(subgraphs: Record<string, number>): P
 
 export function diffCounters(before: SubgraphCounters, after: SubgraphCounters): SubgraphCounters {
   const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]));
-  return { requests: diff(before.requests, after.requests), statements: diff(before.statements, after.statements) };
+  return { statements: diff(before.statements, after.statements) };
 }
 
 const TICKS_PER_SECOND = 100;

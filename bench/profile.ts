@@ -21,8 +21,16 @@ export interface HotFunction {
 export async function topSelfTime(dir: string, root: string, limit = 25): Promise<{ totalMs: number; functions: HotFunction[]; file: string } | undefined> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
   if (!files.length) return undefined;
-  const file = join(dir, files.sort().at(-1)!);
-  const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  // One profile per thread (tsx's module loader runs in a worker): the busiest is the gateway's.
+  let file = '';
+  let profile: CpuProfile | undefined;
+  let busiest = -1;
+  for (const f of files) {
+    const p = JSON.parse(await readFile(join(dir, f), 'utf8')) as CpuProfile;
+    const busy = busyMicros(p);
+    if (busy > busiest) [file, profile, busiest] = [join(dir, f), p, busy];
+  }
+  if (!profile) return undefined;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, { name: string; where: string; us: number }>();
   let total = 0;
@@ -43,6 +51,11 @@ export async function topSelfTime(dir: string, root: string, limit = 25): Promis
     .slice(0, limit)
     .map((f) => ({ name: f.name, where: f.where, selfMs: f.us / 1000, selfPercent: (100 * f.us) / total }));
   return { totalMs: total / 1000, functions, file };
+}
+
+function busyMicros(p: CpuProfile): number {
+  const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  return p.samples.reduce((sum, id, i) => sum + (idle.has(id) ? 0 : (p.timeDeltas[i] ?? 0)), 0);
 }
 
 /** Self time grouped by package (or our own source folder): where the time goes, coarsely. */

@@ -206,9 +206,12 @@ function firstDifference(ours: unknown, theirs: unknown, path: string): string {
 
 function callOf(subgraphOf: (url: string) => string, url: string, body: string): SubgraphCall {
   const parsed = JSON.parse(body) as { operationName?: string; variables?: Record<string, unknown> };
-  // Hive Gateway batches several entity fetches into one request, each with its own `..._representations` variable.
+  // Merged entity fetches (ours, Hive Gateway) carry one list per fetch under their own variable names:
+  // count every list of representations (objects with a __typename).
   let representations = 0;
-  for (const [name, value] of Object.entries(parsed.variables ?? {})) if (/representations$/i.test(name) && Array.isArray(value)) representations += value.length;
+  for (const value of Object.values(parsed.variables ?? {})) {
+    if (Array.isArray(value) && value.every((v) => typeof v === 'object' && v !== null && '__typename' in v)) representations += value.length;
+  }
   return { subgraph: subgraphOf(url), url, operationName: parsed.operationName, body, representations };
 }
 
