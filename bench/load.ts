@@ -39,9 +39,7 @@ function percentile(sorted: Float64Array, p: number): number {
 export async function runCell(spec: CellSpec): Promise<CellResult> {
   const latencies: number[] = [];
   let graphqlErrors = 0;
-  let instance!: autocannon.Instance;
-  const done = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon({
+  const options: autocannon.Options = {
     url: spec.url,
     method: 'POST',
     connections: spec.connections,
@@ -61,7 +59,10 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
         },
       },
     ],
-  }, (err, result) => (err ? reject(err) : resolve(result)));
+  };
+  let instance!: autocannon.Instance;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(options, (err, result) => (err ? reject(err) : resolve(result)));
   });
   instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status >= 200 && status < 300) latencies.push(ms);
