@@ -75,7 +75,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
   }
 
-  /** Entity fetches of one client operation (its context object) waiting for the end of this event-loop turn. */
+  /** Entity fetches of one client operation (its context object) waiting for the current task to end. */
   readonly #queued = new WeakMap<object, QueuedFetch[]>();
 
   override process(options: ProcessOptions): Promise<ProcessResult> {
@@ -87,8 +87,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       if (!queue) {
         const fetches: QueuedFetch[] = (queue = []);
         this.#queued.set(key, fetches);
-        // The plan starts parallel fetches within one turn; whatever arrived by its end goes out together.
-        setImmediate(() => {
+        // @apollo/gateway starts the fetches of a parallel plan node synchronously, one after the
+        // other: whatever has arrived once the current task is done goes out together.
+        queueMicrotask(() => {
           this.#queued.delete(key);
           this.#flush(fetches).catch((err) => fetches.forEach((f) => f.reject(err)));
         });
