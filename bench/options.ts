@@ -14,6 +14,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --trace-only       only count subgraph requests and representations per operation and compare answers
   --quick            smoke run: scale 0.05, 2 s cells, two rates
   --out DIR          where results go (default bench/results)
+  --report FILE      only write the markdown summary again from a results .json
 Postgres when DATABASE_URL is set (schemas of its own, dropped afterwards), else PGlite in a temporary folder.`;
 
 export interface BenchOptions {
@@ -28,6 +29,7 @@ export interface BenchOptions {
   quick: boolean;
   traceOnly: boolean;
   out: string;
+  report?: string;
 }
 
 export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
@@ -45,6 +47,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
       quick: { type: 'boolean', default: false },
       'trace-only': { type: 'boolean', default: false },
       out: { type: 'string' },
+      report: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -75,6 +78,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
     quick,
     traceOnly: values['trace-only']!,
     out: values.out ?? 'bench/results',
+    report: values.report,
   };
 }
 

@@ -145,6 +145,10 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
       );
     }
     lines.push(`Per operation, traced: ${Object.entries(w.perOperation).map(([g, p]) => `${g} ${f(p.subgraphRequests, 1)} subgraph requests carrying ${f(p.representations, 1)} entity representations`).join('; ')}.`, '');
+    const bySubgraph = Object.entries(w.bySubgraph ?? {}).map(
+      ([g, b]) => `${g}: ${Object.entries(b).map(([s, x]) => `${s} ${f(x.requests, 1)}/${f(x.representations, 1)}`).join(', ')}`,
+    );
+    if (bySubgraph.length) lines.push(`By subgraph (requests/representations per operation): ${bySubgraph.join('; ')}.`, '');
   }
   lines.push(`## Latency against offered load (${r.sweep.workload})`, '', `![latency against offered load](${chartFile})`, '');
   lines.push('| offered req/s | ' + gateways.map((g) => `${LABEL[g]} achieved · p50 · p99`).join(' | ') + ' |');

@@ -1,8 +1,8 @@
 // npm run bench: our gateway, plain @apollo/gateway and Hive Gateway side by side, in
 // one run, on the same five subgraph processes, the same supergraph and the same load.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compose, formatProblems, loadSupergraphConfig } from '@fitsync/composition';
 import { SERVICE_TOKEN_HEADER, SUBGRAPHS, createServiceCredentials, type SubgraphName } from '@fitsync/service-kit';
@@ -33,6 +33,13 @@ const say = (msg: string) => console.log(`bench │ ${msg}`);
 
 async function main() {
   const opts = parseOptions();
+  if (opts.report) {
+    const results = JSON.parse(await readFile(opts.report, 'utf8')) as BenchResults;
+    const md = opts.report.replace(/\.json$/, '.md');
+    await writeFile(md, markdownReport(results, basename(opts.report).replace(/\.json$/, '.svg')));
+    say(`wrote ${md}`);
+    return;
+  }
   const startedAt = new Date();
   const databaseUrl = process.env.DATABASE_URL || undefined;
   const procs: Proc[] = [];
@@ -225,7 +232,7 @@ async function main() {
         const outDir = resolve(ROOT, opts.out);
         await mkdir(outDir, { recursive: true });
         profile.file = join(outDir, `${stamp(startedAt)}-ours.cpuprofile`);
-        await writeFile(profile.file, await (await import('node:fs/promises')).readFile(top.file));
+        await copyFile(top.file, profile.file);
       }
     }
 
