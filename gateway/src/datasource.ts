@@ -3,10 +3,20 @@ import { LIVE_MESSAGE_EXTENSION } from '@fitsync/events';
 import { CORRELATION_HEADER, ErrorCode, SERVICE_TOKEN_HEADER, type Logger, type ServiceCredentials } from '@fitsync/service-kit';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from './context.js';
+import { entitySelection, mergeEntityFetches, splitMergedResult } from './entity-batch.js';
+import { dedupeRepresentations, expandEntities } from './representations.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
+
+interface QueuedFetch {
+  options: ProcessOptions;
+  selection: string;
+  resolve(result: ProcessResult): void;
+  reject(err: unknown): void;
+}
 
 export type FetchOutcome = 'ok' | 'errors' | 'unavailable';
 
@@ -41,6 +51,11 @@ class SubgraphErrorResponse extends GraphQLError {
  * client as an internal error), whereas errors *returned* by `process()` go
  * through its downstream-error path, which keeps `extensions.code` and adds
  * `serviceName`.
+ *
+ * An entity fetch carries each distinct representation once (see
+ * representations.ts); the answer is fanned back out before the gateway sees it.
+ * Entity fetches one operation starts at the same moment share one request
+ * (see entity-batch.ts).
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #opts: SubgraphDataSourceOptions;
@@ -66,14 +81,59 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<ProcessResult> {
+  /** Entity fetches of one client operation (its context object) waiting for the current task to end. */
+  readonly #queued = new WeakMap<object, QueuedFetch[]>();
+
+  override process(options: ProcessOptions): Promise<ProcessResult> {
+    const selection = 'incomingRequestContext' in options ? entitySelection(options.request.query, options.request.variables) : undefined;
+    if (selection === undefined) return this.#send(options);
+    return new Promise((resolve, reject) => {
+      const key = options.context;
+      let queue = this.#queued.get(key);
+      if (!queue) {
+        const fetches: QueuedFetch[] = (queue = []);
+        this.#queued.set(key, fetches);
+        // @apollo/gateway starts the fetches of a parallel plan node synchronously, one after the
+        // other: whatever has arrived once the current task is done goes out together.
+        queueMicrotask(() => {
+          this.#queued.delete(key);
+          this.#flush(fetches).catch((err) => fetches.forEach((f) => f.reject(err)));
+        });
+      }
+      queue.push({ options, selection, resolve, reject });
+    });
+  }
+
+  async #flush(fetches: QueuedFetch[]): Promise<void> {
+    if (fetches.length === 1) {
+      fetches[0].resolve(await this.#send(fetches[0].options));
+      return;
+    }
+    const deduped = fetches.map((f) => dedupeRepresentations(f.options.request.variables!.representations));
+    const merged = mergeEntityFetches(
+      fetches.map((f, i) => ({ selection: f.selection, representations: deduped[i]?.unique ?? (f.options.request.variables!.representations as unknown[]) })),
+      fetches[0].options.request.operationName,
+    );
+    const first = fetches[0].options;
+    const result = await this.#send({ ...first, request: { ...first.request, query: merged.query, operationName: merged.operationName, variables: merged.variables } });
+    const parts = splitMergedResult(result, fetches.length);
+    fetches.forEach((f, i) => {
+      const part = deduped[i] ? expandEntities(parts[i], deduped[i]!) : parts[i];
+      f.resolve(part as ProcessResult);
+    });
+  }
+
+  /** One HTTP request to the subgraph, timed; failures become errors in the result. */
+  async #send(options: ProcessOptions): Promise<ProcessResult> {
     const { name, observe } = this.#opts;
     const started = performance.now();
     const done = (outcome: FetchOutcome) => observe?.(name, outcome, (performance.now() - started) / 1000);
+    const deduped = dedupeRepresentations(options.request.variables?.representations);
+    if (deduped) options.request.variables = { ...options.request.variables, representations: deduped.unique };
     try {
       const response = await super.process(options);
       done(response.errors?.length ? 'errors' : 'ok');
-      return response;
+      return deduped ? expandEntities(response, deduped) : response;
     } catch (err) {
       if (err instanceof SubgraphErrorResponse) {
         done('errors');

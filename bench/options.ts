@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import type { GatewayName } from './trace.js';
+
+export const USAGE = `Usage: npm run bench -- [options]
+  --scale N          data set size: N x (50 trainers, 2,000 clients, 100,000 bookings) (default 1)
+  --duration S       seconds per load cell (default 10)
+  --connections N    concurrent connections per load cell (default 8)
+  --rounds N         repeat the side-by-side cells N times, gateways in rotated order (default 1)
+  --rates a,b,...    offered loads (requests/s) for the latency chart; default: 15, 35, 60 and 85% of
+                     our gateway's TrainerDashboard throughput
+  --gateways list    ours,apollo,hive (default all three)
+  --no-floor         skip replaying each subgraph fetch directly
+  --profile          also run our gateway under --cpu-prof for a dashboard cell and summarise it
+  --trace-only       only count subgraph requests and representations per operation and compare answers
+  --quick            smoke run: scale 0.05, 2 s cells, two rates
+  --out DIR          where results go (default bench/results)
+  --report FILE      only write the markdown summary again from a results .json
+Postgres when DATABASE_URL is set (schemas of its own, dropped afterwards), else PGlite in a temporary folder.`;
+
+export interface BenchOptions {
+  scale: number;
+  durationSeconds: number;
+  connections: number;
+  rounds: number;
+  rates?: number[];
+  gateways: GatewayName[];
+  floor: boolean;
+  profile: boolean;
+  quick: boolean;
+  traceOnly: boolean;
+  out: string;
+  report?: string;
+}
+
+export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scale: { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      rounds: { type: 'string' },
+      rates: { type: 'string' },
+      gateways: { type: 'string' },
+      'no-floor': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      'trace-only': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      report: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const num = (name: string, raw: string | undefined, fallback: number, min: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) fail(`--${name} must be a number of at least ${min}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const quick = values.quick!;
+  const gateways = (values.gateways ?? 'ours,apollo,hive').split(',').map((s) => s.trim()) as GatewayName[];
+  for (const g of gateways) if (!['ours', 'apollo', 'hive'].includes(g)) fail(`--gateways: unknown gateway ${g}`);
+  if (!gateways.includes('ours')) fail('--gateways must include ours: every ratio is to it');
+  const rates = values.rates?.split(',').map((r) => num('rates', r, 0, 1));
+  return {
+    scale: num('scale', values.scale, quick ? 0.05 : 1, 0.001),
+    durationSeconds: Math.round(num('duration', values.duration, quick ? 2 : 10, 1)),
+    connections: Math.round(num('connections', values.connections, 8, 1)),
+    rounds: Math.round(num('rounds', values.rounds, 1, 1)),
+    rates,
+    gateways,
+    floor: !values['no-floor'],
+    profile: values.profile!,
+    quick,
+    traceOnly: values['trace-only']!,
+    out: values.out ?? 'bench/results',
+    report: values.report,
+  };
+}
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(1);
+}

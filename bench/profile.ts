@@ -1,0 +1,81 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface HotFunction {
+  name: string;
+  where: string;
+  selfMs: number;
+  selfPercent: number;
+}
+
+/**
+ * The functions a V8 CPU profile (`node --cpu-prof`) spent most self time in,
+ * each sample's interval charged to the function on top of the stack.
+ */
+export async function topSelfTime(dir: string, root: string, limit = 25): Promise<{ totalMs: number; functions: HotFunction[]; file: string } | undefined> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
+  if (!files.length) return undefined;
+  // One profile per thread (tsx's module loader runs in a worker): the busiest is the gateway's.
+  let file = '';
+  let profile: CpuProfile | undefined;
+  let busiest = -1;
+  for (const f of files) {
+    const p = JSON.parse(await readFile(join(dir, f), 'utf8')) as CpuProfile;
+    const busy = busyMicros(p);
+    if (busy > busiest) [file, profile, busiest] = [join(dir, f), p, busy];
+  }
+  if (!profile) return undefined;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, { name: string; where: string; us: number }>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    total += us;
+    const frame = byId.get(id)!.callFrame;
+    const url = frame.url.replace(/^file:\/\//, '');
+    const where = url ? `${url.includes('node_modules') ? url.slice(url.lastIndexOf('node_modules/') + 13) : relative(root, url)}:${frame.lineNumber + 1}` : '';
+    const name = frame.functionName || '(anonymous)';
+    const key = `${name} ${where}`;
+    const entry = self.get(key) ?? { name, where, us: 0 };
+    entry.us += us;
+    self.set(key, entry);
+  });
+  const functions = [...self.values()]
+    .sort((a, b) => b.us - a.us)
+    .slice(0, limit)
+    .map((f) => ({ name: f.name, where: f.where, selfMs: f.us / 1000, selfPercent: (100 * f.us) / total }));
+  return { totalMs: total / 1000, functions, file };
+}
+
+function busyMicros(p: CpuProfile): number {
+  const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  return p.samples.reduce((sum, id, i) => sum + (idle.has(id) ? 0 : (p.timeDeltas[i] ?? 0)), 0);
+}
+
+/** Self time grouped by package (or our own source folder): where the time goes, coarsely. */
+export async function selfTimeByPackage(file: string, root: string): Promise<{ pkg: string; percent: number }[]> {
+  const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    total += us;
+    const url = byId.get(id)!.callFrame.url.replace(/^file:\/\//, '');
+    let pkg: string;
+    if (!url) pkg = `(${byId.get(id)!.callFrame.functionName || 'native'})`;
+    else if (url.startsWith('node:')) pkg = 'node core';
+    else if (url.includes('node_modules/')) {
+      const rest = url.slice(url.lastIndexOf('node_modules/') + 13).split('/');
+      pkg = rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+    } else pkg = relative(root, url).split('/').slice(0, 2).join('/');
+    totals.set(pkg, (totals.get(pkg) ?? 0) + us);
+  });
+  return [...totals].map(([pkg, us]) => ({ pkg, percent: (100 * us) / total })).sort((a, b) => b.percent - a.percent);
+}

@@ -1,0 +1,172 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, totalmem, release, platform } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { CellResult } from './load.js';
+import type { HotFunction } from './profile.js';
+import type { GatewayName } from './trace.js';
+
+export interface GatewayCell extends CellResult {
+  gateway: GatewayName;
+  workload: string;
+  connections: number;
+  rate?: number;
+  round?: number;
+  /** CPU time the gateway process used per request sent (user + system). */
+  cpuMsPerRequest?: number;
+  sqlPerOp: number;
+  /** SQL statements per request, by subgraph. */
+  sqlBySubgraph: Record<string, number>;
+}
+
+export interface FloorCell extends CellResult {
+  workload: string;
+  fetch: string;
+  subgraph: string;
+  connections: number;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  environment: Awaited<ReturnType<typeof environment>>;
+  settings: Record<string, unknown>;
+  workloads: {
+    name: string;
+    users: number;
+    perOperation: Record<GatewayName, { subgraphRequests: number; representations: number }>;
+    bySubgraph: Record<GatewayName, Record<string, { requests: number; representations: number }>>;
+    sameAnswers: Record<string, boolean>;
+    differences: string[];
+    errors: string[];
+    /** Sum over the query plan's sequence of the slowest subgraph fetch p50 at 1 connection. */
+    criticalPathMs: number;
+  }[];
+  cells: GatewayCell[];
+  lowLoad: GatewayCell[];
+  floor: FloorCell[];
+  sweep: { workload: string; rates: number[]; cells: GatewayCell[] };
+  profile?: { totalMs: number; functions: HotFunction[]; byPackage: { pkg: string; percent: number }[]; file: string };
+}
+
+async function versionOf(pkg: string, root: string): Promise<string> {
+  try {
+    let dir = dirname(createRequire(join(root, 'package.json')).resolve(pkg));
+    while (dir !== dirname(dir)) {
+      const json = await readFile(join(dir, 'package.json'), 'utf8').then(JSON.parse, () => undefined);
+      if (json?.name === pkg) return String(json.version);
+      dir = dirname(dir);
+    }
+  } catch {
+    // not installed
+  }
+  return 'unknown';
+}
+
+export async function environment(root: string) {
+  const c = cpus();
+  const versions: Record<string, string> = { node: process.version };
+  for (const pkg of ['@apollo/gateway', '@apollo/server', '@graphql-hive/gateway', '@graphql-hive/gateway-runtime', 'graphql', 'autocannon', '@electric-sql/pglite', 'pg']) {
+    versions[pkg] = await versionOf(pkg, root);
+  }
+  return {
+    platform: `${platform()} ${release()}`,
+    cpus: c.length,
+    cpuModel: c[0]?.model ?? 'unknown',
+    memoryGb: +(totalmem() / 2 ** 30).toFixed(1),
+    loadAverageAtEnd: loadavg().map((l) => +l.toFixed(2)),
+    versions,
+  };
+}
+
+const f = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
+const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}×` : '–');
+const LABEL: Record<GatewayName, string> = { ours: 'FitSync gateway', apollo: '@apollo/gateway (plain)', hive: 'Hive Gateway' };
+
+/** Averages the cells of one gateway and workload over rounds. */
+function mean(cells: GatewayCell[]): GatewayCell | undefined {
+  if (!cells.length) return undefined;
+  const avg = (k: keyof GatewayCell) => cells.reduce((s, c) => s + ((c[k] as number) ?? 0), 0) / cells.length;
+  return {
+    ...cells[0],
+    rps: avg('rps'),
+    p50: avg('p50'),
+    p90: avg('p90'),
+    p99: avg('p99'),
+    requests: cells.reduce((s, c) => s + c.requests, 0),
+    errors: cells.reduce((s, c) => s + c.errors, 0),
+    non2xx: cells.reduce((s, c) => s + c.non2xx, 0),
+    graphqlErrors: cells.reduce((s, c) => s + c.graphqlErrors, 0),
+    cpuMsPerRequest: cells.every((c) => c.cpuMsPerRequest !== undefined) ? avg('cpuMsPerRequest') : undefined,
+    sqlPerOp: avg('sqlPerOp'),
+  };
+}
+
+export function markdownReport(r: BenchResults, chartFile: string): string {
+  const s = r.settings as { connections: number; durationSeconds: number; rounds: number; scale: number; storage: string; lowLoadSeconds: number; data: Record<string, number> };
+  const gateways = [...new Set(r.cells.map((c) => c.gateway))];
+  const lines: string[] = [];
+  lines.push(`# Gateway benchmark, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`, '');
+  lines.push(`\`${r.command}\``, '');
+  lines.push(
+    `Machine: ${r.environment.cpus} × ${r.environment.cpuModel}, ${r.environment.memoryGb} GB, ${r.environment.platform}; load average at the end ${r.environment.loadAverageAtEnd.join(' / ')}.`,
+    `Versions: ${Object.entries(r.environment.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Settings: scale ${s.scale} (${Object.entries(s.data).map(([k, v]) => `${v} ${k}`).join(', ')}) on ${s.storage}; ${s.connections} connections, ${s.durationSeconds} s per cell, ${s.rounds} round(s), gateways in rotated order; low load = 1 connection for ${s.lowLoadSeconds} s.`,
+    'Every subgraph and every gateway is its own node process on this machine, as is the load generator (autocannon); ratios are to our gateway in the same run.',
+    '',
+  );
+  for (const w of r.workloads) {
+    lines.push(`## ${w.name}`, '');
+    lines.push(`Random users (${w.users}). Same answers as ours: ${Object.entries(w.sameAnswers).map(([g, ok]) => `${g} ${ok ? 'yes' : '**no**'}`).join(', ')}.${w.errors.length ? ` Errors in our answers: ${w.errors.join('; ')}.` : ''}`, '');
+    lines.push('| gateway | req/s | p50 ms | p99 ms | errors | req/s vs ours | p50 vs ours | gateway CPU ms/req | subgraph requests/op | representations/op | SQL statements/op |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const ours = mean(r.cells.filter((c) => c.gateway === 'ours' && c.workload === w.name));
+    for (const g of gateways) {
+      const c = mean(r.cells.filter((x) => x.gateway === g && x.workload === w.name));
+      if (!c || !ours) continue;
+      const errors = c.errors + c.non2xx + c.graphqlErrors;
+      lines.push(
+        `| ${LABEL[g]} | ${f(c.rps)} | ${f(c.p50, 2)} | ${f(c.p99, 2)} | ${errors} | ${ratio(c.rps, ours.rps)} | ${ratio(c.p50, ours.p50)} | ${f(c.cpuMsPerRequest, 2)} | ${f(w.perOperation[g]?.subgraphRequests, 1)} | ${f(w.perOperation[g]?.representations, 1)} | ${f(c.sqlPerOp, 2)} |`,
+      );
+    }
+    const floorHere = r.floor.filter((x) => x.workload === w.name && x.connections === s.connections);
+    for (const x of floorHere) {
+      lines.push(`| floor: \`${x.fetch}\` straight at ${x.subgraph} | ${f(x.rps)} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${x.errors + x.non2xx + x.graphqlErrors} | | | | 1 | | |`);
+    }
+    lines.push('');
+    const low = r.lowLoad.filter((c) => c.workload === w.name);
+    if (low.length) {
+      lines.push(
+        `Low load (1 connection): ${low.map((c) => `${c.gateway} p50 ${f(c.p50, 2)} ms`).join(', ')}; critical path of the subgraph fetches alone (p50 at 1 connection, sequence summed, parallel max) ${f(w.criticalPathMs, 2)} ms, so gateway overhead ${low
+          .map((c) => `${c.gateway} ${f(c.p50 - w.criticalPathMs, 2)} ms`)
+          .join(', ')}.`,
+        '',
+      );
+    }
+    lines.push(`Per operation, traced: ${Object.entries(w.perOperation).map(([g, p]) => `${g} ${f(p.subgraphRequests, 1)} subgraph requests carrying ${f(p.representations, 1)} entity representations`).join('; ')}.`, '');
+    const bySubgraph = Object.entries(w.bySubgraph ?? {}).map(
+      ([g, b]) => `${g}: ${Object.entries(b).map(([s, x]) => `${s} ${f(x.requests, 1)}/${f(x.representations, 1)}`).join(', ')}`,
+    );
+    if (bySubgraph.length) lines.push(`By subgraph (requests/representations per operation): ${bySubgraph.join('; ')}.`, '');
+  }
+  lines.push(`## Latency against offered load (${r.sweep.workload})`, '', `![latency against offered load](${chartFile})`, '');
+  lines.push('| offered req/s | ' + gateways.map((g) => `${LABEL[g]} achieved · p50 · p99`).join(' | ') + ' |');
+  lines.push('|---:|' + gateways.map(() => '---:|').join(''));
+  for (const rate of r.sweep.rates) {
+    const row = gateways.map((g) => {
+      const c = r.sweep.cells.find((x) => x.gateway === g && x.rate === rate);
+      return c ? `${f(c.rps)} · ${f(c.p50, 2)} · ${f(c.p99, 2)}` : '–';
+    });
+    lines.push(`| ${rate} | ${row.join(' | ')} |`);
+  }
+  lines.push('');
+  if (r.profile) {
+    lines.push('## Where our gateway spends its CPU', '', `Profile: \`${r.profile.file}\` (${f(r.profile.totalMs / 1000, 1)} s sampled). Self time by package:`, '');
+    lines.push(r.profile.byPackage.map((p) => `${p.pkg} ${f(p.percent)}%`).join(', '), '');
+    lines.push('| self % | function | where |', '|---:|---|---|');
+    for (const fn of r.profile.functions.slice(0, 20)) lines.push(`| ${f(fn.selfPercent)} | \`${fn.name}\` | ${fn.where} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

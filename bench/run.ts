@@ -1,0 +1,297 @@
+// npm run bench: our gateway, plain @apollo/gateway and Hive Gateway side by side, in
+// one run, on the same five subgraph processes, the same supergraph and the same load.
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compose, formatProblems, loadSupergraphConfig } from '@fitsync/composition';
+import { SERVICE_TOKEN_HEADER, SUBGRAPHS, createServiceCredentials, type SubgraphName } from '@fitsync/service-kit';
+import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testing';
+import { latencyChart } from './chart.js';
+import { cpuSeconds, diffCounters, readSubgraphCounters } from './counters.js';
+import { seedBenchData } from './data.js';
+import { runCell, type CellResult } from './load.js';
+import { parseOptions } from './options.js';
+import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc } from './processes.js';
+import { selfTimeByPackage, topSelfTime } from './profile.js';
+import { environment, markdownReport, type BenchResults, type GatewayCell, type FloorCell } from './report.js';
+import { criticalPath, traceWorkloads, type GatewayName } from './trace.js';
+import { buildWorkloads, requestBody, type Workload } from './workloads.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ENTRIES: Record<GatewayName, string> = {
+  ours: join(ROOT, 'gateway/src/index.ts'),
+  apollo: join(ROOT, 'bench/gateways/apollo.ts'),
+  hive: join(ROOT, 'bench/gateways/hive.ts'),
+};
+export const GATEWAY_LABELS: Record<GatewayName, string> = {
+  ours: 'FitSync gateway',
+  apollo: '@apollo/gateway (plain)',
+  hive: 'Hive Gateway',
+};
+const say = (msg: string) => console.log(`bench │ ${msg}`);
+
+async function main() {
+  const opts = parseOptions();
+  if (opts.report) {
+    const results = JSON.parse(await readFile(opts.report, 'utf8')) as BenchResults;
+    const md = opts.report.replace(/\.json$/, '.md');
+    await writeFile(md, markdownReport(results, basename(opts.report).replace(/\.json$/, '.svg')));
+    say(`wrote ${md}`);
+    return;
+  }
+  const startedAt = new Date();
+  const databaseUrl = process.env.DATABASE_URL || undefined;
+  const procs: Proc[] = [];
+  const scratch = await mkdtemp(join(tmpdir(), 'fitsync-bench-run-'));
+  let data: Awaited<ReturnType<typeof seedBenchData>> | undefined;
+  const cleanup = async () => {
+    await Promise.all(procs.filter((p) => ENTRIES[p.name as GatewayName] || p.name.startsWith('ours')).map((p) => p.stop()));
+    await Promise.all(procs.map((p) => p.stop()));
+    await data?.dispose();
+    await rm(scratch, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
+  try {
+    say(`seeding scale ${opts.scale} into ${databaseUrl ? 'Postgres' : 'PGlite'}...`);
+    data = await seedBenchData({ scale: opts.scale, databaseUrl });
+    const gym = data.gym;
+    say(`seeded ${gym.users.length} users, ${gym.bookings.length} bookings, ${gym.bodyMetrics.length} body metrics, ${gym.notifications.length} notifications in ${data.seedSeconds.toFixed(1)} s (${data.where})`);
+
+    // Ports, then one supergraph whose routing URLs point at this run's subgraphs.
+    const ports = {} as Record<SubgraphName, number>;
+    for (const s of SUBGRAPHS) ports[s] = await freePort();
+    const urls = Object.fromEntries(SUBGRAPHS.map((s) => [s, `http://127.0.0.1:${ports[s]}/graphql`])) as Record<SubgraphName, string>;
+    const sources = await loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
+    const composed = compose(sources.map((s) => ({ ...s, url: urls[s.name as SubgraphName] ?? s.url })));
+    if (!composed.ok) throw new Error(`supergraph.yaml does not compose:\n${formatProblems(composed.problems)}`);
+    const supergraphPath = join(scratch, 'supergraph.graphql');
+    await writeFile(supergraphPath, composed.supergraphSdl);
+
+    const baseEnv: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'never',
+      JWT_SECRET: TEST_JWT_SECRET,
+      SERVICE_SECRET: TEST_SERVICE_SECRET,
+      SUPERGRAPH_PATH: supergraphPath,
+      APOLLO_TELEMETRY_DISABLED: 'true',
+      ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
+      ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]])),
+    };
+
+    say('starting the five subgraphs...');
+    const subgraphProcs = SUBGRAPHS.map((s) =>
+      spawnService({ name: s, entry: join(ROOT, 'subgraphs', s, 'src/index.ts'), port: ports[s], path: '/graphql', cwd: ROOT, env: { ...baseEnv, ...data!.envFor(s) } }),
+    );
+    procs.push(...subgraphProcs);
+    await Promise.all(subgraphProcs.map((p) => waitUntil(p, readyProbe(p.port))));
+
+    const startGateway = async (g: GatewayName, name: string = g, nodeArgs: string[] = []) => {
+      const port = await freePort();
+      const proc = spawnService({ name, entry: ENTRIES[g], port, path: '/graphql', cwd: ROOT, nodeArgs, env: { ...baseEnv, GATEWAY_PORT: String(port) } });
+      procs.push(proc);
+      await waitUntil(proc, graphqlProbe(proc.url));
+      return proc;
+    };
+    say(`starting the gateways: ${opts.gateways.join(', ')}...`);
+    const gateways = {} as Record<GatewayName, Proc>;
+    for (const g of opts.gateways) gateways[g] = await startGateway(g);
+
+    const workloads = await buildWorkloads(gym, TEST_JWT_SECRET);
+    say('tracing one operation per sampled user through each gateway (requests, representations, same answers)...');
+    const traces = await traceWorkloads({
+      supergraphSdl: composed.supergraphSdl,
+      supergraphPath,
+      subgraphs: urls,
+      serviceSecret: TEST_SERVICE_SECRET,
+      workloads,
+      usersPerWorkload: opts.quick ? 5 : 20,
+    });
+    for (const [name, t] of traces) {
+      const per = Object.entries(t.perOperation).map(([g, c]) => `${g} ${c.subgraphRequests.toFixed(1)} req / ${c.representations.toFixed(1)} repr`);
+      say(`  ${name}: ${per.join(', ')}; same answers: apollo ${t.sameAnswers.apollo}, hive ${t.sameAnswers.hive}${t.errors.length ? `; ERRORS: ${t.errors.join('; ')}` : ''}`);
+      for (const d of t.differences) say(`    differs: ${d}`);
+      if (opts.traceOnly) for (const [g, b] of Object.entries(t.bySubgraph)) say(`    ${g}: ${Object.entries(b).map(([s, x]) => `${s} ${x.requests.toFixed(1)}/${x.representations.toFixed(1)}`).join(', ')}`);
+    }
+    if (opts.traceOnly) return;
+
+    const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
+    const gatewayCell = async (g: GatewayName, proc: Proc, w: Workload, connections: number, durationSeconds: number, rate?: number): Promise<GatewayCell> => {
+      const body = requestBody(w);
+      const before = await readSubgraphCounters(ports);
+      const cpu0 = await cpuSeconds(proc.child.pid);
+      const r = await runCell({ url: proc.url, connections, durationSeconds, rate, next: () => ({ body, headers: { authorization: `Bearer ${pick(w.tokens)}` } }) });
+      const cpu1 = await cpuSeconds(proc.child.pid);
+      const d = diffCounters(before, await readSubgraphCounters(ports));
+      const total = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
+      const sent = r.requests + r.non2xx;
+      return {
+        gateway: g,
+        workload: w.name,
+        connections,
+        rate,
+        ...r,
+        cpuMsPerRequest: cpu0 !== undefined && cpu1 !== undefined && sent ? ((cpu1 - cpu0) * 1000) / sent : undefined,
+        sqlPerOp: sent ? total(d.statements) / sent : 0,
+        sqlBySubgraph: Object.fromEntries(Object.entries(d.statements).map(([s, n]) => [s, n / (sent || 1)])),
+      };
+    };
+    const credentials = createServiceCredentials('gateway', TEST_SERVICE_SECRET);
+    const floorCell = async (w: Workload, key: string, connections: number, durationSeconds: number): Promise<FloorCell> => {
+      const fetch = traces.get(w.name)!.fetches.get(key)!;
+      const token = await credentials.token();
+      const r = await runCell({
+        url: fetch.url,
+        connections,
+        durationSeconds,
+        headers: { [SERVICE_TOKEN_HEADER]: token },
+        next: () => {
+          const s = pick(fetch.samples);
+          return { body: s.body, headers: { authorization: s.authorization } };
+        },
+      });
+      return { workload: w.name, fetch: key, subgraph: fetch.subgraph, connections, ...r };
+    };
+    const show = (label: string, r: CellResult) =>
+      say(`  ${label.padEnd(44)} ${r.rps.toFixed(1).padStart(8)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${r.errors + r.non2xx + r.graphqlErrors ? `  errors ${r.errors}/${r.non2xx}/${r.graphqlErrors}` : ''}`);
+
+    say('warming up (plans, JIT, connection pools)...');
+    for (const w of workloads) for (const g of opts.gateways) await runCell({ url: gateways[g].url, connections: opts.connections, durationSeconds: opts.quick ? 1 : 3, next: () => ({ body: requestBody(w), headers: { authorization: `Bearer ${pick(w.tokens)}` } }) });
+
+    const cells: GatewayCell[] = [];
+    const lowLoad: GatewayCell[] = [];
+    const floor: FloorCell[] = [];
+    const sweep: GatewayCell[] = [];
+    const rotate = <T>(xs: T[], by: number) => xs.map((_, i) => xs[(i + by) % xs.length]);
+
+    say(`side by side: ${opts.connections} connections, ${opts.durationSeconds} s per cell, ${opts.rounds} round(s), gateways in rotated order`);
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const [wi, w] of workloads.entries()) {
+        for (const g of rotate(opts.gateways, wi + round)) {
+          const c = await gatewayCell(g, gateways[g], w, opts.connections, opts.durationSeconds);
+          cells.push({ ...c, round });
+          show(`${w.name} · ${g}`, c);
+        }
+      }
+    }
+
+    const lowSeconds = Math.max(1, Math.round(opts.durationSeconds / 2));
+    say(`low load: 1 connection, ${lowSeconds} s per cell`);
+    for (const [wi, w] of workloads.entries()) {
+      for (const g of rotate(opts.gateways, wi)) {
+        const c = await gatewayCell(g, gateways[g], w, 1, lowSeconds);
+        lowLoad.push(c);
+        show(`${w.name} · ${g} · 1 conn`, c);
+      }
+    }
+
+    if (opts.floor) {
+      say('floor: each subgraph fetch of our gateway replayed straight at its subgraph');
+      for (const w of workloads) {
+        for (const key of traces.get(w.name)!.fetches.keys()) {
+          for (const connections of [1, opts.connections]) {
+            const c = await floorCell(w, key, connections, lowSeconds);
+            floor.push(c);
+            show(`${key} · ${connections} conn`, c);
+          }
+        }
+      }
+    }
+
+    // Latency against offered load, one dashboard, the three gateways at the same rates.
+    const sweepWorkload = workloads[0];
+    const peak = Math.max(...cells.filter((c) => c.gateway === 'ours' && c.workload === sweepWorkload.name).map((c) => c.rps));
+    const rates = opts.rates ?? (opts.quick ? [0.3, 0.7] : [0.15, 0.35, 0.6, 0.85]).map((f) => Math.max(1, Math.round(f * peak)));
+    say(`latency against offered load (${sweepWorkload.name}): ${rates.join(', ')} req/s`);
+    for (const [ri, rate] of rates.entries()) {
+      for (const g of rotate(opts.gateways, ri)) {
+        const c = await gatewayCell(g, gateways[g], sweepWorkload, Math.max(opts.connections, Math.ceil(rate / 20)), lowSeconds, rate);
+        sweep.push(c);
+        show(`${sweepWorkload.name} · ${g} · ${rate} req/s offered`, c);
+      }
+    }
+
+    let profile: BenchResults['profile'];
+    if (opts.profile) {
+      say(`profiling our gateway (--cpu-prof) under ${sweepWorkload.name} and ${workloads[1].name}...`);
+      const dir = join(scratch, 'cpu-prof');
+      const profiled = await startGateway('ours', 'ours (profiled)', ['--cpu-prof', '--cpu-prof-dir', dir]);
+      for (const w of workloads.slice(0, 2)) {
+        await runCell({ url: profiled.url, connections: opts.connections, durationSeconds: 2, next: () => ({ body: requestBody(w), headers: { authorization: `Bearer ${pick(w.tokens)}` } }) });
+        show(`${w.name} · ours (profiled)`, await gatewayCell('ours', profiled, w, opts.connections, opts.durationSeconds));
+      }
+      await profiled.stop();
+      const top = await topSelfTime(dir, ROOT, 30);
+      if (top) {
+        profile = { ...top, byPackage: (await selfTimeByPackage(top.file, ROOT)).slice(0, 15) };
+        const outDir = resolve(ROOT, opts.out);
+        await mkdir(outDir, { recursive: true });
+        profile.file = join(outDir, `${stamp(startedAt)}-ours.cpuprofile`);
+        await copyFile(top.file, profile.file);
+      }
+    }
+
+    const results: BenchResults = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      environment: await environment(ROOT),
+      settings: { ...opts, lowLoadSeconds: lowSeconds, storage: databaseUrl ? 'postgres' : 'pglite', data: { users: gym.users.length, bookings: gym.bookings.length, bodyMetrics: gym.bodyMetrics.length, notifications: gym.notifications.length, programs: gym.programs.length }, processes: 'each subgraph and each gateway its own node process (tsx loader), NODE_ENV=production, LOG_LEVEL=warn' },
+      workloads: workloads.map((w) => {
+        const t = traces.get(w.name)!;
+        const floorLow = floor.filter((f) => f.workload === w.name && f.connections === 1);
+        return {
+          name: w.name,
+          users: w.tokens.length,
+          perOperation: t.perOperation,
+          bySubgraph: t.bySubgraph,
+          sameAnswers: t.sameAnswers,
+          differences: t.differences,
+          errors: t.errors,
+          criticalPathMs: criticalPath(t.plan, (op) => floorLow.find((f) => f.fetch === op)?.p50),
+        };
+      }),
+      cells,
+      lowLoad,
+      floor,
+      sweep: { workload: sweepWorkload.name, rates, cells: sweep },
+      profile,
+    };
+    const outDir = resolve(ROOT, opts.out);
+    await mkdir(outDir, { recursive: true });
+    const base = join(outDir, stamp(startedAt));
+    await writeFile(`${base}.json`, JSON.stringify(results, null, 2) + '\n');
+    await writeFile(
+      `${base}.svg`,
+      latencyChart(
+        `${sweepWorkload.name}: latency against offered load (${opts.connections}+ connections, ${lowSeconds} s per point)`,
+        opts.gateways.map((g) => ({
+          name: GATEWAY_LABELS[g],
+          color: { ours: '#1f77b4', apollo: '#d62728', hive: '#2ca02c' }[g],
+          points: sweep.filter((c) => c.gateway === g).map((c) => ({ rate: c.rate!, p50: c.p50, p99: c.p99, achieved: c.rps })),
+        })),
+      ),
+    );
+    const md = markdownReport(results, `${stamp(startedAt)}.svg`);
+    await writeFile(`${base}.md`, md);
+    console.log('\n' + md);
+    say(`wrote ${base}.json, .md and .svg`);
+  } finally {
+    await cleanup();
+  }
+}
+
+const stamp = (d: Date) => d.toISOString().slice(0, 16).replace(':', '-');
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  },
+);
