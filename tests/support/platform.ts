@@ -37,7 +37,9 @@ export interface Platform {
   gatewayUrl: string;
   gateway: RunningGateway;
   /** Another gateway on the same subgraphs (closed with the platform). */
-  startGateway(opts?: GatewayOptions): Promise<RunningGateway>;
+  startGateway(opts?: GatewayOptions, env?: Record<string, string>): Promise<RunningGateway>;
+  /** The supergraph composed from supergraph.yaml's sources (routing URLs are overridden per gateway). */
+  sources: Awaited<ReturnType<typeof loadSupergraphConfig>>;
   subgraphs: Record<SubgraphName, RunningSubgraph>;
   databases: Record<SubgraphName, Database>;
   /** POSTs an operation to the gateway, as the given user when a token is passed (and with extra headers). */
@@ -98,8 +100,8 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
   const composed = compose(sources);
   if (!composed.ok) throw new Error(`supergraph.yaml does not compose: ${composed.problems.map((p) => p.message).join('; ')}`);
   const gateways: RunningGateway[] = [];
-  const startGateway = async (extra: GatewayOptions = {}) => {
-    const gw = await createGateway(testConfig('gateway', backend, prefix, busEnv), {
+  const startGateway = async (extra: GatewayOptions = {}, env: Record<string, string> = {}) => {
+    const gw = await createGateway(testConfig('gateway', backend, prefix, { ...busEnv, ...env }), {
       supergraphSdl: composed.supergraphSdl,
       subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [n, s.url])),
       ...extra,
@@ -117,6 +119,7 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
     gatewayUrl: gateway.url,
     gateway,
     startGateway,
+    sources,
     subgraphs,
     databases,
     async query(query, variables = {}, token, headers = {}) {
