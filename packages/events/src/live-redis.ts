@@ -22,6 +22,10 @@ export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
     maxRetriesPerRequest: null,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
     lazyConnect: false,
+    // The ready check sends INFO, which a connection that already queued a SUBSCRIBE refuses
+    // ("only subscriber commands may be used"): the subscriber would die at start-up or on a
+    // reconnect, and no message would arrive. It only ever subscribes, so it needs no check.
+    enableReadyCheck: role === 'pub',
   });
   const publisher = new Redis(redisUrl, options('pub'));
   const subscriber = new Redis(redisUrl, options('sub'));
