@@ -388,7 +388,7 @@ export function generateGym(opts: GymOptions): Gym {
   const upcoming = bookings.filter((b) => b.date >= opts.today).slice(0, Math.max(4, Math.floor(bookings.length / 10)));
   for (const b of upcoming) {
     notifications.push(
-      { id: id(), recipientId: b.clientId, type: 'BOOKING_REMINDER', title: 'Session coming up', message: `Your session on ${b.date} at ${b.startTime.slice(0, 5)} is coming up.`, read: false, createdAt: daysAgo(0), bookingId: b.id, programId: null, achievementId: null },
+      { id: id(), recipientId: b.clientId, type: 'BOOKING_REMINDER', title: 'Session coming up', message: `Your session on ${b.date} at ${b.startTime.slice(0, 5)} is coming up.`, read: false, createdAt: daysAgo(1), bookingId: b.id, programId: null, achievementId: null },
       { id: id(), recipientId: b.trainerId, type: 'BOOKING_CREATED', title: 'New booking', message: `A client booked ${b.date} at ${b.startTime.slice(0, 5)}.`, read: next() < 0.5, createdAt: daysAgo(2), bookingId: b.id, programId: null, achievementId: null },
     );
   }
