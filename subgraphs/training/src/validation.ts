@@ -1,4 +1,3 @@
-import { badInput } from '@fitsync/service-kit';
 import { z } from 'zod';
 
 const name = z.string().trim().min(1, 'must not be empty').max(120);
@@ -56,14 +55,3 @@ export const updateProgramInput = z.object({
 
 export type WorkoutPlanInput = z.infer<typeof workoutPlanInput>;
 export type DietPlanInput = z.infer<typeof dietPlanInput>;
-
-/** Parses with zod; the first problem becomes a BAD_USER_INPUT naming its field. */
-export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue.path.join('.');
-    throw badInput(field ? `${field}: ${issue.message}` : issue.message, field || undefined);
-  }
-  return result.data;
-}

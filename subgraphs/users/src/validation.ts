@@ -1,4 +1,3 @@
-import { badInput } from '@fitsync/service-kit';
 import { z } from 'zod';
 
 const email = z.string().trim().toLowerCase().email('email must be an email address').max(254);
@@ -38,14 +37,3 @@ export const updateProfileInput = z.object({
   trainerProfile: trainerProfile.nullish(),
   clientProfile: clientProfile.nullish(),
 });
-
-/** Parses with zod; the first problem becomes a BAD_USER_INPUT naming its field. */
-export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue.path.join('.');
-    throw badInput(field ? `${field}: ${issue.message}` : issue.message, field || undefined);
-  }
-  return result.data;
-}

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { badInput, conflict, forbidden, isAdmin, notFound, parseId, requireViewer, type Viewer } from '@fitsync/service-kit';
+import { badInput, conflict, forbidden, isAdmin, notFound, parseId, requireViewer, type Viewer, parseInput } from '@fitsync/service-kit';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
 import type { ProgramRow, ProgramStatus } from '../db.js';
 import { assertTrainerAndClient, computedAdherence, type TrainingServices } from '../services.js';
-import { assignProgramInput, parseInput, updateProgramInput } from '../validation.js';
+import { assignProgramInput, updateProgramInput } from '../validation.js';
 import { insertDietPlan, insertProgram, insertWorkoutPlan, lockProgram, updateProgram } from '../writes.js';
 import { endDateOf } from './Program.js';
 

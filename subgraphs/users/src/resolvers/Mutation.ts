@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { conflict, forbidden, hashPassword, notFound, parseId, requireViewer, signUserToken, unauthenticated, verifyPassword } from '@fitsync/service-kit';
+import { conflict, forbidden, hashPassword, notFound, parseId, requireViewer, signUserToken, unauthenticated, verifyPassword, parseInput } from '@fitsync/service-kit';
 import { decodeJwt } from 'jose';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
 import type { ClientProfile, TrainerProfile, UserRow } from '../db.js';
-import { parseInput, registerInput, updateProfileInput } from '../validation.js';
+import { registerInput, updateProfileInput } from '../validation.js';
 
 // Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
 const UNKNOWN_USER_HASH = hashPassword(randomUUID());
