@@ -49,6 +49,8 @@ export interface Platform {
   stop(name: SubgraphName): Promise<void>;
   /** Starts a stopped subgraph again on its database and port. */
   restart(name: SubgraphName): Promise<void>;
+  /** EVENTS_PREFIX shared by every service and gateway of this platform. */
+  eventsPrefix: string;
   /** Waits until every running subgraph has published its outbox and handled what waits for it. */
   settle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -120,6 +122,7 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
     gateway,
     startGateway,
     sources,
+    eventsPrefix: busEnv.EVENTS_PREFIX,
     subgraphs,
     databases,
     async query(query, variables = {}, token, headers = {}) {

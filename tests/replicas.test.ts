@@ -1,0 +1,135 @@
+// Two notifications replicas (this process and a real second OS process on the same
+// Postgres schema), two gateways, one Redis: each booking's event is handled by one
+// replica of the consumer group, and its notification reaches the client's subscriptions
+// on both gateways exactly once, whichever replica raised it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEMO_LOGINS, addDays, demoGym, localDate } from '@fitsync/demo-data';
+import type { RunningGateway } from '@fitsync/gateway';
+import { REQUIRE_SERVICES, TEST_JWT_SECRET, TEST_SERVICE_SECRET, redisUrlForTests, storageBackends } from '@fitsync/service-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscribeWs, until, type LiveSubscription } from './support/live.js';
+import { startPlatform, type Platform } from './support/platform.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TODAY = localDate(new Date());
+const gym = demoGym(TODAY);
+const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
+const trainer = gym.users.find((u) => u.email === DEMO_LOGINS.trainer)!;
+const gymId = gym.bookings[0].gymId;
+const day = addDays(TODAY, 9);
+const hours = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19].filter((h) =>
+  gym.bookings.every((b) => b.date !== day || (b.trainerId !== trainer.id && b.clientId !== client.id) || b.endTime <= `${String(h).padStart(2, '0')}:00` || b.startTime >= `${String(h + 1).padStart(2, '0')}:00`),
+);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+const runnable = storageBackends().includes('postgres') && (Boolean(process.env.REDIS_URL) || REQUIRE_SERVICES);
+
+describe.runIf(runnable)('notifications replicas in two processes, two gateways, Redis', () => {
+  let platform: Platform;
+  let second: RunningGateway;
+  let replica: ChildProcess;
+  let replicaUrl: string;
+  const subs: LiveSubscription[] = [];
+  let booked = 0;
+
+  async function book(n: number) {
+    for (let i = 0; i < n; i++) {
+      const h = hours[booked++]!;
+      const res = await platform.query('mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }', {
+        i: { clientId: client.id, trainerId: trainer.id, gymId, date: day, startTime: `${String(h).padStart(2, '0')}:00`, endTime: `${String(h + 1).padStart(2, '0')}:00` },
+      }, await platform.tokenFor(trainer));
+      expect(res.errors).toBeUndefined();
+    }
+  }
+  const handledBy = async (url: string) => {
+    const text = await (await fetch(new URL('/metrics', url))).text();
+    return [...text.matchAll(/^fitsync_events_handled_total\{[^}]*channel="booking\.created"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  const titles = (s: LiveSubscription) => s.events.map((e) => e.data?.notificationAdded?.type);
+
+  beforeAll(async () => {
+    const redisUrl = redisUrlForTests()!;
+    platform = await startPlatform('postgres', [gym], { transport: 'redis' });
+    second = await platform.startGateway();
+    const port = await freePort();
+    replicaUrl = `http://127.0.0.1:${port}`;
+    const schema = platform.databases.notifications.location.split('@')[0]!;
+    replica = spawn(process.execPath, ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, 'subgraphs/notifications/src/index.ts'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        NOTIFICATIONS_PORT: String(port),
+        DATABASE_URL: process.env.DATABASE_URL,
+        DB_SCHEMA: schema,
+        REDIS_URL: redisUrl,
+        EVENTS_PREFIX: platform.eventsPrefix,
+        JWT_SECRET: TEST_JWT_SECRET,
+        SERVICE_SECRET: TEST_SERVICE_SECRET,
+        SEED_DEMO: 'never',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ok = await fetch(new URL('/ready', replicaUrl)).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline || replica.exitCode !== null) throw new Error('the second notifications replica did not start');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const token = await platform.tokenFor(client);
+    const query = 'subscription { notificationAdded { type booking { date trainer { name } } } }';
+    subs.push(subscribeWs(platform.gatewayUrl, token, query), subscribeWs(second.url, token, query));
+    await until(() => platform.gateway.live!.active() === 1 && second.live!.active() === 1, 10_000, 'a subscription on each gateway');
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(subs.map((s) => s.dispose()));
+    if (replica && replica.exitCode === null) {
+      replica.kill('SIGTERM');
+      await new Promise((r) => replica.once('exit', r));
+    }
+    await platform?.close();
+  });
+
+  it('delivers each notification once on each gateway, whichever replica handled the event', async () => {
+    // Only the second process consumes: the one in this process stops reading.
+    await platform.subgraphs.notifications.events.consumer!.stop();
+    await book(3);
+    await platform.settle(30_000);
+    expect(await handledBy(replicaUrl)).toBe(3);
+
+    // Now only this process's replica: the second one stops (SIGTERM, a graceful stop).
+    replica.kill('SIGTERM');
+    await new Promise((r) => replica.once('exit', r));
+    await platform.restart('notifications');
+    await book(3);
+    await platform.settle(30_000);
+    expect(await handledBy(platform.subgraphs.notifications.url)).toBe(3);
+
+    await Promise.all(subs.map((s) => s.waitFor(6, 10_000)));
+    await new Promise((r) => setTimeout(r, 300));
+    for (const s of subs) {
+      expect(titles(s)).toEqual(Array(6).fill('BOOKING_CREATED'));
+      expect(s.events.every((e) => e.data.notificationAdded.booking.trainer.name === trainer.name)).toBe(true);
+    }
+    const bookings = (await platform.databases.schedule.query<{ id: string }>('SELECT id FROM bookings WHERE date = $1 AND client_id = $2', [day, client.id])).map((b) => b.id);
+    expect(bookings).toHaveLength(6);
+    const perBooking = await platform.databases.notifications.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM notifications WHERE type = 'BOOKING_CREATED' AND recipient_id = $1 AND booking_id = ANY($2::uuid[]) GROUP BY booking_id",
+      [client.id, bookings],
+    );
+    expect(perBooking.map((r) => r.n)).toEqual([1, 1, 1, 1, 1, 1]);
+  }, 90_000);
+});
