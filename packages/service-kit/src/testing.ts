@@ -3,7 +3,7 @@ import { createEventWriter, type Channel, type EventEnvelope, type EventHandler,
 import { createLogger } from './logger.js';
 import { loadConfig, type ServiceConfig, type ServiceName, type SubgraphName } from './config.js';
 import type { RunningSubgraph } from './subgraph.js';
-import { dropPostgresSchema, openDatabase, type Database } from './db.js';
+import { dropPostgresSchema, openDatabase, type Database, type Queryable } from './db.js';
 import { SERVICE_TOKEN_HEADER, createServiceCredentials, signUserToken, type Viewer } from './auth.js';
 
 /**
@@ -195,3 +195,19 @@ export async function startTestSubgraphs(backend: StorageBackend, parts: TestSub
     },
   };
 }
+
+/**
+ * `callSubgraph` with a fresh `x-correlation-id` per call (`<label>-1`, `<label>-2`, ...),
+ * returned with the response so a test can find the events that call wrote.
+ */
+export function correlatedCaller(url: () => string, label: string) {
+  let n = 0;
+  return async (query: string, variables: Record<string, unknown>, token: string) => {
+    const correlationId = `${label}-${++n}`;
+    const { body } = await callSubgraph(url(), query, variables, { token, headers: { 'x-correlation-id': correlationId } });
+    return { ...body, correlationId };
+  };
+}
+
+/** The events a service has written to its outbox, in order. */
+export const outboxEvents = (db: Queryable) => db.query<{ channel: string; envelope: any }>('SELECT channel, envelope FROM event_outbox ORDER BY seq');

@@ -1,6 +1,6 @@
 import { DEMO_LOGINS, addDays, demoGym, localDate } from '@fitsync/demo-data';
 import type { Database } from '@fitsync/service-kit';
-import { callSubgraph, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
+import { correlatedCaller, outboxEvents, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
 import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,13 +27,9 @@ describe.each(storageBackends())('progress mutations on %s', (backend) => {
   let env: TestSubgraphs;
   let db: Database;
   let url: string;
-  let n = 0;
-  const call = async (query: string, variables: Record<string, unknown>, token: string) => {
-    const correlationId = `progress-${backend}-${++n}`;
-    const { body } = await callSubgraph(url, query, variables, { token, headers: { 'x-correlation-id': correlationId } });
-    return { ...body, correlationId };
-  };
-  const outbox = () => db.query<{ channel: string; envelope: any }>('SELECT channel, envelope FROM event_outbox ORDER BY seq');
+  /** Each call carries its own correlation id, returned with the response. */
+  const call = correlatedCaller(() => url, `progress-${backend}`);
+  const outbox = () => outboxEvents(db);
   const snapshot = async () => ({
     metrics: (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM body_metrics'))[0].n,
     goals: await db.query('SELECT id, status, target_value FROM goals ORDER BY id'),

@@ -1,6 +1,6 @@
 import { DEMO_LOGINS, addDays, demoGym } from '@fitsync/demo-data';
 import type { Database } from '@fitsync/service-kit';
-import { callSubgraph, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
+import { correlatedCaller, outboxEvents, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
 import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,14 +44,9 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
   let env: TestSubgraphs;
   let db: Database;
   let url: string;
-  let n = 0;
   /** Each call carries its own correlation id, returned with the response. */
-  const call = async (query: string, variables: Record<string, unknown>, token: string) => {
-    const correlationId = `test-${backend}-${++n}`;
-    const { body } = await callSubgraph(url, query, variables, { token, headers: { 'x-correlation-id': correlationId } });
-    return { ...body, correlationId };
-  };
-  const outbox = () => db.query<{ channel: string; envelope: any }>('SELECT channel, envelope FROM event_outbox ORDER BY seq');
+  const call = correlatedCaller(() => url, `test-${backend}`);
+  const outbox = () => outboxEvents(db);
   const snapshot = async () => ({
     bookings: await db.query('SELECT * FROM bookings ORDER BY id'),
     events: (await outbox()).length,

@@ -1,7 +1,7 @@
 import { DEMO_LOGINS, demoGym, localDate } from '@fitsync/demo-data';
 import { progressSubgraph, seedProgress, startProgress } from '@fitsync/progress';
 import type { Database } from '@fitsync/service-kit';
-import { callSubgraph, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
+import { callSubgraph, correlatedCaller, outboxEvents, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedTraining, startTraining, trainingSubgraph } from '../server.js';
@@ -39,13 +39,9 @@ describe.each(storageBackends())('training mutations on %s', (backend) => {
   let env: TestSubgraphs;
   let db: Database;
   let url: string;
-  let n = 0;
-  const call = async (query: string, variables: Record<string, unknown>, token: string) => {
-    const correlationId = `training-${backend}-${++n}`;
-    const { body } = await callSubgraph(url, query, variables, { token, headers: { 'x-correlation-id': correlationId } });
-    return { ...body, correlationId };
-  };
-  const outbox = () => db.query<{ channel: string; envelope: any }>('SELECT channel, envelope FROM event_outbox ORDER BY seq');
+  /** Each call carries its own correlation id, returned with the response. */
+  const call = correlatedCaller(() => url, `training-${backend}`);
+  const outbox = () => outboxEvents(db);
   const snapshot = async () => ({
     programs: await db.query('SELECT * FROM programs ORDER BY id'),
     plans: (await db.query<{ n: number }>('SELECT (SELECT count(*) FROM workout_plans) + (SELECT count(*) FROM diet_plans) AS n'))[0].n,

@@ -1,6 +1,6 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import type { RunningSubgraph } from '@fitsync/service-kit';
-import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { callSubgraph, openTestDatabase, outboxEvents, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedUsers, startUsers, usersSubgraph } from '../server.js';
 
@@ -20,7 +20,7 @@ describe.each(storageBackends())('updateProfile on %s', (backend) => {
     ...(await callSubgraph(server.url, UPDATE, variables, { token, headers: { 'x-correlation-id': correlationId } })).body,
     correlationId,
   });
-  const outbox = () => server.db.query<{ channel: string; envelope: any }>('SELECT channel, envelope FROM event_outbox ORDER BY seq');
+  const outbox = () => outboxEvents(server.db);
   const snapshot = async () => ({ users: await server.db.query('SELECT * FROM users ORDER BY id'), events: (await outbox()).length });
 
   beforeAll(async () => {
