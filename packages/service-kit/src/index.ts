@@ -1,5 +1,6 @@
 export * from './access.js';
 export * from './auth.js';
+export * from './clock.js';
 export * from './config.js';
 export * from './db.js';
 export * from './errors.js';
