@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compose, formatProblems } from '@fitsync/composition';
 import { DEMO_LOGINS, DEMO_PASSWORD, demoGym } from '@fitsync/demo-data';
-import { CORRELATION_HEADER, SERVICE_TOKEN_HEADER, signUserToken, type RunningSubgraph } from '@fitsync/service-kit';
+import { CORRELATION_HEADER, SERVICE_TOKEN_HEADER, pinnedClock, signUserToken, type RunningSubgraph } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, callSubgraph, openTestDatabase, testConfig, testToken, type GraphQLResponse } from '@fitsync/service-kit/testing';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { getIntrospectionQuery } from 'graphql';
@@ -94,7 +94,8 @@ describe('gateway over the users subgraph and a stand-in for training', () => {
   });
 
   it('refuses bad, expired and malformed tokens with UNAUTHENTICATED before asking any subgraph', async () => {
-    const expired = await signUserToken({ id: client.id, role: 'CLIENT' }, TEST_JWT_SECRET, '1 minute ago');
+    // Issued in 2000 for an hour: long expired on any clock the gateway reads.
+    const expired = await signUserToken({ id: client.id, role: 'CLIENT' }, TEST_JWT_SECRET, '1h', pinnedClock('2000-01-01T00:00:00Z'));
     const forged = await signUserToken({ id: client.id, role: 'ADMIN' }, 'some-other-secret-0123456789');
     const cases = [
       [{ authorization: `Bearer ${forged}` }, 'Invalid token'],

@@ -1,5 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { durationSeconds, systemClock, type Clock } from './clock.js';
 import { unauthenticated } from './errors.js';
 
 export type Role = 'CLIENT' | 'TRAINER' | 'ADMIN';
@@ -46,14 +47,18 @@ const ROLES = new Set<Role>(['CLIENT', 'TRAINER', 'ADMIN']);
 
 const keyOf = (secret: string) => new TextEncoder().encode(secret);
 
-export async function signUserToken(viewer: Viewer, secret: string, ttl = '12h'): Promise<string> {
+const epochSeconds = (clock: Clock) => Math.floor(clock().getTime() / 1000);
+
+/** A user token issued now by `clock`, valid for `ttl` (`'12h'`, `'30m'`, `'90s'`, `'7d'`). */
+export async function signUserToken(viewer: Viewer, secret: string, ttl = '12h', clock: Clock = systemClock): Promise<string> {
+  const iat = epochSeconds(clock);
   return new SignJWT({ role: viewer.role })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(viewer.id)
     .setIssuer(ISSUER)
     .setAudience(USER_AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(ttl)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + durationSeconds(ttl))
     .sign(keyOf(secret));
 }
 
@@ -63,11 +68,14 @@ export async function signUserToken(viewer: Viewer, secret: string, ttl = '12h')
  */
 class VerifiedTokenCache<T> {
   #entries = new Map<string, { value: T; exp: number }>();
-  constructor(private readonly max = 10_000) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly max = 10_000,
+  ) {}
   get(token: string): T | undefined {
     const hit = this.#entries.get(token);
     if (!hit) return undefined;
-    if (hit.exp * 1000 <= Date.now()) {
+    if (hit.exp * 1000 <= this.clock().getTime()) {
       this.#entries.delete(token);
       return undefined;
     }
@@ -84,9 +92,13 @@ export interface TokenVerifier {
   verifyService(token: string): Promise<string>;
 }
 
-export function createTokenVerifier(jwtSecret: string, serviceSecret: string): TokenVerifier {
-  const users = new VerifiedTokenCache<Viewer & { exp: number }>();
-  const services = new VerifiedTokenCache<string>(1_000);
+/**
+ * User tokens are checked against `clock` (the service's business clock, pinned in tests);
+ * service credentials are transport, signed and checked on the system clock on both sides.
+ */
+export function createTokenVerifier(jwtSecret: string, serviceSecret: string, clock: Clock = systemClock): TokenVerifier {
+  const users = new VerifiedTokenCache<Viewer & { exp: number }>(clock);
+  const services = new VerifiedTokenCache<string>(systemClock, 1_000);
   const userKey = keyOf(jwtSecret);
   const serviceKey = keyOf(serviceSecret);
   return {
@@ -94,7 +106,7 @@ export function createTokenVerifier(jwtSecret: string, serviceSecret: string): T
       const cached = users.get(token);
       if (cached) return cached;
       try {
-        const { payload } = await jwtVerify(token, userKey, { issuer: ISSUER, audience: USER_AUDIENCE, algorithms: ['HS256'] });
+        const { payload } = await jwtVerify(token, userKey, { issuer: ISSUER, audience: USER_AUDIENCE, algorithms: ['HS256'], currentDate: clock() });
         const role = payload.role as Role;
         if (!payload.sub || !ROLES.has(role) || typeof payload.exp !== 'number') throw unauthenticated('Malformed token');
         const viewer = { id: payload.sub, role, exp: payload.exp };

@@ -80,3 +80,12 @@ export function timeToSeconds(time: string): number {
   const [h, m, s = '0'] = time.split(':');
   return Number(h) * 3600 + Number(m) * 60 + Number(s);
 }
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** Seconds in a duration written `90s`, `30m`, `12h` or `7d` (a bare number is seconds). */
+export function durationSeconds(text: string): number {
+  const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(text);
+  if (!match) throw new TypeError(`not a duration (e.g. 90s, 30m, 12h, 7d): ${JSON.stringify(text)}`);
+  return Number(match[1]) * UNIT_SECONDS[match[2] || 's'];
+}

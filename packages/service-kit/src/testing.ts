@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createEventWriter, type Channel, type EventEnvelope, type EventHandler, type LivePublisher, type LiveTopic, type LiveTopics } from '@fitsync/events';
+import { systemClock, type Clock } from './clock.js';
 import { createLogger } from './logger.js';
 import { loadConfig, type ServiceConfig, type ServiceName, type SubgraphName } from './config.js';
 import type { RunningSubgraph } from './subgraph.js';
@@ -76,7 +77,8 @@ export async function openTestDatabase(service: string, migrationsDir: URL, back
   };
 }
 
-export const testToken = (viewer: Viewer) => signUserToken(viewer, TEST_JWT_SECRET, '1h');
+/** A user token signed with the test secret, issued at `clock`'s now (pin it to the platform's clock). */
+export const testToken = (viewer: Viewer, clock: Clock = systemClock, ttl = '1h') => signUserToken(viewer, TEST_JWT_SECRET, ttl, clock);
 
 const testCredentials = createServiceCredentials('gateway', TEST_SERVICE_SECRET);
 
