@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateGym, localDate, type Gym } from '@fitsync/demo-data';
+import { generateGym, type Gym } from '@fitsync/demo-data';
+import { localDate } from '@fitsync/service-kit/clock';
 import { SUBGRAPHS, createLogger, dropPostgresSchema, openDatabase, type Queryable, type SubgraphDefinition, type SubgraphName } from '@fitsync/service-kit';
 import { provisionPgliteFolders } from '../scripts/start.js';
 

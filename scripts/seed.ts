@@ -5,7 +5,8 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_LOGINS, DEMO_PASSWORD, generateGym, localDate, type Gym } from '@fitsync/demo-data';
+import { DEMO_LOGINS, DEMO_PASSWORD, generateGym, type Gym } from '@fitsync/demo-data';
+import { localDate } from '@fitsync/service-kit/clock';
 import {
   ConfigError,
   SUBGRAPHS,

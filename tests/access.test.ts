@@ -1,8 +1,10 @@
-import { DEMO_LOGINS, demoGym, localDate } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testClock, storageBackends } from '@fitsync/service-kit/testing';
 import { startPlatform, type Platform } from './support/platform.js';
 
-const gym = demoGym(localDate(new Date()));
+const { clock, today } = testClock();
+const gym = demoGym(today);
 const demoClient = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
 const demoTrainer = gym.users.find((u) => u.email === DEMO_LOGINS.trainer)!;
 const admin = gym.users.find((u) => u.email === DEMO_LOGINS.admin)!;
@@ -17,10 +19,10 @@ const PRIVATE = `query($id: ID!) { user(id: $id) { id name
 const codes = (res: { errors?: { extensions?: Record<string, any>; path?: (string | number)[] }[] }) =>
   Object.fromEntries((res.errors ?? []).map((e) => [String(e.path?.at(-1)), e.extensions?.code]));
 
-describe('access rules across the graph', () => {
+describe.each(storageBackends())('access rules across the graph on %s', (backend) => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform('pglite', [gym]);
+    platform = await startPlatform(backend, [gym], { clock });
   });
   afterAll(async () => {
     await platform?.close();

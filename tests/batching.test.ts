@@ -1,10 +1,11 @@
-import { generateGym, localDate } from '@fitsync/demo-data';
+import { generateGym } from '@fitsync/demo-data';
 import type { SubgraphName } from '@fitsync/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testClock, storageBackends } from '@fitsync/service-kit/testing';
 import { operation } from './support/operations.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
-const today = localDate(new Date());
+const { clock, today } = testClock();
 // A trainer with one client and 5 bookings, and one with 10 clients and 500 bookings,
 // both with sessions yesterday, today and tomorrow so every part of the dashboard has rows.
 const small = generateGym({ trainers: 1, clients: 1, bookingsPerClient: 5, today, seed: 7, slotsPerDay: 2 });
@@ -12,10 +13,10 @@ const large = generateGym({ trainers: 1, clients: 10, bookingsPerClient: 50, tod
 for (const u of large.users) u.email = `large-${u.email}`;
 const trainerOf = (gym: typeof small) => gym.users.find((u) => u.role === 'TRAINER')!;
 
-describe('batched references', () => {
+describe.each(storageBackends())('batched references on %s', (backend) => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform('pglite', [small, large]);
+    platform = await startPlatform(backend, [small, large], { clock });
   });
   afterAll(async () => {
     await platform?.close();

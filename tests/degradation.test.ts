@@ -1,15 +1,17 @@
-import { DEMO_LOGINS, demoGym, localDate } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testClock, storageBackends } from '@fitsync/service-kit/testing';
 import { operation } from './support/operations.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
-const gym = demoGym(localDate(new Date()));
+const { clock, today } = testClock();
+const gym = demoGym(today);
 const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
 
-describe('a subgraph that is down', () => {
+describe.each(storageBackends())('a subgraph that is down on %s', (backend) => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform('pglite', [gym]);
+    platform = await startPlatform(backend, [gym], { clock });
   });
   afterAll(async () => {
     await platform?.close();

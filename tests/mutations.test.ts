@@ -1,11 +1,12 @@
-import { DEMO_LOGINS, addDays, demoGym, localDate } from '@fitsync/demo-data';
-import { storageBackends } from '@fitsync/service-kit/testing';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
+import { addDays } from '@fitsync/service-kit/clock';
+import { storageBackends, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './support/platform.js';
 
 // The mutation halves of the old plan's flows, through the gateway: each checks the
 // rows written and the outbox event, carrying the request's correlation id.
-const TODAY = localDate(new Date());
+const { clock, today: TODAY } = testClock();
 const gym = demoGym(TODAY);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
@@ -29,7 +30,7 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
     ]);
 
   beforeAll(async () => {
-    platform = await startPlatform(backend, [gym]);
+    platform = await startPlatform(backend, [gym], { clock });
   });
   afterAll(async () => {
     await platform?.close();

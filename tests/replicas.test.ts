@@ -6,15 +6,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DEMO_LOGINS, addDays, demoGym, localDate } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
+import { addDays } from '@fitsync/service-kit/clock';
 import type { RunningGateway } from '@fitsync/gateway';
-import { REQUIRE_SERVICES, TEST_JWT_SECRET, TEST_SERVICE_SECRET, redisUrlForTests, storageBackends } from '@fitsync/service-kit/testing';
+import { REQUIRE_SERVICES, TEST_JWT_SECRET, TEST_SERVICE_SECRET, redisUrlForTests, storageBackends, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeWs, until, type LiveSubscription } from './support/live.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TODAY = localDate(new Date());
+const { clock, today: TODAY } = testClock();
 const gym = demoGym(TODAY);
 const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
 const trainer = gym.users.find((u) => u.email === DEMO_LOGINS.trainer)!;
@@ -59,7 +60,7 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
 
   beforeAll(async () => {
     const redisUrl = redisUrlForTests()!;
-    platform = await startPlatform('postgres', [gym], { transport: 'redis' });
+    platform = await startPlatform('postgres', [gym], { clock, transport: 'redis' });
     second = await platform.startGateway();
     const port = await freePort();
     replicaUrl = `http://127.0.0.1:${port}`;

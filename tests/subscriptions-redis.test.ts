@@ -1,20 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { DEMO_LOGINS, demoGym, localDate } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { createRedisLiveBus, type LiveBus } from '@fitsync/events';
 import type { RunningGateway } from '@fitsync/gateway';
-import { redisUrlForTests } from '@fitsync/service-kit/testing';
+import { redisUrlForTests, testClock, storageBackends } from '@fitsync/service-kit/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeWs, until, type LiveSubscription } from './support/live.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
 const redisUrl = redisUrlForTests();
-const gym = demoGym(localDate(new Date()));
+const { clock, today } = testClock();
+const gym = demoGym(today);
 const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
 const QUERY = 'subscription { unreadNotificationCountChanged }';
 const counts = (sub: LiveSubscription) => sub.events.map((e) => e.data?.unreadNotificationCountChanged as number);
 
-describe.runIf(redisUrl)('live subscriptions across processes over Redis', () => {
+describe.runIf(redisUrl).each(storageBackends())('live subscriptions across processes over Redis on %s', (backend) => {
   const prefix = `t_live_${randomBytes(4).toString('hex')}`;
   const channel = `${prefix}:live:unreadNotificationCountChanged`;
   let platform: Platform;
@@ -35,7 +36,7 @@ describe.runIf(redisUrl)('live subscriptions across processes over Redis', () =>
       return b;
     };
     // Two gateways, each with its own connections, and two publishing "notifications replicas".
-    platform = await startPlatform('pglite', [gym], { gateway: { live: { bus: bus() } } });
+    platform = await startPlatform(backend, [gym], { clock, gateway: { live: { bus: bus() } } });
     second = await platform.startGateway({ live: { bus: bus() } });
     publishers = [bus(), bus()];
     token = await platform.tokenFor({ id: client.id, role: 'CLIENT' });

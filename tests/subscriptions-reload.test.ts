@@ -4,17 +4,19 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compose, formatProblems } from '@fitsync/composition';
-import { DEMO_LOGINS, demoGym, localDate } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import type { RunningGateway } from '@fitsync/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testClock, storageBackends } from '@fitsync/service-kit/testing';
 import { subscribeWs, until, type LiveSubscription } from './support/live.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
-const gym = demoGym(localDate(new Date()));
+const { clock, today } = testClock();
+const gym = demoGym(today);
 const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
 const notification = gym.notifications.find((n) => n.recipientId === client.id)!;
 
-describe('subscriptions across a supergraph hot reload', () => {
+describe.each(storageBackends())('subscriptions across a supergraph hot reload on %s', (backend) => {
   let platform: Platform;
   let gateway: RunningGateway;
   let dir: string;
@@ -33,7 +35,7 @@ describe('subscriptions across a supergraph hot reload', () => {
   };
 
   beforeAll(async () => {
-    platform = await startPlatform('pglite', [gym]);
+    platform = await startPlatform(backend, [gym], { clock });
     dir = await mkdtemp(join(tmpdir(), 'fitsync-live-reload-'));
     await writeFile(join(dir, 'supergraph.graphql'), supergraph());
     gateway = await platform.startGateway({ supergraphSdl: undefined }, { SUPERGRAPH_PATH: join(dir, 'supergraph.graphql') });

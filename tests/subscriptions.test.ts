@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { DEMO_LOGINS, demoGym, localDate } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { createInProcessLiveBus, type LiveBus } from '@fitsync/events';
 import { signUserToken } from '@fitsync/service-kit';
-import { TEST_JWT_SECRET } from '@fitsync/service-kit/testing';
+import { TEST_JWT_SECRET, testClock, storageBackends } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { subscribeSse, subscribeWs, until, wsUrl } from './support/live.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
-const gym = demoGym(localDate(new Date()));
+const { clock, today } = testClock();
+const gym = demoGym(today);
 const user = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = user(DEMO_LOGINS.client);
 const trainer = user(DEMO_LOGINS.trainer);
@@ -28,13 +29,13 @@ const NOTIFICATION_ADDED = /* GraphQL */ `
   }
 `;
 
-describe('live subscriptions through the gateway (in-process bus)', () => {
+describe.each(storageBackends())('live subscriptions through the gateway (in-process bus) on %s', (backend) => {
   let platform: Platform;
   let bus: LiveBus;
   const tokens: Record<string, string> = {};
   beforeAll(async () => {
     bus = createInProcessLiveBus();
-    platform = await startPlatform('pglite', [gym], { gateway: { live: { bus } } });
+    platform = await startPlatform(backend, [gym], { clock, gateway: { live: { bus } } });
     for (const u of [client, trainer, otherClient]) tokens[u.id] = await platform.tokenFor({ id: u.id, role: u.role });
   });
   afterAll(async () => {

@@ -2,13 +2,14 @@
 // outbox and the bus, the other services' workflows, and what users then read through
 // the graph. On the in-process bus with PGlite, and on Redis Streams with Postgres.
 import { randomUUID } from 'node:crypto';
-import { DEMO_LOGINS, addDays, demoGym, localDate, type GymBooking } from '@fitsync/demo-data';
-import { REQUIRE_SERVICES, storageBackends } from '@fitsync/service-kit/testing';
+import { DEMO_LOGINS, demoGym, type GymBooking } from '@fitsync/demo-data';
+import { addDays } from '@fitsync/service-kit/clock';
+import { REQUIRE_SERVICES, storageBackends, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './support/platform.js';
 import { subscribeWs, type LiveSubscription } from './support/live.js';
 
-const TODAY = localDate(new Date());
+const { clock, today: TODAY } = testClock();
 const gym = demoGym(TODAY);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
@@ -62,7 +63,7 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     );
 
   beforeAll(async () => {
-    platform = await startPlatform(backend, [seeded], { transport });
+    platform = await startPlatform(backend, [seeded], { clock, transport });
   });
   afterAll(async () => {
     await platform?.close();

@@ -23,6 +23,7 @@ import {
   type Metrics,
   type ServiceConfig,
   type SubgraphName,
+  type Clock,
 } from '@fitsync/service-kit';
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
@@ -56,6 +57,8 @@ export interface GatewayOptions {
    * turns subscriptions off.
    */
   live?: Partial<LiveOptions> | false;
+  /** What time it is (user-token lifetimes); default the system clock, pinned in tests. */
+  clock?: Clock;
 }
 
 export interface RunningGateway extends Listening {
@@ -156,7 +159,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   loaded = true;
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(subgraphs) }, 'supergraph loaded');
 
-  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret);
+  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, opts.clock);
   let live: LiveServer | undefined;
   let ownBus: LiveBus | undefined;
   if (opts.live !== false) {

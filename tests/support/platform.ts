@@ -6,7 +6,7 @@ import { createGateway, type GatewayOptions, type RunningGateway } from '@fitsyn
 import { notificationsSubgraph, seedNotifications, startNotifications } from '@fitsync/notifications';
 import { progressSubgraph, seedProgress, startProgress } from '@fitsync/progress';
 import { scheduleSubgraph, seedSchedule, startSchedule } from '@fitsync/schedule';
-import type { Database, Queryable, RunningSubgraph, ServiceConfig, StartOptions, SubgraphName } from '@fitsync/service-kit';
+import type { Clock, Database, Queryable, RunningSubgraph, ServiceConfig, StartOptions, SubgraphName } from '@fitsync/service-kit';
 import { openTestDatabase, redisUrlForTests, testConfig, testToken, uniqueSchemaPrefix, type StorageBackend } from '@fitsync/service-kit/testing';
 import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
@@ -44,7 +44,10 @@ export interface Platform {
   databases: Record<SubgraphName, Database>;
   /** POSTs an operation to the gateway, as the given user when a token is passed (and with extra headers). */
   query<T = any>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
+  /** A token for the user, issued now on the platform's clock. */
   tokenFor(user: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }): Promise<string>;
+  /** The clock every service and gateway of this platform reads. */
+  clock: Clock;
   /** Stops one subgraph (to see how the graph degrades). */
   stop(name: SubgraphName): Promise<void>;
   /** Starts a stopped subgraph again on its database and port. */
@@ -68,9 +71,15 @@ export interface PlatformOptions {
    * REDIS_URL) or `redis` (REDIS_URL, streams and channels under this platform's own prefix).
    */
   transport?: 'memory' | 'redis';
+  /**
+   * What time it is for every subgraph and gateway (pin it with `testClock()` and generate
+   * the gyms for its day, so no expectation depends on the wall clock).
+   */
+  clock: Clock;
 }
 
-export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: PlatformOptions = {}): Promise<Platform> {
+export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: PlatformOptions): Promise<Platform> {
+  const { clock } = opts;
   const prefix = uniqueSchemaPrefix();
   const redisUrl = opts.transport === 'redis' ? redisUrlForTests() : undefined;
   if (opts.transport === 'redis' && !redisUrl) throw new Error('transport redis needs REDIS_URL');
@@ -94,7 +103,7 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
       const config = testConfig(name, backend, prefix, busEnv);
       config.subgraphUrls = urls;
       configs[name] = config;
-      subgraphs[name] = await part.start(config, { db: t.db, events: EVENT_TIMINGS });
+      subgraphs[name] = await part.start(config, { db: t.db, events: EVENT_TIMINGS, clock });
       urls[name] = subgraphs[name].url;
     }),
   );
@@ -106,6 +115,7 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
     const gw = await createGateway(testConfig('gateway', backend, prefix, { ...busEnv, ...env }), {
       supergraphSdl: composed.supergraphSdl,
       subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [n, s.url])),
+      clock,
       ...extra,
     });
     gateways.push(gw);
@@ -133,7 +143,8 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
       });
       return (await res.json()) as GraphQLResult;
     },
-    tokenFor: (user) => testToken(user),
+    tokenFor: (user) => testToken(user, clock),
+    clock,
     async stop(name) {
       stopped.add(name);
       await subgraphs[name].close();
@@ -142,7 +153,7 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
       if (!stopped.has(name)) await subgraphs[name].close();
       // The same port, so the gateway finds it where it was.
       const port = Number(new URL(subgraphs[name].url).port);
-      subgraphs[name] = await parts[name].start({ ...configs[name], port }, { db: databases[name], events: EVENT_TIMINGS });
+      subgraphs[name] = await parts[name].start({ ...configs[name], port }, { db: databases[name], events: EVENT_TIMINGS, clock });
       urls[name] = subgraphs[name].url;
       stopped.delete(name);
     },

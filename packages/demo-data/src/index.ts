@@ -4,6 +4,7 @@
  * The same options give the same ids everywhere, so references across subgraphs
  * line up without any service calling another.
  */
+import { addDays } from '@fitsync/service-kit/clock';
 
 export const DEMO_PASSWORD = 'fitsync-demo';
 export const DEMO_LOGINS = {
@@ -146,7 +147,7 @@ export interface GymOptions {
 }
 
 /** The demo gym a new data folder gets: small, with bookings today and this week. */
-export function demoGym(today: string = localDate(new Date())): Gym {
+export function demoGym(today: string): Gym {
   return generateGym({ trainers: 3, clients: 12, bookingsPerClient: 8, today, seed: 42, demoLogins: true, slotsPerDay: 4 });
 }
 
@@ -180,16 +181,6 @@ function uuidFrom(next: () => number): string {
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
 }
 
-export function localDate(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
-export function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 const hhmm = (h: number, m = 0) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00`;
 const round1 = (n: number) => Math.round(n * 10) / 10;

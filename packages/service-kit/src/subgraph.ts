@@ -33,6 +33,7 @@ import {
   type TokenVerifier,
   type Viewer,
 } from './auth.js';
+import { systemClock, type Clock } from './clock.js';
 import type { ServiceConfig, SubgraphName } from './config.js';
 import { openDatabase, type Database } from './db.js';
 import { ErrorCode, errorFormatter } from './errors.js';
@@ -50,6 +51,8 @@ export interface BaseContext {
   correlationId: string;
   /** The raw Authorization header, forwarded when this service calls another. */
   authorization?: string;
+  /** What time it is: the one clock of this service (pinned in tests). Read it instead of `new Date()`. */
+  clock: Clock;
   log: Logger;
   /**
    * Writes domain events into this service's outbox inside a transaction:
@@ -83,8 +86,8 @@ export interface SubgraphDefinition<TStore> {
    * and a dead-letter stream; the consumer group is the service name.
    */
   consumes?: EventHandlers;
-  /** Seeds a demo gym into a new database (not in production). */
-  seedDemo?(db: Database, log: Logger): Promise<void>;
+  /** Seeds a demo gym, generated for the clock's today, into a new database (not in production). */
+  seedDemo?(db: Database, log: Logger, clock: Clock): Promise<void>;
   /** Work the service does on its own (a scheduler): started once the database is open, closed before it. */
   background?(rt: BackgroundRuntime): { close(): Promise<void> };
 }
@@ -95,6 +98,7 @@ export interface BackgroundRuntime {
   log: Logger;
   config: ServiceConfig;
   live: LivePublisher;
+  clock: Clock;
 }
 
 export interface RunningSubgraph extends Listening {
@@ -145,12 +149,15 @@ export interface StartOptions {
   transport?: EventTransport;
   /** Consumer and relay tuning (tests shorten retry and takeover delays). */
   events?: Pick<EventRuntimeOptions, 'consumer' | 'relay'>;
+  /** What time it is for this service ("now", the gym's today, token lifetimes); default the system clock, pinned in tests. */
+  clock?: Clock;
 }
 
 /** Opens the service's database (migrating, seeding a new one), builds the schema and listens. */
 export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, config: ServiceConfig, opts: StartOptions = {}): Promise<RunningSubgraph> {
   const log = createLogger(def.name, config.logLevel);
   const metrics = createMetrics(def.name);
+  const clock = opts.clock ?? systemClock;
   const db =
     opts.db ??
     (await openDatabase({
@@ -164,10 +171,10 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
       onStatement: () => metrics.sqlStatements.inc(),
     }));
   if (db.fresh && config.seedDemo && def.seedDemo) {
-    await def.seedDemo(db, log);
+    await def.seedDemo(db, log, clock);
     log.info({ location: db.location }, 'demo gym seeded');
   }
-  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret);
+  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
   const live = opts.live ?? createLiveBus(config);
   const transport = opts.transport ?? createTransport(config, { onError: (err) => log.warn({ err }, 'redis connection problem (events)') });
   const events = await startEventRuntime({
@@ -207,6 +214,7 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
         const identity = await authenticateRequest(req.headers, verifier);
         const base: BaseContext = {
           ...identity,
+          clock,
           log: log.child({ correlationId: identity.correlationId }),
           events: events.writer(identity.correlationId),
           live,
@@ -217,7 +225,7 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     }),
   );
   const listening = await listen(httpServer, config.port, config.host, '/graphql', log);
-  const background = def.background?.({ db, log, config, live });
+  const background = def.background?.({ db, log, config, live, clock });
   return {
     ...listening,
     name: def.name,

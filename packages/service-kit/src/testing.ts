@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createEventWriter, type Channel, type EventEnvelope, type EventHandler, type LivePublisher, type LiveTopic, type LiveTopics } from '@fitsync/events';
-import { systemClock, type Clock } from './clock.js';
+import { localDate, pinnedClock, systemClock, type Clock, type PinnedClock } from './clock.js';
 import { createLogger } from './logger.js';
 import { loadConfig, type ServiceConfig, type ServiceName, type SubgraphName } from './config.js';
 import type { RunningSubgraph } from './subgraph.js';
@@ -26,6 +26,27 @@ export function redisUrlForTests(): string | undefined {
   const url = process.env.REDIS_URL;
   if (!url && REQUIRE_SERVICES) throw new Error('FITSYNC_REQUIRE_SERVICES=1 but REDIS_URL is not set');
   return url;
+}
+
+/**
+ * The instants tests pin their clocks to, in the gym's time zone (vitest runs with TZ=UTC).
+ * All fall on Sunday 31 January 2027, a day that ends a week, a month and (for ISO weeks)
+ * sits next to a year boundary's neighbours: the awkward cases, on purpose.
+ * `inSession` is during the demo client's first session of the day (07:00-08:00).
+ */
+export const PINNED_INSTANTS = {
+  inSession: '2027-01-31T07:30:00',
+  noon: '2027-01-31T12:00:00',
+  beforeMidnight: '2027-01-31T23:59:30',
+} as const;
+
+/**
+ * A pinned clock for a test file and the gym's day it stands on: generate the demo gym for
+ * `today`, start services with `clock`, compute expectations from both, never from the wall clock.
+ */
+export function testClock(at: keyof typeof PINNED_INSTANTS | Date | string = 'noon'): { clock: PinnedClock; today: string } {
+  const clock = pinnedClock(typeof at === 'string' && at in PINNED_INSTANTS ? PINNED_INSTANTS[at as keyof typeof PINNED_INSTANTS] : (at as Date | string));
+  return { clock, today: localDate(clock()) };
 }
 
 export const TEST_JWT_SECRET = 'fitsync-test-jwt-secret-0123456789';
@@ -150,7 +171,7 @@ export interface TestSubgraphPart {
   name: SubgraphName;
   migrationsDir: URL;
   seed?(db: Database): Promise<void>;
-  start(config: ServiceConfig, opts: { db: Database }): Promise<RunningSubgraph>;
+  start(config: ServiceConfig, opts: { db: Database; clock: Clock }): Promise<RunningSubgraph>;
 }
 
 export interface TestSubgraphs {
@@ -165,7 +186,7 @@ export interface TestSubgraphs {
  * Starts subgraphs that call each other (validation through service clients): each on
  * port 0 with its own test database, all sharing one URL map filled in as they listen.
  */
-export async function startTestSubgraphs(backend: StorageBackend, parts: TestSubgraphPart[]): Promise<TestSubgraphs> {
+export async function startTestSubgraphs(backend: StorageBackend, parts: TestSubgraphPart[], clock: Clock): Promise<TestSubgraphs> {
   const prefix = uniqueSchemaPrefix();
   const urls = {} as Record<SubgraphName, string>;
   const servers: TestSubgraphs['servers'] = {};
@@ -178,7 +199,7 @@ export async function startTestSubgraphs(backend: StorageBackend, parts: TestSub
     await part.seed?.(t.db);
     const config = testConfig(part.name, backend, prefix);
     config.subgraphUrls = urls;
-    const server = await part.start(config, { db: t.db });
+    const server = await part.start(config, { db: t.db, clock });
     servers[part.name] = server;
     dbs[part.name] = t.db;
     urls[part.name] = server.url;

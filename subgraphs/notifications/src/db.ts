@@ -1,4 +1,5 @@
 import { listLoader, RequestLoaders, rowLoader, type Database } from '@fitsync/service-kit';
+import type { Clock } from '@fitsync/service-kit/clock';
 import type { NotificationType } from './__generated__/resolvers-types.js';
 
 export interface NotificationRow {
@@ -30,13 +31,16 @@ const NEWEST_FIRST = 'created_at DESC, id DESC';
 /** The notifications subgraph's SQL, behind loaders made fresh for each request. */
 export class NotificationsStore {
   readonly #loaders = new RequestLoaders();
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
 
   /** Stamps `read_at` once: a notification already read keeps its first time. */
   async markRead(id: string): Promise<NotificationRow | null> {
     const [row] = await this.db.query<NotificationRow>(
-      `UPDATE notifications SET read_at = COALESCE(read_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id],
+      `UPDATE notifications SET read_at = COALESCE(read_at, $2) WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, this.clock()],
     );
     return row ?? null;
   }
@@ -44,8 +48,8 @@ export class NotificationsStore {
   /** Marks every unread notification of a user read; how many changed. */
   async markAllRead(recipientId: string): Promise<number> {
     const rows = await this.db.query(
-      'UPDATE notifications SET read_at = now() WHERE recipient_id = $1 AND read_at IS NULL RETURNING id',
-      [recipientId],
+      'UPDATE notifications SET read_at = $2 WHERE recipient_id = $1 AND read_at IS NULL RETURNING id',
+      [recipientId, this.clock()],
     );
     return rows.length;
   }

@@ -1,5 +1,6 @@
 import { demoGym, type Gym } from '@fitsync/demo-data';
 import { insertRows, type Queryable } from '@fitsync/service-kit';
+import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 /** Inserts the gym's notifications; a read one counts as read when it arrived. */
 export async function seedNotifications(db: Queryable, gym: Gym): Promise<void> {
@@ -33,4 +34,5 @@ export async function seedNotifications(db: Queryable, gym: Gym): Promise<void> 
   );
 }
 
-export const seedDemo = (db: Queryable) => seedNotifications(db, demoGym());
+/** The demo gym for the clock's today (a new data folder outside production). */
+export const seedDemo = (db: Queryable, _log: unknown, clock: Clock) => seedNotifications(db, demoGym(localDate(clock())));

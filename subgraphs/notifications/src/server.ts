@@ -9,7 +9,7 @@ export const notificationsSubgraph: SubgraphDefinition<NotificationsStore> = {
   typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
   resolvers: () => resolvers,
   migrationsDir: new URL('../migrations/', import.meta.url),
-  createStore: (db) => new NotificationsStore(db),
+  createStore: (db, ctx) => new NotificationsStore(db, ctx.clock),
   seedDemo,
   consumes: notificationHandlers,
 };

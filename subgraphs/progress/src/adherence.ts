@@ -1,4 +1,4 @@
-import { daysBetween } from './clock.js';
+import { daysBetween } from '@fitsync/service-kit/clock';
 
 export interface ProgramAdherence {
   plannedSessions: number;

@@ -1,5 +1,5 @@
 import { RequestLoaders, listLoader, notFound, rowLoader, type Database } from '@fitsync/service-kit';
-import { today as localToday } from './clock.js';
+import { localDate, type Clock } from '@fitsync/service-kit/clock';
 import type { WorkoutLogChanges } from './workout-log-input.js';
 
 export interface ExerciseLog {
@@ -203,9 +203,13 @@ export class ProgressStore {
   readonly #loaders = new RequestLoaders();
   constructor(
     readonly db: Database,
-    /** The local calendar day; a parameter so tests can pin it. */
-    readonly today: () => string = localToday,
+    readonly clock: Clock,
   ) {}
+
+  /** The gym's calendar day, from the service's clock. */
+  today(): string {
+    return localDate(this.clock());
+  }
 
   #byId<R extends { id: string }>(table: string, columns: string) {
     return this.#loaders.get(`${table}:byId`, () =>

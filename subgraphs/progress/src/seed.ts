@@ -1,5 +1,6 @@
 import { demoGym, type Gym } from '@fitsync/demo-data';
 import { insertRows, type Queryable } from '@fitsync/service-kit';
+import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 /** Inserts the gym's measurements, workout logs, achievements and goals. */
 export async function seedProgress(db: Queryable, gym: Gym): Promise<void> {
@@ -84,4 +85,5 @@ export async function seedProgress(db: Queryable, gym: Gym): Promise<void> {
   );
 }
 
-export const seedDemo = (db: Queryable) => seedProgress(db, demoGym());
+/** The demo gym for the clock's today (a new data folder outside production). */
+export const seedDemo = (db: Queryable, _log: unknown, clock: Clock) => seedProgress(db, demoGym(localDate(clock())));

@@ -10,7 +10,7 @@ export const progressSubgraph: SubgraphDefinition<ProgressStore> = {
   // Writes about a client check them with users (a CLIENT) and training (who trains them).
   resolvers: (config) => createResolvers(createServiceClients(config, ['users', 'training'])),
   migrationsDir: new URL('../migrations/', import.meta.url),
-  createStore: (db) => new ProgressStore(db),
+  createStore: (db, ctx) => new ProgressStore(db, ctx.clock),
   seedDemo,
   consumes: progressHandlers,
 };

@@ -21,10 +21,10 @@ export async function latestValues(tx: Queryable, clientId: string): Promise<Rec
   return row;
 }
 
-export async function insertBodyMetric(tx: Queryable, m: Omit<BodyMetricRow, 'recorded_at'> & { recorded_at: Date | null }): Promise<BodyMetricRow> {
+export async function insertBodyMetric(tx: Queryable, m: BodyMetricRow): Promise<BodyMetricRow> {
   const [row] = await tx.query<BodyMetricRow>(
     `INSERT INTO body_metrics (id, client_id, recorded_at, weight_kg, body_fat_percentage, muscle_mass_kg, resting_heart_rate, notes)
-     VALUES ($1, $2, COALESCE($3, now()), $4, $5, $6, $7, $8) RETURNING ${BODY_METRIC_COLUMNS}`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${BODY_METRIC_COLUMNS}`,
     [m.id, m.client_id, m.recorded_at, m.weight_kg, m.body_fat_percentage, m.muscle_mass_kg, m.resting_heart_rate, m.notes],
   );
   return row;
@@ -35,8 +35,8 @@ export async function activeGoals(tx: Queryable, clientId: string): Promise<Goal
 }
 
 /** ACTIVE -> ACHIEVED once: null when another request got there first. */
-export async function achieveGoal(tx: Queryable, id: string): Promise<GoalRow | null> {
-  const [row] = await tx.query<GoalRow>(`UPDATE goals SET status = 'ACHIEVED', achieved_at = now() WHERE id = $1 AND status = 'ACTIVE' RETURNING ${GOAL_COLUMNS}`, [id]);
+export async function achieveGoal(tx: Queryable, id: string, at: Date): Promise<GoalRow | null> {
+  const [row] = await tx.query<GoalRow>(`UPDATE goals SET status = 'ACHIEVED', achieved_at = $2 WHERE id = $1 AND status = 'ACTIVE' RETURNING ${GOAL_COLUMNS}`, [id, at]);
   return row ?? null;
 }
 

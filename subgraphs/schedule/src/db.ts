@@ -1,5 +1,5 @@
 import { RequestLoaders, isAdmin, listLoader, rowLoader, type Database, type Viewer } from '@fitsync/service-kit';
-import { gymTime, systemClock, type Clock, type GymTime } from './clock.js';
+import { gymTime, type Clock, type GymTime } from '@fitsync/service-kit/clock';
 
 export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
 export type BookingType = 'ONE_ON_ONE' | 'GROUP' | 'ASSESSMENT' | 'VIRTUAL';
@@ -97,7 +97,7 @@ export class ScheduleStore {
 
   constructor(
     readonly db: Database,
-    clock: Clock = systemClock,
+    clock: Clock,
   ) {
     this.now = gymTime(clock());
   }

@@ -1,5 +1,6 @@
 import { demoGym, type Gym } from '@fitsync/demo-data';
 import { insertRows, type Queryable } from '@fitsync/service-kit';
+import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 /** Inserts the gym's bookings (this subgraph's slice of the gym). */
 export async function seedSchedule(db: Queryable, gym: Gym): Promise<void> {
@@ -43,4 +44,5 @@ export async function seedSchedule(db: Queryable, gym: Gym): Promise<void> {
 }
 
 /** The demo gym for today: bookings today and in the coming days. */
-export const seedDemo = (db: Queryable) => seedSchedule(db, demoGym());
+/** The demo gym for the clock's today (a new data folder outside production). */
+export const seedDemo = (db: Queryable, _log: unknown, clock: Clock) => seedSchedule(db, demoGym(localDate(clock())));

@@ -1,35 +1,25 @@
 import { createServiceClients, loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
-import { systemClock, type Clock } from './clock.js';
 import { ScheduleStore } from './db.js';
 import { startReminderScheduler } from './events/reminders.js';
 import { bookingLiveHandlers } from './live.js';
 import { createResolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 
-export interface ScheduleOptions {
-  /** What "now" and the gym's "today" are; the system clock unless a test pins it. */
-  clock?: Clock;
-}
-
-export const createScheduleSubgraph = ({ clock = systemClock }: ScheduleOptions = {}): SubgraphDefinition<ScheduleStore> => ({
+export const scheduleSubgraph: SubgraphDefinition<ScheduleStore> = {
   name: 'schedule',
   typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
   // Bookings are validated against users (who is who) and training (active programs).
   resolvers: (config) => createResolvers(createServiceClients(config, ['users', 'training'])),
   migrationsDir: new URL('../migrations/', import.meta.url),
-  createStore: (db) => new ScheduleStore(db, clock),
+  createStore: (db, ctx) => new ScheduleStore(db, ctx.clock),
   seedDemo,
   // Its own booking.* events, once committed, become bookingChanged messages for live subscribers.
   consumes: bookingLiveHandlers,
   // booking.reminder: once per booking, 24 hours before it starts.
-  background: ({ db, log, config }) => startReminderScheduler({ db, log, intervalMs: config.reminderIntervalMs, clock }),
-});
+  background: ({ db, log, config, clock }) => startReminderScheduler({ db, log, intervalMs: config.reminderIntervalMs, clock }),
+};
 
-export const scheduleSubgraph = createScheduleSubgraph();
-
-export const startSchedule = (config: ServiceConfig, opts: StartOptions & ScheduleOptions = {}) =>
-  startSubgraph(opts.clock ? createScheduleSubgraph(opts) : scheduleSubgraph, config, opts);
+export const startSchedule = (config: ServiceConfig, opts: StartOptions = {}) => startSubgraph(scheduleSubgraph, config, opts);
 export { seedSchedule } from './seed.js';
-export { gymTime, type Clock } from './clock.js';
 export { sendDueReminders, startReminderScheduler } from './events/reminders.js';
 export { bookingLiveHandlers } from './live.js';

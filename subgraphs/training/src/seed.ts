@@ -1,5 +1,6 @@
 import { demoGym, type Gym } from '@fitsync/demo-data';
 import { insertRows, type Queryable } from '@fitsync/service-kit';
+import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 /** Inserts the gym's programs with their workout and diet plans (plans first: programs reference them). */
 export async function seedTraining(db: Queryable, gym: Gym): Promise<void> {
@@ -64,4 +65,5 @@ export async function seedTraining(db: Queryable, gym: Gym): Promise<void> {
   );
 }
 
-export const seedDemo = (db: Queryable) => seedTraining(db, demoGym());
+/** The demo gym for the clock's today (a new data folder outside production). */
+export const seedDemo = (db: Queryable, _log: unknown, clock: Clock) => seedTraining(db, demoGym(localDate(clock())));

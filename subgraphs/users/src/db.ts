@@ -80,11 +80,11 @@ export class UsersStore {
     return { rows, total: count.total };
   }
 
-  async insert(user: Omit<UserRow, 'created_at' | 'updated_at' | 'avatar_url'>, q: Queryable = this.db): Promise<UserRow> {
+  async insert(user: Omit<UserRow, 'updated_at' | 'avatar_url'>, q: Queryable = this.db): Promise<UserRow> {
     const [row] = await q.query<UserRow>(
-      `INSERT INTO users (id, email, name, role, phone, password_hash, trainer_profile, client_profile)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${USER_COLUMNS}`,
-      [user.id, user.email, user.name, user.role, user.phone, user.password_hash, user.trainer_profile, user.client_profile],
+      `INSERT INTO users (id, email, name, role, phone, password_hash, trainer_profile, client_profile, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING ${USER_COLUMNS}`,
+      [user.id, user.email, user.name, user.role, user.phone, user.password_hash, user.trainer_profile, user.client_profile, user.created_at],
     );
     return row;
   }

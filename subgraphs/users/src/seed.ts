@@ -1,5 +1,6 @@
 import { DEMO_PASSWORD, demoGym, type Gym } from '@fitsync/demo-data';
 import { hashPassword, insertRows, type Queryable } from '@fitsync/service-kit';
+import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 /**
  * Inserts the gym's users. Every seeded account shares one password, hashed once:
@@ -25,4 +26,5 @@ export async function seedUsers(db: Queryable, gym: Gym, password = DEMO_PASSWOR
   );
 }
 
-export const seedDemo = (db: Queryable) => seedUsers(db, demoGym());
+/** The demo gym for the clock's today (a new data folder outside production). */
+export const seedDemo = (db: Queryable, _log: unknown, clock: Clock) => seedUsers(db, demoGym(localDate(clock())));

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { CHANNELS, createEnvelope, type Channel, type EventData, type EventEnvelope, type EventHandler } from '@fitsync/events';
 import type { Database } from '@fitsync/service-kit';
-import { callSubgraph, handleEvent, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { callSubgraph, handleEvent, openTestDatabase, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationRow } from '../db.js';
 import { notificationHandlers } from '../events/index.js';
 import { notificationsSubgraph, startNotifications } from '../server.js';
+
+const { clock } = testClock();
 
 const client = randomUUID();
 const trainer = randomUUID();
@@ -216,13 +218,13 @@ describe.each(storageBackends())('notification event handlers on %s', (backend) 
     const e = event('achievement.earned', cases['achievement.earned'].data);
     await handle(e);
     const [row] = await rowsOf(e.event_id);
-    const server = await startNotifications(testConfig('notifications', backend), { db });
+    const server = await startNotifications(testConfig('notifications', backend), { db, clock });
     try {
       const { body } = await callSubgraph(
         server.url,
         'query($id: ID!) { notification(id: $id) { id type title message read recipient { id } booking { id } program { id } achievement { id } correlationId } }',
         { id: row!.id },
-        { token: await testToken({ id: client, role: 'CLIENT' }) },
+        { token: await testToken({ id: client, role: 'CLIENT' }, clock) },
       );
       expect(body.errors).toBeUndefined();
       expect(body.data!.notification).toEqual({

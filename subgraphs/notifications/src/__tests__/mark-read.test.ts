@@ -1,16 +1,17 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import type { RunningSubgraph } from '@fitsync/service-kit';
-import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notificationsSubgraph, seedNotifications, startNotifications } from '../server.js';
 
-const gym = demoGym('2026-11-23');
+const { clock, today } = testClock('2026-11-23T12:00:00');
+const gym = demoGym(today);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
 const admin = byEmail(DEMO_LOGINS.admin);
 const unreadOf = (userId: string) => gym.notifications.filter((n) => n.recipientId === userId && !n.read);
-const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role });
+const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role }, clock);
 
 const MARK = 'mutation($id: ID!) { markNotificationRead(id: $id) { id read readAt } }';
 const MARK_ALL = 'mutation { markAllNotificationsRead }';
@@ -26,7 +27,7 @@ describe.each(storageBackends())('notification mutations on %s', (backend) => {
     const t = await openTestDatabase('notifications', notificationsSubgraph.migrationsDir, backend);
     dispose = t.dispose;
     await seedNotifications(t.db, gym);
-    server = await startNotifications(testConfig('notifications', backend), { db: t.db });
+    server = await startNotifications(testConfig('notifications', backend), { db: t.db, clock });
   });
   afterAll(async () => {
     await server?.close();

@@ -1,10 +1,11 @@
-import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import type { RunningSubgraph as Running } from '@fitsync/service-kit';
 import { DEMO_LOGINS, demoGym, type GymNotification } from '@fitsync/demo-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notificationsSubgraph, seedNotifications, startNotifications } from '../server.js';
 
-const gym = demoGym('2026-11-23');
+const { clock, today } = testClock('2026-11-23T12:00:00');
+const gym = demoGym(today);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
@@ -41,9 +42,9 @@ describe.each(storageBackends())('notifications subgraph on %s', (backend) => {
     const t = await openTestDatabase('notifications', notificationsSubgraph.migrationsDir, backend);
     dispose = t.dispose;
     await seedNotifications(t.db, gym);
-    server = await startNotifications(testConfig('notifications', backend), { db: t.db });
-    asAdmin = await testToken({ id: admin.id, role: 'ADMIN' });
-    asClient = await testToken({ id: client.id, role: 'CLIENT' });
+    server = await startNotifications(testConfig('notifications', backend), { db: t.db, clock });
+    asAdmin = await testToken({ id: admin.id, role: 'ADMIN' }, clock);
+    asClient = await testToken({ id: client.id, role: 'CLIENT' }, clock);
   });
   afterAll(async () => {
     await server?.close();
@@ -123,7 +124,7 @@ describe.each(storageBackends())('notifications subgraph on %s', (backend) => {
     expect(others.body.data?._entities[0]).toMatchObject({ unreadNotificationCount: null, notifications: null });
 
     // Trainers see much about their clients, but not their inbox.
-    const asTrainer = await testToken({ id: trainer.id, role: 'TRAINER' });
+    const asTrainer = await testToken({ id: trainer.id, role: 'TRAINER' }, clock);
     const trainersClient = await call(USER_FIELDS, { r: [{ __typename: 'User', id: client.id, trainerIds: [trainer.id] }] }, asTrainer);
     expect(trainersClient.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
 
@@ -155,7 +156,7 @@ describe.each(storageBackends())('notifications subgraph on %s', (backend) => {
     const viaAdmin = await call(q, { id: achievement.id }, asAdmin);
     expect(viaAdmin.body.data?.notification).toMatchObject({ achievement: { id: achievement.achievementId }, booking: null, recipient: { id: achievement.recipientId } });
 
-    const asOther = await call(q, { id: n.id }, await testToken({ id: otherClient.id, role: 'CLIENT' }));
+    const asOther = await call(q, { id: n.id }, await testToken({ id: otherClient.id, role: 'CLIENT' }, clock));
     expect(asOther.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(asOther.body.data?.notification).toBeNull();
     const anonymous = await call(q, { id: n.id });

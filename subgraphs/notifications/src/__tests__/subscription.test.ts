@@ -1,11 +1,12 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { LIVE_MESSAGE_EXTENSION, type LiveMessage } from '@fitsync/events';
 import { createServiceCredentials, SERVICE_TOKEN_HEADER, type RunningSubgraph } from '@fitsync/service-kit';
-import { openTestDatabase, TEST_SERVICE_SECRET, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { openTestDatabase, TEST_SERVICE_SECRET, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notificationsSubgraph, seedNotifications, startNotifications } from '../server.js';
 
-const gym = demoGym('2026-11-23');
+const { clock, today } = testClock('2026-11-23T12:00:00');
+const gym = demoGym(today);
 const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
 const otherClient = gym.users.find((u) => u.role === 'CLIENT' && u.id !== client.id)!;
 const notification = gym.notifications.find((n) => n.recipientId === client.id)!;
@@ -19,7 +20,7 @@ describe('notifications subscription fields, resolved one live message at a time
     const t = await openTestDatabase('notifications', notificationsSubgraph.migrationsDir, 'pglite');
     dispose = t.dispose;
     await seedNotifications(t.db, gym);
-    server = await startNotifications(testConfig('notifications'), { db: t.db });
+    server = await startNotifications(testConfig('notifications'), { db: t.db, clock });
   });
   afterAll(async () => {
     await server?.close();
@@ -32,7 +33,7 @@ describe('notifications subscription fields, resolved one live message at a time
       headers: {
         'content-type': 'application/json',
         [SERVICE_TOKEN_HEADER]: await credentials.token(),
-        authorization: `Bearer ${await testToken({ id: userId, role: 'CLIENT' })}`,
+        authorization: `Bearer ${await testToken({ id: userId, role: 'CLIENT' }, clock)}`,
       },
       body: JSON.stringify({ query, extensions: message ? { [LIVE_MESSAGE_EXTENSION]: message } : {} }),
     });

@@ -14,11 +14,11 @@ export interface Notice {
 }
 
 const INSERT_SQL = `
-INSERT INTO notifications (id, recipient_id, type, title, message, booking_id, program_id, achievement_id, correlation_id, event_id)
-SELECT id, recipient_id, type, title, message, booking_id, program_id, achievement_id, correlation_id, event_id
+INSERT INTO notifications (id, recipient_id, type, title, message, booking_id, program_id, achievement_id, correlation_id, event_id, created_at)
+SELECT id, recipient_id, type, title, message, booking_id, program_id, achievement_id, correlation_id, event_id, created_at
 FROM jsonb_to_recordset($1::jsonb) AS r(
   id uuid, recipient_id uuid, type text, title text, message text,
-  booking_id uuid, program_id uuid, achievement_id uuid, correlation_id text, event_id text)
+  booking_id uuid, program_id uuid, achievement_id uuid, correlation_id text, event_id text, created_at timestamptz)
 ON CONFLICT (event_id, recipient_id) DO NOTHING
 RETURNING id, recipient_id, type`;
 
@@ -33,7 +33,7 @@ GROUP BY recipient_id`;
  * adds nothing. Live messages go out for what was really inserted: each notification,
  * and each recipient's new unread count.
  */
-export async function notify(event: Pick<EventEnvelope, 'event_id' | 'correlation_id'>, { tx, live, log }: HandlerContext, notices: Notice[]): Promise<void> {
+export async function notify(event: Pick<EventEnvelope, 'event_id' | 'correlation_id' | 'timestamp'>, { tx, live, log }: HandlerContext, notices: Notice[]): Promise<void> {
   const byRecipient = new Map(notices.map((n) => [n.recipient_id, n]));
   const rows = [...byRecipient.values()].map((n) => ({
     booking_id: null,
@@ -43,6 +43,8 @@ export async function notify(event: Pick<EventEnvelope, 'event_id' | 'correlatio
     id: randomUUID(),
     correlation_id: event.correlation_id,
     event_id: event.event_id,
+    // When it happened, on the publisher's clock, not when this consumer got round to it.
+    created_at: event.timestamp,
   }));
   if (rows.length === 0) return;
   const created = await tx.query<{ id: string; recipient_id: string; type: NotificationType }>(INSERT_SQL, [JSON.stringify(rows)]);

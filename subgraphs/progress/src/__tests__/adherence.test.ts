@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { programAdherence } from '../adherence.js';
-import { today } from '../clock.js';
 
 describe('programAdherence', () => {
   const program = { startDate: '2026-01-05', endDate: '2026-03-30', plannedSessions: 36 }; // 84 days
@@ -20,12 +19,5 @@ describe('programAdherence', () => {
     const oneDay = { startDate: '2026-01-05', endDate: '2026-01-05', plannedSessions: 2 };
     expect(programAdherence(oneDay, 1, '2026-01-04').plannedSessions).toBe(0);
     expect(programAdherence(oneDay, 1, '2026-01-05')).toEqual({ plannedSessions: 2, completedSessions: 1, rate: 0.5 });
-  });
-});
-
-describe('today', () => {
-  it('is the local calendar day', () => {
-    expect(today(new Date(2026, 10, 25, 23, 59))).toBe('2026-11-25');
-    expect(today(new Date(2027, 0, 1, 0, 0))).toBe('2027-01-01');
   });
 });

@@ -1,12 +1,13 @@
-import { DEMO_LOGINS, addDays, demoGym, localDate } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
+import { addDays } from '@fitsync/service-kit/clock';
 import type { Database } from '@fitsync/service-kit';
-import { correlatedCaller, outboxEvents, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
+import { correlatedCaller, outboxEvents, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs, testClock } from '@fitsync/service-kit/testing';
 import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressSubgraph, seedProgress, startProgress } from '../server.js';
 
-const TODAY = localDate(new Date());
+const { clock, today: TODAY } = testClock();
 const gym = demoGym(TODAY);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
@@ -17,7 +18,7 @@ const otherClient = gym.users.find((u) => u.role === 'CLIENT' && u.id !== client
 const latest = gym.bodyMetrics.filter((m) => m.clientId === client.id).sort((a, b) => b.recordedAt.getTime() - a.recordedAt.getTime())[0];
 const weightGoal = gym.goals.find((g) => g.clientId === client.id && g.metric === 'WEIGHT_KG')!;
 const MISSING = '00000000-0000-4000-8000-000000000000';
-const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role });
+const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role }, clock);
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 const RECORD = 'mutation($i: BodyMetricsInput!) { recordBodyMetrics(input: $i) { id client { id } weightKg bodyFatPercentage restingHeartRate notes } }';
@@ -41,7 +42,7 @@ describe.each(storageBackends())('progress mutations on %s', (backend) => {
       { name: 'users', migrationsDir: usersSubgraph.migrationsDir, seed: (d) => seedUsers(d, gym), start: startUsers },
       { name: 'training', migrationsDir: trainingSubgraph.migrationsDir, seed: (d) => seedTraining(d, gym), start: startTraining },
       { name: 'progress', migrationsDir: progressSubgraph.migrationsDir, seed: (d) => seedProgress(d, gym), start: startProgress },
-    ]);
+    ], clock);
     db = env.dbs.progress!;
     url = env.servers.progress!.url;
   });

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { addDays } from '@fitsync/service-kit/clock';
+import { callSubgraph, openTestDatabase, storageBackends, testClock, testConfig, testToken } from '@fitsync/service-kit/testing';
 import type { RunningSubgraph as Running } from '@fitsync/service-kit';
-import { DEMO_LOGINS, addDays, demoGym } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { today as localToday } from '../clock.js';
 import { progressSubgraph, seedProgress, startProgress } from '../server.js';
 
-// The gym is built around the same "today" the subgraph reads, so the summary's
-// month and week boundaries are the real ones.
-const today = localToday();
+// The gym is built around the same pinned "today" the subgraph reads: the last day of a
+// month and a Sunday, so the summary's month and week boundaries are the awkward ones.
+const { clock, today } = testClock('beforeMidnight');
 const gym = demoGym(today);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
@@ -24,7 +24,7 @@ const MISSING = '00000000-0000-4000-8000-000000000000';
 // with a gap for `otherClient` (logs without a booking), a newer body-fat-only
 // measurement for the demo client, and an achieved goal.
 const extraLogs = [7, 14, 21, 35, 42].map((daysAgo) => ({ id: randomUUID(), clientId: otherClient.id, workoutDate: addDays(today, -daysAgo) }));
-const fatOnly = { id: randomUUID(), clientId: client.id, recordedAt: new Date(), bodyFatPercentage: 19.5 };
+const fatOnly = { id: randomUUID(), clientId: client.id, recordedAt: clock(), bodyFatPercentage: 19.5 };
 const achievedGoal = { id: randomUUID(), clientId: client.id, status: 'ACHIEVED' };
 
 // ---------- the summary, computed here from the seeded data, independently of the SQL ----------
@@ -104,13 +104,13 @@ describe.each(storageBackends())('progress subgraph on %s', (backend) => {
       achievedGoal.clientId,
       achievedGoal.status,
     ]);
-    server = await startProgress(testConfig('progress', backend), { db: t.db });
+    server = await startProgress(testConfig('progress', backend), { db: t.db, clock });
     [asAdmin, asClient, asTrainer, asStranger, asOtherClient] = await Promise.all([
-      testToken({ id: admin.id, role: 'ADMIN' }),
-      testToken({ id: client.id, role: 'CLIENT' }),
-      testToken({ id: trainer.id, role: 'TRAINER' }),
-      testToken({ id: strangerTrainer.id, role: 'TRAINER' }),
-      testToken({ id: otherClient.id, role: 'CLIENT' }),
+      testToken({ id: admin.id, role: 'ADMIN' }, clock),
+      testToken({ id: client.id, role: 'CLIENT' }, clock),
+      testToken({ id: trainer.id, role: 'TRAINER' }, clock),
+      testToken({ id: strangerTrainer.id, role: 'TRAINER' }, clock),
+      testToken({ id: otherClient.id, role: 'CLIENT' }, clock),
     ]);
   });
   afterAll(async () => {

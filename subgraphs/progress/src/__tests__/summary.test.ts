@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { openTestDatabase, storageBackends } from '@fitsync/service-kit/testing';
 import type { Database } from '@fitsync/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pinnedClock } from '@fitsync/service-kit/clock';
 import { ProgressStore } from '../db.js';
 import { progressSubgraph } from '../server.js';
 
@@ -36,7 +37,7 @@ describe.each(storageBackends())('progress summary with a pinned clock on %s', (
   let db: Database;
   let dispose: () => Promise<void>;
   const summary = (today: string, ids: string[]) => {
-    const store = new ProgressStore(db, () => today);
+    const store = new ProgressStore(db, pinnedClock(`${today}T12:00:00`));
     return Promise.all(ids.map((id) => store.summary(id)));
   };
 

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createEnvelope } from '@fitsync/events';
 import type { Database, RunningSubgraph } from '@fitsync/service-kit';
-import { callSubgraph, handleEvent, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { callSubgraph, handleEvent, openTestDatabase, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkoutLogRow } from '../db.js';
 import { onBookingCompleted } from '../events/booking-completed.js';
 import { progressSubgraph, startProgress } from '../server.js';
+
+const { clock } = testClock();
 
 const UPDATE = `mutation($id: ID!, $input: UpdateWorkoutLogInput!) {
   updateWorkoutLog(id: $id, input: $input) {
@@ -54,11 +56,11 @@ describe.each(storageBackends())('updateWorkoutLog on %s', (backend) => {
 
   beforeAll(async () => {
     ({ db, dispose } = await openTestDatabase('progress', progressSubgraph.migrationsDir, backend));
-    server = await startProgress(testConfig('progress', backend), { db });
-    tokens.client = await testToken({ id: client, role: 'CLIENT' });
-    tokens.trainer = await testToken({ id: trainer, role: 'TRAINER' });
-    tokens.otherClient = await testToken({ id: otherClient, role: 'CLIENT' });
-    tokens.admin = await testToken({ id: admin, role: 'ADMIN' });
+    server = await startProgress(testConfig('progress', backend), { db, clock });
+    tokens.client = await testToken({ id: client, role: 'CLIENT' }, clock);
+    tokens.trainer = await testToken({ id: trainer, role: 'TRAINER' }, clock);
+    tokens.otherClient = await testToken({ id: otherClient, role: 'CLIENT' }, clock);
+    tokens.admin = await testToken({ id: admin, role: 'ADMIN' }, clock);
   });
   afterAll(async () => {
     await server?.close();

@@ -12,7 +12,7 @@ const descriptionOf = (name: string, adherence: number | null) =>
  * Completing a program earns a PROGRAM_COMPLETION achievement (one per program: a
  * partial unique index), announced with `achievement.earned` in the same transaction.
  */
-export const onProgramCompleted: EventHandler<'program.completed'> = async ({ data }, { tx, events, live, log }) => {
+export const onProgramCompleted: EventHandler<'program.completed'> = async ({ data, timestamp }, { tx, events, live, log }) => {
   const achievement = {
     id: randomUUID(),
     client_id: data.client_id,
@@ -21,11 +21,12 @@ export const onProgramCompleted: EventHandler<'program.completed'> = async ({ da
     program_id: data.program_id,
   };
   const [created] = await tx.query<{ id: string }>(
-    `INSERT INTO achievements (id, client_id, type, title, description, badge_icon, program_id)
-     VALUES ($1, $2, 'PROGRAM_COMPLETION', $3, $4, $5, $6)
+    `INSERT INTO achievements (id, client_id, type, title, description, badge_icon, program_id, earned_at)
+     VALUES ($1, $2, 'PROGRAM_COMPLETION', $3, $4, $5, $6, $7)
      ON CONFLICT (program_id) WHERE type = 'PROGRAM_COMPLETION' DO NOTHING
      RETURNING id`,
-    [achievement.id, achievement.client_id, achievement.title, achievement.description, BADGE, achievement.program_id],
+    // Earned when the program was completed: the event's time, on the publisher's clock.
+    [achievement.id, achievement.client_id, achievement.title, achievement.description, BADGE, achievement.program_id, timestamp],
   );
   if (!created) {
     log.info({ program_id: data.program_id }, 'program completion already awarded; nothing to do');

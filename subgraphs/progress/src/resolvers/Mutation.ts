@@ -44,8 +44,9 @@ export const createMutation = (services: ProgressServices): MutationResolvers =>
       if (v !== null) values[m] = m === 'resting_heart_rate' ? v : round(v, 1);
     }
     if (METRICS.every((m) => values[m] === null)) throw badInput('Record at least one measurement', 'weightKg');
-    const recordedAt = input.recordedAt ? new Date(input.recordedAt) : null;
-    if (recordedAt && recordedAt.getTime() > Date.now() + 60_000) throw badInput('recordedAt must not be in the future', 'recordedAt');
+    const now = ctx.clock();
+    const recordedAt = input.recordedAt ? new Date(input.recordedAt) : now;
+    if (recordedAt.getTime() > now.getTime() + 60_000) throw badInput('recordedAt must not be in the future', 'recordedAt');
     const notes = input.notes?.trim() || null;
     if (notes && notes.length > 2000) throw badInput('notes must be at most 2000 characters', 'notes');
     const clientId = await writableClient(services, ctx, input.clientId);
@@ -67,7 +68,7 @@ export const createMutation = (services: ProgressServices): MutationResolvers =>
         const column = GOAL_METRIC_COLUMN[goal.metric];
         const value = column ? values[column] : null;
         if (!column || value === null || !reaches(goal, value, previous[column])) continue;
-        const achieved = await achieveGoal(tx, goal.id);
+        const achieved = await achieveGoal(tx, goal.id, now);
         if (!achieved) continue;
         await ctx.events.emit(tx, 'milestone.reached', {
           client_id: clientId,

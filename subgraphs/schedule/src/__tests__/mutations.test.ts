@@ -1,4 +1,5 @@
-import { DEMO_LOGINS, addDays, demoGym } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
+import { addDays, pinnedClock } from '@fitsync/service-kit/clock';
 import type { Database } from '@fitsync/service-kit';
 import { correlatedCaller, outboxEvents, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
 import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
@@ -8,7 +9,7 @@ import { scheduleSubgraph, seedSchedule, startSchedule } from '../server.js';
 
 // The gym's clock: 10:30 on TODAY (vitest runs with TZ=UTC).
 const TODAY = '2026-11-23';
-const clock = () => new Date(`${TODAY}T10:30:00`);
+const clock = pinnedClock(`${TODAY}T10:30:00`);
 const TOMORROW = addDays(TODAY, 1);
 
 const gym = demoGym(TODAY);
@@ -21,7 +22,7 @@ const otherClient = gym.users.find((u) => u.role === 'CLIENT' && u.id !== client
 const program = gym.programs.find((p) => p.clientId === client.id && p.trainerId === trainer.id && p.status === 'ACTIVE')!;
 const gymId = gym.bookings[0].gymId;
 const MISSING = '00000000-0000-4000-8000-000000000000';
-const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role });
+const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role }, clock);
 
 const FIELDS = 'id status date startTime endTime program { id } client { id } trainer { id } cancellationReason cancelledBy { id } trainerNotes';
 const CREATE = `mutation($i: CreateBookingInput!) { createBooking(input: $i) { ${FIELDS} } }`;
@@ -56,8 +57,8 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
     env = await startTestSubgraphs(backend, [
       { name: 'users', migrationsDir: usersSubgraph.migrationsDir, seed: (d) => seedUsers(d, gym), start: startUsers },
       { name: 'training', migrationsDir: trainingSubgraph.migrationsDir, seed: (d) => seedTraining(d, gym), start: startTraining },
-      { name: 'schedule', migrationsDir: scheduleSubgraph.migrationsDir, seed: (d) => seedSchedule(d, gym), start: (c, o) => startSchedule(c, { ...o, clock }) },
-    ]);
+      { name: 'schedule', migrationsDir: scheduleSubgraph.migrationsDir, seed: (d) => seedSchedule(d, gym), start: startSchedule },
+    ], clock);
     db = env.dbs.schedule!;
     url = env.servers.schedule!.url;
   });

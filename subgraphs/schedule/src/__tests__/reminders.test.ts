@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventEnvelope } from '@fitsync/events';
 import { createLogger, dropPostgresSchema, openDatabase, type Database } from '@fitsync/service-kit';
-import { storageBackends, testConfig, uniqueSchemaPrefix, type StorageBackend } from '@fitsync/service-kit/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { gymTime } from '../clock.js';
+import { openTestDatabase, storageBackends, testConfig, uniqueSchemaPrefix, type StorageBackend } from '@fitsync/service-kit/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { gymTime, pinnedClock } from '@fitsync/service-kit/clock';
 import { sendDueReminders } from '../events/reminders.js';
 import { scheduleSubgraph, startSchedule } from '../server.js';
 
@@ -164,28 +164,68 @@ describe.each(storageBackends())('booking reminders on %s', (backend) => {
     }
   });
 
-  it('the schedule service runs the scheduler every REMINDER_INTERVAL_MS and stops it on close', async () => {
-    const b = await book(later(12));
-    const server = await startSchedule(testConfig('schedule', backend, uniqueSchemaPrefix(), { REMINDER_INTERVAL_MS: '50' }), { db, clock: () => NOW });
+  /** A booking in `on` starting `hours` after the clock's now (gym time). */
+  async function bookOn(on: Database, clock: () => Date, hours: number) {
+    const start = gymTime(later(hours, clock()));
+    const end = gymTime(later(hours + 1, clock()));
+    const id = randomUUID();
+    await on.query(
+      `INSERT INTO bookings (id, client_id, trainer_id, gym_id, date, start_time, end_time, type, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'ONE_ON_ONE', 'CONFIRMED')`,
+      [id, randomUUID(), randomUUID(), randomUUID(), start.date, start.time, end.time],
+    );
+    return id;
+  }
+
+  /**
+   * The positive control for "nothing ran": a second schedule service, on its own database,
+   * with REMINDER_INTERVAL_MS=50, seen to complete two runs one after the other. While it did,
+   * a scheduler that were still running would have had time for a run of its own too.
+   */
+  async function whileAnotherSchedulerRuns() {
+    const control = await openTestDatabase('schedule', scheduleSubgraph.migrationsDir, backend);
+    const clock = pinnedClock(NOW);
+    const server = await startSchedule(testConfig('schedule', backend, uniqueSchemaPrefix(), { REMINDER_INTERVAL_MS: '50' }), { db: control.db, clock });
     try {
-      const deadline = Date.now() + 10_000;
-      while ((await remindersOf(b.id)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      expect(await remindersOf(b.id)).toHaveLength(1);
+      const first = await bookOn(control.db, clock, 2);
+      await vi.waitFor(async () => expect(await remindersOf(first, control.db)).toHaveLength(1), { timeout: 10_000 });
+      const second = await bookOn(control.db, clock, 3);
+      await vi.waitFor(async () => expect(await remindersOf(second, control.db)).toHaveLength(1), { timeout: 10_000 });
+    } finally {
+      await server.close();
+      await control.dispose();
+    }
+  }
+
+  it('the schedule service runs the scheduler every REMINDER_INTERVAL_MS on its clock, and stops it on close', async () => {
+    const clock = pinnedClock(NOW);
+    const b = await book(later(12));
+    const farOff = await book(later(30));
+    const server = await startSchedule(testConfig('schedule', backend, uniqueSchemaPrefix(), { REMINDER_INTERVAL_MS: '50' }), { db, clock });
+    try {
+      await vi.waitFor(async () => expect(await remindersOf(b.id)).toHaveLength(1), { timeout: 10_000 });
+      expect(await remindersOf(farOff.id)).toEqual([]);
+      // Time passes on the service's clock: the next runs find the booking now 24 hours away.
+      clock.advance(7 * HOUR);
+      await vi.waitFor(async () => expect(await remindersOf(farOff.id)).toHaveLength(1), { timeout: 10_000 });
     } finally {
       await server.close();
     }
-    // Closed: no run touches the database any more.
+    // Closed: no run touches the database any more, while a scheduler that runs is seen to run.
     const statements = db.stats.statements;
-    await new Promise((r) => setTimeout(r, 200));
+    await whileAnotherSchedulerRuns();
     expect(db.stats.statements).toBe(statements);
     expect(await remindersOf(b.id)).toHaveLength(1);
   });
 
   it('with REMINDER_INTERVAL_MS=0 (the test default) the service sends no reminder', async () => {
     const b = await book(later(2));
-    const server = await startSchedule(testConfig('schedule', backend), { db, clock: () => NOW });
-    await new Promise((r) => setTimeout(r, 200));
-    await server.close();
+    const server = await startSchedule(testConfig('schedule', backend), { db, clock: pinnedClock(NOW) });
+    try {
+      await whileAnotherSchedulerRuns();
+    } finally {
+      await server.close();
+    }
     expect(await remindersOf(b.id)).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
+import { gymTime, pinnedClock } from '@fitsync/service-kit/clock';
 import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
 import type { Database, RunningSubgraph } from '@fitsync/service-kit';
-import { DEMO_LOGINS, demoGym, generateGym, localDate, type Gym, type GymBooking } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym, generateGym, type Gym, type GymBooking } from '@fitsync/demo-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gymTime } from '../clock.js';
 import { ScheduleStore } from '../db.js';
 import { scheduleSubgraph, seedSchedule, startSchedule } from '../server.js';
 import { seedDemo } from '../seed.js';
@@ -10,7 +10,7 @@ import { seedDemo } from '../seed.js';
 // The gym's clock for these tests: 10:30 local time on TODAY (vitest runs with TZ=UTC).
 const TODAY = '2026-11-23';
 const NOW = '10:30:00';
-const clock = () => new Date(`${TODAY}T${NOW}`);
+const clock = pinnedClock(`${TODAY}T${NOW}`);
 
 const gym = demoGym(TODAY);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
@@ -59,7 +59,7 @@ describe.each(storageBackends())('schedule subgraph on %s', (backend) => {
   let db: Database;
   let dispose: () => Promise<void>;
   const call = (query: string, variables?: Record<string, unknown>, token?: string) => callSubgraph(server.url, query, variables, { token });
-  const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role });
+  const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role }, clock);
   /** Runs an operation and returns its response with the SQL statements it cost. */
   const counted = async (query: string, variables: Record<string, unknown>, token: string) => {
     const before = db.stats.statements;
@@ -269,7 +269,7 @@ describe.each(storageBackends())('schedule subgraph on %s', (backend) => {
 
   it("takes today from the gym's clock, not the database's", async () => {
     const tomorrow = '2026-11-24';
-    const store = new ScheduleStore(db, () => new Date(`${tomorrow}T00:30:00`));
+    const store = new ScheduleStore(db, pinnedClock(`${tomorrow}T00:30:00`));
     expect(store.now).toEqual({ date: tomorrow, time: '00:30:00' });
     const today = await store.todayOf(trainer.id);
     expect(today.map((b) => b.id)).toEqual(mine(gym, trainer.id).filter((b) => b.date === tomorrow).sort(soonest).map((b) => b.id));
@@ -278,13 +278,15 @@ describe.each(storageBackends())('schedule subgraph on %s', (backend) => {
 });
 
 describe('demo seed', () => {
-  it("books the demo trainer's sessions for the real today", async () => {
+  it("books the demo trainer's sessions for the clock's today", async () => {
     const t = await openTestDatabase('schedule', scheduleSubgraph.migrationsDir, 'pglite');
     try {
-      await seedDemo(t.db);
-      const trainerId = demoGym().users.find((u) => u.email === DEMO_LOGINS.trainer)!.id;
-      const store = new ScheduleStore(t.db);
-      expect(store.now.date).toBe(localDate(new Date()));
+      // The last day of a month, a Sunday, just before midnight: the day the demo gym is generated for is the clock's.
+      const late = pinnedClock('2027-01-31T23:59:30');
+      await seedDemo(t.db, undefined, late);
+      const trainerId = demoGym('2027-01-31').users.find((u) => u.email === DEMO_LOGINS.trainer)!.id;
+      const store = new ScheduleStore(t.db, late);
+      expect(store.now).toEqual({ date: '2027-01-31', time: '23:59:30' });
       expect((await store.todayOf(trainerId)).length).toBe(4);
       expect((await store.upcomingOf(trainerId, 100)).length).toBeGreaterThan(4);
     } finally {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeEvent } from '@fitsync/events';
 import type { Database, Logger } from '@fitsync/service-kit';
-import { gymTime, systemClock, type Clock } from '../clock.js';
+import { gymTime, type Clock } from '@fitsync/service-kit/clock';
 
 /** How long before a session its reminder goes out. */
 export const REMINDER_LEAD_HOURS = 24;
@@ -54,8 +54,8 @@ export interface ReminderRun {
  * once, whatever crashes or how many replicas run. A booking made less than 24 hours
  * ahead is due at once, so it is reminded by the next run.
  */
-export async function sendDueReminders(db: Database, opts: { log: Logger; now?: Date }): Promise<ReminderRun> {
-  const now = opts.now ?? new Date();
+export async function sendDueReminders(db: Database, opts: { log: Logger; now: Date }): Promise<ReminderRun> {
+  const { now } = opts;
   const jobId = randomUUID();
   const log = opts.log.child({ job: 'booking-reminders', correlation_id: jobId });
   const from = gymTime(now);
@@ -94,8 +94,8 @@ export interface ReminderScheduler {
  * run is logged and retried at the next tick). Nothing is kept in memory between runs:
  * what is due and what was sent live in the database, so a restart simply carries on.
  */
-export function startReminderScheduler(opts: { db: Database; log: Logger; intervalMs: number; clock?: Clock }): ReminderScheduler {
-  const { db, intervalMs, clock = systemClock } = opts;
+export function startReminderScheduler(opts: { db: Database; log: Logger; intervalMs: number; clock: Clock }): ReminderScheduler {
+  const { db, intervalMs, clock } = opts;
   const log = opts.log.child({ job: 'booking-reminders' });
   if (intervalMs <= 0) {
     log.info('booking reminder scheduler off (REMINDER_INTERVAL_MS=0)');

@@ -1,11 +1,8 @@
 import { forbidden, isParty, parseId, requireViewer } from '@fitsync/service-kit';
+import { timeToSeconds as seconds } from '@fitsync/service-kit/clock';
 import type { BookingResolvers } from '../__generated__/resolvers-types.js';
 
 const userRef = (id: string) => ({ __typename: 'User' as const, id });
-const seconds = (time: string) => {
-  const [h, m, s = 0] = time.split(':').map(Number);
-  return h * 3600 + m * 60 + s;
-};
 
 export const Booking: BookingResolvers = {
   __resolveReference: async (ref, ctx) => {

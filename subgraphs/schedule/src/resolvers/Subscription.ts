@@ -12,7 +12,7 @@ export const Subscription: SubscriptionResolvers = {
       const booking = await ctx.store.bookingById(parseId(booking_id));
       if (!booking) throw notFound('Booking', booking_id);
       if (!isParty(viewer, booking)) throw forbidden('Only the client and the trainer of a booking follow its changes');
-      return { change, booking, at: at ?? new Date().toISOString() };
+      return { change, booking, at: at ?? ctx.clock().toISOString() };
     },
   },
 };

@@ -1,12 +1,12 @@
-import { DEMO_LOGINS, demoGym, localDate } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { progressSubgraph, seedProgress, startProgress } from '@fitsync/progress';
 import type { Database } from '@fitsync/service-kit';
-import { callSubgraph, correlatedCaller, outboxEvents, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
+import { callSubgraph, correlatedCaller, outboxEvents, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs, testClock } from '@fitsync/service-kit/testing';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedTraining, startTraining, trainingSubgraph } from '../server.js';
 
-const TODAY = localDate(new Date());
+const { clock, today: TODAY } = testClock();
 const gym = demoGym(TODAY);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
@@ -17,7 +17,7 @@ const thirdTrainer = gym.users.find((u) => u.role === 'TRAINER' && u.id !== trai
 const otherClient = gym.users.find((u) => u.role === 'CLIENT' && u.id !== client.id)!;
 const active = gym.programs.find((p) => p.clientId === client.id && p.trainerId === trainer.id && p.status === 'ACTIVE')!;
 const MISSING = '00000000-0000-4000-8000-000000000000';
-const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role });
+const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role }, clock);
 
 const FIELDS = 'id name status startDate durationWeeks adherenceRate client { id } trainer { id } workoutPlan { id name sessionsPerWeek exercises { name sets reps } } dietPlan { id dailyCalories }';
 const ASSIGN = `mutation($i: AssignProgramInput!) { assignProgram(input: $i) { ${FIELDS} } }`;
@@ -53,7 +53,7 @@ describe.each(storageBackends())('training mutations on %s', (backend) => {
       { name: 'users', migrationsDir: usersSubgraph.migrationsDir, seed: (d) => seedUsers(d, gym), start: startUsers },
       { name: 'progress', migrationsDir: progressSubgraph.migrationsDir, seed: (d) => seedProgress(d, gym), start: startProgress },
       { name: 'training', migrationsDir: trainingSubgraph.migrationsDir, seed: (d) => seedTraining(d, gym), start: startTraining },
-    ]);
+    ], clock);
     db = env.dbs.training!;
     url = env.servers.training!.url;
   });

@@ -1,10 +1,12 @@
-import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import type { RunningSubgraph as Running } from '@fitsync/service-kit';
-import { DEMO_LOGINS, addDays, demoGym } from '@fitsync/demo-data';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
+import { addDays } from '@fitsync/service-kit/clock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedTraining, startTraining, trainingSubgraph } from '../server.js';
 
-const gym = demoGym('2026-11-23');
+const { clock, today } = testClock('2026-11-23T12:00:00');
+const gym = demoGym(today);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
@@ -43,12 +45,12 @@ describe.each(storageBackends())('training subgraph on %s', (backend) => {
        VALUES ($1, $2, $3, 'Cancelled trial', '2026-12-01', 4, 'CANCELLED', '2026-11-20T08:00:00Z')`,
       [CANCELLED, client.id, otherTrainer.id],
     );
-    server = await startTraining(testConfig('training', backend), { db: t.db });
-    tokens.client = await testToken({ id: client.id, role: 'CLIENT' });
-    tokens.trainer = await testToken({ id: trainer.id, role: 'TRAINER' });
-    tokens.admin = await testToken({ id: admin.id, role: 'ADMIN' });
-    tokens.otherClient = await testToken({ id: otherClient.id, role: 'CLIENT' });
-    tokens.otherTrainer = await testToken({ id: otherTrainer.id, role: 'TRAINER' });
+    server = await startTraining(testConfig('training', backend), { db: t.db, clock });
+    tokens.client = await testToken({ id: client.id, role: 'CLIENT' }, clock);
+    tokens.trainer = await testToken({ id: trainer.id, role: 'TRAINER' }, clock);
+    tokens.admin = await testToken({ id: admin.id, role: 'ADMIN' }, clock);
+    tokens.otherClient = await testToken({ id: otherClient.id, role: 'CLIENT' }, clock);
+    tokens.otherTrainer = await testToken({ id: otherTrainer.id, role: 'TRAINER' }, clock);
   });
   afterAll(async () => {
     await server?.close();

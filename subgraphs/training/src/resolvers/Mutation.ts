@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { badInput, conflict, forbidden, isAdmin, notFound, parseId, requireViewer, type Viewer, parseInput } from '@fitsync/service-kit';
+import { localDate } from '@fitsync/service-kit/clock';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
 import type { ProgramRow, ProgramStatus } from '../db.js';
@@ -10,7 +11,6 @@ import { endDateOf } from './Program.js';
 
 const OPEN: ProgramStatus[] = ['ACTIVE', 'PAUSED'];
 
-const localDate = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 
 /** Only the program's trainer and admins change a program. */
 function assertMayChange(viewer: Viewer, program: ProgramRow) {
@@ -127,13 +127,14 @@ export const createMutation = (services: TrainingServices): MutationResolvers =>
       if (!program) throw notFound('Program', programId);
       assertOpen(program, 'completed');
       const rounded = rate === null ? null : Math.round(rate * 1000) / 1000;
-      const row = await updateProgram(tx, programId, { status: 'COMPLETED', adherence_rate: rounded, completed_at: new Date() });
+      const now = ctx.clock();
+      const row = await updateProgram(tx, programId, { status: 'COMPLETED', adherence_rate: rounded, completed_at: now });
       await ctx.events.emit(tx, 'program.completed', {
         program_id: row.id,
         client_id: row.client_id,
         trainer_id: row.trainer_id,
         name: row.name,
-        completion_date: localDate(new Date()),
+        completion_date: localDate(now),
         adherence_rate: rounded,
       });
       return row;

@@ -1,11 +1,6 @@
+import { addDays } from '@fitsync/service-kit/clock';
 import type { ProgramResolvers } from '../__generated__/resolvers-types.js';
 import { assertProgramParty } from './access.js';
-
-export const addDays = (date: string, days: number) => {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-};
 
 export const endDateOf = (p: { start_date: string; duration_weeks: number }) => addDays(p.start_date, p.duration_weeks * 7);
 

@@ -1,15 +1,16 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import type { RunningSubgraph } from '@fitsync/service-kit';
-import { callSubgraph, openTestDatabase, outboxEvents, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { callSubgraph, openTestDatabase, outboxEvents, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedUsers, startUsers, usersSubgraph } from '../server.js';
 
-const gym = demoGym('2026-11-23');
+const { clock, today } = testClock('2026-11-23T12:00:00');
+const gym = demoGym(today);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
 const admin = byEmail(DEMO_LOGINS.admin);
-const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role });
+const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role }, clock);
 
 const UPDATE = 'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { id name phone clientProfile { fitnessLevel goalsSummary } trainerProfile { bio } } }';
 
@@ -27,7 +28,7 @@ describe.each(storageBackends())('updateProfile on %s', (backend) => {
     const t = await openTestDatabase('users', usersSubgraph.migrationsDir, backend);
     dispose = t.dispose;
     await seedUsers(t.db, gym);
-    server = await startUsers(testConfig('users', backend), { db: t.db });
+    server = await startUsers(testConfig('users', backend), { db: t.db, clock });
   });
   afterAll(async () => {
     await server?.close();

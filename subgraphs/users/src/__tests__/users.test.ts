@@ -1,10 +1,11 @@
-import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken } from '@fitsync/service-kit/testing';
+import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import type { RunningSubgraph as Running } from '@fitsync/service-kit';
 import { DEMO_LOGINS, DEMO_PASSWORD, demoGym } from '@fitsync/demo-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedUsers, startUsers, usersSubgraph } from '../server.js';
 
-const gym = demoGym('2026-11-23');
+const { clock, today } = testClock('2026-11-23T12:00:00');
+const gym = demoGym(today);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
@@ -20,7 +21,7 @@ describe.each(storageBackends())('users subgraph on %s', (backend) => {
     const t = await openTestDatabase('users', usersSubgraph.migrationsDir, backend);
     dispose = t.dispose;
     await seedUsers(t.db, gym);
-    server = await startUsers(testConfig('users', backend), { db: t.db });
+    server = await startUsers(testConfig('users', backend), { db: t.db, clock });
   });
   afterAll(async () => {
     await server?.close();
@@ -39,7 +40,7 @@ describe.each(storageBackends())('users subgraph on %s', (backend) => {
     const { body } = await call(
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name role } } }',
       { r: ids.map((id) => ({ __typename: 'User', id })) },
-      await testToken({ id: admin.id, role: 'ADMIN' }),
+      await testToken({ id: admin.id, role: 'ADMIN' }, clock),
     );
     expect(body.errors).toBeUndefined();
     expect(body.data?._entities).toEqual([
@@ -93,19 +94,19 @@ describe.each(storageBackends())('users subgraph on %s', (backend) => {
 
   it('hides private fields and client profiles from strangers, shows them to trainers of the client', async () => {
     const q = 'query($id: ID!) { user(id: $id) { name email } }';
-    const asOther = await call(q, { id: client.id }, await testToken({ id: otherClient.id, role: 'CLIENT' }));
+    const asOther = await call(q, { id: client.id }, await testToken({ id: otherClient.id, role: 'CLIENT' }, clock));
     expect(asOther.body.data?.user).toEqual({ name: client.name, email: null });
     expect(asOther.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
 
     const profile = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { clientProfile { fitnessLevel } } } }';
-    const asTrainer = await call(profile, { r: [{ __typename: 'User', id: client.id, trainerIds: [trainer.id] }] }, await testToken({ id: trainer.id, role: 'TRAINER' }));
+    const asTrainer = await call(profile, { r: [{ __typename: 'User', id: client.id, trainerIds: [trainer.id] }] }, await testToken({ id: trainer.id, role: 'TRAINER' }, clock));
     expect(asTrainer.body.data?._entities[0].clientProfile.fitnessLevel).toBe(client.clientProfile!.fitnessLevel);
-    const asStranger = await call(profile, { r: [{ __typename: 'User', id: client.id, trainerIds: [] }] }, await testToken({ id: trainer.id, role: 'TRAINER' }));
+    const asStranger = await call(profile, { r: [{ __typename: 'User', id: client.id, trainerIds: [] }] }, await testToken({ id: trainer.id, role: 'TRAINER' }, clock));
     expect(asStranger.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 
   it('answers malformed and unknown ids with BAD_USER_INPUT and NOT_FOUND', async () => {
-    const token = await testToken({ id: client.id, role: 'CLIENT' });
+    const token = await testToken({ id: client.id, role: 'CLIENT' }, clock);
     const bad = await call('{ user(id: "42; drop table users") { id } }', {}, token);
     expect(bad.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const missing = await call('{ user(id: "00000000-0000-4000-8000-000000000000") { id } }', {}, token);
@@ -116,7 +117,7 @@ describe.each(storageBackends())('users subgraph on %s', (backend) => {
 
   it('pages trainers for anyone and all users for admins only', async () => {
     const q = 'query($role: Role, $after: String) { users(role: $role, first: 2, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }';
-    const asClient = await testToken({ id: client.id, role: 'CLIENT' });
+    const asClient = await testToken({ id: client.id, role: 'CLIENT' }, clock);
     const p1 = await call(q, { role: 'TRAINER' }, asClient);
     expect(p1.body.data?.users.totalCount).toBe(3);
     expect(p1.body.data?.users.pageInfo.hasNextPage).toBe(true);

@@ -20,7 +20,7 @@ export interface AuthSettings {
  */
 async function authPayload(user: UserRow, auth: AuthSettings, ctx: Context) {
   ctx.viewer = { id: user.id, role: user.role };
-  const token = await signUserToken({ id: user.id, role: user.role }, auth.jwtSecret, auth.jwtTtl);
+  const token = await signUserToken({ id: user.id, role: user.role }, auth.jwtSecret, auth.jwtTtl, ctx.clock);
   return { token, user, expiresAt: new Date(decodeJwt(token).exp! * 1000) };
 }
 
@@ -55,6 +55,7 @@ export const createMutation = (auth: AuthSettings): MutationResolvers => ({
         password_hash: await hashPassword(data.password),
         trainer_profile: role === 'TRAINER' ? trainerDefaults(data.trainerProfile) : null,
         client_profile: role === 'CLIENT' ? clientDefaults(data.clientProfile) : null,
+        created_at: ctx.clock(),
       })
       .catch((err: { code?: string }) => {
         // Two registrations racing for one email: the unique index decides.
