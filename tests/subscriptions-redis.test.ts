@@ -4,7 +4,7 @@ import { createRedisLiveBus, type LiveBus } from '@fitsync/events';
 import type { RunningGateway } from '@fitsync/gateway';
 import { redisUrlForTests, testClock, storageBackends } from '@fitsync/service-kit/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { subscribeWs, until, type LiveSubscription } from './support/live.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
@@ -42,8 +42,7 @@ describe.runIf(redisUrl).each(storageBackends())('live subscriptions across proc
     token = await platform.tokenFor({ id: client.id, role: 'CLIENT' });
     subs = [subscribeWs(platform.gatewayUrl, token, QUERY), subscribeWs(second.url, token, QUERY)];
     await until(() => platform.gateway.live!.active() === 1 && second.live!.active() === 1, 10_000, 'a subscription on each gateway');
-    const deadline = Date.now() + 10_000;
-    while ((await subscribers()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(async () => expect(await subscribers()).toBe(2), { timeout: 10_000, interval: 20 });
   });
   afterAll(async () => {
     await Promise.all((subs ?? []).map((s) => s.dispose()));
@@ -52,14 +51,25 @@ describe.runIf(redisUrl).each(storageBackends())('live subscriptions across proc
     admin?.disconnect();
   });
 
+  /**
+   * Publishes `marker` and waits until both clients have it: everything published before it
+   * has then been delivered (Redis delivers in publish order, the gateway in arrival order).
+   */
+  const drain = async (marker: number) => {
+    await publishers[0].publish('unreadNotificationCountChanged', { user_id: client.id, count: marker });
+    await vi.waitFor(() => expect(subs.every((s) => counts(s).includes(marker))).toBe(true), { timeout: 10_000 });
+  };
+
   it('delivers every event of either publisher to a client on either gateway exactly once', async () => {
     expect(await subscribers()).toBe(2);
+    await drain(-1);
+    subs.forEach((s) => (s.events.length = 0));
     for (let count = 1; count <= 20; count++) {
       await publishers[count % 2].publish('unreadNotificationCountChanged', { user_id: client.id, count });
     }
-    await Promise.all(subs.map((s) => s.waitFor(20)));
-    await new Promise((r) => setTimeout(r, 200));
-    const expected = Array.from({ length: 20 }, (_, i) => i + 1);
+    // Positive control for "no duplicate": a 21st event, published after, arrives right after the 20th.
+    await drain(21);
+    const expected = Array.from({ length: 21 }, (_, i) => i + 1);
     expect(counts(subs[0])).toEqual(expected);
     expect(counts(subs[1])).toEqual(expected);
   });
@@ -77,24 +87,24 @@ describe.runIf(redisUrl).each(storageBackends())('live subscriptions across proc
     // Pub/sub drops what is published while a subscriber is away: publish until it is back.
     subs.forEach((s) => (s.events.length = 0));
     let count = 100;
-    const deadline = Date.now() + 15_000;
-    while (!subs.every((s) => s.events.length > 0)) {
-      if (Date.now() > deadline) throw new Error('delivery did not resume within 15 s');
-      await publishers[0].publish('unreadNotificationCountChanged', { user_id: client.id, count: count++ });
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await vi.waitFor(
+      async () => {
+        await publishers[0].publish('unreadNotificationCountChanged', { user_id: client.id, count: count++ });
+        expect(subs.every((s) => s.events.length > 0)).toBe(true);
+      },
+      { timeout: 15_000, interval: 50 },
+    );
     const after = await ours();
     expect(after).toHaveLength(8);
     expect(after.filter((id) => before.includes(id))).toEqual([]);
 
-    // Back to exactly once, on the same client connections.
-    await new Promise((r) => setTimeout(r, 200));
+    // Back to exactly once, on the same client connections (what the loop published is through first).
+    await drain(-2);
     subs.forEach((s) => (s.events.length = 0));
     await publishers[1].publish('unreadNotificationCountChanged', { user_id: client.id, count: 999 });
-    await Promise.all(subs.map((s) => s.waitFor(1)));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(counts(subs[0])).toEqual([999]);
-    expect(counts(subs[1])).toEqual([999]);
+    await drain(1000);
+    expect(counts(subs[0])).toEqual([999, 1000]);
+    expect(counts(subs[1])).toEqual([999, 1000]);
     expect(subs.map((s) => s.closed)).toEqual([undefined, undefined]);
   });
 });

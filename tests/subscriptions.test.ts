@@ -79,10 +79,15 @@ describe.each(storageBackends())('live subscriptions through the gateway (in-pro
       },
     });
     expect(theirs.events).toEqual([{ data: { notificationAdded: { id: otherId, title: 'For someone else', booking: null, program: null } } }]);
-    // A little later, still nothing of the other user's reached either.
-    await new Promise((r) => setTimeout(r, 100));
-    expect(mine.events).toHaveLength(1);
-    expect(theirs.events).toHaveLength(1);
+    // Positive control: a later message for each arrives, and still nothing of the other user's came before it.
+    const later = await insertNotification(client.id, { title: 'Later' });
+    await bus.publish('notificationAdded', { notification_id: later, recipient_id: client.id });
+    const theirLater = await insertNotification(otherClient.id, { title: 'Later for them' });
+    await bus.publish('notificationAdded', { notification_id: theirLater, recipient_id: otherClient.id });
+    await mine.waitFor(2);
+    await theirs.waitFor(2);
+    expect(mine.events.map((e) => e.data.notificationAdded.id)).toEqual([id, later]);
+    expect(theirs.events.map((e) => e.data.notificationAdded.id)).toEqual([otherId, theirLater]);
     await Promise.all([mine.dispose(), theirs.dispose()]);
   });
 
@@ -90,7 +95,7 @@ describe.each(storageBackends())('live subscriptions through the gateway (in-pro
     const query = 'subscription { bookingChanged { change at booking { id date trainer { name } client { name } } } }';
     const subs = [client, trainer, otherClient].map((u) => subscribeWs(platform.gatewayUrl, tokens[u.id], query));
     await until(() => active() === 3, 5_000, 'three subscriptions');
-    const at = new Date().toISOString();
+    const at = clock().toISOString();
     await bus.publish('bookingChanged', { event_id: randomUUID(), change: 'CANCELLED', booking_id: booking.id, client_id: client.id, trainer_id: trainer.id, at });
     await subs[0].waitFor(1);
     await subs[1].waitFor(1);
@@ -105,8 +110,11 @@ describe.each(storageBackends())('live subscriptions through the gateway (in-pro
     };
     expect(subs[0].events).toEqual([expected]);
     expect(subs[1].events).toEqual([expected]);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(subs[2].events).toEqual([]);
+    // Positive control: a change to the other client's own booking, published after, reaches them; the first never did.
+    const theirs = gym.bookings.find((b) => b.clientId === otherClient.id)!;
+    await bus.publish('bookingChanged', { event_id: randomUUID(), change: 'RESCHEDULED', booking_id: theirs.id, client_id: otherClient.id, trainer_id: theirs.trainerId, at });
+    await subs[2].waitFor(1);
+    expect(subs[2].events.map((e) => e.data.bookingChanged.booking.id)).toEqual([theirs.id]);
     await Promise.all(subs.map((s) => s.dispose()));
   });
 

@@ -1,4 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
+import { vi } from 'vitest';
 import WebSocket from 'ws';
 
 export interface LiveSubscription {
@@ -14,12 +15,14 @@ export interface LiveSubscription {
 
 export const wsUrl = (httpUrl: string) => httpUrl.replace(/^http/, 'ws');
 
+/** Waits (vitest's `vi.waitFor`) until `check()` holds, failing after `ms` with what it waited for. */
 export async function until(check: () => boolean, ms = 5_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await vi.waitFor(
+    () => {
+      if (!check()) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    },
+    { timeout: ms, interval: 10 },
+  );
 }
 
 /** A real graphql-ws client subscribed to one operation, collecting what it receives. */
