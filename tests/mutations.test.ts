@@ -13,6 +13,10 @@ const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
 const otherTrainer = gym.users.find((u) => u.role === 'TRAINER' && u.id !== trainer.id)!;
 const program = gym.programs.find((p) => p.clientId === client.id && p.trainerId === trainer.id && p.status === 'ACTIVE')!;
+// Flow 3 completes a program: another client of the demo trainer's, so that Flow 1 (which needs
+// the demo client's active program) passes in any order.
+const completing = gym.programs.find((p) => p.trainerId === trainer.id && p.clientId !== client.id && p.status === 'ACTIVE')!;
+const completingClient = gym.users.find((u) => u.id === completing.clientId)!;
 const gymId = gym.bookings[0].gymId;
 
 describe.each(storageBackends())('mutations through the gateway on %s', (backend) => {
@@ -92,39 +96,43 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
   it('Flow 3: the trainer assigns a program (users checks both roles), then completes the active one with the adherence progress computes', async () => {
     const assigned = await send(
       `mutation($i: AssignProgramInput!) { assignProgram(input: $i) { id status client { name } trainer { name } workoutPlan { sessionsPerWeek } } }`,
-      { i: { clientId: client.id, name: 'Peak Block', startDate: addDays(TODAY, 7), durationWeeks: 6, workoutPlan: { name: 'Peak', sessionsPerWeek: 4 } } },
+      { i: { clientId: completingClient.id, name: 'Peak Block', startDate: addDays(TODAY, 7), durationWeeks: 6, workoutPlan: { name: 'Peak', sessionsPerWeek: 4 } } },
       trainer,
     );
     expect(assigned.errors).toBeUndefined();
-    expect(assigned.data.assignProgram).toMatchObject({ status: 'ACTIVE', client: { name: client.name }, trainer: { name: trainer.name }, workoutPlan: { sessionsPerWeek: 4 } });
+    expect(assigned.data.assignProgram).toMatchObject({ status: 'ACTIVE', client: { name: completingClient.name }, trainer: { name: trainer.name }, workoutPlan: { sessionsPerWeek: 4 } });
     expect((await eventsOf('training', assigned.correlationId)).map((e) => e.channel)).toEqual(['program.assigned']);
 
-    const done = await send('mutation($id: ID!) { completeProgram(id: $id) { id status adherenceRate adherence { rate } } }', { id: program.id }, trainer);
+    const done = await send('mutation($id: ID!) { completeProgram(id: $id) { id status adherenceRate adherence { rate } } }', { id: completing.id }, trainer);
     expect(done.errors).toBeUndefined();
     const completed = done.data.completeProgram;
     expect(completed.status).toBe('COMPLETED');
     expect(completed.adherenceRate).toBeGreaterThan(0);
     expect(completed.adherenceRate).toBeCloseTo(completed.adherence.rate, 3);
-    const [row] = await platform.databases.training.query<{ status: string; adherence_rate: number }>('SELECT status, adherence_rate FROM programs WHERE id = $1', [program.id]);
+    const [row] = await platform.databases.training.query<{ status: string; adherence_rate: number }>('SELECT status, adherence_rate FROM programs WHERE id = $1', [completing.id]);
     expect(row).toEqual({ status: 'COMPLETED', adherence_rate: completed.adherenceRate });
     const [event] = await eventsOf('training', done.correlationId);
     expect(event).toMatchObject({
       channel: 'program.completed',
-      envelope: { source: 'training', data: { program_id: program.id, client_id: client.id, trainer_id: trainer.id, completion_date: TODAY, adherence_rate: completed.adherenceRate } },
+      envelope: { source: 'training', data: { program_id: completing.id, client_id: completingClient.id, trainer_id: trainer.id, completion_date: TODAY, adherence_rate: completed.adherenceRate } },
     });
   });
 
   it('answers SERVICE_UNAVAILABLE and writes nothing when users is down', async () => {
     await platform.stop('users');
-    const count = async () => (await platform.databases.schedule.query('SELECT count(*)::int AS n FROM bookings'))[0];
-    const before = await count();
-    const res = await send(
-      'mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }',
-      { i: { clientId: client.id, trainerId: trainer.id, gymId, date: addDays(TODAY, 3), startTime: '19:00', endTime: '20:00' } },
-      client,
-    );
-    expect(res.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
-    expect(await count()).toEqual(before);
-    expect(await eventsOf('schedule', res.correlationId)).toEqual([]);
+    try {
+      const count = async () => (await platform.databases.schedule.query('SELECT count(*)::int AS n FROM bookings'))[0];
+      const before = await count();
+      const res = await send(
+        'mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }',
+        { i: { clientId: client.id, trainerId: trainer.id, gymId, date: addDays(TODAY, 3), startTime: '19:00', endTime: '20:00' } },
+        client,
+      );
+      expect(res.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(await count()).toEqual(before);
+      expect(await eventsOf('schedule', res.correlationId)).toEqual([]);
+    } finally {
+      await platform.restart('users');
+    }
   });
 });

@@ -16,6 +16,9 @@ const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
 const program = gym.programs.find((p) => p.clientId === client.id && p.trainerId === trainer.id && p.status === 'ACTIVE')!;
 const gymId = gym.bookings[0].gymId;
+// Flow 3 completes a program: another client of the demo trainer's, so that the flows that book
+// the demo client (which needs their active program) pass in any order.
+const completing = gym.programs.find((p) => p.trainerId === trainer.id && p.clientId !== client.id && p.status === 'ACTIVE')!;
 
 // 200 past sessions of the demo pair, still open, for the consumer-down test.
 const backlog: GymBooking[] = Array.from({ length: 200 }, (_, i) => ({
@@ -70,14 +73,17 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
   });
 
   it('Flow 1: a booking made through the gateway notifies the client and the trainer, who read it with names from users', async () => {
-    const res = await as(client, 'mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }', {
+    const res = await as(client, 'mutation($i: CreateBookingInput!) { createBooking(input: $i) { id program { id status trainer { id } } } }', {
       i: { clientId: client.id, trainerId: trainer.id, gymId, date: addDays(TODAY, 3), ...freeSlot(addDays(TODAY, 3)) },
     });
     expect(res.errors).toBeUndefined();
     const bookingId = res.data.createBooking.id;
+    // The pair's active program (another test may have assigned them a newer one).
+    const bookedProgram = res.data.createBooking.program;
+    expect(bookedProgram).toMatchObject({ status: 'ACTIVE', trainer: { id: trainer.id } });
     await platform.settle();
     expect(await notificationsOf(res.correlationId)).toEqual(
-      [client.id, trainer.id].sort().map((recipient_id) => ({ recipient_id, type: 'BOOKING_CREATED', booking_id: bookingId, program_id: program.id, achievement_id: null })),
+      [client.id, trainer.id].sort().map((recipient_id) => ({ recipient_id, type: 'BOOKING_CREATED', booking_id: bookingId, program_id: bookedProgram.id, achievement_id: null })),
     );
     const read = await as(trainer, '{ me { notifications(first: 50) { type correlationId booking { id date startTime client { name } trainer { name } } } } }');
     expect(read.errors).toBeUndefined();
@@ -103,21 +109,22 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
   });
 
   it('Flow 3: completing a program awards an achievement, whose achievement.earned notifies the client under the same correlation id', async () => {
-    const res = await as(trainer, 'mutation($id: ID!) { completeProgram(id: $id, adherenceRate: 0.9) { id status } }', { id: program.id });
+    const owner = gym.users.find((u) => u.id === completing.clientId)!;
+    const res = await as(trainer, 'mutation($id: ID!) { completeProgram(id: $id, adherenceRate: 0.9) { id status } }', { id: completing.id });
     expect(res.errors).toBeUndefined();
     expect(res.data.completeProgram.status).toBe('COMPLETED');
     await platform.settle();
-    const achievements = await platform.databases.progress.query<{ id: string; type: string }>('SELECT id, type FROM achievements WHERE program_id = $1', [program.id]);
+    const achievements = await platform.databases.progress.query<{ id: string; type: string }>('SELECT id, type FROM achievements WHERE program_id = $1', [completing.id]);
     expect(achievements).toEqual([{ id: expect.any(String), type: 'PROGRAM_COMPLETION' }]);
     const notes = await notificationsOf(res.correlationId);
     expect(notes).toEqual(
       [
-        { recipient_id: client.id, type: 'ACHIEVEMENT_EARNED', booking_id: null, program_id: program.id, achievement_id: achievements[0]!.id },
-        { recipient_id: client.id, type: 'PROGRAM_COMPLETED', booking_id: null, program_id: program.id, achievement_id: null },
-        { recipient_id: trainer.id, type: 'PROGRAM_COMPLETED', booking_id: null, program_id: program.id, achievement_id: null },
+        { recipient_id: owner.id, type: 'ACHIEVEMENT_EARNED', booking_id: null, program_id: completing.id, achievement_id: achievements[0]!.id },
+        { recipient_id: owner.id, type: 'PROGRAM_COMPLETED', booking_id: null, program_id: completing.id, achievement_id: null },
+        { recipient_id: trainer.id, type: 'PROGRAM_COMPLETED', booking_id: null, program_id: completing.id, achievement_id: null },
       ].sort((a, b) => a.type.localeCompare(b.type) || a.recipient_id.localeCompare(b.recipient_id)),
     );
-    const read = await as(client, '{ me { achievements(first: 5) { id type } } }');
+    const read = await as(owner, '{ me { achievements(first: 5) { id type } } }');
     expect(read.data.me.achievements).toContainEqual({ id: achievements[0]!.id, type: 'PROGRAM_COMPLETION' });
   });
 
@@ -172,7 +179,12 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
       expect(booked).toMatchObject({ booking: { date: addDays(TODAY, 4), startTime: `${freeSlot(addDays(TODAY, 4)).startTime}:00`, trainer: { name: trainer.name } } });
       expect(added.events.every((e) => e.errors === undefined)).toBe(true);
       expect(changed.events[0]).toEqual({ data: { bookingChanged: { change: 'CREATED', booking: { date: addDays(TODAY, 4), client: { name: client.name } } } } });
-      expect(stranger.events).toEqual([]);
+      // Positive control: a notification of the stranger's own, sent after, reaches them, and it is the only one they got.
+      const own = randomUUID();
+      await platform.databases.notifications.query(`INSERT INTO notifications (id, recipient_id, type, title, message) VALUES ($1, $2, 'PROFILE_UPDATED', 'Yours', 'Only yours')`, [own, other.id]);
+      await platform.subgraphs.notifications.live.publish('notificationAdded', { notification_id: own, recipient_id: other.id });
+      await stranger.waitFor(1);
+      expect(stranger.events).toEqual([{ data: { notificationAdded: { title: 'Yours' } } }]);
     });
   });
 });
