@@ -1,6 +1,8 @@
 // npm start: the whole platform on one machine. Five subgraphs and the gateway, each
 // its own process, PGlite under DATA_DIR (or DATABASE_URL), output prefixed per service.
-// Ctrl-C stops everything; a service that dies stops the rest.
+// A port of 0 (GATEWAY_PORT=0, USERS_PORT=0, ...) lets that service pick a free one: it
+// reports it over IPC, and the summary shows it. Ctrl-C stops everything; a service that
+// dies stops the rest.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -191,8 +193,6 @@ interface Service {
   done: boolean;
   /** Resolves with the port the service bound, as it reports over IPC once listening. */
   listening: Promise<number>;
-  /** The bound port, once known. */
-  boundPort?: number;
   /** The last lines it wrote, shown when it dies. */
   recent: string[];
 }
@@ -227,10 +227,7 @@ function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, c
   };
   child.on('message', (msg: unknown) => {
     const m = msg as Partial<ServiceMessage> | null;
-    if (m?.fitsync === 'listening' && typeof m.port === 'number') {
-      service.boundPort = m.port;
-      onListening(m.port);
-    }
+    if (m?.fitsync === 'listening' && typeof m.port === 'number') onListening(m.port);
   });
   const onLine = (line: string) => {
     if (!line.trim()) return;
