@@ -3,7 +3,30 @@ import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
-// `npm test` runs unit and end-to-end tests; benchmarks (bench/) never run here.
+const ALL = ['packages/*/src/**/*.test.ts', 'subgraphs/*/src/**/*.test.ts', 'gateway/src/**/*.test.ts', 'tests/**/*.test.ts'];
+// Benchmarks (bench/, *.bench.ts) never run as tests.
+const NEVER = ['**/node_modules/**', 'bench/**', '**/*.bench.ts'];
+
+/**
+ * The fast tier (`npm run test:unit`): files that boot no process, no database and no
+ * platform (pure functions, an in-process stub server at most), each well under a second.
+ * Chosen by measuring: every test that opens a PGlite database pays seconds for its
+ * cluster, so the subgraph tests, even single-subgraph ones, are end to end here.
+ * A new test file is end to end until it is listed here.
+ */
+const UNIT = [
+  'gateway/src/__tests__/entity-batch.test.ts',
+  'gateway/src/__tests__/representations.test.ts',
+  'gateway/src/__tests__/supergraph.test.ts',
+  'packages/service-kit/src/__tests__/clock.test.ts',
+  'packages/service-kit/src/__tests__/service-client.test.ts',
+  'subgraphs/progress/src/__tests__/adherence.test.ts',
+  'subgraphs/schedule/src/__tests__/live.test.ts',
+  'tests/docker-compose.test.ts',
+];
+
+// `npm test` runs both projects; `--project unit` or `--project e2e` runs one.
+// Every project extends this root config, so the alias and inlined dependencies below hold in each.
 export default defineConfig({
   resolve: {
     // Node (npm start, tsx) loads graphql's CommonJS build for everyone; Vite would hand
@@ -12,8 +35,6 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'subgraphs/*/src/**/*.test.ts', 'gateway/src/**/*.test.ts', 'tests/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'bench/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
@@ -21,5 +42,10 @@ export default defineConfig({
     // Load graphql-inspector through vite like our code, so both see the same (ESM) graphql
     // module: graphql-js refuses a schema built by another copy of itself.
     server: { deps: { inline: ['@graphql-inspector/core'] } },
+    // include and exclude live in the projects only: a project's arrays are appended to the root's.
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT, exclude: NEVER } },
+      { extends: true, test: { name: 'e2e', include: ALL, exclude: [...NEVER, ...UNIT] } },
+    ],
   },
 });

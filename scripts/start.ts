@@ -1,6 +1,8 @@
 // npm start: the whole platform on one machine. Five subgraphs and the gateway, each
 // its own process, PGlite under DATA_DIR (or DATABASE_URL), output prefixed per service.
-// Ctrl-C stops everything; a service that dies stops the rest.
+// A port of 0 (GATEWAY_PORT=0, USERS_PORT=0, ...) lets that service pick a free one: it
+// reports it over IPC, and the summary shows it. Ctrl-C stops everything; a service that
+// dies stops the rest.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -14,7 +16,8 @@ import { DEMO_LOGINS, DEMO_PASSWORD } from '@fitsync/demo-data';
 // PGlite and friends, seconds of CPU the starting services need more than we do.
 // The hub alone, not the events barrel, for the same reason.
 import { createEventHub, type EventHub } from '../packages/events/src/ipc-hub.js';
-import { ConfigError, SUBGRAPHS, loadConfig, portVariable, urlVariable, type ServiceConfig, type ServiceName } from '../packages/service-kit/src/config.js';
+import { ConfigError, SUBGRAPHS, loadConfig, portVariable, urlVariable, type ServiceConfig, type ServiceName, type SubgraphName } from '../packages/service-kit/src/config.js';
+import type { ServiceMessage, SupervisorMessage } from '../packages/service-kit/src/run.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVICES: ServiceName[] = [...SUBGRAPHS, 'gateway'];
@@ -182,11 +185,14 @@ async function pgliteTemplate(): Promise<string> {
 
 interface Service {
   name: ServiceName;
+  /** The configured port; 0 means the service picks one and reports it. */
   port: number;
   child: ChildProcess;
   /** Resolves with how the process ended. */
   exited: Promise<string>;
   done: boolean;
+  /** Resolves with the port the service bound, as it reports over IPC once listening. */
+  listening: Promise<number>;
   /** The last lines it wrote, shown when it dies. */
   recent: string[];
 }
@@ -200,15 +206,29 @@ function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, c
   const entry = name === 'gateway' ? join(ROOT, 'gateway/src/index.ts') : join(ROOT, 'subgraphs', name, 'src/index.ts');
   // detached: a Ctrl-C in the terminal reaches only this process, which then stops
   // the gateway before the subgraphs instead of everything at once.
-  // Without Redis the services' events and live messages go through this process (the hub), over IPC.
+  // The IPC channel tells us where the service listens (port 0 picks a free one) and, without
+  // Redis, carries the services' events and live messages through this process (the hub).
   const child = spawn(process.execPath, ['--import', tsxLoader(), entry], {
     cwd: ROOT,
     env: hub ? { ...env, ...hub.env } : env,
-    stdio: hub ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     detached: true,
   });
   hub?.attach(child);
-  const service: Service = { name, port, child, done: false, recent: [], exited: Promise.resolve('') };
+  let onListening: (port: number) => void = () => undefined;
+  const service: Service = {
+    name,
+    port,
+    child,
+    done: false,
+    recent: [],
+    exited: Promise.resolve(''),
+    listening: new Promise<number>((r) => (onListening = r)),
+  };
+  child.on('message', (msg: unknown) => {
+    const m = msg as Partial<ServiceMessage> | null;
+    if (m?.fitsync === 'listening' && typeof m.port === 'number') onListening(m.port);
+  });
   const onLine = (line: string) => {
     if (!line.trim()) return;
     service.recent.push(line);
@@ -233,24 +253,81 @@ function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, c
   return service;
 }
 
+/**
+ * Where this machine reaches a service listening on `host`: a wildcard address is
+ * reached on loopback of the same family, any other address as it is.
+ */
+export function reachableHost(host: string): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (bare === '' || bare === '0.0.0.0') return '127.0.0.1';
+  if (bare === '::') return '::1';
+  return bare;
+}
+
+/** `http://host:port`, with an IPv6 address in brackets. */
+export function origin(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls `/ready` until it answers 200; fails as soon as the process ends. */
-async function waitReady(service: Service, deadline: number): Promise<void> {
-  const url = `http://127.0.0.1:${service.port}/ready`;
+/**
+ * Waits for the port (the configured one, or the one the service reports), then polls
+ * `/ready` on the configured host until it answers 200; fails as soon as the process ends.
+ */
+async function waitReady(service: Service, host: string, deadline: number): Promise<number> {
   let died: string | undefined;
   void service.exited.then((how) => (died = how));
+  const timeout = () => new Error(`${service.name} was not ready${service.port ? ` at ${origin(reachableHost(host), service.port)}/ready` : ''} after ${seconds(READY_TIMEOUT_MS)}`);
+  let port = service.port;
+  if (!port) {
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      service.listening,
+      service.exited.then((how) => new ServiceDied(service, how)),
+      new Promise<Error>((r) => (timer = setTimeout(() => r(timeout()), Math.max(0, deadline - Date.now())))),
+    ]);
+    clearTimeout(timer);
+    if (outcome instanceof Error) throw outcome;
+    port = outcome;
+  }
+  const url = `${origin(reachableHost(host), port)}/ready`;
   for (;;) {
     if (died !== undefined) throw new ServiceDied(service, died);
     const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
       (res) => res.ok,
       () => false,
     );
-    if (ok) return;
+    if (ok) return port;
     if (died !== undefined) throw new ServiceDied(service, died);
     if (Date.now() > deadline) throw new Error(`${service.name} was not ready at ${url} after ${seconds(READY_TIMEOUT_MS)}`);
     await sleep(100);
   }
+}
+
+/** Tells every subgraph where its peers listen, and resolves once each has taken it in. */
+async function shareSubgraphUrls(services: Service[], urls: Partial<Record<SubgraphName, string>>, deadline: number): Promise<void> {
+  const msg: SupervisorMessage = { fitsync: 'subgraph-urls', urls };
+  await Promise.all(
+    services.map(
+      (service) =>
+        new Promise<void>((resolveApplied, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${service.name} did not take in the subgraph URLs`)), Math.max(0, deadline - Date.now()));
+          const onMessage = (m: unknown) => {
+            if ((m as Partial<ServiceMessage> | null)?.fitsync !== 'subgraph-urls-applied') return;
+            clearTimeout(timer);
+            service.child.off('message', onMessage);
+            resolveApplied();
+          };
+          service.child.on('message', onMessage);
+          void service.exited.then((how) => {
+            clearTimeout(timer);
+            reject(new ServiceDied(service, how));
+          });
+          service.child.send(msg, (err) => err && reject(err));
+        }),
+    ),
+  );
 }
 
 class ServiceDied extends Error {
@@ -289,15 +366,22 @@ function redactUrl(url: string): string {
   return u.toString();
 }
 
-function summary(configs: Record<ServiceName, ServiceConfig>, dataDir: string, readyMs: number): string {
+/** The host to show in URLs: `localhost` for a wildcard address, else the address itself. */
+function shownHost(host: string): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return bare === '' || bare === '0.0.0.0' || bare === '::' ? 'localhost' : bare;
+}
+
+function summary(configs: Record<ServiceName, ServiceConfig>, ports: Record<ServiceName, number>, dataDir: string, readyMs: number): string {
   const gw = configs.gateway;
-  const base = `http://localhost:${gw.port}`;
+  const at = (s: ServiceName) => origin(shownHost(configs[s].host), ports[s]);
+  const base = at('gateway');
   const rows: [string, string, string][] = [
     ['gateway', `${base}/graphql`, 'GraphQL for clients (HTTP POST)'],
     ['', `${base}/health`, 'process is up'],
     ['', `${base}/ready`, 'ready to serve'],
     ['', `${base}/metrics`, 'Prometheus metrics'],
-    ...SUBGRAPHS.map((s): [string, string, string] => [s, `http://localhost:${configs[s].port}/graphql`, 'subgraph (answers the gateway only)']),
+    ...SUBGRAPHS.map((s): [string, string, string] => [s, `${at(s)}/graphql`, 'subgraph (answers the gateway only)']),
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
@@ -365,8 +449,11 @@ async function main(): Promise<void> {
     console.error(red(err.message));
     process.exit(1);
   }
-  // The gateway reaches the subgraphs where they listen, whatever supergraph.yaml says.
-  for (const s of SUBGRAPHS) env[urlVariable(s)] ??= `http://127.0.0.1:${configs[s].port}/graphql`;
+  // The gateway and the subgraphs reach each subgraph where it listens, whatever
+  // supergraph.yaml says: known now for a fixed port, once it listens for port 0.
+  const subgraphUrlOf = (s: SubgraphName, port: number) => `${origin(reachableHost(configs[s].host), port)}/graphql`;
+  const pinnedUrls = new Set(SUBGRAPHS.filter((s) => env[urlVariable(s)] !== undefined));
+  for (const s of SUBGRAPHS) if (configs[s].port) env[urlVariable(s)] ??= subgraphUrlOf(s, configs[s].port);
 
   for (const s of SERVICES) {
     const entry = s === 'gateway' ? 'gateway/src/index.ts' : `subgraphs/${s}/src/index.ts`;
@@ -377,7 +464,7 @@ async function main(): Promise<void> {
   }
   const busy: string[] = [];
   for (const s of SERVICES) {
-    if (!(await portFree(configs[s].port, configs[s].host))) busy.push(`${s} port ${configs[s].port} (${portVariable(s)})`);
+    if (configs[s].port && !(await portFree(configs[s].port, configs[s].host))) busy.push(`${s} port ${configs[s].port} (${portVariable(s)})`);
   }
   if (busy.length) {
     console.error(red(`Already in use: ${busy.join(', ')}.`));
@@ -434,6 +521,7 @@ async function main(): Promise<void> {
       await stopAll(1, `stopping the other services because ${service.name} ${how}`);
     });
 
+  let readyPorts: Record<ServiceName, number>;
   try {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     const ready = new Set<ServiceName>();
@@ -441,13 +529,14 @@ async function main(): Promise<void> {
       const waiting = services.filter((s) => !ready.has(s.name)).map((s) => s.name);
       if (waiting.length) say(yellow(`still waiting for ${waiting.join(', ')}...`));
     }, 15_000);
+    const ports = {} as Record<ServiceName, number>;
     const startOne = async (name: ServiceName) => {
       const t = Date.now();
       const service = spawnService(name, configs[name].port, env, consoleLevel, hub);
       services.push(service);
-      await waitReady(service, deadline);
+      ports[name] = await waitReady(service, configs[name].host, deadline);
       ready.add(name);
-      say(`${colorOf(name)(name)} ready on :${service.port} ${dim(`(${seconds(Date.now() - t)})`)}`);
+      say(`${colorOf(name)(name)} ready on :${ports[name]} ${dim(`(${seconds(Date.now() - t)})`)}`);
       return service;
     };
     say(`starting ${SUBGRAPHS.join(', ')}`);
@@ -461,9 +550,15 @@ async function main(): Promise<void> {
       starting.push(started);
     }
     if (created.length) say(`new data folder ${displayPath(dataDir)}: the demo gym is being seeded into ${created.join(', ')}`);
-    await Promise.all(starting);
+    const subgraphs = await Promise.all(starting);
+    // Subgraphs that picked their port learn each other's now (training and progress call
+    // each other, so no start order would do); the gateway gets them all in its environment.
+    const learned: Partial<Record<SubgraphName, string>> = {};
+    for (const s of SUBGRAPHS) if (!configs[s].port && !pinnedUrls.has(s)) learned[s] = env[urlVariable(s)] = subgraphUrlOf(s, ports[s]);
+    if (Object.keys(learned).length) await shareSubgraphUrls(subgraphs, learned, deadline);
     await startOne('gateway');
     clearTimeout(slow);
+    readyPorts = ports;
   } catch (err) {
     if (stopping) return;
     const service = err instanceof ServiceDied ? err.service : undefined;
@@ -476,7 +571,7 @@ async function main(): Promise<void> {
     return;
   }
   for (const s of services) watch(s);
-  console.log(summary(configs, dataDir, Date.now() - started));
+  console.log(summary(configs, readyPorts, dataDir, Date.now() - started));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -3,14 +3,14 @@
 // replica of the consumer group, and its notification reaches the client's subscriptions
 // on both gateways exactly once, whichever replica raised it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { addDays } from '@fitsync/service-kit/clock';
 import type { RunningGateway } from '@fitsync/gateway';
+import type { ServiceMessage } from '@fitsync/service-kit';
 import { REQUIRE_SERVICES, TEST_JWT_SECRET, TEST_SERVICE_SECRET, redisUrlForTests, storageBackends, testClock } from '@fitsync/service-kit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { subscribeWs, until, type LiveSubscription } from './support/live.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
@@ -24,14 +24,6 @@ const day = addDays(TODAY, 9);
 const hours = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19].filter((h) =>
   gym.bookings.every((b) => b.date !== day || (b.trainerId !== trainer.id && b.clientId !== client.id) || b.endTime <= `${String(h).padStart(2, '0')}:00` || b.startTime >= `${String(h + 1).padStart(2, '0')}:00`),
 );
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 const runnable = storageBackends().includes('postgres') && (Boolean(process.env.REDIS_URL) || REQUIRE_SERVICES);
 
@@ -62,17 +54,16 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
     const redisUrl = redisUrlForTests()!;
     platform = await startPlatform('postgres', [gym], { clock, transport: 'redis' });
     second = await platform.startGateway();
-    const port = await freePort();
-    replicaUrl = `http://127.0.0.1:${port}`;
     const schema = platform.databases.notifications.location.split('@')[0]!;
     replica = spawn(process.execPath, ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, 'subgraphs/notifications/src/index.ts'], {
       cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // Port 0: it binds a free port and reports it over the IPC channel.
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'test',
         HOST: '127.0.0.1',
-        NOTIFICATIONS_PORT: String(port),
+        NOTIFICATIONS_PORT: '0',
         DATABASE_URL: process.env.DATABASE_URL,
         DB_SCHEMA: schema,
         REDIS_URL: redisUrl,
@@ -83,13 +74,12 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
         LOG_LEVEL: 'warn',
       },
     });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ok = await fetch(new URL('/ready', replicaUrl)).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() > deadline || replica.exitCode !== null) throw new Error('the second notifications replica did not start');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const port = await new Promise<number>((resolve, reject) => {
+      replica.on('message', (m: ServiceMessage | null) => m?.fitsync === 'listening' && resolve(m.port));
+      replica.once('exit', (code) => reject(new Error(`the second notifications replica exited with code ${code} before it listened`)));
+    });
+    replicaUrl = `http://127.0.0.1:${port}`;
+    await vi.waitFor(async () => expect((await fetch(new URL('/ready', replicaUrl))).status).toBe(200), { timeout: 30_000, interval: 200 });
     const token = await platform.tokenFor(client);
     const query = 'subscription { notificationAdded { type booking { date trainer { name } } } }';
     subs.push(subscribeWs(platform.gatewayUrl, token, query), subscribeWs(second.url, token, query));
