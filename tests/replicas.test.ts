@@ -3,6 +3,7 @@
 // replica of the consumer group, and its notification reaches the client's subscriptions
 // on both gateways exactly once, whichever replica raised it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
@@ -110,9 +111,15 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
     expect(await handledBy(platform.subgraphs.notifications.url)).toBe(3);
 
     await Promise.all(subs.map((s) => s.waitFor(6, 10_000)));
-    await new Promise((r) => setTimeout(r, 300));
+    // Positive control for "exactly once": a seventh message, published after the six, arrives
+    // on each gateway right after them, with no duplicate of the six before it.
+    const marker = randomUUID();
+    await platform.databases.notifications.query(`INSERT INTO notifications (id, recipient_id, type, title, message) VALUES ($1, $2, 'PROFILE_UPDATED', 'Marker', 'After the six')`, [marker, client.id]);
+    await platform.subgraphs.notifications.live.publish('notificationAdded', { notification_id: marker, recipient_id: client.id });
+    await Promise.all(subs.map((s) => s.waitFor(7, 10_000)));
     for (const s of subs) {
-      expect(titles(s)).toEqual(Array(6).fill('BOOKING_CREATED'));
+      expect(titles(s)).toEqual([...Array(6).fill('BOOKING_CREATED'), 'PROFILE_UPDATED']);
+      s.events.pop();
       expect(s.events.every((e) => e.data.notificationAdded.booking.trainer.name === trainer.name)).toBe(true);
     }
     const bookings = (await platform.databases.schedule.query<{ id: string }>('SELECT id FROM bookings WHERE date = $1 AND client_id = $2', [day, client.id])).map((b) => b.id);
