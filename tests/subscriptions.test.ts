@@ -119,21 +119,23 @@ describe.each(storageBackends())('live subscriptions through the gateway (in-pro
   });
 
   it('serves GraphQL over SSE on the same path', async () => {
-    const sse = await subscribeSse(platform.gatewayUrl, tokens[client.id], 'subscription { unreadNotificationCountChanged }');
-    expect(sse.status).toBe(200);
+    const sse = subscribeSse(platform.gatewayUrl, tokens[client.id], 'subscription { unreadNotificationCountChanged }');
     await until(() => active() === 1, 5_000, 'the SSE subscription');
     await bus.publish('unreadNotificationCountChanged', { user_id: otherClient.id, count: 9 });
     await bus.publish('unreadNotificationCountChanged', { user_id: client.id, count: 4 });
     await sse.waitFor(1);
-    expect(sse.events.filter((e) => e.event === 'next').map((e) => e.data)).toEqual([{ data: { unreadNotificationCountChanged: 4 } }]);
+    expect(sse.events).toEqual([{ data: { unreadNotificationCountChanged: 4 } }]);
+    expect(sse.errors).toEqual([]);
     sse.close();
     await until(() => active() === 0, 5_000, 'the SSE subscription to end');
   });
 
   it('refuses SSE subscriptions without a valid token with 401', async () => {
-    const sse = await subscribeSse(platform.gatewayUrl, 'not-a-token', 'subscription { unreadNotificationCountChanged }');
-    expect(sse.status).toBe(401);
-    expect(JSON.parse(sse.body).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    const sse = subscribeSse(platform.gatewayUrl, 'not-a-token', 'subscription { unreadNotificationCountChanged }');
+    const refusal = await sse.refused;
+    expect(refusal.response?.status).toBe(401);
+    expect((await refusal.response!.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(sse.events).toEqual([]);
   });
 
   it('closes connections with a missing or bad token with 4403 Forbidden; the key is case-insensitive', async () => {

@@ -1,3 +1,4 @@
+import { createClient as createSseClient, NetworkError } from 'graphql-sse';
 import { createClient, type Client } from 'graphql-ws';
 import { vi } from 'vitest';
 import WebSocket from 'ws';
@@ -59,46 +60,43 @@ export function subscribeWs(gatewayUrl: string, token: string | undefined, query
   return sub;
 }
 
-/** GraphQL over SSE (distinct connections mode): POST with Accept: text/event-stream. */
-export async function subscribeSse(gatewayUrl: string, token: string | undefined, query: string) {
-  const controller = new AbortController();
-  const res = await fetch(gatewayUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query }),
-    signal: controller.signal,
-  });
-  const out = {
-    status: res.status,
-    events: [] as { event: string; data: any }[],
-    ended: false,
-    waitFor: (n: number, ms = 5_000) => until(() => out.events.filter((e) => e.event === 'next').length >= n, ms, `${n} SSE events`),
-    close: () => controller.abort(),
-    body: '' as string,
+/** What a GraphQL-over-SSE subscription received, through graphql-sse's own client. */
+export interface SseSubscription {
+  events: { data?: any; errors?: any[] }[];
+  errors: unknown[];
+  completed: boolean;
+  /** Resolves with the refusal when the gateway answers the request with an error status. */
+  refused: Promise<NetworkError<Response>>;
+  /** Waits until `n` events arrived (or fails after `ms`). */
+  waitFor(n: number, ms?: number): Promise<void>;
+  close(): void;
+}
+
+/** GraphQL over SSE (distinct connections mode): POST with Accept: text/event-stream, via graphql-sse's client. */
+export function subscribeSse(gatewayUrl: string, token: string | undefined, query: string): SseSubscription {
+  const client = createSseClient({ url: gatewayUrl, retryAttempts: 0, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  let refuse: (err: NetworkError<Response>) => void = () => undefined;
+  const out: SseSubscription = {
+    events: [],
+    errors: [],
+    completed: false,
+    refused: new Promise((resolve) => (refuse = resolve)),
+    waitFor: (n, ms = 5_000) => until(() => out.events.length >= n, ms, `${n} SSE events (have ${out.events.length})`),
+    close: () => {
+      dispose();
+      client.dispose();
+    },
   };
-  if (!res.headers.get('content-type')?.includes('text/event-stream')) {
-    out.body = await res.text();
-    return out;
-  }
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: ?(.*)$/m.exec(block)?.[1];
-          const data = /^data: ?(.*)$/m.exec(block)?.[1];
-          if (event) out.events.push({ event, data: data ? JSON.parse(data) : undefined });
-        }
-      }
-    } catch {
-      // aborted by close()
-    }
-    out.ended = true;
-  })();
+  const dispose = client.subscribe(
+    { query },
+    {
+      next: (value) => void out.events.push(value as SseSubscription['events'][number]),
+      error: (err) => {
+        out.errors.push(err);
+        if (err instanceof NetworkError) refuse(err as NetworkError<Response>);
+      },
+      complete: () => void (out.completed = true),
+    },
+  );
   return out;
 }
