@@ -118,16 +118,9 @@ function connectHub(): HubClient {
 
   const call = (method: StreamMethod, args: unknown[], signal?: AbortSignal) =>
     new Promise<unknown>((resolve, reject) => {
+      if (signal?.aborted) return resolve([]);
       const id = nextId++;
-      waiting.set(id, { resolve, reject });
-      try {
-        post({ fitsync: 'hub', kind: 'call', id, method, args });
-      } catch (err) {
-        waiting.delete(id);
-        reject(err as Error);
-        return;
-      }
-      signal?.addEventListener('abort', () => {
+      const cancel = () => {
         waiting.delete(id);
         resolve([]);
         try {
@@ -135,7 +128,21 @@ function connectHub(): HubClient {
         } catch {
           // supervisor gone: nothing to cancel
         }
-      }, { once: true });
+      };
+      // A consumer hands the same signal to every read it makes: a listener left behind per call would pile up.
+      const settled = () => signal?.removeEventListener('abort', cancel);
+      waiting.set(id, {
+        resolve: (value) => (settled(), resolve(value)),
+        reject: (err) => (settled(), reject(err)),
+      });
+      try {
+        post({ fitsync: 'hub', kind: 'call', id, method, args });
+      } catch (err) {
+        waiting.delete(id);
+        reject(err as Error);
+        return;
+      }
+      signal?.addEventListener('abort', cancel, { once: true });
     });
 
   const streams: StreamBackend = {

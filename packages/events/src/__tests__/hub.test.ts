@@ -50,4 +50,12 @@ describe('event hub over IPC', () => {
     expect(got.find((x) => x.handled)?.kind).toBe('hub');
     expect(got.find((x) => x.live)?.live).toEqual({ notification_id: published![0], recipient_id: published![1] });
   });
+
+  // Issue 14: each read over IPC left an abort listener on the signal (MaxListenersExceededWarning).
+  it('leaves no abort listener behind on the signal a child passes to its reads, and still cancels a blocked read', async () => {
+    hub = createEventHub();
+    const reader = start('reader', `hub-${randomBytes(3).toString('hex')}`);
+    const [result] = await reader.until((m) => m.some((x) => 'afterReads' in x));
+    expect(result).toMatchObject({ afterReads: 0, aborted: [] });
+  });
 });
