@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
-import type { RedisPubSub } from 'graphql-redis-subscriptions';
 
 // ioredis costs a service about 100 ms of start-up CPU; without REDIS_URL (npm start) it is never loaded.
 const require = createRequire(import.meta.url);
@@ -10,7 +9,3 @@ export function newRedis(url: string, options: RedisOptions): Redis {
   return new RedisClient(url, options);
 }
 
-export function newRedisPubSub(publisher: Redis, subscriber: Redis): RedisPubSub {
-  const { RedisPubSub: PubSub } = require('graphql-redis-subscriptions') as typeof import('graphql-redis-subscriptions');
-  return new PubSub({ publisher, subscriber });
-}

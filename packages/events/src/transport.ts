@@ -86,7 +86,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-export const uniqueConsumerName = (group: string) => `${group}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+const uniqueConsumerName = (group: string) => `${group}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
 export function createStreamTransport(backend: StreamBackend, opts: StreamTransportOptions): EventTransport {
   const keys = streamKeys(opts.prefix);
