@@ -1,7 +1,6 @@
 export * from './catalog.js';
 export * from './envelope.js';
 export * from './outbox.js';
-export * from './live.js';
 export * from './handlers.js';
 export * from './streams.js';
 export * from './streams-memory.js';
@@ -12,6 +11,4 @@ export * from './relay.js';
 export * from './runtime.js';
 export * from './metrics.js';
 export * from './ipc-hub.js';
-export * from './live-redis.js';
-export * from './live-bus.js';
 export * from './cli.js';

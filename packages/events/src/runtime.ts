@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Channel } from './catalog.js';
 import type { AnyEventEnvelope, EventEnvelope } from './envelope.js';
 import type { EventHandler, EventHandlers } from './handlers.js';
-import type { LivePublisher, LiveTopic, LiveTopics } from './live.js';
+import type { LivePublisher, LiveTopic, LiveTopics } from '@fitsync/live';
 import { createEventMetrics } from './metrics.js';
 import { createEventWriter, type EventWriter } from './outbox.js';
 import { startRelay, type EventDatabase, type Relay } from './relay.js';

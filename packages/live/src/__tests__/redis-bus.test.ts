@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { redisUrlForTests } from '@fitsync/service-kit/testing';
 import { describe, expect, it } from 'vitest';
-import { createRedisLiveBus } from '../live-redis.js';
-import type { LiveBus } from '../live.js';
+import { createRedisLiveBus } from '../redis-bus.js';
+import type { LiveBus } from '../bus.js';
 
 const redisUrl = redisUrlForTests();
 

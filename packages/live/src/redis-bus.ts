@@ -1,6 +1,7 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { LiveBus, LiveTopic, LiveTopics } from './live.js';
+import type { LiveBus } from './bus.js';
+import type { LiveTopic, LiveTopics } from './topics.js';
 
 /**
  * The live bus across processes: Redis pub/sub on channels `<prefix>:live:<topic>`, so
