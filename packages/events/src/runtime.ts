@@ -7,7 +7,7 @@ import type { LivePublisher, LiveTopic, LiveTopics } from '@fitsync/live';
 import { createEventMetrics } from './metrics.js';
 import { createEventWriter, type EventWriter } from './outbox.js';
 import { startRelay, type EventDatabase, type Relay } from './relay.js';
-import type { ConsumeOptions, EventConsumer, EventTransport } from './transport.js';
+import type { ConsumeOptions, EventConsumer, EventTransport } from './stream-transport.js';
 
 export interface EventRuntimeOptions {
   /** The service: the source of its events, its consumer group and inbox name. */

@@ -2,7 +2,7 @@ import { hubStreams } from './ipc-hub.js';
 import { createMemoryStreams } from './streams-memory.js';
 import { createRedisStreams } from './streams-redis.js';
 import type { StreamBackend } from './streams.js';
-import { createStreamTransport, type EventTransport } from './transport.js';
+import { createStreamTransport, type EventTransport } from './stream-transport.js';
 
 /** Redis Streams under `<prefix>:`; the transport owns its connections. */
 export function createRedisTransport(redisUrl: string, prefix: string, opts: { onError?: (err: Error) => void; maxLen?: number } = {}): EventTransport {

@@ -1,4 +1,4 @@
-import type { DeadLetter, EventTransport } from './transport.js';
+import type { DeadLetter, EventTransport } from './stream-transport.js';
 
 export const DEAD_LETTERS_USAGE = `usage:
   npm run events -- dead-letters list [--service S]
