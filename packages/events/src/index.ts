@@ -11,6 +11,7 @@ export * from './handlers.js';
 export * from './streams.js';
 export * from './streams-memory.js';
 export * from './streams-redis.js';
+export type { DeadLetter } from './dead-letters.js';
 export * from './stream-transport.js';
 export * from './choose-transport.js';
 export * from './ipc-hub.js';
