@@ -46,7 +46,7 @@ export async function startStreamConsumer(streams: ConsumerStreams, opts: Consum
  * resolved, or dead-lettered when they cannot succeed.
  *
  * Retries, take-overs and reads run on real time (Date.now, timers): they are transport,
- * not the business time of the events.
+ * not business time. Only `failed_at` of a dead letter reads the service's clock (`now`).
  */
 class StreamConsumer implements EventConsumer {
   readonly name: string;
@@ -56,6 +56,7 @@ class StreamConsumer implements EventConsumer {
   readonly #retryDelayMs: number;
   readonly #claimIdleMs: number;
   readonly #blockMs: number;
+  readonly #now: () => Date;
   /** The group's streams: one per channel, then this service's replay stream. */
   readonly #streams: string[];
   readonly #retries = new Map<string, Retry>();
@@ -71,6 +72,7 @@ class StreamConsumer implements EventConsumer {
     this.#retryDelayMs = opts.retryDelayMs ?? 500;
     this.#claimIdleMs = opts.claimIdleMs ?? 30_000;
     this.#blockMs = opts.blockMs ?? 2000;
+    this.#now = opts.now ?? (() => new Date());
     this.#streams = [...opts.channels.map(streams.keys.channel), streams.keys.replay(opts.group)];
   }
 
@@ -203,7 +205,7 @@ class StreamConsumer implements EventConsumer {
       correlation_id: envelope?.correlation_id ?? null,
       error,
       attempts,
-      failed_at: new Date().toISOString(),
+      failed_at: this.#now().toISOString(),
       envelope: entry.fields.envelope ?? '',
     };
     await backend.add(keys.dead(this.#o.group), deadLetterFields(letter, entry), maxLen);

@@ -26,6 +26,11 @@ export interface ConsumeOptions {
   /** Longest blocking read (default 2 s). */
   blockMs?: number;
   log?: Logger;
+  /**
+   * The service's business clock, for `failed_at` of dead letters (default the system
+   * clock). Retries, take-overs and reads wait on real time whatever it says.
+   */
+  now?: () => Date;
   onDeadLetter?(letter: Omit<DeadLetter, 'id'>): void;
 }
 

@@ -160,6 +160,25 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     expect(await h.transport.deadLetters('notifications')).toEqual([]);
   });
 
+  it("stamps envelopes and dead letters with the service's clock, not the wall clock", async () => {
+    await setup();
+    const pinned = (iso: string) => () => new Date(iso);
+    const publisher = await h.publisher(h.pub, { now: pinned('2027-03-01T09:00:00.000Z') });
+    const consumer = await h.consumer({ maxAttempts: 1, now: pinned('2027-03-01T09:30:00.000Z') });
+    const poison = randomUUID();
+    h.failures.set(poison, Infinity);
+    const [failed, handled] = await h.emit(publisher, [poison, randomUUID()]);
+    await waitForEvents([publisher, consumer]);
+
+    expect([failed!.timestamp, handled!.timestamp]).toEqual(['2027-03-01T09:00:00.000Z', '2027-03-01T09:00:00.000Z']);
+    const [letter] = await h.transport.deadLetters('notifications');
+    expect(letter).toMatchObject({ event_id: failed!.event_id, failed_at: '2027-03-01T09:30:00.000Z' });
+    expect(JSON.parse(letter!.envelope)).toMatchObject({ timestamp: '2027-03-01T09:00:00.000Z' }); // as it travelled
+    // The handler's follow-up event is written on the consuming service's clock.
+    const followUps = await h.sub.query<{ envelope: { event: string; timestamp: string } }>('SELECT envelope FROM event_outbox');
+    expect(followUps.map((r) => r.envelope)).toEqual([expect.objectContaining({ event: 'user.updated', timestamp: '2027-03-01T09:30:00.000Z' })]);
+  });
+
   it('lets a live consumer take over the entries a dead consumer left pending', async () => {
     await setup();
     const keys = streamKeys(h.prefix);
