@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 COPY packages/composition/package.json packages/composition/
 COPY packages/demo-data/package.json packages/demo-data/
 COPY packages/events/package.json packages/events/
+COPY packages/live/package.json packages/live/
 COPY packages/service-kit/package.json packages/service-kit/
 COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/training/package.json subgraphs/training/

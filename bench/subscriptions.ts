@@ -17,7 +17,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createInProcessLiveBus, createRedisLiveBus, type LiveBus } from '@fitsync/events';
+import { createInProcessLiveBus, createRedisLiveBus, type LiveBus } from '@fitsync/live';
 import { createGateway } from '@fitsync/gateway';
 import { notificationsSubgraph, startNotifications } from '@fitsync/notifications';
 import { signUserToken } from '@fitsync/service-kit';

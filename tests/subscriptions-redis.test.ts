@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
-import { createRedisLiveBus, type LiveBus } from '@fitsync/events';
+import { createRedisLiveBus, type LiveBus } from '@fitsync/live';
 import type { RunningGateway } from '@fitsync/gateway';
 import { redisUrlForTests, testClock, storageBackends } from '@fitsync/service-kit/testing';
 import { Redis } from 'ioredis';

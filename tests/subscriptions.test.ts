@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
-import { createInProcessLiveBus, type LiveBus } from '@fitsync/events';
+import { createInProcessLiveBus, type LiveBus } from '@fitsync/live';
 import { signUserToken } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, testClock, storageBackends } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

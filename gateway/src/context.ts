@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
-import type { LiveMessage } from '@fitsync/events';
+import type { LiveMessage } from '@fitsync/live';
 import { CORRELATION_HEADER, ErrorCode, bearerToken, headerValue, type Logger, type TokenVerifier, type Viewer } from '@fitsync/service-kit';
 import { GraphQLError } from 'graphql';
 

@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { LIVE_MESSAGE_EXTENSION } from '@fitsync/events';
+import { LIVE_MESSAGE_EXTENSION } from '@fitsync/live';
 import { CORRELATION_HEADER, ErrorCode, SERVICE_TOKEN_HEADER, type Logger, type ServiceCredentials } from '@fitsync/service-kit';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from './context.js';

@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { createLiveBus, type LiveBus } from '@fitsync/events';
+import { createLiveBus, type LiveBus } from '@fitsync/live';
 import {
   createHistogram,
   createHttpApp,

@@ -1,7 +1,7 @@
 import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type PlanNode, type QueryPlan } from '@apollo/query-planner';
-import { LIVE_TOPICS, type LiveMessage, type LiveTopic } from '@fitsync/events';
+import { LIVE_TOPICS, type LiveMessage, type LiveTopic } from '@fitsync/live';
 import type { Logger } from '@fitsync/service-kit';
 import {
   GraphQLError,

@@ -1,4 +1,4 @@
-import { LIVE_TOPICS, liveRecipients, type LiveBus, type LiveMessage, type LiveTopic } from '@fitsync/events';
+import { LIVE_TOPICS, liveRecipients, type LiveBus, type LiveMessage, type LiveTopic } from '@fitsync/live';
 import type { Logger } from '@fitsync/service-kit';
 
 export type LiveListener = (message: LiveMessage) => void;

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { ServiceMap } from '@apollo/gateway';
-import type { LiveBus } from '@fitsync/events';
+import type { LiveBus } from '@fitsync/live';
 import { CORRELATION_HEADER, headerValue, type Logger, type TokenVerifier } from '@fitsync/service-kit';
 import type { RequestHandler } from 'express';
 import type { ValidationRule } from 'graphql';

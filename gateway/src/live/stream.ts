@@ -1,4 +1,4 @@
-import type { LiveMessage } from '@fitsync/events';
+import type { LiveMessage } from '@fitsync/live';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { PreparedSubscription, SubscriptionExecutor } from './executor.js';

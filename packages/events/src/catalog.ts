@@ -132,9 +132,5 @@ export const EVENT_CATALOG = {
 export type Channel = keyof typeof EVENT_CATALOG;
 export const CHANNELS = Object.keys(EVENT_CATALOG) as Channel[];
 export type EventData<C extends Channel> = z.infer<(typeof EVENT_CATALOG)[C]['data']>;
-export type Publisher = (typeof EVENT_CATALOG)[Channel]['publisher'];
 
 export const isChannel = (name: string): name is Channel => Object.hasOwn(EVENT_CATALOG, name);
-
-/** The channels one service publishes. */
-export const channelsPublishedBy = (service: string): Channel[] => CHANNELS.filter((c) => EVENT_CATALOG[c].publisher === service);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Channel } from './catalog.js';
 import type { EventEnvelope } from './envelope.js';
-import type { LivePublisher } from './live.js';
+import type { LivePublisher } from '@fitsync/live';
 import type { EventWriter, SqlRunner } from './outbox.js';
 
 /** What a consuming service's handler receives besides the event. */

@@ -1,30 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
-import { PubSub } from 'graphql-subscriptions';
-import type { LiveBus, LiveTopic, LiveTopics } from './live.js';
+import { HUB_ENV, createLiveHub, isHubMessage } from '@fitsync/live';
 import { createMemoryStreams } from './streams-memory.js';
 import type { StreamBackend } from './streams.js';
 
-/**
- * `npm start` runs every service as its own process without Redis. The supervisor
- * hosts one in-memory bus (event streams and live topics) and its children reach it
- * over Node IPC: a child spawned with an `'ipc'` stdio entry and
- * `FITSYNC_EVENT_HUB=ipc` in its environment gets a hub-backed transport and live bus.
- */
-export const HUB_ENV = 'FITSYNC_EVENT_HUB';
+// `npm start` runs every service as its own process without Redis. The supervisor
+// hosts one in-memory bus (event streams and live topics) and its children reach it
+// over Node IPC: a child spawned with an `'ipc'` stdio entry and `FITSYNC_EVENT_HUB=ipc`
+// in its environment gets a hub-backed event transport (this module) and live bus
+// (`@fitsync/live`); the two share the channel, each reading only its own kinds of message.
 
 type StreamMethod = Exclude<keyof StreamBackend, 'close'>;
-type ChildMessage =
-  | { fitsync: 'hub'; kind: 'call'; id: number; method: StreamMethod; args: unknown[] }
-  | { fitsync: 'hub'; kind: 'cancel'; id: number }
-  | { fitsync: 'hub'; kind: 'publish'; topic: string; payload: unknown }
-  | { fitsync: 'hub'; kind: 'subscribe' | 'unsubscribe'; topic: string };
-type HubMessage =
-  | { fitsync: 'hub'; kind: 'result'; id: number; ok: true; value: unknown }
-  | { fitsync: 'hub'; kind: 'result'; id: number; ok: false; error: string }
-  | { fitsync: 'hub'; kind: 'message'; topic: string; payload: unknown };
-
-const isHubMessage = (m: unknown): m is { fitsync: 'hub'; kind: string } =>
-  typeof m === 'object' && m !== null && (m as { fitsync?: unknown }).fitsync === 'hub';
+type ChildMessage = { fitsync: 'hub'; kind: 'call'; id: number; method: StreamMethod; args: unknown[] } | { fitsync: 'hub'; kind: 'cancel'; id: number };
+type HubMessage = { fitsync: 'hub'; kind: 'result'; id: number; ok: true; value: unknown } | { fitsync: 'hub'; kind: 'result'; id: number; ok: false; error: string };
 
 export interface EventHub {
   /** The environment a child needs to use the hub (spawn it with an `'ipc'` stdio entry). */
@@ -36,13 +23,14 @@ export interface EventHub {
 /** The supervisor's side: one bus for all its children. */
 export function createEventHub(): EventHub {
   const streams = createMemoryStreams();
-  const subscribers = new Map<string, Set<ChildProcess>>();
+  const live = createLiveHub();
   const send = (child: ChildProcess, msg: HubMessage) => {
     if (child.connected) child.send(msg, (err) => void err); // a child that just exited is no error here
   };
   return {
     env: { [HUB_ENV]: 'ipc' },
     attach(child) {
+      live.attach(child);
       const calls = new Map<number, AbortController>();
       child.on('message', (msg: unknown) => {
         if (!isHubMessage(msg)) return;
@@ -57,43 +45,27 @@ export function createEventHub(): EventHub {
           ).finally(() => calls.delete(m.id));
         } else if (m.kind === 'cancel') {
           calls.get(m.id)?.abort();
-        } else if (m.kind === 'publish') {
-          for (const sub of subscribers.get(m.topic) ?? []) send(sub, { fitsync: 'hub', kind: 'message', topic: m.topic, payload: m.payload });
-        } else if (m.kind === 'subscribe') {
-          let set = subscribers.get(m.topic);
-          if (!set) subscribers.set(m.topic, (set = new Set()));
-          set.add(child);
-        } else if (m.kind === 'unsubscribe') {
-          subscribers.get(m.topic)?.delete(child);
         }
       });
       child.once('exit', () => {
         for (const c of calls.values()) c.abort();
-        for (const set of subscribers.values()) set.delete(child);
       });
     },
     close: () => streams.close(),
   };
 }
 
-export interface HubClient {
-  streams: StreamBackend;
-  live: LiveBus;
-}
+let client: StreamBackend | undefined;
 
-let client: HubClient | undefined;
-
-/** The child's side, when this process was started by a hub; undefined otherwise. */
-export function hubClient(): HubClient | undefined {
+/** The child's side of the event streams, when this process was started by a hub; undefined otherwise. */
+export function hubStreams(): StreamBackend | undefined {
   if (process.env[HUB_ENV] !== 'ipc' || !process.send) return undefined;
   return (client ??= connectHub());
 }
 
-function connectHub(): HubClient {
+function connectHub(): StreamBackend {
   let nextId = 1;
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  const local = new PubSub<Record<string, unknown>>();
-  const topics = new Map<string, number>();
   const post = (msg: ChildMessage) => {
     if (!process.connected) throw new Error('the npm start supervisor is gone: no event hub');
     process.send!(msg);
@@ -101,8 +73,7 @@ function connectHub(): HubClient {
   process.on('message', (msg: unknown) => {
     if (!isHubMessage(msg)) return;
     const m = msg as HubMessage;
-    if (m.kind === 'message') void local.publish(m.topic, m.payload);
-    else if (m.kind === 'result') {
+    if (m.kind === 'result') {
       const w = waiting.get(m.id);
       waiting.delete(m.id);
       if (m.ok) w?.resolve(m.value);
@@ -118,16 +89,9 @@ function connectHub(): HubClient {
 
   const call = (method: StreamMethod, args: unknown[], signal?: AbortSignal) =>
     new Promise<unknown>((resolve, reject) => {
+      if (signal?.aborted) return resolve([]);
       const id = nextId++;
-      waiting.set(id, { resolve, reject });
-      try {
-        post({ fitsync: 'hub', kind: 'call', id, method, args });
-      } catch (err) {
-        waiting.delete(id);
-        reject(err as Error);
-        return;
-      }
-      signal?.addEventListener('abort', () => {
+      const cancel = () => {
         waiting.delete(id);
         resolve([]);
         try {
@@ -135,10 +99,24 @@ function connectHub(): HubClient {
         } catch {
           // supervisor gone: nothing to cancel
         }
-      }, { once: true });
+      };
+      // A consumer hands the same signal to every read it makes: a listener left behind per call would pile up.
+      const settled = () => signal?.removeEventListener('abort', cancel);
+      waiting.set(id, {
+        resolve: (value) => (settled(), resolve(value)),
+        reject: (err) => (settled(), reject(err)),
+      });
+      try {
+        post({ fitsync: 'hub', kind: 'call', id, method, args });
+      } catch (err) {
+        waiting.delete(id);
+        reject(err as Error);
+        return;
+      }
+      signal?.addEventListener('abort', cancel, { once: true });
     });
 
-  const streams: StreamBackend = {
+  return {
     add: (...a) => call('add', a) as Promise<string>,
     ensureGroup: (...a) => call('ensureGroup', a) as Promise<void>,
     readGroup: (group, consumer, names, count, blockMs, signal) => call('readGroup', [group, consumer, names, count, blockMs], signal) as never,
@@ -150,29 +128,4 @@ function connectHub(): HubClient {
     del: (...a) => call('del', a) as Promise<number>,
     close: async () => undefined,
   };
-
-  const live: LiveBus = {
-    async publish(topic, payload) {
-      post({ fitsync: 'hub', kind: 'publish', topic, payload });
-    },
-    subscribe<T extends LiveTopic>(topic: T) {
-      if (!topics.get(topic)) post({ fitsync: 'hub', kind: 'subscribe', topic });
-      topics.set(topic, (topics.get(topic) ?? 0) + 1);
-      const it = local.asyncIterableIterator(topic) as AsyncIterableIterator<LiveTopics[T]>;
-      const done = it.return?.bind(it);
-      let released = false;
-      it.return = async (value?: unknown) => {
-        if (!released) {
-          released = true;
-          const left = (topics.get(topic) ?? 1) - 1;
-          topics.set(topic, left);
-          if (!left && process.connected) post({ fitsync: 'hub', kind: 'unsubscribe', topic });
-        }
-        return done ? done(value) : { done: true, value: undefined };
-      };
-      return it;
-    },
-    close: async () => undefined,
-  };
-  return { streams, live };
 }

@@ -18,6 +18,7 @@ export async function writeEvent<C extends Channel>(
   tx: SqlRunner,
   channel: C,
   data: EventData<C>,
+  /** `now`: the instant the envelope is stamped with (default the system clock's). */
   meta: { source: string; correlationId: string; now?: Date },
 ): Promise<EventEnvelope<C>> {
   const envelope = createEnvelope(channel, data, meta);
@@ -33,10 +34,20 @@ export interface EventWriter {
   emit<C extends Channel>(tx: SqlRunner, channel: C, data: EventData<C>): Promise<EventEnvelope<C>>;
 }
 
-export function createEventWriter(opts: { source: string; correlationId: string; onWritten?: (envelope: EventEnvelope) => void }): EventWriter {
+export interface EventWriterOptions {
+  /** The service writing: the envelopes' `source`. */
+  source: string;
+  correlationId: string;
+  /** The service's business clock: each envelope's `timestamp` (default the system clock). */
+  now?: () => Date;
+  onWritten?: (envelope: EventEnvelope) => void;
+}
+
+export function createEventWriter(opts: EventWriterOptions): EventWriter {
+  const now = opts.now ?? (() => new Date());
   return {
     async emit(tx, channel, data) {
-      const envelope = await writeEvent(tx, channel, data, opts);
+      const envelope = await writeEvent(tx, channel, data, { source: opts.source, correlationId: opts.correlationId, now: now() });
       opts.onWritten?.(envelope as EventEnvelope);
       return envelope;
     },

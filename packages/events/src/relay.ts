@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AnyEventEnvelope } from './envelope.js';
 import type { SqlRunner } from './outbox.js';
-import type { EventTransport } from './transport.js';
+import type { EventTransport } from './stream-transport.js';
 
 /** A service database as the relay and the consumer runtime use it (service-kit's `Database` fits). */
 export interface EventDatabase extends SqlRunner {

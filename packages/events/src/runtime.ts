@@ -3,11 +3,11 @@ import type { Registry } from 'prom-client';
 import type { Channel } from './catalog.js';
 import type { AnyEventEnvelope, EventEnvelope } from './envelope.js';
 import type { EventHandler, EventHandlers } from './handlers.js';
-import type { LivePublisher, LiveTopic, LiveTopics } from './live.js';
+import type { LivePublisher, LiveTopic, LiveTopics } from '@fitsync/live';
 import { createEventMetrics } from './metrics.js';
 import { createEventWriter, type EventWriter } from './outbox.js';
 import { startRelay, type EventDatabase, type Relay } from './relay.js';
-import type { ConsumeOptions, EventConsumer, EventTransport } from './transport.js';
+import type { ConsumeOptions, EventConsumer, EventTransport } from './stream-transport.js';
 
 export interface EventRuntimeOptions {
   /** The service: the source of its events, its consumer group and inbox name. */
@@ -21,6 +21,12 @@ export interface EventRuntimeOptions {
   live: LivePublisher;
   /** The service's metrics registry; counters are added to it. */
   registry?: Registry;
+  /**
+   * The service's business clock: the `timestamp` of every envelope it writes (from
+   * requests and from handlers) and `failed_at` of its dead letters; default the system
+   * clock. The relay's polling and the consumer's retries and claims run on real time.
+   */
+  now?: () => Date;
   /** Consumer tuning (tests shorten the waits). */
   consumer?: Pick<ConsumeOptions, 'maxAttempts' | 'retryDelayMs' | 'claimIdleMs' | 'blockMs' | 'consumer'>;
   relay?: { pollIntervalMs?: number; batchSize?: number };
@@ -68,7 +74,7 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
     ...opts.relay,
     onPublished: (e) => metrics?.published.inc({ channel: e.event }),
   });
-  const writer = (correlationId: string) => createEventWriter({ source: opts.service, correlationId, onWritten: (e) => relay.written(e.event_id) });
+  const writer = (correlationId: string) => createEventWriter({ source: opts.service, correlationId, now: opts.now, onWritten: (e) => relay.written(e.event_id) });
 
   const handle = async (envelope: AnyEventEnvelope, delivery: { attempt: number }) => {
     const handler = opts.handlers?.[envelope.event] as EventHandler<Channel> | undefined;
@@ -110,6 +116,7 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
         channels,
         handle,
         log: opts.log,
+        now: opts.now,
         ...opts.consumer,
         onDeadLetter: (letter) => metrics?.deadLettered.inc({ channel: letter.channel }),
       })

@@ -1,6 +1,10 @@
+import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
-import { newRedis } from './redis-lazy.js';
 import type { PendingEntry, StreamBackend, StreamEntry } from './streams.js';
+
+// Loaded on first use only: ioredis costs a service about 100 ms of start-up CPU, and
+// without REDIS_URL (npm start, most tests) nothing needs it (redis-loading.test.ts).
+const require = createRequire(import.meta.url);
 
 type RawEntry = [id: string, fields: string[]];
 
@@ -18,10 +22,11 @@ const toEntries = (stream: string, raw: RawEntry[] | null | undefined): StreamEn
  * reconnects by itself when Redis restarts; callers retry what failed meanwhile.
  */
 export function createRedisStreams(url: string, opts: { onError?: (err: Error) => void; connectionName?: string } = {}): StreamBackend {
+  const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
   // Commands fail after a few reconnection attempts (the relay and consumer retry them);
   // a blocking read waits across reconnections instead.
   const connect = (maxRetriesPerRequest: number | null) => {
-    const r = newRedis(url, { maxRetriesPerRequest, connectionName: opts.connectionName ?? 'fitsync-events' });
+    const r = new RedisClient(url, { maxRetriesPerRequest, connectionName: opts.connectionName ?? 'fitsync-events' });
     r.on('error', (err: Error) => opts.onError?.(err));
     return r;
   };

@@ -1,4 +1,4 @@
-import { LIVE_MESSAGE_EXTENSION, type LiveMessage, type LiveTopic, type LiveTopics } from '@fitsync/events';
+import { LIVE_MESSAGE_EXTENSION, type LiveMessage, type LiveTopic, type LiveTopics } from '@fitsync/live';
 import { badInput } from './errors.js';
 
 /** Reads the live message a request carries in its `extensions` (see `LIVE_MESSAGE_EXTENSION`). */

@@ -7,7 +7,6 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import {
-  createLiveBus,
   createTransport,
   startEventRuntime,
   type EventHandlers,
@@ -15,10 +14,8 @@ import {
   type EventRuntimeOptions,
   type EventTransport,
   type EventWriter,
-  type LiveBus,
-  type LiveMessage,
-  type LivePublisher,
 } from '@fitsync/events';
+import { createLiveBus, type LiveBus, type LiveMessage, type LivePublisher } from '@fitsync/live';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express from 'express';
 import { GraphQLError, type DocumentNode } from 'graphql';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createEventWriter, type Channel, type EventEnvelope, type EventHandler, type LivePublisher, type LiveTopic, type LiveTopics } from '@fitsync/events';
+import { createEventWriter, type Channel, type EventEnvelope, type EventHandler } from '@fitsync/events';
+import type { LivePublisher, LiveTopic, LiveTopics } from '@fitsync/live';
 import { localDate, pinnedClock, systemClock, type Clock, type PinnedClock } from './clock.js';
 import { createLogger } from './logger.js';
 import { loadConfig, type ServiceConfig, type ServiceName, type SubgraphName } from './config.js';

@@ -1,4 +1,5 @@
-import type { EventHandler, EventHandlers, LiveTopics } from '@fitsync/events';
+import type { EventHandler, EventHandlers } from '@fitsync/events';
+import type { LiveTopics } from '@fitsync/live';
 import type { BookingRow } from './db.js';
 
 type BookingChange = LiveTopics['bookingChanged']['change'];

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { redisUrlForTests, storageBackends } from '@fitsync/service-kit/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, streamKeys, waitForEvents, writeEvent } from '../index.js';
-import { Harness, TestDatabases, reminder, sleep, type TransportKind } from './fixtures/harness.js';
+import { Harness, TestDatabases, reminder, type TransportKind } from './fixtures/harness.js';
 
 const redisUrl = redisUrlForTests();
 const transports: TransportKind[] = redisUrl ? ['memory', 'redis'] : ['memory'];
@@ -37,10 +37,9 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
       await original(event, ctx);
       liveDuringHandler = h.live.length;
     };
-    const started = Date.now();
     const [sent] = await h.emit(publisher, [randomUUID()], 'corr-delivery');
-    await waitForEvents([publisher, consumer]);
-    const took = Date.now() - started;
+    // Through within 2 s, or waitForEvents throws: the relay publishes at commit.
+    await waitForEvents([publisher, consumer], 2_000);
 
     expect(await h.rows()).toEqual([{ event_id: sent!.event_id, booking_id: sent!.data.booking_id, correlation_id: 'corr-delivery' }]);
     expect(backlogDuringHandler).toBe(1); // still pending while the handler ran
@@ -53,7 +52,6 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     expect(followUps[0]!.published_at).not.toBeNull(); // waitForEvents waited for the consumer's own relay too
     expect(await consumer.pending()).toBe(0);
     expect(await h.counter('fitsync_events_handled_total')).toBe(1);
-    expect(took).toBeLessThan(2000);
   });
 
   it('handles each of 200 events published while the consumer was stopped exactly once', async () => {
@@ -93,13 +91,16 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     const consumer = await h.consumer();
     // The transaction commits; no relay ever sees it (the process "died").
     const written = await h.pub.transaction((tx) => writeEvent(tx, 'booking.reminder', reminder(), { source: 'schedule', correlationId: 'corr-crash' }));
-    await sleep(100);
-    expect(await h.rows()).toHaveLength(0);
+    // A later event straight onto the stream: once the consumer has handled it, it would have handled the first had it been published.
+    const control = createEnvelope('booking.reminder', reminder(), { source: 'schedule', correlationId: 'corr-control' });
+    await h.transport.publish(control);
+    await consumer.idle();
+    expect((await h.rows()).map((r) => r.event_id)).toEqual([control.event_id]);
 
     const restarted = await h.publisher();
     await restarted.idle();
     await consumer.idle();
-    expect((await h.rows()).map((r) => r.event_id)).toEqual([written.event_id]);
+    expect((await h.rows()).map((r) => r.event_id)).toEqual([control.event_id, written.event_id]);
   });
 
   it('dead-letters a poison event and a malformed one, and goes on with the next events', async () => {
@@ -160,6 +161,25 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     expect(await h.transport.deadLetters('notifications')).toEqual([]);
   });
 
+  it("stamps envelopes and dead letters with the service's clock, not the wall clock", async () => {
+    await setup();
+    const pinned = (iso: string) => () => new Date(iso);
+    const publisher = await h.publisher(h.pub, { now: pinned('2027-03-01T09:00:00.000Z') });
+    const consumer = await h.consumer({ maxAttempts: 1, now: pinned('2027-03-01T09:30:00.000Z') });
+    const poison = randomUUID();
+    h.failures.set(poison, Infinity);
+    const [failed, handled] = await h.emit(publisher, [poison, randomUUID()]);
+    await waitForEvents([publisher, consumer]);
+
+    expect([failed!.timestamp, handled!.timestamp]).toEqual(['2027-03-01T09:00:00.000Z', '2027-03-01T09:00:00.000Z']);
+    const [letter] = await h.transport.deadLetters('notifications');
+    expect(letter).toMatchObject({ event_id: failed!.event_id, failed_at: '2027-03-01T09:30:00.000Z' });
+    expect(JSON.parse(letter!.envelope)).toMatchObject({ timestamp: '2027-03-01T09:00:00.000Z' }); // as it travelled
+    // The handler's follow-up event is written on the consuming service's clock.
+    const followUps = await h.sub.query<{ envelope: { event: string; timestamp: string } }>('SELECT envelope FROM event_outbox');
+    expect(followUps.map((r) => r.envelope)).toEqual([expect.objectContaining({ event: 'user.updated', timestamp: '2027-03-01T09:30:00.000Z' })]);
+  });
+
   it('lets a live consumer take over the entries a dead consumer left pending', async () => {
     await setup();
     const keys = streamKeys(h.prefix);
@@ -178,9 +198,11 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     expect(await h.streams.pendingIdle(stream, 'notifications', 0, 10)).toEqual([]);
   });
 
-  it('publishes each event once with two relays on one database', async () => {
+  // Two relays racing for the same rows (FOR UPDATE SKIP LOCKED) need two connections to one
+  // database: Postgres has them, PGlite is a single connection, where the relays would only take turns.
+  if (backend === 'postgres') it('publishes each event once with two relays on one database', async () => {
     await setup();
-    const other = backend === 'postgres' ? await dbs.open('schedule', dbs.schemas[0]) : h.pub;
+    const other = await dbs.open('schedule', dbs.schemas[0]);
     const ids: string[] = [];
     await h.pub.transaction(async (tx) => {
       for (let i = 0; i < 300; i++) ids.push((await writeEvent(tx, 'booking.reminder', reminder(), { source: 'schedule', correlationId: 'c' })).event_id);

@@ -3,7 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEventHub, type EventHub } from '../index.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/hub-child.ts', import.meta.url));
@@ -27,14 +27,14 @@ describe('event hub over IPC', () => {
     child.on('message', (m: unknown) => {
       if ((m as { test?: boolean }).test) messages.push(m as Record<string, unknown>);
     });
-    const until = async (pred: (all: Record<string, unknown>[]) => boolean) => {
-      const deadline = Date.now() + 10_000;
-      while (!pred(messages)) {
-        if (Date.now() > deadline) throw new Error(`${role} sent only ${JSON.stringify(messages)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return messages;
-    };
+    const until = (pred: (all: Record<string, unknown>[]) => boolean) =>
+      vi.waitFor(
+        () => {
+          if (!pred(messages)) throw new Error(`${role} sent only ${JSON.stringify(messages)}`);
+          return messages;
+        },
+        { timeout: 10_000, interval: 20 },
+      );
     return { child, until };
   };
 
@@ -49,5 +49,13 @@ describe('event hub over IPC', () => {
     expect(got.filter((x) => x.handled).map((x) => x.handled)).toEqual(published);
     expect(got.find((x) => x.handled)?.kind).toBe('hub');
     expect(got.find((x) => x.live)?.live).toEqual({ notification_id: published![0], recipient_id: published![1] });
+  });
+
+  // Issue 14: each read over IPC left an abort listener on the signal (MaxListenersExceededWarning).
+  it('leaves no abort listener behind on the signal a child passes to its reads, and still cancels a blocked read', async () => {
+    hub = createEventHub();
+    const reader = start('reader', `hub-${randomBytes(3).toString('hex')}`);
+    const [result] = await reader.until((m) => m.some((x) => 'afterReads' in x));
+    expect(result).toMatchObject({ afterReads: 0, aborted: [] });
   });
 });

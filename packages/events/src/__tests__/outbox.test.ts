@@ -6,10 +6,11 @@ import { InvalidEventError, createEventWriter, parseEnvelope } from '../index.js
 const MIGRATIONS = new URL('../../migrations/', import.meta.url);
 const ids = { booking_id: randomUUID(), client_id: randomUUID(), trainer_id: randomUUID() };
 const reminder = { ...ids, booking_date: '2026-12-01', start_time: '09:00', hours_until: 24 };
+const AT = '2026-11-30T09:00:00.000Z';
 
 describe('event envelope', () => {
   it('round-trips an envelope written as JSON', () => {
-    const raw = JSON.stringify({ event_id: randomUUID(), event: 'booking.reminder', timestamp: new Date().toISOString(), correlation_id: 'c-1', source: 'schedule', data: reminder });
+    const raw = JSON.stringify({ event_id: randomUUID(), event: 'booking.reminder', timestamp: AT, correlation_id: 'c-1', source: 'schedule', data: reminder });
     const env = parseEnvelope(raw);
     expect(env.event).toBe('booking.reminder');
     expect(env.data).toEqual(reminder);
@@ -17,9 +18,9 @@ describe('event envelope', () => {
 
   it.each([
     ['not JSON', '{', /not JSON/],
-    ['an unknown channel', { event_id: randomUUID(), event: 'booking.exploded', timestamp: new Date().toISOString(), correlation_id: 'c', source: 's', data: {} }, /unknown channel/],
-    ['a bad payload', { event_id: randomUUID(), event: 'booking.reminder', timestamp: new Date().toISOString(), correlation_id: 'c', source: 's', data: { ...reminder, booking_id: 'nope' } }, /data|booking_id/],
-    ['no event id', { event: 'booking.reminder', timestamp: new Date().toISOString(), correlation_id: 'c', source: 's', data: reminder }, /event_id/],
+    ['an unknown channel', { event_id: randomUUID(), event: 'booking.exploded', timestamp: AT, correlation_id: 'c', source: 's', data: {} }, /unknown channel/],
+    ['a bad payload', { event_id: randomUUID(), event: 'booking.reminder', timestamp: AT, correlation_id: 'c', source: 's', data: { ...reminder, booking_id: 'nope' } }, /data|booking_id/],
+    ['no event id', { event: 'booking.reminder', timestamp: AT, correlation_id: 'c', source: 's', data: reminder }, /event_id/],
   ])('refuses %s', (_, raw, message) => {
     expect(() => parseEnvelope(raw)).toThrow(InvalidEventError);
     expect(() => parseEnvelope(raw)).toThrow(message);

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { gql } from 'graphql-tag';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LiveTopics } from '@fitsync/events';
+import type { LiveTopics } from '@fitsync/live';
 import { startSubgraph, type BaseContext, type Database, type RunningSubgraph, type SubgraphDefinition } from '../index.js';
 import { callSubgraph, redisUrlForTests, testConfig } from '../testing.js';
 

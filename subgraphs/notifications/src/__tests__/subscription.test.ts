@@ -1,5 +1,5 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
-import { LIVE_MESSAGE_EXTENSION, type LiveMessage } from '@fitsync/events';
+import { LIVE_MESSAGE_EXTENSION, type LiveMessage } from '@fitsync/live';
 import { createServiceCredentials, SERVICE_TOKEN_HEADER, type RunningSubgraph } from '@fitsync/service-kit';
 import { openTestDatabase, TEST_SERVICE_SECRET, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

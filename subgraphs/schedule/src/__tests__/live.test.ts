@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createInProcessLiveBus, type EventEnvelope, type HandlerContext } from '@fitsync/events';
+import type { EventEnvelope, HandlerContext } from '@fitsync/events';
+import { createInProcessLiveBus } from '@fitsync/live';
 import { createLogger } from '@fitsync/service-kit';
 import { describe, expect, it } from 'vitest';
 import { bookingLiveHandlers } from '../live.js';

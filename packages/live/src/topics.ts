@@ -1,5 +1,3 @@
-import { PubSub } from 'graphql-subscriptions';
-
 /**
  * Messages subgraphs publish for GraphQL subscriptions, by topic. They carry ids and
  * the user ids that decide who may receive them; the gateway resolves the rest of a
@@ -55,24 +53,4 @@ export const LIVE_MESSAGE_EXTENSION = 'fitsyncLiveMessage';
 export interface LiveMessage<T extends LiveTopic = LiveTopic> {
   topic: T;
   payload: LiveTopics[T];
-}
-
-export interface LivePublisher {
-  publish<T extends LiveTopic>(topic: T, payload: LiveTopics[T]): Promise<void>;
-}
-
-export interface LiveBus extends LivePublisher {
-  /** Messages of one topic, for as long as the iterator is consumed; `return()` unsubscribes. */
-  subscribe<T extends LiveTopic>(topic: T): AsyncIterableIterator<LiveTopics[T]>;
-  close(): Promise<void>;
-}
-
-/** One process only (`npm start` without REDIS_URL, tests). */
-export function createInProcessLiveBus(): LiveBus {
-  const pubsub = new PubSub<{ [T in LiveTopic]: LiveTopics[T] }>();
-  return {
-    publish: (topic, payload) => pubsub.publish(topic, payload),
-    subscribe: (topic) => pubsub.asyncIterableIterator(topic) as AsyncIterableIterator<LiveTopics[typeof topic]>,
-    close: async () => undefined,
-  };
 }

@@ -1,6 +1,11 @@
-import { RedisPubSub } from 'graphql-redis-subscriptions';
-import { Redis, type RedisOptions } from 'ioredis';
-import type { LiveBus, LiveTopic, LiveTopics } from './live.js';
+import { createRequire } from 'node:module';
+import type { RedisOptions } from 'ioredis';
+import type { LiveBus } from './bus.js';
+import type { LiveTopic, LiveTopics } from './topics.js';
+
+// Loaded on first use only: ioredis costs a service about 100 ms of start-up CPU, and
+// without REDIS_URL (npm start, most tests) nothing needs it (redis-loading.test.ts).
+const require = createRequire(import.meta.url);
 
 /**
  * The live bus across processes: Redis pub/sub on channels `<prefix>:live:<topic>`, so
@@ -15,6 +20,8 @@ import type { LiveBus, LiveTopic, LiveTopics } from './live.js';
  * The connections are named `<prefix>:live:pub` and `<prefix>:live:sub` (CLIENT LIST).
  */
 export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
+  const { Redis } = require('ioredis') as typeof import('ioredis');
+  const { RedisPubSub } = require('graphql-redis-subscriptions') as typeof import('graphql-redis-subscriptions');
   const channelPrefix = `${prefix}:live:`;
   const options = (role: 'pub' | 'sub'): RedisOptions => ({
     connectionName: `${channelPrefix}${role}`,

@@ -1,9 +1,10 @@
-import { hubClient } from './ipc-hub.js';
-import { createInProcessLiveBus, type LiveBus } from './live.js';
-import { createRedisLiveBus } from './live-redis.js';
+import type { LiveBus } from './bus.js';
+import { hubLiveBus } from './hub-bus.js';
+import { createInProcessLiveBus } from './in-process-bus.js';
+import { createRedisLiveBus } from './redis-bus.js';
 
-/** The part of a service's config the event and live buses read. */
-export interface BusConfig {
+/** The part of a service's config the live bus reads. */
+export interface LiveBusConfig {
   redisUrl?: string;
   /** EVENTS_PREFIX: the per-deployment prefix of every stream and channel. */
   eventsPrefix: string;
@@ -17,10 +18,10 @@ let processLive: LiveBus | undefined;
  * platform running every subgraph and the gateway in one process). Closing a shared
  * bus does nothing; closing a Redis one closes its connections.
  */
-export function createLiveBus(config: BusConfig): LiveBus {
+export function createLiveBus(config: LiveBusConfig): LiveBus {
   if (config.redisUrl) return createRedisLiveBus(config.redisUrl, config.eventsPrefix);
-  const hub = hubClient();
-  if (hub) return hub.live;
+  const hub = hubLiveBus();
+  if (hub) return hub;
   processLive ??= createInProcessLiveBus();
   return { ...processLive, close: async () => undefined };
 }

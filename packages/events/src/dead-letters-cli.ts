@@ -1,4 +1,5 @@
-import type { DeadLetter, EventTransport } from './transport.js';
+import type { DeadLetter } from './dead-letters.js';
+import type { EventTransport } from './stream-transport.js';
 
 export const DEAD_LETTERS_USAGE = `usage:
   npm run events -- dead-letters list [--service S]

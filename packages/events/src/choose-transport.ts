@@ -1,9 +1,8 @@
-import { hubClient } from './ipc-hub.js';
-import type { BusConfig } from './live-bus.js';
+import { hubStreams } from './ipc-hub.js';
 import { createMemoryStreams } from './streams-memory.js';
 import { createRedisStreams } from './streams-redis.js';
 import type { StreamBackend } from './streams.js';
-import { createStreamTransport, type EventTransport } from './transport.js';
+import { createStreamTransport, type EventTransport } from './stream-transport.js';
 
 /** Redis Streams under `<prefix>:`; the transport owns its connections. */
 export function createRedisTransport(redisUrl: string, prefix: string, opts: { onError?: (err: Error) => void; maxLen?: number } = {}): EventTransport {
@@ -15,6 +14,13 @@ export function createInProcessTransport(prefix: string, streams: StreamBackend 
   return createStreamTransport(streams, { kind: 'memory', prefix, ownsBackend: false, maxLen: 10_000 });
 }
 
+/** The part of a service's config the event transport reads. */
+export interface TransportConfig {
+  redisUrl?: string;
+  /** EVENTS_PREFIX: the per-deployment prefix of every stream and channel. */
+  eventsPrefix: string;
+}
+
 let processStreams: StreamBackend | undefined;
 
 /**
@@ -22,9 +28,9 @@ let processStreams: StreamBackend | undefined;
  * the supervisor's hub; otherwise one in-memory bus shared by every service in this
  * process (so a one-process test platform delivers between its subgraphs).
  */
-export function createTransport(config: BusConfig, opts: { onError?: (err: Error) => void } = {}): EventTransport {
+export function createTransport(config: TransportConfig, opts: { onError?: (err: Error) => void } = {}): EventTransport {
   if (config.redisUrl) return createRedisTransport(config.redisUrl, config.eventsPrefix, opts);
-  const hub = hubClient();
-  if (hub) return createStreamTransport(hub.streams, { kind: 'hub', prefix: config.eventsPrefix, ownsBackend: false, maxLen: 10_000 });
+  const hub = hubStreams();
+  if (hub) return createStreamTransport(hub, { kind: 'hub', prefix: config.eventsPrefix, ownsBackend: false, maxLen: 10_000 });
   return createInProcessTransport(config.eventsPrefix, (processStreams ??= createMemoryStreams()));
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { redisUrlForTests } from '@fitsync/service-kit/testing';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { createRedisLiveBus } from '../live-redis.js';
-import type { LiveBus } from '../live.js';
+import { createRedisLiveBus } from '../redis-bus.js';
+import type { LiveBus } from '../bus.js';
 
 const redisUrl = redisUrlForTests();
 
@@ -12,28 +13,29 @@ describe.runIf(redisUrl)('Redis live bus', () => {
   it('delivers to subscriptions made at any moment of the connection start-up', async () => {
     const prefix = `test_live_${randomBytes(4).toString('hex')}`;
     const buses: LiveBus[] = [];
+    const redis = new Redis(redisUrl!);
     try {
       const received = await Promise.all(
         Array.from({ length: 20 }, async (_, i) => {
           const bus = createRedisLiveBus(redisUrl!, prefix);
           buses.push(bus);
+          // Not a wait for anything: it spreads the subscriptions over the connections' start-up.
           await new Promise((r) => setTimeout(r, i % 10));
           const iterator = bus.subscribe('unreadNotificationCountChanged');
           const first = iterator.next();
           return { bus, first };
         }),
       );
-      // Every subscription is in place once its first next() has subscribed; publish until all have one.
-      const deadline = Date.now() + 5_000;
-      const got = new Array<unknown>(received.length);
-      received.forEach(({ first }, i) => void first.then((r) => (got[i] = r.value)));
-      while (got.filter(Boolean).length < received.length && Date.now() < deadline) {
-        await buses[0]!.publish('unreadNotificationCountChanged', { user_id: 'someone', count: 7 });
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      // Every subscriber connection has subscribed (a subscriber the ready check killed never does);
+      // a message published after that reaches each of them.
+      const channel = `${prefix}:live:unreadNotificationCountChanged`;
+      await expect.poll(async () => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1], { timeout: 5_000 }).toBe(received.length);
+      await buses[0]!.publish('unreadNotificationCountChanged', { user_id: 'someone', count: 7 });
+      const got = await Promise.all(received.map(({ first }) => first.then((r) => r.value)));
       expect(got).toEqual(received.map(() => ({ user_id: 'someone', count: 7 })));
     } finally {
       await Promise.all(buses.map((b) => b.close()));
+      redis.disconnect();
     }
   });
 });
