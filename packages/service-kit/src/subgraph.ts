@@ -182,6 +182,8 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     log,
     live,
     registry: metrics.registry,
+    // Envelope timestamps are business time: the service's clock.
+    now: clock,
     ...opts.events,
   });
 
