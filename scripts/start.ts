@@ -12,6 +12,8 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEMO_LOGINS, DEMO_PASSWORD } from '@fitsync/demo-data';
+import pc from 'picocolors';
+import { prettyFactory } from 'pino-pretty';
 // The config module alone, not the service-kit barrel: that pulls in Apollo Server,
 // PGlite and friends, seconds of CPU the starting services need more than we do.
 // The hub alone, not the events barrel, for the same reason.
@@ -24,49 +26,28 @@ const SERVICES: ServiceName[] = [...SUBGRAPHS, 'gateway'];
 const READY_TIMEOUT_MS = 120_000;
 // Longer than runService gives itself (10 s) before it exits on its own.
 const STOP_GRACE_MS = 12_000;
-const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+type LevelName = (typeof LEVELS)[number];
 
 // ---------- output ----------
 
-const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
-const bold = paint(1);
-const dim = paint(2);
-const red = paint(31);
-const green = paint(32);
-const yellow = paint(33);
-const cyan = paint(36);
-const SERVICE_COLORS = [34, 35, 36, 32, 33, 94].map(paint);
+const useColor = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+const { bold, dim, red, green, yellow, cyan, blue, magenta, blueBright } = pc.createColors(useColor);
+const SERVICE_COLORS = [blue, magenta, cyan, green, yellow, blueBright];
 const colorOf = (name: ServiceName) => SERVICE_COLORS[SERVICES.indexOf(name) % SERVICE_COLORS.length];
 const NAME_WIDTH = Math.max(...SERVICES.map((s) => s.length));
 const prefix = (name: ServiceName) => colorOf(name)(name.padEnd(NAME_WIDTH)) + dim(' │ ');
 const say = (msg: string) => console.log(`${dim('start'.padEnd(NAME_WIDTH))}${dim(' │ ')}${msg}`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
-const OMIT = new Set(['level', 'time', 'pid', 'hostname', 'service', 'name', 'msg', 'err']);
+// The services log pino JSON; pino's own pretty printer turns each line into
+// `HH:MM:ss LEVEL: message` with its fields and an error's stack below it.
+const PRETTY = { colorize: useColor, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service,name', singleLine: true } as const;
+const prettyAll = prettyFactory(PRETTY);
 
-/** One pino JSON line as `HH:MM:SS LEVEL message key=value`, an error's stack below it. */
-export function formatLogLine(line: string): { level: number; text: string } | null {
-  if (!line.startsWith('{')) return null;
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-  if (typeof entry.level !== 'number') return null;
-  const level = entry.level;
-  const time = typeof entry.time === 'number' ? new Date(entry.time).toTimeString().slice(0, 8) : '';
-  const name = (LEVEL_NAMES[level] ?? String(level)).padEnd(5);
-  const tag = level >= 50 ? red(name) : level >= 40 ? yellow(name) : level >= 30 ? green(name) : dim(name);
-  const fields = Object.entries(entry)
-    .filter(([k]) => !OMIT.has(k))
-    .map(([k, v]) => dim(`${k}=`) + (typeof v === 'string' ? v : JSON.stringify(v)));
-  let text = `${dim(time)} ${tag} ${String(entry.msg ?? '')}${fields.length ? '  ' + fields.join(' ') : ''}`;
-  const err = entry.err as { message?: string; stack?: string } | undefined;
-  if (err) text += '\n' + (err.stack ?? err.message ?? JSON.stringify(err)).replace(/^/gm, '    ');
-  return { level, text };
+/** A service's output line as a person reads it (`undefined` when its level is below `minimumLevel`). */
+function readable(line: string, pretty: (input: string) => string | undefined = prettyAll): string | undefined {
+  return pretty(line)?.trimEnd();
 }
 
 // ---------- the supergraph ----------
@@ -202,7 +183,8 @@ function tsxLoader(): string {
   return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 }
 
-function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, consoleLevel: number, hub: EventHub | undefined): Service {
+function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, consoleLevel: LevelName, hub: EventHub | undefined): Service {
+  const pretty = consoleLevel === 'silent' ? () => undefined : prettyFactory({ ...PRETTY, minimumLevel: consoleLevel });
   const entry = name === 'gateway' ? join(ROOT, 'gateway/src/index.ts') : join(ROOT, 'subgraphs', name, 'src/index.ts');
   // detached: a Ctrl-C in the terminal reaches only this process, which then stops
   // the gateway before the subgraphs instead of everything at once.
@@ -233,9 +215,8 @@ function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, c
     if (!line.trim()) return;
     service.recent.push(line);
     if (service.recent.length > 30) service.recent.shift();
-    const formatted = formatLogLine(line);
-    if (formatted && formatted.level < consoleLevel) return;
-    const text = formatted ? formatted.text : line;
+    const text = readable(line, pretty);
+    if (text === undefined) return;
     for (const l of text.split('\n')) console.log(prefix(name) + l);
   };
   createInterface({ input: child.stdout! }).on('line', onLine);
@@ -430,7 +411,8 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Children log at LOG_LEVEL (default info). Unless it was set, the console shows only
   // their warnings and errors; the rest is kept to explain a crash.
-  const consoleLevel = process.env.LOG_LEVEL ? (LEVELS[process.env.LOG_LEVEL] ?? LEVELS.info) : LEVELS.warn;
+  // By default only the services' warnings and errors reach the console (LOG_LEVEL shows more or less).
+  const consoleLevel: LevelName = LEVELS.find((l) => l === process.env.LOG_LEVEL) ?? (process.env.LOG_LEVEL ? 'info' : 'warn');
   env.LOG_LEVEL ??= 'info';
   if (env.DB_SCHEMA) {
     say(yellow(`DB_SCHEMA=${env.DB_SCHEMA} is ignored here: each subgraph keeps its own schema, named after it`));
@@ -515,7 +497,7 @@ async function main(): Promise<void> {
   const watch = (service: Service) =>
     void service.exited.then(async (how) => {
       if (stopping) return;
-      const shown = service.recent.slice(-15).map((l) => formatLogLine(l)?.text ?? l);
+      const shown = service.recent.slice(-15).map((l) => readable(l) ?? l);
       console.error(red(`\n${service.name} ${how} unexpectedly.`) + (shown.length ? ' Its last output:' : ''));
       for (const l of shown.join('\n').split('\n')) console.error(prefix(service.name) + l);
       await stopAll(1, `stopping the other services because ${service.name} ${how}`);
