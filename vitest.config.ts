@@ -19,6 +19,7 @@ const UNIT = [
   'gateway/src/__tests__/representations.test.ts',
   'gateway/src/__tests__/supergraph.test.ts',
   'packages/service-kit/src/__tests__/clock.test.ts',
+  'packages/service-kit/src/__tests__/errors.test.ts',
   'packages/service-kit/src/__tests__/service-client.test.ts',
   'subgraphs/progress/src/__tests__/adherence.test.ts',
   'subgraphs/schedule/src/__tests__/live.test.ts',

@@ -16,6 +16,7 @@ import {
   createTokenVerifier,
   ErrorCode,
   errorFormatter,
+  unexpectedErrorLogging,
   listen,
   recordHttpDuration,
   type Listening,
@@ -132,6 +133,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
 
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
+    unexpectedErrorLogging(log),
     config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
   ];
   const apollo = new ApolloServer<GatewayContext>({
@@ -140,7 +142,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: formatGatewayError(errorFormatter(log)),
+    formatError: formatGatewayError(errorFormatter()),
     csrfPrevention: true,
     introspection: !config.production,
     validationRules: [operationLimitsRule(limits)],
@@ -207,8 +209,8 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
  */
 function formatGatewayError(format: ReturnType<typeof errorFormatter>): ReturnType<typeof errorFormatter> {
   const PREFIX = 'Context creation failed: ';
-  return (formatted, error) => {
-    const out = format(formatted, error);
+  return (formatted) => {
+    const out = format(formatted);
     return out.extensions?.code === ErrorCode.UNAUTHENTICATED && out.message.startsWith(PREFIX)
       ? { ...out, message: out.message.slice(PREFIX.length) }
       : out;

@@ -1,3 +1,4 @@
+import type { ApolloServerPlugin, BaseContext as BaseContextValue } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -26,8 +27,9 @@ export const conflict = (message: string, reason?: string) => fail(ErrorCode.CON
 export const serviceUnavailable = (message: string, service?: string) =>
   fail(ErrorCode.SERVICE_UNAVAILABLE, message, service ? { service } : {});
 
-const KNOWN_CODES = new Set<string>([
-  ...Object.values(ErrorCode),
+/** Codes a client may see with the message they came with: everything but an internal error. */
+const EXPECTED_CODES = new Set<string>([
+  ...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR),
   // codes Apollo Server itself attaches to request errors
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
@@ -37,28 +39,57 @@ const KNOWN_CODES = new Set<string>([
   'BAD_REQUEST',
 ]);
 
+const expected = (extensions: Record<string, unknown> | undefined) => typeof extensions?.code === 'string' && EXPECTED_CODES.has(extensions.code);
+
 /**
- * Apollo `formatError`: errors we raised on purpose pass through with their code;
- * anything else is logged in full and reaches the client as a bare internal error,
- * never with a stack trace or a driver message.
+ * Apollo `formatError`: errors raised on purpose pass through with their code (and a
+ * subgraph's, relayed by the gateway, with theirs); anything else, an internal error
+ * included whatever it says, reaches the client as a bare `Internal server error`: never
+ * the original message, a stack trace, SQL, a driver message or a file path. The details
+ * are logged, with the request's correlation id, by `unexpectedErrorLogging`.
  */
-export function errorFormatter(log: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = formatted.extensions?.code;
+export function errorFormatter() {
+  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     const { stacktrace: _dropped, ...extensions } = formatted.extensions ?? {};
-    if (typeof code === 'string' && KNOWN_CODES.has(code)) {
-      return { ...formatted, extensions };
-    }
-    // Errors that came back from a subgraph through the gateway keep their code.
-    if (typeof code === 'string' && formatted.extensions?.serviceName) return { ...formatted, extensions };
-    log.error({ err: error, path: formatted.path }, 'unexpected error while resolving');
+    if (expected(extensions)) return { ...formatted, extensions };
     return {
       message: 'Internal server error',
-      locations: formatted.locations,
-      path: formatted.path,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
+}
+
+/**
+ * Logs every unexpected error of a request in full (error, stack, path) with its correlation
+ * id, and hands the client that id on each internal error it gets, so a report can be found
+ * in the logs.
+ */
+export function unexpectedErrorLogging<TContext extends BaseContext>(log: Logger): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const err of errors) {
+            if (expected(err.extensions)) continue;
+            (contextValue?.log ?? log).error({ err: err.originalError ?? err, path: err.path, correlationId: contextValue?.correlationId }, 'unexpected error while resolving');
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single' || !contextValue?.correlationId) return;
+          for (const err of response.body.singleResult.errors ?? []) {
+            if (err.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) (err.extensions as Record<string, unknown>).correlationId = contextValue.correlationId;
+          }
+        },
+      };
+    },
+  };
+}
+
+interface BaseContext extends BaseContextValue {
+  correlationId?: string;
+  log?: Logger;
 }
 
 /** Parses with zod; the first problem becomes a BAD_USER_INPUT naming its field. */

@@ -33,7 +33,7 @@ import {
 import { systemClock, type Clock } from './clock.js';
 import type { ServiceConfig, SubgraphName } from './config.js';
 import { openDatabase, type Database } from './db.js';
-import { ErrorCode, errorFormatter } from './errors.js';
+import { ErrorCode, errorFormatter, unexpectedErrorLogging } from './errors.js';
 import { createHttpApp, createServer, listen, type Listening } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -201,8 +201,8 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: errorFormatter(log),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    formatError: errorFormatter(),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), unexpectedErrorLogging(log)],
   });
   await apollo.start();
   app.use(
