@@ -44,6 +44,7 @@ const ISSUER = 'fitsync';
 const USER_AUDIENCE = 'fitsync-api';
 const SERVICE_AUDIENCE = 'fitsync-subgraphs';
 const ROLES = new Set<Role>(['CLIENT', 'TRAINER', 'ADMIN']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const keyOf = (secret: string) => new TextEncoder().encode(secret);
 
@@ -108,7 +109,8 @@ export function createTokenVerifier(jwtSecret: string, serviceSecret: string, cl
       try {
         const { payload } = await jwtVerify(token, userKey, { issuer: ISSUER, audience: USER_AUDIENCE, algorithms: ['HS256'], currentDate: clock() });
         const role = payload.role as Role;
-        if (!payload.sub || !ROLES.has(role) || typeof payload.exp !== 'number') throw unauthenticated('Malformed token');
+        // A user id is a UUID: a signed token saying otherwise never reaches a query.
+        if (!payload.sub || !UUID.test(payload.sub) || !ROLES.has(role) || typeof payload.exp !== 'number') throw unauthenticated('Malformed token');
         const viewer = { id: payload.sub, role, exp: payload.exp };
         users.set(token, viewer, payload.exp);
         return viewer;

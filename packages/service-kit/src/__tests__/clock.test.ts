@@ -37,9 +37,22 @@ describe('the one clock', () => {
     const secret = 'clock-test-secret-0123456789';
     const clock = pinnedClock('2040-06-01T12:00:00Z');
     const verifier = createTokenVerifier(secret, 'clock-test-service-secret-0123', clock);
-    const token = await signUserToken({ id: 'u1', role: 'CLIENT' }, secret, '1h', clock);
-    await expect(verifier.verifyUser(token)).resolves.toMatchObject({ id: 'u1', role: 'CLIENT', exp: Date.parse('2040-06-01T13:00:00Z') / 1000 });
+    const id = '7f4c2b6e-1d3a-4e5f-9a8b-0c1d2e3f4a5b';
+    const token = await signUserToken({ id, role: 'CLIENT' }, secret, '1h', clock);
+    await expect(verifier.verifyUser(token)).resolves.toMatchObject({ id, role: 'CLIENT', exp: Date.parse('2040-06-01T13:00:00Z') / 1000 });
     clock.advance(3_600_000);
     await expect(verifier.verifyUser(token)).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' }, message: 'Token expired' });
+  });
+});
+
+describe('user tokens', () => {
+  it('refuse a correctly signed token whose subject is not a user id, before any query sees it', async () => {
+    const secret = 'clock-test-secret-0123456789';
+    const clock = pinnedClock('2040-06-01T12:00:00Z');
+    const forged = await signUserToken({ id: "x' OR 1=1 --", role: 'ADMIN' }, secret, '1h', clock);
+    await expect(createTokenVerifier(secret, 'clock-test-service-secret-0123', clock).verifyUser(forged)).rejects.toMatchObject({
+      message: 'Malformed token',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
   });
 });
