@@ -1,7 +1,7 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { addDays, pinnedClock } from '@fitsync/service-kit/clock';
-import type { Database } from '@fitsync/service-kit';
-import { correlatedCaller, outboxEvents, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
+import type { Database, RunningSubgraph } from '@fitsync/service-kit';
+import { correlatedCaller, openTestDatabase, outboxEvents, startTestSubgraphs, storageBackends, testConfig, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
 import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,13 +122,17 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
   });
 
   it('refuses a booking that overlaps another of the trainer or of the client', async () => {
-    const taken = gym.bookings.find((b) => b.trainerId === trainer.id && b.date === TOMORROW && b.status === 'CONFIRMED')!;
+    const tomorrows = gym.bookings.filter((b) => b.trainerId === trainer.id && b.date === TOMORROW && b.status === 'CONFIRMED').sort((a, b) => a.startTime.localeCompare(b.startTime));
+    const taken = tomorrows[0];
     const before = await snapshot();
     const overlapTrainer = await call(CREATE, { i: input({ startTime: taken.startTime.slice(0, 3) + '30', endTime: '23:00' }) }, await as(trainer));
     expect(overlapTrainer.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'OVERLAP' });
     expect(await snapshot()).toEqual(before);
-    // Touching ends do not overlap.
-    const adjacent = await call(CREATE, { i: input({ startTime: '15:00', endTime: '15:30' }) }, await as(trainer));
+    // Touching ends do not overlap: right after the trainer's last seeded session of the day,
+    // a slot no other test books (the seeded sessions are back to back, so none starts then).
+    const last = tomorrows[tomorrows.length - 1];
+    expect(tomorrows.some((b) => b.startTime === last.endTime)).toBe(false);
+    const adjacent = await call(CREATE, { i: input({ startTime: last.endTime.slice(0, 5), endTime: last.endTime.slice(0, 3) + '30' }) }, await as(trainer));
     expect(adjacent.errors).toBeUndefined();
   });
 
@@ -238,7 +242,7 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
 
   it('marks a started session a no-show (trainer or admin), once, and nothing before it starts', async () => {
     const NO_SHOW = 'mutation($id: ID!) { markNoShow(id: $id) { id status } }';
-    // today's sessions run from 07:00; the first was completed above, the clock says 10:30
+    // today's sessions run from 07:00; the first is the one the completion test completes, the clock says 10:30
     const started = gym.bookings.filter((b) => b.trainerId === trainer.id && b.date === TODAY && b.status === 'CONFIRMED').sort((a, b) => a.startTime.localeCompare(b.startTime))[1];
     expect(started.startTime < '10:30').toBe(true);
     const upcoming = (await call(CREATE, { i: input({ date: TODAY, startTime: '20:00', endTime: '21:00' }) }, await as(client))).data!.createBooking;
@@ -253,14 +257,50 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
     expect((await snapshot()).events).toBe(snap.events);
   });
 
-  it('fails with SERVICE_UNAVAILABLE and writes nothing when users or training is down', async () => {
-    const snap = await snapshot();
-    await env.stop('training');
-    const noTraining = await call(CREATE, { i: input({ startTime: '20:00', endTime: '21:00' }) }, await as(client));
-    expect(noTraining.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'training' });
-    await env.stop('users');
-    const noUsers = await call(CREATE, { i: input({ startTime: '20:00', endTime: '21:00' }) }, await as(client));
-    expect(noUsers.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'users' });
-    expect(await snapshot()).toEqual(snap);
+  // Stopping the shared users and training would break every test that runs after this one.
+  // The outage stops instances of its own instead: users and training started over the shared
+  // databases (they write nothing here), and a schedule service over a database of its own
+  // (what it writes and relays stays out of the shared one) that calls only those instances.
+  describe('with users or training down', () => {
+    let users: RunningSubgraph;
+    let training: RunningSubgraph;
+    let schedule: RunningSubgraph;
+    let scheduleDb: Awaited<ReturnType<typeof openTestDatabase>>;
+    const stopped = new Set<RunningSubgraph>();
+    const stop = async (s: RunningSubgraph | undefined) => {
+      if (!s || stopped.has(s)) return;
+      stopped.add(s);
+      await s.close();
+    };
+    const callDown = correlatedCaller(() => schedule.url, `test-down-${backend}`);
+    const snapshotDown = async () => ({
+      bookings: await scheduleDb.db.query('SELECT * FROM bookings ORDER BY id'),
+      events: (await outboxEvents(scheduleDb.db)).length,
+    });
+
+    beforeAll(async () => {
+      users = await startUsers(testConfig('users', backend), { db: env.dbs.users!, clock });
+      training = await startTraining(testConfig('training', backend), { db: env.dbs.training!, clock });
+      scheduleDb = await openTestDatabase('schedule', scheduleSubgraph.migrationsDir, backend);
+      await seedSchedule(scheduleDb.db, gym);
+      const config = testConfig('schedule', backend);
+      config.subgraphUrls = { ...config.subgraphUrls, users: users.url, training: training.url };
+      schedule = await startSchedule(config, { db: scheduleDb.db, clock });
+    });
+    afterAll(async () => {
+      for (const s of [schedule, training, users]) await stop(s);
+      await scheduleDb?.dispose();
+    });
+
+    it('fails with SERVICE_UNAVAILABLE and writes nothing when users or training is down', async () => {
+      const snap = await snapshotDown();
+      await stop(training);
+      const noTraining = await callDown(CREATE, { i: input({ startTime: '20:00', endTime: '21:00' }) }, await as(client));
+      expect(noTraining.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'training' });
+      await stop(users);
+      const noUsers = await callDown(CREATE, { i: input({ startTime: '20:00', endTime: '21:00' }) }, await as(client));
+      expect(noUsers.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'users' });
+      expect(await snapshotDown()).toEqual(snap);
+    });
   });
 });

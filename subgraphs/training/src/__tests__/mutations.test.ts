@@ -1,7 +1,7 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { progressSubgraph, seedProgress, startProgress } from '@fitsync/progress';
-import type { Database } from '@fitsync/service-kit';
-import { callSubgraph, correlatedCaller, outboxEvents, startTestSubgraphs, storageBackends, testToken, type TestSubgraphs, testClock } from '@fitsync/service-kit/testing';
+import type { Database, RunningSubgraph } from '@fitsync/service-kit';
+import { callSubgraph, correlatedCaller, openTestDatabase, outboxEvents, startTestSubgraphs, storageBackends, testConfig, testToken, type TestSubgraphs, testClock } from '@fitsync/service-kit/testing';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedTraining, startTraining, trainingSubgraph } from '../server.js';
@@ -13,9 +13,12 @@ const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
 const admin = byEmail(DEMO_LOGINS.admin);
 const otherTrainer = gym.users.find((u) => u.role === 'TRAINER' && u.id !== trainer.id)!;
-const thirdTrainer = gym.users.find((u) => u.role === 'TRAINER' && u.id !== trainer.id && u.id !== otherTrainer.id)!;
 const otherClient = gym.users.find((u) => u.role === 'CLIENT' && u.id !== client.id)!;
 const active = gym.programs.find((p) => p.clientId === client.id && p.trainerId === trainer.id && p.status === 'ACTIVE')!;
+// The active-program question is asked about another client of the demo trainer, one no test
+// assigns to or completes a program for: the demo client's programs change in other tests.
+const askedAbout = gym.programs.find((p) => p.trainerId === trainer.id && p.clientId !== client.id && p.status === 'ACTIVE')!;
+const askingClient = gym.users.find((u) => u.id === askedAbout.clientId)!;
 const MISSING = '00000000-0000-4000-8000-000000000000';
 const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role }, clock);
 
@@ -122,10 +125,10 @@ describe.each(storageBackends())('training mutations on %s', (backend) => {
 
   it('answers whether a client has an active program with a trainer, to the two of them and admins', async () => {
     const q = 'query($c: ID!, $t: ID!) { activeProgram(clientId: $c, trainerId: $t) { id } }';
-    expect((await call(q, { c: client.id, t: trainer.id }, await as(client))).data!.activeProgram).not.toBeNull();
-    // (the client's program with otherTrainer was assigned above)
-    expect((await call(q, { c: client.id, t: thirdTrainer.id }, await as(client))).data!.activeProgram).toBeNull();
-    expect((await call(q, { c: client.id, t: trainer.id }, await as(otherClient))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await call(q, { c: askingClient.id, t: trainer.id }, await as(askingClient))).data!.activeProgram).toEqual({ id: askedAbout.id });
+    const notTheirTrainer = gym.users.find((u) => u.role === 'TRAINER' && !gym.programs.some((p) => p.clientId === askingClient.id && p.trainerId === u.id))!;
+    expect((await call(q, { c: askingClient.id, t: notTheirTrainer.id }, await as(askingClient))).data!.activeProgram).toBeNull();
+    expect((await call(q, { c: askingClient.id, t: trainer.id }, await as(otherClient))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 
   it('updates a program with the list of changes, pauses and resumes it; only its trainer or an admin', async () => {
@@ -211,16 +214,53 @@ describe.each(storageBackends())('training mutations on %s', (backend) => {
     expect(event.envelope.data.adherence_rate).toBeCloseTo(expected, 3);
   });
 
-  it('completes without adherence when progress is down, and refuses to assign when users is down', async () => {
-    await env.stop('progress');
-    const created = (await call(ASSIGN, { i: input({ name: 'No progress' }) }, await as(trainer))).data!.assignProgram;
-    const res = await call(COMPLETE, { id: created.id }, await as(trainer));
-    expect(res.data!.completeProgram).toMatchObject({ status: 'COMPLETED', adherenceRate: null });
+  // Stopping the shared progress and users would break every test that runs after this one.
+  // The outage stops instances of its own instead: users and progress started over the shared
+  // databases (they write nothing here), and a training service over a database of its own
+  // (what it writes and relays stays out of the shared one) that calls only those instances.
+  describe('with progress or users down', () => {
+    let users: RunningSubgraph;
+    let progress: RunningSubgraph;
+    let training: RunningSubgraph;
+    let trainingDb: Awaited<ReturnType<typeof openTestDatabase>>;
+    const stopped = new Set<RunningSubgraph>();
+    const stop = async (s: RunningSubgraph | undefined) => {
+      if (!s || stopped.has(s)) return;
+      stopped.add(s);
+      await s.close();
+    };
+    const callDown = correlatedCaller(() => training.url, `training-down-${backend}`);
+    const snapshotDown = async () => ({
+      programs: await trainingDb.db.query('SELECT * FROM programs ORDER BY id'),
+      plans: (await trainingDb.db.query<{ n: number }>('SELECT (SELECT count(*) FROM workout_plans) + (SELECT count(*) FROM diet_plans) AS n'))[0].n,
+      events: (await outboxEvents(trainingDb.db)).length,
+    });
 
-    await env.stop('users');
-    const snap = await snapshot();
-    const down = await call(ASSIGN, { i: input() }, await as(trainer));
-    expect(down.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'users' });
-    expect(await snapshot()).toEqual(snap);
+    beforeAll(async () => {
+      users = await startUsers(testConfig('users', backend), { db: env.dbs.users!, clock });
+      progress = await startProgress(testConfig('progress', backend), { db: env.dbs.progress!, clock });
+      trainingDb = await openTestDatabase('training', trainingSubgraph.migrationsDir, backend);
+      await seedTraining(trainingDb.db, gym);
+      const config = testConfig('training', backend);
+      config.subgraphUrls = { ...config.subgraphUrls, users: users.url, progress: progress.url };
+      training = await startTraining(config, { db: trainingDb.db, clock });
+    });
+    afterAll(async () => {
+      for (const s of [training, progress, users]) await stop(s);
+      await trainingDb?.dispose();
+    });
+
+    it('completes without adherence when progress is down, and refuses to assign when users is down', async () => {
+      await stop(progress);
+      const created = (await callDown(ASSIGN, { i: input({ name: 'No progress' }) }, await as(trainer))).data!.assignProgram;
+      const res = await callDown(COMPLETE, { id: created.id }, await as(trainer));
+      expect(res.data!.completeProgram).toMatchObject({ status: 'COMPLETED', adherenceRate: null });
+
+      await stop(users);
+      const snap = await snapshotDown();
+      const down = await callDown(ASSIGN, { i: input() }, await as(trainer));
+      expect(down.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'users' });
+      expect(await snapshotDown()).toEqual(snap);
+    });
   });
 });
