@@ -19,12 +19,13 @@ import {
   unexpectedErrorLogging,
   listen,
   recordHttpDuration,
+  systemClock,
+  type Clock,
   type Listening,
   type Logger,
   type Metrics,
   type ServiceConfig,
   type SubgraphName,
-  type Clock,
 } from '@fitsync/service-kit';
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
@@ -39,6 +40,11 @@ import { createLiveServer, type LiveOptions, type LiveServer } from './live/serv
 export type { LiveOptions } from './live/server.js';
 
 export interface GatewayOptions {
+  /**
+   * Business time: user tokens are checked, and subscriptions end at their token's
+   * expiry, by this clock. Default the system clock; tests pin one and advance it.
+   */
+  clock?: Clock;
   /** Serve this supergraph instead of reading SUPERGRAPH_PATH (tests). */
   supergraphSdl?: string;
   /** Send a subgraph's requests here instead of its routing URL. */
@@ -58,8 +64,6 @@ export interface GatewayOptions {
    * turns subscriptions off.
    */
   live?: Partial<LiveOptions> | false;
-  /** What time it is (user-token lifetimes); default the system clock, pinned in tests. */
-  clock?: Clock;
 }
 
 export interface RunningGateway extends Listening {
@@ -87,6 +91,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   const log = createLogger('gateway', config.logLevel);
   const metrics = createMetrics('gateway');
   const env = opts.env ?? process.env;
+  const clock = opts.clock ?? systemClock;
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   // @apollo/gateway otherwise reports anonymous usage to Apollo and probes cloud
@@ -161,7 +166,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
   loaded = true;
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(subgraphs) }, 'supergraph loaded');
 
-  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, opts.clock);
+  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
   let live: LiveServer | undefined;
   let ownBus: LiveBus | undefined;
   if (opts.live !== false) {
@@ -172,6 +177,7 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
       services: () => Object.fromEntries(dataSources),
       validationRules: [operationLimitsRule(limits)],
       verifier,
+      clock,
       log,
       options: { ...opts.live, bus },
     });

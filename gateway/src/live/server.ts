@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { ServiceMap } from '@apollo/gateway';
 import type { LiveBus } from '@fitsync/live';
-import { CORRELATION_HEADER, headerValue, type Logger, type TokenVerifier } from '@fitsync/service-kit';
+import { CORRELATION_HEADER, headerValue, type Clock, type Logger, type TokenVerifier } from '@fitsync/service-kit';
 import type { RequestHandler } from 'express';
 import type { ValidationRule } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
@@ -24,6 +24,12 @@ export interface LiveOptions {
   maxQueuedEvents?: number;
   /** Bytes written to one connection and not yet read before its client is cut off. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * How often one timer checks every connection's token against the gateway's clock. A
+   * subscription ends within this interval of its token expiring, and never delivers a
+   * message after it (each message is checked too). Default 1 s.
+   */
+  expiryCheckMs?: number;
 }
 
 export interface LiveServer {
@@ -47,6 +53,8 @@ interface Deps {
   services: () => ServiceMap;
   validationRules: ValidationRule[];
   verifier: TokenVerifier;
+  /** The gateway's clock: tokens expire by it. */
+  clock: Clock;
   log: Logger;
   options: LiveOptions;
 }
@@ -55,9 +63,12 @@ interface Deps {
 interface Session {
   context: GatewayContext;
   streams: Set<LiveStream>;
-  expiry: NodeJS.Timeout;
+  /** When the token expires (epoch ms on the gateway's clock). */
+  expiresAt: number;
   backlog(): number;
   cutOff(reason: string): void;
+  /** Tells the client its token expired, after its streams ended (WebSocket: close 4403; SSE: the response completes). */
+  expired(): void;
 }
 
 type OperationValue = { session: Session; subscription: PreparedSubscription };
@@ -65,8 +76,6 @@ type OperationValue = { session: Session; subscription: PreparedSubscription };
 /** Close codes: graphql-ws uses 4403 for a refused connection_init; the others are WebSocket's own. */
 const FORBIDDEN = 4403;
 const POLICY_VIOLATION = 1008;
-// setTimeout's limit; a token valid for longer is re-checked when the timer fires.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Serves subscriptions on the gateway's `/graphql`: the graphql-ws protocol on WebSocket
@@ -76,14 +85,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * subscription ends when its token expires.
  */
 export function createLiveServer(deps: Deps): LiveServer {
-  const { log, verifier } = deps;
-  const opts = { keepAliveMs: 12_000, maxQueuedEvents: 100, maxBufferedBytes: 1 << 20, ...deps.options };
+  const { log, verifier, clock } = deps;
+  const opts = { keepAliveMs: 12_000, maxQueuedEvents: 100, maxBufferedBytes: 1 << 20, expiryCheckMs: 1_000, ...deps.options };
   let executor = new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log);
   const router = new LiveRouter(opts.bus, log);
   const sessions = new Set<Session>();
   let closing = false;
 
-  async function openSession(authorization: string | undefined, correlationId: string | undefined, io: Pick<Session, 'backlog' | 'cutOff'>, onExpiry: () => void) {
+  async function openSession(authorization: string | undefined, correlationId: string | undefined, io: Pick<Session, 'backlog' | 'cutOff' | 'expired'>) {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) return undefined;
     const user = await verifier.verifyUser(token).catch(() => undefined);
@@ -92,11 +101,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     const session: Session = {
       context: { correlationId: id, viewer: { id: user.id, role: user.role }, authorization, log: log.child({ correlationId: id, userId: user.id }) },
       streams: new Set(),
-      expiry: setTimeout(function check() {
-        const left = user.exp * 1000 - Date.now();
-        if (left > 0) session.expiry = setTimeout(check, Math.min(left, MAX_TIMER_MS));
-        else onExpiry();
-      }, Math.min(Math.max(user.exp * 1000 - Date.now(), 0), MAX_TIMER_MS)),
+      expiresAt: user.exp * 1000,
       ...io,
     };
     sessions.add(session);
@@ -104,10 +109,24 @@ export function createLiveServer(deps: Deps): LiveServer {
   }
 
   function closeSession(session: Session) {
-    clearTimeout(session.expiry);
     for (const stream of session.streams) stream.end();
     sessions.delete(session);
   }
+
+  /** Ends a session whose token has expired by the gateway's clock. */
+  function endIfExpired(session: Session, now = clock().getTime()) {
+    if (now < session.expiresAt || !sessions.has(session)) return;
+    closeSession(session);
+    session.expired();
+  }
+
+  // One timer for every connection: a pinned clock (tests) moves without timers firing,
+  // and thousands of sessions need not hold thousands of timers.
+  const sweep = setInterval(() => {
+    const now = clock().getTime();
+    for (const session of [...sessions]) endIfExpired(session, now);
+  }, opts.expiryCheckMs);
+  sweep.unref();
 
   function startStream({ session, subscription }: OperationValue) {
     const stream = new LiveStream({
@@ -119,6 +138,7 @@ export function createLiveServer(deps: Deps): LiveServer {
       maxBuffered: opts.maxBufferedBytes,
       backlog: session.backlog,
       cutOff: session.cutOff,
+      checkExpiry: () => endIfExpired(session),
     });
     session.streams.add(stream);
     void stream.finished.then(() => session.streams.delete(stream));
@@ -145,8 +165,8 @@ export function createLiveServer(deps: Deps): LiveServer {
               // The close frame queues behind what the client is not reading.
               setTimeout(() => socket.terminate(), 1_000).unref();
             },
+            expired: () => socket.close(FORBIDDEN, 'Forbidden: token expired'),
           },
-          () => socket.close(FORBIDDEN, 'Forbidden: token expired'),
         );
         if (!session) return false;
         sessionOf.set(ctx, session);
@@ -180,8 +200,9 @@ export function createLiveServer(deps: Deps): LiveServer {
         {
           backlog: () => res.writableLength,
           cutOff: () => res.destroy(),
+          // Its streams have ended: graphql-sse sends `complete` and ends the response.
+          expired: () => {},
         },
-        () => closeSession(session!),
       );
       if (!session) {
         const body = JSON.stringify({ errors: [{ message: 'A valid bearer token is required', extensions: { code: 'UNAUTHENTICATED' } }] });
@@ -232,6 +253,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     },
     async close() {
       closing = true;
+      clearInterval(sweep);
       const finishing = [...sessions].flatMap((s) => [...s.streams].map((stream) => stream.finished));
       for (const session of [...sessions]) closeSession(session);
       // Let graphql-ws and graphql-sse send `complete` for each before the connections go.
