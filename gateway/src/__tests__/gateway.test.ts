@@ -264,13 +264,13 @@ describe('gateway in front of a subgraph that misbehaves', () => {
     expect(gateway.subgraphs.get('users')).not.toContain(':9/');
     for (const m of ['hang', 'bad-gateway'] as const) {
       mode = m;
-      const started = Date.now();
+      const started = performance.now();
       const res = await post(gateway.url, LOGIN, { e: DEMO_LOGINS.client, p: DEMO_PASSWORD });
       expect(res.body.data).toBeNull();
       expect(res.body.errors).toEqual([
         expect.objectContaining({ message: 'The users service is unavailable', extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', service: 'users' }) }),
       ]);
-      if (m === 'hang') expect(Date.now() - started).toBeLessThan(5_000);
+      if (m === 'hang') expect(performance.now() - started).toBeLessThan(5_000);
     }
   });
 });

@@ -78,8 +78,8 @@ describe('operation limits', () => {
   it('measures each fragment once, so fragments spreading each other stay cheap', () => {
     let doc = '{ node { ...F0 } } fragment F0 on Node { id }';
     for (let i = 1; i < 60; i++) doc = doc.replace('{ node { ...F' + (i - 1) + ' } }', `{ node { ...F${i} } }`) + ` fragment F${i} on Node { ...F${i - 1} ...F${i - 1} }`;
-    const started = Date.now();
+    const started = performance.now();
     expect(errorsOf(doc)).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });
