@@ -8,7 +8,7 @@ import { TEST_JWT_SECRET, callSubgraph, openTestDatabase, testConfig, testToken,
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway, type RunningGateway } from '../server.js';
+import { buildGateway, createGateway, type RunningGateway } from '../server.js';
 import { STUB_TRAINING_SDL, startStubTraining, type StubTraining } from './stub-training.js';
 
 const gym = demoGym('2026-11-23');
@@ -231,6 +231,40 @@ describe('gateway over the users subgraph and a stand-in for training', () => {
     }
     const again = await post(gateway.url, '{ me { id } }', {}, bearer(token));
     expect(again.body.data?.me).toEqual({ id: client.id });
+  });
+});
+
+describe('building the gateway apart from listening', () => {
+  const supergraphSdl = supergraphOf({ users: 'http://127.0.0.1:9/graphql', training: 'http://127.0.0.1:9/graphql' });
+
+  it('builds without binding a port, then listen() binds one and close() lets it go', async () => {
+    const built = await buildGateway(testConfig('gateway'), { supergraphSdl, live: false });
+    let running: RunningGateway | undefined;
+    try {
+      expect(built.server.listening).toBe(false);
+      expect(built.supergraph.status().source).toBe('given');
+      running = await built.listen(0, '127.0.0.1');
+      expect(running.port).toBeGreaterThan(0);
+      expect(running.url).toBe(`http://127.0.0.1:${running.port}/graphql`);
+      expect(await (await fetch(new URL('/health', running.url))).json()).toEqual({ status: 'ok' });
+      expect((await post(running.url, '{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
+      await expect(built.listen(0)).rejects.toThrow(/already listening/);
+    } finally {
+      await built.close();
+    }
+    expect(built.server.listening).toBe(false);
+    await expect(fetch(new URL('/health', running.url))).rejects.toThrow();
+  });
+
+  it('createGateway rejects when its port is in use', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      await expect(createGateway(testConfig('gateway', 'pglite', undefined, { GATEWAY_PORT: String(port) }), { supergraphSdl, live: false })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });
 
