@@ -1,10 +1,11 @@
 import { compose, formatProblems } from '@fitsync/composition';
 import { createInProcessLiveBus, type LiveBus } from '@fitsync/live';
-import { pinnedClock, type PinnedClock } from '@fitsync/service-kit';
+import { createLogger, pinnedClock, type PinnedClock } from '@fitsync/service-kit';
 import { testConfig, testToken } from '@fitsync/service-kit/testing';
 import { createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { SubscriptionExecutor, type PreparedSubscription } from '../live/executor.js';
 import { createGateway, type LiveOptions, type RunningGateway } from '../server.js';
 import { STUB_NOTIFICATIONS_SDL, startStubNotifications, type StubNotifications } from './stub-notifications.js';
 
@@ -166,5 +167,24 @@ describe('subscriptions end when their token expires, by the gateway clock', () 
     const sub = subscribeWs(gateway, token);
     await vi.waitFor(() => expect(sub.closed?.code).toBe(4403), soon);
     await sub.dispose();
+  });
+});
+
+describe('SubscriptionExecutor', () => {
+  const composed = compose([{ name: 'notifications', url: 'http://127.0.0.1:9/graphql', sdl: STUB_NOTIFICATIONS_SDL }]);
+  if (!composed.ok) throw new Error(formatProblems(composed.problems));
+  const executor = () => new SubscriptionExecutor(composed.supergraphSdl, () => ({}), [], createLogger('gateway', 'silent'));
+
+  it('plans a document once and reuses the plan for every subscription to it', () => {
+    const subscriptions = executor();
+    const first = subscriptions.prepare({ query: COUNT }) as PreparedSubscription;
+    const again = subscriptions.prepare({ query: COUNT }) as PreparedSubscription;
+    expect(first.topic).toBe('unreadNotificationCountChanged');
+    expect(again.plan).toBe(first.plan);
+  });
+
+  it('refuses what it cannot serve with the client\'s errors', () => {
+    const errors = executor().prepare({ query: '{ unreadNotificationCount }' }) as Error[];
+    expect(errors.map((e) => e.message)).toEqual(['Only subscriptions are served here; send queries and mutations as HTTP POST to /graphql']);
   });
 });
