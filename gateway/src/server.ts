@@ -50,10 +50,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Serve this supergraph instead of reading SUPERGRAPH_PATH (tests). */
   supergraphSdl?: string;
-  /** Send a subgraph's requests here instead of its routing URL. */
+  /** Send a subgraph's requests here instead of its routing URL (before `<NAME>_URL`, see ServiceConfig.subgraphUrlOverrides). */
   subgraphUrls?: Partial<Record<SubgraphName, string>>;
-  /** Where `<NAME>_URL` overrides are looked up; default process.env. */
-  env?: NodeJS.ProcessEnv;
   /** Limits on incoming operations (default depth 15, 30 aliases). */
   limits?: Partial<OperationLimits>;
   /** Deadline for one subgraph request, after which its fields fail with SERVICE_UNAVAILABLE. Default 10 s. */
@@ -181,7 +179,6 @@ interface Upstream {
 }
 
 function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logger, metrics: Metrics, supergraph: SupergraphSource): Upstream {
-  const env = opts.env ?? process.env;
   const fetcher = createKeepAliveFetcher({ timeoutMs: opts.subgraphTimeoutMs ?? 10_000 });
   const probe = createKeepAliveFetcher({ timeoutMs: opts.readyTimeoutMs ?? 2_000, maxSockets: 4 });
   const credentials = createServiceCredentials('gateway', config.serviceSecret);
@@ -208,7 +205,7 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
       supergraphSdl: supergraph.hook,
       logger: log,
       buildService: ({ name, url }) => {
-        const target = subgraphUrl(name, url, opts.subgraphUrls ?? {}, env);
+        const target = subgraphUrl(name, url, opts.subgraphUrls ?? {}, config.subgraphUrlOverrides);
         subgraphs.set(name, target);
         const source = new SubgraphDataSource({
           name,
