@@ -189,9 +189,6 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
   });
   const subgraphs = new Map<string, string>();
   const dataSources = new Map<string, SubgraphDataSource>();
-  // @apollo/gateway otherwise reports anonymous usage to Apollo and probes cloud
-  // metadata endpoints at start-up; a private platform opts in explicitly if it wants that.
-  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const upstream: Upstream = {
     subgraphs,
     dataSources,
@@ -201,7 +198,7 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
       fetcher.close();
       probe.close();
     },
-    gateway: new ApolloGateway({
+    gateway: withoutApolloTelemetry(() => new ApolloGateway({
       supergraphSdl: supergraph.hook,
       logger: log,
       buildService: ({ name, url }) => {
@@ -218,9 +215,29 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
         dataSources.set(name, source);
         return source;
       },
-    }),
+    })),
   };
   return upstream;
+}
+
+/**
+ * @apollo/gateway 2.14 has no option for its usage telemetry: its constructor reads
+ * process.env.APOLLO_TELEMETRY_DISABLED itself and, unless that is 'true' or '1', starts
+ * an exporter to Apollo and probes cloud metadata endpoints right there
+ * (node_modules/@apollo/gateway/dist/index.js). A private platform reports nothing, so
+ * the constructor runs with the variable set, and the environment is put back as it was
+ * when it returns: the constructor is synchronous, nothing else can see the difference.
+ */
+function withoutApolloTelemetry<T>(construct: () => T): T {
+  const VARIABLE = 'APOLLO_TELEMETRY_DISABLED';
+  const before = process.env[VARIABLE];
+  process.env[VARIABLE] = 'true';
+  try {
+    return construct();
+  } finally {
+    if (before === undefined) delete process.env[VARIABLE];
+    else process.env[VARIABLE] = before;
+  }
 }
 
 /** Express with the shared shell (`/health`, `/ready`, `/metrics`), request timing and correlation ids; `/graphql` is mounted on `shell` later. */

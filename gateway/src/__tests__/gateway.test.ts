@@ -31,6 +31,7 @@ async function post<T = Record<string, any>>(url: string, query: string, variabl
   return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<T> };
 }
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const TELEMETRY_VARIABLE_AT_START = process.env.APOLLO_TELEMETRY_DISABLED;
 const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { id role } } }';
 
 describe('gateway over the users subgraph and a stand-in for training', () => {
@@ -239,6 +240,8 @@ describe('building the gateway apart from listening', () => {
 
   it('builds without binding a port, then listen() binds one and close() lets it go', async () => {
     const built = await buildGateway(testConfig('gateway'), { supergraphSdl, live: false });
+    // @apollo/gateway's telemetry is off for its constructor only: after every gateway this file built, the environment is as it was.
+    expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe(TELEMETRY_VARIABLE_AT_START);
     let running: RunningGateway | undefined;
     try {
       expect(built.server.listening).toBe(false);
