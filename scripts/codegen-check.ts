@@ -12,6 +12,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiSchemaSdl, compose, formatProblems, loadSupergraphConfig } from '@fitsync/composition';
+import { loadToolConfig } from '@fitsync/service-kit';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FIX = 'npm run generate';
@@ -110,7 +111,7 @@ async function checkCodegen() {
   const uncommitted = git.stdout.split('\n').filter((line) => line && !reported.has(line.slice(3)));
   if (uncommitted.length === 0) return;
   const message = `generated files differ from what is committed:\n${uncommitted.map((l) => `      ${l}`).join('\n')}`;
-  if (process.env.CI) fail(message);
+  if (loadToolConfig().ci) fail(message);
   else console.warn(`  warning: ${message}\n      (fine while you work; CI fails until they are committed)`);
 }
 

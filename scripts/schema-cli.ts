@@ -4,6 +4,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { compose, loadSupergraphConfig, writeFileAtomic, type GraphFiles } from '@fitsync/composition';
+import { ConfigError, loadToolConfig, type ToolConfig } from '@fitsync/service-kit';
 import { publishSupergraphToRedis } from '../gateway/src/supergraph-redis.js';
 
 export const FILE_OPTIONS = {
@@ -24,7 +25,18 @@ export function graphFiles(v: { config?: string; supergraph?: string; api?: stri
   };
 }
 
-export const defaultAuthor = () => process.env.SCHEMA_AUTHOR || process.env.GITHUB_ACTOR || userInfo().username;
+/** REDIS_URL, SUPERGRAPH_REDIS_KEY and the author, read by config.ts; a bad value ends the script before it writes anything. */
+export function scriptConfig(): ToolConfig {
+  try {
+    return loadToolConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}
+
+export const defaultAuthor = (config: ToolConfig) => config.schemaAuthor ?? userInfo().username;
 
 /**
  * Composition configs that share this repository's subgraph files: after a publish or
@@ -44,10 +56,9 @@ export async function recomposeSiblings(files: GraphFiles): Promise<string[]> {
 }
 
 /** With REDIS_URL and SUPERGRAPH_REDIS_KEY set, every gateway watching that key picks the new supergraph up. */
-export async function announce(supergraphSdl: string): Promise<string | undefined> {
-  const url = process.env.REDIS_URL;
-  const key = process.env.SUPERGRAPH_REDIS_KEY;
-  if (!url || !key) return undefined;
-  await publishSupergraphToRedis(url, key, supergraphSdl);
-  return `Redis key ${key}`;
+export async function announce(config: ToolConfig, supergraphSdl: string): Promise<string | undefined> {
+  const { redisUrl, supergraphRedisKey } = config;
+  if (!redisUrl || !supergraphRedisKey) return undefined;
+  await publishSupergraphToRedis(redisUrl, supergraphRedisKey, supergraphSdl);
+  return `Redis key ${supergraphRedisKey}`;
 }

@@ -8,7 +8,7 @@
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatCheckReport, publishSubgraph } from '@fitsync/composition';
-import { FILE_OPTIONS, announce, defaultAuthor, graphFiles, recomposeSiblings } from './schema-cli.js';
+import { FILE_OPTIONS, announce, defaultAuthor, graphFiles, recomposeSiblings, scriptConfig } from './schema-cli.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -21,7 +21,8 @@ if (!subgraph) {
 }
 
 const files = graphFiles(values);
-const result = await publishSubgraph(files, { subgraph, schemaFile, force: values.force, author: values.author ?? defaultAuthor() });
+const config = scriptConfig();
+const result = await publishSubgraph(files, { subgraph, schemaFile, force: values.force, author: values.author ?? defaultAuthor(config) });
 const print = (s: string) => (values.json ? undefined : console.log(s));
 if (values.json) {
   const { supergraphSdl: _omit, ...report } = result.report;
@@ -39,7 +40,7 @@ switch (result.outcome) {
   case 'published': {
     const e = result.entry;
     const siblings = await recomposeSiblings(files);
-    const redis = await announce(result.supergraphSdl);
+    const redis = await announce(config, result.supergraphSdl);
     print(
       `\nPublished ${subgraph} as version ${e.version}${e.forced ? ' (forced)' : ''} by ${e.author}: ${relative('.', files.supergraph)} ` +
         `sha256 ${e.hash.slice(0, 12)}${siblings.length ? `, ${siblings.join(', ')}` : ''}${redis ? `, ${redis}` : ''}.` +

@@ -6,7 +6,7 @@
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SchemaHistory, rollbackSupergraph } from '@fitsync/composition';
-import { FILE_OPTIONS, announce, defaultAuthor, graphFiles, recomposeSiblings } from './schema-cli.js';
+import { FILE_OPTIONS, announce, defaultAuthor, graphFiles, recomposeSiblings, scriptConfig } from './schema-cli.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -28,10 +28,11 @@ if (version !== undefined && !Number.isInteger(version)) {
   console.error(`usage: npm run schema:rollback [-- <version>]  (got ${JSON.stringify(raw)})`);
   process.exit(2);
 }
+const config = scriptConfig();
 try {
-  const r = await rollbackSupergraph(files, { version, author: values.author ?? defaultAuthor() });
+  const r = await rollbackSupergraph(files, { version, author: values.author ?? defaultAuthor(config) });
   const siblings = await recomposeSiblings(files);
-  const redis = await announce(r.supergraphSdl);
+  const redis = await announce(config, r.supergraphSdl);
   const restoredFiles = [relative('.', files.supergraph), ...r.subgraphFiles.map((f) => relative('.', f)), ...siblings];
   console.log(
     `Rolled back to version ${r.restored.version} (${r.restored.kind}${r.restored.subgraph ? ` of ${r.restored.subgraph}` : ''}, ${r.restored.at}), ` +

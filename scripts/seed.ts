@@ -12,6 +12,7 @@ import {
   SUBGRAPHS,
   createLogger,
   dropPostgresSchema,
+  systemClock,
   loadConfig,
   openDatabase,
   type Queryable,
@@ -71,7 +72,7 @@ function parse() {
   };
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SUBGRAPHS];
   for (const s of only) if (!(SUBGRAPHS as readonly string[]).includes(s)) fail(`--only: unknown subgraph ${s}`);
-  const today = values.today ?? localDate(new Date());
+  const today = values.today ?? localDate(systemClock());
   if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) fail(`--today must be YYYY-MM-DD, got ${today}`);
   return {
     trainers: count('trainers', values.trainers!, 1),
@@ -109,7 +110,8 @@ async function tablesWithRows(db: Queryable): Promise<string[]> {
 
 async function main() {
   const opts = parse();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...(opts.dataDir ? { DATA_DIR: opts.dataDir } : {}) };
+  // Quieter than a service unless LOG_LEVEL says otherwise: the seed prints its own progress.
+  const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn', ...process.env, ...(opts.dataDir ? { DATA_DIR: opts.dataDir } : {}) };
   // Each subgraph's own schema, as npm start runs them (DB_SCHEMA is per service).
   delete env.DB_SCHEMA;
   const configs = Object.fromEntries(
@@ -153,7 +155,7 @@ async function main() {
   }
   if (!postgres) await provisionPgliteFolders(dataDir, opts.only);
 
-  const log = createLogger('seed', process.env.LOG_LEVEL ?? 'warn');
+  const log = createLogger('seed', first.logLevel);
   for (const name of opts.only) {
     const t = Date.now();
     const config = configs[name];

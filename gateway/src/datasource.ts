@@ -1,7 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { LIVE_MESSAGE_EXTENSION } from '@fitsync/live';
 import { CORRELATION_HEADER, ErrorCode, SERVICE_TOKEN_HEADER, type Logger, type ServiceCredentials } from '@fitsync/service-kit';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from './context.js';
 import { entitySelection, mergeEntityFetches, splitMergedResult } from './entity-batch.js';
 import { dedupeRepresentations, expandEntities } from './representations.js';
@@ -13,7 +13,7 @@ type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
 
 interface QueuedFetch {
   options: ProcessOptions;
-  selection: string;
+  selection: SelectionSetNode;
   resolve(result: ProcessResult): void;
   reject(err: unknown): void;
 }

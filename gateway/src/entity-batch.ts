@@ -1,4 +1,19 @@
-import type { GraphQLFormattedError } from 'graphql';
+import {
+  BREAK,
+  Kind,
+  OperationTypeNode,
+  parse,
+  print,
+  visit,
+  type DocumentNode,
+  type GraphQLFormattedError,
+  type NameNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type TypeNode,
+  type VariableNode,
+} from 'graphql';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Entity fetches that one client operation sends the same subgraph at the same
@@ -9,18 +24,50 @@ import type { GraphQLFormattedError } from 'graphql';
  * of them; @apollo/gateway would send each fetch on its own.
  */
 
-/** The query planner's entity fetch: `query Name($representations:[_Any!]!){_entities(representations:$representations){...}}`. */
-const ENTITY_FETCH = /^query(?:\s+\w+)?\s*\(\s*\$representations\s*:\s*\[_Any!\]!\s*\)\s*\{\s*_entities\s*\(\s*representations\s*:\s*\$representations\s*\)\s*(\{[\s\S]*\})\s*\}\s*$/;
+/** Entity fetches the planner writes: few distinct texts, each read once. */
+const analysed = new LRUCache<string, { selection: SelectionSetNode | null }>({ max: 1_000 });
 
 /**
- * The selection set of an entity fetch that can share a request: one whose only
- * variable is its representations. Anything else is sent on its own.
+ * The selection set of an entity fetch that can share a request: the query planner's
+ * `query Name($representations:[_Any!]!){_entities(representations:$representations){...}}`
+ * whose only variable is its representations. Anything else is sent on its own.
  */
-export function entitySelection(query: string | undefined, variables: Record<string, unknown> | undefined): string | undefined {
+export function entitySelection(query: string | undefined, variables: Record<string, unknown> | undefined): SelectionSetNode | undefined {
   if (!query || !variables || !Array.isArray(variables.representations) || Object.keys(variables).length !== 1) return undefined;
+  let hit = analysed.get(query);
+  if (hit === undefined) {
+    hit = { selection: entityFetchSelection(query) };
+    analysed.set(query, hit);
+  }
+  return hit.selection ?? undefined;
+}
+
+function entityFetchSelection(query: string): SelectionSetNode | null {
+  let document: DocumentNode;
+  try {
+    document = parse(query, { noLocation: true });
+  } catch {
+    return null;
+  }
   // Fragment definitions would follow the operation: merging would need them renamed.
-  if (/\bfragment\s+\w+\s+on\b/.test(query)) return undefined;
-  return ENTITY_FETCH.exec(query)?.[1];
+  if (document.definitions.length !== 1) return null;
+  const [operation] = document.definitions;
+  if (operation.kind !== Kind.OPERATION_DEFINITION || operation.operation !== OperationTypeNode.QUERY || operation.directives?.length) return null;
+  const [variable, ...otherVariables] = operation.variableDefinitions ?? [];
+  if (!variable || otherVariables.length || variable.variable.name.value !== 'representations' || print(variable.type) !== '[_Any!]!' || variable.defaultValue) return null;
+  const [field, ...otherFields] = operation.selectionSet.selections;
+  if (!field || otherFields.length || field.kind !== Kind.FIELD || field.name.value !== '_entities' || field.alias || field.directives?.length || !field.selectionSet) return null;
+  const [argument, ...otherArguments] = field.arguments ?? [];
+  if (!argument || otherArguments.length || argument.name.value !== 'representations' || argument.value.kind !== Kind.VARIABLE || argument.value.name.value !== 'representations') return null;
+  // The merged operation renames the variables: a selection that reads one cannot move.
+  let readsVariable = false;
+  visit(field.selectionSet, {
+    Variable() {
+      readsVariable = true;
+      return BREAK;
+    },
+  });
+  return readsVariable ? null : field.selectionSet;
 }
 
 export interface MergedFetch {
@@ -30,21 +77,44 @@ export interface MergedFetch {
 }
 
 const alias = (i: number) => `_e${i}`;
+const name = (value: string): NameNode => ({ kind: Kind.NAME, value });
+const variable = (value: string): VariableNode => ({ kind: Kind.VARIABLE, name: name(value) });
+/** `[_Any!]!` */
+const REPRESENTATIONS_TYPE: TypeNode = {
+  kind: Kind.NON_NULL_TYPE,
+  type: { kind: Kind.LIST_TYPE, type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: name('_Any') } } },
+};
 
 /**
  * One operation with an aliased `_entities` field per fetch, in order, named
  * after the first fetch (subgraph logs and traces keep a recognisable name).
  */
-export function mergeEntityFetches(fetches: { selection: string; representations: unknown[] }[], operationName?: string): MergedFetch {
-  const defs = fetches.map((_, i) => `$r${i}:[_Any!]!`).join(',');
-  const fields = fetches.map((f, i) => `${alias(i)}:_entities(representations:$r${i})${f.selection}`).join(' ');
-  const name = operationName && /^[_A-Za-z][_0-9A-Za-z]*$/.test(operationName) ? operationName : undefined;
+export function mergeEntityFetches(fetches: { selection: SelectionSetNode; representations: unknown[] }[], operationName?: string): MergedFetch {
+  const operation: OperationDefinitionNode = {
+    kind: Kind.OPERATION_DEFINITION,
+    operation: OperationTypeNode.QUERY,
+    name: operationName && NAME.test(operationName) ? name(operationName) : undefined,
+    variableDefinitions: fetches.map((_, i) => ({ kind: Kind.VARIABLE_DEFINITION, variable: variable(`r${i}`), type: REPRESENTATIONS_TYPE })),
+    selectionSet: {
+      kind: Kind.SELECTION_SET,
+      selections: fetches.map((f, i) => ({
+        kind: Kind.FIELD,
+        alias: name(alias(i)),
+        name: name('_entities'),
+        arguments: [{ kind: Kind.ARGUMENT, name: name('representations'), value: variable(`r${i}`) }],
+        selectionSet: f.selection,
+      })),
+    },
+  };
   return {
-    query: `query${name ? ` ${name}` : ''}(${defs}){${fields}}`,
-    operationName: name,
+    query: print({ kind: Kind.DOCUMENT, definitions: [operation] }),
+    operationName: operation.name?.value,
     variables: Object.fromEntries(fetches.map((f, i) => [`r${i}`, f.representations])),
   };
 }
+
+/** A GraphQL name (the spec's Name token), which an operation name from a plan should be. */
+const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
 interface SubgraphResult {
   data?: Record<string, unknown> | null;

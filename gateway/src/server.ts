@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -5,7 +6,8 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { createLiveBus, type LiveBus } from '@fitsync/live';
+import type { ValidationRule } from 'graphql';
+import { createLiveBus } from '@fitsync/live';
 import {
   createHistogram,
   createHttpApp,
@@ -19,12 +21,14 @@ import {
   unexpectedErrorLogging,
   listen,
   recordHttpDuration,
+  systemClock,
+  type Clock,
   type Listening,
   type Logger,
   type Metrics,
   type ServiceConfig,
   type SubgraphName,
-  type Clock,
+  type TokenVerifier,
 } from '@fitsync/service-kit';
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
@@ -39,12 +43,15 @@ import { createLiveServer, type LiveOptions, type LiveServer } from './live/serv
 export type { LiveOptions } from './live/server.js';
 
 export interface GatewayOptions {
+  /**
+   * Business time: user tokens are checked, and subscriptions end at their token's
+   * expiry, by this clock. Default the system clock; tests pin one and advance it.
+   */
+  clock?: Clock;
   /** Serve this supergraph instead of reading SUPERGRAPH_PATH (tests). */
   supergraphSdl?: string;
-  /** Send a subgraph's requests here instead of its routing URL. */
+  /** Send a subgraph's requests here instead of its routing URL (before `<NAME>_URL`, see ServiceConfig.subgraphUrlOverrides). */
   subgraphUrls?: Partial<Record<SubgraphName, string>>;
-  /** Where `<NAME>_URL` overrides are looked up; default process.env. */
-  env?: NodeJS.ProcessEnv;
   /** Limits on incoming operations (default depth 15, 30 aliases). */
   limits?: Partial<OperationLimits>;
   /** Deadline for one subgraph request, after which its fields fail with SERVICE_UNAVAILABLE. Default 10 s. */
@@ -58,11 +65,10 @@ export interface GatewayOptions {
    * turns subscriptions off.
    */
   live?: Partial<LiveOptions> | false;
-  /** What time it is (user-token lifetimes); default the system clock, pinned in tests. */
-  clock?: Clock;
 }
 
-export interface RunningGateway extends Listening {
+/** What a built gateway offers, listening or not. */
+interface GatewayParts {
   log: Logger;
   metrics: Metrics;
   /** Where each subgraph of the served supergraph is reached. */
@@ -76,23 +82,103 @@ export interface RunningGateway extends Listening {
   supergraph: Pick<SupergraphSource, 'status' | 'apiSchema' | 'onSchemaChange' | 'reload'>;
   /** Live subscriptions, unless turned off. */
   live?: LiveServer;
+  /** Serves `/graphql` (HTTP, SSE and WebSocket upgrades), `/health`, `/ready` and `/metrics`. */
+  server: Server;
+  /** Ends subscriptions, stops serving, and closes the socket (when listening) and the connections to subgraphs. */
+  close(): Promise<void>;
+}
+
+/** A gateway built and ready to serve, not yet bound to a port (`buildGateway`). */
+export interface Gateway extends GatewayParts {
+  /**
+   * Binds `port` on `host` (default the config's; port 0 picks a free one, as tests do)
+   * and resolves once listening. The gateway keeps the socket until `close()`.
+   */
+  listen(port?: number, host?: string): Promise<RunningGateway>;
+}
+
+/** A gateway listening on its port (`createGateway`, or `listen()` of a built one). */
+export interface RunningGateway extends GatewayParts, Listening {
+  close(): Promise<void>;
 }
 
 /**
- * Builds the gateway and listens on `config.port` (0 in tests): loads the
- * supergraph, plans and executes client operations against the subgraphs it
- * names, and serves `/graphql`, `/health`, `/ready` and `/metrics`.
+ * Builds the gateway without binding a port: loads the supergraph, connects to the
+ * subgraphs it names, starts Apollo (planning and executing client operations) and the
+ * live subscriptions, and mounts `/graphql`, `/health`, `/ready` and `/metrics` on an
+ * HTTP server that `listen()` binds.
  */
-export async function createGateway(config: ServiceConfig, opts: GatewayOptions = {}): Promise<RunningGateway> {
+export async function buildGateway(config: ServiceConfig, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = createLogger('gateway', config.logLevel);
   const metrics = createMetrics('gateway');
-  const env = opts.env ?? process.env;
-  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const clock = opts.clock ?? systemClock;
+  const validationRules = [operationLimitsRule({ ...DEFAULT_LIMITS, ...opts.limits })];
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
-  // @apollo/gateway otherwise reports anonymous usage to Apollo and probes cloud
-  // metadata endpoints at start-up; a private platform opts in explicitly if it wants that.
-  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+  const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
+  const { shell, server } = createHttpShell(metrics, () => upstream.ready());
+  const apollo = createApollo(config, upstream.gateway, server, log, validationRules);
+  await startApollo(apollo, supergraph, upstream);
+  log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
+  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
+  const live = opts.live === false ? undefined : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, verifier, clock, log });
+  shell.use('/graphql', ...(live ? [live.server.sse] : []), express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: createContext(verifier, log) }));
+
+  let listening: Listening | undefined;
+  const close = async () => {
+    await live?.close();
+    await supergraph.close();
+    await apollo.stop();
+    await listening?.close();
+    upstream.close();
+  };
+  const parts: GatewayParts = {
+    log,
+    metrics,
+    subgraphs: upstream.subgraphs,
+    supergraphSource: supergraph.source,
+    supergraph,
+    live: live?.server,
+    server,
+    close,
+  };
+  return {
+    ...parts,
+    async listen(port = config.port, host = config.host) {
+      if (listening) throw new Error(`the gateway is already listening at ${listening.url}`);
+      listening = await listen(server, port, host, '/graphql', log);
+      return { ...parts, ...listening, close };
+    },
+  };
+}
+
+/**
+ * Builds the gateway and listens on `config.port` (0 in tests): `buildGateway`, then
+ * `listen()`. A port that cannot be bound closes what was built.
+ */
+export async function createGateway(config: ServiceConfig, opts: GatewayOptions = {}): Promise<RunningGateway> {
+  const gateway = await buildGateway(config, opts);
+  try {
+    return await gateway.listen();
+  } catch (err) {
+    await gateway.close();
+    throw err;
+  }
+}
+
+/** The subgraphs' side of the gateway: Apollo's gateway, its data sources and the HTTP clients they share. */
+interface Upstream {
+  gateway: ApolloGateway;
+  /** Where each subgraph is reached, filled in as Apollo builds its data sources. */
+  subgraphs: Map<string, string>;
+  dataSources: Map<string, SubgraphDataSource>;
+  /** `/ready`: the supergraph is loaded and every subgraph answers `/health`. */
+  ready(): Promise<{ ok: boolean; detail: unknown }>;
+  loaded: boolean;
+  close(): void;
+}
+
+function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logger, metrics: Metrics, supergraph: SupergraphSource): Upstream {
   const fetcher = createKeepAliveFetcher({ timeoutMs: opts.subgraphTimeoutMs ?? 10_000 });
   const probe = createKeepAliveFetcher({ timeoutMs: opts.readyTimeoutMs ?? 2_000, maxSockets: 4 });
   const credentials = createServiceCredentials('gateway', config.serviceSecret);
@@ -101,42 +187,76 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
     help: 'Requests from the gateway to subgraphs, by subgraph and outcome (ok, errors, unavailable)',
     labelNames: ['subgraph', 'outcome'] as const,
   });
-
   const subgraphs = new Map<string, string>();
   const dataSources = new Map<string, SubgraphDataSource>();
-  let loaded = false;
-  const gateway = new ApolloGateway({
-    supergraphSdl: supergraph.hook,
-    logger: log,
-    buildService: ({ name, url }) => {
-      const target = subgraphUrl(name, url, opts.subgraphUrls ?? {}, env);
-      subgraphs.set(name, target);
-      const source = new SubgraphDataSource({
-        name,
-        url: target,
-        fetcher: fetcher.fetch,
-        credentials,
-        log,
-        observe: (subgraph, outcome, seconds) => subgraphFetches.observe({ subgraph, outcome }, seconds),
-      });
-      dataSources.set(name, source);
-      return source;
+  const upstream: Upstream = {
+    subgraphs,
+    dataSources,
+    loaded: false,
+    ready: () => readiness(subgraphs, probe.fetch, upstream.loaded, supergraph.status()),
+    close() {
+      fetcher.close();
+      probe.close();
     },
-  });
+    gateway: withoutApolloTelemetry(() => new ApolloGateway({
+      supergraphSdl: supergraph.hook,
+      logger: log,
+      buildService: ({ name, url }) => {
+        const target = subgraphUrl(name, url, opts.subgraphUrls ?? {}, config.subgraphUrlOverrides);
+        subgraphs.set(name, target);
+        const source = new SubgraphDataSource({
+          name,
+          url: target,
+          fetcher: fetcher.fetch,
+          credentials,
+          log,
+          observe: (subgraph, outcome, seconds) => subgraphFetches.observe({ subgraph, outcome }, seconds),
+        });
+        dataSources.set(name, source);
+        return source;
+      },
+    })),
+  };
+  return upstream;
+}
 
+/**
+ * @apollo/gateway 2.14 has no option for its usage telemetry: its constructor reads
+ * process.env.APOLLO_TELEMETRY_DISABLED itself and, unless that is 'true' or '1', starts
+ * an exporter to Apollo and probes cloud metadata endpoints right there
+ * (node_modules/@apollo/gateway/dist/index.js). A private platform reports nothing, so
+ * the constructor runs with the variable set, and the environment is put back as it was
+ * when it returns: the constructor is synchronous, nothing else can see the difference.
+ */
+function withoutApolloTelemetry<T>(construct: () => T): T {
+  const VARIABLE = 'APOLLO_TELEMETRY_DISABLED';
+  const before = process.env[VARIABLE];
+  process.env[VARIABLE] = 'true';
+  try {
+    return construct();
+  } finally {
+    if (before === undefined) delete process.env[VARIABLE];
+    else process.env[VARIABLE] = before;
+  }
+}
+
+/** Express with the shared shell (`/health`, `/ready`, `/metrics`), request timing and correlation ids; `/graphql` is mounted on `shell` later. */
+function createHttpShell(metrics: Metrics, ready: Upstream['ready']) {
   const app = express();
   app.disable('x-powered-by');
   app.use(recordHttpDuration(metrics), correlationId());
-  const shell = createHttpApp({ metrics, ready: () => readiness(subgraphs, probe.fetch, loaded, supergraph.status()) });
+  const shell = createHttpApp({ metrics, ready });
   app.use(shell);
-  const httpServer = createServer(app);
+  return { shell, server: createServer(app) };
+}
 
+function createApollo(config: ServiceConfig, gateway: ApolloGateway, httpServer: Server, log: Logger, validationRules: ValidationRule[]) {
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
     unexpectedErrorLogging(log),
     config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
   ];
-  const apollo = new ApolloServer<GatewayContext>({
+  return new ApolloServer<GatewayContext>({
     gateway,
     logger: log,
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
@@ -145,60 +265,57 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
     formatError: formatGatewayError(errorFormatter()),
     csrfPrevention: true,
     introspection: !config.production,
-    validationRules: [operationLimitsRule(limits)],
+    validationRules,
     plugins,
   });
+}
 
+/** Starts Apollo on the supergraph; a supergraph it cannot serve closes what was opened and fails with a SupergraphError. */
+async function startApollo(apollo: ApolloServer<GatewayContext>, supergraph: SupergraphSource, upstream: Upstream) {
   try {
     await apollo.start();
   } catch (err) {
     await supergraph.close();
-    fetcher.close();
-    probe.close();
+    upstream.close();
     if (err instanceof SupergraphError) throw err;
     throw new SupergraphError(`cannot serve the supergraph (${supergraph.source}): ${err instanceof Error ? err.message : String(err)}`);
   }
-  loaded = true;
-  log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(subgraphs) }, 'supergraph loaded');
+  upstream.loaded = true;
+}
 
-  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, opts.clock);
-  let live: LiveServer | undefined;
-  let ownBus: LiveBus | undefined;
-  if (opts.live !== false) {
-    const bus = opts.live?.bus ?? (ownBus = createLiveBus(config));
-    live = createLiveServer({
-      httpServer,
-      supergraphSdl: supergraph.sdl(),
-      services: () => Object.fromEntries(dataSources),
-      validationRules: [operationLimitsRule(limits)],
-      verifier,
-      log,
-      options: { ...opts.live, bus },
-    });
-  }
-  // Hot reloads: running subscriptions move to the new supergraph when still valid.
-  const unfollow = live ? supergraph.onSchemaChange((change) => live!.updateSupergraph(change.supergraphSdl)) : undefined;
-  const context = createContext(verifier, log);
-  shell.use('/graphql', ...(live ? [live.sse] : []), express.json({ limit: '1mb' }), expressMiddleware(apollo, { context }));
+interface LiveDeps {
+  httpServer: Server;
+  supergraph: SupergraphSource;
+  upstream: Upstream;
+  validationRules: ValidationRule[];
+  verifier: TokenVerifier;
+  clock: Clock;
+  log: Logger;
+}
 
-  const listening = await listen(httpServer, config.port, config.host, '/graphql', log);
+/**
+ * Subscriptions on the gateway's HTTP server, on the bus given or one of its own (closed
+ * with it). Hot reloads move running subscriptions to the new supergraph when still valid.
+ */
+function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefined, deps: LiveDeps) {
+  const bus = options?.bus ?? createLiveBus(config);
+  const server = createLiveServer({
+    httpServer: deps.httpServer,
+    supergraphSdl: deps.supergraph.sdl(),
+    services: () => Object.fromEntries(deps.upstream.dataSources),
+    validationRules: deps.validationRules,
+    verifier: deps.verifier,
+    clock: deps.clock,
+    log: deps.log,
+    options: { ...options, bus },
+  });
+  const unfollow = deps.supergraph.onSchemaChange((change) => server.updateSupergraph(change.supergraphSdl));
   return {
-    ...listening,
-    log,
-    metrics,
-    subgraphs,
-    supergraphSource: supergraph.source,
-    supergraph,
-    live,
+    server,
     async close() {
-      unfollow?.();
-      await live?.close();
-      await ownBus?.close();
-      await supergraph.close();
-      await apollo.stop();
-      await listening.close();
-      fetcher.close();
-      probe.close();
+      unfollow();
+      await server.close();
+      if (bus !== options?.bus) await bus.close();
     },
   };
 }

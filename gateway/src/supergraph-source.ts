@@ -8,8 +8,8 @@ import { apiSchemaOf, supergraphHash } from '@fitsync/composition';
 import type { Logger, Metrics, ServiceConfig } from '@fitsync/service-kit';
 import { buildASTSchema, parse, type GraphQLSchema } from 'graphql';
 import { Counter, Gauge } from 'prom-client';
-import { SupergraphError, loadSupergraph } from './supergraph.js';
-import { watchRedisSupergraph, type RedisSupergraphWatch } from './supergraph-redis.js';
+import { SupergraphError, loadSupergraph, type LoadedSupergraph } from './supergraph.js';
+import { watchRedisSupergraph } from './supergraph-redis.js';
 
 /** What the gateway hands to `onSchemaChange` listeners after it swapped supergraphs. */
 export interface SchemaChange {
@@ -75,153 +75,221 @@ export interface SupergraphSource {
  * started with. A refused change is logged and counted, and the old one keeps serving.
  */
 export async function openSupergraphSource(config: ServiceConfig, log: Logger, metrics: Metrics, given?: string): Promise<SupergraphSource> {
-  const reloadsTotal = new Counter({
-    name: 'fitsync_gateway_supergraph_reloads_total',
-    help: 'Supergraph changes seen by the gateway, by outcome (applied, refused)',
-    labelNames: ['outcome'] as const,
-    registers: [metrics.registry],
-  });
-  const served = new Gauge({
-    name: 'fitsync_gateway_supergraph_info',
-    help: 'The supergraph being served: 1 for its sha256 (hash label)',
-    labelNames: ['hash'] as const,
-    registers: [metrics.registry],
-  });
-
   // The watchers may fire before `reload` exists (and before the gateway loaded): they go through this.
   let trigger = () => {};
-  let redis: RedisSupergraphWatch | undefined;
-  let initial: { sdl: string; source: string };
-  const redisKey = config.supergraphRedisKey;
-  let readSource: () => Promise<string | null>;
-  if (given === undefined && redisKey) {
-    if (!config.redisUrl) throw new SupergraphError('SUPERGRAPH_REDIS_KEY is set but REDIS_URL is not');
-    redis = await watchRedisSupergraph(config.redisUrl, redisKey, log, () => trigger());
-    try {
-      const stored = await redis.current();
-      // An empty key (nothing published yet) starts from the file; the first publish takes over.
-      initial = stored !== null ? { sdl: stored, source: `redis key ${redisKey}` } : await loadSupergraph(config, log);
-    } catch (err) {
-      await redis.close();
-      throw err;
-    }
-    const stored = initial.source === `redis key ${redisKey}`;
-    if (!stored) log.warn({ key: redisKey, file: initial.source }, 'nothing published at the supergraph Redis key yet: serving the file');
-    readSource = () => redis!.current();
-  } else {
-    initial = await loadSupergraph(config, log, given);
-    const path = resolve(config.supergraphPath);
-    readSource = initial.source === path ? () => readFile(path, 'utf8') : async () => null;
-  }
-  const source = redisKey && given === undefined ? `redis key ${redisKey}` : initial.source;
-
+  const origin = await openOrigin(config, log, given, () => trigger());
+  const served = new ServedSupergraph(origin.source, origin.initial.sdl, supergraphMetrics(metrics), log);
   let update: ((sdl: string) => void) | undefined;
-  let current = { sdl: initial.sdl, hash: supergraphHash(initial.sdl) };
-  const status: SupergraphStatus = { hash: current.hash, source, loadedAt: new Date().toISOString(), reloads: 0 };
-  served.set({ hash: current.hash }, 1);
-  const listeners = new Set<SchemaChangeListener>();
-  let apiSchema: GraphQLSchema | undefined; // built on first use: most gateways never ask
   let pending: Promise<void> = Promise.resolve();
-
-  function refuse(sdl: string, reason: string) {
-    const hash = supergraphHash(sdl);
-    reloadsTotal.inc({ outcome: 'refused' });
-    status.lastRefused = { hash, source, at: new Date().toISOString(), reason };
-    log.error({ source, refused: hash.slice(0, 12), serving: current.hash.slice(0, 12), reason }, 'new supergraph refused; the current one keeps serving');
-  }
 
   async function apply() {
     if (!update) return; // not loaded yet: the initial load reads the source itself
     let sdl: string | null;
     try {
-      sdl = await readSource();
+      sdl = await origin.read();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // between an unlink and a rename
       throw err;
     }
-    if (sdl === null) return;
-    const hash = supergraphHash(sdl);
-    if (hash === current.hash || hash === status.lastRefused?.hash) return;
-    let nextApiSchema: GraphQLSchema;
+    if (sdl === null || served.knows(sdl)) return;
+    let apiSchema: GraphQLSchema;
     try {
-      nextApiSchema = validateSupergraph(sdl);
+      apiSchema = validateSupergraph(sdl);
     } catch (err) {
-      refuse(sdl, err instanceof Error ? err.message : String(err));
+      served.refuse(sdl, err instanceof Error ? err.message : String(err));
       return;
     }
     // Not a refusal: the gateway may be busy (stopping, say); the next change or trigger retries.
     update(sdl);
-    served.reset();
-    served.set({ hash }, 1);
-    reloadsTotal.inc({ outcome: 'applied' });
-    status.reloads++;
-    status.hash = hash;
-    status.loadedAt = new Date().toISOString();
-    const previousHash = current.hash;
-    current = { sdl, hash };
-    apiSchema = nextApiSchema;
-    log.info({ source, hash: hash.slice(0, 12), previous: previousHash.slice(0, 12) }, 'supergraph reloaded');
-    const change: SchemaChange = { apiSchema: nextApiSchema, supergraphSdl: sdl, hash, previousHash, source };
-    for (const listener of listeners) {
-      try {
-        listener(change);
-      } catch (err) {
-        log.error({ err }, 'schema change listener failed');
-      }
-    }
+    served.accept(sdl, apiSchema);
   }
 
   // One reload at a time, in order; a burst of file events costs one read each, and an unchanged hash stops there.
-  const reload = () => (pending = pending.then(apply).catch((err: unknown) => log.error({ err, source }, 'supergraph reload failed')));
+  const reload = () => (pending = pending.then(apply).catch((err: unknown) => log.error({ err, source: origin.source }, 'supergraph reload failed')));
   trigger = () => void reload();
 
-  const cleanups: (() => void)[] = [];
-  if (!redis && initial.source === resolve(config.supergraphPath)) {
-    const path = initial.source;
-    let timer: NodeJS.Timeout | undefined;
-    const soon = () => {
-      clearTimeout(timer);
-      timer = setTimeout(trigger, 25);
-    };
-    let watcher: FSWatcher | undefined;
-    try {
-      watcher = watch(dirname(path), (_event, name) => {
-        if (name === null || name === basename(path)) soon();
-      });
-      watcher.on('error', (err) => log.warn({ err, path }, 'fs.watch failed; the 2 s poll keeps watching'));
-    } catch (err) {
-      log.warn({ err, path }, 'fs.watch unavailable; polling the supergraph file every 2 s');
-    }
-    watchFile(path, { interval: 2_000 }, soon);
-    cleanups.push(() => {
-      clearTimeout(timer);
-      watcher?.close();
-      unwatchFile(path);
-    });
-  }
-
   return {
-    source,
+    source: origin.source,
     hook: async ({ update: u }) => {
       update = u;
       // Catch up with a change made while the gateway was loading (after its initial read).
       setTimeout(() => trigger(), 0);
-      return { supergraphSdl: initial.sdl };
+      return { supergraphSdl: origin.initial.sdl };
     },
-    status: () => ({ ...status }),
-    sdl: () => current.sdl,
-    apiSchema: () => (apiSchema ??= apiSchemaOf(current.sdl)),
-    onSchemaChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    status: () => served.status(),
+    sdl: () => served.sdl,
+    apiSchema: () => served.apiSchema(),
+    onSchemaChange: (listener) => served.onChange(listener),
     reload,
     async close() {
       update = undefined;
       trigger = () => {};
-      for (const c of cleanups) c();
+      await origin.stopWatching();
       await pending;
-      await redis?.close();
+      await origin.close();
     },
+  };
+}
+
+function supergraphMetrics(metrics: Metrics) {
+  return {
+    reloads: new Counter({
+      name: 'fitsync_gateway_supergraph_reloads_total',
+      help: 'Supergraph changes seen by the gateway, by outcome (applied, refused)',
+      labelNames: ['outcome'] as const,
+      registers: [metrics.registry],
+    }),
+    served: new Gauge({
+      name: 'fitsync_gateway_supergraph_info',
+      help: 'The supergraph being served: 1 for its sha256 (hash label)',
+      labelNames: ['hash'] as const,
+      registers: [metrics.registry],
+    }),
+  };
+}
+
+/** The supergraph served now, what was refused, and who hears of changes. */
+class ServedSupergraph {
+  #current: { sdl: string; hash: string };
+  readonly #status: SupergraphStatus;
+  readonly #listeners = new Set<SchemaChangeListener>();
+  #apiSchema: GraphQLSchema | undefined; // built on first use: most gateways never ask
+
+  constructor(
+    private readonly source: string,
+    sdl: string,
+    private readonly metrics: ReturnType<typeof supergraphMetrics>,
+    private readonly log: Logger,
+  ) {
+    this.#current = { sdl, hash: supergraphHash(sdl) };
+    this.#status = { hash: this.#current.hash, source, loadedAt: new Date().toISOString(), reloads: 0 };
+    metrics.served.set({ hash: this.#current.hash }, 1);
+  }
+
+  get sdl() {
+    return this.#current.sdl;
+  }
+
+  status(): SupergraphStatus {
+    return { ...this.#status };
+  }
+
+  apiSchema(): GraphQLSchema {
+    return (this.#apiSchema ??= apiSchemaOf(this.#current.sdl));
+  }
+
+  onChange(listener: SchemaChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Served now, or the last one refused: nothing to do. */
+  knows(sdl: string): boolean {
+    const hash = supergraphHash(sdl);
+    return hash === this.#current.hash || hash === this.#status.lastRefused?.hash;
+  }
+
+  refuse(sdl: string, reason: string) {
+    const hash = supergraphHash(sdl);
+    this.metrics.reloads.inc({ outcome: 'refused' });
+    this.#status.lastRefused = { hash, source: this.source, at: new Date().toISOString(), reason };
+    this.log.error({ source: this.source, refused: hash.slice(0, 12), serving: this.#current.hash.slice(0, 12), reason }, 'new supergraph refused; the current one keeps serving');
+  }
+
+  /** Records a supergraph the gateway now serves, and tells the listeners. */
+  accept(sdl: string, apiSchema: GraphQLSchema) {
+    const hash = supergraphHash(sdl);
+    this.metrics.served.reset();
+    this.metrics.served.set({ hash }, 1);
+    this.metrics.reloads.inc({ outcome: 'applied' });
+    this.#status.reloads++;
+    this.#status.hash = hash;
+    this.#status.loadedAt = new Date().toISOString();
+    const previousHash = this.#current.hash;
+    this.#current = { sdl, hash };
+    this.#apiSchema = apiSchema;
+    this.log.info({ source: this.source, hash: hash.slice(0, 12), previous: previousHash.slice(0, 12) }, 'supergraph reloaded');
+    const change: SchemaChange = { apiSchema, supergraphSdl: sdl, hash, previousHash, source: this.source };
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.log.error({ err }, 'schema change listener failed');
+      }
+    }
+  }
+}
+
+/** Where the supergraph is read from, and the watch that calls `changed` when it may have changed. */
+interface Origin {
+  /** For logs, metrics and `/ready`: a file path, `redis key <key>`, or "given". */
+  source: string;
+  initial: LoadedSupergraph;
+  /** The supergraph there now; null when there is nothing to re-read (a given SDL, one composed on the spot, an empty key). */
+  read(): Promise<string | null>;
+  /** Stops calling `changed`. */
+  stopWatching(): Promise<void>;
+  /** Lets go of the connections reads need. */
+  close(): Promise<void>;
+}
+
+function openOrigin(config: ServiceConfig, log: Logger, given: string | undefined, changed: () => void): Promise<Origin> {
+  if (given === undefined && config.supergraphRedisKey) return openRedisOrigin(config, config.supergraphRedisKey, log, changed);
+  return openFileOrigin(config, log, given, changed);
+}
+
+async function openRedisOrigin(config: ServiceConfig, key: string, log: Logger, changed: () => void): Promise<Origin> {
+  if (!config.redisUrl) throw new SupergraphError('SUPERGRAPH_REDIS_KEY is set but REDIS_URL is not');
+  const source = `redis key ${key}`;
+  const redis = await watchRedisSupergraph(config.redisUrl, key, log, changed);
+  let initial: LoadedSupergraph;
+  try {
+    const stored = await redis.current();
+    // An empty key (nothing published yet) starts from the file; the first publish takes over.
+    initial = stored !== null ? { sdl: stored, source } : await loadSupergraph(config, log);
+  } catch (err) {
+    await redis.close();
+    throw err;
+  }
+  if (initial.source !== source) log.warn({ key, file: initial.source }, 'nothing published at the supergraph Redis key yet: serving the file');
+  return { source, initial, read: () => redis.current(), stopWatching: async () => {}, close: () => redis.close() };
+}
+
+async function openFileOrigin(config: ServiceConfig, log: Logger, given: string | undefined, changed: () => void): Promise<Origin> {
+  const initial = await loadSupergraph(config, log, given);
+  const path = resolve(config.supergraphPath);
+  // A given SDL, or one composed from supergraph.yaml: nothing to watch.
+  if (initial.source !== path) return { source: initial.source, initial, read: async () => null, stopWatching: async () => {}, close: async () => {} };
+  const stop = watchSupergraphFile(path, log, changed);
+  return {
+    source: path,
+    initial,
+    read: () => readFile(path, 'utf8'),
+    stopWatching: async () => stop(),
+    close: async () => {},
+  };
+}
+
+/** Calls `changed` (debounced) when the file may have changed; returns how to stop. */
+function watchSupergraphFile(path: string, log: Logger, changed: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const soon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(changed, 25);
+  };
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(path), (_event, name) => {
+      if (name === null || name === basename(path)) soon();
+    });
+    watcher.on('error', (err) => log.warn({ err, path }, 'fs.watch failed; the 2 s poll keeps watching'));
+  } catch (err) {
+    log.warn({ err, path }, 'fs.watch unavailable; polling the supergraph file every 2 s');
+  }
+  watchFile(path, { interval: 2_000 }, soon);
+  return () => {
+    clearTimeout(timer);
+    watcher?.close();
+    unwatchFile(path);
   };
 }

@@ -2,7 +2,7 @@ import { access, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compose, formatProblems, loadSupergraphConfig } from '@fitsync/composition';
-import type { Logger, ServiceConfig } from '@fitsync/service-kit';
+import { urlVariable, type Logger, type ServiceConfig } from '@fitsync/service-kit';
 
 export interface LoadedSupergraph {
   sdl: string;
@@ -52,16 +52,14 @@ export async function loadSupergraph(config: ServiceConfig, log: Logger, given?:
   return { sdl: result.supergraphSdl, source: `composed from ${yaml}` };
 }
 
-/** `USERS_URL` for `users`; any subgraph name of any supergraph maps to one variable. */
-export const subgraphUrlVariable = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
-
 /**
- * Where the gateway sends a subgraph's requests: an explicit override, else the
- * variable `<NAME>_URL` when it is really set, else the supergraph's routing URL.
+ * Where the gateway sends a subgraph's requests: an explicit override, else its
+ * `<NAME>_URL` variable when set (`ServiceConfig.subgraphUrlOverrides`), else the
+ * supergraph's routing URL.
  */
-export function subgraphUrl(name: string, routingUrl: string | undefined, overrides: Partial<Record<string, string>>, env: NodeJS.ProcessEnv): string {
-  const url = overrides[name] ?? (env[subgraphUrlVariable(name)] || undefined) ?? routingUrl;
-  if (!url) throw new SupergraphError(`subgraph "${name}" has no routing URL in the supergraph and ${subgraphUrlVariable(name)} is not set`);
+export function subgraphUrl(name: string, routingUrl: string | undefined, overrides: Partial<Record<string, string>>, fromEnv: Readonly<Record<string, string>>): string {
+  const url = overrides[name] ?? fromEnv[urlVariable(name)] ?? routingUrl;
+  if (!url) throw new SupergraphError(`subgraph "${name}" has no routing URL in the supergraph and ${urlVariable(name)} is not set`);
   return url;
 }
 

@@ -1,6 +1,6 @@
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { createLogger, createServiceCredentials } from '@fitsync/service-kit';
-import { buildSchema, parse, validate } from 'graphql';
+import { buildSchema, parse, print, stripIgnoredCharacters, validate, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { GatewayContext } from '../context.js';
 import { SubgraphDataSource } from '../datasource.js';
@@ -9,10 +9,35 @@ import { entitySelection, mergeEntityFetches, splitMergedResult } from '../entit
 const NAMES = 'query Dash__users__4($representations:[_Any!]!){_entities(representations:$representations){...on User{name}}}';
 const PROFILES = 'query Dash__users__5($representations:[_Any!]!){_entities(representations:$representations){...on User{clientProfile{fitnessLevel}}}}';
 const user = (id: string) => ({ __typename: 'User', id });
+/** A selection set as the planner writes it, `{...on User{name}}`, and back. */
+const selectionOf = (text: string) => (parse(text).definitions[0] as OperationDefinitionNode).selectionSet;
+const compact = (selection: SelectionSetNode | undefined) => selection && stripIgnoredCharacters(print(selection));
 
 describe('entitySelection', () => {
   it("finds the selection of the query planner's entity fetch", () => {
-    expect(entitySelection(NAMES, { representations: [] })).toBe('{...on User{name}}');
+    expect(compact(entitySelection(NAMES, { representations: [] }))).toBe('{...on User{name}}');
+  });
+
+  it('reads the operation as GraphQL, not as text: layout, commas and strings that look like syntax do not matter', () => {
+    const spaced = `query Dash__users__4 (
+      $representations: [_Any!]!
+    ) {
+      _entities(representations: $representations) { ... on User { name, bio(format: "fragment F on User") } }
+    }`;
+    expect(compact(entitySelection(spaced, { representations: [] }))).toBe('{...on User{name bio(format:"fragment F on User")}}');
+  });
+
+  it('refuses what cannot move into a merged operation: an alias, a selection reading a variable, other variables, mutations', () => {
+    const refused = [
+      'query($representations:[_Any!]!){e:_entities(representations:$representations){...on User{name}}}',
+      'query($representations:[_Any!]!){_entities(representations:$representations){...on User{name @include(if:$representations)}}}',
+      'query($representations:[_Any!]!,$first:Int){_entities(representations:$representations){...on User{name}}}',
+      'query($representations:[_Any]){_entities(representations:$representations){...on User{name}}}',
+      'mutation($representations:[_Any!]!){_entities(representations:$representations){...on User{name}}}',
+      'query($representations:[_Any!]!){_entities(representations:$representations){...on User{name}} me{id}}',
+      'query($representations:[_Any!]!){_entities(representations:$representations){...on User{name}}',
+    ];
+    for (const query of refused) expect(entitySelection(query, { representations: [] }), query).toBeUndefined();
   });
 
   it('leaves alone fetches with other variables, fragments, or that are not entity fetches', () => {
@@ -26,8 +51,8 @@ describe('mergeEntityFetches and splitMergedResult', () => {
   it('builds one valid operation with an aliased _entities field per fetch', () => {
     const merged = mergeEntityFetches(
       [
-        { selection: '{...on User{name}}', representations: [user('a')] },
-        { selection: '{...on User{clientProfile{fitnessLevel}}}', representations: [user('b'), user('c')] },
+        { selection: selectionOf('{...on User{name}}'), representations: [user('a')] },
+        { selection: selectionOf('{...on User{clientProfile{fitnessLevel}}}'), representations: [user('b'), user('c')] },
       ],
       'Dash__users__4',
     );
@@ -36,6 +61,9 @@ describe('mergeEntityFetches and splitMergedResult', () => {
     const schema = buildSchema(`scalar _Any union _Entity = User type ClientProfile { fitnessLevel: String }
       type User { id: ID! name: String clientProfile: ClientProfile } type Query { _entities(representations: [_Any!]!): [_Entity]! }`);
     expect(validate(schema, parse(merged.query))).toEqual([]);
+    expect(stripIgnoredCharacters(merged.query)).toBe(
+      'query Dash__users__4($r0:[_Any!]!$r1:[_Any!]!){_e0:_entities(representations:$r0){...on User{name}}_e1:_entities(representations:$r1){...on User{clientProfile{fitnessLevel}}}}',
+    );
   });
 
   it("gives each fetch its own entities and errors, with paths back under _entities, and pathless errors to all", () => {

@@ -30,13 +30,8 @@ function supergraphOf(urls: { users: string; training: string }, trainingSdl = S
   return result.supergraphSdl;
 }
 
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** A reload is a file event (or a Redis message) away, then a validation: seconds on a busy machine at worst. */
+const RELOAD = { timeout: 10_000, interval: 20 };
 
 const ME = '{ me { id name nickname } }';
 const USER_FIELDS = '{ __type(name: "User") { fields { name } } }';
@@ -106,16 +101,15 @@ describe('hot reload of the supergraph', () => {
       };
       const workers = Array.from({ length: 8 }, worker);
 
-      await until('some traffic', () => done > 50);
-      const t0 = Date.now();
+      await expect.poll(() => done, { ...RELOAD, message: 'some traffic' }).toBeGreaterThan(50);
       await publishFile(path, v2);
-      await until('version 2', () => gateway.supergraph.status().hash === supergraphHash(v2));
+      await expect.poll(() => gateway.supergraph.status().hash, { ...RELOAD, message: 'version 2' }).toBe(supergraphHash(v2));
       const mid = done;
-      await until('traffic on version 2', () => done > mid + 50);
+      await expect.poll(() => done, { ...RELOAD, message: 'traffic on version 2' }).toBeGreaterThan(mid + 50);
       await publishFile(path, v1);
-      await until('version 1 again', () => gateway.supergraph.status().hash === supergraphHash(v1));
+      await expect.poll(() => gateway.supergraph.status().hash, { ...RELOAD, message: 'version 1 again' }).toBe(supergraphHash(v1));
       const end = done;
-      await until('traffic on version 1', () => done > end + 50);
+      await expect.poll(() => done, { ...RELOAD, message: 'traffic on version 1' }).toBeGreaterThan(end + 50);
       running = false;
       await Promise.all(workers);
 
@@ -146,7 +140,7 @@ describe('hot reload of the supergraph', () => {
     const gateway = await createGateway(testConfig('gateway', 'pglite', undefined, { SUPERGRAPH_PATH: path }));
     try {
       await publishFile(path, v2);
-      await until('version 2', () => gateway.supergraph.status().hash === supergraphHash(v2));
+      await expect.poll(() => gateway.supergraph.status().hash, RELOAD).toBe(supergraphHash(v2));
       expect(await userFields(gateway)).toContain('level');
       const ready = (await (await fetch(new URL('/ready', gateway.url))).json()) as { detail: { supergraph: unknown } };
       expect(ready.detail.supergraph).toMatchObject({ hash: supergraphHash(v2), source: path, reloads: 1 });
@@ -168,11 +162,11 @@ describe('hot reload of the supergraph', () => {
     try {
       const notASupergraph = 'type Query { me: String }';
       await publishFile(path, notASupergraph);
-      await until('the refusal', () => gateway.supergraph.status().lastRefused?.hash === supergraphHash(notASupergraph));
+      await expect.poll(() => gateway.supergraph.status().lastRefused?.hash, RELOAD).toBe(supergraphHash(notASupergraph));
       expect((await post(gateway, ME)).body).toEqual({ data: { me: { id: client.id, name: client.name, nickname: `nick-${client.id.slice(0, 8)}` } } });
 
       await publishFile(path, 'this is { not graphql');
-      await until('the second refusal', () => gateway.supergraph.status().lastRefused?.hash === supergraphHash('this is { not graphql'));
+      await expect.poll(() => gateway.supergraph.status().lastRefused?.hash, RELOAD).toBe(supergraphHash('this is { not graphql'));
       expect(gateway.supergraph.status()).toMatchObject({ hash: supergraphHash(v1), reloads: 0 });
       expect(gateway.supergraph.status().lastRefused?.reason).toMatch(/Syntax Error/);
       expect((await post(gateway, ME)).body.data.me.id).toBe(client.id);
@@ -183,7 +177,7 @@ describe('hot reload of the supergraph', () => {
 
       // a valid one after the refusals is taken
       await publishFile(path, v2);
-      await until('version 2', () => gateway.supergraph.status().hash === supergraphHash(v2));
+      await expect.poll(() => gateway.supergraph.status().hash, RELOAD).toBe(supergraphHash(v2));
     } finally {
       await gateway.close();
     }
@@ -202,14 +196,15 @@ describe('hot reload of the supergraph', () => {
       // Nothing published at the key yet: the file serves until the first publish.
       expect(a.supergraph.status()).toMatchObject({ hash: supergraphHash(v1), source: `redis key ${key}` });
       await publishSupergraphToRedis(url, key, v2);
-      await until('replica a on version 2', () => a.supergraph.status().hash === supergraphHash(v2));
+      await expect.poll(() => a.supergraph.status().hash, { ...RELOAD, message: 'replica a on version 2' }).toBe(supergraphHash(v2));
       const b = await createGateway(testConfig('gateway', 'pglite', undefined, env));
       try {
         expect(b.supergraph.status().hash).toBe(supergraphHash(v2));
-        await publishSupergraphToRedis(url, key, 'type Query { broken: Int }');
-        await until('both refuse', () => [a, b].every((g) => g.supergraph.status().lastRefused !== undefined));
+        const broken = 'type Query { broken: Int }';
+        await publishSupergraphToRedis(url, key, broken);
+        await expect.poll(() => [a, b].map((g) => g.supergraph.status().lastRefused?.hash), { ...RELOAD, message: 'both refuse' }).toEqual([supergraphHash(broken), supergraphHash(broken)]);
         await publishSupergraphToRedis(url, key, v1);
-        await until('both on version 1', () => [a, b].every((g) => g.supergraph.status().hash === supergraphHash(v1)));
+        await expect.poll(() => [a, b].map((g) => g.supergraph.status().hash), { ...RELOAD, message: 'both on version 1' }).toEqual([supergraphHash(v1), supergraphHash(v1)]);
         expect((await post(b, ME)).body.data.me.id).toBe(client.id);
         expect(await userFields(a)).not.toContain('level');
       } finally {

@@ -3,6 +3,7 @@ import { operationFromDocument, Supergraph, type Schema } from '@apollo/federati
 import { QueryPlanner, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { LIVE_TOPICS, type LiveMessage, type LiveTopic } from '@fitsync/live';
 import type { Logger } from '@fitsync/service-kit';
+import { LRUCache } from 'lru-cache';
 import {
   GraphQLError,
   Kind,
@@ -35,6 +36,7 @@ export interface SubscriptionRequest {
   variables?: Record<string, unknown> | null;
 }
 
+/** Distinct subscription documents whose plans are kept; the least recently used goes first. */
 const PLAN_CACHE_SIZE = 500;
 
 /**
@@ -53,7 +55,7 @@ export class SubscriptionExecutor {
   readonly #apiGraphQLSchema: GraphQLSchema;
   readonly #planner: QueryPlanner;
   readonly #rules: ValidationRule[];
-  readonly #plans = new Map<string, { plan: QueryPlan; topic: LiveTopic }>();
+  readonly #plans = new LRUCache<string, { plan: QueryPlan; topic: LiveTopic }>({ max: PLAN_CACHE_SIZE });
 
   constructor(
     supergraphSdl: string,
@@ -107,7 +109,6 @@ export class SubscriptionExecutor {
       const built = this.#plan(document, operationName, operation);
       if (built instanceof GraphQLError) return [built];
       planned = built;
-      if (this.#plans.size >= PLAN_CACHE_SIZE) this.#plans.delete(this.#plans.keys().next().value!);
       this.#plans.set(key, planned);
     }
     return {

@@ -1,17 +1,15 @@
-import { GraphQLError } from 'graphql';
-import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { ServiceMap } from '@apollo/gateway';
 import type { LiveBus } from '@fitsync/live';
-import { CORRELATION_HEADER, headerValue, type Logger, type TokenVerifier } from '@fitsync/service-kit';
+import { CORRELATION_HEADER, headerValue, type Clock, type Logger, type TokenVerifier } from '@fitsync/service-kit';
 import type { RequestHandler } from 'express';
-import type { ValidationRule } from 'graphql';
+import { GraphQLError, type ValidationRule } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { GatewayContext } from '../context.js';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
 import { LiveRouter } from './router.js';
+import { Sessions, type Session } from './sessions.js';
 import { LiveStream } from './stream.js';
 
 /** Live subscriptions on the gateway (`createGateway`'s `live` option). */
@@ -24,6 +22,12 @@ export interface LiveOptions {
   maxQueuedEvents?: number;
   /** Bytes written to one connection and not yet read before its client is cut off. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * How often one timer checks every connection's token against the gateway's clock. A
+   * subscription ends within this interval of its token expiring, and never delivers a
+   * message after it (each message is checked too). Default 1 s.
+   */
+  expiryCheckMs?: number;
 }
 
 export interface LiveServer {
@@ -47,17 +51,10 @@ interface Deps {
   services: () => ServiceMap;
   validationRules: ValidationRule[];
   verifier: TokenVerifier;
+  /** The gateway's clock: tokens expire by it. */
+  clock: Clock;
   log: Logger;
   options: LiveOptions;
-}
-
-/** What one connection (a WebSocket, or one SSE request) knows about its client. */
-interface Session {
-  context: GatewayContext;
-  streams: Set<LiveStream>;
-  expiry: NodeJS.Timeout;
-  backlog(): number;
-  cutOff(reason: string): void;
 }
 
 type OperationValue = { session: Session; subscription: PreparedSubscription };
@@ -65,8 +62,15 @@ type OperationValue = { session: Session; subscription: PreparedSubscription };
 /** Close codes: graphql-ws uses 4403 for a refused connection_init; the others are WebSocket's own. */
 const FORBIDDEN = 4403;
 const POLICY_VIOLATION = 1008;
-// setTimeout's limit; a token valid for longer is re-checked when the timer fires.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What both transports share: the sessions, the executor serving now, and how a subscription starts. */
+interface Subscriptions {
+  sessions: Sessions;
+  /** Replaced when the gateway reloads its supergraph. */
+  executor: SubscriptionExecutor;
+  closing: boolean;
+  start(value: OperationValue): LiveStream;
+}
 
 /**
  * Serves subscriptions on the gateway's `/graphql`: the graphql-ws protocol on WebSocket
@@ -76,164 +80,46 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * subscription ends when its token expires.
  */
 export function createLiveServer(deps: Deps): LiveServer {
-  const { log, verifier } = deps;
-  const opts = { keepAliveMs: 12_000, maxQueuedEvents: 100, maxBufferedBytes: 1 << 20, ...deps.options };
-  let executor = new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log);
+  const { log } = deps;
+  const opts = withDefaults(deps.options);
   const router = new LiveRouter(opts.bus, log);
-  const sessions = new Set<Session>();
-  let closing = false;
-
-  async function openSession(authorization: string | undefined, correlationId: string | undefined, io: Pick<Session, 'backlog' | 'cutOff'>, onExpiry: () => void) {
-    const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    if (!token) return undefined;
-    const user = await verifier.verifyUser(token).catch(() => undefined);
-    if (!user) return undefined;
-    const id = correlationId ?? randomUUID();
-    const session: Session = {
-      context: { correlationId: id, viewer: { id: user.id, role: user.role }, authorization, log: log.child({ correlationId: id, userId: user.id }) },
-      streams: new Set(),
-      expiry: setTimeout(function check() {
-        const left = user.exp * 1000 - Date.now();
-        if (left > 0) session.expiry = setTimeout(check, Math.min(left, MAX_TIMER_MS));
-        else onExpiry();
-      }, Math.min(Math.max(user.exp * 1000 - Date.now(), 0), MAX_TIMER_MS)),
-      ...io,
-    };
-    sessions.add(session);
-    return session;
-  }
-
-  function closeSession(session: Session) {
-    clearTimeout(session.expiry);
-    for (const stream of session.streams) stream.end();
-    sessions.delete(session);
-  }
-
-  function startStream({ session, subscription }: OperationValue) {
-    const stream = new LiveStream({
-      router,
-      executor,
-      subscription,
-      context: session.context,
-      maxQueued: opts.maxQueuedEvents,
-      maxBuffered: opts.maxBufferedBytes,
-      backlog: session.backlog,
-      cutOff: session.cutOff,
-    });
-    session.streams.add(stream);
-    void stream.finished.then(() => session.streams.delete(stream));
-    return stream;
-  }
-
-  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', maxPayload: 1 << 20 });
-  const sessionOf = new WeakMap<object, Session>();
-  const ws = useServer(
-    {
-      onConnect: async (ctx) => {
-        if (closing) return false;
-        const { socket, request } = ctx.extra;
-        const params = ctx.connectionParams ?? {};
-        const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
-        const authorization = key && typeof params[key] === 'string' ? (params[key] as string) : undefined;
-        const session = await openSession(
-          authorization,
-          headerValue(request.headers, CORRELATION_HEADER),
-          {
-            backlog: () => socket.bufferedAmount,
-            cutOff: (reason) => {
-              socket.close(POLICY_VIOLATION, reason.slice(0, 120));
-              // The close frame queues behind what the client is not reading.
-              setTimeout(() => socket.terminate(), 1_000).unref();
-            },
-          },
-          () => socket.close(FORBIDDEN, 'Forbidden: token expired'),
-        );
-        if (!session) return false;
-        sessionOf.set(ctx, session);
-        return true;
-      },
-      onSubscribe: (ctx, _id, payload) => {
-        const session = sessionOf.get(ctx)!;
-        const prepared = executor.prepare(payload);
-        if (Array.isArray(prepared)) return prepared;
-        const contextValue: OperationValue = { session, subscription: prepared };
-        return { schema: executor.schema, document: prepared.document, operationName: prepared.operationName, variableValues: prepared.variables, contextValue };
-      },
-      subscribe: (args) => startStream(args.contextValue as OperationValue),
-      onClose: (ctx) => {
-        const session = sessionOf.get(ctx);
-        if (session) closeSession(session);
-      },
+  const subs: Subscriptions = {
+    sessions: new Sessions({ verifier: deps.verifier, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
+    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log),
+    closing: false,
+    start: ({ session, subscription }) => {
+      const stream = new LiveStream({
+        router,
+        executor: subs.executor,
+        subscription,
+        context: session.context,
+        maxQueued: opts.maxQueuedEvents,
+        maxBuffered: opts.maxBufferedBytes,
+        backlog: () => session.backlog(),
+        cutOff: (reason) => session.cutOff(reason),
+        checkExpiry: () => subs.sessions.endIfExpired(session),
+      });
+      session.streams.add(stream);
+      void stream.finished.then(() => session.streams.delete(stream));
+      return stream;
     },
-    wss,
-    opts.keepAliveMs,
-  );
-
-  const sseHandler = createSseHandler<OperationValue>({
-    onSubscribe: async (req, params) => {
-      const raw = req.raw;
-      const res = req.context.res;
-      if (closing) return [null, { status: 503, statusText: 'Shutting down' }];
-      const session = await openSession(
-        headerValue(raw.headers, 'authorization'),
-        headerValue(raw.headers, CORRELATION_HEADER),
-        {
-          backlog: () => res.writableLength,
-          cutOff: () => res.destroy(),
-        },
-        () => closeSession(session!),
-      );
-      if (!session) {
-        const body = JSON.stringify({ errors: [{ message: 'A valid bearer token is required', extensions: { code: 'UNAUTHENTICATED' } }] });
-        return [body, { status: 401, statusText: 'Unauthorized', headers: { 'content-type': 'application/json; charset=utf-8' } }];
-      }
-      res.once('close', () => closeSession(session));
-      const prepared = executor.prepare({ query: params.query, operationName: params.operationName, variables: params.variables });
-      if (Array.isArray(prepared)) {
-        closeSession(session);
-        return { errors: prepared };
-      }
-      const contextValue: OperationValue = { session, subscription: prepared };
-      return { schema: executor.schema, document: prepared.document, operationName: prepared.operationName, variableValues: prepared.variables, contextValue };
-    },
-    subscribe: (args) => startStream(args.contextValue),
-  });
+  };
+  const ws = serveWebSocket(deps.httpServer, opts.keepAliveMs, subs);
+  const sse = serveSse(subs);
 
   return {
-    sse: (req, res, next) => {
-      if (!req.headers.accept?.includes('text/event-stream')) return next();
-      sseHandler(req, res).catch(next);
-    },
-    active: () => [...sessions].reduce((n, s) => n + s.streams.size, 0),
+    sse,
+    active: () => subs.sessions.streams().length,
     updateSupergraph(supergraphSdl) {
-      const next = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log);
-      executor = next;
-      let kept = 0;
-      let ended = 0;
-      for (const stream of [...sessions].flatMap((s) => [...s.streams])) {
-        const adopted = next.adopt(stream.subscription);
-        if (Array.isArray(adopted)) {
-          ended++;
-          const reasons = adopted.map((e) => e.message).join('; ');
-          stream.endWith({
-            errors: [
-              new GraphQLError(`Subscription ended: the schema changed and this operation is no longer valid (${reasons})`, {
-                extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-              }),
-            ],
-          });
-        } else {
-          kept++;
-          stream.replan(next, adopted);
-        }
-      }
-      log.info({ kept, ended }, 'subscriptions moved to the new supergraph');
-      return { kept, ended };
+      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log);
+      const moved = moveStreams(subs.sessions.streams(), subs.executor);
+      log.info(moved, 'subscriptions moved to the new supergraph');
+      return moved;
     },
     async close() {
-      closing = true;
-      const finishing = [...sessions].flatMap((s) => [...s.streams].map((stream) => stream.finished));
-      for (const session of [...sessions]) closeSession(session);
+      subs.closing = true;
+      const finishing = subs.sessions.streams().map((stream) => stream.finished);
+      subs.sessions.closeAll();
       // Let graphql-ws and graphql-sse send `complete` for each before the connections go.
       await Promise.race([Promise.all(finishing), new Promise((r) => setTimeout(r, 2_000).unref())]);
       await new Promise((r) => setImmediate(r));
@@ -241,4 +127,120 @@ export function createLiveServer(deps: Deps): LiveServer {
       await router.close();
     },
   };
+}
+
+function withDefaults(options: LiveOptions): Required<LiveOptions> {
+  return {
+    bus: options.bus,
+    keepAliveMs: options.keepAliveMs ?? 12_000,
+    maxQueuedEvents: options.maxQueuedEvents ?? 100,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
+    expiryCheckMs: options.expiryCheckMs ?? 1_000,
+  };
+}
+
+/** What graphql-ws and graphql-sse execute for a prepared subscription (they validate nothing themselves here). */
+function executionArgs(subs: Subscriptions, session: Session, prepared: PreparedSubscription) {
+  const contextValue: OperationValue = { session, subscription: prepared };
+  return { schema: subs.executor.schema, document: prepared.document, operationName: prepared.operationName, variableValues: prepared.variables, contextValue };
+}
+
+/** graphql-ws on the HTTP server's WebSocket upgrades to `/graphql`. */
+function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscriptions) {
+  const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1 << 20 });
+  const sessionOf = new WeakMap<object, Session>();
+  return useServer(
+    {
+      onConnect: async (ctx) => {
+        if (subs.closing) return false;
+        const { socket, request } = ctx.extra;
+        const params = ctx.connectionParams ?? {};
+        const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
+        const authorization = key && typeof params[key] === 'string' ? (params[key] as string) : undefined;
+        const session = await subs.sessions.open(authorization, headerValue(request.headers, CORRELATION_HEADER), {
+          backlog: () => socket.bufferedAmount,
+          cutOff: (reason) => {
+            socket.close(POLICY_VIOLATION, reason.slice(0, 120));
+            // The close frame queues behind what the client is not reading.
+            setTimeout(() => socket.terminate(), 1_000).unref();
+          },
+          expired: () => socket.close(FORBIDDEN, 'Forbidden: token expired'),
+        });
+        if (!session) return false;
+        sessionOf.set(ctx, session);
+        return true;
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        const prepared = subs.executor.prepare(payload);
+        return Array.isArray(prepared) ? prepared : executionArgs(subs, sessionOf.get(ctx)!, prepared);
+      },
+      subscribe: (args) => subs.start(args.contextValue as OperationValue),
+      onClose: (ctx) => {
+        const session = sessionOf.get(ctx);
+        if (session) subs.sessions.close(session);
+      },
+    },
+    wss,
+    keepAliveMs,
+  );
+}
+
+/** GraphQL over SSE (distinct connections) for `/graphql` requests that accept `text/event-stream`. */
+function serveSse(subs: Subscriptions): RequestHandler {
+  const handler = createSseHandler<OperationValue>({
+    onSubscribe: async (req, params) => {
+      const raw = req.raw;
+      const res = req.context.res;
+      if (subs.closing) return [null, { status: 503, statusText: 'Shutting down' }];
+      const session = await subs.sessions.open(headerValue(raw.headers, 'authorization'), headerValue(raw.headers, CORRELATION_HEADER), {
+        backlog: () => res.writableLength,
+        cutOff: () => res.destroy(),
+        // Its streams have ended: graphql-sse sends `complete` and ends the response.
+        expired: () => {},
+      });
+      if (!session) {
+        const body = JSON.stringify({ errors: [{ message: 'A valid bearer token is required', extensions: { code: 'UNAUTHENTICATED' } }] });
+        return [body, { status: 401, statusText: 'Unauthorized', headers: { 'content-type': 'application/json; charset=utf-8' } }];
+      }
+      res.once('close', () => subs.sessions.close(session));
+      const prepared = subs.executor.prepare({ query: params.query, operationName: params.operationName, variables: params.variables });
+      if (Array.isArray(prepared)) {
+        subs.sessions.close(session);
+        return { errors: prepared };
+      }
+      return executionArgs(subs, session, prepared);
+    },
+    subscribe: (args) => subs.start(args.contextValue),
+  });
+  return (req, res, next) => {
+    if (!req.headers.accept?.includes('text/event-stream')) return next();
+    handler(req, res).catch(next);
+  };
+}
+
+/**
+ * Running subscriptions under a new supergraph: those whose operation is still valid go on,
+ * re-planned; the others end with a GRAPHQL_VALIDATION_FAILED error saying why.
+ */
+function moveStreams(streams: LiveStream[], next: SubscriptionExecutor) {
+  let kept = 0;
+  let ended = 0;
+  for (const stream of streams) {
+    const adopted = next.adopt(stream.subscription);
+    if (Array.isArray(adopted)) {
+      ended++;
+      const reasons = adopted.map((e) => e.message).join('; ');
+      stream.endWith({
+        errors: [
+          new GraphQLError(`Subscription ended: the schema changed and this operation is no longer valid (${reasons})`, {
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+          }),
+        ],
+      });
+    } else {
+      kept++;
+      stream.replan(next, adopted);
+    }
+  }
+  return { kept, ended };
 }

@@ -17,6 +17,11 @@ export interface StreamOptions {
   maxBuffered: number;
   /** Closes the client's connection (the stream has already ended). */
   cutOff(reason: string): void;
+  /**
+   * Ends the stream's session, and so the stream, when the client's token has expired: run
+   * before each message is resolved, so none goes out after expiry whenever the sweep last ran.
+   */
+  checkExpiry(): void;
 }
 
 /**
@@ -90,6 +95,7 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
       await new Promise<void>((resolve) => (this.#wake = resolve));
       this.#wake = undefined;
     }
+    if (!this.#done) this.#opts.checkExpiry();
     if (this.#done) {
       const farewell = this.#farewell;
       this.#farewell = undefined;

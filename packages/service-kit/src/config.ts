@@ -20,10 +20,21 @@ const DEV_SERVICE_SECRET = 'fitsync-dev-only-service-secret-do-not-deploy';
 
 /** `USERS_PORT`, `GATEWAY_PORT`, ... */
 export const portVariable = (service: ServiceName) => `${service.toUpperCase()}_PORT`;
-/** `USERS_URL`, ...: where the gateway and other services reach a subgraph (overrides supergraph routing URLs). */
-export const urlVariable = (service: SubgraphName) => `${service.toUpperCase()}_URL`;
+/**
+ * `USERS_URL`, ...: where the gateway and other services reach a subgraph (overrides
+ * supergraph routing URLs). Any subgraph name maps to one: `my-inventory` to `MY_INVENTORY_URL`.
+ */
+export const urlVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * The one rule for an empty variable, whichever it is: unset. docker-compose passes
+ * `${NAME:-}` through as an empty string, and `NAME=` in a shell means "not this time".
+ */
+function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+}
 
 const baseSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -41,7 +52,6 @@ const baseSchema = z.object({
   SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
   SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
   REMINDER_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
-  // Empty means unset, so that docker-compose can pass `${SUPERGRAPH_REDIS_KEY:-}` through.
   SUPERGRAPH_REDIS_KEY: z.string().optional(),
 });
 
@@ -80,22 +90,30 @@ export interface ServiceConfig {
   supergraphRedisKey?: string;
   /** Where every subgraph listens, from `<NAME>_URL` or localhost and its port. */
   subgraphUrls: Record<SubgraphName, string>;
+  /**
+   * The `<NAME>_URL` variables really set (not empty), by variable name (`urlVariable`), for
+   * any subgraph a supergraph names: the gateway sends that subgraph's requests there
+   * instead of its routing URL.
+   */
+  subgraphUrlOverrides: Readonly<Record<string, string>>;
   /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
   reminderIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
 
+/** Every problem at once, one variable a line. */
+const invalid = (what: string, error: z.ZodError) =>
+  new ConfigError(`${what}:\n${error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+
 /**
  * Reads the environment once, at start-up, and fails with every problem listed
- * rather than at the first request that needs a value.
+ * rather than at the first request that needs a value. An empty variable is unset.
  */
-export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const env = withoutEmpty(environment);
   const parsed = baseSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration for ${service}:\n${lines.join('\n')}`);
-  }
+  if (!parsed.success) throw invalid(`invalid configuration for ${service}`, parsed.error);
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   if (production && e.JWT_SECRET === DEV_JWT_SECRET) {
@@ -110,8 +128,9 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     if (!p.success) throw new ConfigError(`${portVariable(name)} must be a port number, got ${JSON.stringify(raw)}`);
     return p.data;
   };
+  const subgraphUrlOverrides = urlOverrides(env);
   const subgraphUrls = Object.fromEntries(
-    SUBGRAPHS.map((name) => [name, env[urlVariable(name)] ?? `http://127.0.0.1:${portOf(name)}/graphql`]),
+    SUBGRAPHS.map((name) => [name, subgraphUrlOverrides[urlVariable(name)] ?? `http://127.0.0.1:${portOf(name)}/graphql`]),
   ) as Record<SubgraphName, string>;
   return {
     service,
@@ -131,8 +150,53 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     logLevel: e.LOG_LEVEL,
     seedDemo: !production && e.SEED_DEMO === 'auto',
     supergraphPath: e.SUPERGRAPH_PATH,
-    supergraphRedisKey: e.SUPERGRAPH_REDIS_KEY || undefined,
+    supergraphRedisKey: e.SUPERGRAPH_REDIS_KEY,
     subgraphUrls,
+    subgraphUrlOverrides,
     reminderIntervalMs: e.REMINDER_INTERVAL_MS,
+  };
+}
+
+/** `<NAME>_URL` variables that are set (not empty), other than the ones naming servers (DATABASE_URL, REDIS_URL). */
+function urlOverrides(env: NodeJS.ProcessEnv): Record<string, string> {
+  const servers = new Set(Object.keys(baseSchema.shape));
+  const overrides: Record<string, string> = {};
+  for (const [name, url] of Object.entries(env)) {
+    if (url !== undefined && name.endsWith('_URL') && /^[A-Z0-9_]+$/.test(name) && !servers.has(name)) overrides[name] = url;
+  }
+  return overrides;
+}
+
+const toolSchema = baseSchema.pick({ REDIS_URL: true, SUPERGRAPH_REDIS_KEY: true }).extend({
+  CI: z.string().optional(),
+  SCHEMA_AUTHOR: z.string().optional(),
+  GITHUB_ACTOR: z.string().optional(),
+});
+
+/** What the repository's scripts (schema:publish, codegen:check, ...) read, beyond a service's config. */
+export interface ToolConfig {
+  /** Running in CI: `CI` is set (GitHub Actions and most CI systems set it), and not to `false` or `0`. */
+  ci: boolean;
+  /** Who a schema publish or rollback is recorded as: SCHEMA_AUTHOR, else GITHUB_ACTOR; unset when neither is. */
+  schemaAuthor?: string;
+  /** With `supergraphRedisKey`: where schema:publish and schema:rollback tell the gateways of a new supergraph. */
+  redisUrl?: string;
+  supergraphRedisKey?: string;
+}
+
+/**
+ * The scripts' configuration, by the same rules as the services' where they share a
+ * variable (REDIS_URL, SUPERGRAPH_REDIS_KEY). Only these variables are read and checked,
+ * so a script runs where a service's secrets are not set.
+ */
+export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig {
+  const parsed = toolSchema.safeParse(withoutEmpty(env));
+  if (!parsed.success) throw invalid('invalid configuration', parsed.error);
+  const e = parsed.data;
+  return {
+    ci: e.CI !== undefined && e.CI !== 'false' && e.CI !== '0',
+    schemaAuthor: e.SCHEMA_AUTHOR ?? e.GITHUB_ACTOR,
+    redisUrl: e.REDIS_URL,
+    supergraphRedisKey: e.SUPERGRAPH_REDIS_KEY,
   };
 }

@@ -2,8 +2,8 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** One structured logger per process, carrying the service name on every line. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+/** One structured logger per process, carrying the service name on every line; `level` is the config's `logLevel` (LOG_LEVEL). */
+export function createLogger(service: string, level = 'info'): Logger {
   return pino({
     name: service,
     level,
