@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { createInProcessLiveBus, type LiveBus } from '@fitsync/live';
 import { signUserToken } from '@fitsync/service-kit';
+import { pinnedClock } from '@fitsync/service-kit/clock';
 import { TEST_JWT_SECRET, testClock, storageBackends } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -162,14 +163,26 @@ describe.each(storageBackends())('live subscriptions through the gateway (in-pro
   });
 
   it('ends the subscription when the token expires', async () => {
-    const shortLived = await signUserToken({ id: client.id, role: 'CLIENT' }, TEST_JWT_SECRET, '2s');
-    const sub = subscribeWs(platform.gatewayUrl, shortLived, 'subscription { unreadNotificationCountChanged }');
-    await until(() => active() === 1, 5_000, 'the subscription');
+    // A gateway of its own, on a pinned clock of its own (moving the platform's would expire the
+    // other tests' tokens), that sweeps for expired sessions often.
+    const gatewayClock = pinnedClock(clock());
+    const gateway = await platform.startGateway({ clock: gatewayClock, live: { bus, expiryCheckMs: 20 } });
+    const shortLived = await signUserToken({ id: client.id, role: 'CLIENT' }, TEST_JWT_SECRET, '1h', gatewayClock);
+    const sub = subscribeWs(gateway.url, shortLived, 'subscription { unreadNotificationCountChanged }');
+    await until(() => gateway.live!.active() === 1, 5_000, 'the subscription');
     await bus.publish('unreadNotificationCountChanged', { user_id: client.id, count: 1 });
     await sub.waitFor(1);
-    await until(() => sub.closed !== undefined, 4_000, 'the connection to close at expiry');
+    // 59 minutes pass: still valid, and still delivering.
+    gatewayClock.advance(59 * 60_000);
+    await bus.publish('unreadNotificationCountChanged', { user_id: client.id, count: 2 });
+    await sub.waitFor(2);
+    expect(sub.closed).toBeUndefined();
+    // The hour is up.
+    gatewayClock.advance(60_000);
+    await until(() => sub.closed !== undefined, 5_000, 'the connection to close at expiry');
     expect(sub.closed).toEqual({ code: 4403, reason: 'Forbidden: token expired' });
-    expect(active()).toBe(0);
+    expect(gateway.live!.active()).toBe(0);
+    await gateway.close();
   });
 
   it('cuts off a client that stops reading while the others keep receiving', async () => {
