@@ -118,7 +118,7 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
     });
   });
 
-  it('answers SERVICE_UNAVAILABLE and writes nothing when users is down', async () => {
+  it('answers SERVICE_UNAVAILABLE and writes nothing when users is down, and serves again once it is back', async () => {
     await platform.stop('users');
     try {
       const count = async () => (await platform.databases.schedule.query('SELECT count(*)::int AS n FROM bookings'))[0];
@@ -134,5 +134,13 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
     } finally {
       await platform.restart('users');
     }
+    // Back on a new port: the gateway and schedule (which checks users) find it there.
+    const back = await send(
+      'mutation($i: CreateBookingInput!) { createBooking(input: $i) { id client { name } } }',
+      { i: { clientId: client.id, trainerId: trainer.id, gymId, date: addDays(TODAY, 3), startTime: '19:00', endTime: '20:00' } },
+      client,
+    );
+    expect(back.errors).toBeUndefined();
+    expect(back.data.createBooking.client).toEqual({ name: client.name });
   });
 });

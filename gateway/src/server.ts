@@ -84,6 +84,11 @@ interface GatewayParts {
   live?: LiveServer;
   /** Serves `/graphql` (HTTP, SSE and WebSocket upgrades), `/health`, `/ready` and `/metrics`. */
   server: Server;
+  /**
+   * A subgraph moved (restarted on a new address): later fetches, probes and subscriptions go
+   * to `url`. What `subgraphUrls` and `<NAME>_URL` say still wins at the next supergraph reload.
+   */
+  moveSubgraph(name: string, url: string): void;
   /** Ends subscriptions, stops serving, and closes the socket (when listening) and the connections to subgraphs. */
   close(): Promise<void>;
 }
@@ -140,6 +145,11 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
     supergraph,
     live: live?.server,
     server,
+    moveSubgraph(name, url) {
+      upstream.subgraphs.set(name, url);
+      const source = upstream.dataSources.get(name);
+      if (source) source.url = url;
+    },
     close,
   };
   return {

@@ -151,10 +151,11 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
     },
     async restart(name) {
       if (!stopped.has(name)) await subgraphs[name].close();
-      // The same port, so the gateway finds it where it was.
-      const port = Number(new URL(subgraphs[name].url).port);
-      subgraphs[name] = await parts[name].start({ ...configs[name], port }, { db: databases[name], events: EVENT_TIMINGS, clock });
+      // A new port (0: never one found free and bound later), announced to the other
+      // subgraphs through the shared map and to every gateway of the platform.
+      subgraphs[name] = await parts[name].start({ ...configs[name], port: 0 }, { db: databases[name], events: EVENT_TIMINGS, clock });
       urls[name] = subgraphs[name].url;
+      for (const gw of gateways) gw.moveSubgraph(name, subgraphs[name].url);
       stopped.delete(name);
     },
     async settle(timeoutMs) {
