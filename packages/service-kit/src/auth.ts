@@ -1,5 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { durationSeconds, systemClock, type Clock } from './clock.js';
 import { unauthenticated } from './errors.js';
 
@@ -67,25 +68,17 @@ export async function signUserToken(viewer: Viewer, secret: string, ttl = '12h',
  * Verified tokens by their text, until they expire: every request of a dashboard
  * carries the same token to five subgraphs, and HMAC checks are not free.
  */
-class VerifiedTokenCache<T> {
-  #entries = new Map<string, { value: T; exp: number }>();
-  constructor(
-    private readonly clock: Clock,
-    private readonly max = 10_000,
-  ) {}
-  get(token: string): T | undefined {
-    const hit = this.#entries.get(token);
-    if (!hit) return undefined;
-    if (hit.exp * 1000 <= this.clock().getTime()) {
-      this.#entries.delete(token);
-      return undefined;
-    }
-    return hit.value;
-  }
-  set(token: string, value: T, exp: number) {
-    if (this.#entries.size >= this.max) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(token, { value, exp });
-  }
+function verifiedTokenCache<T extends object | string>(clock: Clock, max: number) {
+  // Entries live until their token expires, on the verifier's clock (pinned in tests).
+  const cache = new LRUCache<string, T>({ max, ttlResolution: 0, perf: { now: () => clock().getTime() } });
+  return {
+    get: (token: string) => cache.get(token),
+    set(token: string, value: T, exp: number) {
+      // lru-cache counts an entry stale once more than `ttl` ms passed; a token is expired at `exp` itself.
+      const ttl = exp * 1000 - clock().getTime() - 1;
+      if (ttl > 0) cache.set(token, value, { ttl });
+    },
+  };
 }
 
 export interface TokenVerifier {
@@ -98,8 +91,8 @@ export interface TokenVerifier {
  * service credentials are transport, signed and checked on the system clock on both sides.
  */
 export function createTokenVerifier(jwtSecret: string, serviceSecret: string, clock: Clock = systemClock): TokenVerifier {
-  const users = new VerifiedTokenCache<Viewer & { exp: number }>(clock);
-  const services = new VerifiedTokenCache<string>(systemClock, 1_000);
+  const users = verifiedTokenCache<Viewer & { exp: number }>(clock, 10_000);
+  const services = verifiedTokenCache<string>(systemClock, 1_000);
   const userKey = keyOf(jwtSecret);
   const serviceKey = keyOf(serviceSecret);
   return {
