@@ -181,189 +181,267 @@ function uuidFrom(next: () => number): string {
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
 }
 
-
 const hhmm = (h: number, m = 0) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00`;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
+/**
+ * The one random source of a gym. Every step below draws from it in a fixed order, so the
+ * same seed gives the same gym: a step that draws one number more or less, or runs before
+ * another, changes every id after it (`__tests__/generate.test.ts` pins the result).
+ */
+interface Random {
+  next(): number;
+  id(): string;
+  pick<T>(xs: readonly T[]): T;
+  between(lo: number, hi: number): number;
+}
+
+function random(seed: number): Random {
+  const next = rng(seed);
+  return {
+    next,
+    id: () => uuidFrom(next),
+    pick: (xs) => xs[Math.floor(next() * xs.length)],
+    between: (lo, hi) => lo + next() * (hi - lo),
+  };
+}
+
+/** What every step of one gym draws from and reads. */
+interface Setting {
+  r: Random;
+  opts: GymOptions;
+  /** The instant `n` days before the gym's today, at noon UTC. */
+  daysAgo(n: number): Date;
+}
+
 export function generateGym(opts: GymOptions): Gym {
-  const next = rng(opts.seed ?? 1);
-  const id = () => uuidFrom(next);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
-  const between = (lo: number, hi: number) => lo + next() * (hi - lo);
-  const slotsPerDay = opts.slotsPerDay ?? 12;
-  const todayMidnight = new Date(`${opts.today}T12:00:00Z`);
-  const daysAgo = (n: number) => new Date(todayMidnight.getTime() - n * 86_400_000);
-  const gymId = id();
+  const r = random(opts.seed ?? 1);
+  const todayNoon = new Date(`${opts.today}T12:00:00Z`);
+  const setting: Setting = { r, opts, daysAgo: (n) => new Date(todayNoon.getTime() - n * 86_400_000) };
+  const gymId = r.id();
+  const { users, trainers, clients } = generatePeople(setting);
+  // Trainer by trainer: each one's programs, then its sessions.
+  const coaching = [...clientsByTrainer(trainers, clients)].map(([trainer, theirs]) => generateCoaching(setting, gymId, trainer, theirs));
+  const programs = coaching.flatMap((y) => y.programs);
+  const bookings = coaching.flatMap((y) => y.bookings);
+  const workoutLogs = coaching.flatMap((y) => y.workoutLogs);
+  const progress = generateProgress(setting, clients, workoutLogs);
+  const achievements = [...coaching.flatMap((y) => y.achievements), ...progress.achievements];
+  const notifications = generateNotifications(setting, bookings, programs, achievements);
+  return { gymId, users, programs, bookings, bodyMetrics: progress.bodyMetrics, workoutLogs, achievements, goals: progress.goals, notifications };
+}
 
-  const users: GymUser[] = [];
-  const personName = (i: number) => `${FIRST[i % FIRST.length]} ${LAST[(i * 7 + Math.floor(i / FIRST.length)) % LAST.length]}`;
-  const email = (role: string, i: number) => `${role}${i + 1}@gym.fitsync.test`;
+// ---------- people ----------
 
-  if (opts.demoLogins) {
-    users.push({ id: id(), email: DEMO_LOGINS.admin, name: 'Alex Admin', role: 'ADMIN', phone: '+1-555-0100', createdAt: daysAgo(400) });
+const personName = (i: number) => `${FIRST[i % FIRST.length]} ${LAST[(i * 7 + Math.floor(i / FIRST.length)) % LAST.length]}`;
+const gymEmail = (role: string, i: number) => `${role}${i + 1}@gym.fitsync.test`;
+
+/** The admin (with the demo logins), then the trainers, then the clients; the first trainer and client are the demo ones. */
+function generatePeople(s: Setting): { users: GymUser[]; trainers: GymUser[]; clients: GymUser[] } {
+  const { opts } = s;
+  const admin: GymUser[] = opts.demoLogins
+    ? [{ id: s.r.id(), email: DEMO_LOGINS.admin, name: 'Alex Admin', role: 'ADMIN', phone: '+1-555-0100', createdAt: s.daysAgo(400) }]
+    : [];
+  const trainers = Array.from({ length: opts.trainers }, (_, t) => trainer(s, t, Boolean(opts.demoLogins) && t === 0));
+  const clients = Array.from({ length: opts.clients }, (_, c) => client(s, c, Boolean(opts.demoLogins) && c === 0));
+  return { users: [...admin, ...trainers, ...clients], trainers, clients };
+}
+
+/** How the generated accounts of a role look: the demo login of the role, names, phone numbers, when they joined. */
+const ACCOUNTS = {
+  TRAINER: { login: DEMO_LOGINS.trainer, demoName: 'Taylor Trainer', nameFrom: 3, phone: (i: number) => `+1-555-1${String(i).padStart(3, '0')}`, joinedDaysAgo: (i: number) => 365 - (i % 30) },
+  CLIENT: { login: DEMO_LOGINS.client, demoName: 'Casey Client', nameFrom: 11, phone: (i: number) => `+1-555-2${String(i).padStart(4, '0')}`, joinedDaysAgo: (i: number) => 200 - (i % 100) },
+} as const;
+
+function account({ r, daysAgo }: Setting, role: keyof typeof ACCOUNTS, i: number, demo: boolean): GymUser {
+  const a = ACCOUNTS[role];
+  return {
+    id: r.id(),
+    email: demo ? a.login : gymEmail(role.toLowerCase(), i),
+    name: demo ? a.demoName : personName(i + a.nameFrom),
+    role,
+    phone: a.phone(i),
+    createdAt: daysAgo(a.joinedDaysAgo(i)),
+  };
+}
+
+function trainer(s: Setting, t: number, demo: boolean): GymUser {
+  const { r } = s;
+  return {
+    ...account(s, 'TRAINER', t, demo),
+    trainerProfile: {
+      certifications: [r.pick(CERTS), r.pick(CERTS)].filter((c, i, a) => a.indexOf(c) === i),
+      specializations: [r.pick(SPECIALTIES), r.pick(SPECIALTIES)].filter((c, i, a) => a.indexOf(c) === i),
+      yearsExperience: 1 + Math.floor(r.next() * 15),
+      rating: round1(r.between(4, 5)),
+      bio: 'Coach focused on sustainable progress and good form.',
+    },
+  };
+}
+
+function client(s: Setting, c: number, demo: boolean): GymUser {
+  const { r } = s;
+  return {
+    ...account(s, 'CLIENT', c, demo),
+    clientProfile: {
+      fitnessLevel: r.pick(LEVELS),
+      healthClearance: r.next() > 0.1,
+      emergencyContact: { name: personName(c + 5), phone: `+1-555-3${String(c).padStart(4, '0')}`, relationship: r.pick(['partner', 'parent', 'friend', 'sibling']) },
+      dateOfBirth: `${1970 + Math.floor(r.next() * 35)}-0${1 + Math.floor(r.next() * 9)}-1${Math.floor(r.next() * 9)}`,
+      goalsSummary: r.pick(['Lose weight', 'Build strength', 'Run a half marathon', 'Move without pain']),
+    },
+  };
+}
+
+/** Clients spread evenly over the trainers, in trainer order. */
+function clientsByTrainer(trainers: GymUser[], clients: GymUser[]): Map<GymUser, GymUser[]> {
+  const byTrainer = new Map<GymUser, GymUser[]>(trainers.map((t) => [t, []]));
+  clients.forEach((c, i) => byTrainer.get(trainers[i % trainers.length])!.push(c));
+  return byTrainer;
+}
+
+// ---------- programs and sessions ----------
+
+interface Coaching {
+  programs: GymProgram[];
+  bookings: GymBooking[];
+  workoutLogs: GymWorkoutLog[];
+  achievements: GymAchievement[];
+}
+
+/**
+ * One trainer's programs (an active one per client; every third client also completed an
+ * earlier one) and sessions. The trainer's clients share its slots, so no trainer (and so
+ * no client) is ever booked twice at once; half the days lie before today.
+ */
+function generateCoaching(s: Setting, gymId: string, trainer: GymUser, clients: GymUser[]): Coaching {
+  const slotsPerDay = s.opts.slotsPerDay ?? 12;
+  const total = clients.length * s.opts.bookingsPerClient;
+  const firstDay = -Math.floor(Math.ceil(total / slotsPerDay) * 0.5);
+  const coaching: Coaching = { programs: [], bookings: [], workoutLogs: [], achievements: [] };
+  const active = new Map<string, GymProgram>();
+  clients.forEach((client, ci) => {
+    const program = makeProgram(s, client, trainer, 'ACTIVE', addDays(s.opts.today, Math.min(firstDay, -7) - 7));
+    active.set(client.id, program);
+    coaching.programs.push(program);
+    if (ci % 3 === 0) {
+      const done = makeProgram(s, client, trainer, 'COMPLETED', addDays(s.opts.today, Math.min(firstDay, -7) - 70));
+      coaching.programs.push(done);
+      coaching.achievements.push(completionOf(s.r, done));
+    }
+  });
+  for (let slot = 0; slot < total; slot++) {
+    const client = clients[slot % clients.length];
+    const program = active.get(client.id)!;
+    // Slot n of this trainer: day firstDay + n / slotsPerDay, hour 7 + n % slotsPerDay.
+    const day = addDays(s.opts.today, firstDay + Math.floor(slot / slotsPerDay));
+    const booking = makeBooking(s, gymId, program, day, 7 + (slot % slotsPerDay));
+    coaching.bookings.push(booking);
+    if (booking.status === 'COMPLETED') coaching.workoutLogs.push(workoutLogOf(s.r, booking, program));
   }
-  const trainers: GymUser[] = [];
-  for (let t = 0; t < opts.trainers; t++) {
-    const demo = opts.demoLogins && t === 0;
-    trainers.push({
-      id: id(),
-      email: demo ? DEMO_LOGINS.trainer : email('trainer', t),
-      name: demo ? 'Taylor Trainer' : personName(t + 3),
-      role: 'TRAINER',
-      phone: `+1-555-1${String(t).padStart(3, '0')}`,
-      createdAt: daysAgo(365 - (t % 30)),
-      trainerProfile: {
-        certifications: [pick(CERTS), pick(CERTS)].filter((c, i, a) => a.indexOf(c) === i),
-        specializations: [pick(SPECIALTIES), pick(SPECIALTIES)].filter((c, i, a) => a.indexOf(c) === i),
-        yearsExperience: 1 + Math.floor(next() * 15),
-        rating: round1(between(4, 5)),
-        bio: 'Coach focused on sustainable progress and good form.',
-      },
-    });
-  }
-  const clients: GymUser[] = [];
-  for (let c = 0; c < opts.clients; c++) {
-    const demo = opts.demoLogins && c === 0;
-    clients.push({
-      id: id(),
-      email: demo ? DEMO_LOGINS.client : email('client', c),
-      name: demo ? 'Casey Client' : personName(c + 11),
-      role: 'CLIENT',
-      phone: `+1-555-2${String(c).padStart(4, '0')}`,
-      createdAt: daysAgo(200 - (c % 100)),
-      clientProfile: {
-        fitnessLevel: pick(LEVELS),
-        healthClearance: next() > 0.1,
-        emergencyContact: { name: personName(c + 5), phone: `+1-555-3${String(c).padStart(4, '0')}`, relationship: pick(['partner', 'parent', 'friend', 'sibling']) },
-        dateOfBirth: `${1970 + Math.floor(next() * 35)}-0${1 + Math.floor(next() * 9)}-1${Math.floor(next() * 9)}`,
-        goalsSummary: pick(['Lose weight', 'Build strength', 'Run a half marathon', 'Move without pain']),
-      },
-    });
-  }
-  users.push(...trainers, ...clients);
+  return coaching;
+}
 
-  const programs: GymProgram[] = [];
-  const bookings: GymBooking[] = [];
-  const bodyMetrics: GymBodyMetric[] = [];
-  const workoutLogs: GymWorkoutLog[] = [];
-  const achievements: GymAchievement[] = [];
-  const goals: GymGoal[] = [];
-  const notifications: GymNotification[] = [];
-
-  const makeProgram = (client: GymUser, trainer: GymUser, status: GymProgram['status'], startDate: string): GymProgram => ({
-    id: id(),
+function makeProgram({ r }: Setting, client: GymUser, trainer: GymUser, status: GymProgram['status'], startDate: string): GymProgram {
+  return {
+    id: r.id(),
     clientId: client.id,
     trainerId: trainer.id,
-    name: `${pick(PROGRAM_NAMES)} (${client.name.split(' ')[0]})`,
+    name: `${r.pick(PROGRAM_NAMES)} (${client.name.split(' ')[0]})`,
     description: 'Progressive plan with weekly check-ins.',
     startDate,
     durationWeeks: status === 'ACTIVE' ? 12 : 8,
     status,
-    adherenceRate: status === 'COMPLETED' ? round1(between(0.7, 1)) : null,
+    adherenceRate: status === 'COMPLETED' ? round1(r.between(0.7, 1)) : null,
     completedAt: status === 'COMPLETED' ? new Date(`${addDays(startDate, 56)}T18:00:00Z`) : null,
     workoutPlan: {
-      id: id(),
+      id: r.id(),
       name: 'Full body',
-      sessionsPerWeek: 2 + Math.floor(next() * 3),
-      exercises: [0, 1, 2].map(() => ({ name: pick(EXERCISES), sets: 3 + Math.floor(next() * 2), reps: 6 + Math.floor(next() * 7), restSeconds: 90 })),
+      sessionsPerWeek: 2 + Math.floor(r.next() * 3),
+      exercises: [0, 1, 2].map(() => ({ name: r.pick(EXERCISES), sets: 3 + Math.floor(r.next() * 2), reps: 6 + Math.floor(r.next() * 7), restSeconds: 90 })),
     },
-    dietPlan: { id: id(), name: 'Balanced', dailyCalories: 1800 + Math.floor(next() * 8) * 100, proteinGrams: 120 + Math.floor(next() * 60), carbsGrams: 180, fatGrams: 60 },
-  });
+    dietPlan: { id: r.id(), name: 'Balanced', dailyCalories: 1800 + Math.floor(r.next() * 8) * 100, proteinGrams: 120 + Math.floor(r.next() * 60), carbsGrams: 180, fatGrams: 60 },
+  };
+}
 
-  // Clients are spread evenly over trainers; each trainer's clients share its slots,
-  // so no trainer (and so no client) is ever booked twice at once.
-  const clientsOf = new Map<string, GymUser[]>(trainers.map((t) => [t.id, []]));
-  clients.forEach((c, i) => clientsOf.get(trainers[i % trainers.length].id)!.push(c));
+function completionOf(r: Random, program: GymProgram): GymAchievement {
+  return {
+    id: r.id(),
+    clientId: program.clientId,
+    type: 'PROGRAM_COMPLETION',
+    title: `Completed ${program.name}`,
+    description: "You've successfully completed your training program!",
+    badgeIcon: 'program_complete.png',
+    earnedAt: program.completedAt!,
+    programId: program.id,
+  };
+}
 
-  for (const trainer of trainers) {
-    const mine = clientsOf.get(trainer.id)!;
-    const total = mine.length * opts.bookingsPerClient;
-    const days = Math.ceil(total / slotsPerDay);
-    const firstDay = -Math.floor(days * 0.5);
-    const active = new Map<string, GymProgram>();
-    mine.forEach((client, ci) => {
-      const program = makeProgram(client, trainer, 'ACTIVE', addDays(opts.today, Math.min(firstDay, -7) - 7));
-      active.set(client.id, program);
-      programs.push(program);
-      if (ci % 3 === 0) {
-        const done = makeProgram(client, trainer, 'COMPLETED', addDays(opts.today, Math.min(firstDay, -7) - 70));
-        programs.push(done);
-        achievements.push({
-          id: id(),
-          clientId: client.id,
-          type: 'PROGRAM_COMPLETION',
-          title: `Completed ${done.name}`,
-          description: "You've successfully completed your training program!",
-          badgeIcon: 'program_complete.png',
-          earnedAt: done.completedAt!,
-          programId: done.id,
-        });
-      }
-    });
-    for (let s = 0; s < total; s++) {
-      const client = mine[s % mine.length];
-      const program = active.get(client.id)!;
-      // Slot s of this trainer: day firstDay + s / slotsPerDay, hour 7 + s % slotsPerDay.
-      const slot = s % slotsPerDay;
-      const day = addDays(opts.today, firstDay + Math.floor(s / slotsPerDay));
-      const past = day < opts.today;
-      const roll = next();
-      const status: GymBooking['status'] = past ? (roll < 0.85 ? 'COMPLETED' : roll < 0.95 ? 'CANCELLED' : 'NO_SHOW') : 'CONFIRMED';
-      const hour = 7 + slot;
-      const booking: GymBooking = {
-        id: id(),
-        clientId: client.id,
-        trainerId: trainer.id,
-        programId: program.id,
-        gymId,
-        date: day,
-        startTime: hhmm(hour),
-        endTime: hhmm(hour + 1),
-        type: roll < 0.8 ? 'ONE_ON_ONE' : roll < 0.9 ? 'ASSESSMENT' : 'VIRTUAL',
-        status,
-        notes: null,
-        trainerNotes: status === 'COMPLETED' ? 'Good session, form improving.' : null,
-        cancellationReason: status === 'CANCELLED' ? 'Client request' : null,
-      };
-      bookings.push(booking);
-      if (status === 'COMPLETED') {
-        workoutLogs.push({
-          id: id(),
-          clientId: client.id,
-          trainerId: trainer.id,
-          bookingId: booking.id,
-          programId: program.id,
-          workoutDate: day,
-          durationMinutes: 60,
-          exercises: program.workoutPlan.exercises.map((e) => ({ name: e.name, sets: e.sets, reps: e.reps, weightKg: round1(between(20, 100)) })),
-          perceivedEffort: 5 + Math.floor(next() * 5),
-          notes: null,
-        });
-      }
-    }
-  }
+/** A one-hour session from `hour`; past ones mostly held, some cancelled or missed. */
+function makeBooking({ r, opts }: Setting, gymId: string, program: GymProgram, day: string, hour: number): GymBooking {
+  const past = day < opts.today;
+  const roll = r.next();
+  const status: GymBooking['status'] = past ? (roll < 0.85 ? 'COMPLETED' : roll < 0.95 ? 'CANCELLED' : 'NO_SHOW') : 'CONFIRMED';
+  return {
+    id: r.id(),
+    clientId: program.clientId,
+    trainerId: program.trainerId,
+    programId: program.id,
+    gymId,
+    date: day,
+    startTime: hhmm(hour),
+    endTime: hhmm(hour + 1),
+    type: roll < 0.8 ? 'ONE_ON_ONE' : roll < 0.9 ? 'ASSESSMENT' : 'VIRTUAL',
+    status,
+    notes: null,
+    trainerNotes: status === 'COMPLETED' ? 'Good session, form improving.' : null,
+    cancellationReason: status === 'CANCELLED' ? 'Client request' : null,
+  };
+}
 
+function workoutLogOf(r: Random, booking: GymBooking, program: GymProgram): GymWorkoutLog {
+  return {
+    id: r.id(),
+    clientId: booking.clientId,
+    trainerId: booking.trainerId,
+    bookingId: booking.id,
+    programId: program.id,
+    workoutDate: booking.date,
+    durationMinutes: 60,
+    exercises: program.workoutPlan.exercises.map((e) => ({ name: e.name, sets: e.sets, reps: e.reps, weightKg: round1(r.between(20, 100)) })),
+    perceivedEffort: 5 + Math.floor(r.next() * 5),
+    notes: null,
+  };
+}
+
+// ---------- progress ----------
+
+/** Per client: weekly measurements over the last ten weeks, trending down; a weight goal; a badge from three workouts on. */
+function generateProgress(s: Setting, clients: GymUser[], workoutLogs: GymWorkoutLog[]) {
+  const { r, daysAgo } = s;
+  const bodyMetrics: GymBodyMetric[] = [];
+  const goals: GymGoal[] = [];
+  const achievements: GymAchievement[] = [];
   const logsPerClient = new Map<string, number>();
   for (const l of workoutLogs) logsPerClient.set(l.clientId, (logsPerClient.get(l.clientId) ?? 0) + 1);
   for (const client of clients) {
-    // Weekly measurements over the last ten weeks, trending down.
-    const start = between(65, 105);
+    const start = r.between(65, 105);
     for (let w = 10; w >= 0; w--) {
       bodyMetrics.push({
-        id: id(),
+        id: r.id(),
         clientId: client.id,
         recordedAt: daysAgo(w * 7 + 1),
-        weightKg: round1(start - (10 - w) * between(0.1, 0.5)),
-        bodyFatPercentage: round1(between(15, 32)),
-        muscleMassKg: round1(between(25, 45)),
-        restingHeartRate: 55 + Math.floor(next() * 25),
+        weightKg: round1(start - (10 - w) * r.between(0.1, 0.5)),
+        bodyFatPercentage: round1(r.between(15, 32)),
+        muscleMassKg: round1(r.between(25, 45)),
+        restingHeartRate: 55 + Math.floor(r.next() * 25),
       });
     }
-    goals.push({ id: id(), clientId: client.id, metric: 'WEIGHT_KG', targetValue: round1(start - 8), startValue: round1(start), deadline: addDays(opts.today, 90), status: 'ACTIVE' });
+    goals.push({ id: r.id(), clientId: client.id, metric: 'WEIGHT_KG', targetValue: round1(start - 8), startValue: round1(start), deadline: addDays(s.opts.today, 90), status: 'ACTIVE' });
     const logs = logsPerClient.get(client.id) ?? 0;
     if (logs >= 3) {
       achievements.push({
-        id: id(),
+        id: r.id(),
         clientId: client.id,
         type: 'WORKOUT_COUNT',
         title: `${logs} workouts logged`,
@@ -374,21 +452,28 @@ export function generateGym(opts: GymOptions): Gym {
       });
     }
   }
+  return { bodyMetrics, goals, achievements };
+}
 
-  // A few notifications per person, some unread, each pointing at what it concerns.
+// ---------- notifications ----------
+
+/** A few notifications per person, some unread, each pointing at what it concerns. */
+function generateNotifications({ r, opts, daysAgo }: Setting, bookings: GymBooking[], programs: GymProgram[], achievements: GymAchievement[]): GymNotification[] {
+  const notifications: GymNotification[] = [];
+  const none = { bookingId: null, programId: null, achievementId: null };
   const upcoming = bookings.filter((b) => b.date >= opts.today).slice(0, Math.max(4, Math.floor(bookings.length / 10)));
   for (const b of upcoming) {
+    const at = `${b.date} at ${b.startTime.slice(0, 5)}`;
     notifications.push(
-      { id: id(), recipientId: b.clientId, type: 'BOOKING_REMINDER', title: 'Session coming up', message: `Your session on ${b.date} at ${b.startTime.slice(0, 5)} is coming up.`, read: false, createdAt: daysAgo(1), bookingId: b.id, programId: null, achievementId: null },
-      { id: id(), recipientId: b.trainerId, type: 'BOOKING_CREATED', title: 'New booking', message: `A client booked ${b.date} at ${b.startTime.slice(0, 5)}.`, read: next() < 0.5, createdAt: daysAgo(2), bookingId: b.id, programId: null, achievementId: null },
+      { id: r.id(), recipientId: b.clientId, type: 'BOOKING_REMINDER', title: 'Session coming up', message: `Your session on ${at} is coming up.`, read: false, createdAt: daysAgo(1), ...none, bookingId: b.id },
+      { id: r.id(), recipientId: b.trainerId, type: 'BOOKING_CREATED', title: 'New booking', message: `A client booked ${at}.`, read: r.next() < 0.5, createdAt: daysAgo(2), ...none, bookingId: b.id },
     );
   }
   for (const p of programs.filter((p) => p.status === 'ACTIVE')) {
-    notifications.push({ id: id(), recipientId: p.clientId, type: 'PROGRAM_ASSIGNED', title: 'New program assigned', message: `Your trainer assigned you: ${p.name}`, read: true, createdAt: new Date(`${p.startDate}T09:00:00Z`), bookingId: null, programId: p.id, achievementId: null });
+    notifications.push({ id: r.id(), recipientId: p.clientId, type: 'PROGRAM_ASSIGNED', title: 'New program assigned', message: `Your trainer assigned you: ${p.name}`, read: true, createdAt: new Date(`${p.startDate}T09:00:00Z`), ...none, programId: p.id });
   }
   for (const a of achievements) {
-    notifications.push({ id: id(), recipientId: a.clientId, type: 'ACHIEVEMENT_EARNED', title: 'Achievement unlocked', message: a.title, read: false, createdAt: a.earnedAt, bookingId: null, programId: a.programId, achievementId: a.id });
+    notifications.push({ id: r.id(), recipientId: a.clientId, type: 'ACHIEVEMENT_EARNED', title: 'Achievement unlocked', message: a.title, read: false, createdAt: a.earnedAt, ...none, programId: a.programId, achievementId: a.id });
   }
-
-  return { gymId, users, programs, bookings, bodyMetrics, workoutLogs, achievements, goals, notifications };
+  return notifications;
 }
