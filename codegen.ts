@@ -24,7 +24,7 @@ const subgraph = (name: string, mappers: Record<string, string>) => ({
 });
 
 const generates: CodegenConfig['generates'] = {
-  ...subgraph('users', { User: '../db.js#UserRow' }),
+  ...subgraph('users', { User: '../store.js#UserRow' }),
   ...subgraph('training', {
     Program: '../db.js#ProgramRow',
     WorkoutPlan: '../db.js#WorkoutPlanRow',

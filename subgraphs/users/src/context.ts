@@ -1,4 +1,4 @@
 import type { SubgraphContext } from '@fitsync/service-kit';
-import type { UsersStore } from './db.js';
+import type { UsersStore } from './store.js';
 
 export type Context = SubgraphContext<UsersStore>;

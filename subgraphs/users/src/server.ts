@@ -1,5 +1,5 @@
 import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
-import { UsersStore } from './db.js';
+import { UsersStore } from './store.js';
 import { createResolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 

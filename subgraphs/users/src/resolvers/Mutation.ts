@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { conflict, forbidden, hashPassword, notFound, parseId, requireViewer, signUserToken, unauthenticated, verifyPassword, parseInput } from '@fitsync/service-kit';
+import { conflict, forbidden, hashPassword, notFound, parseId, parseInput, requireViewer, signUserToken, unauthenticated, verifyPassword } from '@fitsync/service-kit';
 import { decodeJwt } from 'jose';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
-import type { ClientProfile, TrainerProfile, UserRow } from '../db.js';
+import { assertCanChangeUser } from '../access.js';
+import type { ClientProfile, TrainerProfile, UserRow } from '../store.js';
 import { registerInput, updateProfileInput } from '../validation.js';
+import { insertUser, updateUser } from '../writes.js';
 
 // Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
 const UNKNOWN_USER_HASH = hashPassword(randomUUID());
@@ -45,23 +47,21 @@ export const createMutation = (auth: AuthSettings): MutationResolvers => ({
     const data = parseInput(registerInput, input);
     const role = data.role ?? 'CLIENT';
     if (await ctx.store.userByEmail(data.email)) throw conflict('An account with this email already exists', 'EMAIL_TAKEN');
-    const user = await ctx.store
-      .insert({
-        id: randomUUID(),
-        email: data.email,
-        name: data.name,
-        role,
-        phone: data.phone ?? null,
-        password_hash: await hashPassword(data.password),
-        trainer_profile: role === 'TRAINER' ? trainerDefaults(data.trainerProfile) : null,
-        client_profile: role === 'CLIENT' ? clientDefaults(data.clientProfile) : null,
-        created_at: ctx.clock(),
-      })
-      .catch((err: { code?: string }) => {
-        // Two registrations racing for one email: the unique index decides.
-        if (err.code === '23505') throw conflict('An account with this email already exists', 'EMAIL_TAKEN');
-        throw err;
-      });
+    const user = await insertUser(ctx.store.db, {
+      id: randomUUID(),
+      email: data.email,
+      name: data.name,
+      role,
+      phone: data.phone ?? null,
+      password_hash: await hashPassword(data.password),
+      trainer_profile: role === 'TRAINER' ? trainerDefaults(data.trainerProfile) : null,
+      client_profile: role === 'CLIENT' ? clientDefaults(data.clientProfile) : null,
+      created_at: ctx.clock(),
+    }).catch((err: { code?: string }) => {
+      // Two registrations racing for one email: the unique index decides.
+      if (err.code === '23505') throw conflict('An account with this email already exists', 'EMAIL_TAKEN');
+      throw err;
+    });
     ctx.log.info({ userId: user.id, role }, 'user registered');
     return authPayload(user, auth, ctx);
   },
@@ -77,7 +77,7 @@ export const createMutation = (auth: AuthSettings): MutationResolvers => ({
     const viewer = requireViewer(ctx);
     const data = parseInput(updateProfileInput, input);
     const targetId = data.userId ? parseId(data.userId, 'userId') : viewer.id;
-    if (targetId !== viewer.id && viewer.role !== 'ADMIN') throw forbidden('Only admins can change another user');
+    assertCanChangeUser(viewer, targetId);
     const current = await ctx.store.userById(targetId);
     if (!current) throw notFound('User', targetId);
     if (data.trainerProfile && current.role !== 'TRAINER') throw forbidden('Only trainers have a trainer profile');
@@ -92,7 +92,7 @@ export const createMutation = (auth: AuthSettings): MutationResolvers => ({
     const changes = changedFields(current, next);
     if (changes.length === 0) return current;
     return ctx.store.db.transaction(async (tx) => {
-      const updated = await ctx.store.update(targetId, next, tx);
+      const updated = await updateUser(tx, targetId, next);
       if (!updated) throw notFound('User', targetId);
       await ctx.events.emit(tx, 'user.updated', { user_id: targetId, changes });
       return updated;

@@ -1,6 +1,7 @@
-import { badInput, forbidden, notFound, pageSize, parseId, requireViewer } from '@fitsync/service-kit';
+import { badInput, notFound, pageSize, parseId, requireViewer } from '@fitsync/service-kit';
 import type { QueryResolvers } from '../__generated__/resolvers-types.js';
-import type { UserPageKey } from '../db.js';
+import { assertCanListUsers } from '../access.js';
+import type { UserPageKey } from '../store.js';
 
 export const encodeCursor = (key: UserPageKey) => Buffer.from(JSON.stringify([key.createdAt, key.id])).toString('base64url');
 
@@ -25,8 +26,7 @@ export const Query: QueryResolvers = {
   },
 
   users: async (_, { role, first, after }, ctx) => {
-    const viewer = requireViewer(ctx);
-    if (role !== 'TRAINER' && viewer.role !== 'ADMIN') throw forbidden('Only admins can list users other than trainers');
+    assertCanListUsers(requireViewer(ctx), role);
     const size = pageSize(first, 20);
     const { rows, total } = await ctx.store.page(role ?? null, size, after ? decodeCursor(after) : null);
     const page = rows.slice(0, size);

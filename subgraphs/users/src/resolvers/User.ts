@@ -1,12 +1,11 @@
-import { assertCanSeeUser, forbidden, requireViewer } from '@fitsync/service-kit';
+import { assertCanSeeUser } from '@fitsync/service-kit';
 import type { UserResolvers } from '../__generated__/resolvers-types.js';
+import { assertCanSeeContactDetails } from '../access.js';
 import type { Context } from '../context.js';
-import type { UserRow } from '../db.js';
+import type { UserRow } from '../store.js';
 
-/** Email and phone: the user themself and admins. */
-const privateField = (value: (u: UserRow) => string | null) => (user: UserRow, _: unknown, ctx: Context) => {
-  const viewer = requireViewer(ctx);
-  if (viewer.id !== user.id && viewer.role !== 'ADMIN') throw forbidden('Only the user and admins can see contact details');
+const contactDetail = (value: (u: UserRow) => string | null) => (user: UserRow, _: unknown, ctx: Context) => {
+  assertCanSeeContactDetails(ctx, user);
   return value(user);
 };
 
@@ -15,8 +14,8 @@ export const User: UserResolvers = {
     const user = await ctx.store.userById(ref.id);
     return user && { ...user, trainerIds: 'trainerIds' in ref ? ref.trainerIds : undefined };
   },
-  email: privateField((u) => u.email),
-  phone: privateField((u) => u.phone),
+  email: contactDetail((u) => u.email),
+  phone: contactDetail((u) => u.phone),
   avatarUrl: (u) => u.avatar_url,
   createdAt: (u) => u.created_at,
   trainerProfile: (u) => u.trainer_profile,

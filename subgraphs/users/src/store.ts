@@ -1,4 +1,4 @@
-import { RequestLoaders, rowLoader, type Database, type Queryable } from '@fitsync/service-kit';
+import { RequestLoaders, rowLoader, type Database } from '@fitsync/service-kit';
 
 export type Role = 'CLIENT' | 'TRAINER' | 'ADMIN';
 
@@ -34,14 +34,14 @@ export interface UserRow {
   trainerIds?: string[];
 }
 
-const USER_COLUMNS = 'id, email, name, role, phone, avatar_url, password_hash, trainer_profile, client_profile, created_at, updated_at';
+export const USER_COLUMNS = 'id, email, name, role, phone, avatar_url, password_hash, trainer_profile, client_profile, created_at, updated_at';
 
 export interface UserPageKey {
   createdAt: string;
   id: string;
 }
 
-/** The users subgraph's SQL, behind loaders made fresh for each request. */
+/** What the users subgraph's resolvers read, behind loaders made fresh for each request. */
 export class UsersStore {
   readonly #loaders = new RequestLoaders();
   constructor(readonly db: Database) {}
@@ -78,33 +78,5 @@ export class UsersStore {
       this.db.query<{ total: number }>('SELECT count(*)::int AS total FROM users WHERE ($1::text IS NULL OR role = $1)', [role]),
     ]);
     return { rows, total: count.total };
-  }
-
-  async insert(user: Omit<UserRow, 'updated_at' | 'avatar_url'>, q: Queryable = this.db): Promise<UserRow> {
-    const [row] = await q.query<UserRow>(
-      `INSERT INTO users (id, email, name, role, phone, password_hash, trainer_profile, client_profile, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING ${USER_COLUMNS}`,
-      [user.id, user.email, user.name, user.role, user.phone, user.password_hash, user.trainer_profile, user.client_profile, user.created_at],
-    );
-    return row;
-  }
-
-  async update(
-    id: string,
-    changes: Partial<Pick<UserRow, 'name' | 'phone' | 'avatar_url' | 'trainer_profile' | 'client_profile'>>,
-    q: Queryable = this.db,
-  ): Promise<UserRow | null> {
-    const [row] = await q.query<UserRow>(
-      `UPDATE users SET
-         name = COALESCE($2, name),
-         phone = COALESCE($3, phone),
-         avatar_url = COALESCE($4, avatar_url),
-         trainer_profile = COALESCE($5, trainer_profile),
-         client_profile = COALESCE($6, client_profile),
-         updated_at = now()
-       WHERE id = $1 RETURNING ${USER_COLUMNS}`,
-      [id, changes.name ?? null, changes.phone ?? null, changes.avatar_url ?? null, changes.trainer_profile ?? null, changes.client_profile ?? null],
-    );
-    return row ?? null;
   }
 }
