@@ -26,10 +26,10 @@ const subgraph = (name: string, mappers: Record<string, string>) => ({
 const generates: CodegenConfig['generates'] = {
   ...subgraph('users', { User: '../store.js#UserRow' }),
   ...subgraph('training', {
-    Program: '../db.js#ProgramRow',
-    WorkoutPlan: '../db.js#WorkoutPlanRow',
-    DietPlan: '../db.js#DietPlanRow',
-    User: '../db.js#UserRef',
+    Program: '../store.js#ProgramRow',
+    WorkoutPlan: '../store.js#WorkoutPlanRow',
+    DietPlan: '../store.js#DietPlanRow',
+    User: '../store.js#UserRef',
   }),
   ...subgraph('schedule', { Booking: '../db.js#BookingRow', BookingEvent: '../live.js#BookingEventModel', User: '../db.js#UserRef', Program: '../db.js#ProgramRef' }),
   ...subgraph('progress', {

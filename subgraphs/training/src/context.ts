@@ -1,4 +1,4 @@
 import type { SubgraphContext } from '@fitsync/service-kit';
-import type { TrainingStore } from './db.js';
+import type { TrainingStore } from './store.js';
 
 export type Context = SubgraphContext<TrainingStore>;

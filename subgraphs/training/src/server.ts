@@ -1,5 +1,5 @@
 import { createServiceClients, loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
-import { TrainingStore } from './db.js';
+import { TrainingStore } from './store.js';
 import { createResolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '@fitsync/service-kit';
-import { PROGRAM_COLUMNS, type ProgramRow } from './db.js';
+import { PROGRAM_COLUMNS, type ProgramRow } from './store.js';
 import type { DietPlanInput, WorkoutPlanInput } from './validation.js';
+
+/** What changes programs and plans: run by the mutations, inside their transaction (`tx`). */
 
 export async function insertWorkoutPlan(tx: Queryable, p: WorkoutPlanInput): Promise<string> {
   const id = randomUUID();
@@ -52,14 +54,4 @@ export async function updateProgram(tx: Queryable, id: string, set: Partial<Reco
     ...cols.map((c) => set[c as keyof ProgramRow]),
   ]);
   return row;
-}
-
-/** The newest ACTIVE program of a client with a trainer. */
-export async function activeProgramBetween(db: Queryable, clientId: string, trainerId: string): Promise<ProgramRow | null> {
-  const [row] = await db.query<ProgramRow>(
-    `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE client_id = $1 AND trainer_id = $2 AND status = 'ACTIVE'
-     ORDER BY start_date DESC, created_at DESC LIMIT 1`,
-    [clientId, trainerId],
-  );
-  return row ?? null;
 }

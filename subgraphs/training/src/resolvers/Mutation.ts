@@ -1,26 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { badInput, conflict, forbidden, isAdmin, notFound, parseId, requireViewer, type Viewer, parseInput } from '@fitsync/service-kit';
+import { badInput, forbidden, notFound, parseId, parseInput, requireViewer } from '@fitsync/service-kit';
 import { localDate } from '@fitsync/service-kit/clock';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
+import { assertCanChangeProgram } from '../access.js';
 import type { Context } from '../context.js';
-import type { ProgramRow, ProgramStatus } from '../db.js';
+import { assertOpen, endDateOf, plannedSessionsOf } from '../lifecycle.js';
 import { assertTrainerAndClient, computedAdherence, type TrainingServices } from '../services.js';
+import type { ProgramRow } from '../store.js';
 import { assignProgramInput, updateProgramInput } from '../validation.js';
 import { insertDietPlan, insertProgram, insertWorkoutPlan, lockProgram, updateProgram } from '../writes.js';
-import { endDateOf } from './Program.js';
-
-const OPEN: ProgramStatus[] = ['ACTIVE', 'PAUSED'];
-
-
-/** Only the program's trainer and admins change a program. */
-function assertMayChange(viewer: Viewer, program: ProgramRow) {
-  if (!isAdmin(viewer) && viewer.id !== program.trainer_id) throw forbidden('Only the trainer of this program and admins can change it');
-}
-
-/** ACTIVE and PAUSED programs change; COMPLETED and CANCELLED ones are final. */
-function assertOpen(program: ProgramRow, action: string) {
-  if (!OPEN.includes(program.status)) throw conflict(`A ${program.status.toLowerCase()} program cannot be ${action}`, 'ILLEGAL_TRANSITION');
-}
 
 async function existingProgram(ctx: Context, id: string) {
   const program = await ctx.store.programById(id);
@@ -74,7 +62,7 @@ export const createMutation = (services: TrainingServices): MutationResolvers =>
     return ctx.store.db.transaction(async (tx) => {
       const program = await lockProgram(tx, programId);
       if (!program) throw notFound('Program', programId);
-      assertMayChange(viewer, program);
+      assertCanChangeProgram(viewer, program);
       assertOpen(program, 'changed');
       const set: Partial<Record<keyof ProgramRow, unknown>> = {};
       const changes: string[] = [];
@@ -103,7 +91,7 @@ export const createMutation = (services: TrainingServices): MutationResolvers =>
     if (adherenceRate != null && !(adherenceRate >= 0 && adherenceRate <= 1)) throw badInput('adherenceRate must be between 0 and 1', 'adherenceRate');
     // Checked before asking progress, and again under the lock.
     const before = await existingProgram(ctx, programId);
-    assertMayChange(viewer, before);
+    assertCanChangeProgram(viewer, before);
     assertOpen(before, 'completed');
     const plan = before.workout_plan_id ? await ctx.store.workoutPlanById(before.workout_plan_id) : null;
     const rate =
@@ -118,7 +106,7 @@ export const createMutation = (services: TrainingServices): MutationResolvers =>
           trainer: { id: before.trainer_id },
           startDate: before.start_date,
           endDate: endDateOf(before),
-          plannedSessions: before.duration_weeks * (plan?.sessions_per_week ?? 0),
+          plannedSessions: plannedSessionsOf(before, plan),
         },
         ctx.log,
       ));

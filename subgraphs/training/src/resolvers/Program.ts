@@ -1,8 +1,6 @@
-import { addDays } from '@fitsync/service-kit/clock';
 import type { ProgramResolvers } from '../__generated__/resolvers-types.js';
-import { assertProgramParty } from './access.js';
-
-export const endDateOf = (p: { start_date: string; duration_weeks: number }) => addDays(p.start_date, p.duration_weeks * 7);
+import { assertProgramParty } from '../access.js';
+import { endDateOf, plannedSessionsOf } from '../lifecycle.js';
 
 export const Program: ProgramResolvers = {
   __resolveReference: async (ref, ctx) => {
@@ -14,10 +12,7 @@ export const Program: ProgramResolvers = {
   startDate: (p) => p.start_date,
   endDate: (p) => endDateOf(p),
   durationWeeks: (p) => p.duration_weeks,
-  plannedSessions: async (p, _, ctx) => {
-    const plan = p.workout_plan_id ? await ctx.store.workoutPlanById(p.workout_plan_id) : null;
-    return p.duration_weeks * (plan?.sessions_per_week ?? 0);
-  },
+  plannedSessions: async (p, _, ctx) => plannedSessionsOf(p, p.workout_plan_id ? await ctx.store.workoutPlanById(p.workout_plan_id) : null),
   adherenceRate: (p) => p.adherence_rate,
   completedAt: (p) => p.completed_at,
   workoutPlan: (p, _, ctx) => (p.workout_plan_id ? ctx.store.workoutPlanById(p.workout_plan_id) : null),

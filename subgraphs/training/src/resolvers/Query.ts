@@ -1,7 +1,6 @@
-import { forbidden, isAdmin, notFound, parseId, requireViewer } from '@fitsync/service-kit';
+import { notFound, parseId, requireViewer } from '@fitsync/service-kit';
 import type { QueryResolvers } from '../__generated__/resolvers-types.js';
-import { activeProgramBetween } from '../writes.js';
-import { assertProgramParty } from './access.js';
+import { assertCanAskAboutPair, assertProgramParty } from '../access.js';
 
 export const Query: QueryResolvers = {
   program: async (_, { id }, ctx) => {
@@ -15,7 +14,7 @@ export const Query: QueryResolvers = {
     const viewer = requireViewer(ctx);
     const clientId = parseId(args.clientId, 'clientId');
     const trainerId = parseId(args.trainerId, 'trainerId');
-    if (!isAdmin(viewer) && viewer.id !== clientId && viewer.id !== trainerId) throw forbidden('Only the client, the trainer and admins can ask');
-    return activeProgramBetween(ctx.store.db, clientId, trainerId);
+    assertCanAskAboutPair(viewer, clientId, trainerId);
+    return ctx.store.activeProgramBetween(clientId, trainerId);
   },
 };

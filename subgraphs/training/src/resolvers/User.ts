@@ -1,8 +1,8 @@
-import { forbidden, isAdmin, pageSize, requireViewer } from '@fitsync/service-kit';
+import { isAdmin, pageSize, requireViewer } from '@fitsync/service-kit';
 import type { UserResolvers } from '../__generated__/resolvers-types.js';
+import { assertCanListClients, assertCanSeeUserHere } from '../access.js';
 import type { Context } from '../context.js';
-import type { ProgramStatus } from '../db.js';
-import { assertCanSeeUserHere } from './access.js';
+import type { ProgramStatus } from '../store.js';
 
 // activePrograms has no `first`: a trainer's active programs are capped at the largest page.
 const ACTIVE_PROGRAMS_LIMIT = 100;
@@ -23,7 +23,7 @@ export const User: UserResolvers = {
   activePrograms: (u, _, ctx) => programsFor(ctx, u.id, 'ACTIVE', ACTIVE_PROGRAMS_LIMIT),
   clients: async (u, { first }, ctx) => {
     const viewer = requireViewer(ctx);
-    if (viewer.id !== u.id && !isAdmin(viewer)) throw forbidden('Only the trainer and admins can list their clients');
+    assertCanListClients(viewer, u.id);
     const size = pageSize(first, 50);
     // Only trainers have clients; a client asking about themself needs no query.
     if (viewer.id === u.id && viewer.role !== 'TRAINER') return [];

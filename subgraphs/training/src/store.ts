@@ -68,7 +68,7 @@ type Owned<T> = T & { owner_id: string };
 /** Malformed ids never reach SQL (a uuid cast would fail the whole batch): they simply match nothing. */
 const uuids = (keys: readonly string[]) => keys.filter(isUuid);
 
-/** The training subgraph's SQL, behind loaders made fresh for each request. */
+/** What the training subgraph's resolvers read, behind loaders made fresh for each request. */
 export class TrainingStore {
   readonly #loaders = new RequestLoaders();
   constructor(readonly db: Database) {}
@@ -185,5 +185,15 @@ export class TrainingStore {
       )
       .load(trainerId)
       .then((rows) => rows.map((r) => r.client_id));
+  }
+
+  /** The newest ACTIVE program of a client with a trainer. */
+  async activeProgramBetween(clientId: string, trainerId: string): Promise<ProgramRow | null> {
+    const [row] = await this.db.query<ProgramRow>(
+      `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE client_id = $1 AND trainer_id = $2 AND status = 'ACTIVE'
+       ORDER BY start_date DESC, created_at DESC LIMIT 1`,
+      [clientId, trainerId],
+    );
+    return row ?? null;
   }
 }

@@ -1,0 +1,35 @@
+import { assertCanSeeUser, forbidden, isAdmin, isParty, requireViewer, type Viewer } from '@fitsync/service-kit';
+import type { Context } from './context.js';
+import type { ProgramRow } from './store.js';
+
+/**
+ * The user themself, an admin, or a trainer who trains them. Who trains whom is
+ * this subgraph's own data: asked through the same batched loader as `User.trainerIds`,
+ * and only when the viewer is a trainer looking at someone else.
+ */
+export async function assertCanSeeUserHere(ctx: Context, userId: string): Promise<Viewer> {
+  const viewer = requireViewer(ctx);
+  const needsTrainers = viewer.id !== userId && !isAdmin(viewer) && viewer.role === 'TRAINER';
+  return assertCanSeeUser(ctx, userId, needsTrainers ? await ctx.store.trainerIdsOf(userId) : []);
+}
+
+/** A program's client, its trainer or an admin. */
+export function assertProgramParty(ctx: Context, program: ProgramRow): ProgramRow {
+  if (!isParty(requireViewer(ctx), program)) throw forbidden('Only the client, the trainer and admins can see this program');
+  return program;
+}
+
+/** Only the program's trainer and admins change a program. */
+export function assertCanChangeProgram(viewer: Viewer, program: ProgramRow): void {
+  if (!isAdmin(viewer) && viewer.id !== program.trainer_id) throw forbidden('Only the trainer of this program and admins can change it');
+}
+
+/** Whether a client has an active program with a trainer: the two of them and admins may ask. */
+export function assertCanAskAboutPair(viewer: Viewer, clientId: string, trainerId: string): void {
+  if (!isAdmin(viewer) && viewer.id !== clientId && viewer.id !== trainerId) throw forbidden('Only the client, the trainer and admins can ask');
+}
+
+/** A trainer's clients: the trainer themself and admins. */
+export function assertCanListClients(viewer: Viewer, trainerId: string): void {
+  if (viewer.id !== trainerId && !isAdmin(viewer)) throw forbidden('Only the trainer and admins can list their clients');
+}
