@@ -63,6 +63,19 @@ export function gymTime(now: Date): GymTime {
   return { date: localDate(now), time: `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}` };
 }
 
+/**
+ * The instant a gym-local day and wall-clock time stand for ('YYYY-MM-DD', 'HH:MM[:SS]'):
+ * the inverse of `gymTime`, in the gym's time zone.
+ */
+export function gymInstant(date: string, time: string): Date {
+  const [y, m, d] = date.split('-').map(Number);
+  const [hh, mm, ss = 0] = time.split(':').map(Number);
+  return new Date(y!, m! - 1, d!, hh!, mm!, ss);
+}
+
+/** A wall-clock time 'HH:MM' or 'HH:MM:SS[.sss]' as 'HH:MM:SS', the form bookings store and `gymTime` gives. */
+export const fullTime = (time: string) => (time.length === 5 ? `${time}:00` : time.slice(0, 8));
+
 /** A calendar day `days` after `date` (both 'YYYY-MM-DD'; negative goes back). */
 export function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);
@@ -80,6 +93,9 @@ export function timeToSeconds(time: string): number {
   const [h, m, s = '0'] = time.split(':');
   return Number(h) * 3600 + Number(m) * 60 + Number(s);
 }
+
+/** Whole minutes from one wall-clock time to another of the same day. */
+export const minutesBetween = (start: string, end: string) => Math.round((timeToSeconds(end) - timeToSeconds(start)) / 60);
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 

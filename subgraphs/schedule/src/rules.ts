@@ -1,11 +1,6 @@
 import { badInput, conflict } from '@fitsync/service-kit';
-import { timeToSeconds, type GymTime } from '@fitsync/service-kit/clock';
+import { fullTime, type GymTime } from '@fitsync/service-kit/clock';
 import type { BookingRow, BookingStatus } from './db.js';
-
-/** 'HH:MM' or 'HH:MM:SS' as 'HH:MM:SS'. */
-export const fullTime = (t: string) => (t.length === 5 ? `${t}:00` : t.slice(0, 8));
-
-export const minutesBetween = (start: string, end: string) => Math.round((timeToSeconds(end) - timeToSeconds(start)) / 60);
 
 /** A slot a booking may take: a real day and times, end after start, not already begun. */
 export function checkSlot(slot: { date: string; startTime: string; endTime: string }, now: GymTime) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, daysBetween, durationSeconds, gymTime, localDate, pinnedClock, timeToSeconds } from '../clock.js';
+import { addDays, daysBetween, durationSeconds, fullTime, gymInstant, gymTime, localDate, minutesBetween, pinnedClock, timeToSeconds } from '../clock.js';
 import { createTokenVerifier, signUserToken } from '../auth.js';
 
 describe('the one clock', () => {
@@ -26,6 +26,14 @@ describe('the one clock', () => {
     expect(daysBetween('2026-12-31', '2027-03-01')).toBe(60);
     expect(timeToSeconds('07:30')).toBe(27_000);
     expect(timeToSeconds('23:59:30')).toBe(86_370);
+  });
+
+  it('turns a gym day and time back into an instant, and measures wall-clock times', () => {
+    const at = new Date(2027, 0, 31, 23, 59, 30);
+    expect(gymInstant(gymTime(at).date, gymTime(at).time)).toEqual(at);
+    expect(gymInstant('2027-02-01', '07:30')).toEqual(new Date(2027, 1, 1, 7, 30));
+    expect([fullTime('07:30'), fullTime('07:30:15'), fullTime('07:30:15.250')]).toEqual(['07:30:00', '07:30:15', '07:30:15']);
+    expect(minutesBetween('07:00:00', '08:15')).toBe(75);
   });
 
   it('reads token lifetimes', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeEvent } from '@fitsync/events';
 import type { Database, Logger } from '@fitsync/service-kit';
-import { gymTime, type Clock } from '@fitsync/service-kit/clock';
+import { gymInstant, gymTime, type Clock } from '@fitsync/service-kit/clock';
 
 /** How long before a session its reminder goes out. */
 export const REMINDER_LEAD_HOURS = 24;
@@ -34,13 +34,6 @@ ORDER BY date, start_time, id
 LIMIT $5
 FOR UPDATE SKIP LOCKED`;
 
-/** The instant a booking starts: its local day and time in the gym's time zone (the process's TZ). */
-function startsAt(date: string, time: string): Date {
-  const [y, m, d] = date.split('-').map(Number);
-  const [hh, mm, ss = 0] = time.split(':').map(Number);
-  return new Date(y!, m! - 1, d!, hh!, mm!, ss);
-}
-
 export interface ReminderRun {
   jobId: string;
   /** Bookings reminded by this run. */
@@ -65,7 +58,7 @@ export async function sendDueReminders(db: Database, opts: { log: Logger; now: D
     const batch = await db.transaction(async (tx) => {
       const due = await tx.query<DueBooking>(DUE_SQL, [from.date, from.time, to.date, to.time, BATCH]);
       for (const b of due) {
-        const hoursUntil = Math.round(((startsAt(b.date, b.start_time).getTime() - now.getTime()) / HOUR) * 10) / 10;
+        const hoursUntil = Math.round(((gymInstant(b.date, b.start_time).getTime() - now.getTime()) / HOUR) * 10) / 10;
         const envelope = await writeEvent(
           tx,
           'booking.reminder',

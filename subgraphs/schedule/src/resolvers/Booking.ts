@@ -1,5 +1,5 @@
 import { forbidden, isParty, parseId, requireViewer } from '@fitsync/service-kit';
-import { timeToSeconds as seconds } from '@fitsync/service-kit/clock';
+import { minutesBetween } from '@fitsync/service-kit/clock';
 import type { BookingResolvers } from '../__generated__/resolvers-types.js';
 
 const userRef = (id: string) => ({ __typename: 'User' as const, id });
@@ -18,7 +18,7 @@ export const Booking: BookingResolvers = {
   gymId: (b) => b.gym_id,
   startTime: (b) => b.start_time,
   endTime: (b) => b.end_time,
-  durationMinutes: (b) => Math.round((seconds(b.end_time) - seconds(b.start_time)) / 60),
+  durationMinutes: (b) => minutesBetween(b.start_time, b.end_time),
   trainerNotes: (b) => b.trainer_notes,
   cancellationReason: (b) => b.cancellation_reason,
   createdAt: (b) => b.created_at,

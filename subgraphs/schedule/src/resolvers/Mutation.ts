@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { badInput, conflict, forbidden, isAdmin, isParty, notFound, parseId, requireViewer, type Queryable } from '@fitsync/service-kit';
+import { minutesBetween } from '@fitsync/service-kit/clock';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import type { BookingRow } from '../db.js';
-import { assertOpen, checkSlot, minutesBetween } from '../rules.js';
+import { assertOpen, checkSlot } from '../rules.js';
 import { activeProgramId, assertParties, type ScheduleServices } from '../services.js';
 import { assertNoOverlap, insertBooking, lockBooking, lockUsers, updateBooking } from '../writes.js';
 
