@@ -31,7 +31,7 @@ const generates: CodegenConfig['generates'] = {
     DietPlan: '../store.js#DietPlanRow',
     User: '../store.js#UserRef',
   }),
-  ...subgraph('schedule', { Booking: '../db.js#BookingRow', BookingEvent: '../live.js#BookingEventModel', User: '../db.js#UserRef', Program: '../db.js#ProgramRef' }),
+  ...subgraph('schedule', { Booking: '../store.js#BookingRow', BookingEvent: '../store.js#BookingEventModel', User: '../store.js#UserRef', Program: '../store.js#ProgramRef' }),
   ...subgraph('progress', {
     BodyMetric: '../db.js#BodyMetricRow',
     WorkoutLog: '../db.js#WorkoutLogRow',

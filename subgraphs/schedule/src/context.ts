@@ -1,4 +1,4 @@
 import type { SubgraphContext } from '@fitsync/service-kit';
-import type { ScheduleStore } from './db.js';
+import type { ScheduleStore } from './store.js';
 
 export type Context = SubgraphContext<ScheduleStore>;

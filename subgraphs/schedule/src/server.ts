@@ -1,7 +1,7 @@
 import { createServiceClients, loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
-import { ScheduleStore } from './db.js';
+import { scheduleHandlers } from './events/index.js';
 import { startReminderScheduler } from './events/reminders.js';
-import { bookingLiveHandlers } from './live.js';
+import { ScheduleStore } from './store.js';
 import { createResolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 
@@ -14,12 +14,10 @@ export const scheduleSubgraph: SubgraphDefinition<ScheduleStore> = {
   createStore: (db, ctx) => new ScheduleStore(db, ctx.clock),
   seedDemo,
   // Its own booking.* events, once committed, become bookingChanged messages for live subscribers.
-  consumes: bookingLiveHandlers,
+  consumes: scheduleHandlers,
   // booking.reminder: once per booking, 24 hours before it starts.
   background: ({ db, log, config, clock }) => startReminderScheduler({ db, log, intervalMs: config.reminderIntervalMs, clock }),
 };
 
-export const startSchedule = (config: ServiceConfig, opts: StartOptions = {}) => startSubgraph(scheduleSubgraph, config, opts);
+export const startSchedule = (config: ServiceConfig, opts?: StartOptions) => startSubgraph(scheduleSubgraph, config, opts);
 export { seedSchedule } from './seed.js';
-export { sendDueReminders, startReminderScheduler } from './events/reminders.js';
-export { bookingLiveHandlers } from './live.js';

@@ -1,6 +1,6 @@
 import { conflict, type Queryable } from '@fitsync/service-kit';
-import type { BookingRow, BookingType } from './db.js';
-import { BOOKING_COLUMNS } from './db.js';
+import type { BookingRow, BookingType } from './store.js';
+import { BOOKING_COLUMNS } from './store.js';
 
 /**
  * Serialises bookings of the same people: a transaction-scoped advisory lock per user,

@@ -3,7 +3,7 @@ import type { EventEnvelope, HandlerContext } from '@fitsync/events';
 import { createInProcessLiveBus } from '@fitsync/live';
 import { createLogger } from '@fitsync/service-kit';
 import { describe, expect, it } from 'vitest';
-import { bookingLiveHandlers } from '../live.js';
+import { bookingLiveHandlers } from '../events/booking-changes.js';
 
 describe('schedule tells live subscribers about its own booking events', () => {
   it('publishes bookingChanged with the parties and the commit time of each booking event', async () => {

@@ -3,7 +3,7 @@ import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken 
 import type { Database, RunningSubgraph } from '@fitsync/service-kit';
 import { DEMO_LOGINS, demoGym, generateGym, type Gym, type GymBooking } from '@fitsync/demo-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScheduleStore } from '../db.js';
+import { ScheduleStore } from '../store.js';
 import { scheduleSubgraph, seedSchedule, startSchedule } from '../server.js';
 import { seedDemo } from '../seed.js';
 

@@ -1,6 +1,7 @@
-import { forbidden, isParty, parseId, requireViewer } from '@fitsync/service-kit';
+import { parseId, requireViewer } from '@fitsync/service-kit';
 import { minutesBetween } from '@fitsync/service-kit/clock';
 import type { BookingResolvers } from '../__generated__/resolvers-types.js';
+import { assertCanSeeBooking } from '../access.js';
 
 const userRef = (id: string) => ({ __typename: 'User' as const, id });
 
@@ -8,8 +9,7 @@ export const Booking: BookingResolvers = {
   __resolveReference: async (ref, ctx) => {
     const viewer = requireViewer(ctx);
     const booking = await ctx.store.bookingById(parseId(ref.id));
-    if (booking && !isParty(viewer, booking)) throw forbidden('Only the client, the trainer and admins can see a booking');
-    return booking;
+    return booking && assertCanSeeBooking(viewer, booking);
   },
   client: (b) => userRef(b.client_id),
   trainer: (b) => userRef(b.trainer_id),

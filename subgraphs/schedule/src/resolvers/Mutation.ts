@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { badInput, conflict, forbidden, isAdmin, isParty, notFound, parseId, requireViewer, type Queryable } from '@fitsync/service-kit';
+import { badInput, conflict, notFound, parseId, requireViewer, type Queryable, type Viewer } from '@fitsync/service-kit';
 import { minutesBetween } from '@fitsync/service-kit/clock';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
-import type { BookingRow } from '../db.js';
-import { assertOpen, checkSlot } from '../rules.js';
+import { assertCanBook, assertCanChangeBooking } from '../access.js';
+import { assertOpen, type BookingAction } from '../lifecycle.js';
 import { activeProgramId, assertParties, type ScheduleServices } from '../services.js';
+import { checkSlot } from '../validation.js';
 import { assertNoOverlap, insertBooking, lockBooking, lockUsers, updateBooking } from '../writes.js';
 
 const MAX_TEXT = 2000;
@@ -15,13 +16,14 @@ const text = (value: string | null | undefined, field: string) => {
 };
 
 /**
- * Reads the booking inside the transaction, locked, and checks who may act on it;
- * NOT_FOUND and FORBIDDEN before any state rule.
+ * Reads the booking inside the transaction, locked, and checks who may act on it and
+ * that it is still open: NOT_FOUND, then FORBIDDEN, then the state rule.
  */
-async function lockedBooking(tx: Queryable, id: string, may: (b: BookingRow) => boolean, action: string) {
+async function lockOpenBooking(tx: Queryable, id: string, viewer: Viewer, action: BookingAction) {
   const booking = await lockBooking(tx, id);
   if (!booking) throw notFound('Booking', id);
-  if (!may(booking)) throw forbidden(`You may not ${action} this booking`);
+  assertCanChangeBooking(viewer, booking, action);
+  assertOpen(booking, action);
   return booking;
 }
 
@@ -32,7 +34,7 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
     const trainerId = parseId(input.trainerId, 'trainerId');
     const gymId = parseId(input.gymId, 'gymId');
     if (clientId === trainerId) throw badInput('clientId and trainerId must be different users', 'trainerId');
-    if (!isAdmin(viewer) && viewer.id !== clientId && viewer.id !== trainerId) throw forbidden('Clients book for themselves, trainers for their own schedule');
+    assertCanBook(viewer, clientId, trainerId);
     const slot = checkSlot(input, ctx.store.now);
     const notes = text(input.notes, 'notes');
     await assertParties(services, ctx, clientId, trainerId);
@@ -62,8 +64,7 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
     const bookingId = parseId(id);
     const why = text(reason, 'reason');
     return ctx.store.db.transaction(async (tx) => {
-      const booking = await lockedBooking(tx, bookingId, (b) => isParty(viewer, b), 'cancel');
-      assertOpen(booking, 'cancel');
+      await lockOpenBooking(tx, bookingId, viewer, 'cancel');
       const row = await updateBooking(tx, bookingId, { status: 'CANCELLED', cancellation_reason: why, cancelled_by: viewer.id });
       await ctx.events.emit(tx, 'booking.cancelled', {
         booking_id: row.id,
@@ -83,8 +84,7 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
     const bookingId = parseId(id);
     const slot = checkSlot({ date, startTime, endTime }, ctx.store.now);
     return ctx.store.db.transaction(async (tx) => {
-      const booking = await lockedBooking(tx, bookingId, (b) => isParty(viewer, b), 'reschedule');
-      assertOpen(booking, 'reschedule');
+      const booking = await lockOpenBooking(tx, bookingId, viewer, 'reschedule');
       await lockUsers(tx, [booking.client_id, booking.trainer_id]);
       await assertNoOverlap(tx, { clientId: booking.client_id, trainerId: booking.trainer_id, ...slot, exceptId: bookingId });
       const row = await updateBooking(tx, bookingId, { date: slot.date, start_time: slot.startTime, end_time: slot.endTime });
@@ -111,8 +111,7 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
       throw badInput('durationMinutes must be between 1 and 1440', 'durationMinutes');
     }
     return ctx.store.db.transaction(async (tx) => {
-      const booking = await lockedBooking(tx, bookingId, (b) => isAdmin(viewer) || viewer.id === b.trainer_id, 'complete');
-      assertOpen(booking, 'complete');
+      const booking = await lockOpenBooking(tx, bookingId, viewer, 'complete');
       if (booking.date > ctx.store.now.date) throw conflict(`A session on ${booking.date} cannot be completed before that day`, 'NOT_YET_HELD');
       const row = await updateBooking(tx, bookingId, { status: 'COMPLETED', trainer_notes: notes });
       await ctx.events.emit(tx, 'booking.completed', {
@@ -134,8 +133,7 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
     const viewer = requireViewer(ctx);
     const bookingId = parseId(id);
     return ctx.store.db.transaction(async (tx) => {
-      const booking = await lockedBooking(tx, bookingId, (b) => isAdmin(viewer) || viewer.id === b.trainer_id, 'mark as a no-show');
-      assertOpen(booking, 'markNoShow');
+      const booking = await lockOpenBooking(tx, bookingId, viewer, 'markNoShow');
       const { date, time } = ctx.store.now;
       if (booking.date > date || (booking.date === date && booking.start_time > time)) throw conflict('A session that has not started cannot be a no-show', 'NOT_YET_HELD');
       return updateBooking(tx, bookingId, { status: 'NO_SHOW' });

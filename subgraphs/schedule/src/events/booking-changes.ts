@@ -1,15 +1,7 @@
 import type { EventHandler, EventHandlers } from '@fitsync/events';
-import type { LiveTopics } from '@fitsync/live';
-import type { BookingRow } from './db.js';
+import type { BookingEventModel } from '../store.js';
 
-type BookingChange = LiveTopics['bookingChanged']['change'];
-
-/** What `Subscription.bookingChanged` resolves to: the change, and the booking as it is now. */
-export interface BookingEventModel {
-  change: BookingChange;
-  booking: BookingRow;
-  at: string;
-}
+type BookingChange = BookingEventModel['change'];
 
 const publishChange =
   (change: BookingChange): EventHandler<'booking.created' | 'booking.cancelled' | 'booking.rescheduled' | 'booking.completed'> =>

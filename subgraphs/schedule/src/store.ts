@@ -1,3 +1,4 @@
+import type { LiveTopics } from '@fitsync/live';
 import { RequestLoaders, isAdmin, listLoader, rowLoader, type Database, type Viewer } from '@fitsync/service-kit';
 import { gymTime, type Clock, type GymTime } from '@fitsync/service-kit/clock';
 
@@ -23,6 +24,13 @@ export interface BookingRow {
   cancelled_by: string | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** What `Subscription.bookingChanged` resolves to: the change, and the booking as it is now. */
+export interface BookingEventModel {
+  change: LiveTopics['bookingChanged']['change'];
+  booking: BookingRow;
+  at: string;
 }
 
 /** A User as this subgraph knows it: the representation the gateway sends. */
@@ -89,7 +97,7 @@ const perUserSql = (where: string, order: string) => `
   WHERE rn <= $2
   ORDER BY owner_id, rn`;
 
-/** The schedule subgraph's SQL, behind loaders made fresh for each request. */
+/** What the schedule subgraph's resolvers read, behind loaders made fresh for each request. */
 export class ScheduleStore {
   readonly #loaders = new RequestLoaders();
   /** One "now" per request, so every field of a request agrees on what today is. */
