@@ -1,4 +1,4 @@
 import type { SubgraphContext } from '@fitsync/service-kit';
-import type { ProgressStore } from './db.js';
+import type { ProgressStore } from './store.js';
 
 export type Context = SubgraphContext<ProgressStore>;

@@ -1,8 +1,8 @@
 import { createServiceClients, loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
-import { ProgressStore } from './db.js';
 import { progressHandlers } from './events/index.js';
 import { createResolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
+import { ProgressStore } from './store.js';
 
 export const progressSubgraph: SubgraphDefinition<ProgressStore> = {
   name: 'progress',
@@ -17,4 +17,3 @@ export const progressSubgraph: SubgraphDefinition<ProgressStore> = {
 
 export const startProgress = (config: ServiceConfig, opts?: StartOptions) => startSubgraph(progressSubgraph, config, opts);
 export { seedProgress } from './seed.js';
-export { progressHandlers } from './events/index.js';

@@ -1,16 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { Queryable } from '@fitsync/service-kit';
-import { BODY_METRIC_COLUMNS, GOAL_COLUMNS, type BodyMetricRow, type GoalRow } from './db.js';
+import { METRICS, type Metric } from './measurements.js';
+import { BODY_METRIC_COLUMNS, GOAL_COLUMNS, WORKOUT_LOG_COLUMNS, type AchievementRow, type BodyMetricRow, type GoalRow, type WorkoutLogRow } from './store.js';
+import type { WorkoutLogChanges } from './validation.js';
 
-/** The measured metrics, by the snake_case names events and columns share. */
-export const METRICS = ['weight_kg', 'body_fat_percentage', 'muscle_mass_kg', 'resting_heart_rate'] as const;
-export type Metric = (typeof METRICS)[number];
-
-/** Goal metrics that a body measurement can reach. */
-export const GOAL_METRIC_COLUMN: Partial<Record<GoalRow['metric'], Metric>> = {
-  WEIGHT_KG: 'weight_kg',
-  BODY_FAT_PERCENTAGE: 'body_fat_percentage',
-  MUSCLE_MASS_KG: 'muscle_mass_kg',
-};
+/**
+ * What changes progress data: run by the mutations and event handlers inside their
+ * transaction (`tx`), with the locking reads that decide each change.
+ */
 
 /** The latest recorded value of each metric for a client (null when never measured). */
 export async function latestValues(tx: Queryable, clientId: string): Promise<Record<Metric, number | null>> {
@@ -52,13 +49,49 @@ export async function insertGoal(tx: Queryable, g: Pick<GoalRow, 'id' | 'client_
   return row;
 }
 
-/**
- * A goal is reached when the value gets to its target from the side it started on
- * (losing weight: at or below; gaining muscle: at or above). Without a start value the
- * previous measurement tells the side; without either, only the target itself counts.
- */
-export function reaches(goal: GoalRow, value: number, previous: number | null): boolean {
-  const from = goal.start_value ?? previous;
-  if (from === null) return value === goal.target_value;
-  return from >= goal.target_value ? value <= goal.target_value : value >= goal.target_value;
+/** The workout log, locked until the transaction ends; null when there is none. */
+export async function lockWorkoutLog(tx: Queryable, id: string): Promise<WorkoutLogRow | null> {
+  const [row] = await tx.query<WorkoutLogRow>(`SELECT ${WORKOUT_LOG_COLUMNS} FROM workout_logs WHERE id = $1 FOR UPDATE`, [id]);
+  return row ?? null;
+}
+
+/** Applies a client's changes to a (locked) workout log; any change makes a STUB LOGGED. */
+export async function applyWorkoutLogChanges(tx: Queryable, log: WorkoutLogRow, changes: WorkoutLogChanges): Promise<WorkoutLogRow> {
+  const next = { ...log, ...changes };
+  const [updated] = await tx.query<WorkoutLogRow>(
+    `UPDATE workout_logs SET exercises = $2::jsonb, perceived_effort = $3, notes = $4, duration_minutes = $5, status = 'LOGGED'
+     WHERE id = $1 RETURNING ${WORKOUT_LOG_COLUMNS}`,
+    [log.id, JSON.stringify(next.exercises), next.perceived_effort, next.notes, next.duration_minutes],
+  );
+  return updated!;
+}
+
+/** The stub of a completed session, for the client to fill in; null when the booking has one already (`booking_id` is unique). */
+export async function insertWorkoutLogStub(
+  tx: Queryable,
+  stub: Pick<WorkoutLogRow, 'client_id' | 'trainer_id' | 'booking_id' | 'program_id' | 'workout_date' | 'duration_minutes'>,
+): Promise<{ id: string } | null> {
+  const [created] = await tx.query<{ id: string }>(
+    `INSERT INTO workout_logs (id, client_id, trainer_id, booking_id, program_id, workout_date, duration_minutes, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'STUB')
+     ON CONFLICT (booking_id) DO NOTHING
+     RETURNING id`,
+    [randomUUID(), stub.client_id, stub.trainer_id, stub.booking_id, stub.program_id, stub.workout_date, stub.duration_minutes],
+  );
+  return created ?? null;
+}
+
+/** A PROGRAM_COMPLETION achievement; false when the program has one already (a partial unique index). */
+export async function insertProgramCompletion(
+  tx: Queryable,
+  a: Pick<AchievementRow, 'id' | 'client_id' | 'title' | 'description' | 'badge_icon' | 'program_id'> & { earned_at: string | Date },
+): Promise<boolean> {
+  const rows = await tx.query<{ id: string }>(
+    `INSERT INTO achievements (id, client_id, type, title, description, badge_icon, program_id, earned_at)
+     VALUES ($1, $2, 'PROGRAM_COMPLETION', $3, $4, $5, $6, $7)
+     ON CONFLICT (program_id) WHERE type = 'PROGRAM_COMPLETION' DO NOTHING
+     RETURNING id`,
+    [a.id, a.client_id, a.title, a.description, a.badge_icon, a.program_id, a.earned_at],
+  );
+  return rows.length > 0;
 }

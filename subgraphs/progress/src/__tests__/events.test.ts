@@ -3,7 +3,7 @@ import { createEnvelope, type AnyEventEnvelope, type EventData } from '@fitsync/
 import { createLogger, type Database } from '@fitsync/service-kit';
 import { handleEvent, openTestDatabase, storageBackends } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkoutLogRow } from '../db.js';
+import type { WorkoutLogRow } from '../store.js';
 import { progressHandlers } from '../events/index.js';
 import { onBookingCompleted } from '../events/booking-completed.js';
 import { onProgramCompleted } from '../events/program-completed.js';

@@ -3,7 +3,7 @@ import { openTestDatabase, storageBackends } from '@fitsync/service-kit/testing'
 import type { Database } from '@fitsync/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pinnedClock } from '@fitsync/service-kit/clock';
-import { ProgressStore } from '../db.js';
+import { ProgressStore } from '../store.js';
 import { progressSubgraph } from '../server.js';
 
 // The summary's calendar rules with the clock pinned, so every branch runs whatever

@@ -3,7 +3,7 @@ import { createEnvelope } from '@fitsync/events';
 import type { Database, RunningSubgraph } from '@fitsync/service-kit';
 import { callSubgraph, handleEvent, openTestDatabase, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkoutLogRow } from '../db.js';
+import type { WorkoutLogRow } from '../store.js';
 import { onBookingCompleted } from '../events/booking-completed.js';
 import { progressSubgraph, startProgress } from '../server.js';
 

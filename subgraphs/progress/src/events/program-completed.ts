@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventHandler } from '@fitsync/events';
+import { insertProgramCompletion } from '../writes.js';
 
 const BADGE = 'program_complete.png';
 
@@ -18,17 +19,12 @@ export const onProgramCompleted: EventHandler<'program.completed'> = async ({ da
     client_id: data.client_id,
     title: `Completed ${data.name}`,
     description: descriptionOf(data.name, data.adherence_rate),
+    badge_icon: BADGE,
     program_id: data.program_id,
-  };
-  const [created] = await tx.query<{ id: string }>(
-    `INSERT INTO achievements (id, client_id, type, title, description, badge_icon, program_id, earned_at)
-     VALUES ($1, $2, 'PROGRAM_COMPLETION', $3, $4, $5, $6, $7)
-     ON CONFLICT (program_id) WHERE type = 'PROGRAM_COMPLETION' DO NOTHING
-     RETURNING id`,
     // Earned when the program was completed: the event's time, on the publisher's clock.
-    [achievement.id, achievement.client_id, achievement.title, achievement.description, BADGE, achievement.program_id, timestamp],
-  );
-  if (!created) {
+    earned_at: timestamp,
+  };
+  if (!(await insertProgramCompletion(tx, achievement))) {
     log.info({ program_id: data.program_id }, 'program completion already awarded; nothing to do');
     return;
   }

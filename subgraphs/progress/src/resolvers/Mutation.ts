@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { badInput, parseId, requireViewer } from '@fitsync/service-kit';
+import { badInput, notFound, parseId, requireViewer } from '@fitsync/service-kit';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { assertCanEditWorkoutLog } from '../access.js';
+import { GOAL_METRIC_COLUMN, METRICS, reaches, type Metric } from '../measurements.js';
 import { writableClient, type ProgressServices } from '../services.js';
-import { parseWorkoutLogInput } from '../workout-log-input.js';
-import { GOAL_METRIC_COLUMN, METRICS, abandonActiveGoals, achieveGoal, activeGoals, insertBodyMetric, insertGoal, latestValues, reaches, type Metric } from '../writes.js';
+import { parseWorkoutLogInput } from '../validation.js';
+import { abandonActiveGoals, achieveGoal, activeGoals, insertBodyMetric, insertGoal, latestValues, applyWorkoutLogChanges, lockWorkoutLog } from '../writes.js';
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -23,7 +24,12 @@ const updateWorkoutLog: MutationResolvers['updateWorkoutLog'] = async (_, { id, 
   requireViewer(ctx);
   const logId = parseId(id);
   const changes = parseWorkoutLogInput(input);
-  const row = await ctx.store.updateWorkoutLog(logId, changes, (log) => assertCanEditWorkoutLog(ctx, log));
+  const row = await ctx.store.db.transaction(async (tx) => {
+    const log = await lockWorkoutLog(tx, logId);
+    if (!log) throw notFound('WorkoutLog', logId);
+    assertCanEditWorkoutLog(ctx, log);
+    return applyWorkoutLogChanges(tx, log, changes);
+  });
   ctx.log.info({ workout_log_id: row.id, status: row.status, fields: Object.keys(changes) }, 'workout log updated');
   return row;
 };

@@ -1,7 +1,7 @@
 import { assertCanSeeUser, pageSize, parseId } from '@fitsync/service-kit';
 import type { UserResolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
-import type { UserRef } from '../db.js';
+import type { UserRef } from '../store.js';
 
 /** The user's id once the viewer may see their progress (themself, their trainers, admins). */
 function visibleId(user: UserRef, ctx: Context): string {

@@ -1,6 +1,6 @@
 import { badInput } from '@fitsync/service-kit';
 import type { UpdateWorkoutLogInput } from './__generated__/resolvers-types.js';
-import type { ExerciseLog } from './db.js';
+import type { ExerciseLog } from './store.js';
 
 /** The columns `updateWorkoutLog` sets; a key left out keeps its value. */
 export interface WorkoutLogChanges {

@@ -1,6 +1,5 @@
-import { RequestLoaders, listLoader, notFound, rowLoader, type Database } from '@fitsync/service-kit';
+import { RequestLoaders, listLoader, rowLoader, type Database } from '@fitsync/service-kit';
 import { localDate, type Clock } from '@fitsync/service-kit/clock';
-import type { WorkoutLogChanges } from './workout-log-input.js';
 
 export interface ExerciseLog {
   name: string;
@@ -104,7 +103,7 @@ export interface ProgramRef {
 export const MAX_GOALS = 100;
 
 export const BODY_METRIC_COLUMNS = 'id, client_id, recorded_at, weight_kg, body_fat_percentage, muscle_mass_kg, resting_heart_rate, notes';
-const WORKOUT_LOG_COLUMNS =
+export const WORKOUT_LOG_COLUMNS =
   'id, client_id, trainer_id, booking_id, program_id, workout_date, duration_minutes, status, exercises, perceived_effort, notes, created_at';
 const ACHIEVEMENT_COLUMNS = 'id, client_id, type, title, description, badge_icon, earned_at, program_id';
 export const GOAL_COLUMNS = 'id, client_id, metric, target_value, start_value, deadline, status, achieved_at, created_at';
@@ -198,7 +197,7 @@ SELECT ${columns} FROM (
 WHERE rn <= $2
 ORDER BY client_id, rn`;
 
-/** The progress subgraph's SQL, behind loaders made fresh for each request. */
+/** What the progress subgraph's resolvers read, behind loaders made fresh for each request. */
 export class ProgressStore {
   readonly #loaders = new RequestLoaders();
   constructor(
@@ -231,25 +230,6 @@ export class ProgressStore {
 
   goalById(id: string): Promise<GoalRow | null> {
     return this.#byId<GoalRow>('goals', GOAL_COLUMNS).load(id);
-  }
-
-  /**
-   * Applies a client's changes to a workout log under a row lock, once `authorize`
-   * accepts the row; any change makes a STUB LOGGED.
-   */
-  updateWorkoutLog(id: string, changes: WorkoutLogChanges, authorize: (log: WorkoutLogRow) => void): Promise<WorkoutLogRow> {
-    return this.db.transaction(async (tx) => {
-      const [log] = await tx.query<WorkoutLogRow>(`SELECT ${WORKOUT_LOG_COLUMNS} FROM workout_logs WHERE id = $1 FOR UPDATE`, [id]);
-      if (!log) throw notFound('WorkoutLog', id);
-      authorize(log);
-      const next = { ...log, ...changes };
-      const [updated] = await tx.query<WorkoutLogRow>(
-        `UPDATE workout_logs SET exercises = $2::jsonb, perceived_effort = $3, notes = $4, duration_minutes = $5, status = 'LOGGED'
-         WHERE id = $1 RETURNING ${WORKOUT_LOG_COLUMNS}`,
-        [id, JSON.stringify(next.exercises), next.perceived_effort, next.notes, next.duration_minutes],
-      );
-      return updated!;
-    });
   }
 
   workoutLogByBooking(bookingId: string): Promise<WorkoutLogRow | null> {
