@@ -42,7 +42,7 @@ const generates: CodegenConfig['generates'] = {
     Booking: '../store.js#BookingRef',
     Program: '../store.js#ProgramRef',
   }),
-  ...subgraph('notifications', { Notification: '../db.js#NotificationRow', User: '../db.js#UserRef' }),
+  ...subgraph('notifications', { Notification: '../store.js#NotificationRow', User: '../store.js#UserRef' }),
   'operations/__generated__/': {
     schema: 'api-schema.graphql',
     documents: ['operations/*.graphql'],

@@ -1,4 +1,4 @@
 import type { SubgraphContext } from '@fitsync/service-kit';
-import type { NotificationsStore } from './db.js';
+import type { NotificationsStore } from './store.js';
 
 export type Context = SubgraphContext<NotificationsStore>;

@@ -4,10 +4,7 @@ import { METRICS, type Metric } from './measurements.js';
 import { BODY_METRIC_COLUMNS, GOAL_COLUMNS, WORKOUT_LOG_COLUMNS, type AchievementRow, type BodyMetricRow, type GoalRow, type WorkoutLogRow } from './store.js';
 import type { WorkoutLogChanges } from './validation.js';
 
-/**
- * What changes progress data: run by the mutations and event handlers inside their
- * transaction (`tx`), with the locking reads that decide each change.
- */
+// The SQL that changes progress data. Mutations and event handlers run it in their transaction (`tx`), with the locking reads that decide a change.
 
 /** The latest recorded value of each metric for a client (null when never measured). */
 export async function latestValues(tx: Queryable, clientId: string): Promise<Record<Metric, number | null>> {

@@ -2,6 +2,8 @@ import { conflict, type Queryable } from '@fitsync/service-kit';
 import type { BookingRow, BookingType } from './store.js';
 import { BOOKING_COLUMNS } from './store.js';
 
+// The SQL that changes bookings. Mutations run it in their transaction (`tx`), with the locks and checks that decide a change.
+
 /**
  * Serialises bookings of the same people: a transaction-scoped advisory lock per user,
  * taken in id order (no deadlock between two bookings of the same pair), held until

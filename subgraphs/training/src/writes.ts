@@ -3,7 +3,7 @@ import type { Queryable } from '@fitsync/service-kit';
 import { PROGRAM_COLUMNS, type ProgramRow } from './store.js';
 import type { DietPlanInput, WorkoutPlanInput } from './validation.js';
 
-/** What changes programs and plans: run by the mutations, inside their transaction (`tx`). */
+// The SQL that changes programs and plans. Mutations run it in their transaction (`tx`), with the locking reads that decide a change.
 
 export async function insertWorkoutPlan(tx: Queryable, p: WorkoutPlanInput): Promise<string> {
   const id = randomUUID();

@@ -1,7 +1,7 @@
 import type { Queryable } from '@fitsync/service-kit';
 import { USER_COLUMNS, type UserRow } from './store.js';
 
-/** What changes users: run by the mutations, inside their transaction (`tx`). */
+// The SQL that changes users. Mutations run it in their transaction (`tx`), or alone on the database when it is one statement.
 
 export async function insertUser(tx: Queryable, user: Omit<UserRow, 'updated_at' | 'avatar_url'>): Promise<UserRow> {
   const [row] = await tx.query<UserRow>(

@@ -3,7 +3,7 @@ import { CHANNELS, createEnvelope, type Channel, type EventData, type EventEnvel
 import type { Database } from '@fitsync/service-kit';
 import { callSubgraph, handleEvent, openTestDatabase, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NotificationRow } from '../db.js';
+import type { NotificationRow } from '../store.js';
 import { notificationHandlers } from '../events/index.js';
 import { notificationsSubgraph, startNotifications } from '../server.js';
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope, HandlerContext } from '@fitsync/events';
 import type { NotificationType } from '../__generated__/resolvers-types.js';
+import { unreadCounts } from '../store.js';
+import { insertNotifications } from '../writes.js';
 
 /** One in-app notification an event gives one user. Names are not copied in: the graph resolves the references at read time. */
 export interface Notice {
@@ -12,20 +14,6 @@ export interface Notice {
   program_id?: string | null;
   achievement_id?: string | null;
 }
-
-const INSERT_SQL = `
-INSERT INTO notifications (id, recipient_id, type, title, message, booking_id, program_id, achievement_id, correlation_id, event_id, created_at)
-SELECT id, recipient_id, type, title, message, booking_id, program_id, achievement_id, correlation_id, event_id, created_at
-FROM jsonb_to_recordset($1::jsonb) AS r(
-  id uuid, recipient_id uuid, type text, title text, message text,
-  booking_id uuid, program_id uuid, achievement_id uuid, correlation_id text, event_id text, created_at timestamptz)
-ON CONFLICT (event_id, recipient_id) DO NOTHING
-RETURNING id, recipient_id, type`;
-
-const UNREAD_SQL = `
-SELECT recipient_id, count(*)::int AS unread FROM notifications
-WHERE recipient_id = ANY($1::uuid[]) AND read_at IS NULL
-GROUP BY recipient_id`;
 
 /**
  * Stores an event's notifications, one per recipient, tagged with the event's id and
@@ -47,13 +35,13 @@ export async function notify(event: Pick<EventEnvelope, 'event_id' | 'correlatio
     created_at: event.timestamp,
   }));
   if (rows.length === 0) return;
-  const created = await tx.query<{ id: string; recipient_id: string; type: NotificationType }>(INSERT_SQL, [JSON.stringify(rows)]);
+  const created = await insertNotifications(tx, rows);
   if (created.length === 0) {
     log.info({ recipients: rows.map((r) => r.recipient_id) }, 'notifications already exist for this event; nothing to do');
     return;
   }
   const recipients = created.map((n) => n.recipient_id);
-  const unread = await tx.query<{ recipient_id: string; unread: number }>(UNREAD_SQL, [recipients]);
+  const unread = await unreadCounts(tx, recipients);
   for (const n of created) await live.publish('notificationAdded', { notification_id: n.id, recipient_id: n.recipient_id });
   for (const u of unread) await live.publish('unreadNotificationCountChanged', { user_id: u.recipient_id, count: u.unread });
   log.info({ notifications: created }, `${created.length} notification(s) created`);

@@ -1,6 +1,7 @@
 import { notFound, parseId, requireViewer } from '@fitsync/service-kit';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { assertRecipientOrAdmin } from '../access.js';
+import { markAllRead, markRead } from '../writes.js';
 
 export const Mutation: MutationResolvers = {
   markNotificationRead: async (_, { id }, ctx) => {
@@ -10,7 +11,7 @@ export const Mutation: MutationResolvers = {
     if (!existing) throw notFound('Notification', id);
     assertRecipientOrAdmin(ctx, existing.recipient_id);
     if (existing.read_at) return existing;
-    return (await ctx.store.markRead(notificationId)) ?? existing;
+    return (await markRead(ctx.store.db, notificationId, ctx.clock())) ?? existing;
   },
-  markAllNotificationsRead: (_, __, ctx) => ctx.store.markAllRead(requireViewer(ctx).id),
+  markAllNotificationsRead: (_, __, ctx) => markAllRead(ctx.store.db, requireViewer(ctx).id, ctx.clock()),
 };

@@ -1,5 +1,4 @@
-import { listLoader, RequestLoaders, rowLoader, type Database } from '@fitsync/service-kit';
-import type { Clock } from '@fitsync/service-kit/clock';
+import { listLoader, RequestLoaders, rowLoader, type Database, type Queryable } from '@fitsync/service-kit';
 import type { NotificationType } from './__generated__/resolvers-types.js';
 
 export interface NotificationRow {
@@ -24,41 +23,29 @@ export interface UserRef {
   id: string;
 }
 
-const COLUMNS = 'id, recipient_id, type, title, message, read_at, created_at, booking_id, program_id, achievement_id, correlation_id, event_id';
+export const NOTIFICATION_COLUMNS = 'id, recipient_id, type, title, message, read_at, created_at, booking_id, program_id, achievement_id, correlation_id, event_id';
 // Newest first; id breaks ties between notifications created in the same instant.
 const NEWEST_FIRST = 'created_at DESC, id DESC';
 
-/** The notifications subgraph's SQL, behind loaders made fresh for each request. */
+/** Unread notifications per recipient, for those who have any: the count fields, and the live count after new notifications. */
+export const unreadCounts = (q: Queryable, recipientIds: readonly string[]) =>
+  q.query<{ recipient_id: string; unread: number }>(
+    `SELECT recipient_id, count(*)::int AS unread FROM notifications
+     WHERE recipient_id = ANY($1::uuid[]) AND read_at IS NULL
+     GROUP BY recipient_id`,
+    [recipientIds],
+  );
+
+/** What the notifications subgraph's resolvers read, behind loaders made fresh for each request. */
 export class NotificationsStore {
   readonly #loaders = new RequestLoaders();
-  constructor(
-    private readonly db: Database,
-    private readonly clock: Clock,
-  ) {}
-
-  /** Stamps `read_at` once: a notification already read keeps its first time. */
-  async markRead(id: string): Promise<NotificationRow | null> {
-    const [row] = await this.db.query<NotificationRow>(
-      `UPDATE notifications SET read_at = COALESCE(read_at, $2) WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id, this.clock()],
-    );
-    return row ?? null;
-  }
-
-  /** Marks every unread notification of a user read; how many changed. */
-  async markAllRead(recipientId: string): Promise<number> {
-    const rows = await this.db.query(
-      'UPDATE notifications SET read_at = $2 WHERE recipient_id = $1 AND read_at IS NULL RETURNING id',
-      [recipientId, this.clock()],
-    );
-    return rows.length;
-  }
+  constructor(readonly db: Database) {}
 
   notificationById(id: string): Promise<NotificationRow | null> {
     return this.#loaders
       .get('notificationById', () =>
         rowLoader(
-          (ids: readonly string[]) => this.db.query<NotificationRow>(`SELECT ${COLUMNS} FROM notifications WHERE id = ANY($1::uuid[])`, [ids]),
+          (ids: readonly string[]) => this.db.query<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ANY($1::uuid[])`, [ids]),
           (r) => r.id,
         ),
       )
@@ -74,8 +61,8 @@ export class NotificationsStore {
         listLoader(
           (recipientIds: readonly string[]) =>
             this.db.query<NotificationRow>(
-              `SELECT ${COLUMNS} FROM (
-                 SELECT ${COLUMNS}, row_number() OVER (PARTITION BY recipient_id ORDER BY ${NEWEST_FIRST}) AS rank
+              `SELECT ${NOTIFICATION_COLUMNS} FROM (
+                 SELECT ${NOTIFICATION_COLUMNS}, row_number() OVER (PARTITION BY recipient_id ORDER BY ${NEWEST_FIRST}) AS rank
                  FROM notifications WHERE recipient_id = ANY($1::uuid[]) ${unread}
                ) ranked
                WHERE rank <= $2
@@ -91,18 +78,7 @@ export class NotificationsStore {
   /** Unread notifications of a user, 0 when they have none; one statement for every user of the request. */
   async unreadCount(recipientId: string): Promise<number> {
     const row = await this.#loaders
-      .get('unreadCount', () =>
-        rowLoader(
-          (recipientIds: readonly string[]) =>
-            this.db.query<{ recipient_id: string; unread: number }>(
-              `SELECT recipient_id, count(*)::int AS unread FROM notifications
-               WHERE recipient_id = ANY($1::uuid[]) AND read_at IS NULL
-               GROUP BY recipient_id`,
-              [recipientIds],
-            ),
-          (r) => r.recipient_id,
-        ),
-      )
+      .get('unreadCount', () => rowLoader((recipientIds: readonly string[]) => unreadCounts(this.db, recipientIds), (r) => r.recipient_id))
       .load(recipientId);
     return row?.unread ?? 0;
   }
