@@ -63,17 +63,27 @@ export interface BaseContext {
   live: LivePublisher;
 }
 
-export type SubgraphContext<TStore> = BaseContext & { store: TStore };
+/** What the resolvers of one subgraph receive: the base, its per-request store and its start-up services. */
+export type SubgraphContext<TStore, TServices = unknown> = BaseContext & {
+  store: TStore;
+  /** What the service built once at start-up (`SubgraphDefinition.services`): typed clients of other subgraphs, a token signer. */
+  services: TServices;
+};
 
-export interface SubgraphDefinition<TStore> {
+export interface SubgraphDefinition<TStore, TServices = unknown> {
   name: SubgraphName;
   typeDefs: DocumentNode;
   /**
-   * Built once at start-up, with the service's config. Typed in each subgraph by its
-   * generated `Resolvers`; codegen's federation types (`__resolveReference`) do not fit
-   * @apollo/subgraph's looser map, so the one conversion happens here.
+   * The resolver map, typed in each subgraph by its generated `Resolvers`; codegen's
+   * federation types (`__resolveReference`) do not fit @apollo/subgraph's looser map, so
+   * the one conversion happens here.
    */
-  resolvers(config: ServiceConfig): object;
+  resolvers: object;
+  /**
+   * Built once at start-up from the config, and handed to every request as `ctx.services`:
+   * what resolvers need beyond the request (clients of other subgraphs, a token signer).
+   */
+  services?(config: ServiceConfig, log: Logger): TServices;
   migrationsDir: URL;
   /** The per-request data source: SQL behind DataLoaders, fresh for every request. */
   createStore(db: Database, ctx: BaseContext): TStore;
@@ -151,7 +161,7 @@ export interface StartOptions {
 }
 
 /** Opens the service's database (migrating, seeding a new one), builds the schema and listens. */
-export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, config: ServiceConfig, opts: StartOptions = {}): Promise<RunningSubgraph> {
+export async function startSubgraph<TStore, TServices>(def: SubgraphDefinition<TStore, TServices>, config: ServiceConfig, opts: StartOptions = {}): Promise<RunningSubgraph> {
   const log = createLogger(def.name, config.logLevel);
   const metrics = createMetrics(def.name);
   const clock = opts.clock ?? systemClock;
@@ -195,8 +205,9 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
     },
   });
   const httpServer = createServer(app);
-  const apollo = new ApolloServer<SubgraphContext<TStore>>({
-    schema: buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers(config) as GraphQLResolverMap<unknown> }),
+  const services = def.services?.(config, log) as TServices;
+  const apollo = new ApolloServer<SubgraphContext<TStore, TServices>>({
+    schema: buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> }),
     logger: log,
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
     stopOnTerminationSignals: false,
@@ -219,7 +230,7 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
           live,
           liveMessage: liveMessageFromBody(req.body),
         };
-        return { ...base, store: def.createStore(db, base) };
+        return { ...base, store: def.createStore(db, base), services };
       },
     }),
   );

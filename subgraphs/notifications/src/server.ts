@@ -7,7 +7,7 @@ import { NotificationsStore } from './store.js';
 export const notificationsSubgraph: SubgraphDefinition<NotificationsStore> = {
   name: 'notifications',
   typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
-  resolvers: () => resolvers,
+  resolvers,
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new NotificationsStore(db),
   seedDemo,

@@ -1,14 +1,15 @@
-import { createServiceClients, loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { progressHandlers } from './events/index.js';
-import { createResolvers } from './resolvers/index.js';
+import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
+import { createProgressServices, type ProgressServices } from './services.js';
 import { ProgressStore } from './store.js';
 
-export const progressSubgraph: SubgraphDefinition<ProgressStore> = {
+export const progressSubgraph: SubgraphDefinition<ProgressStore, ProgressServices> = {
   name: 'progress',
   typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
-  // Writes about a client check them with users (a CLIENT) and training (who trains them).
-  resolvers: (config) => createResolvers(createServiceClients(config, ['users', 'training'])),
+  resolvers,
+  services: createProgressServices,
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db, ctx) => new ProgressStore(db, ctx.clock),
   seedDemo,

@@ -1,4 +1,5 @@
-import { badInput, forbidden, isAdmin, parseId, requireViewer, serviceOperation, type CallerIdentity, type ServiceClient, type Viewer } from '@fitsync/service-kit';
+import { badInput, createServiceClients, forbidden, isAdmin, parseId, requireViewer, serviceOperation, type Logger, type ServiceClient, type ServiceConfig } from '@fitsync/service-kit';
+import type { Context } from './context.js';
 import { z } from 'zod';
 
 /** What progress asks other subgraphs before it writes about a client. */
@@ -13,16 +14,20 @@ const TRAINERS_OF = serviceOperation<{ r: { __typename: 'User'; id: string }[] }
   z.object({ _entities: z.array(z.object({ trainerIds: z.array(z.string()) }).nullable()) }),
 );
 
+/** What progress builds once at start-up and its resolvers reach as `ctx.services`. */
 export interface ProgressServices {
   users: ServiceClient;
   training: ServiceClient;
 }
 
+/** Writes about a client check them with users (a CLIENT) and training (who trains them). */
+export const createProgressServices = (config: ServiceConfig, log: Logger): ProgressServices => createServiceClients(config, ['users', 'training'], log);
+
 /**
  * The client a write is about: the signed-in client themself (no call needed), or a
  * CLIENT that users knows (an admin), trained by the signed-in trainer (training knows).
  */
-export async function writableClient(services: ProgressServices, ctx: CallerIdentity & { viewer: Viewer | null }, clientIdArg: string | null | undefined): Promise<string> {
+export async function writableClient(ctx: Context, clientIdArg: string | null | undefined): Promise<string> {
   const viewer = requireViewer(ctx);
   const clientId = clientIdArg ? parseId(clientIdArg, 'clientId') : viewer.id;
   if (clientId === viewer.id) {
@@ -32,8 +37,8 @@ export async function writableClient(services: ProgressServices, ctx: CallerIden
   if (viewer.role === 'CLIENT') throw forbidden('Clients record only their own progress');
   const ref = [{ __typename: 'User' as const, id: clientId }];
   const [roles, trainers] = await Promise.all([
-    services.users.call(ROLE_OF, { r: ref }, ctx),
-    isAdmin(viewer) ? null : services.training.call(TRAINERS_OF, { r: ref }, ctx),
+    ctx.services.users.call(ROLE_OF, { r: ref }, ctx),
+    isAdmin(viewer) ? null : ctx.services.training.call(TRAINERS_OF, { r: ref }, ctx),
   ]);
   const client = roles._entities[0];
   if (!client) throw badInput(`clientId: no user ${clientId}`, 'clientId');

@@ -1,15 +1,16 @@
-import { createServiceClients, loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { scheduleHandlers } from './events/index.js';
 import { startReminderScheduler } from './events/reminders.js';
-import { ScheduleStore } from './store.js';
-import { createResolvers } from './resolvers/index.js';
+import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
+import { createScheduleServices, type ScheduleServices } from './services.js';
+import { ScheduleStore } from './store.js';
 
-export const scheduleSubgraph: SubgraphDefinition<ScheduleStore> = {
+export const scheduleSubgraph: SubgraphDefinition<ScheduleStore, ScheduleServices> = {
   name: 'schedule',
   typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
-  // Bookings are validated against users (who is who) and training (active programs).
-  resolvers: (config) => createResolvers(createServiceClients(config, ['users', 'training'])),
+  resolvers,
+  services: createScheduleServices,
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db, ctx) => new ScheduleStore(db, ctx.clock),
   seedDemo,

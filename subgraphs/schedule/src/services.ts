@@ -1,4 +1,5 @@
-import { badInput, conflict, serviceOperation, type CallerIdentity, type ServiceClient } from '@fitsync/service-kit';
+import { badInput, conflict, createServiceClients, serviceOperation, type Logger, type ServiceClient, type ServiceConfig } from '@fitsync/service-kit';
+import type { Context } from './context.js';
 import { z } from 'zod';
 
 /** What schedule asks other subgraphs before it books: typed operations, answers checked with zod. */
@@ -13,17 +14,21 @@ const ACTIVE_PROGRAM = serviceOperation<{ clientId: string; trainerId: string }>
   z.object({ activeProgram: z.object({ id: z.string() }).nullable() }),
 );
 
+/** What schedule builds once at start-up and its resolvers reach as `ctx.services`. */
 export interface ScheduleServices {
   users: ServiceClient;
   training: ServiceClient;
 }
 
+/** Bookings are validated against users (who is who) and training (active programs). */
+export const createScheduleServices = (config: ServiceConfig, log: Logger): ScheduleServices => createServiceClients(config, ['users', 'training'], log);
+
 /**
  * Both parties in one request to users: each must exist with its role. An unknown or
  * wrong-role user is the caller's bad input, named by its field.
  */
-export async function assertParties(services: ScheduleServices, caller: CallerIdentity, clientId: string, trainerId: string): Promise<void> {
-  const data = await services.users.call(ROLES_OF, { r: [clientId, trainerId].map((id) => ({ __typename: 'User' as const, id })) }, caller);
+export async function assertParties(ctx: Context, clientId: string, trainerId: string): Promise<void> {
+  const data = await ctx.services.users.call(ROLES_OF, { r: [clientId, trainerId].map((id) => ({ __typename: 'User' as const, id })) }, ctx);
   const [client, trainer] = data._entities;
   if (!client) throw badInput(`clientId: no user ${clientId}`, 'clientId');
   if (!trainer) throw badInput(`trainerId: no user ${trainerId}`, 'trainerId');
@@ -32,8 +37,8 @@ export async function assertParties(services: ScheduleServices, caller: CallerId
 }
 
 /** The client's active program with this trainer (training decides), or CONFLICT. */
-export async function activeProgramId(services: ScheduleServices, caller: CallerIdentity, clientId: string, trainerId: string): Promise<string> {
-  const data = await services.training.call(ACTIVE_PROGRAM, { clientId, trainerId }, caller);
+export async function activeProgramId(ctx: Context, clientId: string, trainerId: string): Promise<string> {
+  const data = await ctx.services.training.call(ACTIVE_PROGRAM, { clientId, trainerId }, ctx);
   if (!data.activeProgram) throw conflict('The client has no active program with this trainer', 'NO_ACTIVE_PROGRAM');
   return data.activeProgram.id;
 }

@@ -1,13 +1,14 @@
-import { createServiceClients, loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
-import { TrainingStore } from './store.js';
-import { createResolvers } from './resolvers/index.js';
+import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
+import { createTrainingServices, type TrainingServices } from './services.js';
+import { TrainingStore } from './store.js';
 
-export const trainingSubgraph: SubgraphDefinition<TrainingStore> = {
+export const trainingSubgraph: SubgraphDefinition<TrainingStore, TrainingServices> = {
   name: 'training',
   typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
-  // Users checks who is a trainer or a client; progress computes adherence on completion.
-  resolvers: (config) => createResolvers(createServiceClients(config, ['users', 'progress'])),
+  resolvers,
+  services: createTrainingServices,
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new TrainingStore(db),
   seedDemo,

@@ -1,4 +1,5 @@
-import { badInput, serviceOperation, type CallerIdentity, type Logger, type ServiceClient } from '@fitsync/service-kit';
+import { badInput, createServiceClients, serviceOperation, type Logger, type ServiceClient, type ServiceConfig } from '@fitsync/service-kit';
+import type { Context } from './context.js';
 import { z } from 'zod';
 
 /** What training asks other subgraphs: typed operations, answers checked with zod. */
@@ -23,14 +24,18 @@ const ADHERENCE = serviceOperation<{ r: ProgramRepresentation[] }>()(
   z.object({ _entities: z.array(z.object({ adherence: z.object({ rate: z.number().min(0).max(1) }).nullable() }).nullable()) }),
 );
 
+/** What training builds once at start-up and its resolvers reach as `ctx.services`. */
 export interface TrainingServices {
   users: ServiceClient;
   progress: ServiceClient;
 }
 
+/** Users checks who is a trainer or a client; progress computes adherence on completion. */
+export const createTrainingServices = (config: ServiceConfig, log: Logger): TrainingServices => createServiceClients(config, ['users', 'progress'], log);
+
 /** Trainer and client in one request to users: each must exist with its role. */
-export async function assertTrainerAndClient(services: TrainingServices, caller: CallerIdentity, trainerId: string, clientId: string): Promise<void> {
-  const data = await services.users.call(ROLES_OF, { r: [trainerId, clientId].map((id) => ({ __typename: 'User' as const, id })) }, caller);
+export async function assertTrainerAndClient(ctx: Context, trainerId: string, clientId: string): Promise<void> {
+  const data = await ctx.services.users.call(ROLES_OF, { r: [trainerId, clientId].map((id) => ({ __typename: 'User' as const, id })) }, ctx);
   const [trainer, client] = data._entities;
   if (!trainer) throw badInput(`trainerId: no user ${trainerId}`, 'trainerId');
   if (!client) throw badInput(`clientId: no user ${clientId}`, 'clientId');
@@ -42,12 +47,12 @@ export async function assertTrainerAndClient(services: TrainingServices, caller:
  * The adherence progress computes for a program (logged workouts against planned
  * sessions), or null when progress cannot say: the rate is a default, not a precondition.
  */
-export async function computedAdherence(services: TrainingServices, caller: CallerIdentity, program: ProgramRepresentation, log: Logger): Promise<number | null> {
+export async function computedAdherence(ctx: Context, program: ProgramRepresentation): Promise<number | null> {
   try {
-    const data = await services.progress.call(ADHERENCE, { r: [program] }, caller);
+    const data = await ctx.services.progress.call(ADHERENCE, { r: [program] }, ctx);
     return data._entities[0]?.adherence?.rate ?? null;
   } catch (err) {
-    log.warn({ programId: program.id, reason: (err as Error).message }, 'adherence unavailable; completing without it');
+    ctx.log.warn({ programId: program.id, reason: (err as Error).message }, 'adherence unavailable; completing without it');
     return null;
   }
 }

@@ -1,12 +1,15 @@
 import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
-import { UsersStore } from './store.js';
-import { createResolvers } from './resolvers/index.js';
+import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
+import { createUsersServices, type UsersServices } from './services.js';
+import { UsersStore } from './store.js';
 
-export const usersSubgraph: SubgraphDefinition<UsersStore> = {
+export const usersSubgraph: SubgraphDefinition<UsersStore, UsersServices> = {
   name: 'users',
   typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
-  resolvers: (config) => createResolvers({ jwtSecret: config.jwtSecret, jwtTtl: config.jwtTtl }),
+  resolvers,
+  // Login and register sign tokens with the configured secret and lifetime.
+  services: createUsersServices,
   migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new UsersStore(db),
   seedDemo,

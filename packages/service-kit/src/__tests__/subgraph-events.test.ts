@@ -25,7 +25,7 @@ const definition: SubgraphDefinition<{ db: Database }> = {
   typeDefs,
   migrationsDir: new URL('../../../events/src/__tests__/fixtures/migrations/', import.meta.url),
   createStore: (db) => ({ db }),
-  resolvers: () => ({
+  resolvers: {
     Query: { handled: async (_: unknown, __: unknown, ctx: Ctx) => (await ctx.store.db.query('SELECT 1 FROM delivery_test')).length },
     Mutation: {
       remind: async (_: unknown, { bookingId }: { bookingId: string }, ctx: Ctx) => {
@@ -35,7 +35,7 @@ const definition: SubgraphDefinition<{ db: Database }> = {
         return event.event_id;
       },
     },
-  }),
+  },
   consumes: {
     'booking.reminder': async (event, ctx) => {
       await ctx.tx.query('INSERT INTO delivery_test (event_id, booking_id, correlation_id) VALUES ($1, $2, $3)', [event.event_id, event.data.booking_id, event.correlation_id]);

@@ -3,7 +3,7 @@ import { badInput, notFound, parseId, requireViewer } from '@fitsync/service-kit
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { assertCanEditWorkoutLog } from '../access.js';
 import { GOAL_METRIC_COLUMN, METRICS, reaches, type Metric } from '../measurements.js';
-import { writableClient, type ProgressServices } from '../services.js';
+import { writableClient } from '../services.js';
 import { parseWorkoutLogInput } from '../validation.js';
 import { abandonActiveGoals, achieveGoal, activeGoals, insertBodyMetric, insertGoal, latestValues, applyWorkoutLogChanges, lockWorkoutLog } from '../writes.js';
 
@@ -34,7 +34,7 @@ const updateWorkoutLog: MutationResolvers['updateWorkoutLog'] = async (_, { id, 
   return row;
 };
 
-export const createMutation = (services: ProgressServices): MutationResolvers => ({
+export const Mutation: MutationResolvers = {
   updateWorkoutLog,
   recordBodyMetrics: async (_, { input }, ctx) => {
     const values: Record<Metric, number | null> = {
@@ -55,7 +55,7 @@ export const createMutation = (services: ProgressServices): MutationResolvers =>
     if (recordedAt.getTime() > now.getTime() + 60_000) throw badInput('recordedAt must not be in the future', 'recordedAt');
     const notes = input.notes?.trim() || null;
     if (notes && notes.length > 2000) throw badInput('notes must be at most 2000 characters', 'notes');
-    const clientId = await writableClient(services, ctx, input.clientId);
+    const clientId = await writableClient(ctx, input.clientId);
 
     return ctx.store.db.transaction(async (tx) => {
       const previous = await latestValues(tx, clientId);
@@ -95,7 +95,7 @@ export const createMutation = (services: ProgressServices): MutationResolvers =>
     if (input.metric === 'BODY_FAT_PERCENTAGE' && input.targetValue > 100) throw badInput('targetValue must be a percentage', 'targetValue');
     if (input.startValue != null && !(input.startValue > 0 && input.startValue < 100_000)) throw badInput('startValue must be a positive number', 'startValue');
     if (input.deadline && input.deadline < ctx.store.today()) throw badInput('deadline must not be in the past', 'deadline');
-    const clientId = await writableClient(services, ctx, input.clientId);
+    const clientId = await writableClient(ctx, input.clientId);
     return ctx.store.db.transaction(async (tx) => {
       const column = GOAL_METRIC_COLUMN[input.metric];
       const startValue = input.startValue ?? (column ? (await latestValues(tx, clientId))[column] : null);
@@ -110,4 +110,4 @@ export const createMutation = (services: ProgressServices): MutationResolvers =>
       });
     });
   },
-});
+};

@@ -1,11 +1,10 @@
 import { scalarResolvers } from '@fitsync/service-kit';
 import type { Resolvers } from '../__generated__/resolvers-types.js';
-import type { ProgressServices } from '../services.js';
 import { Achievement } from './Achievement.js';
 import { BodyMetric } from './BodyMetric.js';
 import { Booking } from './Booking.js';
 import { Goal } from './Goal.js';
-import { createMutation } from './Mutation.js';
+import { Mutation } from './Mutation.js';
 import { Program } from './Program.js';
 import { ProgressSummary } from './ProgressSummary.js';
 import { Query } from './Query.js';
@@ -13,11 +12,11 @@ import { Subscription } from './Subscription.js';
 import { User } from './User.js';
 import { WorkoutLog } from './WorkoutLog.js';
 
-export const createResolvers = (services: ProgressServices): Resolvers => ({
+export const resolvers: Resolvers = {
   Date: scalarResolvers.Date,
   DateTime: scalarResolvers.DateTime,
   Query,
-  Mutation: createMutation(services),
+  Mutation,
   Subscription,
   User,
   ProgressSummary,
@@ -27,4 +26,4 @@ export const createResolvers = (services: ProgressServices): Resolvers => ({
   Goal,
   Booking,
   Program,
-});
+};

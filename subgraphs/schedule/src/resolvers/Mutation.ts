@@ -4,7 +4,7 @@ import { minutesBetween } from '@fitsync/service-kit/clock';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { assertCanBook, assertCanChangeBooking } from '../access.js';
 import { assertOpen, type BookingAction } from '../lifecycle.js';
-import { activeProgramId, assertParties, type ScheduleServices } from '../services.js';
+import { activeProgramId, assertParties } from '../services.js';
 import { checkSlot } from '../validation.js';
 import { assertNoOverlap, insertBooking, lockBooking, lockUsers, updateBooking } from '../writes.js';
 
@@ -27,7 +27,7 @@ async function lockOpenBooking(tx: Queryable, id: string, viewer: Viewer, action
   return booking;
 }
 
-export const createMutation = (services: ScheduleServices): MutationResolvers => ({
+export const Mutation: MutationResolvers = {
   createBooking: async (_, { input }, ctx) => {
     const viewer = requireViewer(ctx);
     const clientId = parseId(input.clientId, 'clientId');
@@ -37,8 +37,8 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
     assertCanBook(viewer, clientId, trainerId);
     const slot = checkSlot(input, ctx.store.now);
     const notes = text(input.notes, 'notes');
-    await assertParties(services, ctx, clientId, trainerId);
-    const programId = await activeProgramId(services, ctx, clientId, trainerId);
+    await assertParties(ctx, clientId, trainerId);
+    const programId = await activeProgramId(ctx, clientId, trainerId);
     return ctx.store.db.transaction(async (tx) => {
       await lockUsers(tx, [clientId, trainerId]);
       await assertNoOverlap(tx, { clientId, trainerId, ...slot });
@@ -139,4 +139,4 @@ export const createMutation = (services: ScheduleServices): MutationResolvers =>
       return updateBooking(tx, bookingId, { status: 'NO_SHOW' });
     });
   },
-});
+};

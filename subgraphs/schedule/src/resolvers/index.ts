@@ -1,21 +1,20 @@
 import { scalarResolvers } from '@fitsync/service-kit';
 import type { Resolvers } from '../__generated__/resolvers-types.js';
-import type { ScheduleServices } from '../services.js';
 import { Booking } from './Booking.js';
 import { BookingEvent } from './BookingEvent.js';
-import { createMutation } from './Mutation.js';
+import { Mutation } from './Mutation.js';
 import { Program } from './Program.js';
 import { Query } from './Query.js';
 import { Subscription } from './Subscription.js';
 import { User } from './User.js';
 
-export const createResolvers = (services: ScheduleServices): Resolvers => ({
+export const resolvers: Resolvers = {
   ...scalarResolvers,
   Query,
-  Mutation: createMutation(services),
+  Mutation,
   Subscription,
   Booking,
   BookingEvent,
   User,
   Program,
-});
+};

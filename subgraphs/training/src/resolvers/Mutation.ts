@@ -5,7 +5,7 @@ import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { assertCanChangeProgram } from '../access.js';
 import type { Context } from '../context.js';
 import { assertOpen, endDateOf, plannedSessionsOf } from '../lifecycle.js';
-import { assertTrainerAndClient, computedAdherence, type TrainingServices } from '../services.js';
+import { assertTrainerAndClient, computedAdherence } from '../services.js';
 import type { ProgramRow } from '../store.js';
 import { assignProgramInput, updateProgramInput } from '../validation.js';
 import { insertDietPlan, insertProgram, insertWorkoutPlan, lockProgram, updateProgram } from '../writes.js';
@@ -16,7 +16,7 @@ async function existingProgram(ctx: Context, id: string) {
   return program;
 }
 
-export const createMutation = (services: TrainingServices): MutationResolvers => ({
+export const Mutation: MutationResolvers = {
   assignProgram: async (_, { input }, ctx) => {
     const viewer = requireViewer(ctx);
     if (viewer.role === 'CLIENT') throw forbidden('Only trainers and admins assign programs');
@@ -26,7 +26,7 @@ export const createMutation = (services: TrainingServices): MutationResolvers =>
     if (!trainerId) throw badInput('trainerId: an admin must name the trainer', 'trainerId');
     if (viewer.role === 'TRAINER' && trainerId !== viewer.id) throw forbidden('Trainers assign programs as themselves');
     if (clientId === trainerId) throw badInput('clientId and trainerId must be different users', 'clientId');
-    await assertTrainerAndClient(services, ctx, trainerId, clientId);
+    await assertTrainerAndClient(ctx, trainerId, clientId);
     return ctx.store.db.transaction(async (tx) => {
       const workoutPlanId = data.workoutPlan ? await insertWorkoutPlan(tx, data.workoutPlan) : null;
       const dietPlanId = data.dietPlan ? await insertDietPlan(tx, data.dietPlan) : null;
@@ -96,10 +96,7 @@ export const createMutation = (services: TrainingServices): MutationResolvers =>
     const plan = before.workout_plan_id ? await ctx.store.workoutPlanById(before.workout_plan_id) : null;
     const rate =
       adherenceRate ??
-      (await computedAdherence(
-        services,
-        ctx,
-        {
+      (await computedAdherence(ctx, {
           __typename: 'Program',
           id: before.id,
           client: { id: before.client_id },
@@ -107,9 +104,7 @@ export const createMutation = (services: TrainingServices): MutationResolvers =>
           startDate: before.start_date,
           endDate: endDateOf(before),
           plannedSessions: plannedSessionsOf(before, plan),
-        },
-        ctx.log,
-      ));
+        }));
     return ctx.store.db.transaction(async (tx) => {
       const program = await lockProgram(tx, programId);
       if (!program) throw notFound('Program', programId);
@@ -128,4 +123,4 @@ export const createMutation = (services: TrainingServices): MutationResolvers =>
       return row;
     });
   },
-});
+};

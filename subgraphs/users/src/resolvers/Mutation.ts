@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { conflict, forbidden, hashPassword, notFound, parseId, parseInput, requireViewer, signUserToken, unauthenticated, verifyPassword } from '@fitsync/service-kit';
+import { conflict, forbidden, hashPassword, notFound, parseId, parseInput, requireViewer, unauthenticated, verifyPassword } from '@fitsync/service-kit';
 import { decodeJwt } from 'jose';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
@@ -11,18 +11,13 @@ import { insertUser, updateUser } from '../writes.js';
 // Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
 const UNKNOWN_USER_HASH = hashPassword(randomUUID());
 
-export interface AuthSettings {
-  jwtSecret: string;
-  jwtTtl: string;
-}
-
 /**
  * The payload's user is the one just signed in: the rest of this request sees them
  * as the viewer, so `login { user { email } }` works without a second round trip.
  */
-async function authPayload(user: UserRow, auth: AuthSettings, ctx: Context) {
+async function authPayload(user: UserRow, ctx: Context) {
   ctx.viewer = { id: user.id, role: user.role };
-  const token = await signUserToken({ id: user.id, role: user.role }, auth.jwtSecret, auth.jwtTtl, ctx.clock);
+  const token = await ctx.services.tokens.sign(ctx.viewer, ctx.clock);
   return { token, user, expiresAt: new Date(decodeJwt(token).exp! * 1000) };
 }
 
@@ -42,7 +37,7 @@ const clientDefaults = (p: Partial<ClientProfile> | null | undefined): ClientPro
   goalsSummary: p?.goalsSummary ?? null,
 });
 
-export const createMutation = (auth: AuthSettings): MutationResolvers => ({
+export const Mutation: MutationResolvers = {
   register: async (_, { input }, ctx) => {
     const data = parseInput(registerInput, input);
     const role = data.role ?? 'CLIENT';
@@ -63,14 +58,14 @@ export const createMutation = (auth: AuthSettings): MutationResolvers => ({
       throw err;
     });
     ctx.log.info({ userId: user.id, role }, 'user registered');
-    return authPayload(user, auth, ctx);
+    return authPayload(user, ctx);
   },
 
   login: async (_, { email, password }, ctx) => {
     const user = await ctx.store.userByEmail(email.trim());
     const ok = await verifyPassword(password, user?.password_hash ?? (await UNKNOWN_USER_HASH));
     if (!user || !ok) throw unauthenticated('Invalid email or password');
-    return authPayload(user, auth, ctx);
+    return authPayload(user, ctx);
   },
 
   updateProfile: async (_, { input }, ctx) => {
@@ -98,7 +93,7 @@ export const createMutation = (auth: AuthSettings): MutationResolvers => ({
       return updated;
     });
   },
-});
+};
 
 /** The columns whose value really changes: the event lists those, and nothing changes without one. */
 function changedFields(current: UserRow, next: Partial<Record<keyof UserRow, unknown>>): string[] {
