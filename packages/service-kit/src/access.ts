@@ -1,5 +1,5 @@
 import type { Viewer } from './auth.js';
-import { badInput, forbidden, unauthenticated } from './errors.js';
+import { forbidden, unauthenticated } from './errors.js';
 
 export interface ViewerContext {
   viewer: Viewer | null;
@@ -31,21 +31,4 @@ export function assertCanSeeUser(ctx: ViewerContext, userId: string, trainerIds?
 /** The viewer is one of the parties of a record (its client or its trainer), or an admin. */
 export function isParty(viewer: Viewer, row: { client_id: string; trainer_id: string }): boolean {
   return isAdmin(viewer) || viewer.id === row.client_id || viewer.id === row.trainer_id;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids are UUIDs; anything else is refused before it reaches SQL. */
-export function parseId(id: string, field = 'id'): string {
-  if (!UUID.test(id)) throw badInput(`${field} must be a UUID, got ${JSON.stringify(id.slice(0, 64))}`, field);
-  return id.toLowerCase();
-}
-
-export const isUuid = (id: string) => UUID.test(id);
-
-/** Bounds a `first` argument: default when unset, BAD_USER_INPUT outside 0..max. */
-export function pageSize(first: number | null | undefined, fallback: number, max = 100): number {
-  if (first == null) return fallback;
-  if (!Number.isInteger(first) || first < 0 || first > max) throw badInput(`first must be between 0 and ${max}`, 'first');
-  return first;
 }

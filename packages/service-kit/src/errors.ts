@@ -1,7 +1,6 @@
 import type { ApolloServerPlugin, BaseContext as BaseContextValue } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 
 /** The error codes of DESIGN.md section 6, with the HTTP status the old REST plan used. */
 export const ErrorCode = {
@@ -90,15 +89,4 @@ export function unexpectedErrorLogging<TContext extends BaseContext>(log: Logger
 interface BaseContext extends BaseContextValue {
   correlationId?: string;
   log?: Logger;
-}
-
-/** Parses with zod; the first problem becomes a BAD_USER_INPUT naming its field. */
-export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue.path.join('.');
-    throw badInput(field ? `${field}: ${issue.message}` : issue.message, field || undefined);
-  }
-  return result.data;
 }

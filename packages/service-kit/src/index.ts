@@ -5,6 +5,7 @@ export * from './config.js';
 export * from './db.js';
 export * from './errors.js';
 export * from './http.js';
+export * from './input.js';
 export * from './loaders.js';
 export * from './logger.js';
 export * from './metrics.js';

@@ -1,7 +1,8 @@
+import { id, numberBetween, text } from '@fitsync/service-kit';
 import { z } from 'zod';
 
-const name = z.string().trim().min(1, 'must not be empty').max(120);
-const notes = z.string().trim().max(2000).nullish();
+const name = text({ min: 1, max: 120 });
+const notes = text().nullish();
 
 export const workoutPlanInput = z.object({
   name,
@@ -33,8 +34,8 @@ export const dietPlanInput = z.object({
 const durationWeeks = z.number().int().min(1, 'must be 1 to 104').max(104, 'must be 1 to 104');
 
 export const assignProgramInput = z.object({
-  clientId: z.string(),
-  trainerId: z.string().nullish(),
+  clientId: id(),
+  trainerId: id().nullish(),
   name,
   description: notes,
   startDate: z.iso.date(),
@@ -52,6 +53,8 @@ export const updateProgramInput = z.object({
   workoutPlan: workoutPlanInput.nullish(),
   dietPlan: dietPlanInput.nullish(),
 });
+
+export const completeProgramInput = z.object({ adherenceRate: numberBetween(0, 1).nullish() });
 
 export type WorkoutPlanInput = z.infer<typeof workoutPlanInput>;
 export type DietPlanInput = z.infer<typeof dietPlanInput>;

@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { assertOpen, endDateOf, plannedSessionsOf } from '../lifecycle.js';
 import { assertTrainerAndClient, computedAdherence } from '../services.js';
 import type { ProgramRow } from '../store.js';
-import { assignProgramInput, updateProgramInput } from '../validation.js';
+import { assignProgramInput, completeProgramInput, updateProgramInput } from '../validation.js';
 import { insertDietPlan, insertProgram, insertWorkoutPlan, lockProgram, updateProgram } from '../writes.js';
 
 async function existingProgram(ctx: Context, id: string) {
@@ -21,8 +21,8 @@ export const Mutation: MutationResolvers = {
     const viewer = requireViewer(ctx);
     if (viewer.role === 'CLIENT') throw forbidden('Only trainers and admins assign programs');
     const data = parseInput(assignProgramInput, input);
-    const clientId = parseId(data.clientId, 'clientId');
-    const trainerId = data.trainerId ? parseId(data.trainerId, 'trainerId') : viewer.role === 'TRAINER' ? viewer.id : null;
+    const clientId = data.clientId;
+    const trainerId = data.trainerId ?? (viewer.role === 'TRAINER' ? viewer.id : null);
     if (!trainerId) throw badInput('trainerId: an admin must name the trainer', 'trainerId');
     if (viewer.role === 'TRAINER' && trainerId !== viewer.id) throw forbidden('Trainers assign programs as themselves');
     if (clientId === trainerId) throw badInput('clientId and trainerId must be different users', 'clientId');
@@ -85,10 +85,10 @@ export const Mutation: MutationResolvers = {
     });
   },
 
-  completeProgram: async (_, { id, adherenceRate }, ctx) => {
+  completeProgram: async (_, { id, ...args }, ctx) => {
     const viewer = requireViewer(ctx);
     const programId = parseId(id);
-    if (adherenceRate != null && !(adherenceRate >= 0 && adherenceRate <= 1)) throw badInput('adherenceRate must be between 0 and 1', 'adherenceRate');
+    const { adherenceRate } = parseInput(completeProgramInput, args);
     // Checked before asking progress, and again under the lock.
     const before = await existingProgram(ctx, programId);
     assertCanChangeProgram(viewer, before);

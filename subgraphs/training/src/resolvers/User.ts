@@ -1,11 +1,8 @@
-import { isAdmin, pageSize, requireViewer } from '@fitsync/service-kit';
+import { LIMITS, isAdmin, pageSize, requireViewer } from '@fitsync/service-kit';
 import type { UserResolvers } from '../__generated__/resolvers-types.js';
 import { assertCanListClients, assertCanSeeUserHere } from '../access.js';
 import type { Context } from '../context.js';
 import type { ProgramStatus } from '../store.js';
-
-// activePrograms has no `first`: a trainer's active programs are capped at the largest page.
-const ACTIVE_PROGRAMS_LIMIT = 100;
 
 /** A trainer looking at a client sees only the programs they run; the user themself and admins see all. */
 async function programsFor(ctx: Context, userId: string, status: ProgramStatus | null, first: number) {
@@ -20,7 +17,8 @@ export const User: UserResolvers = {
   // Internal (@inaccessible): only other subgraphs' access checks ask for it, never a client.
   trainerIds: (u, _, ctx) => ctx.store.trainerIdsOf(u.id),
   programs: (u, { status, first }, ctx) => programsFor(ctx, u.id, status ?? null, pageSize(first, 20)),
-  activePrograms: (u, _, ctx) => programsFor(ctx, u.id, 'ACTIVE', ACTIVE_PROGRAMS_LIMIT),
+  // No `first`: a trainer's active programs are capped at the largest page.
+  activePrograms: (u, _, ctx) => programsFor(ctx, u.id, 'ACTIVE', LIMITS.page),
   clients: async (u, { first }, ctx) => {
     const viewer = requireViewer(ctx);
     assertCanListClients(viewer, u.id);

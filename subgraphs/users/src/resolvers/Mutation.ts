@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { conflict, forbidden, hashPassword, notFound, parseId, parseInput, requireViewer, unauthenticated, verifyPassword } from '@fitsync/service-kit';
+import { conflict, forbidden, hashPassword, notFound, parseInput, requireViewer, unauthenticated, verifyPassword } from '@fitsync/service-kit';
 import { decodeJwt } from 'jose';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
@@ -71,7 +71,7 @@ export const Mutation: MutationResolvers = {
   updateProfile: async (_, { input }, ctx) => {
     const viewer = requireViewer(ctx);
     const data = parseInput(updateProfileInput, input);
-    const targetId = data.userId ? parseId(data.userId, 'userId') : viewer.id;
+    const targetId = data.userId ?? viewer.id;
     assertCanChangeUser(viewer, targetId);
     const current = await ctx.store.userById(targetId);
     if (!current) throw notFound('User', targetId);
