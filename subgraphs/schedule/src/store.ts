@@ -1,9 +1,10 @@
 import type { LiveTopics } from '@fitsync/live';
-import { RequestLoaders, isAdmin, listLoader, rowLoader, type Database, type Viewer } from '@fitsync/service-kit';
+import { LIMITS, RequestLoaders, isAdmin, listLoader, rowLoader, type Database, type Viewer } from '@fitsync/service-kit';
 import { gymTime, type Clock, type GymTime } from '@fitsync/service-kit/clock';
 
 export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
-export type BookingType = 'ONE_ON_ONE' | 'GROUP' | 'ASSESSMENT' | 'VIRTUAL';
+export const BOOKING_TYPES = ['ONE_ON_ONE', 'GROUP', 'ASSESSMENT', 'VIRTUAL'] as const;
+export type BookingType = (typeof BOOKING_TYPES)[number];
 
 export interface BookingRow {
   id: string;
@@ -53,9 +54,6 @@ export interface BookingFilter {
   status: BookingStatus | null;
   first: number;
 }
-
-/** Today's schedule has no `first`; a day holds far fewer sessions than this. */
-export const TODAY_LIMIT = 100;
 
 const COLUMNS = [
   'id',
@@ -154,12 +152,12 @@ export class ScheduleStore {
       .load(userId);
   }
 
-  /** The gym's today, cancelled sessions left out, by start time. */
+  /** The gym's today, cancelled sessions left out, by start time (no `first`: a day holds far fewer sessions than a page). */
   todayOf(userId: string): Promise<BookingRow[]> {
     return this.#loaders
       .get('today', () =>
         this.#perUser((ids) =>
-          this.db.query<Owned<'owner_id'>>(perUserSql(`b.date = $3::date AND b.status <> 'CANCELLED'`, 'start_time, id'), [ids, TODAY_LIMIT, this.now.date]),
+          this.db.query<Owned<'owner_id'>>(perUserSql(`b.date = $3::date AND b.status <> 'CANCELLED'`, 'start_time, id'), [ids, LIMITS.page, this.now.date]),
         ),
       )
       .load(userId);

@@ -1,13 +1,34 @@
-import { badInput } from '@fitsync/service-kit';
+import { id, optionalText, wholeNumber } from '@fitsync/service-kit';
 import { fullTime, type GymTime } from '@fitsync/service-kit/clock';
+import { z } from 'zod';
+import { BOOKING_TYPES } from './store.js';
 
-/** A slot a booking may take: a real day and times, end after start, not already begun. */
-export function checkSlot(slot: { date: string; startTime: string; endTime: string }, now: GymTime) {
-  const startTime = fullTime(slot.startTime);
-  const endTime = fullTime(slot.endTime);
-  if (endTime <= startTime) throw badInput('endTime must be after startTime', 'endTime');
-  if (slot.date < now.date || (slot.date === now.date && startTime <= now.time)) {
-    throw badInput(`A booking cannot start in the past (the gym's time is ${now.date} ${now.time})`, 'date');
+/** A day and times as bookings store them ('YYYY-MM-DD', 'HH:MM:SS'). */
+const slotFields = {
+  date: z.iso.date(),
+  startTime: z.string().transform(fullTime),
+  endTime: z.string().transform(fullTime),
+};
+type Slot = { date: string; startTime: string; endTime: string };
+
+/** A slot a booking may take: end after start, not already begun on the gym's clock. */
+const checkSlot = (now: GymTime) => (slot: Slot, ctx: z.RefinementCtx) => {
+  if (slot.endTime <= slot.startTime) ctx.addIssue({ code: 'custom', path: ['endTime'], message: 'must be after startTime' });
+  else if (slot.date < now.date || (slot.date === now.date && slot.startTime <= now.time)) {
+    ctx.addIssue({ code: 'custom', path: ['date'], message: `a booking cannot start in the past (the gym's time is ${now.date} ${now.time})` });
   }
-  return { date: slot.date, startTime, endTime };
-}
+};
+
+export const createBookingInput = (now: GymTime) =>
+  z
+    .object({ clientId: id(), trainerId: id(), gymId: id(), ...slotFields, type: z.enum(BOOKING_TYPES).nullish(), notes: optionalText() })
+    .superRefine((input, ctx) => {
+      if (input.clientId === input.trainerId) ctx.addIssue({ code: 'custom', path: ['trainerId'], message: 'clientId and trainerId must be different users' });
+      else checkSlot(now)(input, ctx);
+    });
+
+export const rescheduleBookingInput = (now: GymTime) => z.object(slotFields).superRefine(checkSlot(now));
+
+export const cancelBookingInput = z.object({ reason: optionalText() });
+
+export const completeBookingInput = z.object({ trainerNotes: optionalText(), durationMinutes: wholeNumber(1, 24 * 60).nullish() });

@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { badInput, conflict, notFound, parseId, requireViewer, type Queryable, type Viewer } from '@fitsync/service-kit';
+import { notFound, parseId, parseInput, requireViewer, type Queryable, type Viewer } from '@fitsync/service-kit';
 import { minutesBetween } from '@fitsync/service-kit/clock';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { assertCanBook, assertCanChangeBooking } from '../access.js';
-import { assertOpen, type BookingAction } from '../lifecycle.js';
+import { assertHeldBy, assertOpen, assertStartedBy, type BookingAction } from '../lifecycle.js';
 import { activeProgramId, assertParties } from '../services.js';
-import { checkSlot } from '../validation.js';
+import { cancelBookingInput, completeBookingInput, createBookingInput, rescheduleBookingInput } from '../validation.js';
 import { assertNoOverlap, insertBooking, lockBooking, lockUsers, updateBooking } from '../writes.js';
-
-const MAX_TEXT = 2000;
-const text = (value: string | null | undefined, field: string) => {
-  const v = value?.trim() || null;
-  if (v && v.length > MAX_TEXT) throw badInput(`${field} must be at most ${MAX_TEXT} characters`, field);
-  return v;
-};
 
 /**
  * Reads the booking inside the transaction, locked, and checks who may act on it and
@@ -30,19 +23,14 @@ async function lockOpenBooking(tx: Queryable, id: string, viewer: Viewer, action
 export const Mutation: MutationResolvers = {
   createBooking: async (_, { input }, ctx) => {
     const viewer = requireViewer(ctx);
-    const clientId = parseId(input.clientId, 'clientId');
-    const trainerId = parseId(input.trainerId, 'trainerId');
-    const gymId = parseId(input.gymId, 'gymId');
-    if (clientId === trainerId) throw badInput('clientId and trainerId must be different users', 'trainerId');
+    const { clientId, trainerId, gymId, type, notes, ...slot } = parseInput(createBookingInput(ctx.store.now), input);
     assertCanBook(viewer, clientId, trainerId);
-    const slot = checkSlot(input, ctx.store.now);
-    const notes = text(input.notes, 'notes');
     await assertParties(ctx, clientId, trainerId);
     const programId = await activeProgramId(ctx, clientId, trainerId);
     return ctx.store.db.transaction(async (tx) => {
       await lockUsers(tx, [clientId, trainerId]);
       await assertNoOverlap(tx, { clientId, trainerId, ...slot });
-      const booking = await insertBooking(tx, { id: randomUUID(), clientId, trainerId, programId, gymId, ...slot, type: input.type ?? 'ONE_ON_ONE', notes });
+      const booking = await insertBooking(tx, { id: randomUUID(), clientId, trainerId, programId, gymId, ...slot, type: type ?? 'ONE_ON_ONE', notes });
       await ctx.events.emit(tx, 'booking.created', {
         booking_id: booking.id,
         client_id: clientId,
@@ -59,10 +47,10 @@ export const Mutation: MutationResolvers = {
     });
   },
 
-  cancelBooking: async (_, { id, reason }, ctx) => {
+  cancelBooking: async (_, { id, ...args }, ctx) => {
     const viewer = requireViewer(ctx);
     const bookingId = parseId(id);
-    const why = text(reason, 'reason');
+    const { reason: why } = parseInput(cancelBookingInput, args);
     return ctx.store.db.transaction(async (tx) => {
       await lockOpenBooking(tx, bookingId, viewer, 'cancel');
       const row = await updateBooking(tx, bookingId, { status: 'CANCELLED', cancellation_reason: why, cancelled_by: viewer.id });
@@ -79,10 +67,10 @@ export const Mutation: MutationResolvers = {
     });
   },
 
-  rescheduleBooking: async (_, { id, date, startTime, endTime }, ctx) => {
+  rescheduleBooking: async (_, { id, ...args }, ctx) => {
     const viewer = requireViewer(ctx);
     const bookingId = parseId(id);
-    const slot = checkSlot({ date, startTime, endTime }, ctx.store.now);
+    const slot = parseInput(rescheduleBookingInput(ctx.store.now), args);
     return ctx.store.db.transaction(async (tx) => {
       const booking = await lockOpenBooking(tx, bookingId, viewer, 'reschedule');
       await lockUsers(tx, [booking.client_id, booking.trainer_id]);
@@ -103,16 +91,13 @@ export const Mutation: MutationResolvers = {
     });
   },
 
-  completeBooking: async (_, { id, trainerNotes, durationMinutes }, ctx) => {
+  completeBooking: async (_, { id, ...args }, ctx) => {
     const viewer = requireViewer(ctx);
     const bookingId = parseId(id);
-    const notes = text(trainerNotes, 'trainerNotes');
-    if (durationMinutes != null && (!Number.isInteger(durationMinutes) || durationMinutes < 1 || durationMinutes > 24 * 60)) {
-      throw badInput('durationMinutes must be between 1 and 1440', 'durationMinutes');
-    }
+    const { trainerNotes: notes, durationMinutes } = parseInput(completeBookingInput, args);
     return ctx.store.db.transaction(async (tx) => {
       const booking = await lockOpenBooking(tx, bookingId, viewer, 'complete');
-      if (booking.date > ctx.store.now.date) throw conflict(`A session on ${booking.date} cannot be completed before that day`, 'NOT_YET_HELD');
+      assertHeldBy(booking, ctx.store.now);
       const row = await updateBooking(tx, bookingId, { status: 'COMPLETED', trainer_notes: notes });
       await ctx.events.emit(tx, 'booking.completed', {
         booking_id: row.id,
@@ -134,8 +119,7 @@ export const Mutation: MutationResolvers = {
     const bookingId = parseId(id);
     return ctx.store.db.transaction(async (tx) => {
       const booking = await lockOpenBooking(tx, bookingId, viewer, 'markNoShow');
-      const { date, time } = ctx.store.now;
-      if (booking.date > date || (booking.date === date && booking.start_time > time)) throw conflict('A session that has not started cannot be a no-show', 'NOT_YET_HELD');
+      assertStartedBy(booking, ctx.store.now);
       return updateBooking(tx, bookingId, { status: 'NO_SHOW' });
     });
   },
