@@ -11,6 +11,9 @@ export const GOAL_METRIC_COLUMN: Partial<Record<GoalRow['metric'], Metric>> = {
   MUSCLE_MASS_KG: 'muscle_mass_kg',
 };
 
+/** What kind of milestone reaching a goal on a metric is (`milestone.reached`). */
+export const MILESTONE_TYPE: Record<string, string> = { weight_kg: 'weight_goal', body_fat_percentage: 'body_fat_goal', muscle_mass_kg: 'muscle_mass_goal' };
+
 /**
  * A goal is reached when the value gets to its target from the side it started on
  * (losing weight: at or below; gaining muscle: at or above). Without a start value the
@@ -21,3 +24,5 @@ export function reaches(goal: GoalRow, value: number, previous: number | null): 
   if (from === null) return value === goal.target_value;
   return from >= goal.target_value ? value <= goal.target_value : value >= goal.target_value;
 }
+
+export const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;

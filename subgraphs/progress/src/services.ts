@@ -1,4 +1,4 @@
-import { badInput, createServiceClients, forbidden, isAdmin, parseId, requireViewer, serviceOperation, type Logger, type ServiceClient, type ServiceConfig } from '@fitsync/service-kit';
+import { badInput, createServiceClients, forbidden, isAdmin, requireViewer, serviceOperation, type Logger, type ServiceClient, type ServiceConfig } from '@fitsync/service-kit';
 import type { Context } from './context.js';
 import { z } from 'zod';
 
@@ -27,9 +27,9 @@ export const createProgressServices = (config: ServiceConfig, log: Logger): Prog
  * The client a write is about: the signed-in client themself (no call needed), or a
  * CLIENT that users knows (an admin), trained by the signed-in trainer (training knows).
  */
-export async function writableClient(ctx: Context, clientIdArg: string | null | undefined): Promise<string> {
+export async function writableClient(ctx: Context, named: string | null | undefined): Promise<string> {
   const viewer = requireViewer(ctx);
-  const clientId = clientIdArg ? parseId(clientIdArg, 'clientId') : viewer.id;
+  const clientId = named ?? viewer.id;
   if (clientId === viewer.id) {
     if (viewer.role !== 'CLIENT') throw badInput('clientId: only clients have body metrics and goals', 'clientId');
     return clientId;

@@ -1,4 +1,4 @@
-import { RequestLoaders, listLoader, rowLoader, type Database } from '@fitsync/service-kit';
+import { LIMITS, RequestLoaders, listLoader, rowLoader, type Database } from '@fitsync/service-kit';
 import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 export interface ExerciseLog {
@@ -51,10 +51,12 @@ export interface AchievementRow {
 
 export type GoalStatus = 'ACTIVE' | 'ACHIEVED' | 'ABANDONED';
 
+export const GOAL_METRICS = ['WEIGHT_KG', 'BODY_FAT_PERCENTAGE', 'MUSCLE_MASS_KG', 'WORKOUTS_PER_WEEK'] as const;
+
 export interface GoalRow {
   id: string;
   client_id: string;
-  metric: 'WEIGHT_KG' | 'BODY_FAT_PERCENTAGE' | 'MUSCLE_MASS_KG' | 'WORKOUTS_PER_WEEK';
+  metric: (typeof GOAL_METRICS)[number];
   target_value: number;
   start_value: number | null;
   deadline: string | null;
@@ -98,9 +100,6 @@ export interface ProgramRef {
   endDate?: string | null;
   plannedSessions?: number | null;
 }
-
-/** Goals per user are not paged in the schema; this bounds them all the same. */
-export const MAX_GOALS = 100;
 
 export const BODY_METRIC_COLUMNS = 'id, client_id, recorded_at, weight_kg, body_fat_percentage, muscle_mass_kg, resting_heart_rate, notes';
 export const WORKOUT_LOG_COLUMNS =
@@ -279,13 +278,13 @@ export class ProgressStore {
     return this.#newest<AchievementRow>('achievements', ACHIEVEMENT_COLUMNS, 'earned_at DESC, id DESC', first).load(clientId);
   }
 
-  /** Newest first; all statuses when `status` is null. */
+  /** Newest first; all statuses when `status` is null. Not paged in the schema, so capped at the largest page. */
   goals(clientId: string, status: GoalStatus | null): Promise<GoalRow[]> {
     return this.#loaders
       .get(`goals:${status ?? '*'}`, () =>
         listLoader(
           (ids: readonly string[]) =>
-            this.db.query<GoalRow>(newestPerClient('goals', GOAL_COLUMNS, 'created_at DESC, id DESC', '($3::text IS NULL OR status = $3)'), [ids, MAX_GOALS, status]),
+            this.db.query<GoalRow>(newestPerClient('goals', GOAL_COLUMNS, 'created_at DESC, id DESC', '($3::text IS NULL OR status = $3)'), [ids, LIMITS.page, status]),
           (r) => r.client_id,
         ),
       )
