@@ -15,4 +15,5 @@ export * from './sql.js';
 export * from './schema.js';
 export * from './service-client.js';
 export * from './subgraph.js';
+export * from './user-roles.js';
 export * from './live.js';

@@ -1,4 +1,6 @@
-import { forbidden, isAdmin, isParty, requireViewer, type Viewer, type ViewerContext } from '@fitsync/service-kit';
+import { badInput, forbidden, isAdmin, isParty, requireViewer, type Viewer, type ViewerContext } from '@fitsync/service-kit';
+import type { Context } from './context.js';
+import { assertIsClient, trainerIdsOf } from './services.js';
 
 /**
  * Rows that carry only a client (metrics, achievements, goals) reached without the
@@ -24,4 +26,22 @@ export function assertCanSeeWorkoutLog<R extends { client_id: string; trainer_id
 export function assertCanEditWorkoutLog(ctx: ViewerContext, log: { client_id: string }): void {
   const viewer = requireViewer(ctx);
   if (viewer.id !== log.client_id && !isAdmin(viewer)) throw forbidden('Only the client of a workout log (or an admin) can fill it in');
+}
+
+/**
+ * The client a write (a measurement, a goal) is about: the signed-in client themself (no
+ * call needed), or, for an admin, a CLIENT that users knows; for a trainer, also one they
+ * train (training knows). Both are asked at once.
+ */
+export async function writableClient(ctx: Context, named: string | null | undefined): Promise<string> {
+  const viewer = requireViewer(ctx);
+  const clientId = named ?? viewer.id;
+  if (clientId === viewer.id) {
+    if (viewer.role !== 'CLIENT') throw badInput('clientId: only clients have body metrics and goals', 'clientId');
+    return clientId;
+  }
+  if (viewer.role === 'CLIENT') throw forbidden('Clients record only their own progress');
+  const [, trainers] = await Promise.all([assertIsClient(ctx, clientId), isAdmin(viewer) ? null : trainerIdsOf(ctx, clientId)]);
+  if (trainers && !trainers.includes(viewer.id)) throw forbidden('Trainers record progress only for their own clients');
+  return clientId;
 }

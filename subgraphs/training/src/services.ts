@@ -1,13 +1,8 @@
-import { badInput, createServiceClients, serviceOperation, type Logger, type ServiceClient, type ServiceConfig } from '@fitsync/service-kit';
-import type { Context } from './context.js';
+import { assertUserRoles, createServiceClients, serviceOperation, type Logger, type ServiceClient, type ServiceConfig } from '@fitsync/service-kit';
 import { z } from 'zod';
+import type { Context } from './context.js';
 
 /** What training asks other subgraphs: typed operations, answers checked with zod. */
-
-const ROLES_OF = serviceOperation<{ r: { __typename: 'User'; id: string }[] }>()(
-  'query RolesOf($r: [_Any!]!) { _entities(representations: $r) { ... on User { id role } } }',
-  z.object({ _entities: z.array(z.object({ id: z.string(), role: z.enum(['CLIENT', 'TRAINER', 'ADMIN']) }).nullable()) }),
-);
 
 interface ProgramRepresentation {
   __typename: 'Program';
@@ -34,14 +29,11 @@ export interface TrainingServices {
 export const createTrainingServices = (config: ServiceConfig, log: Logger): TrainingServices => createServiceClients(config, ['users', 'progress'], log);
 
 /** Trainer and client in one request to users: each must exist with its role. */
-export async function assertTrainerAndClient(ctx: Context, trainerId: string, clientId: string): Promise<void> {
-  const data = await ctx.services.users.call(ROLES_OF, { r: [trainerId, clientId].map((id) => ({ __typename: 'User' as const, id })) }, ctx);
-  const [trainer, client] = data._entities;
-  if (!trainer) throw badInput(`trainerId: no user ${trainerId}`, 'trainerId');
-  if (!client) throw badInput(`clientId: no user ${clientId}`, 'clientId');
-  if (trainer.role !== 'TRAINER') throw badInput(`trainerId: user ${trainerId} is not a trainer`, 'trainerId');
-  if (client.role !== 'CLIENT') throw badInput(`clientId: user ${clientId} is not a client`, 'clientId');
-}
+export const assertTrainerAndClient = (ctx: Context, trainerId: string, clientId: string) =>
+  assertUserRoles(ctx.services.users, ctx, [
+    { field: 'trainerId', id: trainerId, role: 'TRAINER' },
+    { field: 'clientId', id: clientId, role: 'CLIENT' },
+  ]);
 
 /**
  * The adherence progress computes for a program (logged workouts against planned

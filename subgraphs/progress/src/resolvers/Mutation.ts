@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { notFound, parseId, parseInput, requireViewer, type Queryable } from '@fitsync/service-kit';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
-import { assertCanEditWorkoutLog } from '../access.js';
+import { assertCanEditWorkoutLog, writableClient } from '../access.js';
 import type { Context } from '../context.js';
 import { GOAL_METRIC_COLUMN, METRICS, MILESTONE_TYPE, reaches, round, type Metric } from '../measurements.js';
-import { writableClient } from '../services.js';
 import { bodyMetricsInput, goalInput, workoutLogInput } from '../validation.js';
 import { abandonActiveGoals, achieveGoal, activeGoals, applyWorkoutLogChanges, insertBodyMetric, insertGoal, latestValues, lockWorkoutLog } from '../writes.js';
 
