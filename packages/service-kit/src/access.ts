@@ -1,5 +1,6 @@
 import type { Viewer } from './auth.js';
 import { forbidden, unauthenticated } from './errors.js';
+import { parseId } from './input.js';
 
 export interface ViewerContext {
   viewer: Viewer | null;
@@ -26,6 +27,17 @@ export function assertCanSeeUser(ctx: ViewerContext, userId: string, trainerIds?
   const viewer = requireViewer(ctx);
   if (!canSeeUser(viewer, userId, trainerIds ?? [])) throw forbidden();
   return viewer;
+}
+
+/**
+ * The id of a User representation whose data the viewer may see (themself, an admin, a
+ * trainer of theirs: `trainerIds` come from training through `@requires`). A malformed id
+ * fails that user alone, not the batched statement for every user.
+ */
+export function visibleUserId(ctx: ViewerContext, user: { id: string; trainerIds?: readonly string[] | null }): string {
+  const id = parseId(user.id);
+  assertCanSeeUser(ctx, id, user.trainerIds);
+  return id;
 }
 
 /** The viewer is one of the parties of a record (its client or its trainer), or an admin. */

@@ -20,3 +20,15 @@ export async function insertRows(
     await q.query(sql, [JSON.stringify(rows.slice(i, i + chunk))]);
   }
 }
+
+/**
+ * `UPDATE <table> SET <each column of set>, updated_at = now() WHERE id = $1 RETURNING <returning>`:
+ * the row as it is afterwards, or null when no row has that id. Column and table names
+ * come from code, never from input; the values travel as parameters.
+ */
+export async function updateById<R>(q: Queryable, table: string, id: string, set: Readonly<Record<string, unknown>>, returning: string): Promise<R | null> {
+  const columns = Object.keys(set);
+  const assignments = columns.map((c, i) => `${c} = $${i + 2}, `).join('');
+  const [row] = await q.query<R>(`UPDATE ${table} SET ${assignments}updated_at = now() WHERE id = $1 RETURNING ${returning}`, [id, ...columns.map((c) => set[c])]);
+  return row ?? null;
+}

@@ -1,4 +1,4 @@
-import { conflict, type Queryable } from '@fitsync/service-kit';
+import { conflict, updateById, type Queryable } from '@fitsync/service-kit';
 import type { BookingRow, BookingType } from './store.js';
 import { BOOKING_COLUMNS } from './store.js';
 
@@ -53,14 +53,9 @@ export async function lockBooking(tx: Queryable, id: string): Promise<BookingRow
   return row ?? null;
 }
 
-/** Sets the given columns (trusted names) and `updated_at`, returning the row. */
+/** Sets the given columns and `updated_at`, returning the row. */
 export async function updateBooking(tx: Queryable, id: string, set: Partial<Record<keyof BookingRow, unknown>>): Promise<BookingRow> {
-  const cols = Object.keys(set);
-  const assignments = cols.map((c, i) => `${c} = $${i + 2}`).join(', ');
-  const [row] = await tx.query<BookingRow>(`UPDATE bookings SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${BOOKING_COLUMNS}`, [
-    id,
-    ...cols.map((c) => set[c as keyof BookingRow]),
-  ]);
+  const row = await updateById<BookingRow>(tx, 'bookings', id, set, BOOKING_COLUMNS);
   if (!row) throw conflict('The booking changed meanwhile');
   return row;
 }

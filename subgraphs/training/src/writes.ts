@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '@fitsync/service-kit';
+import { updateById, type Queryable } from '@fitsync/service-kit';
 import { PROGRAM_COLUMNS, type ProgramRow } from './store.js';
 import type { DietPlanInput, WorkoutPlanInput } from './validation.js';
 
@@ -45,13 +45,7 @@ export async function lockProgram(tx: Queryable, id: string): Promise<ProgramRow
   return row ?? null;
 }
 
-/** Sets the given columns (trusted names) and `updated_at`. */
+/** Sets the given columns and `updated_at` of a program the transaction has locked. */
 export async function updateProgram(tx: Queryable, id: string, set: Partial<Record<keyof ProgramRow, unknown>>): Promise<ProgramRow> {
-  const cols = Object.keys(set);
-  const assignments = cols.map((c, i) => `${c} = $${i + 2}`).join(', ');
-  const [row] = await tx.query<ProgramRow>(`UPDATE programs SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${PROGRAM_COLUMNS}`, [
-    id,
-    ...cols.map((c) => set[c as keyof ProgramRow]),
-  ]);
-  return row;
+  return (await updateById<ProgramRow>(tx, 'programs', id, set, PROGRAM_COLUMNS))!;
 }

@@ -1,4 +1,4 @@
-import type { Queryable } from '@fitsync/service-kit';
+import { updateById, type Queryable } from '@fitsync/service-kit';
 import { USER_COLUMNS, type UserRow } from './store.js';
 
 // The SQL that changes users. Mutations run it in their transaction (`tx`), or alone on the database when it is one statement.
@@ -12,21 +12,12 @@ export async function insertUser(tx: Queryable, user: Omit<UserRow, 'updated_at'
   return row;
 }
 
+/** Sets the profile fields given (left out or null: unchanged) and `updated_at`. */
 export async function updateUser(
   tx: Queryable,
   id: string,
   changes: Partial<Pick<UserRow, 'name' | 'phone' | 'avatar_url' | 'trainer_profile' | 'client_profile'>>,
 ): Promise<UserRow | null> {
-  const [row] = await tx.query<UserRow>(
-    `UPDATE users SET
-       name = COALESCE($2, name),
-       phone = COALESCE($3, phone),
-       avatar_url = COALESCE($4, avatar_url),
-       trainer_profile = COALESCE($5, trainer_profile),
-       client_profile = COALESCE($6, client_profile),
-       updated_at = now()
-     WHERE id = $1 RETURNING ${USER_COLUMNS}`,
-    [id, changes.name ?? null, changes.phone ?? null, changes.avatar_url ?? null, changes.trainer_profile ?? null, changes.client_profile ?? null],
-  );
-  return row ?? null;
+  const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v != null));
+  return updateById<UserRow>(tx, 'users', id, set, USER_COLUMNS);
 }
