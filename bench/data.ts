@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateGym, type Gym } from '@fitsync/demo-data';
 import { localDate } from '@fitsync/service-kit/clock';
-import { SUBGRAPHS, createLogger, dropPostgresSchema, openDatabase, type Queryable, type SubgraphDefinition, type SubgraphName } from '@fitsync/service-kit';
+import { SUBGRAPHS, createLogger, dropPostgresSchema, openDatabase, type SubgraphName } from '@fitsync/service-kit';
 import { provisionPgliteFolders } from '../scripts/start.js';
+import { ALL_SUBGRAPHS } from '../scripts/subgraphs.js';
 
 /** Where the benchmark's subgraphs keep their data, and how to throw it away. */
 export interface BenchData {
@@ -15,18 +16,6 @@ export interface BenchData {
   where: string;
   seedSeconds: number;
   dispose(): Promise<void>;
-}
-
-interface Seeder {
-  definition: SubgraphDefinition<unknown>;
-  seed(db: Queryable, gym: Gym): Promise<void>;
-}
-
-/** `@fitsync/<name>` exports `<name>Subgraph` and `seed<Name>(db, gym)` (as scripts/seed.ts uses them). */
-async function seederFor(name: SubgraphName): Promise<Seeder> {
-  const mod = (await import(`@fitsync/${name}`)) as Record<string, unknown>;
-  const cap = name[0].toUpperCase() + name.slice(1);
-  return { definition: mod[`${name}Subgraph`] as Seeder['definition'], seed: mod[`seed${cap}`] as Seeder['seed'] };
 }
 
 /**
@@ -53,17 +42,17 @@ export async function seedBenchData(opts: { scale: number; databaseUrl?: string 
   try {
     await Promise.all(
       SUBGRAPHS.map(async (name) => {
-        const seeder = await seederFor(name);
+        const subgraph = ALL_SUBGRAPHS[name];
         const db = await openDatabase({
           service: name,
-          migrationsDir: seeder.definition.migrationsDir,
+          migrationsDir: subgraph.definition.migrationsDir,
           log,
           databaseUrl: opts.databaseUrl,
           schema: schemaOf(name),
           dataDir: dir && join(dir, name),
         });
         try {
-          await db.transaction((tx) => seeder.seed(tx, gym));
+          await db.transaction((tx) => subgraph.seed(tx, gym));
           // Fresh statistics, as a database that has been running a while would have.
           await db.query('ANALYZE');
         } finally {

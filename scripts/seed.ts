@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_LOGINS, DEMO_PASSWORD, generateGym, type Gym } from '@fitsync/demo-data';
+import { DEMO_LOGINS, DEMO_PASSWORD, generateGym } from '@fitsync/demo-data';
 import { localDate } from '@fitsync/service-kit/clock';
 import {
   ConfigError,
@@ -16,10 +16,10 @@ import {
   loadConfig,
   openDatabase,
   type Queryable,
-  type SubgraphDefinition,
   type SubgraphName,
 } from '@fitsync/service-kit';
 import { provisionPgliteFolders } from './start.js';
+import { ALL_SUBGRAPHS } from './subgraphs.js';
 
 const USAGE = `Usage: npm run seed -- [options]
   --trainers N              trainers (default 50)
@@ -31,21 +31,6 @@ const USAGE = `Usage: npm run seed -- [options]
   --seed N                  random seed (default 1); the same options give the same ids
   --only a,b                only these subgraphs (${SUBGRAPHS.join(', ')})
 The three demo logins (password ${DEMO_PASSWORD}) are always included.`;
-
-interface Seeder {
-  definition: SubgraphDefinition<unknown>;
-  seed(db: Queryable, gym: Gym): Promise<void>;
-}
-
-/** `@fitsync/<name>` exports `<name>Subgraph` and `seed<Name>(db, gym)`. */
-async function seederFor(name: SubgraphName): Promise<Seeder> {
-  const mod = (await import(`@fitsync/${name}`)) as Record<string, unknown>;
-  const cap = name[0].toUpperCase() + name.slice(1);
-  const definition = mod[`${name}Subgraph`] as SubgraphDefinition<unknown> | undefined;
-  const seed = mod[`seed${cap}`] as Seeder['seed'] | undefined;
-  if (!definition?.migrationsDir || typeof seed !== 'function') throw new Error(`@fitsync/${name} does not export ${name}Subgraph and seed${cap}`);
-  return { definition, seed };
-}
 
 function parse() {
   const { values } = parseArgs({
@@ -146,7 +131,6 @@ async function main() {
   console.log(`Generated a gym for ${opts.today} in ${Date.now() - started} ms: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
   console.log(`Seeding ${opts.only.join(', ')} into ${where}${opts.reset ? ' (reset first)' : ''}`);
 
-  const seeders = Object.fromEntries(await Promise.all(opts.only.map(async (n) => [n, await seederFor(n)] as const))) as Record<SubgraphName, Seeder>;
   if (opts.reset) {
     for (const name of opts.only) {
       if (postgres) await dropPostgresSchema(postgres, configs[name].dbSchema);
@@ -161,7 +145,7 @@ async function main() {
     const config = configs[name];
     const db = await openDatabase({
       service: name,
-      migrationsDir: seeders[name].definition.migrationsDir,
+      migrationsDir: ALL_SUBGRAPHS[name].definition.migrationsDir,
       log,
       databaseUrl: config.databaseUrl,
       schema: config.dbSchema,
@@ -171,7 +155,7 @@ async function main() {
       const filled = await tablesWithRows(db);
       if (filled.length) throw new Refusal(`${name}: ${db.location} already holds data (${filled.join(', ')}). Pass --reset to replace it.`);
       // All or nothing: a failed seed leaves an empty database, not half a gym.
-      await db.transaction((tx) => seeders[name].seed(tx, gym));
+      await db.transaction((tx) => ALL_SUBGRAPHS[name].seed(tx, gym));
       console.log(`  ${name.padEnd(14)} ${((Date.now() - t) / 1000).toFixed(1).padStart(5)}s  ${db.location}`);
     } finally {
       await db.close();

@@ -3,27 +3,9 @@ import { compose, loadSupergraphConfig } from '@fitsync/composition';
 import type { Gym } from '@fitsync/demo-data';
 import { waitForEvents } from '@fitsync/events';
 import { createGateway, type GatewayOptions, type RunningGateway } from '@fitsync/gateway';
-import { notificationsSubgraph, seedNotifications, startNotifications } from '@fitsync/notifications';
-import { progressSubgraph, seedProgress, startProgress } from '@fitsync/progress';
-import { scheduleSubgraph, seedSchedule, startSchedule } from '@fitsync/schedule';
-import type { Clock, Database, Queryable, RunningSubgraph, ServiceConfig, StartOptions, SubgraphName } from '@fitsync/service-kit';
+import { SUBGRAPHS, type Clock, type Database, type RunningSubgraph, type ServiceConfig, type SubgraphName } from '@fitsync/service-kit';
 import { openTestDatabase, redisUrlForTests, testConfig, testToken, uniqueSchemaPrefix, type StorageBackend } from '@fitsync/service-kit/testing';
-import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
-import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
-
-interface Part {
-  migrationsDir: URL;
-  seed(db: Queryable, gym: Gym): Promise<void>;
-  start(config: ServiceConfig, opts?: StartOptions): Promise<RunningSubgraph>;
-}
-
-const parts: Record<SubgraphName, Part> = {
-  users: { migrationsDir: usersSubgraph.migrationsDir, seed: (db, gym) => seedUsers(db, gym), start: startUsers },
-  training: { migrationsDir: trainingSubgraph.migrationsDir, seed: seedTraining, start: startTraining },
-  schedule: { migrationsDir: scheduleSubgraph.migrationsDir, seed: seedSchedule, start: startSchedule },
-  progress: { migrationsDir: progressSubgraph.migrationsDir, seed: seedProgress, start: startProgress },
-  notifications: { migrationsDir: notificationsSubgraph.migrationsDir, seed: seedNotifications, start: startNotifications },
-};
+import { ALL_SUBGRAPHS } from '../../scripts/subgraphs.js';
 
 // A restarted consumer takes over its predecessor's unacknowledged entries after this idle time.
 const EVENT_TIMINGS = { consumer: { claimIdleMs: 1_000, retryDelayMs: 50 } };
@@ -94,9 +76,9 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
   // on its port; service clients read it on every call.
   const urls = {} as Record<SubgraphName, string>;
   await Promise.all(
-    (Object.keys(parts) as SubgraphName[]).map(async (name) => {
-      const part = parts[name];
-      const t = await openTestDatabase(name, part.migrationsDir, backend);
+    SUBGRAPHS.map(async (name) => {
+      const part = ALL_SUBGRAPHS[name];
+      const t = await openTestDatabase(name, part.definition.migrationsDir, backend);
       disposers.push(t.dispose);
       for (const gym of gyms) await part.seed(t.db, gym);
       databases[name] = t.db;
@@ -153,7 +135,7 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
       if (!stopped.has(name)) await subgraphs[name].close();
       // A new port (0: never one found free and bound later), announced to the other
       // subgraphs through the shared map and to every gateway of the platform.
-      subgraphs[name] = await parts[name].start({ ...configs[name], port: 0 }, { db: databases[name], events: EVENT_TIMINGS, clock });
+      subgraphs[name] = await ALL_SUBGRAPHS[name].start({ ...configs[name], port: 0 }, { db: databases[name], events: EVENT_TIMINGS, clock });
       urls[name] = subgraphs[name].url;
       for (const gw of gateways) gw.moveSubgraph(name, subgraphs[name].url);
       stopped.delete(name);
