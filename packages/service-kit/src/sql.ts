@@ -1,4 +1,10 @@
 import type { Queryable } from './db.js';
+import { rowLoader } from './loaders.js';
+
+/** An object keyed in camelCase as a row keyed by column names (`clientId` to `client_id`); values stay as they are. */
+export function columnsOf(row: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value]));
+}
 
 /**
  * Inserts many rows in few statements: the rows travel as one JSON parameter and
@@ -31,4 +37,13 @@ export async function updateById<R>(q: Queryable, table: string, id: string, set
   const assignments = columns.map((c, i) => `${c} = $${i + 2}, `).join('');
   const [row] = await q.query<R>(`UPDATE ${table} SET ${assignments}updated_at = now() WHERE id = $1 RETURNING ${returning}`, [id, ...columns.map((c) => set[c])]);
   return row ?? null;
+}
+
+/**
+ * A loader of the rows of `table` by id: one `WHERE id = ANY($1)` per batch, results in
+ * key order, null for an id with no row. `keep` drops ids before SQL sees them (so that a
+ * malformed id matches nothing instead of failing the batch's uuid cast).
+ */
+export function byIdLoader<R extends { id: string }>(q: Queryable, table: string, columns: string, keep: (id: string) => boolean = () => true) {
+  return rowLoader((ids: readonly string[]) => q.query<R>(`SELECT ${columns} FROM ${table} WHERE id = ANY($1::uuid[])`, [ids.filter(keep)]), (r) => r.id);
 }

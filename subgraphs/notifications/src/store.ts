@@ -1,4 +1,4 @@
-import { listLoader, RequestLoaders, rowLoader, type Database, type Queryable } from '@fitsync/service-kit';
+import { byIdLoader, listLoader, RequestLoaders, rowLoader, type Database, type Queryable } from '@fitsync/service-kit';
 import type { NotificationType } from './__generated__/resolvers-types.js';
 
 export interface NotificationRow {
@@ -42,14 +42,7 @@ export class NotificationsStore {
   constructor(readonly db: Database) {}
 
   notificationById(id: string): Promise<NotificationRow | null> {
-    return this.#loaders
-      .get('notificationById', () =>
-        rowLoader(
-          (ids: readonly string[]) => this.db.query<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ANY($1::uuid[])`, [ids]),
-          (r) => r.id,
-        ),
-      )
-      .load(id);
+    return this.#loaders.get('notificationById', () => byIdLoader<NotificationRow>(this.db, 'notifications', NOTIFICATION_COLUMNS)).load(id);
   }
 
   /** The newest `first` notifications of a user; one statement for every user of the request asking the same. */

@@ -1,4 +1,4 @@
-import { LIMITS, RequestLoaders, listLoader, rowLoader, type Database } from '@fitsync/service-kit';
+import { LIMITS, RequestLoaders, byIdLoader, listLoader, rowLoader, type Database } from '@fitsync/service-kit';
 import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 export interface ExerciseLog {
@@ -211,7 +211,7 @@ export class ProgressStore {
 
   #byId<R extends { id: string }>(table: string, columns: string) {
     return this.#loaders.get(`${table}:byId`, () =>
-      rowLoader((ids: readonly string[]) => this.db.query<R>(`SELECT ${columns} FROM ${table} WHERE id = ANY($1::uuid[])`, [ids]), (r) => r.id),
+      byIdLoader<R>(this.db, table, columns),
     );
   }
 

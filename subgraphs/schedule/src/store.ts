@@ -1,5 +1,5 @@
 import type { LiveTopics } from '@fitsync/live';
-import { LIMITS, RequestLoaders, isAdmin, listLoader, rowLoader, type Database, type Viewer } from '@fitsync/service-kit';
+import { LIMITS, RequestLoaders, byIdLoader, isAdmin, listLoader, type Database, type Viewer } from '@fitsync/service-kit';
 import { gymTime, type Clock, type GymTime } from '@fitsync/service-kit/clock';
 
 export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPLETED' | 'NO_SHOW';
@@ -109,14 +109,7 @@ export class ScheduleStore {
   }
 
   bookingById(id: string): Promise<BookingRow | null> {
-    return this.#loaders
-      .get('bookingById', () =>
-        rowLoader(
-          (ids: readonly string[]) => this.db.query<BookingRow>(`SELECT ${BOOKING_COLUMNS} FROM bookings WHERE id = ANY($1::uuid[])`, [ids]),
-          (r) => r.id,
-        ),
-      )
-      .load(id);
+    return this.#loaders.get('bookingById', () => byIdLoader<BookingRow>(this.db, 'bookings', BOOKING_COLUMNS)).load(id);
   }
 
   /** Bookings where the user is client or trainer, newest first. */

@@ -1,4 +1,4 @@
-import { RequestLoaders, isUuid, listLoader, rowLoader, type Database } from '@fitsync/service-kit';
+import { RequestLoaders, byIdLoader, isUuid, listLoader, type Database } from '@fitsync/service-kit';
 
 export type ProgramStatus = 'ACTIVE' | 'PAUSED' | 'COMPLETED' | 'CANCELLED';
 
@@ -74,40 +74,16 @@ export class TrainingStore {
   constructor(readonly db: Database) {}
 
   programById(id: string): Promise<ProgramRow | null> {
-    return this.#loaders
-      .get('programById', () =>
-        rowLoader(
-          (ids: readonly string[]) => this.db.query<ProgramRow>(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE id = ANY($1::uuid[])`, [uuids(ids)]),
-          (r) => r.id,
-        ),
-      )
-      .load(id);
+    return this.#loaders.get('programById', () => byIdLoader<ProgramRow>(this.db, 'programs', PROGRAM_COLUMNS, isUuid)).load(id);
   }
 
   workoutPlanById(id: string): Promise<WorkoutPlanRow | null> {
-    return this.#loaders
-      .get('workoutPlanById', () =>
-        rowLoader(
-          (ids: readonly string[]) =>
-            this.db.query<WorkoutPlanRow>('SELECT id, name, sessions_per_week, exercises, notes FROM workout_plans WHERE id = ANY($1::uuid[])', [uuids(ids)]),
-          (r) => r.id,
-        ),
-      )
-      .load(id);
+    return this.#loaders.get('workoutPlanById', () => byIdLoader<WorkoutPlanRow>(this.db, 'workout_plans', 'id, name, sessions_per_week, exercises, notes', isUuid)).load(id);
   }
 
   dietPlanById(id: string): Promise<DietPlanRow | null> {
     return this.#loaders
-      .get('dietPlanById', () =>
-        rowLoader(
-          (ids: readonly string[]) =>
-            this.db.query<DietPlanRow>(
-              'SELECT id, name, daily_calories, protein_grams, carbs_grams, fat_grams, notes FROM diet_plans WHERE id = ANY($1::uuid[])',
-              [uuids(ids)],
-            ),
-          (r) => r.id,
-        ),
-      )
+      .get('dietPlanById', () => byIdLoader<DietPlanRow>(this.db, 'diet_plans', 'id, name, daily_calories, protein_grams, carbs_grams, fat_grams, notes', isUuid))
       .load(id);
   }
 

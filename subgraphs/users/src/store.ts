@@ -1,4 +1,4 @@
-import { RequestLoaders, rowLoader, type Database } from '@fitsync/service-kit';
+import { RequestLoaders, byIdLoader, type Database } from '@fitsync/service-kit';
 
 export type Role = 'CLIENT' | 'TRAINER' | 'ADMIN';
 
@@ -47,14 +47,7 @@ export class UsersStore {
   constructor(readonly db: Database) {}
 
   userById(id: string): Promise<UserRow | null> {
-    return this.#loaders
-      .get('userById', () =>
-        rowLoader(
-          (ids: readonly string[]) => this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])`, [ids]),
-          (r) => r.id,
-        ),
-      )
-      .load(id);
+    return this.#loaders.get('userById', () => byIdLoader<UserRow>(this.db, 'users', USER_COLUMNS)).load(id);
   }
 
   async userByEmail(email: string): Promise<UserRow | null> {
