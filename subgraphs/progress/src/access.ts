@@ -1,4 +1,4 @@
-import { badInput, forbidden, isAdmin, isParty, requireViewer, type Viewer, type ViewerContext } from '@fitsync/service-kit';
+import { badInput, forbidden, isAdmin, isParty, parseId, requireViewer, type Viewer, type ViewerContext } from '@fitsync/service-kit';
 import type { Context } from './context.js';
 import { assertIsClient, trainerIdsOf } from './services.js';
 
@@ -11,6 +11,17 @@ export function assertClientOrAdmin<R extends { client_id: string }>(ctx: Viewer
   const viewer = requireViewer(ctx);
   if (viewer.id !== row.client_id && !isAdmin(viewer)) throw forbidden();
   return row;
+}
+
+/**
+ * A row reached by its id (an entity reference, a root field): loaded once the viewer is
+ * signed in and the id well-formed, returned once `assertVisible` lets the viewer see it;
+ * null when there is none.
+ */
+export async function visibleById<R>(ctx: ViewerContext, id: string, load: (id: string) => Promise<R | null>, assertVisible: (ctx: ViewerContext, row: R) => R): Promise<R | null> {
+  requireViewer(ctx);
+  const row = await load(parseId(id));
+  return row && assertVisible(ctx, row);
 }
 
 /** Workout logs also name their trainer, who is a party to them. */

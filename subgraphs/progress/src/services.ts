@@ -1,4 +1,4 @@
-import { assertUserRoles, createServiceClients, serviceOperation, type Logger, type ServiceClient, type ServiceConfig } from '@fitsync/service-kit';
+import { assertUserRoles, createServiceClients, serviceOperation, type Logger, type ServiceConfig } from '@fitsync/service-kit';
 import { z } from 'zod';
 import type { Context } from './context.js';
 
@@ -9,14 +9,11 @@ const TRAINERS_OF = serviceOperation<{ r: { __typename: 'User'; id: string }[] }
   z.object({ _entities: z.array(z.object({ trainerIds: z.array(z.string()) }).nullable()) }),
 );
 
-/** What progress builds once at start-up and its resolvers reach as `ctx.services`. */
-export interface ProgressServices {
-  users: ServiceClient;
-  training: ServiceClient;
-}
-
 /** Writes about a client check them with users (a CLIENT) and training (who trains them). */
-export const createProgressServices = (config: ServiceConfig, log: Logger): ProgressServices => createServiceClients(config, ['users', 'training'], log);
+export const createProgressServices = (config: ServiceConfig, log: Logger) => createServiceClients(config, ['users', 'training'], log);
+
+/** What progress builds once at start-up and its resolvers reach as `ctx.services`: a client per subgraph it asks. */
+export type ProgressServices = ReturnType<typeof createProgressServices>;
 
 /** Who trains a client, as training knows it. */
 export async function trainerIdsOf(ctx: Context, clientId: string): Promise<string[]> {

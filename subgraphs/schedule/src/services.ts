@@ -1,4 +1,4 @@
-import { assertUserRoles, conflict, createServiceClients, serviceOperation, type Logger, type ServiceClient, type ServiceConfig } from '@fitsync/service-kit';
+import { assertUserRoles, conflict, createServiceClients, serviceOperation, type Logger, type ServiceConfig } from '@fitsync/service-kit';
 import { z } from 'zod';
 import type { Context } from './context.js';
 
@@ -9,14 +9,11 @@ const ACTIVE_PROGRAM = serviceOperation<{ clientId: string; trainerId: string }>
   z.object({ activeProgram: z.object({ id: z.string() }).nullable() }),
 );
 
-/** What schedule builds once at start-up and its resolvers reach as `ctx.services`. */
-export interface ScheduleServices {
-  users: ServiceClient;
-  training: ServiceClient;
-}
-
 /** Bookings are validated against users (who is who) and training (active programs). */
-export const createScheduleServices = (config: ServiceConfig, log: Logger): ScheduleServices => createServiceClients(config, ['users', 'training'], log);
+export const createScheduleServices = (config: ServiceConfig, log: Logger) => createServiceClients(config, ['users', 'training'], log);
+
+/** What schedule builds once at start-up and its resolvers reach as `ctx.services`: a client per subgraph it asks. */
+export type ScheduleServices = ReturnType<typeof createScheduleServices>;
 
 /**
  * Both parties in one request to users: each must exist with its role. An unknown or

@@ -1,4 +1,4 @@
-import { assertUserRoles, createServiceClients, serviceOperation, type Logger, type ServiceClient, type ServiceConfig } from '@fitsync/service-kit';
+import { assertUserRoles, createServiceClients, serviceOperation, type Logger, type ServiceConfig } from '@fitsync/service-kit';
 import { z } from 'zod';
 import type { Context } from './context.js';
 
@@ -19,14 +19,11 @@ const ADHERENCE = serviceOperation<{ r: ProgramRepresentation[] }>()(
   z.object({ _entities: z.array(z.object({ adherence: z.object({ rate: z.number().min(0).max(1) }).nullable() }).nullable()) }),
 );
 
-/** What training builds once at start-up and its resolvers reach as `ctx.services`. */
-export interface TrainingServices {
-  users: ServiceClient;
-  progress: ServiceClient;
-}
-
 /** Users checks who is a trainer or a client; progress computes adherence on completion. */
-export const createTrainingServices = (config: ServiceConfig, log: Logger): TrainingServices => createServiceClients(config, ['users', 'progress'], log);
+export const createTrainingServices = (config: ServiceConfig, log: Logger) => createServiceClients(config, ['users', 'progress'], log);
+
+/** What training builds once at start-up and its resolvers reach as `ctx.services`: a client per subgraph it asks. */
+export type TrainingServices = ReturnType<typeof createTrainingServices>;
 
 /** Trainer and client in one request to users: each must exist with its role. */
 export const assertTrainerAndClient = (ctx: Context, trainerId: string, clientId: string) =>

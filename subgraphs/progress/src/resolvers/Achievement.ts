@@ -1,13 +1,8 @@
-import { parseId, requireViewer } from '@fitsync/service-kit';
 import type { AchievementResolvers } from '../__generated__/resolvers-types.js';
-import { assertClientOrAdmin } from '../access.js';
+import { assertClientOrAdmin, visibleById } from '../access.js';
 
 export const Achievement: AchievementResolvers = {
-  __resolveReference: async (ref, ctx) => {
-    requireViewer(ctx);
-    const row = await ctx.store.achievementById(parseId(ref.id));
-    return row && assertClientOrAdmin(ctx, row);
-  },
+  __resolveReference: (ref, ctx) => visibleById(ctx, ref.id, (id) => ctx.store.achievementById(id), assertClientOrAdmin),
   client: (a) => ({ __typename: 'User', id: a.client_id }),
   badgeIcon: (a) => a.badge_icon,
   earnedAt: (a) => a.earned_at,

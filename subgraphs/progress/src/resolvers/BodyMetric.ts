@@ -1,13 +1,8 @@
-import { parseId, requireViewer } from '@fitsync/service-kit';
 import type { BodyMetricResolvers } from '../__generated__/resolvers-types.js';
-import { assertClientOrAdmin } from '../access.js';
+import { assertClientOrAdmin, visibleById } from '../access.js';
 
 export const BodyMetric: BodyMetricResolvers = {
-  __resolveReference: async (ref, ctx) => {
-    requireViewer(ctx);
-    const row = await ctx.store.bodyMetricById(parseId(ref.id));
-    return row && assertClientOrAdmin(ctx, row);
-  },
+  __resolveReference: (ref, ctx) => visibleById(ctx, ref.id, (id) => ctx.store.bodyMetricById(id), assertClientOrAdmin),
   client: (m) => ({ __typename: 'User', id: m.client_id }),
   recordedAt: (m) => m.recorded_at,
   weightKg: (m) => m.weight_kg,

@@ -1,12 +1,11 @@
-import { notFound, parseId, requireViewer } from '@fitsync/service-kit';
+import { notFound } from '@fitsync/service-kit';
 import type { QueryResolvers } from '../__generated__/resolvers-types.js';
-import { assertClientOrAdmin } from '../access.js';
+import { assertClientOrAdmin, visibleById } from '../access.js';
 
 export const Query: QueryResolvers = {
   achievement: async (_, { id }, ctx) => {
-    requireViewer(ctx);
-    const row = await ctx.store.achievementById(parseId(id));
+    const row = await visibleById(ctx, id, (i) => ctx.store.achievementById(i), assertClientOrAdmin);
     if (!row) throw notFound('Achievement', id);
-    return assertClientOrAdmin(ctx, row);
+    return row;
   },
 };

@@ -1,13 +1,8 @@
-import { parseId, requireViewer } from '@fitsync/service-kit';
 import type { WorkoutLogResolvers } from '../__generated__/resolvers-types.js';
-import { assertCanSeeWorkoutLog } from '../access.js';
+import { assertCanSeeWorkoutLog, visibleById } from '../access.js';
 
 export const WorkoutLog: WorkoutLogResolvers = {
-  __resolveReference: async (ref, ctx) => {
-    requireViewer(ctx);
-    const row = await ctx.store.workoutLogById(parseId(ref.id));
-    return row && assertCanSeeWorkoutLog(ctx, row);
-  },
+  __resolveReference: (ref, ctx) => visibleById(ctx, ref.id, (id) => ctx.store.workoutLogById(id), assertCanSeeWorkoutLog),
   client: (l) => ({ __typename: 'User', id: l.client_id }),
   booking: (l) => (l.booking_id ? { __typename: 'Booking', id: l.booking_id } : null),
   program: (l) => (l.program_id ? { __typename: 'Program', id: l.program_id } : null),
