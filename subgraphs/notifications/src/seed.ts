@@ -1,5 +1,5 @@
 import { demoGym, type Gym } from '@fitsync/demo-data';
-import { insertRows, type Queryable } from '@fitsync/service-kit';
+import { columnsOf, insertRows, type Queryable } from '@fitsync/service-kit';
 import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 /** Inserts the gym's notifications; a read one counts as read when it arrived. */
@@ -19,18 +19,7 @@ export async function seedNotifications(db: Queryable, gym: Gym): Promise<void> 
       program_id: 'uuid',
       achievement_id: 'uuid',
     },
-    gym.notifications.map((n) => ({
-      id: n.id,
-      recipient_id: n.recipientId,
-      type: n.type,
-      title: n.title,
-      message: n.message,
-      read_at: n.read ? n.createdAt : null,
-      created_at: n.createdAt,
-      booking_id: n.bookingId,
-      program_id: n.programId,
-      achievement_id: n.achievementId,
-    })),
+    gym.notifications.map((n) => ({ ...columnsOf(n), read_at: n.read ? n.createdAt : null })),
   );
 }
 

@@ -1,5 +1,5 @@
 import { demoGym, type Gym } from '@fitsync/demo-data';
-import { insertRows, type Queryable } from '@fitsync/service-kit';
+import { columnsOf, insertRows, type Queryable } from '@fitsync/service-kit';
 import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 /** Inserts the gym's bookings (this subgraph's slice of the gym). */
@@ -23,26 +23,10 @@ export async function seedSchedule(db: Queryable, gym: Gym): Promise<void> {
       cancellation_reason: 'text',
       cancelled_by: 'uuid',
     },
-    gym.bookings.map((b) => ({
-      id: b.id,
-      client_id: b.clientId,
-      trainer_id: b.trainerId,
-      program_id: b.programId,
-      gym_id: b.gymId,
-      date: b.date,
-      start_time: b.startTime,
-      end_time: b.endTime,
-      type: b.type,
-      status: b.status,
-      notes: b.notes,
-      trainer_notes: b.trainerNotes,
-      cancellation_reason: b.cancellationReason,
-      // The demo gym's cancellations came from the client.
-      cancelled_by: b.status === 'CANCELLED' ? b.clientId : null,
-    })),
+    // The demo gym's cancellations came from the client.
+    gym.bookings.map((b) => ({ ...columnsOf(b), cancelled_by: b.status === 'CANCELLED' ? b.clientId : null })),
   );
 }
 
-/** The demo gym for today: bookings today and in the coming days. */
 /** The demo gym for the clock's today (a new data folder outside production). */
 export const seedDemo = (db: Queryable, _log: unknown, clock: Clock) => seedSchedule(db, demoGym(localDate(clock())));

@@ -1,5 +1,5 @@
 import { demoGym, type Gym } from '@fitsync/demo-data';
-import { insertRows, type Queryable } from '@fitsync/service-kit';
+import { columnsOf, insertRows, type Queryable } from '@fitsync/service-kit';
 import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 /** Inserts the gym's programs with their workout and diet plans (plans first: programs reference them). */
@@ -8,20 +8,13 @@ export async function seedTraining(db: Queryable, gym: Gym): Promise<void> {
     db,
     'workout_plans',
     { id: 'uuid', name: 'text', sessions_per_week: 'integer', exercises: 'jsonb' },
-    gym.programs.map(({ workoutPlan: w }) => ({ id: w.id, name: w.name, sessions_per_week: w.sessionsPerWeek, exercises: w.exercises })),
+    gym.programs.map((p) => columnsOf(p.workoutPlan)),
   );
   await insertRows(
     db,
     'diet_plans',
     { id: 'uuid', name: 'text', daily_calories: 'integer', protein_grams: 'integer', carbs_grams: 'integer', fat_grams: 'integer' },
-    gym.programs.map(({ dietPlan: d }) => ({
-      id: d.id,
-      name: d.name,
-      daily_calories: d.dailyCalories,
-      protein_grams: d.proteinGrams,
-      carbs_grams: d.carbsGrams,
-      fat_grams: d.fatGrams,
-    })),
+    gym.programs.map((p) => columnsOf(p.dietPlan)),
   );
   await insertRows(
     db,
@@ -42,25 +35,10 @@ export async function seedTraining(db: Queryable, gym: Gym): Promise<void> {
       created_at: 'timestamptz',
       updated_at: 'timestamptz',
     },
-    gym.programs.map((p) => {
+    gym.programs.map(({ workoutPlan, dietPlan, ...program }) => {
       // A program is assigned on the morning it starts; it last changed when it was completed.
-      const createdAt = `${p.startDate}T08:00:00Z`;
-      return {
-        id: p.id,
-        client_id: p.clientId,
-        trainer_id: p.trainerId,
-        name: p.name,
-        description: p.description,
-        start_date: p.startDate,
-        duration_weeks: p.durationWeeks,
-        status: p.status,
-        adherence_rate: p.adherenceRate,
-        completed_at: p.completedAt,
-        workout_plan_id: p.workoutPlan.id,
-        diet_plan_id: p.dietPlan.id,
-        created_at: createdAt,
-        updated_at: p.completedAt ?? createdAt,
-      };
+      const createdAt = `${program.startDate}T08:00:00Z`;
+      return { ...columnsOf(program), workout_plan_id: workoutPlan.id, diet_plan_id: dietPlan.id, created_at: createdAt, updated_at: program.completedAt ?? createdAt };
     }),
   );
 }

@@ -1,5 +1,5 @@
 import { DEMO_PASSWORD, demoGym, type Gym } from '@fitsync/demo-data';
-import { hashPassword, insertRows, type Queryable } from '@fitsync/service-kit';
+import { columnsOf, hashPassword, insertRows, type Queryable } from '@fitsync/service-kit';
 import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
 /**
@@ -12,17 +12,7 @@ export async function seedUsers(db: Queryable, gym: Gym, password = DEMO_PASSWOR
     db,
     'users',
     { id: 'uuid', email: 'text', name: 'text', role: 'text', phone: 'text', password_hash: 'text', trainer_profile: 'jsonb', client_profile: 'jsonb', created_at: 'timestamptz' },
-    gym.users.map((u) => ({
-      id: u.id,
-      email: u.email,
-      name: u.name,
-      role: u.role,
-      phone: u.phone,
-      password_hash: hash,
-      trainer_profile: u.trainerProfile ?? null,
-      client_profile: u.clientProfile ?? null,
-      created_at: u.createdAt,
-    })),
+    gym.users.map((u) => ({ ...columnsOf(u), password_hash: hash })),
   );
 }
 
