@@ -1,4 +1,4 @@
-import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { startSubgraph, subgraphFiles, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { notificationHandlers } from './events/index.js';
 import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
@@ -6,9 +6,8 @@ import { NotificationsStore } from './store.js';
 
 export const notificationsSubgraph: SubgraphDefinition<NotificationsStore> = {
   name: 'notifications',
-  typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
+  ...subgraphFiles(import.meta.url),
   resolvers,
-  migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new NotificationsStore(db),
   seedDemo,
   consumes: notificationHandlers,

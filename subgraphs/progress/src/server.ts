@@ -1,4 +1,4 @@
-import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { startSubgraph, subgraphFiles, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { progressHandlers } from './events/index.js';
 import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
@@ -7,10 +7,9 @@ import { ProgressStore } from './store.js';
 
 export const progressSubgraph: SubgraphDefinition<ProgressStore, ProgressServices> = {
   name: 'progress',
-  typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
+  ...subgraphFiles(import.meta.url),
   resolvers,
   services: createProgressServices,
-  migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db, ctx) => new ProgressStore(db, ctx.clock),
   seedDemo,
   consumes: progressHandlers,

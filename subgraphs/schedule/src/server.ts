@@ -1,4 +1,4 @@
-import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { startSubgraph, subgraphFiles, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { scheduleHandlers } from './events/index.js';
 import { startReminderScheduler } from './events/reminders.js';
 import { resolvers } from './resolvers/index.js';
@@ -8,10 +8,9 @@ import { ScheduleStore } from './store.js';
 
 export const scheduleSubgraph: SubgraphDefinition<ScheduleStore, ScheduleServices> = {
   name: 'schedule',
-  typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
+  ...subgraphFiles(import.meta.url),
   resolvers,
   services: createScheduleServices,
-  migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db, ctx) => new ScheduleStore(db, ctx.clock),
   seedDemo,
   // Its own booking.* events, once committed, become bookingChanged messages for live subscribers.

@@ -1,4 +1,4 @@
-import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { startSubgraph, subgraphFiles, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 import { createTrainingServices, type TrainingServices } from './services.js';
@@ -6,10 +6,9 @@ import { TrainingStore } from './store.js';
 
 export const trainingSubgraph: SubgraphDefinition<TrainingStore, TrainingServices> = {
   name: 'training',
-  typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
+  ...subgraphFiles(import.meta.url),
   resolvers,
   services: createTrainingServices,
-  migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new TrainingStore(db),
   seedDemo,
 };

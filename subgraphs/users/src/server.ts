@@ -1,4 +1,4 @@
-import { loadSchema, startSubgraph, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
+import { startSubgraph, subgraphFiles, type ServiceConfig, type StartOptions, type SubgraphDefinition } from '@fitsync/service-kit';
 import { resolvers } from './resolvers/index.js';
 import { seedDemo } from './seed.js';
 import { createUsersServices, type UsersServices } from './services.js';
@@ -6,11 +6,10 @@ import { UsersStore } from './store.js';
 
 export const usersSubgraph: SubgraphDefinition<UsersStore, UsersServices> = {
   name: 'users',
-  typeDefs: loadSchema(new URL('../schema.graphql', import.meta.url)),
+  ...subgraphFiles(import.meta.url),
   resolvers,
   // Login and register sign tokens with the configured secret and lifetime.
   services: createUsersServices,
-  migrationsDir: new URL('../migrations/', import.meta.url),
   createStore: (db) => new UsersStore(db),
   seedDemo,
 };
