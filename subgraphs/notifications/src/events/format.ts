@@ -48,6 +48,9 @@ export function list(items: string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
+/** The fields an `*.updated` event names, as words: "name and duration weeks". */
+export const changeList = (changes: string[]) => list(changes.map(words));
+
 /** A free text a user typed, ending a sentence: trimmed, with one final full stop. */
 export const sentence = (text: string) => {
   const t = text.trim();

@@ -1,5 +1,5 @@
 import type { EventHandler } from '@fitsync/events';
-import { day, list, percent, words } from './format.js';
+import { changeList, day, list, percent } from './format.js';
 import { notify } from './notify.js';
 
 /** The trainer assigned it; the client is told what and when. */
@@ -50,7 +50,7 @@ export const onProgramUpdated: EventHandler<'program.updated'> = async (event, c
       recipient_id: d.client_id,
       type: 'PROGRAM_UPDATED',
       title: 'Program updated',
-      message: `Your trainer updated "${d.name}": ${list(d.changes.map(words))}.`,
+      message: `Your trainer updated "${d.name}": ${changeList(d.changes)}.`,
       program_id: d.program_id,
     },
   ]);

@@ -1,5 +1,5 @@
 import type { EventHandler } from '@fitsync/events';
-import { list, words } from './format.js';
+import { changeList } from './format.js';
 import { notify } from './notify.js';
 
 /** A profile change is confirmed to its owner, who would spot one they did not make. */
@@ -10,7 +10,7 @@ export const onUserUpdated: EventHandler<'user.updated'> = async (event, ctx) =>
       recipient_id: d.user_id,
       type: 'PROFILE_UPDATED',
       title: 'Profile updated',
-      message: `Your profile was updated: ${list(d.changes.map(words))}. If you did not make this change, contact your gym.`,
+      message: `Your profile was updated: ${changeList(d.changes)}. If you did not make this change, contact your gym.`,
     },
   ]);
 };
