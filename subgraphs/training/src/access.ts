@@ -1,4 +1,4 @@
-import { assertCanSeeUser, forbidden, isAdmin, isParty, requireViewer, type Viewer } from '@fitsync/service-kit';
+import { assertCanSeeUser, badInput, forbidden, isAdmin, isParty, requireViewer, type Viewer } from '@fitsync/service-kit';
 import type { Context } from './context.js';
 import type { ProgramRow } from './store.js';
 
@@ -32,4 +32,17 @@ export function assertCanAskAboutPair(viewer: Viewer, clientId: string, trainerI
 /** A trainer's clients: the trainer themself and admins. */
 export function assertCanListClients(viewer: Viewer, trainerId: string): void {
   if (viewer.id !== trainerId && !isAdmin(viewer)) throw forbidden('Only the trainer and admins can list their clients');
+}
+
+/** Trainers and admins assign programs. */
+export function assertCanAssignPrograms(viewer: Viewer): void {
+  if (viewer.role === 'CLIENT') throw forbidden('Only trainers and admins assign programs');
+}
+
+/** Who a new program's trainer is: a trainer assigns as themselves, an admin names one. */
+export function assigningTrainer(viewer: Viewer, named: string | null | undefined): string {
+  const trainerId = named ?? (viewer.role === 'TRAINER' ? viewer.id : null);
+  if (!trainerId) throw badInput('trainerId: an admin must name the trainer', 'trainerId');
+  if (viewer.role === 'TRAINER' && trainerId !== viewer.id) throw forbidden('Trainers assign programs as themselves');
+  return trainerId;
 }

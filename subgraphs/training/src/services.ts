@@ -1,6 +1,8 @@
 import { assertUserRoles, createServiceClients, serviceOperation, type Logger, type ServiceConfig } from '@fitsync/service-kit';
 import { z } from 'zod';
 import type { Context } from './context.js';
+import { endDateOf, plannedSessionsOf } from './lifecycle.js';
+import type { ProgramRow, WorkoutPlanRow } from './store.js';
 
 /** What training asks other subgraphs: typed operations, answers checked with zod. */
 
@@ -36,7 +38,17 @@ export const assertTrainerAndClient = (ctx: Context, trainerId: string, clientId
  * The adherence progress computes for a program (logged workouts against planned
  * sessions), or null when progress cannot say: the rate is a default, not a precondition.
  */
-export async function computedAdherence(ctx: Context, program: ProgramRepresentation): Promise<number | null> {
+export async function computedAdherence(ctx: Context, row: ProgramRow, plan: WorkoutPlanRow | null): Promise<number | null> {
+  // The fields Program.adherence @requires, as the gateway would send them.
+  const program: ProgramRepresentation = {
+    __typename: 'Program',
+    id: row.id,
+    client: { id: row.client_id },
+    trainer: { id: row.trainer_id },
+    startDate: row.start_date,
+    endDate: endDateOf(row),
+    plannedSessions: plannedSessionsOf(row, plan),
+  };
   try {
     const data = await ctx.services.progress.call(ADHERENCE, { r: [program] }, ctx);
     return data._entities[0]?.adherence?.rate ?? null;

@@ -56,5 +56,7 @@ export const updateProgramInput = z.object({
 
 export const completeProgramInput = z.object({ adherenceRate: numberBetween(0, 1).nullish() });
 
+export type AssignProgramInput = z.infer<typeof assignProgramInput>;
+export type UpdateProgramInput = z.infer<typeof updateProgramInput>;
 export type WorkoutPlanInput = z.infer<typeof workoutPlanInput>;
 export type DietPlanInput = z.infer<typeof dietPlanInput>;

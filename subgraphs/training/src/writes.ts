@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { updateById, type Queryable } from '@fitsync/service-kit';
 import { PROGRAM_COLUMNS, type ProgramRow } from './store.js';
-import type { DietPlanInput, WorkoutPlanInput } from './validation.js';
+import type { AssignProgramInput, DietPlanInput, WorkoutPlanInput } from './validation.js';
 
 // The SQL that changes programs and plans. Mutations run it in their transaction (`tx`), with the locking reads that decide a change.
 
@@ -37,6 +37,21 @@ export async function insertProgram(
     [p.id, p.client_id, p.trainer_id, p.name, p.description, p.start_date, p.duration_weeks, p.workout_plan_id, p.diet_plan_id],
   );
   return row;
+}
+
+/** A new program with the plans it comes with (plans first: the program references them). */
+export async function insertProgramWithPlans(tx: Queryable, data: AssignProgramInput, trainerId: string): Promise<ProgramRow> {
+  return insertProgram(tx, {
+    id: randomUUID(),
+    client_id: data.clientId,
+    trainer_id: trainerId,
+    name: data.name,
+    description: data.description ?? null,
+    start_date: data.startDate,
+    duration_weeks: data.durationWeeks,
+    workout_plan_id: data.workoutPlan ? await insertWorkoutPlan(tx, data.workoutPlan) : null,
+    diet_plan_id: data.dietPlan ? await insertDietPlan(tx, data.dietPlan) : null,
+  });
 }
 
 /** The program, locked until the transaction ends. */
