@@ -211,7 +211,7 @@ interface Setting {
   r: Random;
   opts: GymOptions;
   /** The instant `n` days before the gym's today, at noon UTC. */
-  daysAgo(n: number): Date;
+  daysAgo: (n: number) => Date;
 }
 
 export function generateGym(opts: GymOptions): Gym {

@@ -70,7 +70,7 @@ export function gymTime(now: Date): GymTime {
 export function gymInstant(date: string, time: string): Date {
   const [y, m, d] = date.split('-').map(Number);
   const [hh, mm, ss = 0] = time.split(':').map(Number);
-  return new Date(y!, m! - 1, d!, hh!, mm!, ss);
+  return new Date(y, m - 1, d, hh, mm, ss);
 }
 
 /** A wall-clock time 'HH:MM' or 'HH:MM:SS[.sss]' as 'HH:MM:SS', the form bookings store and `gymTime` gives. */

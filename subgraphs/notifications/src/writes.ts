@@ -6,7 +6,10 @@ import { NOTIFICATION_COLUMNS, type NotificationRow } from './store.js';
 
 /** Stamps `read_at` once: a notification already read keeps its first time. */
 export async function markRead(tx: Queryable, id: string, at: Date): Promise<NotificationRow | null> {
-  const [row] = await tx.query<NotificationRow>(`UPDATE notifications SET read_at = COALESCE(read_at, $2) WHERE id = $1 RETURNING ${NOTIFICATION_COLUMNS}`, [id, at]);
+  const [row] = await tx.query<NotificationRow>(`UPDATE notifications SET read_at = COALESCE(read_at, $2) WHERE id = $1 RETURNING ${NOTIFICATION_COLUMNS}`, [
+    id,
+    at,
+  ]);
   return row ?? null;
 }
 

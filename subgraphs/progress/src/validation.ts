@@ -34,7 +34,12 @@ export const bodyMetricsInput = (now: Date) =>
     })
     .transform(({ weightKg, bodyFatPercentage, muscleMassKg, restingHeartRate, ...rest }) => ({
       ...rest,
-      values: { weight_kg: weightKg, body_fat_percentage: bodyFatPercentage, muscle_mass_kg: muscleMassKg, resting_heart_rate: restingHeartRate } satisfies Record<Metric, number | null>,
+      values: {
+        weight_kg: weightKg,
+        body_fat_percentage: bodyFatPercentage,
+        muscle_mass_kg: muscleMassKg,
+        resting_heart_rate: restingHeartRate,
+      } satisfies Record<Metric, number | null>,
     }));
 
 const positive = z.number().gt(0, 'must be a positive number').lt(100_000, 'must be a positive number');

@@ -60,7 +60,7 @@ export async function applyWorkoutLogChanges(tx: Queryable, log: WorkoutLogRow, 
      WHERE id = $1 RETURNING ${WORKOUT_LOG_COLUMNS}`,
     [log.id, JSON.stringify(next.exercises), next.perceived_effort, next.notes, next.duration_minutes],
   );
-  return updated!;
+  return updated;
 }
 
 /** The stub of a completed session, for the client to fill in; null when the booking has one already (`booking_id` is unique). */

@@ -15,7 +15,12 @@ export function assertCanBook(viewer: Viewer, clientId: string, trainerId: strin
 
 /** Either party cancels or moves a session; only its trainer (or an admin) says how it went. */
 const RUNS_SESSION = (viewer: Viewer, b: BookingRow) => isAdmin(viewer) || viewer.id === b.trainer_id;
-const MAY: Record<BookingAction, (viewer: Viewer, b: BookingRow) => boolean> = { cancel: isParty, reschedule: isParty, complete: RUNS_SESSION, markNoShow: RUNS_SESSION };
+const MAY: Record<BookingAction, (viewer: Viewer, b: BookingRow) => boolean> = {
+  cancel: isParty,
+  reschedule: isParty,
+  complete: RUNS_SESSION,
+  markNoShow: RUNS_SESSION,
+};
 const VERB: Record<BookingAction, string> = { cancel: 'cancel', reschedule: 'reschedule', complete: 'complete', markNoShow: 'mark as a no-show' };
 
 export function assertCanChangeBooking(viewer: Viewer, booking: BookingRow, action: BookingAction): void {

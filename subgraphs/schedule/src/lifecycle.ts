@@ -24,5 +24,6 @@ export function assertHeldBy(booking: BookingRow, now: GymTime): void {
 
 /** A session is a no-show only once it has started. */
 export function assertStartedBy(booking: BookingRow, now: GymTime): void {
-  if (booking.date > now.date || (booking.date === now.date && booking.start_time > now.time)) throw conflict('A session that has not started cannot be a no-show', 'NOT_YET_HELD');
+  if (booking.date > now.date || (booking.date === now.date && booking.start_time > now.time))
+    throw conflict('A session that has not started cannot be a no-show', 'NOT_YET_HELD');
 }

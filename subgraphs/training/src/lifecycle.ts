@@ -13,4 +13,5 @@ export function assertOpen(program: ProgramRow, action: string): void {
 export const endDateOf = (p: { start_date: string; duration_weeks: number }) => addDays(p.start_date, p.duration_weeks * 7);
 
 /** Sessions over the whole program: its weeks times the sessions a week of its workout plan (none without one). */
-export const plannedSessionsOf = (p: { duration_weeks: number }, plan: Pick<WorkoutPlanRow, 'sessions_per_week'> | null) => p.duration_weeks * (plan?.sessions_per_week ?? 0);
+export const plannedSessionsOf = (p: { duration_weeks: number }, plan: Pick<WorkoutPlanRow, 'sessions_per_week'> | null) =>
+  p.duration_weeks * (plan?.sessions_per_week ?? 0);

@@ -29,9 +29,21 @@ describe('generateGym is deterministic', () => {
   });
 
   it.each([
-    ['without demo logins, 12 slots a day', { trainers: 5, clients: 40, bookingsPerClient: 10, today: '2026-11-23', seed: 7 }, '71a7fd2f74b6e219d6b0940c8be5b35b42275e785cac564f2f35b2fdd837d4b2'],
-    ['no bookings, a leap day, one slot a day', { trainers: 2, clients: 3, bookingsPerClient: 0, today: '2024-02-29', demoLogins: true, slotsPerDay: 1 }, '729338a22fcb4e3c33b909a17752beb859eb17c21bab7f1fd61abbbbf496cc1f'],
-    ['a benchmark-sized gym', { trainers: 3, clients: 100, bookingsPerClient: 50, today: '2026-11-25', seed: 1, demoLogins: true }, '418480fd923f74a055e15bef9e7bcd08e6f49a31dc682bd795ced6dbed4a5a4c'],
+    [
+      'without demo logins, 12 slots a day',
+      { trainers: 5, clients: 40, bookingsPerClient: 10, today: '2026-11-23', seed: 7 },
+      '71a7fd2f74b6e219d6b0940c8be5b35b42275e785cac564f2f35b2fdd837d4b2',
+    ],
+    [
+      'no bookings, a leap day, one slot a day',
+      { trainers: 2, clients: 3, bookingsPerClient: 0, today: '2024-02-29', demoLogins: true, slotsPerDay: 1 },
+      '729338a22fcb4e3c33b909a17752beb859eb17c21bab7f1fd61abbbbf496cc1f',
+    ],
+    [
+      'a benchmark-sized gym',
+      { trainers: 3, clients: 100, bookingsPerClient: 50, today: '2026-11-25', seed: 1, demoLogins: true },
+      '418480fd923f74a055e15bef9e7bcd08e6f49a31dc682bd795ced6dbed4a5a4c',
+    ],
   ])('gives the same gym for the same options: %s', (_, opts, expected) => {
     expect(hash(generateGym(opts))).toBe(expected);
   });
