@@ -62,7 +62,7 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
   };
   let instance!: autocannon.Instance;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon(options, (err, result) => (err ? reject(err) : resolve(result)));
+    instance = autocannon(options, (err, result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)));
   });
   instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status >= 200 && status < 300) latencies.push(ms);

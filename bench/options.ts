@@ -61,7 +61,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
     if (!Number.isFinite(n) || n < min) fail(`--${name} must be a number of at least ${min}, got ${JSON.stringify(raw)}`);
     return n;
   };
-  const quick = values.quick!;
+  const quick = values.quick;
   const gateways = (values.gateways ?? 'ours,apollo,hive').split(',').map((s) => s.trim()) as GatewayName[];
   for (const g of gateways) if (!['ours', 'apollo', 'hive'].includes(g)) fail(`--gateways: unknown gateway ${g}`);
   if (!gateways.includes('ours')) fail('--gateways must include ours: every ratio is to it');
@@ -74,9 +74,9 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
     rates,
     gateways,
     floor: !values['no-floor'],
-    profile: values.profile!,
+    profile: values.profile,
     quick,
-    traceOnly: values['trace-only']!,
+    traceOnly: values['trace-only'],
     out: values.out ?? 'bench/results',
     report: values.report,
   };

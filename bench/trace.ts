@@ -51,7 +51,7 @@ type Record_ = (call: SubgraphCall) => void;
 
 function recordingFetch(subgraphOf: (url: string) => string, record: () => Record_ | undefined) {
   return async (url: string, init?: { body?: unknown; headers?: unknown; method?: string }) => {
-    record()?.(callOf(subgraphOf, url, String(init?.body ?? '')));
+    record()?.(callOf(subgraphOf, url, typeof init?.body === 'string' ? init.body : ''));
     return fetch(url, init as RequestInit);
   };
 }
@@ -75,7 +75,7 @@ export async function traceWorkloads(opts: {
   const ours = new ApolloServer<GatewayContext>({
     gateway: new ApolloGateway({
       supergraphSdl: opts.supergraphSdl,
-      buildService: ({ name, url }) => new SubgraphDataSource({ name, url: url!, fetcher: fetcher as never, credentials, log }),
+      buildService: ({ name, url }) => new SubgraphDataSource({ name, url: url!, fetcher: fetcher, credentials, log }),
       experimental_didResolveQueryPlan: ({ queryPlan }) => void (plan = queryPlan.node as QueryPlanNode | undefined),
     }),
   });
@@ -86,7 +86,7 @@ export async function traceWorkloads(opts: {
     }
   }
   const apollo = new ApolloServer<{ authorization?: string }>({
-    gateway: new ApolloGateway({ supergraphSdl: opts.supergraphSdl, buildService: ({ url }) => new Plain({ url, fetcher: fetcher as never }) }),
+    gateway: new ApolloGateway({ supergraphSdl: opts.supergraphSdl, buildService: ({ url }) => new Plain({ url, fetcher: fetcher }) }),
   });
   const hive = createGatewayRuntime({
     supergraph: opts.supergraphPath,
@@ -94,7 +94,7 @@ export async function traceWorkloads(opts: {
     propagateHeaders: {
       fromClientToSubgraphs: async ({ request }) => ({ [SERVICE_TOKEN_HEADER]: await credentials.token(), authorization: request.headers.get('authorization') }),
     },
-    plugins: () => [{ onFetch: ({ url, options }) => void sink?.(callOf(subgraphOf, url, String(options.body ?? ''))) }],
+    plugins: () => [{ onFetch: ({ url, options }) => void sink?.(callOf(subgraphOf, url, typeof options.body === 'string' ? options.body : '')) }],
   });
   await ours.start();
   await apollo.start();
@@ -115,7 +115,7 @@ export async function traceWorkloads(opts: {
       const viewer = null; // the subgraphs verify the token themselves
       const res = await server.executeOperation(
         { query: w.query, operationName: w.operationName },
-        { contextValue: { authorization, correlationId: 'bench-trace', viewer, log } as GatewayContext },
+        { contextValue: { authorization, correlationId: 'bench-trace', viewer, log } },
       );
       if (res.body.kind !== 'single') throw new Error('unexpected incremental result');
       return res.body.singleResult as { data?: unknown; errors?: { message: string }[] };

@@ -6,6 +6,7 @@
 // 2. Runs graphql-codegen over codegen.ts and reports every generated file it changed or
 //    created (the snapshot before and after), and, in CI, every generated file git does not
 //    have committed as it is.
+import { stripVTControlCharacters } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -85,7 +86,7 @@ async function checkCodegen() {
   });
   if (run.status !== 0) {
     // Progress goes to stdout, errors to stderr.
-    const output = (run.stderr.trim() || run.stdout.trim() || String(run.error ?? '')).replace(/\x1b\[[0-9;]*m/g, '');
+    const output = stripVTControlCharacters(run.stderr.trim() || run.stdout.trim() || String(run.error ?? ''));
     fail(`graphql-codegen --config codegen.ts failed (exit ${run.status ?? run.signal}):\n${output}`);
     return;
   }

@@ -11,13 +11,13 @@ const { values } = parseArgs({
   },
 });
 
-const subgraphs = await loadSupergraphConfig(values.config!);
+const subgraphs = await loadSupergraphConfig(values.config);
 const result = compose(subgraphs);
 if (!result.ok) {
   const files = Object.fromEntries(subgraphs.map((s) => [s.name, relative(process.cwd(), s.file)]));
   console.error(`Composition of ${values.config} failed with ${result.problems.length} error(s):\n${formatProblems(result.problems, files)}`);
   process.exit(1);
 }
-await writeFileAtomic(values.out!, result.supergraphSdl);
-await writeFileAtomic(values.api!, apiSchemaSdl(result.supergraphSdl));
+await writeFileAtomic(values.out, result.supergraphSdl);
+await writeFileAtomic(values.api, apiSchemaSdl(result.supergraphSdl));
 console.log(`Composed ${subgraphs.length} subgraphs (${subgraphs.map((s) => s.name).join(', ')}) into ${values.out} (API schema: ${values.api})`);

@@ -34,6 +34,7 @@ switch (result.outcome) {
   case 'refused':
     console.error(`\nNot published: ${result.reason}.`);
     process.exit(result.report.exitCode);
+    break;
   case 'unchanged':
     print(`\nNothing to publish: ${relative('.', files.supergraph)} already serves this schema.`);
     break;

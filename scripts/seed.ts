@@ -60,13 +60,13 @@ function parse() {
   const today = values.today ?? localDate(systemClock());
   if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) fail(`--today must be YYYY-MM-DD, got ${today}`);
   return {
-    trainers: count('trainers', values.trainers!, 1),
-    clients: count('clients', values.clients!, 1),
-    bookingsPerClient: count('bookings-per-client', values['bookings-per-client']!, 0),
+    trainers: count('trainers', values.trainers, 1),
+    clients: count('clients', values.clients, 1),
+    bookingsPerClient: count('bookings-per-client', values['bookings-per-client'], 0),
     dataDir: values['data-dir'],
-    reset: values.reset!,
+    reset: values.reset,
     today,
-    seed: count('seed', values.seed!, 0),
+    seed: count('seed', values.seed, 0),
     only: only as SubgraphName[],
   };
 }

@@ -38,7 +38,7 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
 
   async function book(n: number) {
     for (let i = 0; i < n; i++) {
-      const h = hours[booked++]!;
+      const h = hours[booked++];
       const res = await platform.query('mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }', {
         i: { clientId: client.id, trainerId: trainer.id, gymId, date: day, startTime: `${String(h).padStart(2, '0')}:00`, endTime: `${String(h + 1).padStart(2, '0')}:00` },
       }, await platform.tokenFor(trainer));
@@ -55,7 +55,7 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
     const redisUrl = redisUrlForTests()!;
     platform = await startPlatform('postgres', [gym], { clock, transport: 'redis' });
     second = await platform.startGateway();
-    const schema = platform.databases.notifications.location.split('@')[0]!;
+    const schema = platform.databases.notifications.location.split('@')[0];
     replica = spawn(process.execPath, ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, 'subgraphs/notifications/src/index.ts'], {
       cwd: ROOT,
       // Port 0: it binds a free port and reports it over the IPC channel.

@@ -71,8 +71,8 @@ function npmStart(dir: string, extra: NodeJS.ProcessEnv): Run {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  proc.stdout!.on('data', (d) => (output += d));
-  proc.stderr!.on('data', (d) => (output += d));
+  proc.stdout.on('data', (d) => (output += d));
+  proc.stderr.on('data', (d) => (output += d));
   proc.once('exit', (code, signal) => (exit = { code, signal }));
   return { proc, output: () => output, exited: () => exit };
 }

@@ -59,7 +59,7 @@ describe.each(storageBackends())('subscriptions across a supergraph hot reload o
 
     await until(() => dropped.completed, 5_000, 'the dropped subscription to complete');
     expect(dropped.events).toHaveLength(1);
-    expect(dropped.events[0]!.errors?.[0]).toMatchObject({
+    expect(dropped.events[0].errors?.[0]).toMatchObject({
       message: expect.stringContaining('Subscription ended: the schema changed'),
       extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
     });

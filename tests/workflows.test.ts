@@ -119,13 +119,13 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     const notes = await notificationsOf(res.correlationId);
     expect(notes).toEqual(
       [
-        { recipient_id: owner.id, type: 'ACHIEVEMENT_EARNED', booking_id: null, program_id: completing.id, achievement_id: achievements[0]!.id },
+        { recipient_id: owner.id, type: 'ACHIEVEMENT_EARNED', booking_id: null, program_id: completing.id, achievement_id: achievements[0].id },
         { recipient_id: owner.id, type: 'PROGRAM_COMPLETED', booking_id: null, program_id: completing.id, achievement_id: null },
         { recipient_id: trainer.id, type: 'PROGRAM_COMPLETED', booking_id: null, program_id: completing.id, achievement_id: null },
       ].sort((a, b) => a.type.localeCompare(b.type) || a.recipient_id.localeCompare(b.recipient_id)),
     );
     const read = await as(owner, '{ me { achievements(first: 5) { id type } } }');
-    expect(read.data.me.achievements).toContainEqual({ id: achievements[0]!.id, type: 'PROGRAM_COMPLETION' });
+    expect(read.data.me.achievements).toContainEqual({ id: achievements[0].id, type: 'PROGRAM_COMPLETION' });
   });
 
   it('delivers every notification exactly once after the notifications service was down while 200 sessions were completed', async () => {
@@ -145,7 +145,7 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     expect(rows).toHaveLength(200);
     expect(rows.every((r) => r.n === 1)).toBe(true);
     const stubs = await platform.databases.progress.query<{ n: number }>("SELECT count(*)::int AS n FROM workout_logs WHERE status = 'STUB' AND booking_id = ANY($1::uuid[])", [backlog.map((b) => b.id)]);
-    expect(stubs[0]!.n).toBe(200);
+    expect(stubs[0].n).toBe(200);
   }, 120_000);
 
   describe('live', () => {

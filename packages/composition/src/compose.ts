@@ -82,7 +82,7 @@ export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[
         const subgraph = locations[0]?.subgraph;
         return {
           subgraph,
-          code: String(e.extensions?.code ?? 'COMPOSITION_ERROR'),
+          code: typeof e.extensions?.code === 'string' ? e.extensions.code : 'COMPOSITION_ERROR',
           // composition prefixes "[subgraph] ", which the report shows on its own
           message: subgraph && e.message.startsWith(`[${subgraph}] `) ? e.message.slice(subgraph.length + 3) : e.message,
           locations,

@@ -24,7 +24,7 @@ export function parseDeadLetterArgs(argv: readonly string[], allServices: readon
   let all = false;
   const ids: string[] = [];
   for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
+    const arg = rest[i];
     if (arg === '--service') {
       service = rest[++i];
       if (!service) throw new UsageError('--service needs a service name');

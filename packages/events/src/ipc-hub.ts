@@ -110,7 +110,7 @@ function connectHub(): StreamBackend {
         post({ fitsync: 'hub', kind: 'call', id, method, args });
       } catch (err) {
         waiting.delete(id);
-        reject(err as Error);
+        reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }
       signal?.addEventListener('abort', cancel, { once: true });

@@ -48,7 +48,7 @@ export function createEventWriter(opts: EventWriterOptions): EventWriter {
   return {
     async emit(tx, channel, data) {
       const envelope = await writeEvent(tx, channel, data, { source: opts.source, correlationId: opts.correlationId, now: now() });
-      opts.onWritten?.(envelope as EventEnvelope);
+      opts.onWritten?.(envelope);
       return envelope;
     },
   };

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Channel } from './catalog.js';
-import type { AnyEventEnvelope, EventEnvelope } from './envelope.js';
+import type { AnyEventEnvelope } from './envelope.js';
 import type { EventHandler, EventHandlers } from './handlers.js';
 import type { LivePublisher, LiveTopic, LiveTopics } from '@fitsync/live';
 import { createEventMetrics } from './metrics.js';
@@ -91,7 +91,7 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
           envelope.event,
         ]);
         if (!inserted.length) return false;
-        await handler(envelope as EventEnvelope<Channel>, { tx, events: writer(envelope.correlation_id), live, log });
+        await handler(envelope, { tx, events: writer(envelope.correlation_id), live, log });
         return true;
       });
     } catch (err) {

@@ -10,7 +10,7 @@ type RawEntry = [id: string, fields: string[]];
 
 const toFields = (flat: string[]) => {
   const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1]!;
   return fields;
 };
 const toEntries = (stream: string, raw: RawEntry[] | null | undefined): StreamEntry[] =>
@@ -91,7 +91,7 @@ export function createRedisStreams(url: string, opts: { onError?: (err: Error) =
       return pending + after.length;
     },
     async range(stream, count) {
-      return toEntries(stream, (await cmd.xrange(stream, '-', '+', 'COUNT', count)) as RawEntry[]);
+      return toEntries(stream, (await cmd.xrange(stream, '-', '+', 'COUNT', count)));
     },
     async del(stream, ids) {
       return ids.length ? cmd.xdel(stream, ...ids) : 0;

@@ -28,7 +28,7 @@ export const LIVE_TOPICS: readonly LiveTopic[] = ['notificationAdded', 'unreadNo
  * subgraph that resolves it checks access again).
  */
 export function liveRecipients<T extends LiveTopic>(topic: T, payload: LiveTopics[T]): string[] {
-  const p = payload as LiveTopics[LiveTopic];
+  const p = payload;
   switch (topic) {
     case 'notificationAdded':
       return [(p as LiveTopics['notificationAdded']).recipient_id];

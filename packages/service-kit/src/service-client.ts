@@ -1,5 +1,5 @@
 import CircuitBreaker from 'opossum';
-import { GraphQLError, Kind, parse, type OperationTypeNode } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, parse } from 'graphql';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { CORRELATION_HEADER, SERVICE_TOKEN_HEADER, createServiceCredentials, type ServiceCredentials } from './auth.js';
@@ -119,7 +119,7 @@ export class ServiceClient {
   ): Promise<TData> {
     const { timeoutMs, retries, backoffMs, log } = this.#opts;
     const deadline = Date.now() + timeoutMs;
-    const attempts = op.kind === 'query' ? retries + 1 : 1;
+    const attempts = op.kind === OperationTypeNode.QUERY ? retries + 1 : 1;
     let last: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {

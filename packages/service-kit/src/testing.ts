@@ -40,13 +40,14 @@ export const PINNED_INSTANTS = {
   noon: '2027-01-31T12:00:00',
   beforeMidnight: '2027-01-31T23:59:30',
 } as const;
+export type PinnedInstant = keyof typeof PINNED_INSTANTS;
 
 /**
  * A pinned clock for a test file and the gym's day it stands on: generate the demo gym for
  * `today`, start services with `clock`, compute expectations from both, never from the wall clock.
  */
-export function testClock(at: keyof typeof PINNED_INSTANTS | Date | string = 'noon'): { clock: PinnedClock; today: string } {
-  const clock = pinnedClock(typeof at === 'string' && at in PINNED_INSTANTS ? PINNED_INSTANTS[at as keyof typeof PINNED_INSTANTS] : (at as Date | string));
+export function testClock(at: PinnedInstant | Date | (string & {}) = 'noon'): { clock: PinnedClock; today: string } {
+  const clock = pinnedClock(typeof at === 'string' && at in PINNED_INSTANTS ? PINNED_INSTANTS[at as PinnedInstant] : at);
   return { clock, today: localDate(clock()) };
 }
 
@@ -137,7 +138,7 @@ export function recordingLive(): LivePublisher & { messages: LiveMessage[] } {
   return {
     messages,
     async publish(topic, payload) {
-      messages.push({ topic, payload } as LiveMessage);
+      messages.push({ topic, payload });
     },
   };
 }
@@ -196,7 +197,7 @@ export async function startTestSubgraphs(backend: StorageBackend, parts: TestSub
   const stopped = new Set<SubgraphName>();
   for (const part of parts) {
     const t = await openTestDatabase(part.name, part.migrationsDir, backend);
-    disposers.push(t.dispose);
+    disposers.push(() => t.dispose());
     await part.seed?.(t.db);
     const config = testConfig(part.name, backend, prefix);
     config.subgraphUrls = urls;

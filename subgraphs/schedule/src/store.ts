@@ -175,7 +175,7 @@ export class ScheduleStore {
               params,
             );
           },
-          (r) => r.program_id!,
+          (r) => r.program_id,
         ),
       )
       .load(programId);

@@ -47,13 +47,13 @@ describe.each(kinds)('dead-letters command on %s', (kind) => {
       expect(await runDeadLetters(h.transport, ['dead-letters', 'list'], SERVICES, (s) => out.push(s))).toBe(0);
       const letters = await h.transport.deadLetters('notifications');
       expect(letters).toHaveLength(2);
-      expect(out.join('\n')).toContain(letters[0]!.id);
+      expect(out.join('\n')).toContain(letters[0].id);
       expect(out.join('\n')).toContain('correlation_id=corr-cli');
       expect(out.at(-1)).toBe('2 dead letter(s) in schedule, notifications');
 
       h.failures.clear();
       out.length = 0;
-      expect(await runDeadLetters(h.transport, ['dead-letters', 'replay', letters[0]!.id, 'no-such-id'], SERVICES, (s) => out.push(s))).toBe(1);
+      expect(await runDeadLetters(h.transport, ['dead-letters', 'replay', letters[0].id, 'no-such-id'], SERVICES, (s) => out.push(s))).toBe(1);
       expect(out).toEqual(['replayed 1 dead letter(s)', 'not found: no-such-id']);
       expect(await runDeadLetters(h.transport, ['dead-letters', 'replay', '--all', '--service', 'notifications'], SERVICES, () => undefined)).toBe(0);
       await consumer.idle();

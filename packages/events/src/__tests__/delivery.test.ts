@@ -41,15 +41,15 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     // Through within 2 s, or waitForEvents throws: the relay publishes at commit.
     await waitForEvents([publisher, consumer], 2_000);
 
-    expect(await h.rows()).toEqual([{ event_id: sent!.event_id, booking_id: sent!.data.booking_id, correlation_id: 'corr-delivery' }]);
+    expect(await h.rows()).toEqual([{ event_id: sent.event_id, booking_id: sent.data.booking_id, correlation_id: 'corr-delivery' }]);
     expect(backlogDuringHandler).toBe(1); // still pending while the handler ran
     expect(liveDuringHandler).toBe(0); // nothing live before commit
-    expect(h.live).toEqual([['bookingChanged', expect.objectContaining({ event_id: sent!.event_id, change: 'CREATED' })]]);
+    expect(h.live).toEqual([['bookingChanged', expect.objectContaining({ event_id: sent.event_id, change: 'CREATED' })]]);
     expect(await consumer.consumer!.backlog()).toBe(0);
     // The follow-up event carries the correlation id of the event that caused it.
     const followUps = await h.sub.query<{ envelope: { event: string; correlation_id: string; source: string }; published_at: Date | null }>('SELECT envelope, published_at FROM event_outbox');
     expect(followUps.map((r) => r.envelope)).toEqual([expect.objectContaining({ event: 'user.updated', correlation_id: 'corr-delivery', source: 'notifications' })]);
-    expect(followUps[0]!.published_at).not.toBeNull(); // waitForEvents waited for the consumer's own relay too
+    expect(followUps[0].published_at).not.toBeNull(); // waitForEvents waited for the consumer's own relay too
     expect(await consumer.pending()).toBe(0);
     expect(await h.counter('fitsync_events_handled_total')).toBe(1);
   });
@@ -70,7 +70,7 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     expect(rows).toHaveLength(200);
     expect(new Set(rows.map((r) => r.booking_id))).toEqual(new Set(bookings));
     const [inbox] = await h.sub.query<{ n: number }>("SELECT count(*)::int AS n FROM event_inbox WHERE consumer = 'notifications'");
-    expect(inbox!.n).toBe(200);
+    expect(inbox.n).toBe(200);
   });
 
   it('changes nothing when the same event is delivered a second time', async () => {
@@ -116,7 +116,7 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     await publisher.idle();
     await consumer.idle();
 
-    expect((await h.rows()).map((r) => r.event_id)).toEqual([later!.event_id]);
+    expect((await h.rows()).map((r) => r.event_id)).toEqual([later.event_id]);
     expect(h.attempts.get(poison)).toBe(3);
     const letters = await h.transport.deadLetters('notifications');
     expect(letters).toHaveLength(3);
@@ -155,7 +155,7 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     expect(await h.rows()).toEqual([]);
 
     h.failures.delete(broken); // the bug is fixed
-    expect(await h.transport.replay('notifications', [letter!.id])).toBe(1);
+    expect(await h.transport.replay('notifications', [letter.id])).toBe(1);
     await consumer.idle();
     expect((await h.rows()).map((r) => r.booking_id)).toEqual([broken]);
     expect(await h.transport.deadLetters('notifications')).toEqual([]);
@@ -171,10 +171,10 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     const [failed, handled] = await h.emit(publisher, [poison, randomUUID()]);
     await waitForEvents([publisher, consumer]);
 
-    expect([failed!.timestamp, handled!.timestamp]).toEqual(['2027-03-01T09:00:00.000Z', '2027-03-01T09:00:00.000Z']);
+    expect([failed.timestamp, handled.timestamp]).toEqual(['2027-03-01T09:00:00.000Z', '2027-03-01T09:00:00.000Z']);
     const [letter] = await h.transport.deadLetters('notifications');
-    expect(letter).toMatchObject({ event_id: failed!.event_id, failed_at: '2027-03-01T09:30:00.000Z' });
-    expect(JSON.parse(letter!.envelope)).toMatchObject({ timestamp: '2027-03-01T09:00:00.000Z' }); // as it travelled
+    expect(letter).toMatchObject({ event_id: failed.event_id, failed_at: '2027-03-01T09:30:00.000Z' });
+    expect(JSON.parse(letter.envelope)).toMatchObject({ timestamp: '2027-03-01T09:00:00.000Z' }); // as it travelled
     // The handler's follow-up event is written on the consuming service's clock.
     const followUps = await h.sub.query<{ envelope: { event: string; timestamp: string } }>('SELECT envelope FROM event_outbox');
     expect(followUps.map((r) => r.envelope)).toEqual([expect.objectContaining({ event: 'user.updated', timestamp: '2027-03-01T09:30:00.000Z' })]);
@@ -211,7 +211,7 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     await Promise.all([a.relay.flush(), b.relay.flush()]);
     await Promise.all([a.idle(), b.idle()]);
     const entries = await h.streams.range(streamKeys(h.prefix).channel('booking.reminder'), 1000);
-    const published = entries.map((e) => (JSON.parse(e.fields.envelope!) as { event_id: string }).event_id);
+    const published = entries.map((e) => (JSON.parse(e.fields.envelope) as { event_id: string }).event_id);
     expect(published).toHaveLength(300);
     expect(new Set(published)).toEqual(new Set(ids));
   });

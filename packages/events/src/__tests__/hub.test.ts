@@ -14,7 +14,7 @@ describe('event hub over IPC', () => {
   const children: ChildProcess[] = [];
   afterEach(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
     children.length = 0;
     await hub?.close();
   });
@@ -48,7 +48,7 @@ describe('event hub over IPC', () => {
     const got = await consumer.until((m) => m.filter((x) => x.handled).length >= 3 && m.some((x) => x.live));
     expect(got.filter((x) => x.handled).map((x) => x.handled)).toEqual(published);
     expect(got.find((x) => x.handled)?.kind).toBe('hub');
-    expect(got.find((x) => x.live)?.live).toEqual({ notification_id: published![0], recipient_id: published![1] });
+    expect(got.find((x) => x.live)?.live).toEqual({ notification_id: published[0], recipient_id: published[1] });
   });
 
   // Issue 14: each read over IPC left an abort listener on the signal (MaxListenersExceededWarning).

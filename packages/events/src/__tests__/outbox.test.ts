@@ -40,7 +40,7 @@ describe.each(storageBackends())('outbox on %s', (backend) => {
       const rows = await db.query<{ event_id: string; channel: string; envelope: unknown; published_at: Date | null }>('SELECT event_id, channel, envelope, published_at FROM event_outbox');
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ event_id: written.event_id, channel: 'booking.reminder', published_at: null });
-      expect(parseEnvelope(rows[0]!.envelope)).toEqual({ ...written, source: 'schedule', correlation_id: 'corr-42' });
+      expect(parseEnvelope(rows[0].envelope)).toEqual({ ...written, source: 'schedule', correlation_id: 'corr-42' });
       await expect(db.transaction((tx) => events.emit(tx, 'booking.reminder', { ...reminder, hours_until: 'soon' as unknown as number }))).rejects.toThrow(InvalidEventError);
     } finally {
       await dispose();

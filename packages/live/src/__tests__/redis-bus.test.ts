@@ -30,7 +30,7 @@ describe.runIf(redisUrl)('Redis live bus', () => {
       // a message published after that reaches each of them.
       const channel = `${prefix}:live:unreadNotificationCountChanged`;
       await expect.poll(async () => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1], { timeout: 5_000 }).toBe(received.length);
-      await buses[0]!.publish('unreadNotificationCountChanged', { user_id: 'someone', count: 7 });
+      await buses[0].publish('unreadNotificationCountChanged', { user_id: 'someone', count: 7 });
       const got = await Promise.all(received.map(({ first }) => first.then((r) => r.value)));
       expect(got).toEqual(received.map(() => ({ user_id: 'someone', count: 7 })));
     } finally {

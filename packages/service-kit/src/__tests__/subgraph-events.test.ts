@@ -5,7 +5,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { gql } from 'graphql-tag';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LiveTopics } from '@fitsync/live';
 import { startSubgraph, type BaseContext, type Database, type RunningSubgraph, type SubgraphDefinition } from '../index.js';
 import { callSubgraph, redisUrlForTests, testConfig } from '../testing.js';
 
@@ -75,7 +74,7 @@ describe.each(redisUrl ? ['in-process', 'redis'] : ['in-process'])('a subgraph w
 
     const rows = await running.db.query<{ event_id: string; correlation_id: string }>('SELECT event_id, correlation_id FROM delivery_test');
     expect(rows).toEqual([{ event_id: res.body.data!.remind, correlation_id: 'corr-subgraph' }]);
-    const message = (await next) as IteratorResult<LiveTopics['notificationAdded']>;
+    const message = (await next);
     expect(message.value).toMatchObject({ notification_id: res.body.data!.remind });
     await updates.return?.();
     expect(latency).toBeLessThan(3000);

@@ -138,7 +138,7 @@ describe.each(storageBackends())('notification event handlers on %s', (backend) 
   afterAll(() => dispose?.());
 
   const rowsOf = (eventId: string) => db.query<NotificationRow>('SELECT * FROM notifications WHERE event_id = $1 ORDER BY type, recipient_id', [eventId]);
-  const unread = async (userId: string) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE recipient_id = $1 AND read_at IS NULL', [userId]))[0]!.n;
+  const unread = async (userId: string) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE recipient_id = $1 AND read_at IS NULL', [userId]))[0].n;
   const handle = <C extends Channel>(e: EventEnvelope<C>) => handleEvent(db, 'notifications', notificationHandlers[e.event] as EventHandler<C>, e);
 
   it('consumes every channel of the catalog', () => {
@@ -159,7 +159,7 @@ describe.each(storageBackends())('notification event handlers on %s', (backend) 
 
     // One notificationAdded per row, then each recipient's new unread count.
     const counts = { [client]: before.client, [trainer]: before.trainer };
-    for (const r of rows) counts[r.recipient_id]!++;
+    for (const r of rows) counts[r.recipient_id]++;
     expect(live.filter((m) => m.topic === 'notificationAdded').map((m) => m.payload).sort((a: any, b: any) => a.notification_id.localeCompare(b.notification_id))).toEqual(
       rows.map((r) => ({ notification_id: r.id, recipient_id: r.recipient_id })).sort((a, b) => a.notification_id.localeCompare(b.notification_id)),
     );
@@ -223,15 +223,15 @@ describe.each(storageBackends())('notification event handlers on %s', (backend) 
       const { body } = await callSubgraph(
         server.url,
         'query($id: ID!) { notification(id: $id) { id type title message read recipient { id } booking { id } program { id } achievement { id } correlationId } }',
-        { id: row!.id },
+        { id: row.id },
         { token: await testToken({ id: client, role: 'CLIENT' }, clock) },
       );
       expect(body.errors).toBeUndefined();
       expect(body.data!.notification).toEqual({
-        id: row!.id,
+        id: row.id,
         type: 'ACHIEVEMENT_EARNED',
         title: 'Achievement unlocked',
-        message: row!.message,
+        message: row.message,
         read: false,
         recipient: { id: client },
         booking: null,

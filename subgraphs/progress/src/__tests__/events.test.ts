@@ -89,7 +89,7 @@ describe.each(storageBackends())('progress event handlers on %s', (backend) => {
     const logs = await logsOf(event.data.booking_id);
     expect(logs).toHaveLength(1);
     expect(logs[0]).toEqual(first);
-    expect(logs[0]!.program_id).toBeNull();
+    expect(logs[0].program_id).toBeNull();
   });
 
   it('program.completed awards one PROGRAM_COMPLETION achievement and emits achievement.earned with the original correlation id', async () => {
@@ -113,24 +113,24 @@ describe.each(storageBackends())('progress event handlers on %s', (backend) => {
       source: 'progress',
       correlation_id: event.correlation_id,
       data: {
-        achievement_id: achievement!.id,
+        achievement_id: achievement.id,
         client_id: event.data.client_id,
         program_id: event.data.program_id,
         type: 'PROGRAM_COMPLETION',
         title: 'Completed Strength Foundations',
-        description: achievement!.description,
+        description: achievement.description,
         badge_icon: 'program_complete.png',
       },
     });
-    expect(emitted[0]!.event_id).not.toBe(event.event_id);
-    expect(live).toEqual([{ topic: 'achievementEarned', payload: { achievement_id: achievement!.id, client_id: event.data.client_id } }]);
+    expect(emitted[0].event_id).not.toBe(event.event_id);
+    expect(live).toEqual([{ topic: 'achievementEarned', payload: { achievement_id: achievement.id, client_id: event.data.client_id } }]);
   });
 
   it('program.completed handled twice awards nothing new, emits nothing and publishes nothing', async () => {
     const event = programCompleted({ adherence_rate: null });
     await handleEvent(db, 'progress', onProgramCompleted, event);
     const [first] = await achievementsOf(event.data.program_id);
-    expect(first!.description).toBe('You completed your training program "Strength Foundations".');
+    expect(first.description).toBe('You completed your training program "Strength Foundations".');
     const before = await outbox();
     const live = await handleEvent(db, 'progress', onProgramCompleted, event);
     expect(live).toEqual([]);

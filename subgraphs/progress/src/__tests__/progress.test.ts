@@ -38,7 +38,7 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 
 function expectedSummary(clientId: string) {
   const metrics = [
-    ...gym.bodyMetrics.filter((m) => m.clientId === clientId).map((m) => ({ at: m.recordedAt.getTime(), weight: m.weightKg as number | null, fat: m.bodyFatPercentage })),
+    ...gym.bodyMetrics.filter((m) => m.clientId === clientId).map((m) => ({ at: m.recordedAt.getTime(), weight: m.weightKg, fat: m.bodyFatPercentage })),
     ...(fatOnly.clientId === clientId ? [{ at: fatOnly.recordedAt.getTime(), weight: null, fat: fatOnly.bodyFatPercentage }] : []),
   ].sort((a, b) => b.at - a.at);
   const weights = metrics.filter((m) => m.weight !== null);
@@ -57,7 +57,7 @@ function expectedSummary(clientId: string) {
   }
   return {
     latestWeightKg: latest?.weight ?? null,
-    weightChange30dKg: latest && earlier ? round1(latest.weight! - earlier.weight!) : null,
+    weightChange30dKg: latest && earlier ? round1(latest.weight - earlier.weight) : null,
     latestBodyFatPercentage: metrics[0]?.fat ?? null,
     workoutsThisMonth: dates.filter((d) => d.slice(0, 7) === today.slice(0, 7)).length,
     currentStreakWeeks: streak,

@@ -30,7 +30,7 @@ describe.each(storageBackends())('updateWorkoutLog on %s', (backend) => {
   let server: RunningSubgraph;
   const tokens: Record<'client' | 'trainer' | 'otherClient' | 'admin', string> = {} as never;
   const update = (id: string, input: Record<string, unknown>, token: string | undefined = tokens.client) => callSubgraph(server.url, UPDATE, { id, input }, { token });
-  const rowOf = async (id: string) => (await db.query<WorkoutLogRow>('SELECT * FROM workout_logs WHERE id = $1', [id]))[0]!;
+  const rowOf = async (id: string) => (await db.query<WorkoutLogRow>('SELECT * FROM workout_logs WHERE id = $1', [id]))[0];
 
   /** A stub as booking.completed leaves it. */
   async function stub() {
@@ -51,7 +51,7 @@ describe.each(storageBackends())('updateWorkoutLog on %s', (backend) => {
     );
     await handleEvent(db, 'progress', onBookingCompleted, event);
     const [row] = await db.query<WorkoutLogRow>('SELECT * FROM workout_logs WHERE booking_id = $1', [event.data.booking_id]);
-    return row!;
+    return row;
   }
 
   beforeAll(async () => {

@@ -86,9 +86,9 @@ describe.each(storageBackends())('booking reminders on %s', (backend) => {
       event: 'booking.reminder',
       source: 'schedule',
       correlation_id: first.jobId,
-      data: { booking_id: b.id, client_id: row!.client_id, trainer_id: row!.trainer_id, booking_date: '2026-11-26', start_time: '09:00:00', hours_until: 23 },
+      data: { booking_id: b.id, client_id: row.client_id, trainer_id: row.trainer_id, booking_date: '2026-11-26', start_time: '09:00:00', hours_until: 23 },
     });
-    expect(row!.reminder_sent_at).toEqual(NOW);
+    expect(row.reminder_sent_at).toEqual(NOW);
   });
 
   it('a booking 25 hours ahead is reminded once it is 24 hours away, not before', async () => {

@@ -191,7 +191,7 @@ describe.each(storageBackends())('training subgraph on %s', (backend) => {
   it('shows a trainer only the programs they run for their client', async () => {
     const { body } = await call(entities('... on User { programs { id trainer { id } } activePrograms { id } }'), userRefs([client.id]), tokens.trainer);
     expect(body.errors).toBeUndefined();
-    const [user] = body.data?._entities;
+    const [user] = body.data!._entities;
     expect(user.programs.map((p: { id: string }) => p.id).sort()).toEqual(clientPrograms.map((p) => p.id).sort());
     expect(user.programs.every((p: { trainer: { id: string } }) => p.trainer.id === trainer.id)).toBe(true);
     expect(user.activePrograms).toEqual([{ id: activeProgram.id }]);
