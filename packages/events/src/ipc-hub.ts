@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { HUB_ENV, createLiveHub, isHubMessage } from '@fitsync/live';
+import { HUB_ENV, createLiveHub, hubChannel, isHubMessage } from '@fitsync/live';
 import { createMemoryStreams } from './streams-memory.js';
 import type { StreamBackend } from './streams.js';
 
@@ -66,26 +66,17 @@ export function hubStreams(): StreamBackend | undefined {
 function connectHub(): StreamBackend {
   let nextId = 1;
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  const post = (msg: ChildMessage) => {
-    if (!process.connected) throw new Error('the npm start supervisor is gone: no event hub');
-    process.send!(msg);
-  };
-  process.on('message', (msg: unknown) => {
-    if (!isHubMessage(msg)) return;
-    const m = msg as HubMessage;
+  const { post } = hubChannel<ChildMessage, HubMessage>((m) => {
     if (m.kind === 'result') {
       const w = waiting.get(m.id);
       waiting.delete(m.id);
       if (m.ok) w?.resolve(m.value);
       else w?.reject(new Error(m.error));
     }
-  });
-  process.on('disconnect', () => {
+  }, () => {
     for (const w of waiting.values()) w.reject(new Error('the npm start supervisor disconnected'));
     waiting.clear();
   });
-  // The channel must not keep a stopping service alive (adding the listeners above ref'd it).
-  (process.channel as unknown as { unref?(): void } | undefined)?.unref?.();
 
   const call = (method: StreamMethod, args: unknown[], signal?: AbortSignal) =>
     new Promise<unknown>((resolve, reject) => {

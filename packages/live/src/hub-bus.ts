@@ -16,6 +16,26 @@ type ChildMessage = { fitsync: 'hub'; kind: 'publish'; topic: string; payload: u
 type HubMessage = { fitsync: 'hub'; kind: 'message'; topic: string; payload: unknown };
 
 /** Whether an IPC message belongs to the hub's protocol (the live and the event halves alike). */
+/**
+ * The child's end of the npm start supervisor's IPC channel: `post` sends a hub message,
+ * `onMessage` hears the hub's. The channel is unref'd, so it never keeps a stopping
+ * service alive. Shared by the live bus and the event streams, each with its own kinds.
+ */
+export function hubChannel<Out, In>(onMessage: (msg: In) => void, onDisconnect?: () => void): { post(msg: Out): void } {
+  process.on('message', (msg: unknown) => {
+    if (isHubMessage(msg)) onMessage(msg as In);
+  });
+  if (onDisconnect) process.on('disconnect', onDisconnect);
+  // Listening for 'message' or 'disconnect' refs the channel: unref it after both.
+  (process.channel as unknown as { unref?(): void } | undefined)?.unref?.();
+  return {
+    post(msg) {
+      if (!process.connected) throw new Error('the npm start supervisor is gone: no event hub');
+      process.send!(msg);
+    },
+  };
+}
+
 export const isHubMessage = (m: unknown): m is { fitsync: 'hub'; kind: string } =>
   typeof m === 'object' && m !== null && (m as { fitsync?: unknown }).fitsync === 'hub';
 
@@ -63,17 +83,9 @@ export function hubLiveBus(): LiveBus | undefined {
 function connectLiveHub(): LiveBus {
   const local = new PubSub<Record<string, unknown>>();
   const topics = new Map<string, number>();
-  const post = (msg: ChildMessage) => {
-    if (!process.connected) throw new Error('the npm start supervisor is gone: no event hub');
-    process.send!(msg);
-  };
-  process.on('message', (msg: unknown) => {
-    if (!isHubMessage(msg)) return;
-    const m = msg as HubMessage;
+  const { post } = hubChannel<ChildMessage, HubMessage>((m) => {
     if (m.kind === 'message') void local.publish(m.topic, m.payload);
   });
-  // The channel must not keep a stopping service alive (adding the listener above ref'd it).
-  (process.channel as unknown as { unref?(): void } | undefined)?.unref?.();
 
   return {
     async publish(topic, payload) {
