@@ -19,8 +19,10 @@ import {
   ErrorCode,
   errorFormatter,
   unexpectedErrorLogging,
+  jsonBody,
   listen,
   recordHttpDuration,
+  requestErrorHandlers,
   systemClock,
   type Clock,
   type Listening,
@@ -41,6 +43,9 @@ export type { SchemaChange, SchemaChangeListener, SupergraphStatus } from './sup
 import { createLiveServer, type LiveOptions, type LiveServer } from './live/server.js';
 
 export type { LiveOptions } from './live/server.js';
+
+/** Largest request body on `/graphql`, over POST and SSE alike. */
+const BODY_LIMIT = '1mb';
 
 export interface GatewayOptions {
   /**
@@ -115,14 +120,15 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const validationRules = [operationLimitsRule({ ...DEFAULT_LIMITS, ...opts.limits })];
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
-  const { shell, server } = createHttpShell(metrics, () => upstream.ready());
+  const { shell, server } = createHttpShell(metrics, () => upstream.ready(), log);
   const apollo = createApollo(config, upstream.gateway, server, log, validationRules);
   await startApollo(apollo, supergraph, upstream);
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
   const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
   const live = opts.live === false ? undefined : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, verifier, clock, log });
-  shell.use('/graphql', ...(live ? [live.server.sse] : []), express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: createContext(verifier, log) }));
+  // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
+  shell.use('/graphql', jsonBody(BODY_LIMIT), ...(live ? [live.server.sse] : []), expressMiddleware(apollo, { context: createContext(verifier, log) }));
 
   let listening: Listening | undefined;
   const close = async () => {
@@ -241,12 +247,14 @@ function withoutApolloTelemetry<T>(construct: () => T): T {
 }
 
 /** Express with the shared shell (`/health`, `/ready`, `/metrics`), request timing and correlation ids; `/graphql` is mounted on `shell` later. */
-function createHttpShell(metrics: Metrics, ready: Upstream['ready']) {
+function createHttpShell(metrics: Metrics, ready: Upstream['ready'], log: Logger) {
   const app = express();
   app.disable('x-powered-by');
   app.use(recordHttpDuration(metrics), correlationId());
   const shell = createHttpApp({ metrics, ready });
   app.use(shell);
+  // Routes mounted on `shell` later still come first: these answer what nothing else did.
+  app.use(...requestErrorHandlers(log));
   return { shell, server: createServer(app) };
 }
 

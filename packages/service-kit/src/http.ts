@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 
@@ -73,5 +73,67 @@ export async function listen(server: Server, port: number, host: string, path: s
       }),
   };
 }
+
+/** The body of every error answer outside Apollo: GraphQL JSON with a coded error. */
+export function sendGraphQLError(res: Response, status: number, code: string, message: string) {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(status).type('application/json; charset=utf-8').send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+/** Parses JSON bodies up to `limit`; its errors go to `httpErrorHandler` as GraphQL JSON. */
+export const jsonBody = (limit: string | number): RequestHandler => express.json({ limit });
+
+/** What body-parser (and http-errors) attach to the errors they raise. */
+interface HttpLikeError {
+  type?: string;
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  charset?: string;
+  encoding?: string;
+  limit?: number;
+}
+
+/**
+ * Request errors raised before GraphQL runs (body parsing, size, charset, encoding) as
+ * GraphQL JSON with a code, never Express's HTML page (with its stack trace and paths).
+ * A client's mistake gets its 4xx; anything else is a bare 500, logged in full.
+ */
+export function httpErrorHandler(log?: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const e = (err ?? {}) as HttpLikeError;
+    const status = e.status ?? e.statusCode ?? 500;
+    switch (e.type) {
+      case 'entity.parse.failed':
+        return sendGraphQLError(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON');
+      case 'entity.too.large':
+        return sendGraphQLError(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${e.limit ?? 'this server'} bytes`);
+      case 'charset.unsupported':
+        return sendGraphQLError(res, 415, 'BAD_REQUEST', `Unsupported charset ${JSON.stringify(e.charset ?? '')}: send the body in UTF-8`);
+      case 'encoding.unsupported':
+        return sendGraphQLError(res, 415, 'BAD_REQUEST', `Unsupported Content-Encoding ${JSON.stringify(e.encoding ?? '')}: use identity, gzip, deflate or br`);
+      case 'request.aborted':
+      case 'request.size.invalid':
+        return sendGraphQLError(res, 400, 'BAD_REQUEST', 'The request body was incomplete');
+    }
+    if (status >= 400 && status < 500) {
+      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+      return sendGraphQLError(res, status, code, e.expose && err instanceof Error ? err.message : 'Bad request');
+    }
+    log?.error({ err, path: req.originalUrl.split('?', 1)[0] }, 'unexpected error while handling a request');
+    return sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+  };
+}
+
+/** Unknown routes: a JSON 404 rather than Express's HTML. */
+export function notFoundHandler(): RequestHandler {
+  return (_req, res) => sendGraphQLError(res, 404, 'NOT_FOUND', 'No such route: the GraphQL endpoint is /graphql');
+}
+
+/** Mount last: unknown routes answer JSON 404, request errors GraphQL JSON. */
+export const requestErrorHandlers = (log?: Logger): [RequestHandler, ErrorRequestHandler] => [notFoundHandler(), httpErrorHandler(log)];
 
 export { createServer };

@@ -1,0 +1,76 @@
+import { demoGym } from '@fitsync/demo-data';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testClock } from '@fitsync/service-kit/testing';
+import { startPlatform, type Platform } from './support/platform.js';
+
+const { clock, today } = testClock();
+const gym = demoGym(today);
+
+interface Answer {
+  status: number;
+  type: string;
+  text: string;
+  json: any;
+}
+
+async function send(url: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Answer> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text, json };
+}
+
+const post = (url: string, body: string, headers: Record<string, string> = {}) =>
+  send(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+
+/** A GraphQL JSON error answer with this status and code, with nothing of the server's insides. */
+function expectCoded(answer: Answer, status: number | number[], codes: string | string[]) {
+  expect([status].flat()).toContain(answer.status);
+  expect(answer.type).toMatch(/^application\/(graphql-response\+)?json/);
+  expect(answer.json?.errors?.length, answer.text).toBeGreaterThan(0);
+  expect([codes].flat()).toContain(answer.json.errors[0].extensions?.code);
+  expect(answer.text).not.toMatch(/<html|<pre>|\s+at \w|node_modules|\/work\/|file:\/\//i);
+}
+
+describe('every door answers bad input cleanly', () => {
+  let platform: Platform;
+  let doors: [string, string][];
+  beforeAll(async () => {
+    platform = await startPlatform('pglite', [gym], { clock });
+    doors = [
+      ['gateway', platform.gatewayUrl],
+      ['users subgraph', platform.subgraphs.users.url],
+    ];
+  });
+  afterAll(async () => {
+    await platform?.close();
+  });
+
+  describe('body and request errors are GraphQL JSON, at the gateway and at a subgraph (before its credential check)', () => {
+    it('malformed JSON: 400 BAD_REQUEST', async () => {
+      for (const [, url] of doors) expectCoded(await post(url, '{"query": "{ me { id } "'), 400, 'BAD_REQUEST');
+    });
+    it('a body over the limit: 413 PAYLOAD_TOO_LARGE', async () => {
+      const big = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(6 * 1024 * 1024) } });
+      for (const [, url] of doors) expectCoded(await post(url, big), 413, 'PAYLOAD_TOO_LARGE');
+    });
+    it('an unknown charset: 415 BAD_REQUEST', async () => {
+      for (const [, url] of doors) {
+        expectCoded(await post(url, '{"query":"{ __typename }"}', { 'content-type': 'application/json; charset=klingon' }), [400, 415], 'BAD_REQUEST');
+      }
+    });
+    it('an unknown Content-Encoding: 415 BAD_REQUEST', async () => {
+      for (const [, url] of doors) {
+        expectCoded(await post(url, '{"query":"{ __typename }"}', { 'content-encoding': 'x-squash' }), [400, 415], 'BAD_REQUEST');
+      }
+    });
+    it('unknown routes: JSON 404', async () => {
+      for (const [, url] of doors) expectCoded(await send(new URL('/no/such/route', url).href, { method: 'GET' }), 404, 'NOT_FOUND');
+    });
+  });
+});
