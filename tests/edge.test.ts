@@ -73,4 +73,27 @@ describe('every door answers bad input cleanly', () => {
       for (const [, url] of doors) expectCoded(await send(new URL('/no/such/route', url).href, { method: 'GET' }), 404, 'NOT_FOUND');
     });
   });
+
+  describe('no 500 for client mistakes', () => {
+    const op = (body: Record<string, unknown>) => post(platform.gatewayUrl, JSON.stringify(body));
+    it('two operations without operationName', async () => {
+      expectCoded(await op({ query: 'query A { __typename } query B { __typename }' }), 400, ['OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+    });
+    it('an unknown operationName', async () => {
+      expectCoded(await op({ query: 'query A { __typename }', operationName: 'Nope' }), 400, ['OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+    });
+    it('an empty operationName', async () => {
+      expectCoded(await op({ query: 'query A { __typename } query B { __typename }', operationName: '' }), 400, ['OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+    });
+    it('a subscription as a plain POST', async () => {
+      expectCoded(await op({ query: 'subscription { notificationAdded { id } }' }), 400, 'BAD_REQUEST');
+    });
+    it('a persisted-query hash that does not match its query', async () => {
+      const answer = await op({
+        query: '{ __typename }',
+        extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } },
+      });
+      expectCoded(answer, 400, ['BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND']);
+    });
+  });
 });

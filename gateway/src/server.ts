@@ -36,6 +36,7 @@ import { createContext, correlationId, type GatewayContext } from './context.js'
 import { SubgraphDataSource } from './datasource.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
+import { operationResolution } from './request-rules.js';
 import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
 
@@ -262,6 +263,7 @@ function createApollo(config: ServiceConfig, gateway: ApolloGateway, httpServer:
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
     unexpectedErrorLogging(log),
+    operationResolution(),
     config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
   ];
   return new ApolloServer<GatewayContext>({
