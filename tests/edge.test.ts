@@ -1,10 +1,13 @@
 import { demoGym } from '@fitsync/demo-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClock } from '@fitsync/service-kit/testing';
+import { subscribeWs, until } from './support/live.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
 const { clock, today } = testClock();
 const gym = demoGym(today);
+const client = gym.users.find((u) => u.role === 'CLIENT')!;
+const SSE = { accept: 'text/event-stream' };
 
 interface Answer {
   status: number;
@@ -94,6 +97,43 @@ describe('every door answers bad input cleanly', () => {
         extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } },
       });
       expectCoded(answer, 400, ['BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND']);
+    });
+  });
+
+  describe('the same body limit and coded errors over SSE and WebSocket', () => {
+    it('an SSE body over the limit is refused with 413 before it is parsed or the token checked', async () => {
+      const big = JSON.stringify({ query: 'subscription { notificationAdded { id } }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
+      expectCoded(await post(platform.gatewayUrl, big, SSE), 413, 'PAYLOAD_TOO_LARGE');
+    });
+    it('malformed JSON over SSE: 400 BAD_REQUEST', async () => {
+      expectCoded(await post(platform.gatewayUrl, '{"query": "subscription {', SSE), 400, 'BAD_REQUEST');
+    });
+    it('an SSE request without a query, or not in JSON: coded', async () => {
+      const token = await platform.tokenFor(client);
+      const auth = { ...SSE, authorization: `Bearer ${token}` };
+      expectCoded(await post(platform.gatewayUrl, '{}', auth), 400, 'BAD_REQUEST');
+      expectCoded(await post(platform.gatewayUrl, 'query=x', { ...auth, 'content-type': 'text/plain' }), 415, 'BAD_REQUEST');
+    });
+    it('a query over SSE, an invalid subscription and an unknown operation: coded 400s', async () => {
+      const token = await platform.tokenFor(client);
+      const auth = { ...SSE, authorization: `Bearer ${token}` };
+      expectCoded(await post(platform.gatewayUrl, JSON.stringify({ query: '{ me { id } }' }), auth), 400, 'BAD_USER_INPUT');
+      expectCoded(await post(platform.gatewayUrl, JSON.stringify({ query: 'subscription { notificationAdded { nope } }' }), auth), 400, 'GRAPHQL_VALIDATION_FAILED');
+      expectCoded(await post(platform.gatewayUrl, JSON.stringify({ query: 'subscription {' }), auth), 400, 'GRAPHQL_PARSE_FAILED');
+      const unknown = JSON.stringify({ query: 'subscription A { notificationAdded { id } }', operationName: 'B' });
+      expectCoded(await post(platform.gatewayUrl, unknown, auth), 400, 'OPERATION_RESOLUTION_FAILURE');
+    });
+    it('graphql-ws: subscribe-time validation errors carry a code', async () => {
+      const token = await platform.tokenFor(client);
+      const sub = subscribeWs(platform.gatewayUrl, token, 'subscription { notificationAdded { nope } }');
+      try {
+        await until(() => sub.errors.length > 0, 5_000, 'the subscription to be refused');
+        const errors = sub.errors[0] as { message: string; extensions?: { code?: string } }[];
+        expect(Array.isArray(errors)).toBe(true);
+        expect(errors[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      } finally {
+        await sub.dispose();
+      }
     });
   });
 });
