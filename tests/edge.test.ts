@@ -136,4 +136,69 @@ describe('every door answers bad input cleanly', () => {
       }
     });
   });
+
+  describe('operation limits (GraphQL Armor and the token limit), from the environment, on every transport', () => {
+    it('a 760 KB document of 190,000 duplicate arguments is refused by the token limit: a small answer, soon, and /health still answers', async () => {
+      const document = `{ me(${'a:1 '.repeat(190_000)}) { id } }`;
+      expect(document.length).toBeGreaterThan(750_000);
+      const started = performance.now();
+      const [answer, health] = await Promise.all([
+        post(platform.gatewayUrl, JSON.stringify({ query: document })),
+        send(new URL('/health', platform.gatewayUrl).href, { method: 'GET' }),
+      ]);
+      const elapsed = performance.now() - started;
+      expectCoded(answer, 400, 'GRAPHQL_PARSE_FAILED');
+      expect(answer.json.errors).toHaveLength(1);
+      expect(answer.text.length).toBeLessThan(2_000);
+      expect(answer.json.errors[0].message).toMatch(/contains more th\w+ 5000 tokens/);
+      // Generous: the refusal happens in the lexer, well before any validation.
+      expect(elapsed).toBeLessThan(3_000);
+      expect(health.status).toBe(200);
+    });
+
+    describe('a gateway with MAX_ALIASES=1, MAX_DIRECTIVES=1, MAX_TOKENS=100, MAX_ERRORS=5 in production', () => {
+      let url: string;
+      let token: string;
+      beforeAll(async () => {
+        const gateway = await platform.startGateway({}, { NODE_ENV: 'production', MAX_ALIASES: '1', MAX_DIRECTIVES: '1', MAX_TOKENS: '100', MAX_ERRORS: '5' });
+        url = gateway.url;
+        token = await platform.tokenFor(client);
+      });
+      const op = (query: string) => post(url, JSON.stringify({ query }), { authorization: `Bearer ${token}` });
+
+      it('refuses aliases and directives over the limit', async () => {
+        expect((await op('{ a: me { id } }')).json.errors).toBeUndefined();
+        const aliases = await op('{ a: me { id } b: me { id } }');
+        expectCoded(aliases, 400, 'GRAPHQL_VALIDATION_FAILED');
+        expect(aliases.json.errors[0].message).toBe('The operation uses more than 1 aliases');
+        const directives = await op('{ me @include(if: true) { id @skip(if: false) } }');
+        expectCoded(directives, 400, 'GRAPHQL_VALIDATION_FAILED');
+        expect(directives.json.errors[0].message).toBe('The operation uses more than 1 directives');
+      });
+
+      it('refuses a document over MAX_TOKENS over HTTP, SSE and WebSocket', async () => {
+        const long = `subscription { notificationAdded { ${'id '.repeat(120)}} }`;
+        expectCoded(await op(long), 400, 'GRAPHQL_PARSE_FAILED');
+        expectCoded(await post(url, JSON.stringify({ query: long }), { ...SSE, authorization: `Bearer ${token}` }), 400, 'GRAPHQL_PARSE_FAILED');
+        const sub = subscribeWs(url, token, long);
+        try {
+          await until(() => sub.errors.length > 0, 5_000, 'the subscription to be refused');
+          const errors = sub.errors[0] as { message: string; extensions?: { code?: string } }[];
+          expect(errors[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+          expect(errors[0].message).toMatch(/contains more th\w+ 100 tokens/);
+        } finally {
+          await sub.dispose();
+        }
+      });
+
+      it('answers at most MAX_ERRORS errors, and no field suggestions in production', async () => {
+        const answer = await op(`{ ${Array.from({ length: 20 }, (_, i) => `mee${i}`).join(' ')} }`);
+        expectCoded(answer, 400, 'GRAPHQL_VALIDATION_FAILED');
+        expect(answer.json.errors).toHaveLength(5);
+        expect(answer.text).not.toMatch(/Did you mean/);
+        const dev = await post(platform.gatewayUrl, JSON.stringify({ query: '{ mee }' }));
+        expect(dev.text).toMatch(/Did you mean/);
+      });
+    });
+  });
 });

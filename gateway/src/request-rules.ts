@@ -34,3 +34,27 @@ export function operationResolution<TContext extends BaseContext>(): ApolloServe
     },
   };
 }
+
+/**
+ * At most `max` errors in one response (a list field failing per item, or a document
+ * built to fail validation everywhere, would otherwise answer megabytes), each with at
+ * most `max` locations.
+ */
+export function errorCap<TContext extends BaseContext>(max: number): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          if (!result.errors) return;
+          const errors = result.errors.length > max ? result.errors.slice(0, max) : result.errors;
+          result.errors = errors.map((e) => (e.locations && e.locations.length > max ? { ...e, locations: e.locations.slice(0, max) } : e));
+        },
+      };
+    },
+  };
+}
+
+/** graphql-js's "Did you mean ...?" suggestions, cut from a message (as GraphQL Armor's block-field-suggestions does). */
+export const withoutFieldSuggestions = (message: string) => message.replace(/\s*Did you mean .+\?$/, '');

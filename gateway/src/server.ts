@@ -6,7 +6,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import type { ValidationRule } from 'graphql';
+import type { ParseOptions, ValidationRule } from 'graphql';
 import { createLiveBus } from '@fitsync/live';
 import {
   createHistogram,
@@ -36,7 +36,7 @@ import { createContext, correlationId, type GatewayContext } from './context.js'
 import { SubgraphDataSource } from './datasource.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
-import { operationResolution } from './request-rules.js';
+import { errorCap, operationResolution, withoutFieldSuggestions } from './request-rules.js';
 import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
 
@@ -58,7 +58,7 @@ export interface GatewayOptions {
   supergraphSdl?: string;
   /** Send a subgraph's requests here instead of its routing URL (before `<NAME>_URL`, see ServiceConfig.subgraphUrlOverrides). */
   subgraphUrls?: Partial<Record<SubgraphName, string>>;
-  /** Limits on incoming operations (default depth 15, 30 aliases). */
+  /** Limits on incoming operations, over the config's (MAX_DEPTH, MAX_ALIASES, MAX_DIRECTIVES, MAX_TOKENS). */
   limits?: Partial<OperationLimits>;
   /** Deadline for one subgraph request, after which its fields fail with SERVICE_UNAVAILABLE. Default 10 s. */
   subgraphTimeoutMs?: number;
@@ -118,16 +118,18 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const log = createLogger('gateway', config.logLevel);
   const metrics = createMetrics('gateway');
   const clock = opts.clock ?? systemClock;
-  const validationRules = [operationLimitsRule({ ...DEFAULT_LIMITS, ...opts.limits })];
+  const limits: OperationLimits = { ...DEFAULT_LIMITS, ...config.operationLimits, ...opts.limits };
+  const validationRules = [operationLimitsRule(limits)];
+  const parseOptions: ParseOptions = { maxTokens: limits.maxTokens };
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
   const { shell, server } = createHttpShell(metrics, () => upstream.ready(), log);
-  const apollo = createApollo(config, upstream.gateway, server, log, validationRules);
+  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions);
   await startApollo(apollo, supergraph, upstream);
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
   const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
-  const live = opts.live === false ? undefined : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, verifier, clock, log });
+  const live = opts.live === false ? undefined : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log });
   // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
   shell.use('/graphql', jsonBody(BODY_LIMIT), ...(live ? [live.server.sse] : []), expressMiddleware(apollo, { context: createContext(verifier, log) }));
 
@@ -259,11 +261,12 @@ function createHttpShell(metrics: Metrics, ready: Upstream['ready'], log: Logger
   return { shell, server: createServer(app) };
 }
 
-function createApollo(config: ServiceConfig, gateway: ApolloGateway, httpServer: Server, log: Logger, validationRules: ValidationRule[]) {
+function createApollo(config: ServiceConfig, gateway: ApolloGateway, httpServer: Server, log: Logger, validationRules: ValidationRule[], parseOptions: ParseOptions) {
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
     unexpectedErrorLogging(log),
     operationResolution(),
+    errorCap(config.maxErrors),
     config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
   ];
   return new ApolloServer<GatewayContext>({
@@ -272,10 +275,11 @@ function createApollo(config: ServiceConfig, gateway: ApolloGateway, httpServer:
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: formatGatewayError(errorFormatter()),
+    formatError: formatGatewayError(errorFormatter(), { blockFieldSuggestions: config.production }),
     csrfPrevention: true,
     introspection: !config.production,
     validationRules,
+    parseOptions,
     plugins,
   });
 }
@@ -298,6 +302,7 @@ interface LiveDeps {
   supergraph: SupergraphSource;
   upstream: Upstream;
   validationRules: ValidationRule[];
+  parseOptions: ParseOptions;
   verifier: TokenVerifier;
   clock: Clock;
   log: Logger;
@@ -314,6 +319,7 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     supergraphSdl: deps.supergraph.sdl(),
     services: () => Object.fromEntries(deps.upstream.dataSources),
     validationRules: deps.validationRules,
+    parseOptions: deps.parseOptions,
     verifier: deps.verifier,
     clock: deps.clock,
     log: deps.log,
@@ -334,10 +340,12 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
  * Apollo Server prefixes errors thrown by the context function with "Context
  * creation failed: "; for a refused token that is noise to the client.
  */
-function formatGatewayError(format: ReturnType<typeof errorFormatter>): ReturnType<typeof errorFormatter> {
+function formatGatewayError(format: ReturnType<typeof errorFormatter>, opts: { blockFieldSuggestions: boolean }): ReturnType<typeof errorFormatter> {
   const PREFIX = 'Context creation failed: ';
   return (formatted) => {
-    const out = format(formatted);
+    let out = format(formatted);
+    // GraphQL Armor's block-field-suggestions, for Apollo: "Did you mean ...?" tells a stranger the schema.
+    if (opts.blockFieldSuggestions) out = { ...out, message: withoutFieldSuggestions(out.message) };
     return out.extensions?.code === ErrorCode.UNAUTHENTICATED && out.message.startsWith(PREFIX)
       ? { ...out, message: out.message.slice(PREFIX.length) }
       : out;

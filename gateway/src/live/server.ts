@@ -3,7 +3,7 @@ import type { ServiceMap } from '@apollo/gateway';
 import type { LiveBus } from '@fitsync/live';
 import { CORRELATION_HEADER, headerValue, sendGraphQLError, type Clock, type Logger, type TokenVerifier } from '@fitsync/service-kit';
 import type { Request, RequestHandler } from 'express';
-import { GraphQLError, type ValidationRule } from 'graphql';
+import { GraphQLError, type ParseOptions, type ValidationRule } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -50,6 +50,8 @@ interface Deps {
   supergraphSdl: string;
   services: () => ServiceMap;
   validationRules: ValidationRule[];
+  /** The parser's limits (MAX_TOKENS), as for HTTP. */
+  parseOptions?: ParseOptions;
   verifier: TokenVerifier;
   /** The gateway's clock: tokens expire by it. */
   clock: Clock;
@@ -85,7 +87,7 @@ export function createLiveServer(deps: Deps): LiveServer {
   const router = new LiveRouter(opts.bus, log);
   const subs: Subscriptions = {
     sessions: new Sessions({ verifier: deps.verifier, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
-    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log),
+    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions),
     closing: false,
     start: ({ session, subscription }) => {
       const stream = new LiveStream({
@@ -111,7 +113,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     sse,
     active: () => subs.sessions.streams().length,
     updateSupergraph(supergraphSdl) {
-      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log);
+      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions);
       const moved = moveStreams(subs.sessions.streams(), subs.executor);
       log.info(moved, 'subscriptions moved to the new supergraph');
       return moved;

@@ -53,6 +53,11 @@ const baseSchema = z.object({
   SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
   REMINDER_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   SUPERGRAPH_REDIS_KEY: z.string().optional(),
+  MAX_DEPTH: z.coerce.number().int().min(1).max(1_000).default(15),
+  MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30),
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
+  MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
+  MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
 });
 
 /**
@@ -96,6 +101,10 @@ export interface ServiceConfig {
    * instead of its routing URL.
    */
   subgraphUrlOverrides: Readonly<Record<string, string>>;
+  /** Gateway: limits on client operations (GraphQL Armor and the parser's token limit), on HTTP, SSE and WebSocket alike. */
+  operationLimits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number };
+  /** Gateway: errors in one response at most; the rest are left out. */
+  maxErrors: number;
   /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
   reminderIntervalMs: number;
 }
@@ -154,6 +163,8 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     subgraphUrls,
     subgraphUrlOverrides,
     reminderIntervalMs: e.REMINDER_INTERVAL_MS,
+    operationLimits: { maxDepth: e.MAX_DEPTH, maxAliases: e.MAX_ALIASES, maxDirectives: e.MAX_DIRECTIVES, maxTokens: e.MAX_TOKENS },
+    maxErrors: e.MAX_ERRORS,
   };
 }
 
