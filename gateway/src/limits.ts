@@ -24,7 +24,7 @@ export const DEFAULT_LIMITS: OperationLimits = { maxDepth: 15, maxAliases: 30, m
 interface ArmorVisitor {
   onOperationDefinitionEnter(operation: OperationDefinitionNode): void;
 }
-type ArmorOptions = { n: number; propagateOnRejection: boolean; exposeLimits: boolean; onReject: (() => void)[]; flattenFragments?: boolean };
+type ArmorOptions = { n: number; propagateOnRejection: boolean; exposeLimits: boolean; onReject: (() => void)[]; flattenFragments?: boolean; allowList?: string[] };
 type ArmorRule = (options: ArmorOptions) => (context: ValidationContext) => unknown;
 
 /**
@@ -48,8 +48,9 @@ export function operationLimitsRule(limits: Pick<OperationLimits, 'maxDepth' | '
       refused = true;
     };
     const visitors = protections.map(([rule, n, message]) => ({
-      // flattenFragments: a fragment spread adds no level of its own, only its fields do.
-      visitor: rule({ n, propagateOnRejection: false, exposeLimits: false, onReject: [reject], flattenFragments: true })(context) as ArmorVisitor,
+      // flattenFragments: a fragment spread adds no level of its own, only its fields do;
+      // allowList empty: `a1: __typename a2: __typename ...` is an alias bomb too.
+      visitor: rule({ n, propagateOnRejection: false, exposeLimits: false, onReject: [reject], flattenFragments: true, allowList: [] })(context) as ArmorVisitor,
       n,
       message,
     }));
