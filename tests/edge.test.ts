@@ -8,6 +8,7 @@ const { clock, today } = testClock();
 const gym = demoGym(today);
 const client = gym.users.find((u) => u.role === 'CLIENT')!;
 const SSE = { accept: 'text/event-stream' };
+const METRICS_TOKEN = 'edge-test-metrics-token-0123456789';
 
 interface Answer {
   status: number;
@@ -156,11 +157,19 @@ describe('every door answers bad input cleanly', () => {
       expect(health.status).toBe(200);
     });
 
-    describe('a gateway with MAX_ALIASES=1, MAX_DIRECTIVES=1, MAX_TOKENS=100, MAX_ERRORS=5 in production', () => {
+    describe('a gateway with MAX_ALIASES=1, MAX_DIRECTIVES=1, MAX_TOKENS=100, MAX_ERRORS=5, METRICS_TOKEN and CORS_ORIGINS in production', () => {
       let url: string;
       let token: string;
       beforeAll(async () => {
-        const gateway = await platform.startGateway({}, { NODE_ENV: 'production', MAX_ALIASES: '1', MAX_DIRECTIVES: '1', MAX_TOKENS: '100', MAX_ERRORS: '5' });
+        const gateway = await platform.startGateway({}, {
+          NODE_ENV: 'production',
+          MAX_ALIASES: '1',
+          MAX_DIRECTIVES: '1',
+          MAX_TOKENS: '100',
+          MAX_ERRORS: '5',
+          METRICS_TOKEN: METRICS_TOKEN,
+          CORS_ORIGINS: 'https://app.fitsync.test, https://admin.fitsync.test',
+        });
         url = gateway.url;
         token = await platform.tokenFor(client);
       });
@@ -199,6 +208,54 @@ describe('every door answers bad input cleanly', () => {
         const dev = await post(platform.gatewayUrl, JSON.stringify({ query: '{ mee }' }));
         expect(dev.text).toMatch(/Did you mean/);
       });
+
+      it('serves /metrics and the detail of /ready only with METRICS_TOKEN', async () => {
+        const at = (path: string, headers: Record<string, string> = {}) => send(new URL(path, url).href, { method: 'GET', headers });
+        expectCoded(await at('/metrics'), 404, 'NOT_FOUND');
+        expectCoded(await at('/metrics', { authorization: 'Bearer wrong-token-of-the-same-size-xx' }), 404, 'NOT_FOUND');
+        const metrics = await at('/metrics', { authorization: `Bearer ${METRICS_TOKEN}` });
+        expect(metrics.status).toBe(200);
+        expect(metrics.text).toMatch(/fitsync_/);
+        const ready = await at('/ready');
+        expect(ready.status).toBe(200);
+        expect(ready.json).toEqual({ status: 'ready' });
+        expect(ready.text).not.toMatch(/127\.0\.0\.1|graphql|\//);
+        expect((await at('/ready', { authorization: `Bearer ${METRICS_TOKEN}` })).json.detail.subgraphs.users).toBe('up');
+      });
+
+      it('answers CORS for the allowed origins only, and a strict content security policy', async () => {
+        const preflight = (origin: string) =>
+          fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+        const allowed = await preflight('https://admin.fitsync.test');
+        expect(allowed.headers.get('access-control-allow-origin')).toBe('https://admin.fitsync.test');
+        expect(allowed.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+        const other = await preflight('https://evil.example');
+        expect(other.headers.get('access-control-allow-origin')).toBeNull();
+        const answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://app.fitsync.test' }, body: '{"query":"{ __typename }"}' });
+        expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.fitsync.test');
+        expect(answer.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+      });
+    });
+  });
+
+  describe('headers and exposure', () => {
+    it('security headers on every answer, at the gateway and at a subgraph, errors included', async () => {
+      for (const [, url] of doors) {
+        for (const answer of [
+          await fetch(new URL('/health', url)),
+          await fetch(new URL('/no/such/route', url)),
+          await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }),
+        ]) {
+          expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+          expect(answer.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+          expect(answer.headers.get('strict-transport-security')).toMatch(/max-age=/);
+          expect(answer.headers.get('x-powered-by')).toBeNull();
+        }
+      }
+    });
+    it('no CORS headers by default (CORS_ORIGINS unset)', async () => {
+      const preflight = await fetch(platform.gatewayUrl, { method: 'OPTIONS', headers: { origin: 'https://app.fitsync.test', 'access-control-request-method': 'POST' } });
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     });
   });
 });

@@ -5,6 +5,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
 import express from 'express';
 import type { ParseOptions, ValidationRule } from 'graphql';
 import { createLiveBus } from '@fitsync/live';
@@ -23,6 +24,7 @@ import {
   listen,
   recordHttpDuration,
   requestErrorHandlers,
+  securityHeaders,
   systemClock,
   type Clock,
   type Listening,
@@ -123,7 +125,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const parseOptions: ParseOptions = { maxTokens: limits.maxTokens };
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
-  const { shell, server } = createHttpShell(metrics, () => upstream.ready(), log);
+  const { shell, server } = createHttpShell(config, metrics, () => upstream.ready(), log);
   const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions);
   await startApollo(apollo, supergraph, upstream);
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
@@ -250,11 +252,15 @@ function withoutApolloTelemetry<T>(construct: () => T): T {
 }
 
 /** Express with the shared shell (`/health`, `/ready`, `/metrics`), request timing and correlation ids; `/graphql` is mounted on `shell` later. */
-function createHttpShell(metrics: Metrics, ready: Upstream['ready'], log: Logger) {
+function createHttpShell(config: ServiceConfig, metrics: Metrics, ready: Upstream['ready'], log: Logger) {
   const app = express();
   app.disable('x-powered-by');
-  app.use(recordHttpDuration(metrics), correlationId());
-  const shell = createHttpApp({ metrics, ready });
+  app.use(recordHttpDuration(metrics), correlationId(), securityHeaders(config.production));
+  // CORS only for the allowed browser origins (CORS_ORIGINS); none by default.
+  if (config.corsOrigins.length > 0) {
+    app.use(cors({ origin: config.corsOrigins, allowedHeaders: ['content-type', 'authorization', 'x-correlation-id', 'idempotency-key', 'apollo-require-preflight'], exposedHeaders: ['x-correlation-id', 'retry-after'], maxAge: 600 }));
+  }
+  const shell = createHttpApp({ metrics, ready, production: config.production, metricsToken: config.metricsToken });
   app.use(shell);
   // Routes mounted on `shell` later still come first: these answer what nothing else did.
   app.use(...requestErrorHandlers(log));

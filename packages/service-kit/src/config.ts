@@ -58,6 +58,8 @@ const baseSchema = z.object({
   MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
   MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
   MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
+  CORS_ORIGINS: z.string().optional(),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 });
 
 /**
@@ -105,6 +107,10 @@ export interface ServiceConfig {
   operationLimits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number };
   /** Gateway: errors in one response at most; the rest are left out. */
   maxErrors: number;
+  /** Gateway: browser origins allowed by CORS (none by default: no CORS headers at all). */
+  corsOrigins: string[];
+  /** In production, the bearer token that `/metrics` and the detail of `/ready` require. */
+  metricsToken?: string;
   /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
   reminderIntervalMs: number;
 }
@@ -165,6 +171,8 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     reminderIntervalMs: e.REMINDER_INTERVAL_MS,
     operationLimits: { maxDepth: e.MAX_DEPTH, maxAliases: e.MAX_ALIASES, maxDirectives: e.MAX_DIRECTIVES, maxTokens: e.MAX_TOKENS },
     maxErrors: e.MAX_ERRORS,
+    corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

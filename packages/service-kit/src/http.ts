@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import helmet from 'helmet';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
@@ -11,22 +13,56 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/** Who may see `/metrics` and the detail of `/ready`. */
+export interface ExposureOptions {
+  /** In production, `/metrics` and the detail of `/ready` need `Authorization: Bearer <metricsToken>`; without a token `/metrics` is not served. */
+  production?: boolean;
+  metricsToken?: string;
+}
+
+/**
+ * Security headers for a JSON API (helmet): no sniffing, no framing, no referrer, HSTS.
+ * In production nothing may load from an answer (`default-src 'none'`); elsewhere the
+ * content security policy is left off so that the local Sandbox landing page loads.
+ */
+export function securityHeaders(production = false): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: production ? { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } : false,
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+}
+
+/** Whether the request may see operational detail: outside production always, in production with the metrics token. */
+export function mayInspect(headers: { authorization?: string }, opts: ExposureOptions): boolean {
+  if (!opts.production) return true;
+  if (!opts.metricsToken) return false;
+  const given = Buffer.from(headers.authorization ?? '');
+  const wanted = Buffer.from(`Bearer ${opts.metricsToken}`);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
 /**
  * The HTTP shell every FitSync process shares: `/health` (the process is up),
- * `/ready` (it can serve: the check passed), `/metrics` (Prometheus).
+ * `/ready` (it can serve: the check passed), `/metrics` (Prometheus). In production the
+ * detail of `/ready` and `/metrics` are for the holder of METRICS_TOKEN only.
  */
-export function createHttpApp(opts: { metrics: Metrics; ready: () => Promise<{ ok: boolean; detail?: unknown }> }): Express {
+export function createHttpApp(opts: { metrics: Metrics; ready: () => Promise<{ ok: boolean; detail?: unknown }> } & ExposureOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(securityHeaders(opts.production));
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/ready', async (_req, res) => {
-    const result = await opts.ready().catch((err: Error) => ({ ok: false, detail: err.message }));
-    res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ready' : 'not ready', detail: result.detail });
+  app.get('/ready', async (req, res) => {
+    const result = await opts.ready().catch(() => ({ ok: false, detail: 'readiness check failed' }));
+    const detail = mayInspect(req.headers, opts) ? result.detail : undefined;
+    res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ready' : 'not ready', ...(detail === undefined ? {} : { detail }) });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res, next) => {
+    // Not served (the JSON 404 of unknown routes) to whoever does not hold the token.
+    if (!mayInspect(req.headers, opts)) return next();
     res.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
   });
   return app;

@@ -188,6 +188,8 @@ export async function startSubgraph<TStore>(def: SubgraphDefinition<TStore>, con
 
   const app = createHttpApp({
     metrics,
+    production: config.production,
+    metricsToken: config.metricsToken,
     ready: async () => {
       await db.query('SELECT 1');
       return { ok: true, detail: { database: db.kind } };
