@@ -38,9 +38,9 @@ type ArmorRule = (options: ArmorOptions) => (context: ValidationContext) => unkn
  */
 export function operationLimitsRule(limits: Pick<OperationLimits, 'maxDepth' | 'maxAliases'> & Partial<OperationLimits>): ValidationRule {
   const protections: [ArmorRule, number, (name: string, n: number) => string][] = [
-    [maxDepthRule as unknown as ArmorRule, limits.maxDepth, (name, n) => `${name} is nested more than ${n} levels deep`],
-    [maxAliasesRule as unknown as ArmorRule, limits.maxAliases, (name, n) => `${name} uses more than ${n} aliases`],
-    [maxDirectivesRule as unknown as ArmorRule, limits.maxDirectives ?? DEFAULT_LIMITS.maxDirectives, (name, n) => `${name} uses more than ${n} directives`],
+    [maxDepthRule, limits.maxDepth, (name, n) => `${name} is nested more than ${n} levels deep`],
+    [maxAliasesRule, limits.maxAliases, (name, n) => `${name} uses more than ${n} aliases`],
+    [maxDirectivesRule, limits.maxDirectives ?? DEFAULT_LIMITS.maxDirectives, (name, n) => `${name} uses more than ${n} directives`],
   ];
   return (context) => {
     let refused = false;

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, OperationTypeNode } from 'graphql';
 
 const refuse = (message: string, code: string) => new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
 
@@ -23,7 +23,7 @@ export function operationResolution<TContext extends BaseContext>(): ApolloServe
               'OPERATION_RESOLUTION_FAILURE',
             );
           }
-          if (operation.operation === 'subscription') {
+          if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
             throw refuse(
               'Subscriptions are served on /graphql over WebSocket (graphql-ws) or Server-Sent Events (Accept: text/event-stream), not as a plain request',
               'BAD_REQUEST',
