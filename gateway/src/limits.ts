@@ -1,79 +1,66 @@
-import {
-  GraphQLError,
-  Kind,
-  type FragmentDefinitionNode,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-  type ValidationRule,
-} from 'graphql';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { GraphQLError, type OperationDefinitionNode, type ValidationContext, type ValidationRule } from 'graphql';
 
 export interface OperationLimits {
   /** Deepest field nesting allowed: `{ me { id } }` is 2. */
   maxDepth: number;
   /** Aliased fields allowed in one operation, counted once per place they are spread. */
   maxAliases: number;
+  /** Directives allowed in one operation. */
+  maxDirectives: number;
+  /**
+   * Lexical tokens allowed in one document, enforced by the parser itself (Apollo's
+   * `parseOptions.maxTokens`, and the live server's parse): a document over it is refused
+   * before it is built or validated.
+   */
+  maxTokens: number;
 }
 
-export const DEFAULT_LIMITS: OperationLimits = { maxDepth: 15, maxAliases: 30 };
+export const DEFAULT_LIMITS: OperationLimits = { maxDepth: 15, maxAliases: 30, maxDirectives: 50, maxTokens: 5_000 };
+
+/** What one GraphQL Armor protection's visitor offers (the packages type it loosely). */
+interface ArmorVisitor {
+  onOperationDefinitionEnter(operation: OperationDefinitionNode): void;
+}
+type ArmorOptions = { n: number; propagateOnRejection: boolean; exposeLimits: boolean; onReject: (() => void)[]; flattenFragments?: boolean; allowList?: string[] };
+type ArmorRule = (options: ArmorOptions) => (context: ValidationContext) => unknown;
 
 /**
- * Refuses operations that are cheap to send and expensive to plan and run: very
- * deep selections (`user { trainer { clients { trainer { ... } } } }`) and alias
- * bombs (`a1: me { ... } a2: me { ... } ...`). Runs in Apollo's validation, so the
- * client gets GRAPHQL_VALIDATION_FAILED and no subgraph is asked.
+ * Refuses operations that are cheap to send and expensive to plan and run: very deep
+ * selections (`user { trainer { clients { trainer { ... } } } }`), alias bombs
+ * (`a1: me { ... } a2: me { ... } ...`) and directive floods. GraphQL Armor's protections do
+ * the counting (each fragment measured once, so fragments spreading each other stay cheap);
+ * this rule reports what they refuse in Apollo's validation, naming the operation, so the
+ * client gets GRAPHQL_VALIDATION_FAILED and no subgraph is asked. The same rule runs for
+ * HTTP, SSE and WebSocket.
  */
-export function operationLimitsRule(limits: OperationLimits): ValidationRule {
+export function operationLimitsRule(limits: Pick<OperationLimits, 'maxDepth' | 'maxAliases'> & Partial<OperationLimits>): ValidationRule {
+  const protections: [ArmorRule, number, (name: string, n: number) => string][] = [
+    [maxDepthRule, limits.maxDepth, (name, n) => `${name} is nested more than ${n} levels deep`],
+    [maxAliasesRule, limits.maxAliases, (name, n) => `${name} uses more than ${n} aliases`],
+    [maxDirectivesRule, limits.maxDirectives ?? DEFAULT_LIMITS.maxDirectives, (name, n) => `${name} uses more than ${n} directives`],
+  ];
   return (context) => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of context.getDocument().definitions) {
-      if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    }
-
-    // Each fragment is measured once (depth relative to where it is spread), so
-    // fragments that spread each other many times cannot make this walk explode.
-    // Fragment cycles are reported by graphql's own rules; here they only must not loop.
-    type Size = { depth: number; aliases: number };
-    const measured = new Map<string, Size>();
-    const open = new Set<string>();
-    const measure = (set: SelectionSetNode): Size => {
-      let depth = 0;
-      let aliases = 0;
-      for (const sel of set.selections) {
-        let inner: Size;
-        if (sel.kind === Kind.FIELD) {
-          const below = sel.selectionSet ? measure(sel.selectionSet) : { depth: 0, aliases: 0 };
-          inner = { depth: below.depth + 1, aliases: below.aliases + (sel.alias ? 1 : 0) };
-        } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-          inner = measure(sel.selectionSet);
-        } else {
-          inner = measureFragment(sel.name.value);
-        }
-        depth = Math.max(depth, inner.depth);
-        aliases += inner.aliases;
-      }
-      return { depth, aliases };
+    let refused = false;
+    const reject = () => {
+      refused = true;
     };
-    const measureFragment = (name: string): Size => {
-      const known = measured.get(name);
-      if (known) return known;
-      const fragment = fragments.get(name);
-      if (!fragment || open.has(name)) return { depth: 0, aliases: 0 };
-      open.add(name);
-      const size = measure(fragment.selectionSet);
-      open.delete(name);
-      measured.set(name, size);
-      return size;
-    };
-
+    const visitors = protections.map(([rule, n, message]) => ({
+      // flattenFragments: a fragment spread adds no level of its own, only its fields do;
+      // allowList empty: `a1: __typename a2: __typename ...` is an alias bomb too.
+      visitor: rule({ n, propagateOnRejection: false, exposeLimits: false, onReject: [reject], flattenFragments: true, allowList: [] })(context) as ArmorVisitor,
+      n,
+      message,
+    }));
     return {
       OperationDefinition(op: OperationDefinitionNode) {
-        const { depth, aliases } = measure(op.selectionSet);
         const name = op.name ? `Operation "${op.name.value}"` : 'The operation';
-        if (depth > limits.maxDepth) {
-          context.reportError(new GraphQLError(`${name} is nested more than ${limits.maxDepth} levels deep`, { nodes: [op] }));
-        }
-        if (aliases > limits.maxAliases) {
-          context.reportError(new GraphQLError(`${name} uses more than ${limits.maxAliases} aliases`, { nodes: [op] }));
+        for (const { visitor, n, message } of visitors) {
+          refused = false;
+          visitor.onOperationDefinitionEnter(op);
+          if (refused) context.reportError(new GraphQLError(message(name, n), { nodes: [op] }));
         }
         return false;
       },

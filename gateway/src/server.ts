@@ -5,8 +5,9 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
 import express from 'express';
-import type { ValidationRule } from 'graphql';
+import type { ParseOptions, ValidationRule } from 'graphql';
 import { createLiveBus } from '@fitsync/live';
 import {
   createHistogram,
@@ -19,8 +20,11 @@ import {
   ErrorCode,
   errorFormatter,
   unexpectedErrorLogging,
+  jsonBody,
   listen,
   recordHttpDuration,
+  requestErrorHandlers,
+  securityHeaders,
   systemClock,
   type Clock,
   type Listening,
@@ -34,6 +38,7 @@ import { createContext, correlationId, type GatewayContext } from './context.js'
 import { SubgraphDataSource } from './datasource.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
+import { errorCap, operationResolution, withoutFieldSuggestions } from './request-rules.js';
 import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
 
@@ -41,6 +46,9 @@ export type { SchemaChange, SchemaChangeListener, SupergraphStatus } from './sup
 import { createLiveServer, type LiveOptions, type LiveServer } from './live/server.js';
 
 export type { LiveOptions } from './live/server.js';
+
+/** Largest request body on `/graphql`, over POST and SSE alike. */
+const BODY_LIMIT = '1mb';
 
 export interface GatewayOptions {
   /**
@@ -52,7 +60,7 @@ export interface GatewayOptions {
   supergraphSdl?: string;
   /** Send a subgraph's requests here instead of its routing URL (before `<NAME>_URL`, see ServiceConfig.subgraphUrlOverrides). */
   subgraphUrls?: Partial<Record<SubgraphName, string>>;
-  /** Limits on incoming operations (default depth 15, 30 aliases). */
+  /** Limits on incoming operations, over the config's (MAX_DEPTH, MAX_ALIASES, MAX_DIRECTIVES, MAX_TOKENS). */
   limits?: Partial<OperationLimits>;
   /** Deadline for one subgraph request, after which its fields fail with SERVICE_UNAVAILABLE. Default 10 s. */
   subgraphTimeoutMs?: number;
@@ -117,17 +125,20 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const log = createLogger('gateway', config.logLevel);
   const metrics = createMetrics('gateway');
   const clock = opts.clock ?? systemClock;
-  const validationRules = [operationLimitsRule({ ...DEFAULT_LIMITS, ...opts.limits })];
+  const limits: OperationLimits = { ...DEFAULT_LIMITS, ...config.operationLimits, ...opts.limits };
+  const validationRules = [operationLimitsRule(limits)];
+  const parseOptions: ParseOptions = { maxTokens: limits.maxTokens };
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
-  const { shell, server } = createHttpShell(metrics, () => upstream.ready());
-  const apollo = createApollo(config, upstream.gateway, server, log, validationRules);
+  const { shell, server } = createHttpShell(config, metrics, () => upstream.ready(), log);
+  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions);
   await startApollo(apollo, supergraph, upstream);
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
   const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
-  const live = opts.live === false ? undefined : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, verifier, clock, log });
-  shell.use('/graphql', ...(live ? [live.server.sse] : []), express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: createContext(verifier, log) }));
+  const live = opts.live === false ? undefined : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log });
+  // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
+  shell.use('/graphql', jsonBody(BODY_LIMIT), ...(live ? [live.server.sse] : []), expressMiddleware(apollo, { context: createContext(verifier, log) }));
 
   let listening: Listening | undefined;
   const close = async () => {
@@ -251,19 +262,27 @@ function withoutApolloTelemetry<T>(construct: () => T): T {
 }
 
 /** Express with the shared shell (`/health`, `/ready`, `/metrics`), request timing and correlation ids; `/graphql` is mounted on `shell` later. */
-function createHttpShell(metrics: Metrics, ready: Upstream['ready']) {
+function createHttpShell(config: ServiceConfig, metrics: Metrics, ready: Upstream['ready'], log: Logger) {
   const app = express();
   app.disable('x-powered-by');
-  app.use(recordHttpDuration(metrics), correlationId());
-  const shell = createHttpApp({ metrics, ready });
+  app.use(recordHttpDuration(metrics), correlationId(), securityHeaders(config.production));
+  // CORS only for the allowed browser origins (CORS_ORIGINS); none by default.
+  if (config.corsOrigins.length > 0) {
+    app.use(cors({ origin: config.corsOrigins, allowedHeaders: ['content-type', 'authorization', 'x-correlation-id', 'idempotency-key', 'apollo-require-preflight'], exposedHeaders: ['x-correlation-id', 'retry-after'], maxAge: 600 }));
+  }
+  const shell = createHttpApp({ metrics, ready, production: config.production, metricsToken: config.metricsToken });
   app.use(shell);
+  // Routes mounted on `shell` later still come first: these answer what nothing else did.
+  app.use(...requestErrorHandlers(log));
   return { shell, server: createServer(app) };
 }
 
-function createApollo(config: ServiceConfig, gateway: ApolloGateway, httpServer: Server, log: Logger, validationRules: ValidationRule[]) {
+function createApollo(config: ServiceConfig, gateway: ApolloGateway, httpServer: Server, log: Logger, validationRules: ValidationRule[], parseOptions: ParseOptions) {
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
     unexpectedErrorLogging(log),
+    operationResolution(),
+    errorCap(config.maxErrors),
     config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
   ];
   return new ApolloServer<GatewayContext>({
@@ -272,10 +291,11 @@ function createApollo(config: ServiceConfig, gateway: ApolloGateway, httpServer:
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: formatGatewayError(errorFormatter()),
+    formatError: formatGatewayError(errorFormatter(), { blockFieldSuggestions: config.production }),
     csrfPrevention: true,
     introspection: !config.production,
     validationRules,
+    parseOptions,
     plugins,
   });
 }
@@ -298,6 +318,7 @@ interface LiveDeps {
   supergraph: SupergraphSource;
   upstream: Upstream;
   validationRules: ValidationRule[];
+  parseOptions: ParseOptions;
   verifier: TokenVerifier;
   clock: Clock;
   log: Logger;
@@ -314,6 +335,7 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     supergraphSdl: deps.supergraph.sdl(),
     services: () => Object.fromEntries(deps.upstream.dataSources),
     validationRules: deps.validationRules,
+    parseOptions: deps.parseOptions,
     verifier: deps.verifier,
     clock: deps.clock,
     log: deps.log,
@@ -334,10 +356,12 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
  * Apollo Server prefixes errors thrown by the context function with "Context
  * creation failed: "; for a refused token that is noise to the client.
  */
-function formatGatewayError(format: ReturnType<typeof errorFormatter>): ReturnType<typeof errorFormatter> {
+function formatGatewayError(format: ReturnType<typeof errorFormatter>, opts: { blockFieldSuggestions: boolean }): ReturnType<typeof errorFormatter> {
   const PREFIX = 'Context creation failed: ';
   return (formatted) => {
-    const out = format(formatted);
+    let out = format(formatted);
+    // GraphQL Armor's block-field-suggestions, for Apollo: "Did you mean ...?" tells a stranger the schema.
+    if (opts.blockFieldSuggestions) out = { ...out, message: withoutFieldSuggestions(out.message) };
     return out.extensions?.code === ErrorCode.UNAUTHENTICATED && out.message.startsWith(PREFIX)
       ? { ...out, message: out.message.slice(PREFIX.length) }
       : out;

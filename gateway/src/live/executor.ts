@@ -15,6 +15,7 @@ import {
   type ExecutionResult,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type ParseOptions,
   type ValidationRule,
 } from 'graphql';
 import type { GatewayContext } from '../context.js';
@@ -62,6 +63,8 @@ export class SubscriptionExecutor {
     readonly services: () => ServiceMap,
     extraRules: ValidationRule[],
     private readonly log: Logger,
+    /** The gateway's parse options (its token limit), as Apollo parses HTTP requests. */
+    private readonly parseOptions: ParseOptions = {},
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
     this.#supergraphSchema = supergraph.schema.toGraphQLJSSchema();
@@ -80,9 +83,9 @@ export class SubscriptionExecutor {
   prepare(req: SubscriptionRequest): PreparedSubscription | GraphQLError[] {
     let document: DocumentNode;
     try {
-      document = parse(req.query);
+      document = parse(req.query, this.parseOptions);
     } catch (err) {
-      return [err instanceof GraphQLError ? err : new GraphQLError(String(err))];
+      return [withCode(err instanceof GraphQLError ? err : new GraphQLError('The document cannot be parsed'), 'GRAPHQL_PARSE_FAILED')];
     }
     return this.#prepareDocument(document, req.query, req.operationName ?? null, req.variables ?? {});
   }
@@ -97,9 +100,15 @@ export class SubscriptionExecutor {
 
   #prepareDocument(document: DocumentNode, query: string, operationName: string | null, variables: Record<string, unknown>): PreparedSubscription | GraphQLError[] {
     const errors = validate(this.#apiGraphQLSchema, document, this.#rules);
-    if (errors.length > 0) return [...errors];
+    if (errors.length > 0) return errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
     const operation = findOperation(document, operationName);
-    if (!operation) return [new GraphQLError(operationName ? `Unknown operation "${operationName}"` : 'Name the operation to run: the document has several')];
+    if (!operation) {
+      return [
+        new GraphQLError(operationName ? `Unknown operation "${operationName}"` : 'Name the operation to run: the document has several', {
+          extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+        }),
+      ];
+    }
     if (operation.operation !== 'subscription') {
       return [new GraphQLError('Only subscriptions are served here; send queries and mutations as HTTP POST to /graphql', { extensions: { code: 'BAD_USER_INPUT' } })];
     }
@@ -154,4 +163,10 @@ function findOperation(document: DocumentNode, name: string | null): OperationDe
   const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   if (name === null) return ops.length === 1 ? ops[0] : undefined;
   return ops.find((o) => o.name?.value === name);
+}
+
+/** The error with `extensions.code` set, unless it has one: every error a client gets is coded. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (typeof error.extensions.code === 'string') return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: { ...error.extensions, code } });
 }

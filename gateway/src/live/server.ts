@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import type { ServiceMap } from '@apollo/gateway';
 import type { LiveBus } from '@fitsync/live';
-import { CORRELATION_HEADER, headerValue, type Clock, type Logger, type TokenVerifier } from '@fitsync/service-kit';
-import type { RequestHandler } from 'express';
-import { GraphQLError, type ValidationRule } from 'graphql';
+import { CORRELATION_HEADER, headerValue, sendGraphQLError, type Clock, type Logger, type TokenVerifier } from '@fitsync/service-kit';
+import type { Request, RequestHandler } from 'express';
+import { GraphQLError, type ParseOptions, type ValidationRule } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -50,6 +50,8 @@ interface Deps {
   supergraphSdl: string;
   services: () => ServiceMap;
   validationRules: ValidationRule[];
+  /** The parser's limits (MAX_TOKENS), as for HTTP. */
+  parseOptions?: ParseOptions;
   verifier: TokenVerifier;
   /** The gateway's clock: tokens expire by it. */
   clock: Clock;
@@ -85,7 +87,7 @@ export function createLiveServer(deps: Deps): LiveServer {
   const router = new LiveRouter(opts.bus, log);
   const subs: Subscriptions = {
     sessions: new Sessions({ verifier: deps.verifier, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
-    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log),
+    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions),
     closing: false,
     start: ({ session, subscription }) => {
       const stream = new LiveStream({
@@ -111,7 +113,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     sse,
     active: () => subs.sessions.streams().length,
     updateSupergraph(supergraphSdl) {
-      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log);
+      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions);
       const moved = moveStreams(subs.sessions.streams(), subs.executor);
       log.info(moved, 'subscriptions moved to the new supergraph');
       return moved;
@@ -206,7 +208,8 @@ function serveSse(subs: Subscriptions): RequestHandler {
       const prepared = subs.executor.prepare({ query: params.query, operationName: params.operationName, variables: params.variables });
       if (Array.isArray(prepared)) {
         subs.sessions.close(session);
-        return { errors: prepared };
+        // An answer of its own: graphql-sse takes a bare `{ errors }` for execution arguments ("Unable to detect operation AST").
+        return [JSON.stringify({ errors: prepared }), { status: 400, statusText: 'Bad Request', headers: { 'content-type': 'application/json; charset=utf-8' } }];
       }
       return executionArgs(subs, session, prepared);
     },
@@ -214,8 +217,41 @@ function serveSse(subs: Subscriptions): RequestHandler {
   });
   return (req, res, next) => {
     if (!req.headers.accept?.includes('text/event-stream')) return next();
+    // The body was read (within the limit) and parsed by the JSON middleware in front; what
+    // graphql-sse would read or refuse itself, without a limit or a code, is refused here.
+    const refusal = sseRequestProblem(req);
+    if (refusal) return sendGraphQLError(res, refusal.status, 'BAD_REQUEST', refusal.message);
     handler(req, res).catch(next);
   };
+}
+
+/** What graphql-sse would answer with an uncoded error (or read unbounded), as a status and message. */
+function sseRequestProblem(req: Request): { status: number; message: string } | undefined {
+  let params: { query?: unknown; variables?: unknown };
+  if (req.method === 'GET') {
+    const search = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+    params = { query: search.get('query') ?? undefined };
+    const variables = search.get('variables');
+    if (variables) {
+      try {
+        params.variables = JSON.parse(variables);
+      } catch {
+        return { status: 400, message: 'The variables parameter is not valid JSON' };
+      }
+    }
+  } else if (req.method === 'POST') {
+    if (!req.is('application/json')) return { status: 415, message: 'Send the subscription as application/json' };
+    if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return { status: 400, message: 'The request body must be a JSON object' };
+    params = req.body as typeof params;
+  } else {
+    // graphql-sse's own reservations (PUT, DELETE) carry no body worth reading.
+    return undefined;
+  }
+  if (typeof params.query !== 'string' || params.query === '') return { status: 400, message: 'The request has no query' };
+  if (params.variables != null && (typeof params.variables !== 'object' || Array.isArray(params.variables))) {
+    return { status: 400, message: 'variables must be a JSON object' };
+  }
+  return undefined;
 }
 
 /**

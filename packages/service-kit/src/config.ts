@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationSeconds } from './clock.js';
 
 /** The five subgraphs, in the order they are started and composed. */
 export const SUBGRAPHS = ['users', 'training', 'schedule', 'progress', 'notifications'] as const;
@@ -28,6 +29,31 @@ export const urlVariable = (subgraph: string) => `${subgraph.toUpperCase().repla
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+function hasProtocol(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function isDuration(value: string): boolean {
+  try {
+    return durationSeconds(value) > 0;
+  } catch {
+    return false;
+  }
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The one rule for an empty variable, whichever it is: unset. docker-compose passes
  * `${NAME:-}` through as an empty string, and `NAME=` in a shell means "not this time".
@@ -38,21 +64,34 @@ function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 const baseSchema = z.object({
   NODE_ENV: z.string().default('development'),
-  HOST: z.string().default('0.0.0.0'),
+  HOST: z.string().regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/, 'a host name or IP address').default('0.0.0.0'),
   DATA_DIR: z.string().default('.data'),
-  DATABASE_URL: z.string().url().optional(),
+  DATABASE_URL: z.string().refine((v) => hasProtocol(v, ['postgres:', 'postgresql:']), 'a postgres:// URL').optional(),
   DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case SQL identifier').optional(),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  REDIS_URL: z.string().url().optional(),
+  REDIS_URL: z.string().refine((v) => hasProtocol(v, ['redis:', 'rediss:']), 'a redis:// or rediss:// URL').optional(),
   EVENTS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('fitsync'),
   JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
-  JWT_TTL: z.string().default('12h'),
+  JWT_TTL: z
+    .string()
+    .refine((v) => isDuration(v), 'a duration such as 90s, 30m, 12h or 7d')
+    .default('12h'),
   SERVICE_SECRET: z.string().min(16).default(DEV_SERVICE_SECRET),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
   SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
   REMINDER_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   SUPERGRAPH_REDIS_KEY: z.string().optional(),
+  MAX_DEPTH: z.coerce.number().int().min(1).max(1_000).default(15),
+  MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30),
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
+  MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
+  MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
+  CORS_ORIGINS: z
+    .string()
+    .refine((v) => v.split(',').every((o) => isOrigin(o.trim()) || o.trim() === ''), 'comma-separated origins such as https://app.example.com (scheme and host, no path)')
+    .optional(),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 });
 
 /**
@@ -96,6 +135,14 @@ export interface ServiceConfig {
    * instead of its routing URL.
    */
   subgraphUrlOverrides: Readonly<Record<string, string>>;
+  /** Gateway: limits on client operations (GraphQL Armor and the parser's token limit), on HTTP, SSE and WebSocket alike. */
+  operationLimits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number };
+  /** Gateway: errors in one response at most; the rest are left out. */
+  maxErrors: number;
+  /** Gateway: browser origins allowed by CORS (none by default: no CORS headers at all). */
+  corsOrigins: string[];
+  /** In production, the bearer token that `/metrics` and the detail of `/ready` require. */
+  metricsToken?: string;
   /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
   reminderIntervalMs: number;
 }
@@ -106,38 +153,53 @@ export class ConfigError extends Error {}
 const invalid = (what: string, error: z.ZodError) =>
   new ConfigError(`${what}:\n${error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
 
+const SECRET_VARIABLES = new Set(['JWT_SECRET', 'SERVICE_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+
 /**
- * Reads the environment once, at start-up, and fails with every problem listed
- * rather than at the first request that needs a value. An empty variable is unset.
+ * Reads the environment once, at start-up, and fails with every problem at once, one
+ * variable a line (each named), rather than at the first request that needs a value. An
+ * empty variable is unset.
  */
 export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const env = withoutEmpty(environment);
+  const problems: string[] = [];
   const parsed = baseSchema.safeParse(env);
-  if (!parsed.success) throw invalid(`invalid configuration for ${service}`, parsed.error);
-  const e = parsed.data;
-  const production = e.NODE_ENV === 'production';
-  if (production && e.JWT_SECRET === DEV_JWT_SECRET) {
-    throw new ConfigError('JWT_SECRET must be set when NODE_ENV=production (the built-in value is for development only)');
+  if (!parsed.success) {
+    // A secret (or a URL with a password in it) is never echoed into logs.
+    const shown = (name: string) => (SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`);
+    problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}${i.path.length ? shown(String(i.path[0])) : ''}`));
   }
-  if (production && e.SERVICE_SECRET === DEV_SERVICE_SECRET) {
-    throw new ConfigError('SERVICE_SECRET must be set when NODE_ENV=production (the built-in value is for development only)');
+  const production = (env.NODE_ENV ?? 'development') === 'production';
+  if (production && (env.JWT_SECRET === undefined || env.JWT_SECRET === DEV_JWT_SECRET)) {
+    problems.push('JWT_SECRET: must be set when NODE_ENV=production (the built-in value is for development only)');
   }
-  const portOf = (name: ServiceName) => {
+  if (production && (env.SERVICE_SECRET === undefined || env.SERVICE_SECRET === DEV_SERVICE_SECRET)) {
+    problems.push('SERVICE_SECRET: must be set when NODE_ENV=production (the built-in value is for development only)');
+  }
+  const ports = {} as Record<ServiceName, number>;
+  for (const name of Object.keys(DEFAULT_PORTS) as ServiceName[]) {
     const raw = env[portVariable(name)];
     const p = port.safeParse(raw ?? DEFAULT_PORTS[name]);
-    if (!p.success) throw new ConfigError(`${portVariable(name)} must be a port number, got ${JSON.stringify(raw)}`);
-    return p.data;
-  };
+    if (p.success) ports[name] = p.data;
+    else problems.push(`${portVariable(name)}: must be a port number (0 to 65535), got ${JSON.stringify(raw)}`);
+  }
   const subgraphUrlOverrides = urlOverrides(env);
+  for (const [name, url] of Object.entries(subgraphUrlOverrides)) {
+    if (!hasProtocol(url, ['http:', 'https:'])) problems.push(`${name}: must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigError(`invalid configuration for ${service}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+  const e = parsed.data;
   const subgraphUrls = Object.fromEntries(
-    SUBGRAPHS.map((name) => [name, subgraphUrlOverrides[urlVariable(name)] ?? `http://127.0.0.1:${portOf(name)}/graphql`]),
+    SUBGRAPHS.map((name) => [name, subgraphUrlOverrides[urlVariable(name)] ?? `http://127.0.0.1:${ports[name]}/graphql`]),
   ) as Record<SubgraphName, string>;
   return {
     service,
     nodeEnv: e.NODE_ENV,
     production,
     host: e.HOST,
-    port: portOf(service),
+    port: ports[service],
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     dbSchema: e.DB_SCHEMA ?? service,
@@ -154,6 +216,10 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     subgraphUrls,
     subgraphUrlOverrides,
     reminderIntervalMs: e.REMINDER_INTERVAL_MS,
+    operationLimits: { maxDepth: e.MAX_DEPTH, maxAliases: e.MAX_ALIASES, maxDirectives: e.MAX_DIRECTIVES, maxTokens: e.MAX_TOKENS },
+    maxErrors: e.MAX_ERRORS,
+    corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

@@ -38,6 +38,15 @@ const EXPECTED_CODES = new Set<string>([
   'BAD_REQUEST',
 ]);
 
+/**
+ * Request errors Apollo Server raises without a code (so they would be masked as internal),
+ * by their message: each is the client's mistake, with its 400.
+ */
+const UNCODED_CLIENT_ERRORS: Record<string, string> = {
+  // an automatic persisted query whose sha256Hash is not the hash of its query
+  'provided sha does not match query': 'BAD_REQUEST',
+};
+
 const expected = (extensions: Record<string, unknown> | undefined) => typeof extensions?.code === 'string' && EXPECTED_CODES.has(extensions.code);
 
 /**
@@ -50,6 +59,9 @@ const expected = (extensions: Record<string, unknown> | undefined) => typeof ext
 export function errorFormatter() {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     const { stacktrace: _dropped, ...extensions } = formatted.extensions ?? {};
+    // Apollo fills in INTERNAL_SERVER_ERROR for errors raised without a code.
+    const uncoded = extensions.code === undefined || extensions.code === ErrorCode.INTERNAL_SERVER_ERROR ? UNCODED_CLIENT_ERRORS[formatted.message] : undefined;
+    if (uncoded) return { ...formatted, extensions: { ...extensions, code: uncoded } };
     if (expected(extensions)) return { ...formatted, extensions };
     return {
       message: 'Internal server error',

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express, type RequestHandler } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import helmet from 'helmet';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 
@@ -11,22 +13,56 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/** Who may see `/metrics` and the detail of `/ready`. */
+export interface ExposureOptions {
+  /** In production, `/metrics` and the detail of `/ready` need `Authorization: Bearer <metricsToken>`; without a token `/metrics` is not served. */
+  production?: boolean;
+  metricsToken?: string;
+}
+
+/**
+ * Security headers for a JSON API (helmet): no sniffing, no framing, no referrer, HSTS.
+ * In production nothing may load from an answer (`default-src 'none'`); elsewhere the
+ * content security policy is left off so that the local Sandbox landing page loads.
+ */
+export function securityHeaders(production = false): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: production ? { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } : false,
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+}
+
+/** Whether the request may see operational detail: outside production always, in production with the metrics token. */
+export function mayInspect(headers: { authorization?: string }, opts: ExposureOptions): boolean {
+  if (!opts.production) return true;
+  if (!opts.metricsToken) return false;
+  const given = Buffer.from(headers.authorization ?? '');
+  const wanted = Buffer.from(`Bearer ${opts.metricsToken}`);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
 /**
  * The HTTP shell every FitSync process shares: `/health` (the process is up),
- * `/ready` (it can serve: the check passed), `/metrics` (Prometheus).
+ * `/ready` (it can serve: the check passed), `/metrics` (Prometheus). In production the
+ * detail of `/ready` and `/metrics` are for the holder of METRICS_TOKEN only.
  */
-export function createHttpApp(opts: { metrics: Metrics; ready: () => Promise<{ ok: boolean; detail?: unknown }> }): Express {
+export function createHttpApp(opts: { metrics: Metrics; ready: () => Promise<{ ok: boolean; detail?: unknown }> } & ExposureOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(securityHeaders(opts.production));
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/ready', async (_req, res) => {
-    const result = await opts.ready().catch((err: Error) => ({ ok: false, detail: err.message }));
-    res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ready' : 'not ready', detail: result.detail });
+  app.get('/ready', async (req, res) => {
+    const result = await opts.ready().catch(() => ({ ok: false, detail: 'readiness check failed' }));
+    const detail = mayInspect(req.headers, opts) ? result.detail : undefined;
+    res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ready' : 'not ready', ...(detail === undefined ? {} : { detail }) });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res, next) => {
+    // Not served (the JSON 404 of unknown routes) to whoever does not hold the token.
+    if (!mayInspect(req.headers, opts)) return next();
     res.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
   });
   return app;
@@ -73,5 +109,67 @@ export async function listen(server: Server, port: number, host: string, path: s
       }),
   };
 }
+
+/** The body of every error answer outside Apollo: GraphQL JSON with a coded error. */
+export function sendGraphQLError(res: Response, status: number, code: string, message: string) {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(status).type('application/json; charset=utf-8').send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+/** Parses JSON bodies up to `limit`; its errors go to `httpErrorHandler` as GraphQL JSON. */
+export const jsonBody = (limit: string | number): RequestHandler => express.json({ limit });
+
+/** What body-parser (and http-errors) attach to the errors they raise. */
+interface HttpLikeError {
+  type?: string;
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  charset?: string;
+  encoding?: string;
+  limit?: number;
+}
+
+/**
+ * Request errors raised before GraphQL runs (body parsing, size, charset, encoding) as
+ * GraphQL JSON with a code, never Express's HTML page (with its stack trace and paths).
+ * A client's mistake gets its 4xx; anything else is a bare 500, logged in full.
+ */
+export function httpErrorHandler(log?: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const e = (err ?? {}) as HttpLikeError;
+    const status = e.status ?? e.statusCode ?? 500;
+    switch (e.type) {
+      case 'entity.parse.failed':
+        return sendGraphQLError(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON');
+      case 'entity.too.large':
+        return sendGraphQLError(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${e.limit ?? 'this server'} bytes`);
+      case 'charset.unsupported':
+        return sendGraphQLError(res, 415, 'BAD_REQUEST', `Unsupported charset ${JSON.stringify(e.charset ?? '')}: send the body in UTF-8`);
+      case 'encoding.unsupported':
+        return sendGraphQLError(res, 415, 'BAD_REQUEST', `Unsupported Content-Encoding ${JSON.stringify(e.encoding ?? '')}: use identity, gzip, deflate or br`);
+      case 'request.aborted':
+      case 'request.size.invalid':
+        return sendGraphQLError(res, 400, 'BAD_REQUEST', 'The request body was incomplete');
+    }
+    if (status >= 400 && status < 500) {
+      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+      return sendGraphQLError(res, status, code, e.expose && err instanceof Error ? err.message : 'Bad request');
+    }
+    log?.error({ err, path: req.originalUrl.split('?', 1)[0] }, 'unexpected error while handling a request');
+    return sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+  };
+}
+
+/** Unknown routes: a JSON 404 rather than Express's HTML. */
+export function notFoundHandler(): RequestHandler {
+  return (_req, res) => sendGraphQLError(res, 404, 'NOT_FOUND', 'No such route: the GraphQL endpoint is /graphql');
+}
+
+/** Mount last: unknown routes answer JSON 404, request errors GraphQL JSON. */
+export const requestErrorHandlers = (log?: Logger): [RequestHandler, ErrorRequestHandler] => [notFoundHandler(), httpErrorHandler(log)];
 
 export { createServer };

@@ -17,7 +17,6 @@ import {
 } from '@fitsync/events';
 import { createLiveBus, type LiveBus, type LiveMessage, type LivePublisher } from '@fitsync/live';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import express from 'express';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
 import {
@@ -34,7 +33,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { ServiceConfig, SubgraphName } from './config.js';
 import { openDatabase, type Database } from './db.js';
 import { ErrorCode, errorFormatter, unexpectedErrorLogging } from './errors.js';
-import { createHttpApp, createServer, listen, type Listening } from './http.js';
+import { createHttpApp, createServer, jsonBody, listen, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { liveMessageFromBody } from './live.js';
@@ -199,6 +198,8 @@ export async function startSubgraph<TStore, TServices>(def: SubgraphDefinition<T
 
   const app = createHttpApp({
     metrics,
+    production: config.production,
+    metricsToken: config.metricsToken,
     ready: async () => {
       await db.query('SELECT 1');
       return { ok: true, detail: { database: db.kind } };
@@ -218,7 +219,7 @@ export async function startSubgraph<TStore, TServices>(def: SubgraphDefinition<T
   await apollo.start();
   app.use(
     '/graphql',
-    express.json({ limit: '5mb' }),
+    jsonBody('5mb'),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const identity = await authenticateRequest(req.headers, verifier);
@@ -234,6 +235,7 @@ export async function startSubgraph<TStore, TServices>(def: SubgraphDefinition<T
       },
     }),
   );
+  app.use(...requestErrorHandlers(log));
   const listening = await listen(httpServer, config.port, config.host, '/graphql', log);
   const background = def.background?.({ db, log, config, live, clock });
   return {
