@@ -20,6 +20,7 @@ const UNIT = [
   'gateway/src/__tests__/supergraph.test.ts',
   'packages/demo-data/src/__tests__/generate.test.ts',
   'packages/service-kit/src/__tests__/clock.test.ts',
+  'packages/service-kit/src/__tests__/config.test.ts',
   'packages/service-kit/src/__tests__/errors.test.ts',
   'packages/service-kit/src/__tests__/service-client.test.ts',
   'subgraphs/progress/src/__tests__/adherence.test.ts',
