@@ -49,7 +49,11 @@ export function latencyChart(title: string, series: Series[]): string {
   out.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">latency (ms)</text>`);
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a.rate - b.rate);
-    const path = (key: 'p50' | 'p99') => pts.filter((p) => Number.isFinite(p[key])).map((p) => `${x(p.rate).toFixed(1)},${y(p[key]).toFixed(1)}`).join(' ');
+    const path = (key: 'p50' | 'p99') =>
+      pts
+        .filter((p) => Number.isFinite(p[key]))
+        .map((p) => `${x(p.rate).toFixed(1)},${y(p[key]).toFixed(1)}`)
+        .join(' ');
     out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${path('p50')}"/>`);
     out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" stroke-dasharray="5 4" points="${path('p99')}"/>`);
     for (const p of pts) if (Number.isFinite(p.p50)) out.push(`<circle cx="${x(p.rate).toFixed(1)}" cy="${y(p.p50).toFixed(1)}" r="3" fill="${s.color}"/>`);

@@ -30,7 +30,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function spawnService(opts: { name: string; entry: string; port: number; path: string; env: NodeJS.ProcessEnv; cwd: string; nodeArgs?: string[] }): Proc {
+export function spawnService(opts: {
+  name: string;
+  entry: string;
+  port: number;
+  path: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  nodeArgs?: string[];
+}): Proc {
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', tsx, opts.entry], {
     cwd: opts.cwd,
     env: opts.env,

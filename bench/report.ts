@@ -67,7 +67,16 @@ async function versionOf(pkg: string, root: string): Promise<string> {
 export async function environment(root: string) {
   const c = cpus();
   const versions: Record<string, string> = { node: process.version };
-  for (const pkg of ['@apollo/gateway', '@apollo/server', '@graphql-hive/gateway', '@graphql-hive/gateway-runtime', 'graphql', 'autocannon', '@electric-sql/pglite', 'pg']) {
+  for (const pkg of [
+    '@apollo/gateway',
+    '@apollo/server',
+    '@graphql-hive/gateway',
+    '@graphql-hive/gateway-runtime',
+    'graphql',
+    'autocannon',
+    '@electric-sql/pglite',
+    'pg',
+  ]) {
     versions[pkg] = await versionOf(pkg, root);
   }
   return {
@@ -104,22 +113,43 @@ function mean(cells: GatewayCell[]): GatewayCell | undefined {
 }
 
 export function markdownReport(r: BenchResults, chartFile: string): string {
-  const s = r.settings as { connections: number; durationSeconds: number; rounds: number; scale: number; storage: string; lowLoadSeconds: number; data: Record<string, number> };
+  const s = r.settings as {
+    connections: number;
+    durationSeconds: number;
+    rounds: number;
+    scale: number;
+    storage: string;
+    lowLoadSeconds: number;
+    data: Record<string, number>;
+  };
   const gateways = [...new Set(r.cells.map((c) => c.gateway))];
   const lines: string[] = [];
   lines.push(`# Gateway benchmark, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`, '');
   lines.push(`\`${r.command}\``, '');
   lines.push(
     `Machine: ${r.environment.cpus} × ${r.environment.cpuModel}, ${r.environment.memoryGb} GB, ${r.environment.platform}; load average at the end ${r.environment.loadAverageAtEnd.join(' / ')}.`,
-    `Versions: ${Object.entries(r.environment.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-    `Settings: scale ${s.scale} (${Object.entries(s.data).map(([k, v]) => `${v} ${k}`).join(', ')}) on ${s.storage}; ${s.connections} connections, ${s.durationSeconds} s per cell, ${s.rounds} round(s), gateways in rotated order; low load = 1 connection for ${s.lowLoadSeconds} s.`,
+    `Versions: ${Object.entries(r.environment.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+    `Settings: scale ${s.scale} (${Object.entries(s.data)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(
+        ', ',
+      )}) on ${s.storage}; ${s.connections} connections, ${s.durationSeconds} s per cell, ${s.rounds} round(s), gateways in rotated order; low load = 1 connection for ${s.lowLoadSeconds} s.`,
     'Every subgraph and every gateway is its own node process on this machine, as is the load generator (autocannon); ratios are to our gateway in the same run.',
     '',
   );
   for (const w of r.workloads) {
     lines.push(`## ${w.name}`, '');
-    lines.push(`Random users (${w.users}). Same answers as ours: ${Object.entries(w.sameAnswers).map(([g, ok]) => `${g} ${ok ? 'yes' : '**no**'}`).join(', ')}.${w.errors.length ? ` Errors in our answers: ${w.errors.join('; ')}.` : ''}`, '');
-    lines.push('| gateway | req/s | p50 ms | p99 ms | errors | req/s vs ours | p50 vs ours | gateway CPU ms/req | subgraph requests/op | representations/op | SQL statements/op |');
+    lines.push(
+      `Random users (${w.users}). Same answers as ours: ${Object.entries(w.sameAnswers)
+        .map(([g, ok]) => `${g} ${ok ? 'yes' : '**no**'}`)
+        .join(', ')}.${w.errors.length ? ` Errors in our answers: ${w.errors.join('; ')}.` : ''}`,
+      '',
+    );
+    lines.push(
+      '| gateway | req/s | p50 ms | p99 ms | errors | req/s vs ours | p50 vs ours | gateway CPU ms/req | subgraph requests/op | representations/op | SQL statements/op |',
+    );
     lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const ours = mean(r.cells.filter((c) => c.gateway === 'ours' && c.workload === w.name));
     for (const g of gateways) {
@@ -132,7 +162,9 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
     }
     const floorHere = r.floor.filter((x) => x.workload === w.name && x.connections === s.connections);
     for (const x of floorHere) {
-      lines.push(`| floor: \`${x.fetch}\` straight at ${x.subgraph} | ${f(x.rps)} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${x.errors + x.non2xx + x.graphqlErrors} | | | | 1 | | |`);
+      lines.push(
+        `| floor: \`${x.fetch}\` straight at ${x.subgraph} | ${f(x.rps)} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${x.errors + x.non2xx + x.graphqlErrors} | | | | 1 | | |`,
+      );
     }
     lines.push('');
     const low = r.lowLoad.filter((c) => c.workload === w.name);
@@ -144,9 +176,17 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
         '',
       );
     }
-    lines.push(`Per operation, traced: ${Object.entries(w.perOperation).map(([g, p]) => `${g} ${f(p.subgraphRequests, 1)} subgraph requests carrying ${f(p.representations, 1)} entity representations`).join('; ')}.`, '');
+    lines.push(
+      `Per operation, traced: ${Object.entries(w.perOperation)
+        .map(([g, p]) => `${g} ${f(p.subgraphRequests, 1)} subgraph requests carrying ${f(p.representations, 1)} entity representations`)
+        .join('; ')}.`,
+      '',
+    );
     const bySubgraph = Object.entries(w.bySubgraph ?? {}).map(
-      ([g, b]) => `${g}: ${Object.entries(b).map(([s, x]) => `${s} ${f(x.requests, 1)}/${f(x.representations, 1)}`).join(', ')}`,
+      ([g, b]) =>
+        `${g}: ${Object.entries(b)
+          .map(([s, x]) => `${s} ${f(x.requests, 1)}/${f(x.representations, 1)}`)
+          .join(', ')}`,
     );
     if (bySubgraph.length) lines.push(`By subgraph (requests/representations per operation): ${bySubgraph.join('; ')}.`, '');
   }
@@ -162,7 +202,12 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
   }
   lines.push('');
   if (r.profile) {
-    lines.push('## Where our gateway spends its CPU', '', `Profile: \`${r.profile.file}\` (${f(r.profile.totalMs / 1000, 1)} s sampled). Self time by package:`, '');
+    lines.push(
+      '## Where our gateway spends its CPU',
+      '',
+      `Profile: \`${r.profile.file}\` (${f(r.profile.totalMs / 1000, 1)} s sampled). Self time by package:`,
+      '',
+    );
     lines.push(r.profile.byPackage.map((p) => `${p.pkg} ${f(p.percent)}%`).join(', '), '');
     lines.push('| self % | function | where |', '|---:|---|---|');
     for (const fn of r.profile.functions.slice(0, 20)) lines.push(`| ${f(fn.selfPercent)} | \`${fn.name}\` | ${fn.where} |`);

@@ -57,7 +57,9 @@ async function main() {
     say(`seeding scale ${opts.scale} into ${databaseUrl ? 'Postgres' : 'PGlite'}...`);
     data = await seedBenchData({ scale: opts.scale, databaseUrl });
     const gym = data.gym;
-    say(`seeded ${gym.users.length} users, ${gym.bookings.length} bookings, ${gym.bodyMetrics.length} body metrics, ${gym.notifications.length} notifications in ${data.seedSeconds.toFixed(1)} s (${data.where})`);
+    say(
+      `seeded ${gym.users.length} users, ${gym.bookings.length} bookings, ${gym.bodyMetrics.length} body metrics, ${gym.notifications.length} notifications in ${data.seedSeconds.toFixed(1)} s (${data.where})`,
+    );
 
     // Ports, then one supergraph whose routing URLs point at this run's subgraphs.
     const ports = {} as Record<SubgraphName, number>;
@@ -86,7 +88,14 @@ async function main() {
 
     say('starting the five subgraphs...');
     const subgraphProcs = SUBGRAPHS.map((s) =>
-      spawnService({ name: s, entry: join(ROOT, 'subgraphs', s, 'src/index.ts'), port: ports[s], path: '/graphql', cwd: ROOT, env: { ...baseEnv, ...data!.envFor(s) } }),
+      spawnService({
+        name: s,
+        entry: join(ROOT, 'subgraphs', s, 'src/index.ts'),
+        port: ports[s],
+        path: '/graphql',
+        cwd: ROOT,
+        env: { ...baseEnv, ...data!.envFor(s) },
+      }),
     );
     procs.push(...subgraphProcs);
     await Promise.all(subgraphProcs.map((p) => waitUntil(p, readyProbe(p.port))));
@@ -114,9 +123,17 @@ async function main() {
     });
     for (const [name, t] of traces) {
       const per = Object.entries(t.perOperation).map(([g, c]) => `${g} ${c.subgraphRequests.toFixed(1)} req / ${c.representations.toFixed(1)} repr`);
-      say(`  ${name}: ${per.join(', ')}; same answers: apollo ${t.sameAnswers.apollo}, hive ${t.sameAnswers.hive}${t.errors.length ? `; ERRORS: ${t.errors.join('; ')}` : ''}`);
+      say(
+        `  ${name}: ${per.join(', ')}; same answers: apollo ${t.sameAnswers.apollo}, hive ${t.sameAnswers.hive}${t.errors.length ? `; ERRORS: ${t.errors.join('; ')}` : ''}`,
+      );
       for (const d of t.differences) say(`    differs: ${d}`);
-      if (opts.traceOnly) for (const [g, b] of Object.entries(t.bySubgraph)) say(`    ${g}: ${Object.entries(b).map(([s, x]) => `${s} ${x.requests.toFixed(1)}/${x.representations.toFixed(1)}`).join(', ')}`);
+      if (opts.traceOnly)
+        for (const [g, b] of Object.entries(t.bySubgraph))
+          say(
+            `    ${g}: ${Object.entries(b)
+              .map(([s, x]) => `${s} ${x.requests.toFixed(1)}/${x.representations.toFixed(1)}`)
+              .join(', ')}`,
+          );
     }
     if (opts.traceOnly) return;
 
@@ -125,7 +142,13 @@ async function main() {
       const body = requestBody(w);
       const before = await readSubgraphCounters(ports);
       const cpu0 = await cpuSeconds(proc.child.pid);
-      const r = await runCell({ url: proc.url, connections, durationSeconds, rate, next: () => ({ body, headers: { authorization: `Bearer ${pick(w.tokens)}` } }) });
+      const r = await runCell({
+        url: proc.url,
+        connections,
+        durationSeconds,
+        rate,
+        next: () => ({ body, headers: { authorization: `Bearer ${pick(w.tokens)}` } }),
+      });
       const cpu1 = await cpuSeconds(proc.child.pid);
       const d = diffCounters(before, await readSubgraphCounters(ports));
       const total = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
@@ -158,10 +181,19 @@ async function main() {
       return { workload: w.name, fetch: key, subgraph: fetch.subgraph, connections, ...r };
     };
     const show = (label: string, r: CellResult) =>
-      say(`  ${label.padEnd(44)} ${r.rps.toFixed(1).padStart(8)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${r.errors + r.non2xx + r.graphqlErrors ? `  errors ${r.errors}/${r.non2xx}/${r.graphqlErrors}` : ''}`);
+      say(
+        `  ${label.padEnd(44)} ${r.rps.toFixed(1).padStart(8)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${r.errors + r.non2xx + r.graphqlErrors ? `  errors ${r.errors}/${r.non2xx}/${r.graphqlErrors}` : ''}`,
+      );
 
     say('warming up (plans, JIT, connection pools)...');
-    for (const w of workloads) for (const g of opts.gateways) await runCell({ url: gateways[g].url, connections: opts.connections, durationSeconds: opts.quick ? 1 : 3, next: () => ({ body: requestBody(w), headers: { authorization: `Bearer ${pick(w.tokens)}` } }) });
+    for (const w of workloads)
+      for (const g of opts.gateways)
+        await runCell({
+          url: gateways[g].url,
+          connections: opts.connections,
+          durationSeconds: opts.quick ? 1 : 3,
+          next: () => ({ body: requestBody(w), headers: { authorization: `Bearer ${pick(w.tokens)}` } }),
+        });
 
     const cells: GatewayCell[] = [];
     const lowLoad: GatewayCell[] = [];
@@ -222,7 +254,12 @@ async function main() {
       const dir = join(scratch, 'cpu-prof');
       const profiled = await startGateway('ours', 'ours (profiled)', ['--cpu-prof', '--cpu-prof-dir', dir]);
       for (const w of workloads.slice(0, 2)) {
-        await runCell({ url: profiled.url, connections: opts.connections, durationSeconds: 2, next: () => ({ body: requestBody(w), headers: { authorization: `Bearer ${pick(w.tokens)}` } }) });
+        await runCell({
+          url: profiled.url,
+          connections: opts.connections,
+          durationSeconds: 2,
+          next: () => ({ body: requestBody(w), headers: { authorization: `Bearer ${pick(w.tokens)}` } }),
+        });
         show(`${w.name} · ours (profiled)`, await gatewayCell('ours', profiled, w, opts.connections, opts.durationSeconds));
       }
       await profiled.stop();
@@ -241,7 +278,19 @@ async function main() {
       finishedAt: new Date().toISOString(),
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
       environment: await environment(ROOT),
-      settings: { ...opts, lowLoadSeconds: lowSeconds, storage: databaseUrl ? 'postgres' : 'pglite', data: { users: gym.users.length, bookings: gym.bookings.length, bodyMetrics: gym.bodyMetrics.length, notifications: gym.notifications.length, programs: gym.programs.length }, processes: 'each subgraph and each gateway its own node process (tsx loader), NODE_ENV=production, LOG_LEVEL=warn' },
+      settings: {
+        ...opts,
+        lowLoadSeconds: lowSeconds,
+        storage: databaseUrl ? 'postgres' : 'pglite',
+        data: {
+          users: gym.users.length,
+          bookings: gym.bookings.length,
+          bodyMetrics: gym.bodyMetrics.length,
+          notifications: gym.notifications.length,
+          programs: gym.programs.length,
+        },
+        processes: 'each subgraph and each gateway its own node process (tsx loader), NODE_ENV=production, LOG_LEVEL=warn',
+      },
       workloads: workloads.map((w) => {
         const t = traces.get(w.name)!;
         const floorLow = floor.filter((f) => f.workload === w.name && f.connections === 1);

@@ -171,7 +171,13 @@ async function subscriberProcess() {
       msg.tokens.slice(i, i + BATCH).map(
         (token) =>
           new Promise<void>((resolve) => {
-            const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` }, on: { connected: () => resolve() } });
+            const client = createClient({
+              url,
+              webSocketImpl: WebSocket,
+              retryAttempts: 0,
+              connectionParams: { authorization: `Bearer ${token}` },
+              on: { connected: () => resolve() },
+            });
             client.subscribe(
               { query: QUERY },
               {

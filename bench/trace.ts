@@ -92,7 +92,10 @@ export async function traceWorkloads(opts: {
     supergraph: opts.supergraphPath,
     logging: false,
     propagateHeaders: {
-      fromClientToSubgraphs: async ({ request }) => ({ [SERVICE_TOKEN_HEADER]: await credentials.token(), authorization: request.headers.get('authorization') }),
+      fromClientToSubgraphs: async ({ request }) => ({
+        [SERVICE_TOKEN_HEADER]: await credentials.token(),
+        authorization: request.headers.get('authorization'),
+      }),
     },
     plugins: () => [{ onFetch: ({ url, options }) => void sink?.(callOf(subgraphOf, url, typeof options.body === 'string' ? options.body : '')) }],
   });

@@ -55,10 +55,7 @@ async function checkCompositions() {
 /** Where graphql-codegen writes (codegen.ts): `subgraphs/<name>/src/__generated__`, `operations/__generated__`. */
 async function generatedDirs(): Promise<string[]> {
   const subgraphs = await readdir(join(root, 'subgraphs'), { withFileTypes: true });
-  return [
-    ...subgraphs.filter((d) => d.isDirectory()).map((d) => `subgraphs/${d.name}/src/__generated__`),
-    'operations/__generated__',
-  ];
+  return [...subgraphs.filter((d) => d.isDirectory()).map((d) => `subgraphs/${d.name}/src/__generated__`), 'operations/__generated__'];
 }
 
 async function snapshot(): Promise<Map<string, string>> {

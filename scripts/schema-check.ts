@@ -16,7 +16,9 @@ const { values, positionals } = parseArgs({
 });
 const [subgraph, schemaFile] = positionals;
 if (!subgraph) {
-  console.error('usage: npm run schema:check -- <subgraph> [schema-file] [--json] [--config supergraph.yaml] [--supergraph supergraph.graphql] [--operations operations]');
+  console.error(
+    'usage: npm run schema:check -- <subgraph> [schema-file] [--json] [--config supergraph.yaml] [--supergraph supergraph.graphql] [--operations operations]',
+  );
   process.exit(2);
 }
 

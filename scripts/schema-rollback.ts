@@ -16,7 +16,8 @@ const files = graphFiles(values);
 
 if (values.list) {
   for (const e of await new SchemaHistory(files.history).entries()) {
-    const what = e.kind === 'publish' ? `publish ${e.subgraph}${e.forced ? ' (forced)' : ''}` : e.kind === 'rollback' ? `rollback to ${e.restoredVersion}` : 'baseline';
+    const what =
+      e.kind === 'publish' ? `publish ${e.subgraph}${e.forced ? ' (forced)' : ''}` : e.kind === 'rollback' ? `rollback to ${e.restoredVersion}` : 'baseline';
     console.log(`${String(e.version).padStart(4)}  ${e.at}  ${e.hash.slice(0, 12)}  ${e.author.padEnd(12)} ${what}`);
   }
   process.exit(0);

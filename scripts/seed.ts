@@ -115,7 +115,14 @@ async function main() {
   const where = postgres ? `Postgres ${new URL(postgres).host}${new URL(postgres).pathname}, one schema per subgraph` : `PGlite under ${dataDir}`;
 
   const started = Date.now();
-  const gym = generateGym({ trainers: opts.trainers, clients: opts.clients, bookingsPerClient: opts.bookingsPerClient, today: opts.today, seed: opts.seed, demoLogins: true });
+  const gym = generateGym({
+    trainers: opts.trainers,
+    clients: opts.clients,
+    bookingsPerClient: opts.bookingsPerClient,
+    today: opts.today,
+    seed: opts.seed,
+    demoLogins: true,
+  });
   const counts = {
     users: gym.users.length,
     trainers: gym.users.filter((u) => u.role === 'TRAINER').length,
@@ -128,7 +135,11 @@ async function main() {
     goals: gym.goals.length,
     notifications: gym.notifications.length,
   };
-  console.log(`Generated a gym for ${opts.today} in ${Date.now() - started} ms: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+  console.log(
+    `Generated a gym for ${opts.today} in ${Date.now() - started} ms: ${Object.entries(counts)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}`,
+  );
   console.log(`Seeding ${opts.only.join(', ')} into ${where}${opts.reset ? ' (reset first)' : ''}`);
 
   if (opts.reset) {

@@ -18,7 +18,16 @@ import { prettyFactory } from 'pino-pretty';
 // PGlite and friends, seconds of CPU the starting services need more than we do.
 // The hub alone, not the events barrel, for the same reason.
 import { createEventHub, type EventHub } from '../packages/events/src/ipc-hub.js';
-import { ConfigError, SUBGRAPHS, loadConfig, portVariable, urlVariable, type ServiceConfig, type ServiceName, type SubgraphName } from '../packages/service-kit/src/config.js';
+import {
+  ConfigError,
+  SUBGRAPHS,
+  loadConfig,
+  portVariable,
+  urlVariable,
+  type ServiceConfig,
+  type ServiceName,
+  type SubgraphName,
+} from '../packages/service-kit/src/config.js';
 import type { ServiceMessage, SupervisorMessage } from '../packages/service-kit/src/run.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -259,7 +268,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 async function waitReady(service: Service, host: string, deadline: number): Promise<number> {
   let died: string | undefined;
   void service.exited.then((how) => (died = how));
-  const timeout = () => new Error(`${service.name} was not ready${service.port ? ` at ${origin(reachableHost(host), service.port)}/ready` : ''} after ${seconds(READY_TIMEOUT_MS)}`);
+  const timeout = () =>
+    new Error(
+      `${service.name} was not ready${service.port ? ` at ${origin(reachableHost(host), service.port)}/ready` : ''} after ${seconds(READY_TIMEOUT_MS)}`,
+    );
   let port = service.port;
   if (!port) {
     let timer: NodeJS.Timeout | undefined;

@@ -57,7 +57,11 @@ describe.each(storageBackends())('access rules across the graph on %s', (backend
   });
 
   it('lets an admin see everything', async () => {
-    const res = await platform.query(PRIVATE.replace('notifications { id }', 'unreadNotificationCount'), { id: strangerClient.id }, await platform.tokenFor(admin));
+    const res = await platform.query(
+      PRIVATE.replace('notifications { id }', 'unreadNotificationCount'),
+      { id: strangerClient.id },
+      await platform.tokenFor(admin),
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data.user.progress.totalWorkouts).toBe(gym.workoutLogs.filter((l) => l.clientId === strangerClient.id).length);
   });

@@ -60,7 +60,12 @@ describe.each(storageBackends())('dashboards through the gateway on %s', (backen
     expect(me.progress.latestWeightKg).toBeCloseTo(weights[0].weightKg, 5);
 
     const achievements = gym.achievements.filter((a) => a.clientId === client.id);
-    expect(me.achievements.map((a: { id: string }) => a.id).sort()).toEqual(achievements.slice(0, 5).map((a) => a.id).sort());
+    expect(me.achievements.map((a: { id: string }) => a.id).sort()).toEqual(
+      achievements
+        .slice(0, 5)
+        .map((a) => a.id)
+        .sort(),
+    );
     expect(me.unreadNotificationCount).toBe(gym.notifications.filter((n) => n.recipientId === client.id && !n.read).length);
   });
 

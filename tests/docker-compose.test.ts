@@ -236,7 +236,9 @@ describe('Dockerfile', () => {
   it('defaults to the gateway and leaves dependencies, data and history out of the context', () => {
     const cmd = lines.find((l) => l.startsWith('CMD '))!;
     expect(JSON.parse(cmd.slice(4))).toEqual(['node', '--import', 'tsx', 'gateway/src/index.ts']);
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.data', '.git']));
   });
 });

@@ -87,7 +87,10 @@ describe('every door answers bad input cleanly', () => {
       expectCoded(await op({ query: 'query A { __typename }', operationName: 'Nope' }), 400, ['OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
     });
     it('an empty operationName', async () => {
-      expectCoded(await op({ query: 'query A { __typename } query B { __typename }', operationName: '' }), 400, ['OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+      expectCoded(await op({ query: 'query A { __typename } query B { __typename }', operationName: '' }), 400, [
+        'OPERATION_RESOLUTION_FAILURE',
+        'BAD_REQUEST',
+      ]);
     });
     it('a subscription as a plain POST', async () => {
       expectCoded(await op({ query: 'subscription { notificationAdded { id } }' }), 400, 'BAD_REQUEST');
@@ -119,7 +122,11 @@ describe('every door answers bad input cleanly', () => {
       const token = await platform.tokenFor(client);
       const auth = { ...SSE, authorization: `Bearer ${token}` };
       expectCoded(await post(platform.gatewayUrl, JSON.stringify({ query: '{ me { id } }' }), auth), 400, 'BAD_USER_INPUT');
-      expectCoded(await post(platform.gatewayUrl, JSON.stringify({ query: 'subscription { notificationAdded { nope } }' }), auth), 400, 'GRAPHQL_VALIDATION_FAILED');
+      expectCoded(
+        await post(platform.gatewayUrl, JSON.stringify({ query: 'subscription { notificationAdded { nope } }' }), auth),
+        400,
+        'GRAPHQL_VALIDATION_FAILED',
+      );
       expectCoded(await post(platform.gatewayUrl, JSON.stringify({ query: 'subscription {' }), auth), 400, 'GRAPHQL_PARSE_FAILED');
       const unknown = JSON.stringify({ query: 'subscription A { notificationAdded { id } }', operationName: 'B' });
       expectCoded(await post(platform.gatewayUrl, unknown, auth), 400, 'OPERATION_RESOLUTION_FAILURE');
@@ -161,15 +168,18 @@ describe('every door answers bad input cleanly', () => {
       let url: string;
       let token: string;
       beforeAll(async () => {
-        const gateway = await platform.startGateway({}, {
-          NODE_ENV: 'production',
-          MAX_ALIASES: '1',
-          MAX_DIRECTIVES: '1',
-          MAX_TOKENS: '100',
-          MAX_ERRORS: '5',
-          METRICS_TOKEN: METRICS_TOKEN,
-          CORS_ORIGINS: 'https://app.fitsync.test, https://admin.fitsync.test',
-        });
+        const gateway = await platform.startGateway(
+          {},
+          {
+            NODE_ENV: 'production',
+            MAX_ALIASES: '1',
+            MAX_DIRECTIVES: '1',
+            MAX_TOKENS: '100',
+            MAX_ERRORS: '5',
+            METRICS_TOKEN: METRICS_TOKEN,
+            CORS_ORIGINS: 'https://app.fitsync.test, https://admin.fitsync.test',
+          },
+        );
         url = gateway.url;
         token = await platform.tokenFor(client);
       });
@@ -225,13 +235,20 @@ describe('every door answers bad input cleanly', () => {
 
       it('answers CORS for the allowed origins only, and a strict content security policy', async () => {
         const preflight = (origin: string) =>
-          fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+          fetch(url, {
+            method: 'OPTIONS',
+            headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+          });
         const allowed = await preflight('https://admin.fitsync.test');
         expect(allowed.headers.get('access-control-allow-origin')).toBe('https://admin.fitsync.test');
         expect(allowed.headers.get('access-control-allow-headers')).toMatch(/authorization/);
         const other = await preflight('https://evil.example');
         expect(other.headers.get('access-control-allow-origin')).toBeNull();
-        const answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://app.fitsync.test' }, body: '{"query":"{ __typename }"}' });
+        const answer = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: 'https://app.fitsync.test' },
+          body: '{"query":"{ __typename }"}',
+        });
         expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.fitsync.test');
         expect(answer.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
       });
@@ -254,7 +271,10 @@ describe('every door answers bad input cleanly', () => {
       }
     });
     it('no CORS headers by default (CORS_ORIGINS unset)', async () => {
-      const preflight = await fetch(platform.gatewayUrl, { method: 'OPTIONS', headers: { origin: 'https://app.fitsync.test', 'access-control-request-method': 'POST' } });
+      const preflight = await fetch(platform.gatewayUrl, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.fitsync.test', 'access-control-request-method': 'POST' },
+      });
       expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     });
   });

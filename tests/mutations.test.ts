@@ -29,9 +29,10 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
     return { ...res, correlationId };
   };
   const eventsOf = (service: 'schedule' | 'training', correlationId: string) =>
-    platform.databases[service].query<{ channel: string; envelope: any }>("SELECT channel, envelope FROM event_outbox WHERE envelope->>'correlation_id' = $1 ORDER BY seq", [
-      correlationId,
-    ]);
+    platform.databases[service].query<{ channel: string; envelope: any }>(
+      "SELECT channel, envelope FROM event_outbox WHERE envelope->>'correlation_id' = $1 ORDER BY seq",
+      [correlationId],
+    );
 
   beforeAll(async () => {
     platform = await startPlatform(backend, [gym], { clock });
@@ -67,9 +68,17 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
     // the same slot again, and a trainer the client has no program with: CONFLICT, nothing written
     const count = async () => (await platform.databases.schedule.query('SELECT count(*)::int AS n FROM bookings'))[0];
     const before = await count();
-    const again = await send('mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }', { i: { clientId: client.id, trainerId: trainer.id, gymId, date: addDays(TODAY, 1), startTime: '14:30', endTime: '15:30' } }, client);
+    const again = await send(
+      'mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }',
+      { i: { clientId: client.id, trainerId: trainer.id, gymId, date: addDays(TODAY, 1), startTime: '14:30', endTime: '15:30' } },
+      client,
+    );
     expect(again.errors?.[0].extensions?.code).toBe('CONFLICT');
-    const stranger = await send('mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }', { i: { clientId: client.id, trainerId: otherTrainer.id, gymId, date: addDays(TODAY, 2), startTime: '18:00', endTime: '19:00' } }, client);
+    const stranger = await send(
+      'mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }',
+      { i: { clientId: client.id, trainerId: otherTrainer.id, gymId, date: addDays(TODAY, 2), startTime: '18:00', endTime: '19:00' } },
+      client,
+    );
     expect(stranger.errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(await count()).toEqual(before);
     expect(await eventsOf('schedule', again.correlationId)).toEqual([]);
@@ -87,7 +96,16 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
     const [event] = await eventsOf('schedule', res.correlationId);
     expect(event).toMatchObject({
       channel: 'booking.completed',
-      envelope: { data: { booking_id: session.id, client_id: session.clientId, trainer_id: trainer.id, workout_date: TODAY, duration_minutes: 60, trainer_notes: 'Great form' } },
+      envelope: {
+        data: {
+          booking_id: session.id,
+          client_id: session.clientId,
+          trainer_id: trainer.id,
+          workout_date: TODAY,
+          duration_minutes: 60,
+          trainer_notes: 'Great form',
+        },
+      },
     });
     const cancelled = await send('mutation($id: ID!) { cancelBooking(id: $id) { id } }', { id: session.id }, client);
     expect(cancelled.errors?.[0].extensions?.code).toBe('CONFLICT');
@@ -96,11 +114,24 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
   it('Flow 3: the trainer assigns a program (users checks both roles), then completes the active one with the adherence progress computes', async () => {
     const assigned = await send(
       `mutation($i: AssignProgramInput!) { assignProgram(input: $i) { id status client { name } trainer { name } workoutPlan { sessionsPerWeek } } }`,
-      { i: { clientId: completingClient.id, name: 'Peak Block', startDate: addDays(TODAY, 7), durationWeeks: 6, workoutPlan: { name: 'Peak', sessionsPerWeek: 4 } } },
+      {
+        i: {
+          clientId: completingClient.id,
+          name: 'Peak Block',
+          startDate: addDays(TODAY, 7),
+          durationWeeks: 6,
+          workoutPlan: { name: 'Peak', sessionsPerWeek: 4 },
+        },
+      },
       trainer,
     );
     expect(assigned.errors).toBeUndefined();
-    expect(assigned.data.assignProgram).toMatchObject({ status: 'ACTIVE', client: { name: completingClient.name }, trainer: { name: trainer.name }, workoutPlan: { sessionsPerWeek: 4 } });
+    expect(assigned.data.assignProgram).toMatchObject({
+      status: 'ACTIVE',
+      client: { name: completingClient.name },
+      trainer: { name: trainer.name },
+      workoutPlan: { sessionsPerWeek: 4 },
+    });
     expect((await eventsOf('training', assigned.correlationId)).map((e) => e.channel)).toEqual(['program.assigned']);
 
     const done = await send('mutation($id: ID!) { completeProgram(id: $id) { id status adherenceRate adherence { rate } } }', { id: completing.id }, trainer);
@@ -109,12 +140,24 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
     expect(completed.status).toBe('COMPLETED');
     expect(completed.adherenceRate).toBeGreaterThan(0);
     expect(completed.adherenceRate).toBeCloseTo(completed.adherence.rate, 3);
-    const [row] = await platform.databases.training.query<{ status: string; adherence_rate: number }>('SELECT status, adherence_rate FROM programs WHERE id = $1', [completing.id]);
+    const [row] = await platform.databases.training.query<{ status: string; adherence_rate: number }>(
+      'SELECT status, adherence_rate FROM programs WHERE id = $1',
+      [completing.id],
+    );
     expect(row).toEqual({ status: 'COMPLETED', adherence_rate: completed.adherenceRate });
     const [event] = await eventsOf('training', done.correlationId);
     expect(event).toMatchObject({
       channel: 'program.completed',
-      envelope: { source: 'training', data: { program_id: completing.id, client_id: completingClient.id, trainer_id: trainer.id, completion_date: TODAY, adherence_rate: completed.adherenceRate } },
+      envelope: {
+        source: 'training',
+        data: {
+          program_id: completing.id,
+          client_id: completingClient.id,
+          trainer_id: trainer.id,
+          completion_date: TODAY,
+          adherence_rate: completed.adherenceRate,
+        },
+      },
     });
   });
 

@@ -23,7 +23,13 @@ const trainer = gym.users.find((u) => u.email === DEMO_LOGINS.trainer)!;
 const gymId = gym.bookings[0].gymId;
 const day = addDays(TODAY, 9);
 const hours = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19].filter((h) =>
-  gym.bookings.every((b) => b.date !== day || (b.trainerId !== trainer.id && b.clientId !== client.id) || b.endTime <= `${String(h).padStart(2, '0')}:00` || b.startTime >= `${String(h + 1).padStart(2, '0')}:00`),
+  gym.bookings.every(
+    (b) =>
+      b.date !== day ||
+      (b.trainerId !== trainer.id && b.clientId !== client.id) ||
+      b.endTime <= `${String(h).padStart(2, '0')}:00` ||
+      b.startTime >= `${String(h + 1).padStart(2, '0')}:00`,
+  ),
 );
 
 const runnable = storageBackends().includes('postgres') && (Boolean(process.env.REDIS_URL) || REQUIRE_SERVICES);
@@ -39,9 +45,20 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
   async function book(n: number) {
     for (let i = 0; i < n; i++) {
       const h = hours[booked++];
-      const res = await platform.query('mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }', {
-        i: { clientId: client.id, trainerId: trainer.id, gymId, date: day, startTime: `${String(h).padStart(2, '0')}:00`, endTime: `${String(h + 1).padStart(2, '0')}:00` },
-      }, await platform.tokenFor(trainer));
+      const res = await platform.query(
+        'mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }',
+        {
+          i: {
+            clientId: client.id,
+            trainerId: trainer.id,
+            gymId,
+            date: day,
+            startTime: `${String(h).padStart(2, '0')}:00`,
+            endTime: `${String(h + 1).padStart(2, '0')}:00`,
+          },
+        },
+        await platform.tokenFor(trainer),
+      );
       expect(res.errors).toBeUndefined();
     }
   }
@@ -114,7 +131,10 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
     // Positive control for "exactly once": a seventh message, published after the six, arrives
     // on each gateway right after them, with no duplicate of the six before it.
     const marker = randomUUID();
-    await platform.databases.notifications.query(`INSERT INTO notifications (id, recipient_id, type, title, message) VALUES ($1, $2, 'PROFILE_UPDATED', 'Marker', 'After the six')`, [marker, client.id]);
+    await platform.databases.notifications.query(
+      `INSERT INTO notifications (id, recipient_id, type, title, message) VALUES ($1, $2, 'PROFILE_UPDATED', 'Marker', 'After the six')`,
+      [marker, client.id],
+    );
     await platform.subgraphs.notifications.live.publish('notificationAdded', { notification_id: marker, recipient_id: client.id });
     await Promise.all(subs.map((s) => s.waitFor(7, 10_000)));
     for (const s of subs) {
@@ -122,7 +142,9 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
       s.events.pop();
       expect(s.events.every((e) => e.data.notificationAdded.booking.trainer.name === trainer.name)).toBe(true);
     }
-    const bookings = (await platform.databases.schedule.query<{ id: string }>('SELECT id FROM bookings WHERE date = $1 AND client_id = $2', [day, client.id])).map((b) => b.id);
+    const bookings = (
+      await platform.databases.schedule.query<{ id: string }>('SELECT id FROM bookings WHERE date = $1 AND client_id = $2', [day, client.id])
+    ).map((b) => b.id);
     expect(bookings).toHaveLength(6);
     const perBooking = await platform.databases.notifications.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM notifications WHERE type = 'BOOKING_CREATED' AND recipient_id = $1 AND booking_id = ANY($2::uuid[]) GROUP BY booking_id",

@@ -104,7 +104,10 @@ function summaryOrigins(output: string): Record<Service, string> {
 /** SIGINT, then npm start exits 0 having stopped every service. */
 async function stopsCleanly(run: Run, children: number[], origins: string[]): Promise<void> {
   run.proc.kill('SIGINT');
-  await vi.waitFor(() => expect(run.exited(), `npm start did not exit within 45 s after SIGINT:\n${run.output()}`).toBeDefined(), { timeout: 45_000, interval: 100 });
+  await vi.waitFor(() => expect(run.exited(), `npm start did not exit within 45 s after SIGINT:\n${run.output()}`).toBeDefined(), {
+    timeout: 45_000,
+    interval: 100,
+  });
   expect(run.exited()).toEqual({ code: 0, signal: null });
   for (const pid of children) expect(alive(pid), `service process ${pid} still running`).toBe(false);
   for (const o of origins) expect(await answers(o), `something still answers on ${o}`).toBe(false);
@@ -186,7 +189,9 @@ describe('npm start', () => {
       { i: { clientId: nobody, name: 'Port zero', startDate: '2030-01-07', durationWeeks: 4 } },
       trainer.data.login.token,
     );
-    expect(assigned.errors).toEqual([expect.objectContaining({ message: `clientId: no user ${nobody}`, extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    expect(assigned.errors).toEqual([
+      expect.objectContaining({ message: `clientId: no user ${nobody}`, extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    ]);
 
     await stopsCleanly(run, children, Object.values(origins));
     // No tracked file was (re)written.

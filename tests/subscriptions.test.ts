@@ -24,8 +24,15 @@ const NOTIFICATION_ADDED = /* GraphQL */ `
     notificationAdded {
       id
       title
-      booking { date trainer { name } }
-      program { name }
+      booking {
+        date
+        trainer {
+          name
+        }
+      }
+      program {
+        name
+      }
     }
   }
 `;
@@ -97,7 +104,14 @@ describe.each(storageBackends())('live subscriptions through the gateway (in-pro
     const subs = [client, trainer, otherClient].map((u) => subscribeWs(platform.gatewayUrl, tokens[u.id], query));
     await until(() => active() === 3, 5_000, 'three subscriptions');
     const at = clock().toISOString();
-    await bus.publish('bookingChanged', { event_id: randomUUID(), change: 'CANCELLED', booking_id: booking.id, client_id: client.id, trainer_id: trainer.id, at });
+    await bus.publish('bookingChanged', {
+      event_id: randomUUID(),
+      change: 'CANCELLED',
+      booking_id: booking.id,
+      client_id: client.id,
+      trainer_id: trainer.id,
+      at,
+    });
     await subs[0].waitFor(1);
     await subs[1].waitFor(1);
     const expected = {
@@ -113,7 +127,14 @@ describe.each(storageBackends())('live subscriptions through the gateway (in-pro
     expect(subs[1].events).toEqual([expected]);
     // Positive control: a change to the other client's own booking, published after, reaches them; the first never did.
     const theirs = gym.bookings.find((b) => b.clientId === otherClient.id)!;
-    await bus.publish('bookingChanged', { event_id: randomUUID(), change: 'RESCHEDULED', booking_id: theirs.id, client_id: otherClient.id, trainer_id: theirs.trainerId, at });
+    await bus.publish('bookingChanged', {
+      event_id: randomUUID(),
+      change: 'RESCHEDULED',
+      booking_id: theirs.id,
+      client_id: otherClient.id,
+      trainer_id: theirs.trainerId,
+      at,
+    });
     await subs[2].waitFor(1);
     expect(subs[2].events.map((e) => e.data.bookingChanged.booking.id)).toEqual([theirs.id]);
     await Promise.all(subs.map((s) => s.dispose()));

@@ -60,10 +60,15 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     return { ...res, correlationId };
   };
   const notificationsOf = (correlationId: string) =>
-    platform.databases.notifications.query<{ recipient_id: string; type: string; booking_id: string | null; program_id: string | null; achievement_id: string | null }>(
-      'SELECT recipient_id, type, booking_id, program_id, achievement_id FROM notifications WHERE correlation_id = $1 ORDER BY type, recipient_id',
-      [correlationId],
-    );
+    platform.databases.notifications.query<{
+      recipient_id: string;
+      type: string;
+      booking_id: string | null;
+      program_id: string | null;
+      achievement_id: string | null;
+    }>('SELECT recipient_id, type, booking_id, program_id, achievement_id FROM notifications WHERE correlation_id = $1 ORDER BY type, recipient_id', [
+      correlationId,
+    ]);
 
   beforeAll(async () => {
     platform = await startPlatform(backend, [seeded], { clock, transport });
@@ -83,19 +88,32 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     expect(bookedProgram).toMatchObject({ status: 'ACTIVE', trainer: { id: trainer.id } });
     await platform.settle();
     expect(await notificationsOf(res.correlationId)).toEqual(
-      [client.id, trainer.id].sort().map((recipient_id) => ({ recipient_id, type: 'BOOKING_CREATED', booking_id: bookingId, program_id: bookedProgram.id, achievement_id: null })),
+      [client.id, trainer.id]
+        .sort()
+        .map((recipient_id) => ({ recipient_id, type: 'BOOKING_CREATED', booking_id: bookingId, program_id: bookedProgram.id, achievement_id: null })),
     );
     const read = await as(trainer, '{ me { notifications(first: 50) { type correlationId booking { id date startTime client { name } trainer { name } } } } }');
     expect(read.errors).toBeUndefined();
     const mine = read.data.me.notifications.filter((x: any) => x.correlationId === res.correlationId);
     expect(mine).toEqual([
-      { type: 'BOOKING_CREATED', correlationId: res.correlationId, booking: { id: bookingId, date: addDays(TODAY, 3), startTime: `${freeSlot(addDays(TODAY, 3)).startTime}:00`, client: { name: client.name }, trainer: { name: trainer.name } } },
+      {
+        type: 'BOOKING_CREATED',
+        correlationId: res.correlationId,
+        booking: {
+          id: bookingId,
+          date: addDays(TODAY, 3),
+          startTime: `${freeSlot(addDays(TODAY, 3)).startTime}:00`,
+          client: { name: client.name },
+          trainer: { name: trainer.name },
+        },
+      },
     ]);
   });
 
   it('Flow 2: completing a session creates the client’s workout-log stub and a notification carrying the mutation’s correlation id', async () => {
-    const session = gym.bookings.find((b) => b.trainerId === trainer.id && b.clientId === client.id && b.date <= TODAY && b.status === 'CONFIRMED')
-      ?? gym.bookings.find((b) => b.trainerId === trainer.id && b.date <= TODAY && b.status === 'CONFIRMED')!;
+    const session =
+      gym.bookings.find((b) => b.trainerId === trainer.id && b.clientId === client.id && b.date <= TODAY && b.status === 'CONFIRMED') ??
+      gym.bookings.find((b) => b.trainerId === trainer.id && b.date <= TODAY && b.status === 'CONFIRMED')!;
     const owner = gym.users.find((u) => u.id === session.clientId)!;
     const res = await as(trainer, 'mutation($id: ID!) { completeBooking(id: $id, trainerNotes: "Solid squats") { id status } }', { id: session.id });
     expect(res.errors).toBeUndefined();
@@ -103,9 +121,15 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     const logs = await as(owner, '{ me { workoutLogs(first: 50) { status workoutDate booking { id status trainerNotes trainer { name } } } } }');
     expect(logs.errors).toBeUndefined();
     expect(logs.data.me.workoutLogs.filter((l: any) => l.booking?.id === session.id)).toEqual([
-      { status: 'STUB', workoutDate: session.date, booking: { id: session.id, status: 'COMPLETED', trainerNotes: 'Solid squats', trainer: { name: trainer.name } } },
+      {
+        status: 'STUB',
+        workoutDate: session.date,
+        booking: { id: session.id, status: 'COMPLETED', trainerNotes: 'Solid squats', trainer: { name: trainer.name } },
+      },
     ]);
-    expect(await notificationsOf(res.correlationId)).toEqual([{ recipient_id: owner.id, type: 'BOOKING_COMPLETED', booking_id: session.id, program_id: session.programId, achievement_id: null }]);
+    expect(await notificationsOf(res.correlationId)).toEqual([
+      { recipient_id: owner.id, type: 'BOOKING_COMPLETED', booking_id: session.id, program_id: session.programId, achievement_id: null },
+    ]);
   });
 
   it('Flow 3: completing a program awards an achievement, whose achievement.earned notifies the client under the same correlation id', async () => {
@@ -114,7 +138,9 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     expect(res.errors).toBeUndefined();
     expect(res.data.completeProgram.status).toBe('COMPLETED');
     await platform.settle();
-    const achievements = await platform.databases.progress.query<{ id: string; type: string }>('SELECT id, type FROM achievements WHERE program_id = $1', [completing.id]);
+    const achievements = await platform.databases.progress.query<{ id: string; type: string }>('SELECT id, type FROM achievements WHERE program_id = $1', [
+      completing.id,
+    ]);
     expect(achievements).toEqual([{ id: expect.any(String), type: 'PROGRAM_COMPLETION' }]);
     const notes = await notificationsOf(res.correlationId);
     expect(notes).toEqual(
@@ -144,7 +170,10 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     );
     expect(rows).toHaveLength(200);
     expect(rows.every((r) => r.n === 1)).toBe(true);
-    const stubs = await platform.databases.progress.query<{ n: number }>("SELECT count(*)::int AS n FROM workout_logs WHERE status = 'STUB' AND booking_id = ANY($1::uuid[])", [backlog.map((b) => b.id)]);
+    const stubs = await platform.databases.progress.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM workout_logs WHERE status = 'STUB' AND booking_id = ANY($1::uuid[])",
+      [backlog.map((b) => b.id)],
+    );
     expect(stubs[0].n).toBe(200);
   }, 120_000);
 
@@ -157,7 +186,11 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
     it('a booking the trainer makes reaches the client as notificationAdded and bookingChanged, with fields of other subgraphs, and nobody else', async () => {
       const other = gym.users.find((u) => u.role === 'CLIENT' && u.id !== client.id)!;
       const [clientToken, trainerToken, otherToken] = await Promise.all([client, trainer, other].map((u) => platform.tokenFor(u)));
-      const added = subscribeWs(platform.gatewayUrl, clientToken, 'subscription { notificationAdded { type title booking { date startTime trainer { name } } } }');
+      const added = subscribeWs(
+        platform.gatewayUrl,
+        clientToken,
+        'subscription { notificationAdded { type title booking { date startTime trainer { name } } } }',
+      );
       const changed = subscribeWs(platform.gatewayUrl, trainerToken, 'subscription { bookingChanged { change booking { date client { name } } } }');
       const stranger = subscribeWs(platform.gatewayUrl, otherToken, 'subscription { notificationAdded { title } }');
       subs.push(added, changed, stranger);
@@ -176,12 +209,19 @@ describe.each(setups)('workflows on $backend with the $transport bus', ({ backen
       await added.waitFor(2);
       await changed.waitFor(1);
       const booked = added.events.map((e) => e.data?.notificationAdded).find((x) => x?.type === 'BOOKING_CREATED');
-      expect(booked).toMatchObject({ booking: { date: addDays(TODAY, 4), startTime: `${freeSlot(addDays(TODAY, 4)).startTime}:00`, trainer: { name: trainer.name } } });
+      expect(booked).toMatchObject({
+        booking: { date: addDays(TODAY, 4), startTime: `${freeSlot(addDays(TODAY, 4)).startTime}:00`, trainer: { name: trainer.name } },
+      });
       expect(added.events.every((e) => e.errors === undefined)).toBe(true);
-      expect(changed.events[0]).toEqual({ data: { bookingChanged: { change: 'CREATED', booking: { date: addDays(TODAY, 4), client: { name: client.name } } } } });
+      expect(changed.events[0]).toEqual({
+        data: { bookingChanged: { change: 'CREATED', booking: { date: addDays(TODAY, 4), client: { name: client.name } } } },
+      });
       // Positive control: a notification of the stranger's own, sent after, reaches them, and it is the only one they got.
       const own = randomUUID();
-      await platform.databases.notifications.query(`INSERT INTO notifications (id, recipient_id, type, title, message) VALUES ($1, $2, 'PROFILE_UPDATED', 'Yours', 'Only yours')`, [own, other.id]);
+      await platform.databases.notifications.query(
+        `INSERT INTO notifications (id, recipient_id, type, title, message) VALUES ($1, $2, 'PROFILE_UPDATED', 'Yours', 'Only yours')`,
+        [own, other.id],
+      );
       await platform.subgraphs.notifications.live.publish('notificationAdded', { notification_id: own, recipient_id: other.id });
       await stranger.waitFor(1);
       expect(stranger.events).toEqual([{ data: { notificationAdded: { title: 'Yours' } } }]);

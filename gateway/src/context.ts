@@ -34,8 +34,7 @@ export function correlationId(): RequestHandler {
   };
 }
 
-const unauthenticated = (message: string) =>
-  new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
+const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
 
 /**
  * Apollo's context function: verifies the bearer token once here, so a bad or

@@ -27,7 +27,7 @@ export interface SubgraphDataSourceOptions {
   credentials: ServiceCredentials;
   log: Logger;
   /** Called once per subgraph request with its duration. */
-  observe?(subgraph: string, outcome: FetchOutcome, seconds: number): void;
+  observe?: (subgraph: string, outcome: FetchOutcome, seconds: number) => void;
 }
 
 /** A non-2xx answer whose body was a GraphQL response: its errors are the subgraph's word. */
@@ -115,11 +115,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       fetches[0].options.request.operationName,
     );
     const first = fetches[0].options;
-    const result = await this.#send({ ...first, request: { ...first.request, query: merged.query, operationName: merged.operationName, variables: merged.variables } });
+    const result = await this.#send({
+      ...first,
+      request: { ...first.request, query: merged.query, operationName: merged.operationName, variables: merged.variables },
+    });
     const parts = splitMergedResult(result, fetches.length);
     fetches.forEach((f, i) => {
-      const part = deduped[i] ? expandEntities(parts[i], deduped[i]!) : parts[i];
-      f.resolve(part as ProcessResult);
+      const part = deduped[i] ? expandEntities(parts[i], deduped[i]) : parts[i];
+      f.resolve(part);
     });
   }
 

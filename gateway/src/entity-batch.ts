@@ -54,11 +54,28 @@ function entityFetchSelection(query: string): SelectionSetNode | null {
   const [operation] = document.definitions;
   if (operation.kind !== Kind.OPERATION_DEFINITION || operation.operation !== OperationTypeNode.QUERY || operation.directives?.length) return null;
   const [variable, ...otherVariables] = operation.variableDefinitions ?? [];
-  if (!variable || otherVariables.length || variable.variable.name.value !== 'representations' || print(variable.type) !== '[_Any!]!' || variable.defaultValue) return null;
+  if (!variable || otherVariables.length || variable.variable.name.value !== 'representations' || print(variable.type) !== '[_Any!]!' || variable.defaultValue)
+    return null;
   const [field, ...otherFields] = operation.selectionSet.selections;
-  if (!field || otherFields.length || field.kind !== Kind.FIELD || field.name.value !== '_entities' || field.alias || field.directives?.length || !field.selectionSet) return null;
+  if (
+    !field ||
+    otherFields.length ||
+    field.kind !== Kind.FIELD ||
+    field.name.value !== '_entities' ||
+    field.alias ||
+    field.directives?.length ||
+    !field.selectionSet
+  )
+    return null;
   const [argument, ...otherArguments] = field.arguments ?? [];
-  if (!argument || otherArguments.length || argument.name.value !== 'representations' || argument.value.kind !== Kind.VARIABLE || argument.value.name.value !== 'representations') return null;
+  if (
+    !argument ||
+    otherArguments.length ||
+    argument.name.value !== 'representations' ||
+    argument.value.kind !== Kind.VARIABLE ||
+    argument.value.name.value !== 'representations'
+  )
+    return null;
   // The merged operation renames the variables: a selection that reads one cannot move.
   let readsVariable = false;
   visit(field.selectionSet, {

@@ -37,23 +37,16 @@ export function createKeepAliveFetcher(opts: { timeoutMs: number; maxSockets?: n
       const secure = target.protocol === 'https:';
       const headers: Record<string, string | number> = { ...init.headers };
       if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
-      const req = (secure ? https : http).request(
-        target,
-        { method: init.method ?? 'GET', headers, agent: secure ? httpsAgent : httpAgent },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', fail);
-          res.on('end', () => {
-            clearTimeout(deadline);
-            resolve(new BufferedResponse(url, res, Buffer.concat(chunks)));
-          });
-        },
-      );
-      const deadline = setTimeout(
-        () => req.destroy(new SubgraphTimeoutError(`no answer from ${target.origin} within ${opts.timeoutMs} ms`)),
-        opts.timeoutMs,
-      );
+      const req = (secure ? https : http).request(target, { method: init.method ?? 'GET', headers, agent: secure ? httpsAgent : httpAgent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', fail);
+        res.on('end', () => {
+          clearTimeout(deadline);
+          resolve(new BufferedResponse(url, res, Buffer.concat(chunks)));
+        });
+      });
+      const deadline = setTimeout(() => req.destroy(new SubgraphTimeoutError(`no answer from ${target.origin} within ${opts.timeoutMs} ms`)), opts.timeoutMs);
       function fail(err: Error) {
         clearTimeout(deadline);
         reject(err);

@@ -24,7 +24,14 @@ export const DEFAULT_LIMITS: OperationLimits = { maxDepth: 15, maxAliases: 30, m
 interface ArmorVisitor {
   onOperationDefinitionEnter(operation: OperationDefinitionNode): void;
 }
-type ArmorOptions = { n: number; propagateOnRejection: boolean; exposeLimits: boolean; onReject: (() => void)[]; flattenFragments?: boolean; allowList?: string[] };
+type ArmorOptions = {
+  n: number;
+  propagateOnRejection: boolean;
+  exposeLimits: boolean;
+  onReject: (() => void)[];
+  flattenFragments?: boolean;
+  allowList?: string[];
+};
 type ArmorRule = (options: ArmorOptions) => (context: ValidationContext) => unknown;
 
 /**
@@ -50,7 +57,9 @@ export function operationLimitsRule(limits: Pick<OperationLimits, 'maxDepth' | '
     const visitors = protections.map(([rule, n, message]) => ({
       // flattenFragments: a fragment spread adds no level of its own, only its fields do;
       // allowList empty: `a1: __typename a2: __typename ...` is an alias bomb too.
-      visitor: rule({ n, propagateOnRejection: false, exposeLimits: false, onReject: [reject], flattenFragments: true, allowList: [] })(context) as ArmorVisitor,
+      visitor: rule({ n, propagateOnRejection: false, exposeLimits: false, onReject: [reject], flattenFragments: true, allowList: [] })(
+        context,
+      ) as ArmorVisitor,
       n,
       message,
     }));

@@ -136,7 +136,10 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
   const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
-  const live = opts.live === false ? undefined : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log });
+  const live =
+    opts.live === false
+      ? undefined
+      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log });
   // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
   shell.use('/graphql', jsonBody(BODY_LIMIT), ...(live ? [live.server.sse] : []), expressMiddleware(apollo, { context: createContext(verifier, log) }));
 
@@ -219,24 +222,27 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
       fetcher.close();
       probe.close();
     },
-    gateway: withoutApolloTelemetry(() => new ApolloGateway({
-      supergraphSdl: supergraph.hook,
-      logger: log,
-      buildService: ({ name, url }) => {
-        const target = subgraphUrl(name, url, opts.subgraphUrls ?? {}, config.subgraphUrlOverrides);
-        subgraphs.set(name, target);
-        const source = new SubgraphDataSource({
-          name,
-          url: target,
-          fetcher: fetcher.fetch,
-          credentials,
-          log,
-          observe: (subgraph, outcome, seconds) => subgraphFetches.observe({ subgraph, outcome }, seconds),
-        });
-        dataSources.set(name, source);
-        return source;
-      },
-    })),
+    gateway: withoutApolloTelemetry(
+      () =>
+        new ApolloGateway({
+          supergraphSdl: supergraph.hook,
+          logger: log,
+          buildService: ({ name, url }) => {
+            const target = subgraphUrl(name, url, opts.subgraphUrls ?? {}, config.subgraphUrlOverrides);
+            subgraphs.set(name, target);
+            const source = new SubgraphDataSource({
+              name,
+              url: target,
+              fetcher: fetcher.fetch,
+              credentials,
+              log,
+              observe: (subgraph, outcome, seconds) => subgraphFetches.observe({ subgraph, outcome }, seconds),
+            });
+            dataSources.set(name, source);
+            return source;
+          },
+        }),
+    ),
   };
   return upstream;
 }
@@ -268,7 +274,14 @@ function createHttpShell(config: ServiceConfig, metrics: Metrics, ready: Upstrea
   app.use(recordHttpDuration(metrics), correlationId(), securityHeaders(config.production));
   // CORS only for the allowed browser origins (CORS_ORIGINS); none by default.
   if (config.corsOrigins.length > 0) {
-    app.use(cors({ origin: config.corsOrigins, allowedHeaders: ['content-type', 'authorization', 'x-correlation-id', 'idempotency-key', 'apollo-require-preflight'], exposedHeaders: ['x-correlation-id', 'retry-after'], maxAge: 600 }));
+    app.use(
+      cors({
+        origin: config.corsOrigins,
+        allowedHeaders: ['content-type', 'authorization', 'x-correlation-id', 'idempotency-key', 'apollo-require-preflight'],
+        exposedHeaders: ['x-correlation-id', 'retry-after'],
+        maxAge: 600,
+      }),
+    );
   }
   const shell = createHttpApp({ metrics, ready, production: config.production, metricsToken: config.metricsToken });
   app.use(shell);
@@ -277,7 +290,14 @@ function createHttpShell(config: ServiceConfig, metrics: Metrics, ready: Upstrea
   return { shell, server: createServer(app) };
 }
 
-function createApollo(config: ServiceConfig, gateway: ApolloGateway, httpServer: Server, log: Logger, validationRules: ValidationRule[], parseOptions: ParseOptions) {
+function createApollo(
+  config: ServiceConfig,
+  gateway: ApolloGateway,
+  httpServer: Server,
+  log: Logger,
+  validationRules: ValidationRule[],
+  parseOptions: ParseOptions,
+) {
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
     unexpectedErrorLogging(log),
@@ -362,9 +382,7 @@ function formatGatewayError(format: ReturnType<typeof errorFormatter>, opts: { b
     let out = format(formatted);
     // GraphQL Armor's block-field-suggestions, for Apollo: "Did you mean ...?" tells a stranger the schema.
     if (opts.blockFieldSuggestions) out = { ...out, message: withoutFieldSuggestions(out.message) };
-    return out.extensions?.code === ErrorCode.UNAUTHENTICATED && out.message.startsWith(PREFIX)
-      ? { ...out, message: out.message.slice(PREFIX.length) }
-      : out;
+    return out.extensions?.code === ErrorCode.UNAUTHENTICATED && out.message.startsWith(PREFIX) ? { ...out, message: out.message.slice(PREFIX.length) } : out;
   };
 }
 

@@ -193,7 +193,10 @@ class ServedSupergraph {
     const hash = supergraphHash(sdl);
     this.metrics.reloads.inc({ outcome: 'refused' });
     this.#status.lastRefused = { hash, source: this.source, at: new Date().toISOString(), reason };
-    this.log.error({ source: this.source, refused: hash.slice(0, 12), serving: this.#current.hash.slice(0, 12), reason }, 'new supergraph refused; the current one keeps serving');
+    this.log.error(
+      { source: this.source, refused: hash.slice(0, 12), serving: this.#current.hash.slice(0, 12), reason },
+      'new supergraph refused; the current one keeps serving',
+    );
   }
 
   /** Records a supergraph the gateway now serves, and tells the listeners. */

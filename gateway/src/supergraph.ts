@@ -14,10 +14,11 @@ export class SupergraphError extends Error {
   override name = 'SupergraphError';
 }
 
-const exists = (path: string) => access(path).then(
-  () => true,
-  () => false,
-);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /** The repository's own composition config, for `npm start -w gateway` run from gateway/. */
 const REPO_SUPERGRAPH_YAML = fileURLToPath(new URL('../../supergraph.yaml', import.meta.url));
@@ -57,7 +58,12 @@ export async function loadSupergraph(config: ServiceConfig, log: Logger, given?:
  * `<NAME>_URL` variable when set (`ServiceConfig.subgraphUrlOverrides`), else the
  * supergraph's routing URL.
  */
-export function subgraphUrl(name: string, routingUrl: string | undefined, overrides: Partial<Record<string, string>>, fromEnv: Readonly<Record<string, string>>): string {
+export function subgraphUrl(
+  name: string,
+  routingUrl: string | undefined,
+  overrides: Partial<Record<string, string>>,
+  fromEnv: Readonly<Record<string, string>>,
+): string {
   const url = overrides[name] ?? fromEnv[urlVariable(name)] ?? routingUrl;
   if (!url) throw new SupergraphError(`subgraph "${name}" has no routing URL in the supergraph and ${urlVariable(name)} is not set`);
   return url;

@@ -42,7 +42,9 @@ describe('entitySelection', () => {
 
   it('leaves alone fetches with other variables, fragments, or that are not entity fetches', () => {
     expect(entitySelection(NAMES, { representations: [], first: 5 })).toBeUndefined();
-    expect(entitySelection('query($representations:[_Any!]!){_entities(representations:$representations){...F}} fragment F on User{name}', { representations: [] })).toBeUndefined();
+    expect(
+      entitySelection('query($representations:[_Any!]!){_entities(representations:$representations){...F}} fragment F on User{name}', { representations: [] }),
+    ).toBeUndefined();
     expect(entitySelection('query Dash__users__0{me{name}}', {})).toBeUndefined();
   });
 });
@@ -66,14 +68,11 @@ describe('mergeEntityFetches and splitMergedResult', () => {
     );
   });
 
-  it("gives each fetch its own entities and errors, with paths back under _entities, and pathless errors to all", () => {
+  it('gives each fetch its own entities and errors, with paths back under _entities, and pathless errors to all', () => {
     const parts = splitMergedResult(
       {
         data: { _e0: [{ name: 'Ann' }], _e1: [null, { clientProfile: null }] },
-        errors: [
-          { message: 'no b', path: ['_e1', 0, 'clientProfile'], extensions: { code: 'FORBIDDEN' } },
-          { message: 'slow' },
-        ],
+        errors: [{ message: 'no b', path: ['_e1', 0, 'clientProfile'], extensions: { code: 'FORBIDDEN' } }, { message: 'slow' }],
       },
       2,
     );
@@ -116,7 +115,7 @@ describe('SubgraphDataSource merges the entity fetches one operation starts toge
             return people[r.id];
           });
         }
-        return new Response(JSON.stringify({ data, ...(errors.length ? { errors } : {}) }), { headers: { 'content-type': 'application/json' } }) as never;
+        return new Response(JSON.stringify({ data, ...(errors.length ? { errors } : {}) }), { headers: { 'content-type': 'application/json' } });
       },
     });
     return { source, sent };

@@ -211,7 +211,10 @@ describe('gateway over the users subgraph and a stand-in for training', () => {
       });
       const ready = await fetch(`${base}/ready`);
       expect(ready.status).toBe(503);
-      expect(((await ready.json()) as { detail: { subgraphs: unknown } }).detail.subgraphs).toMatchObject({ users: 'up', training: expect.stringMatching(/^down: /) });
+      expect(((await ready.json()) as { detail: { subgraphs: unknown } }).detail.subgraphs).toMatchObject({
+        users: 'up',
+        training: expect.stringMatching(/^down: /),
+      });
     } finally {
       await training.restart();
     }
@@ -264,7 +267,9 @@ describe('building the gateway apart from listening', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
     try {
       const port = (taken.address() as AddressInfo).port;
-      await expect(createGateway(testConfig('gateway', 'pglite', undefined, { GATEWAY_PORT: String(port) }), { supergraphSdl, live: false })).rejects.toThrow(/EADDRINUSE/);
+      await expect(createGateway(testConfig('gateway', 'pglite', undefined, { GATEWAY_PORT: String(port) }), { supergraphSdl, live: false })).rejects.toThrow(
+        /EADDRINUSE/,
+      );
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
@@ -305,7 +310,10 @@ describe('gateway in front of a subgraph that misbehaves', () => {
       const res = await post(gateway.url, LOGIN, { e: DEMO_LOGINS.client, p: DEMO_PASSWORD });
       expect(res.body.data).toBeNull();
       expect(res.body.errors).toEqual([
-        expect.objectContaining({ message: 'The users service is unavailable', extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', service: 'users' }) }),
+        expect.objectContaining({
+          message: 'The users service is unavailable',
+          extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', service: 'users' }),
+        }),
       ]);
       if (m === 'hang') expect(performance.now() - started).toBeLessThan(5_000);
     }

@@ -155,10 +155,10 @@ describe('hot reload of the supergraph', () => {
     const gateway = await createGateway(testConfig('gateway', 'pglite', undefined, { SUPERGRAPH_PATH: path }));
     const logged: unknown[] = [];
     const error = gateway.log.error.bind(gateway.log);
-    gateway.log.error = ((obj: unknown, msg?: string) => {
+    gateway.log.error = (obj: unknown, msg?: string) => {
       logged.push([obj, msg]);
       return error(obj as object, msg);
-    }) as typeof gateway.log.error;
+    };
     try {
       const notASupergraph = 'type Query { me: String }';
       await publishFile(path, notASupergraph);
@@ -171,7 +171,10 @@ describe('hot reload of the supergraph', () => {
       expect(gateway.supergraph.status().lastRefused?.reason).toMatch(/Syntax Error/);
       expect((await post(gateway, ME)).body.data.me.id).toBe(client.id);
       expect(logged).toHaveLength(2);
-      expect(logged[0]).toEqual([expect.objectContaining({ refused: supergraphHash(notASupergraph).slice(0, 12), serving: supergraphHash(v1).slice(0, 12) }), 'new supergraph refused; the current one keeps serving']);
+      expect(logged[0]).toEqual([
+        expect.objectContaining({ refused: supergraphHash(notASupergraph).slice(0, 12), serving: supergraphHash(v1).slice(0, 12) }),
+        'new supergraph refused; the current one keeps serving',
+      ]);
       const metrics = await (await fetch(new URL('/metrics', gateway.url))).text();
       expect(metrics).toMatch(/fitsync_gateway_supergraph_reloads_total\{outcome="refused",service="gateway"\} 2/);
 
@@ -202,9 +205,13 @@ describe('hot reload of the supergraph', () => {
         expect(b.supergraph.status().hash).toBe(supergraphHash(v2));
         const broken = 'type Query { broken: Int }';
         await publishSupergraphToRedis(url, key, broken);
-        await expect.poll(() => [a, b].map((g) => g.supergraph.status().lastRefused?.hash), { ...RELOAD, message: 'both refuse' }).toEqual([supergraphHash(broken), supergraphHash(broken)]);
+        await expect
+          .poll(() => [a, b].map((g) => g.supergraph.status().lastRefused?.hash), { ...RELOAD, message: 'both refuse' })
+          .toEqual([supergraphHash(broken), supergraphHash(broken)]);
         await publishSupergraphToRedis(url, key, v1);
-        await expect.poll(() => [a, b].map((g) => g.supergraph.status().hash), { ...RELOAD, message: 'both on version 1' }).toEqual([supergraphHash(v1), supergraphHash(v1)]);
+        await expect
+          .poll(() => [a, b].map((g) => g.supergraph.status().hash), { ...RELOAD, message: 'both on version 1' })
+          .toEqual([supergraphHash(v1), supergraphHash(v1)]);
         expect((await post(b, ME)).body.data.me.id).toBe(client.id);
         expect(await userFields(a)).not.toContain('level');
       } finally {

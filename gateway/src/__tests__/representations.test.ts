@@ -28,8 +28,18 @@ describe('expandEntities', () => {
   const deduped = dedupeRepresentations([user('a'), user('b'), user('a'), user('a')])!;
 
   it('puts each answer at every position that asked for it, each position its own object', () => {
-    const out = expandEntities({ data: { _entities: [{ name: 'Ann', profile: { level: 1 } }, { name: 'Bob', profile: null }] } }, deduped);
-    const entities = out.data!._entities as { name: string; profile: unknown }[];
+    const out = expandEntities(
+      {
+        data: {
+          _entities: [
+            { name: 'Ann', profile: { level: 1 } },
+            { name: 'Bob', profile: null },
+          ],
+        },
+      },
+      deduped,
+    );
+    const entities = out.data._entities as { name: string; profile: unknown }[];
     expect(entities.map((e) => e.name)).toEqual(['Ann', 'Bob', 'Ann', 'Ann']);
     expect(entities[2]).toEqual(entities[0]);
     // The gateway deep-merges later fetches into these objects: sharing one would leak between positions.
@@ -49,15 +59,15 @@ describe('expandEntities', () => {
       },
       deduped,
     );
-    expect(out.data!._entities).toEqual([null, { name: 'Bob' }, null, null]);
-    expect(out.errors!.map((e) => [e.message, e.path])).toEqual([
+    expect(out.data._entities).toEqual([null, { name: 'Bob' }, null, null]);
+    expect(out.errors.map((e) => [e.message, e.path])).toEqual([
       ['no access to a', ['_entities', 0, 'name']],
       ['no access to a', ['_entities', 2, 'name']],
       ['no access to a', ['_entities', 3, 'name']],
       ['b is slow', ['_entities', 1]],
       ['whole request', undefined],
     ]);
-    expect(out.errors![1].extensions).toEqual({ code: 'FORBIDDEN' });
+    expect(out.errors[1].extensions).toEqual({ code: 'FORBIDDEN' });
   });
 
   it('passes an answer without entities (the subgraph failed the whole fetch) through with its errors remapped', () => {
@@ -82,9 +92,14 @@ describe('SubgraphDataSource entity fetches', () => {
       fetcher: async (_url, init) => {
         const { representations } = JSON.parse(String(init?.body)).variables as { representations: { id: string }[] };
         sent.push(representations);
-        const errors = representations.flatMap((r, i) => (names[r.id] ? [] : [{ message: `no user ${r.id}`, path: ['_entities', i], extensions: { code: 'NOT_FOUND' } }]));
-        const body = JSON.stringify({ data: { _entities: representations.map((r) => (names[r.id] ? { name: names[r.id] } : null)) }, ...(errors.length ? { errors } : {}) });
-        return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }) as never;
+        const errors = representations.flatMap((r, i) =>
+          names[r.id] ? [] : [{ message: `no user ${r.id}`, path: ['_entities', i], extensions: { code: 'NOT_FOUND' } }],
+        );
+        const body = JSON.stringify({
+          data: { _entities: representations.map((r) => (names[r.id] ? { name: names[r.id] } : null)) },
+          ...(errors.length ? { errors } : {}),
+        });
+        return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
       },
     });
     return { source, sent };

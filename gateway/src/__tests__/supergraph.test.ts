@@ -19,7 +19,8 @@ describe('loading the supergraph', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  const configIn = (env: Record<string, string> = {}) => testConfig('gateway', 'pglite', undefined, { SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'), ...env });
+  const configIn = (env: Record<string, string> = {}) =>
+    testConfig('gateway', 'pglite', undefined, { SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'), ...env });
   const writeYaml = async (sdl: string) => {
     await writeFile(join(dir, 'a.graphql'), sdl);
     await writeFile(join(dir, 'supergraph.yaml'), 'subgraphs:\n  a:\n    routing_url: http://127.0.0.1:4101/graphql\n    schema:\n      file: ./a.graphql\n');
@@ -48,7 +49,9 @@ describe('loading the supergraph', () => {
   });
 
   it('refuses to start on SDL that is not a supergraph', async () => {
-    await expect(createGateway(testConfig('gateway'), { supergraphSdl: 'type Query { hello: String }' })).rejects.toThrow(/^cannot serve the supergraph \(given\): /);
+    await expect(createGateway(testConfig('gateway'), { supergraphSdl: 'type Query { hello: String }' })).rejects.toThrow(
+      /^cannot serve the supergraph \(given\): /,
+    );
   });
 
   it('routes to explicit overrides, then set <NAME>_URL variables, then the routing URL', () => {
@@ -64,20 +67,37 @@ describe('loading the supergraph', () => {
   });
 
   it('reads <NAME>_URL overrides once, in config.ts, with one rule for empty values', () => {
-    const config = loadConfig('gateway', { USERS_URL: 'http://10.0.0.5:3001/graphql', TRAINING_URL: '', MY_INVENTORY_URL: 'http://inv/graphql', REDIS_URL: 'redis://r:6379' });
+    const config = loadConfig('gateway', {
+      USERS_URL: 'http://10.0.0.5:3001/graphql',
+      TRAINING_URL: '',
+      MY_INVENTORY_URL: 'http://inv/graphql',
+      REDIS_URL: 'redis://r:6379',
+    });
     expect(config.subgraphUrlOverrides).toEqual({ USERS_URL: 'http://10.0.0.5:3001/graphql', MY_INVENTORY_URL: 'http://inv/graphql' });
     // An empty TRAINING_URL is unset for the services' clients too, not an empty URL.
     expect(config.subgraphUrls).toMatchObject({ users: 'http://10.0.0.5:3001/graphql', training: 'http://127.0.0.1:3002/graphql' });
     // The same rule for every variable, and for the scripts' configuration.
-    expect(loadConfig('gateway', { REDIS_URL: '', SUPERGRAPH_REDIS_KEY: '', GATEWAY_PORT: '' })).toMatchObject({ redisUrl: undefined, supergraphRedisKey: undefined, port: 4000 });
-    expect(loadToolConfig({ REDIS_URL: '', SUPERGRAPH_REDIS_KEY: 'k', CI: '', SCHEMA_AUTHOR: '', GITHUB_ACTOR: 'octocat' })).toEqual({ ci: false, schemaAuthor: 'octocat', redisUrl: undefined, supergraphRedisKey: 'k' });
+    expect(loadConfig('gateway', { REDIS_URL: '', SUPERGRAPH_REDIS_KEY: '', GATEWAY_PORT: '' })).toMatchObject({
+      redisUrl: undefined,
+      supergraphRedisKey: undefined,
+      port: 4000,
+    });
+    expect(loadToolConfig({ REDIS_URL: '', SUPERGRAPH_REDIS_KEY: 'k', CI: '', SCHEMA_AUTHOR: '', GITHUB_ACTOR: 'octocat' })).toEqual({
+      ci: false,
+      schemaAuthor: 'octocat',
+      redisUrl: undefined,
+      supergraphRedisKey: 'k',
+    });
   });
 
   it("sends a subgraph to the <NAME>_URL of the gateway's config", async () => {
     const composed = compose([{ name: 'a', url: 'http://127.0.0.1:9/graphql', sdl: 'type Query { hello: String }' }]);
     if (!composed.ok) throw new Error(formatProblems(composed.problems));
     // Built, not listening: nothing here needs a port.
-    const gateway = await buildGateway(testConfig('gateway', 'pglite', undefined, { A_URL: 'http://10.1.1.1:4101/graphql' }), { supergraphSdl: composed.supergraphSdl, live: false });
+    const gateway = await buildGateway(testConfig('gateway', 'pglite', undefined, { A_URL: 'http://10.1.1.1:4101/graphql' }), {
+      supergraphSdl: composed.supergraphSdl,
+      live: false,
+    });
     try {
       expect(gateway.subgraphs.get('a')).toBe('http://10.1.1.1:4101/graphql');
     } finally {
@@ -102,7 +122,8 @@ describe('operation limits', () => {
 
   it('measures each fragment once, so fragments spreading each other stay cheap', () => {
     let doc = '{ node { ...F0 } } fragment F0 on Node { id }';
-    for (let i = 1; i < 60; i++) doc = doc.replace('{ node { ...F' + (i - 1) + ' } }', `{ node { ...F${i} } }`) + ` fragment F${i} on Node { ...F${i - 1} ...F${i - 1} }`;
+    for (let i = 1; i < 60; i++)
+      doc = doc.replace('{ node { ...F' + (i - 1) + ' } }', `{ node { ...F${i} } }`) + ` fragment F${i} on Node { ...F${i - 1} ...F${i - 1} }`;
     const started = performance.now();
     expect(errorsOf(doc)).toEqual([]);
     expect(performance.now() - started).toBeLessThan(500);

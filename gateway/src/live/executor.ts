@@ -7,6 +7,7 @@ import { LRUCache } from 'lru-cache';
 import {
   GraphQLError,
   Kind,
+  OperationTypeNode,
   parse,
   print,
   specifiedRules,
@@ -98,7 +99,12 @@ export class SubscriptionExecutor {
     return this.#prepareDocument(sub.document, print(sub.document), sub.operationName, sub.variables);
   }
 
-  #prepareDocument(document: DocumentNode, query: string, operationName: string | null, variables: Record<string, unknown>): PreparedSubscription | GraphQLError[] {
+  #prepareDocument(
+    document: DocumentNode,
+    query: string,
+    operationName: string | null,
+    variables: Record<string, unknown>,
+  ): PreparedSubscription | GraphQLError[] {
     const errors = validate(this.#apiGraphQLSchema, document, this.#rules);
     if (errors.length > 0) return errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
     const operation = findOperation(document, operationName);
@@ -109,8 +115,10 @@ export class SubscriptionExecutor {
         }),
       ];
     }
-    if (operation.operation !== 'subscription') {
-      return [new GraphQLError('Only subscriptions are served here; send queries and mutations as HTTP POST to /graphql', { extensions: { code: 'BAD_USER_INPUT' } })];
+    if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+      return [
+        new GraphQLError('Only subscriptions are served here; send queries and mutations as HTTP POST to /graphql', { extensions: { code: 'BAD_USER_INPUT' } }),
+      ];
     }
     const key = `${operationName ?? ''}\n${query}`;
     let planned = this.#plans.get(key);
@@ -168,5 +176,12 @@ function findOperation(document: DocumentNode, name: string | null): OperationDe
 /** The error with `extensions.code` set, unless it has one: every error a client gets is coded. */
 function withCode(error: GraphQLError, code: string): GraphQLError {
   if (typeof error.extensions.code === 'string') return error;
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: { ...error.extensions, code } });
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
 }

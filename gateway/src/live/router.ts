@@ -30,7 +30,7 @@ export class LiveRouter {
     try {
       for await (const payload of { [Symbol.asyncIterator]: () => iterator }) {
         if (this.#closed) break;
-        this.#dispatch({ topic, payload } as LiveMessage);
+        this.#dispatch({ topic, payload });
       }
     } catch (err) {
       if (!this.#closed) this.log.error({ err, topic }, 'live topic subscription failed');
@@ -65,6 +65,6 @@ export class LiveRouter {
 
   async close() {
     this.#closed = true;
-    await Promise.all(this.#iterators.map((it) => it.return?.()));
+    await Promise.all(this.#iterators.map((it) => it.return?.() ?? Promise.resolve()));
   }
 }

@@ -158,7 +158,7 @@ function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscript
         const { socket, request } = ctx.extra;
         const params = ctx.connectionParams ?? {};
         const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
-        const authorization = key && typeof params[key] === 'string' ? (params[key] as string) : undefined;
+        const authorization = key && typeof params[key] === 'string' ? params[key] : undefined;
         const session = await subs.sessions.open(authorization, headerValue(request.headers, CORRELATION_HEADER), {
           backlog: () => socket.bufferedAmount,
           cutOff: (reason) => {
@@ -209,7 +209,10 @@ function serveSse(subs: Subscriptions): RequestHandler {
       if (Array.isArray(prepared)) {
         subs.sessions.close(session);
         // An answer of its own: graphql-sse takes a bare `{ errors }` for execution arguments ("Unable to detect operation AST").
-        return [JSON.stringify({ errors: prepared }), { status: 400, statusText: 'Bad Request', headers: { 'content-type': 'application/json; charset=utf-8' } }];
+        return [
+          JSON.stringify({ errors: prepared }),
+          { status: 400, statusText: 'Bad Request', headers: { 'content-type': 'application/json; charset=utf-8' } },
+        ];
       }
       return executionArgs(subs, session, prepared);
     },

@@ -72,7 +72,9 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckReport> {
       ...base,
       exitCode: 2,
       status: 'composition-failed',
-      problems: [{ subgraph: input.subgraph, code: 'UNKNOWN_SUBGRAPH', message: `no subgraph "${input.subgraph}" in the composition config (${names})`, locations: [] }],
+      problems: [
+        { subgraph: input.subgraph, code: 'UNKNOWN_SUBGRAPH', message: `no subgraph "${input.subgraph}" in the composition config (${names})`, locations: [] },
+      ],
       changes: [],
       brokenOperations: [],
     };
@@ -131,7 +133,9 @@ export function formatCheckReport(r: CheckReport, files: Record<string, string> 
     return lines.join('\n');
   }
   const count = (level: ChangeLevel) => r.changes.filter((c) => c.level === level).length;
-  lines.push(`${r.subgraph}: ${r.changes.length} change(s) to the API schema: ${count('breaking')} breaking, ${count('dangerous')} dangerous, ${count('safe')} safe`);
+  lines.push(
+    `${r.subgraph}: ${r.changes.length} change(s) to the API schema: ${count('breaking')} breaking, ${count('dangerous')} dangerous, ${count('safe')} safe`,
+  );
   for (const level of ['breaking', 'dangerous', 'safe'] as const) {
     for (const c of r.changes.filter((x) => x.level === level)) {
       lines.push(`  ${level.padEnd(9)} ${c.message}${c.path ? ` [${c.path}]` : ''}`);

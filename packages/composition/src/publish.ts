@@ -85,8 +85,15 @@ export async function publishSubgraph(
   const history = new SchemaHistory(files.history);
   return history.locked(async () => {
     const { report, subgraphs, candidateSdl, schemaFiles } = await runCheck(files, opts.subgraph, opts.schemaFile);
-    if (report.exitCode === 2) return { outcome: 'refused', report, schemaFiles, reason: 'the candidate schema does not compose (--force cannot publish what does not compose)' };
-    if (report.exitCode === 1 && !opts.force) return { outcome: 'refused', report, schemaFiles, reason: `it breaks ${report.brokenOperations.length} known operation(s); fix them or publish with --force` };
+    if (report.exitCode === 2)
+      return { outcome: 'refused', report, schemaFiles, reason: 'the candidate schema does not compose (--force cannot publish what does not compose)' };
+    if (report.exitCode === 1 && !opts.force)
+      return {
+        outcome: 'refused',
+        report,
+        schemaFiles,
+        reason: `it breaks ${report.brokenOperations.length} known operation(s); fix them or publish with --force`,
+      };
     const supergraphSdl = report.supergraphSdl!;
     const current = await readOrUndefined(files.supergraph);
     const target = subgraphs.find((s) => s.name === opts.subgraph)!;
@@ -121,7 +128,11 @@ export async function rollbackSupergraph(
     if (entries.length === 0) throw new Error(`no published versions in ${files.history}: nothing to roll back to`);
     const restored = opts.version === undefined ? previousVersion(entries) : entries.find((e) => e.version === opts.version);
     if (!restored) {
-      throw new Error(opts.version === undefined ? 'no earlier version to roll back to' : `no version ${opts.version} in ${files.history} (have ${entries.map((e) => e.version).join(', ')})`);
+      throw new Error(
+        opts.version === undefined
+          ? 'no earlier version to roll back to'
+          : `no version ${opts.version} in ${files.history} (have ${entries.map((e) => e.version).join(', ')})`,
+      );
     }
     const snapshot = await history.read(restored);
     const subgraphFiles: string[] = [];

@@ -153,8 +153,45 @@ export function demoGym(today: string): Gym {
 
 // ---------- generation ----------
 
-const FIRST = ['Ava', 'Liam', 'Mia', 'Noah', 'Zoe', 'Ethan', 'Lena', 'Omar', 'Iris', 'Mateo', 'Sara', 'Kai', 'Nora', 'Felix', 'Yara', 'Hugo', 'Leah', 'Ravi', 'Elif', 'Jonas'];
-const LAST = ['Novak', 'Garcia', 'Okafor', 'Larsen', 'Moreau', 'Tanaka', 'Silva', 'Kowalski', 'Haddad', 'Berg', 'Rossi', 'Nguyen', 'Schmidt', 'Costa', 'Dubois'];
+const FIRST = [
+  'Ava',
+  'Liam',
+  'Mia',
+  'Noah',
+  'Zoe',
+  'Ethan',
+  'Lena',
+  'Omar',
+  'Iris',
+  'Mateo',
+  'Sara',
+  'Kai',
+  'Nora',
+  'Felix',
+  'Yara',
+  'Hugo',
+  'Leah',
+  'Ravi',
+  'Elif',
+  'Jonas',
+];
+const LAST = [
+  'Novak',
+  'Garcia',
+  'Okafor',
+  'Larsen',
+  'Moreau',
+  'Tanaka',
+  'Silva',
+  'Kowalski',
+  'Haddad',
+  'Berg',
+  'Rossi',
+  'Nguyen',
+  'Schmidt',
+  'Costa',
+  'Dubois',
+];
 const CERTS = ['NASM-CPT', 'ACE CPT', 'Precision Nutrition L1', 'CSCS', 'FMS Level 2', 'Kettlebell Instructor'];
 const SPECIALTIES = ['Strength Training', 'Weight Loss', 'Mobility', 'Rehabilitation', 'Endurance', 'Hypertrophy', 'Nutrition'];
 const EXERCISES = ['Back Squat', 'Deadlift', 'Bench Press', 'Overhead Press', 'Pull-up', 'Walking Lunge', 'Plank', 'Kettlebell Swing', 'Rowing Machine'];
@@ -249,8 +286,20 @@ function generatePeople(s: Setting): { users: GymUser[]; trainers: GymUser[]; cl
 
 /** How the generated accounts of a role look: the demo login of the role, names, phone numbers, when they joined. */
 const ACCOUNTS = {
-  TRAINER: { login: DEMO_LOGINS.trainer, demoName: 'Taylor Trainer', nameFrom: 3, phone: (i: number) => `+1-555-1${String(i).padStart(3, '0')}`, joinedDaysAgo: (i: number) => 365 - (i % 30) },
-  CLIENT: { login: DEMO_LOGINS.client, demoName: 'Casey Client', nameFrom: 11, phone: (i: number) => `+1-555-2${String(i).padStart(4, '0')}`, joinedDaysAgo: (i: number) => 200 - (i % 100) },
+  TRAINER: {
+    login: DEMO_LOGINS.trainer,
+    demoName: 'Taylor Trainer',
+    nameFrom: 3,
+    phone: (i: number) => `+1-555-1${String(i).padStart(3, '0')}`,
+    joinedDaysAgo: (i: number) => 365 - (i % 30),
+  },
+  CLIENT: {
+    login: DEMO_LOGINS.client,
+    demoName: 'Casey Client',
+    nameFrom: 11,
+    phone: (i: number) => `+1-555-2${String(i).padStart(4, '0')}`,
+    joinedDaysAgo: (i: number) => 200 - (i % 100),
+  },
 } as const;
 
 function account({ r, daysAgo }: Setting, role: keyof typeof ACCOUNTS, i: number, demo: boolean): GymUser {
@@ -286,7 +335,11 @@ function client(s: Setting, c: number, demo: boolean): GymUser {
     clientProfile: {
       fitnessLevel: r.pick(LEVELS),
       healthClearance: r.next() > 0.1,
-      emergencyContact: { name: personName(c + 5), phone: `+1-555-3${String(c).padStart(4, '0')}`, relationship: r.pick(['partner', 'parent', 'friend', 'sibling']) },
+      emergencyContact: {
+        name: personName(c + 5),
+        phone: `+1-555-3${String(c).padStart(4, '0')}`,
+        relationship: r.pick(['partner', 'parent', 'friend', 'sibling']),
+      },
       dateOfBirth: `${1970 + Math.floor(r.next() * 35)}-0${1 + Math.floor(r.next() * 9)}-1${Math.floor(r.next() * 9)}`,
       goalsSummary: r.pick(['Lose weight', 'Build strength', 'Run a half marathon', 'Move without pain']),
     },
@@ -360,7 +413,14 @@ function makeProgram({ r }: Setting, client: GymUser, trainer: GymUser, status: 
       sessionsPerWeek: 2 + Math.floor(r.next() * 3),
       exercises: [0, 1, 2].map(() => ({ name: r.pick(EXERCISES), sets: 3 + Math.floor(r.next() * 2), reps: 6 + Math.floor(r.next() * 7), restSeconds: 90 })),
     },
-    dietPlan: { id: r.id(), name: 'Balanced', dailyCalories: 1800 + Math.floor(r.next() * 8) * 100, proteinGrams: 120 + Math.floor(r.next() * 60), carbsGrams: 180, fatGrams: 60 },
+    dietPlan: {
+      id: r.id(),
+      name: 'Balanced',
+      dailyCalories: 1800 + Math.floor(r.next() * 8) * 100,
+      proteinGrams: 120 + Math.floor(r.next() * 60),
+      carbsGrams: 180,
+      fatGrams: 60,
+    },
   };
 }
 
@@ -437,7 +497,15 @@ function generateProgress(s: Setting, clients: GymUser[], workoutLogs: GymWorkou
         restingHeartRate: 55 + Math.floor(r.next() * 25),
       });
     }
-    goals.push({ id: r.id(), clientId: client.id, metric: 'WEIGHT_KG', targetValue: round1(start - 8), startValue: round1(start), deadline: addDays(s.opts.today, 90), status: 'ACTIVE' });
+    goals.push({
+      id: r.id(),
+      clientId: client.id,
+      metric: 'WEIGHT_KG',
+      targetValue: round1(start - 8),
+      startValue: round1(start),
+      deadline: addDays(s.opts.today, 90),
+      status: 'ACTIVE',
+    });
     const logs = logsPerClient.get(client.id) ?? 0;
     if (logs >= 3) {
       achievements.push({
@@ -458,22 +526,68 @@ function generateProgress(s: Setting, clients: GymUser[], workoutLogs: GymWorkou
 // ---------- notifications ----------
 
 /** A few notifications per person, some unread, each pointing at what it concerns. */
-function generateNotifications({ r, opts, daysAgo }: Setting, bookings: GymBooking[], programs: GymProgram[], achievements: GymAchievement[]): GymNotification[] {
+function generateNotifications(
+  { r, opts, daysAgo }: Setting,
+  bookings: GymBooking[],
+  programs: GymProgram[],
+  achievements: GymAchievement[],
+): GymNotification[] {
   const notifications: GymNotification[] = [];
   const none = { bookingId: null, programId: null, achievementId: null };
   const upcoming = bookings.filter((b) => b.date >= opts.today).slice(0, Math.max(4, Math.floor(bookings.length / 10)));
   for (const b of upcoming) {
     const at = `${b.date} at ${b.startTime.slice(0, 5)}`;
     notifications.push(
-      { id: r.id(), recipientId: b.clientId, type: 'BOOKING_REMINDER', title: 'Session coming up', message: `Your session on ${at} is coming up.`, read: false, createdAt: daysAgo(1), ...none, bookingId: b.id },
-      { id: r.id(), recipientId: b.trainerId, type: 'BOOKING_CREATED', title: 'New booking', message: `A client booked ${at}.`, read: r.next() < 0.5, createdAt: daysAgo(2), ...none, bookingId: b.id },
+      {
+        id: r.id(),
+        recipientId: b.clientId,
+        type: 'BOOKING_REMINDER',
+        title: 'Session coming up',
+        message: `Your session on ${at} is coming up.`,
+        read: false,
+        createdAt: daysAgo(1),
+        ...none,
+        bookingId: b.id,
+      },
+      {
+        id: r.id(),
+        recipientId: b.trainerId,
+        type: 'BOOKING_CREATED',
+        title: 'New booking',
+        message: `A client booked ${at}.`,
+        read: r.next() < 0.5,
+        createdAt: daysAgo(2),
+        ...none,
+        bookingId: b.id,
+      },
     );
   }
   for (const p of programs.filter((p) => p.status === 'ACTIVE')) {
-    notifications.push({ id: r.id(), recipientId: p.clientId, type: 'PROGRAM_ASSIGNED', title: 'New program assigned', message: `Your trainer assigned you: ${p.name}`, read: true, createdAt: new Date(`${p.startDate}T09:00:00Z`), ...none, programId: p.id });
+    notifications.push({
+      id: r.id(),
+      recipientId: p.clientId,
+      type: 'PROGRAM_ASSIGNED',
+      title: 'New program assigned',
+      message: `Your trainer assigned you: ${p.name}`,
+      read: true,
+      createdAt: new Date(`${p.startDate}T09:00:00Z`),
+      ...none,
+      programId: p.id,
+    });
   }
   for (const a of achievements) {
-    notifications.push({ id: r.id(), recipientId: a.clientId, type: 'ACHIEVEMENT_EARNED', title: 'Achievement unlocked', message: a.title, read: false, createdAt: a.earnedAt, ...none, programId: a.programId, achievementId: a.id });
+    notifications.push({
+      id: r.id(),
+      recipientId: a.clientId,
+      type: 'ACHIEVEMENT_EARNED',
+      title: 'Achievement unlocked',
+      message: a.title,
+      read: false,
+      createdAt: a.earnedAt,
+      ...none,
+      programId: a.programId,
+      achievementId: a.id,
+    });
   }
   return notifications;
 }

@@ -43,7 +43,12 @@ const line = (l: DeadLetter) =>
   `${l.id}  ${l.service}  ${l.channel || '?'}  event_id=${l.event_id ?? '-'}  correlation_id=${l.correlation_id ?? '-'}  attempts=${l.attempts}  failed_at=${l.failed_at}\n    ${l.error}`;
 
 /** Runs `dead-letters list|replay`; returns the process exit code. */
-export async function runDeadLetters(transport: EventTransport, argv: readonly string[], allServices: readonly string[], out: (s: string) => void): Promise<number> {
+export async function runDeadLetters(
+  transport: EventTransport,
+  argv: readonly string[],
+  allServices: readonly string[],
+  out: (s: string) => void,
+): Promise<number> {
   const args = parseDeadLetterArgs(argv, allServices);
   if (args.command === 'list') {
     let total = 0;

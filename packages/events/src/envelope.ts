@@ -59,7 +59,11 @@ export function parseEnvelope(raw: unknown): AnyEventEnvelope {
   return { ...shape.data, event, data: parseEventData(event, shape.data.data) } as AnyEventEnvelope;
 }
 
-export function createEnvelope<C extends Channel>(channel: C, data: EventData<C>, meta: { source: string; correlationId: string; now?: Date }): EventEnvelope<C> {
+export function createEnvelope<C extends Channel>(
+  channel: C,
+  data: EventData<C>,
+  meta: { source: string; correlationId: string; now?: Date },
+): EventEnvelope<C> {
   return {
     event_id: randomUUID(),
     event: channel,

@@ -11,7 +11,8 @@ import type { StreamBackend } from './streams.js';
 
 type StreamMethod = Exclude<keyof StreamBackend, 'close'>;
 type ChildMessage = { fitsync: 'hub'; kind: 'call'; id: number; method: StreamMethod; args: unknown[] } | { fitsync: 'hub'; kind: 'cancel'; id: number };
-type HubMessage = { fitsync: 'hub'; kind: 'result'; id: number; ok: true; value: unknown } | { fitsync: 'hub'; kind: 'result'; id: number; ok: false; error: string };
+type HubMessage =
+  { fitsync: 'hub'; kind: 'result'; id: number; ok: true; value: unknown } | { fitsync: 'hub'; kind: 'result'; id: number; ok: false; error: string };
 
 export interface EventHub {
   /** The environment a child needs to use the hub (spawn it with an `'ipc'` stdio entry). */
@@ -39,10 +40,12 @@ export function createEventHub(): EventHub {
           const abort = new AbortController();
           calls.set(m.id, abort);
           const args = m.method === 'readGroup' ? [...m.args.slice(0, 5), abort.signal] : m.args;
-          (streams[m.method] as (...a: unknown[]) => Promise<unknown>)(...args).then(
-            (value) => send(child, { fitsync: 'hub', kind: 'result', id: m.id, ok: true, value }),
-            (err: unknown) => send(child, { fitsync: 'hub', kind: 'result', id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
-          ).finally(() => calls.delete(m.id));
+          (streams[m.method] as (...a: unknown[]) => Promise<unknown>)(...args)
+            .then(
+              (value) => send(child, { fitsync: 'hub', kind: 'result', id: m.id, ok: true, value }),
+              (err: unknown) => send(child, { fitsync: 'hub', kind: 'result', id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+            )
+            .finally(() => calls.delete(m.id));
         } else if (m.kind === 'cancel') {
           calls.get(m.id)?.abort();
         }
@@ -66,17 +69,20 @@ export function hubStreams(): StreamBackend | undefined {
 function connectHub(): StreamBackend {
   let nextId = 1;
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  const { post } = hubChannel<ChildMessage, HubMessage>((m) => {
-    if (m.kind === 'result') {
-      const w = waiting.get(m.id);
-      waiting.delete(m.id);
-      if (m.ok) w?.resolve(m.value);
-      else w?.reject(new Error(m.error));
-    }
-  }, () => {
-    for (const w of waiting.values()) w.reject(new Error('the npm start supervisor disconnected'));
-    waiting.clear();
-  });
+  const { post } = hubChannel<ChildMessage, HubMessage>(
+    (m) => {
+      if (m.kind === 'result') {
+        const w = waiting.get(m.id);
+        waiting.delete(m.id);
+        if (m.ok) w?.resolve(m.value);
+        else w?.reject(new Error(m.error));
+      }
+    },
+    () => {
+      for (const w of waiting.values()) w.reject(new Error('the npm start supervisor disconnected'));
+      waiting.clear();
+    },
+  );
 
   const call = (method: StreamMethod, args: unknown[], signal?: AbortSignal) =>
     new Promise<unknown>((resolve, reject) => {

@@ -74,7 +74,8 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
     ...opts.relay,
     onPublished: (e) => metrics?.published.inc({ channel: e.event }),
   });
-  const writer = (correlationId: string) => createEventWriter({ source: opts.service, correlationId, now: opts.now, onWritten: (e) => relay.written(e.event_id) });
+  const writer = (correlationId: string) =>
+    createEventWriter({ source: opts.service, correlationId, now: opts.now, onWritten: (e) => relay.written(e.event_id) });
 
   const handle = async (envelope: AnyEventEnvelope, delivery: { attempt: number }) => {
     const handler = opts.handlers?.[envelope.event] as EventHandler<Channel> | undefined;

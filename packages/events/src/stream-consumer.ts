@@ -146,7 +146,13 @@ class StreamConsumer implements EventConsumer {
     for (const stream of this.#streams) {
       const idle = (await backend.pendingIdle(stream, this.#o.group, this.#claimIdleMs, 100)).filter((p) => !this.#retries.has(p.id));
       if (!idle.length) continue;
-      const claimed = await backend.claim(stream, this.#o.group, this.name, this.#claimIdleMs, idle.map((p) => p.id));
+      const claimed = await backend.claim(
+        stream,
+        this.#o.group,
+        this.name,
+        this.#claimIdleMs,
+        idle.map((p) => p.id),
+      );
       if (claimed.length) this.#o.log?.info({ stream, count: claimed.length, from: [...new Set(idle.map((p) => p.consumer))] }, 'claimed pending events');
       for (const entry of claimed) {
         if (this.#stopped) return;

@@ -91,7 +91,7 @@ export function createRedisStreams(url: string, opts: { onError?: (err: Error) =
       return pending + after.length;
     },
     async range(stream, count) {
-      return toEntries(stream, (await cmd.xrange(stream, '-', '+', 'COUNT', count)));
+      return toEntries(stream, await cmd.xrange(stream, '-', '+', 'COUNT', count));
     },
     async del(stream, ids) {
       return ids.length ? cmd.xdel(stream, ...ids) : 0;

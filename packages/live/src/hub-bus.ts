@@ -21,7 +21,7 @@ type HubMessage = { fitsync: 'hub'; kind: 'message'; topic: string; payload: unk
  * `onMessage` hears the hub's. The channel is unref'd, so it never keeps a stopping
  * service alive. Shared by the live bus and the event streams, each with its own kinds.
  */
-export function hubChannel<Out, In>(onMessage: (msg: In) => void, onDisconnect?: () => void): { post(msg: Out): void } {
+export function hubChannel<Out, In>(onMessage: (msg: In) => void, onDisconnect?: () => void): { post: (msg: Out) => void } {
   process.on('message', (msg: unknown) => {
     if (isHubMessage(msg)) onMessage(msg as In);
   });

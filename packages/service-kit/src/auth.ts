@@ -16,9 +16,7 @@ export interface Viewer {
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) =>
-    scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
 
 /** `scrypt$N$r$p$salt$hash`, salt and hash base64url: the parameters travel with the hash. */
 export async function hashPassword(password: string): Promise<string> {

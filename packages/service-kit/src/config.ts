@@ -64,13 +64,31 @@ function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 const baseSchema = z.object({
   NODE_ENV: z.string().default('development'),
-  HOST: z.string().regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/, 'a host name or IP address').default('0.0.0.0'),
+  HOST: z
+    .string()
+    .regex(
+      /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/,
+      'a host name or IP address',
+    )
+    .default('0.0.0.0'),
   DATA_DIR: z.string().default('.data'),
-  DATABASE_URL: z.string().refine((v) => hasProtocol(v, ['postgres:', 'postgresql:']), 'a postgres:// URL').optional(),
-  DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case SQL identifier').optional(),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => hasProtocol(v, ['postgres:', 'postgresql:']), 'a postgres:// URL')
+    .optional(),
+  DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case SQL identifier')
+    .optional(),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  REDIS_URL: z.string().refine((v) => hasProtocol(v, ['redis:', 'rediss:']), 'a redis:// or rediss:// URL').optional(),
-  EVENTS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('fitsync'),
+  REDIS_URL: z
+    .string()
+    .refine((v) => hasProtocol(v, ['redis:', 'rediss:']), 'a redis:// or rediss:// URL')
+    .optional(),
+  EVENTS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+    .default('fitsync'),
   JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
   JWT_TTL: z
     .string()
@@ -89,7 +107,10 @@ const baseSchema = z.object({
   MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
   CORS_ORIGINS: z
     .string()
-    .refine((v) => v.split(',').every((o) => isOrigin(o.trim()) || o.trim() === ''), 'comma-separated origins such as https://app.example.com (scheme and host, no path)')
+    .refine(
+      (v) => v.split(',').every((o) => isOrigin(o.trim()) || o.trim() === ''),
+      'comma-separated origins such as https://app.example.com (scheme and host, no path)',
+    )
     .optional(),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 });
@@ -150,8 +171,7 @@ export interface ServiceConfig {
 export class ConfigError extends Error {}
 
 /** Every problem at once, one variable a line. */
-const invalid = (what: string, error: z.ZodError) =>
-  new ConfigError(`${what}:\n${error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+const invalid = (what: string, error: z.ZodError) => new ConfigError(`${what}:\n${error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
 
 const SECRET_VARIABLES = new Set(['JWT_SECRET', 'SERVICE_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
 
@@ -218,7 +238,10 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     reminderIntervalMs: e.REMINDER_INTERVAL_MS,
     operationLimits: { maxDepth: e.MAX_DEPTH, maxAliases: e.MAX_ALIASES, maxDirectives: e.MAX_DIRECTIVES, maxTokens: e.MAX_TOKENS },
     maxErrors: e.MAX_ERRORS,
-    corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: (e.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     metricsToken: e.METRICS_TOKEN,
   };
 }

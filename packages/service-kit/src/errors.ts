@@ -14,17 +14,14 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const fail = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) =>
-  new GraphQLError(message, { extensions: { code, ...extensions } });
+const fail = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) => new GraphQLError(message, { extensions: { code, ...extensions } });
 
-export const badInput = (message: string, field?: string) =>
-  fail(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+export const badInput = (message: string, field?: string) => fail(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
 export const unauthenticated = (message = 'Authentication required') => fail(ErrorCode.UNAUTHENTICATED, message);
 export const forbidden = (message = 'You are not allowed to see or change this') => fail(ErrorCode.FORBIDDEN, message);
 export const notFound = (type: string, id: string) => fail(ErrorCode.NOT_FOUND, `${type} ${id} not found`, { type, id });
 export const conflict = (message: string, reason?: string) => fail(ErrorCode.CONFLICT, message, reason ? { reason } : {});
-export const serviceUnavailable = (message: string, service?: string) =>
-  fail(ErrorCode.SERVICE_UNAVAILABLE, message, service ? { service } : {});
+export const serviceUnavailable = (message: string, service?: string) => fail(ErrorCode.SERVICE_UNAVAILABLE, message, service ? { service } : {});
 
 /** Codes a client may see with the message they came with: everything but an internal error. */
 const EXPECTED_CODES = new Set<string>([
@@ -84,13 +81,17 @@ export function unexpectedErrorLogging<TContext extends BaseContext>(log: Logger
         async didEncounterErrors({ errors, contextValue }) {
           for (const err of errors) {
             if (expected(err.extensions)) continue;
-            (contextValue?.log ?? log).error({ err: err.originalError ?? err, path: err.path, correlationId: contextValue?.correlationId }, 'unexpected error while resolving');
+            (contextValue?.log ?? log).error(
+              { err: err.originalError ?? err, path: err.path, correlationId: contextValue?.correlationId },
+              'unexpected error while resolving',
+            );
           }
         },
         async willSendResponse({ response, contextValue }) {
           if (response.body.kind !== 'single' || !contextValue?.correlationId) return;
           for (const err of response.body.singleResult.errors ?? []) {
-            if (err.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) (err.extensions as Record<string, unknown>).correlationId = contextValue.correlationId;
+            if (err.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR)
+              (err.extensions as Record<string, unknown>).correlationId = contextValue.correlationId;
           }
         },
       };

@@ -116,7 +116,10 @@ export function sendGraphQLError(res: Response, status: number, code: string, me
     res.destroy();
     return;
   }
-  res.status(status).type('application/json; charset=utf-8').send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+  res
+    .status(status)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 /** Parses JSON bodies up to `limit`; its errors go to `httpErrorHandler` as GraphQL JSON. */

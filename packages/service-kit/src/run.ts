@@ -5,7 +5,8 @@ import { loadConfig, type ServiceName, type ServiceConfig, type SubgraphName } f
  * as under `npm start`): where it listens, so that port 0 works; and, the other way,
  * where its peers listen once they all do (their ports were not known when it started).
  */
-export type ServiceMessage = { fitsync: 'listening'; service: ServiceName; port: number; url: string } | { fitsync: 'subgraph-urls-applied'; service: ServiceName };
+export type ServiceMessage =
+  { fitsync: 'listening'; service: ServiceName; port: number; url: string } | { fitsync: 'subgraph-urls-applied'; service: ServiceName };
 export type SupervisorMessage = { fitsync: 'subgraph-urls'; urls: Partial<Record<SubgraphName, string>> };
 
 const tell = (msg: ServiceMessage) => {

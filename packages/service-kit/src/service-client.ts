@@ -141,7 +141,12 @@ export class ServiceClient {
     throw serviceUnavailable(open ? `The ${this.target} service is unavailable (circuit open)` : `The ${this.target} service is unavailable`, this.target);
   }
 
-  async #send(op: ServiceOperation<unknown, Record<string, unknown>>, variables: Record<string, unknown>, caller: CallerIdentity, deadline: number): Promise<unknown> {
+  async #send(
+    op: ServiceOperation<unknown, Record<string, unknown>>,
+    variables: Record<string, unknown>,
+    caller: CallerIdentity,
+    deadline: number,
+  ): Promise<unknown> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       [SERVICE_TOKEN_HEADER]: await this.#opts.credentials.token(),
@@ -161,7 +166,10 @@ export class ServiceClient {
     } catch (err) {
       throw new TransientError(`${this.target} did not answer: ${(err as Error).message}`);
     }
-    const body = (await res.json().catch(() => null)) as { data?: unknown; errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[] } | null;
+    const body = (await res.json().catch(() => null)) as {
+      data?: unknown;
+      errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
+    } | null;
     if (res.status >= 500 || !body) throw new TransientError(`${this.target} answered HTTP ${res.status}`);
     const first = body.errors?.[0];
     if (first) {
@@ -199,6 +207,9 @@ export function createServiceClients<T extends SubgraphName>(
 ): Record<T, ServiceClient> {
   const credentials = createServiceCredentials(config.service, config.serviceSecret);
   return Object.fromEntries(
-    targets.map((target) => [target, new ServiceClient({ from: config.service, target, url: () => config.subgraphUrls[target], credentials, log, ...overrides })]),
+    targets.map((target) => [
+      target,
+      new ServiceClient({ from: config.service, target, url: () => config.subgraphUrls[target], credentials, log, ...overrides }),
+    ]),
   ) as Record<T, ServiceClient>;
 }

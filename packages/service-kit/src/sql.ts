@@ -35,7 +35,10 @@ export async function insertRows(
 export async function updateById<R>(q: Queryable, table: string, id: string, set: Readonly<Record<string, unknown>>, returning: string): Promise<R | null> {
   const columns = Object.keys(set);
   const assignments = columns.map((c, i) => `${c} = $${i + 2}, `).join('');
-  const [row] = await q.query<R>(`UPDATE ${table} SET ${assignments}updated_at = now() WHERE id = $1 RETURNING ${returning}`, [id, ...columns.map((c) => set[c])]);
+  const [row] = await q.query<R>(`UPDATE ${table} SET ${assignments}updated_at = now() WHERE id = $1 RETURNING ${returning}`, [
+    id,
+    ...columns.map((c) => set[c]),
+  ]);
   return row ?? null;
 }
 
@@ -45,5 +48,8 @@ export async function updateById<R>(q: Queryable, table: string, id: string, set
  * malformed id matches nothing instead of failing the batch's uuid cast).
  */
 export function byIdLoader<R extends { id: string }>(q: Queryable, table: string, columns: string, keep: (id: string) => boolean = () => true) {
-  return rowLoader((ids: readonly string[]) => q.query<R>(`SELECT ${columns} FROM ${table} WHERE id = ANY($1::uuid[])`, [ids.filter(keep)]), (r) => r.id);
+  return rowLoader(
+    (ids: readonly string[]) => q.query<R>(`SELECT ${columns} FROM ${table} WHERE id = ANY($1::uuid[])`, [ids.filter(keep)]),
+    (r) => r.id,
+  );
 }

@@ -122,8 +122,7 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   return Array.isArray(v) ? v[0] : v;
 }
 
-const contextError = (message: string, status: number) =>
-  new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status } } });
+const contextError = (message: string, status: number) => new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status } } });
 
 /**
  * Who is calling: subgraphs answer only FitSync services (a signed service
@@ -160,7 +159,11 @@ export interface StartOptions {
 }
 
 /** Opens the service's database (migrating, seeding a new one), builds the schema and listens. */
-export async function startSubgraph<TStore, TServices>(def: SubgraphDefinition<TStore, TServices>, config: ServiceConfig, opts: StartOptions = {}): Promise<RunningSubgraph> {
+export async function startSubgraph<TStore, TServices>(
+  def: SubgraphDefinition<TStore, TServices>,
+  config: ServiceConfig,
+  opts: StartOptions = {},
+): Promise<RunningSubgraph> {
   const log = createLogger(def.name, config.logLevel);
   const metrics = createMetrics(def.name);
   const clock = opts.clock ?? systemClock;

@@ -62,7 +62,12 @@ export const uniqueSchemaPrefix = () => `t_${randomBytes(4).toString('hex')}`;
  * Postgres schema, and an EVENTS_PREFIX derived from `schemaPrefix`: services started
  * with one prefix share an event bus, and a later test never receives an earlier one's events.
  */
-export function testConfig(service: ServiceName, backend: StorageBackend = 'pglite', schemaPrefix = uniqueSchemaPrefix(), env: NodeJS.ProcessEnv = {}): ServiceConfig {
+export function testConfig(
+  service: ServiceName,
+  backend: StorageBackend = 'pglite',
+  schemaPrefix = uniqueSchemaPrefix(),
+  env: NodeJS.ProcessEnv = {},
+): ServiceConfig {
   return loadConfig(service, {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',

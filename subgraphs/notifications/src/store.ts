@@ -23,7 +23,8 @@ export interface UserRef {
   id: string;
 }
 
-export const NOTIFICATION_COLUMNS = 'id, recipient_id, type, title, message, read_at, created_at, booking_id, program_id, achievement_id, correlation_id, event_id';
+export const NOTIFICATION_COLUMNS =
+  'id, recipient_id, type, title, message, read_at, created_at, booking_id, program_id, achievement_id, correlation_id, event_id';
 // Newest first; id breaks ties between notifications created in the same instant.
 const NEWEST_FIRST = 'created_at DESC, id DESC';
 
@@ -71,7 +72,12 @@ export class NotificationsStore {
   /** Unread notifications of a user, 0 when they have none; one statement for every user of the request. */
   async unreadCount(recipientId: string): Promise<number> {
     const row = await this.#loaders
-      .get('unreadCount', () => rowLoader((recipientIds: readonly string[]) => unreadCounts(this.db, recipientIds), (r) => r.recipient_id))
+      .get('unreadCount', () =>
+        rowLoader(
+          (recipientIds: readonly string[]) => unreadCounts(this.db, recipientIds),
+          (r) => r.recipient_id,
+        ),
+      )
       .load(recipientId);
     return row?.unread ?? 0;
   }

@@ -18,7 +18,12 @@ export function assertClientOrAdmin<R extends { client_id: string }>(ctx: Viewer
  * signed in and the id well-formed, returned once `assertVisible` lets the viewer see it;
  * null when there is none.
  */
-export async function visibleById<R>(ctx: ViewerContext, id: string, load: (id: string) => Promise<R | null>, assertVisible: (ctx: ViewerContext, row: R) => R): Promise<R | null> {
+export async function visibleById<R>(
+  ctx: ViewerContext,
+  id: string,
+  load: (id: string) => Promise<R | null>,
+  assertVisible: (ctx: ViewerContext, row: R) => R,
+): Promise<R | null> {
   requireViewer(ctx);
   const row = await load(parseId(id));
   return row && assertVisible(ctx, row);

@@ -11,7 +11,11 @@ export interface ProgramAdherence {
  * (rounded to whole sessions); the rate is completed over planned-to-date, 0 before
  * anything is planned and at most 1.
  */
-export function programAdherence(program: { startDate: string; endDate: string; plannedSessions: number }, completedSessions: number, today: string): ProgramAdherence {
+export function programAdherence(
+  program: { startDate: string; endDate: string; plannedSessions: number },
+  completedSessions: number,
+  today: string,
+): ProgramAdherence {
   const span = daysBetween(program.startDate, program.endDate);
   const elapsed = daysBetween(program.startDate, today);
   const fraction = span > 0 ? Math.min(Math.max(elapsed / span, 0), 1) : elapsed >= 0 ? 1 : 0;

@@ -7,7 +7,15 @@ export async function seedProgress(db: Queryable, gym: Gym): Promise<void> {
   await insertRows(
     db,
     'body_metrics',
-    { id: 'uuid', client_id: 'uuid', recorded_at: 'timestamptz', weight_kg: 'numeric', body_fat_percentage: 'numeric', muscle_mass_kg: 'numeric', resting_heart_rate: 'int' },
+    {
+      id: 'uuid',
+      client_id: 'uuid',
+      recorded_at: 'timestamptz',
+      weight_kg: 'numeric',
+      body_fat_percentage: 'numeric',
+      muscle_mass_kg: 'numeric',
+      resting_heart_rate: 'int',
+    },
     gym.bodyMetrics.map(columnsOf),
   );
   await insertRows(
@@ -40,7 +48,16 @@ export async function seedProgress(db: Queryable, gym: Gym): Promise<void> {
   await insertRows(
     db,
     'goals',
-    { id: 'uuid', client_id: 'uuid', metric: 'text', target_value: 'numeric', start_value: 'numeric', deadline: 'date', status: 'text', created_at: 'timestamptz' },
+    {
+      id: 'uuid',
+      client_id: 'uuid',
+      metric: 'text',
+      target_value: 'numeric',
+      start_value: 'numeric',
+      deadline: 'date',
+      status: 'text',
+      created_at: 'timestamptz',
+    },
     // Set when the client's current program started.
     gym.goals.map((g) => ({ ...columnsOf(g), created_at: programStart.has(g.clientId) ? `${programStart.get(g.clientId)}T09:00:00Z` : new Date() })),
   );

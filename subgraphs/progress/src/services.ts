@@ -22,4 +22,5 @@ export async function trainerIdsOf(ctx: Context, clientId: string): Promise<stri
 }
 
 /** A CLIENT that users knows, or BAD_USER_INPUT on clientId. */
-export const assertIsClient = (ctx: Context, clientId: string) => assertUserRoles(ctx.services.users, ctx, [{ field: 'clientId', id: clientId, role: 'CLIENT' }]);
+export const assertIsClient = (ctx: Context, clientId: string) =>
+  assertUserRoles(ctx.services.users, ctx, [{ field: 'clientId', id: clientId, role: 'CLIENT' }]);

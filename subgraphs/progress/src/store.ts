@@ -210,9 +210,7 @@ export class ProgressStore {
   }
 
   #byId<R extends { id: string }>(table: string, columns: string) {
-    return this.#loaders.get(`${table}:byId`, () =>
-      byIdLoader<R>(this.db, table, columns),
-    );
+    return this.#loaders.get(`${table}:byId`, () => byIdLoader<R>(this.db, table, columns));
   }
 
   bodyMetricById(id: string): Promise<BodyMetricRow | null> {
@@ -261,7 +259,12 @@ export class ProgressStore {
 
   async summary(clientId: string): Promise<ProgressSummaryRow> {
     const row = await this.#loaders
-      .get('summary', () => rowLoader((ids: readonly string[]) => this.db.query<ProgressSummaryRow>(SUMMARY_SQL, [ids, this.today()]), (r) => r.client_id))
+      .get('summary', () =>
+        rowLoader(
+          (ids: readonly string[]) => this.db.query<ProgressSummaryRow>(SUMMARY_SQL, [ids, this.today()]),
+          (r) => r.client_id,
+        ),
+      )
       .load(clientId);
     return row!;
   }
@@ -284,7 +287,11 @@ export class ProgressStore {
       .get(`goals:${status ?? '*'}`, () =>
         listLoader(
           (ids: readonly string[]) =>
-            this.db.query<GoalRow>(newestPerClient('goals', GOAL_COLUMNS, 'created_at DESC, id DESC', '($3::text IS NULL OR status = $3)'), [ids, LIMITS.page, status]),
+            this.db.query<GoalRow>(newestPerClient('goals', GOAL_COLUMNS, 'created_at DESC, id DESC', '($3::text IS NULL OR status = $3)'), [
+              ids,
+              LIMITS.page,
+              status,
+            ]),
           (r) => r.client_id,
         ),
       )
@@ -293,7 +300,10 @@ export class ProgressStore {
 
   #newest<R extends { client_id: string }>(table: string, columns: string, order: string, first: number) {
     return this.#loaders.get(`${table}:newest:${first}`, () =>
-      listLoader((ids: readonly string[]) => this.db.query<R>(newestPerClient(table, columns, order), [ids, first]), (r) => r.client_id),
+      listLoader(
+        (ids: readonly string[]) => this.db.query<R>(newestPerClient(table, columns, order), [ids, first]),
+        (r) => r.client_id,
+      ),
     );
   }
 }

@@ -30,7 +30,10 @@ export async function activeGoals(tx: Queryable, clientId: string): Promise<Goal
 
 /** ACTIVE -> ACHIEVED once: null when another request got there first. */
 export async function achieveGoal(tx: Queryable, id: string, at: Date): Promise<GoalRow | null> {
-  const [row] = await tx.query<GoalRow>(`UPDATE goals SET status = 'ACHIEVED', achieved_at = $2 WHERE id = $1 AND status = 'ACTIVE' RETURNING ${GOAL_COLUMNS}`, [id, at]);
+  const [row] = await tx.query<GoalRow>(
+    `UPDATE goals SET status = 'ACHIEVED', achieved_at = $2 WHERE id = $1 AND status = 'ACTIVE' RETURNING ${GOAL_COLUMNS}`,
+    [id, at],
+  );
   return row ?? null;
 }
 
@@ -38,7 +41,10 @@ export async function abandonActiveGoals(tx: Queryable, clientId: string, metric
   await tx.query(`UPDATE goals SET status = 'ABANDONED' WHERE client_id = $1 AND metric = $2 AND status = 'ACTIVE'`, [clientId, metric]);
 }
 
-export async function insertGoal(tx: Queryable, g: Pick<GoalRow, 'id' | 'client_id' | 'metric' | 'target_value' | 'start_value' | 'deadline'>): Promise<GoalRow> {
+export async function insertGoal(
+  tx: Queryable,
+  g: Pick<GoalRow, 'id' | 'client_id' | 'metric' | 'target_value' | 'start_value' | 'deadline'>,
+): Promise<GoalRow> {
   const [row] = await tx.query<GoalRow>(
     `INSERT INTO goals (id, client_id, metric, target_value, start_value, deadline) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${GOAL_COLUMNS}`,
     [g.id, g.client_id, g.metric, g.target_value, g.start_value, g.deadline],

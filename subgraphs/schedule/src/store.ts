@@ -134,10 +134,7 @@ export class ScheduleStore {
       .get(`upcoming:${first}`, () =>
         this.#perUser((ids) =>
           this.db.query<Owned<'owner_id'>>(
-            perUserSql(
-              `b.status IN ('PENDING', 'CONFIRMED') AND b.date >= $3::date AND (b.date > $3::date OR b.end_time > $4::time)`,
-              'date, start_time, id',
-            ),
+            perUserSql(`b.status IN ('PENDING', 'CONFIRMED') AND b.date >= $3::date AND (b.date > $3::date OR b.end_time > $4::time)`, 'date, start_time, id'),
             [ids, first, this.now.date, this.now.time],
           ),
         ),

@@ -37,7 +37,18 @@ export async function assertNoOverlap(
 
 export async function insertBooking(
   tx: Queryable,
-  b: { id: string; clientId: string; trainerId: string; programId: string; gymId: string; date: string; startTime: string; endTime: string; type: BookingType; notes: string | null },
+  b: {
+    id: string;
+    clientId: string;
+    trainerId: string;
+    programId: string;
+    gymId: string;
+    date: string;
+    startTime: string;
+    endTime: string;
+    type: BookingType;
+    notes: string | null;
+  },
 ): Promise<BookingRow> {
   const [row] = await tx.query<BookingRow>(
     `INSERT INTO bookings (id, client_id, trainer_id, program_id, gym_id, date, start_time, end_time, type, status, notes)

@@ -38,7 +38,13 @@ export async function seedTraining(db: Queryable, gym: Gym): Promise<void> {
     gym.programs.map(({ workoutPlan, dietPlan, ...program }) => {
       // A program is assigned on the morning it starts; it last changed when it was completed.
       const createdAt = `${program.startDate}T08:00:00Z`;
-      return { ...columnsOf(program), workout_plan_id: workoutPlan.id, diet_plan_id: dietPlan.id, created_at: createdAt, updated_at: program.completedAt ?? createdAt };
+      return {
+        ...columnsOf(program),
+        workout_plan_id: workoutPlan.id,
+        diet_plan_id: dietPlan.id,
+        created_at: createdAt,
+        updated_at: program.completedAt ?? createdAt,
+      };
     }),
   );
 }

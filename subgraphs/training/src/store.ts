@@ -78,12 +78,16 @@ export class TrainingStore {
   }
 
   workoutPlanById(id: string): Promise<WorkoutPlanRow | null> {
-    return this.#loaders.get('workoutPlanById', () => byIdLoader<WorkoutPlanRow>(this.db, 'workout_plans', 'id, name, sessions_per_week, exercises, notes', isUuid)).load(id);
+    return this.#loaders
+      .get('workoutPlanById', () => byIdLoader<WorkoutPlanRow>(this.db, 'workout_plans', 'id, name, sessions_per_week, exercises, notes', isUuid))
+      .load(id);
   }
 
   dietPlanById(id: string): Promise<DietPlanRow | null> {
     return this.#loaders
-      .get('dietPlanById', () => byIdLoader<DietPlanRow>(this.db, 'diet_plans', 'id, name, daily_calories, protein_grams, carbs_grams, fat_grams, notes', isUuid))
+      .get('dietPlanById', () =>
+        byIdLoader<DietPlanRow>(this.db, 'diet_plans', 'id, name, daily_calories, protein_grams, carbs_grams, fat_grams, notes', isUuid),
+      )
       .load(id);
   }
 

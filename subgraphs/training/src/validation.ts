@@ -49,7 +49,10 @@ export const updateProgramInput = z.object({
   description: notes,
   startDate: z.iso.date().nullish(),
   durationWeeks: durationWeeks.nullish(),
-  status: z.enum(['ACTIVE', 'PAUSED', 'CANCELLED', 'COMPLETED']).nullish().refine((s) => s !== 'COMPLETED', 'use completeProgram to complete a program'),
+  status: z
+    .enum(['ACTIVE', 'PAUSED', 'CANCELLED', 'COMPLETED'])
+    .nullish()
+    .refine((s) => s !== 'COMPLETED', 'use completeProgram to complete a program'),
   workoutPlan: workoutPlanInput.nullish(),
   dietPlan: dietPlanInput.nullish(),
 });

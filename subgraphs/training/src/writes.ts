@@ -20,10 +20,15 @@ export async function insertWorkoutPlan(tx: Queryable, p: WorkoutPlanInput): Pro
 
 export async function insertDietPlan(tx: Queryable, p: DietPlanInput): Promise<string> {
   const id = randomUUID();
-  await tx.query(
-    'INSERT INTO diet_plans (id, name, daily_calories, protein_grams, carbs_grams, fat_grams, notes) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-    [id, p.name, p.dailyCalories, p.proteinGrams ?? null, p.carbsGrams ?? null, p.fatGrams ?? null, p.notes ?? null],
-  );
+  await tx.query('INSERT INTO diet_plans (id, name, daily_calories, protein_grams, carbs_grams, fat_grams, notes) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+    id,
+    p.name,
+    p.dailyCalories,
+    p.proteinGrams ?? null,
+    p.carbsGrams ?? null,
+    p.fatGrams ?? null,
+    p.notes ?? null,
+  ]);
   return id;
 }
 

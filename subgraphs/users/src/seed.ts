@@ -11,7 +11,17 @@ export async function seedUsers(db: Queryable, gym: Gym, password = DEMO_PASSWOR
   await insertRows(
     db,
     'users',
-    { id: 'uuid', email: 'text', name: 'text', role: 'text', phone: 'text', password_hash: 'text', trainer_profile: 'jsonb', client_profile: 'jsonb', created_at: 'timestamptz' },
+    {
+      id: 'uuid',
+      email: 'text',
+      name: 'text',
+      role: 'text',
+      phone: 'text',
+      password_hash: 'text',
+      trainer_profile: 'jsonb',
+      client_profile: 'jsonb',
+      created_at: 'timestamptz',
+    },
     gym.users.map((u) => ({ ...columnsOf(u), password_hash: hash })),
   );
 }

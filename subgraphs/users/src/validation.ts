@@ -3,7 +3,10 @@ import { z } from 'zod';
 
 const email = z.string().trim().toLowerCase().email('must be an email address').max(254);
 const name = text({ min: 1, max: 100 });
-const phone = z.string().trim().regex(/^\+?[0-9 ()-]{6,20}$/, 'must be a phone number');
+const phone = z
+  .string()
+  .trim()
+  .regex(/^\+?[0-9 ()-]{6,20}$/, 'must be a phone number');
 const tags = z.array(text({ min: 1, max: 80 })).max(20);
 
 const trainerProfile = z.object({
@@ -26,7 +29,10 @@ export const registerInput = z.object({
   // Not trimmed: a password is what the user typed.
   password: z.string().min(8, 'must have at least 8 characters').max(200),
   name,
-  role: z.enum(['CLIENT', 'TRAINER', 'ADMIN']).nullish().refine((r) => r !== 'ADMIN', 'admins cannot register themselves'),
+  role: z
+    .enum(['CLIENT', 'TRAINER', 'ADMIN'])
+    .nullish()
+    .refine((r) => r !== 'ADMIN', 'admins cannot register themselves'),
   phone: phone.nullish(),
   trainerProfile: trainerProfile.nullish(),
   clientProfile: clientProfile.nullish(),

@@ -37,7 +37,10 @@ describe('schema:check', () => {
   });
 
   it('passes a safe addition with exit 0 and lists it as safe', async () => {
-    const file = await g.candidate('schedule.graphql', await editedSchedule(['type Booking @key(fields: "id") {\n', 'type Booking @key(fields: "id") {\n  "Where in the gym."\n  room: String\n']));
+    const file = await g.candidate(
+      'schedule.graphql',
+      await editedSchedule(['type Booking @key(fields: "id") {\n', 'type Booking @key(fields: "id") {\n  "Where in the gym."\n  room: String\n']),
+    );
     const cli = checkCli(g, ['schedule', file]);
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
@@ -55,7 +58,12 @@ describe('schema:check', () => {
     const report = JSON.parse(json.stdout);
     expect(report.status).toBe('composition-failed');
     expect(report.problems).toEqual([
-      expect.objectContaining({ subgraph: 'schedule', code: 'INVALID_GRAPHQL', message: 'Unknown type Dat', locations: [{ subgraph: 'schedule', line, column: 9 }] }),
+      expect.objectContaining({
+        subgraph: 'schedule',
+        code: 'INVALID_GRAPHQL',
+        message: 'Unknown type Dat',
+        locations: [{ subgraph: 'schedule', line, column: 9 }],
+      }),
     ]);
     const text = checkCli(g, ['schedule', file]);
     expect(text.status).toBe(2);
@@ -95,7 +103,9 @@ describe('schema:check', () => {
     expect(report.operationsChecked).toBe(4);
     expect(report.changes).toContainEqual(expect.objectContaining({ level: 'breaking', type: 'FIELD_TYPE_CHANGED', path: 'Booking.durationMinutes' }));
     // It still validates, but reads a field whose type changed.
-    expect(report.brokenOperations).toEqual([{ name: 'BookingNotes', source: expect.stringMatching(/mobile\.json#b1$/), errors: [], changes: ['Booking.durationMinutes'] }]);
+    expect(report.brokenOperations).toEqual([
+      { name: 'BookingNotes', source: expect.stringMatching(/mobile\.json#b1$/), errors: [], changes: ['Booking.durationMinutes'] },
+    ]);
   });
 
   it('fails on a registered document that does not validate, even when this change did not break it', async () => {
@@ -105,7 +115,13 @@ describe('schema:check', () => {
     expect(report.exitCode).toBe(1);
     expect(report.changes).toEqual([]);
     expect(report.brokenOperations).toEqual([
-      { name: 'OldBooking', source: join('operations', 'trusted', 'Old.graphql'), errors: ['Cannot query field "room" on type "Booking".'], changes: [], brokenBefore: true },
+      {
+        name: 'OldBooking',
+        source: join('operations', 'trusted', 'Old.graphql'),
+        errors: ['Cannot query field "room" on type "Booking".'],
+        changes: [],
+        brokenBefore: true,
+      },
     ]);
   });
 

@@ -11,7 +11,20 @@ function cli(g: GraphCopy, script: string, args: string[]) {
   const f = g.files;
   const run = spawnSync(
     join(REPO, 'node_modules/.bin/tsx'),
-    [`scripts/${script}.ts`, ...args, '--config', f.config, '--supergraph', f.supergraph, '--api', f.apiSchema!, '--operations', f.operations, '--history', f.history],
+    [
+      `scripts/${script}.ts`,
+      ...args,
+      '--config',
+      f.config,
+      '--supergraph',
+      f.supergraph,
+      '--api',
+      f.apiSchema!,
+      '--operations',
+      f.operations,
+      '--history',
+      f.history,
+    ],
     { cwd: REPO, encoding: 'utf8', env: { ...process.env, REDIS_URL: '', SUPERGRAPH_REDIS_KEY: '' } },
   );
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
@@ -47,7 +60,12 @@ describe('schema:publish and schema:rollback', () => {
       [2, 'publish', 'schedule'],
     ]);
     expect(entries[0].hash).toBe(supergraphHash(before.supergraph));
-    expect(entries[1]).toMatchObject({ author: 'schedule-team', forced: false, hash: supergraphHash(after), check: { status: 'safe', breaking: 0, brokenOperations: [] } });
+    expect(entries[1]).toMatchObject({
+      author: 'schedule-team',
+      forced: false,
+      hash: supergraphHash(after),
+      check: { status: 'safe', breaking: 0, brokenOperations: [] },
+    });
     // Stamped when it was published: a real instant, not before the baseline's.
     expect(Date.parse(entries[1].at)).toBeGreaterThanOrEqual(Date.parse(entries[0].at));
 

@@ -10,14 +10,22 @@ const redisUrl = redisUrlForTests();
 const kinds: TransportKind[] = redisUrl ? ['redis', 'memory'] : ['memory'];
 
 describe('dead-letters arguments', () => {
-  it.each([[[]], [['dead-letters']], [['dead-letters', 'replay']], [['dead-letters', 'list', 'x']], [['dead-letters', 'list', '--service', 'nope']], [['dead-letters', 'replay', '--bogus']]])(
-    'refuses %j',
-    (argv) => {
-      expect(() => parseDeadLetterArgs(argv, SERVICES)).toThrow(UsageError);
-    },
-  );
+  it.each([
+    [[]],
+    [['dead-letters']],
+    [['dead-letters', 'replay']],
+    [['dead-letters', 'list', 'x']],
+    [['dead-letters', 'list', '--service', 'nope']],
+    [['dead-letters', 'replay', '--bogus']],
+  ])('refuses %j', (argv) => {
+    expect(() => parseDeadLetterArgs(argv, SERVICES)).toThrow(UsageError);
+  });
   it('reads ids, --all and --service', () => {
-    expect(parseDeadLetterArgs(['dead-letters', 'replay', '1-1', '2-1', '--service', 'schedule'], SERVICES)).toEqual({ command: 'replay', services: ['schedule'], ids: ['1-1', '2-1'] });
+    expect(parseDeadLetterArgs(['dead-letters', 'replay', '1-1', '2-1', '--service', 'schedule'], SERVICES)).toEqual({
+      command: 'replay',
+      services: ['schedule'],
+      ids: ['1-1', '2-1'],
+    });
     expect(parseDeadLetterArgs(['dead-letters', 'replay', '--all'], SERVICES)).toEqual({ command: 'replay', services: SERVICES, ids: 'all' });
   });
 });

@@ -47,8 +47,12 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     expect(h.live).toEqual([['bookingChanged', expect.objectContaining({ event_id: sent.event_id, change: 'CREATED' })]]);
     expect(await consumer.consumer!.backlog()).toBe(0);
     // The follow-up event carries the correlation id of the event that caused it.
-    const followUps = await h.sub.query<{ envelope: { event: string; correlation_id: string; source: string }; published_at: Date | null }>('SELECT envelope, published_at FROM event_outbox');
-    expect(followUps.map((r) => r.envelope)).toEqual([expect.objectContaining({ event: 'user.updated', correlation_id: 'corr-delivery', source: 'notifications' })]);
+    const followUps = await h.sub.query<{ envelope: { event: string; correlation_id: string; source: string }; published_at: Date | null }>(
+      'SELECT envelope, published_at FROM event_outbox',
+    );
+    expect(followUps.map((r) => r.envelope)).toEqual([
+      expect.objectContaining({ event: 'user.updated', correlation_id: 'corr-delivery', source: 'notifications' }),
+    ]);
     expect(followUps[0].published_at).not.toBeNull(); // waitForEvents waited for the consumer's own relay too
     expect(await consumer.pending()).toBe(0);
     expect(await h.counter('fitsync_events_handled_total')).toBe(1);
@@ -110,7 +114,10 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     const poison = randomUUID();
     h.failures.set(poison, Infinity);
     await h.transport.publishRaw('booking.reminder', '{"this is": not json');
-    await h.transport.publishRaw('booking.reminder', JSON.stringify({ ...createEnvelope('booking.reminder', reminder(), { source: 'x', correlationId: 'c' }), data: { booking_id: 'nope' } }));
+    await h.transport.publishRaw(
+      'booking.reminder',
+      JSON.stringify({ ...createEnvelope('booking.reminder', reminder(), { source: 'x', correlationId: 'c' }), data: { booking_id: 'nope' } }),
+    );
     await h.emit(publisher, [poison]);
     const [later] = await h.emit(publisher, [randomUUID()]);
     await publisher.idle();
@@ -122,7 +129,11 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
     expect(letters).toHaveLength(3);
     expect(letters.find((l) => l.error.includes('not JSON'))).toMatchObject({ attempts: 1, event_id: null, channel: 'booking.reminder' });
     expect(letters.find((l) => l.error.includes('booking_id'))).toMatchObject({ attempts: 1 });
-    expect(letters.find((l) => l.event_id !== null && l.error.includes(poison))).toMatchObject({ attempts: 3, channel: 'booking.reminder', service: 'notifications' });
+    expect(letters.find((l) => l.event_id !== null && l.error.includes(poison))).toMatchObject({
+      attempts: 3,
+      channel: 'booking.reminder',
+      service: 'notifications',
+    });
     expect(await h.counter('fitsync_events_dead_lettered_total')).toBe(3);
     expect(await h.counter('fitsync_events_failed_total')).toBe(3);
   });
@@ -200,19 +211,20 @@ describe.each(cases)('event delivery on %s with %s', (kind, backend) => {
 
   // Two relays racing for the same rows (FOR UPDATE SKIP LOCKED) need two connections to one
   // database: Postgres has them, PGlite is a single connection, where the relays would only take turns.
-  if (backend === 'postgres') it('publishes each event once with two relays on one database', async () => {
-    await setup();
-    const other = await dbs.open('schedule', dbs.schemas[0]);
-    const ids: string[] = [];
-    await h.pub.transaction(async (tx) => {
-      for (let i = 0; i < 300; i++) ids.push((await writeEvent(tx, 'booking.reminder', reminder(), { source: 'schedule', correlationId: 'c' })).event_id);
+  if (backend === 'postgres')
+    it('publishes each event once with two relays on one database', async () => {
+      await setup();
+      const other = await dbs.open('schedule', dbs.schemas[0]);
+      const ids: string[] = [];
+      await h.pub.transaction(async (tx) => {
+        for (let i = 0; i < 300; i++) ids.push((await writeEvent(tx, 'booking.reminder', reminder(), { source: 'schedule', correlationId: 'c' })).event_id);
+      });
+      const [a, b] = await Promise.all([h.publisher(h.pub), h.publisher(other)]);
+      await Promise.all([a.relay.flush(), b.relay.flush()]);
+      await Promise.all([a.idle(), b.idle()]);
+      const entries = await h.streams.range(streamKeys(h.prefix).channel('booking.reminder'), 1000);
+      const published = entries.map((e) => (JSON.parse(e.fields.envelope) as { event_id: string }).event_id);
+      expect(published).toHaveLength(300);
+      expect(new Set(published)).toEqual(new Set(ids));
     });
-    const [a, b] = await Promise.all([h.publisher(h.pub), h.publisher(other)]);
-    await Promise.all([a.relay.flush(), b.relay.flush()]);
-    await Promise.all([a.idle(), b.idle()]);
-    const entries = await h.streams.range(streamKeys(h.prefix).channel('booking.reminder'), 1000);
-    const published = entries.map((e) => (JSON.parse(e.fields.envelope) as { event_id: string }).event_id);
-    expect(published).toHaveLength(300);
-    expect(new Set(published)).toEqual(new Set(ids));
-  });
 });

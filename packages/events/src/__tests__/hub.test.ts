@@ -20,7 +20,11 @@ describe('event hub over IPC', () => {
   });
 
   const start = (role: string, prefix: string) => {
-    const child = fork(CHILD, [], { execArgv: ['--import', TSX], env: { ...process.env, ...hub.env, ROLE: role, TEST_PREFIX: prefix }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(CHILD, [], {
+      execArgv: ['--import', TSX],
+      env: { ...process.env, ...hub.env, ROLE: role, TEST_PREFIX: prefix },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     hub.attach(child);
     children.push(child);
     const messages: Record<string, unknown>[] = [];

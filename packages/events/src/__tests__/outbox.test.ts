@@ -19,7 +19,11 @@ describe('event envelope', () => {
   it.each([
     ['not JSON', '{', /not JSON/],
     ['an unknown channel', { event_id: randomUUID(), event: 'booking.exploded', timestamp: AT, correlation_id: 'c', source: 's', data: {} }, /unknown channel/],
-    ['a bad payload', { event_id: randomUUID(), event: 'booking.reminder', timestamp: AT, correlation_id: 'c', source: 's', data: { ...reminder, booking_id: 'nope' } }, /data|booking_id/],
+    [
+      'a bad payload',
+      { event_id: randomUUID(), event: 'booking.reminder', timestamp: AT, correlation_id: 'c', source: 's', data: { ...reminder, booking_id: 'nope' } },
+      /data|booking_id/,
+    ],
     ['no event id', { event: 'booking.reminder', timestamp: AT, correlation_id: 'c', source: 's', data: reminder }, /event_id/],
   ])('refuses %s', (_, raw, message) => {
     expect(() => parseEnvelope(raw)).toThrow(InvalidEventError);
@@ -33,15 +37,21 @@ describe.each(storageBackends())('outbox on %s', (backend) => {
     try {
       const events = createEventWriter({ source: 'schedule', correlationId: 'corr-42' });
       const written = await db.transaction((tx) => events.emit(tx, 'booking.reminder', reminder));
-      await expect(db.transaction(async (tx) => {
-        await events.emit(tx, 'booking.reminder', reminder);
-        throw new Error('the change failed');
-      })).rejects.toThrow('the change failed');
-      const rows = await db.query<{ event_id: string; channel: string; envelope: unknown; published_at: Date | null }>('SELECT event_id, channel, envelope, published_at FROM event_outbox');
+      await expect(
+        db.transaction(async (tx) => {
+          await events.emit(tx, 'booking.reminder', reminder);
+          throw new Error('the change failed');
+        }),
+      ).rejects.toThrow('the change failed');
+      const rows = await db.query<{ event_id: string; channel: string; envelope: unknown; published_at: Date | null }>(
+        'SELECT event_id, channel, envelope, published_at FROM event_outbox',
+      );
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ event_id: written.event_id, channel: 'booking.reminder', published_at: null });
       expect(parseEnvelope(rows[0].envelope)).toEqual({ ...written, source: 'schedule', correlation_id: 'corr-42' });
-      await expect(db.transaction((tx) => events.emit(tx, 'booking.reminder', { ...reminder, hours_until: 'soon' as unknown as number }))).rejects.toThrow(InvalidEventError);
+      await expect(db.transaction((tx) => events.emit(tx, 'booking.reminder', { ...reminder, hours_until: 'soon' as unknown as number }))).rejects.toThrow(
+        InvalidEventError,
+      );
     } finally {
       await dispose();
     }

@@ -30,7 +30,10 @@ describe.runIf(redisUrl)('Redis Streams transport', () => {
       await consumer.idle();
       // As when Redis restarts: every connection of this transport is closed under it.
       const list = (await redis.client('LIST')) as string;
-      const ids = list.split('\n').filter((l) => l.includes(`name=${h.prefix}`)).map((l) => /id=(\d+)/.exec(l)![1]);
+      const ids = list
+        .split('\n')
+        .filter((l) => l.includes(`name=${h.prefix}`))
+        .map((l) => /id=(\d+)/.exec(l)![1]);
       expect(ids.length).toBeGreaterThanOrEqual(2);
       for (const id of ids) await redis.client('KILL', 'ID', id);
 

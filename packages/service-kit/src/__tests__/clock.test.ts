@@ -37,7 +37,9 @@ describe('the one clock', () => {
   });
 
   it('reads token lifetimes', () => {
-    expect([durationSeconds('90s'), durationSeconds('30m'), durationSeconds('12h'), durationSeconds('7d'), durationSeconds('15')]).toEqual([90, 1800, 43_200, 604_800, 15]);
+    expect([durationSeconds('90s'), durationSeconds('30m'), durationSeconds('12h'), durationSeconds('7d'), durationSeconds('15')]).toEqual([
+      90, 1800, 43_200, 604_800, 15,
+    ]);
     expect(() => durationSeconds('banana')).toThrow(/not a duration/);
   });
 

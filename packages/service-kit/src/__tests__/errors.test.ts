@@ -50,7 +50,12 @@ describe('unexpected errors', () => {
     const body = res.body.kind === 'single' ? res.body.singleResult : undefined;
     const byPath = Object.fromEntries(body!.errors!.map((e) => [String(e.path), e]));
     for (const field of ['leaky', 'coded']) {
-      expect(byPath[field]).toEqual({ message: 'Internal server error', locations: expect.any(Array), path: [field], extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId: 'corr-42' } });
+      expect(byPath[field]).toEqual({
+        message: 'Internal server error',
+        locations: expect.any(Array),
+        path: [field],
+        extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId: 'corr-42' },
+      });
     }
     expect(byPath.careful).toMatchObject({ message: 'x must be positive', extensions: { code: 'BAD_USER_INPUT', field: 'x' } });
     expect(byPath.careful.extensions).not.toHaveProperty('stacktrace');

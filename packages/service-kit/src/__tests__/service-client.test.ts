@@ -55,7 +55,14 @@ describe('ServiceClient', () => {
   });
 
   const client = (opts: Partial<ServiceClientOptions> = {}) =>
-    new ServiceClient({ from: 'schedule', target: 'users', url: () => url, credentials: createServiceCredentials('schedule', TEST_SERVICE_SECRET), backoffMs: 10, ...opts });
+    new ServiceClient({
+      from: 'schedule',
+      target: 'users',
+      url: () => url,
+      credentials: createServiceCredentials('schedule', TEST_SERVICE_SECRET),
+      backoffMs: 10,
+      ...opts,
+    });
 
   it('sends the service credential, the caller identity and correlation id, and returns typed data', async () => {
     const data = await client().call(PING, { id: 'u1' }, caller);

@@ -29,7 +29,14 @@ const definition: SubgraphDefinition<{ db: Database }> = {
     Mutation: {
       remind: async (_: unknown, { bookingId }: { bookingId: string }, ctx: Ctx) => {
         const event = await ctx.store.db.transaction((tx) =>
-          ctx.events.emit(tx, 'booking.reminder', { booking_id: bookingId, client_id: randomUUID(), trainer_id: randomUUID(), booking_date: '2026-12-01', start_time: '09:00', hours_until: 24 }),
+          ctx.events.emit(tx, 'booking.reminder', {
+            booking_id: bookingId,
+            client_id: randomUUID(),
+            trainer_id: randomUUID(),
+            booking_date: '2026-12-01',
+            start_time: '09:00',
+            hours_until: 24,
+          }),
         );
         return event.event_id;
       },
@@ -37,7 +44,11 @@ const definition: SubgraphDefinition<{ db: Database }> = {
   },
   consumes: {
     'booking.reminder': async (event, ctx) => {
-      await ctx.tx.query('INSERT INTO delivery_test (event_id, booking_id, correlation_id) VALUES ($1, $2, $3)', [event.event_id, event.data.booking_id, event.correlation_id]);
+      await ctx.tx.query('INSERT INTO delivery_test (event_id, booking_id, correlation_id) VALUES ($1, $2, $3)', [
+        event.event_id,
+        event.data.booking_id,
+        event.correlation_id,
+      ]);
       await ctx.live.publish('notificationAdded', { notification_id: event.event_id, recipient_id: event.data.client_id });
     },
   },
@@ -67,14 +78,19 @@ describe.each(redisUrl ? ['in-process', 'redis'] : ['in-process'])('a subgraph w
 
     const bookingId = randomUUID();
     const started = performance.now();
-    const res = await callSubgraph<{ remind: string }>(running.url, 'mutation ($id: ID!) { remind(bookingId: $id) }', { id: bookingId }, { headers: { 'x-correlation-id': 'corr-subgraph' } });
+    const res = await callSubgraph<{ remind: string }>(
+      running.url,
+      'mutation ($id: ID!) { remind(bookingId: $id) }',
+      { id: bookingId },
+      { headers: { 'x-correlation-id': 'corr-subgraph' } },
+    );
     expect(res.body.errors).toBeUndefined();
     await running.events.idle();
     const latency = performance.now() - started;
 
     const rows = await running.db.query<{ event_id: string; correlation_id: string }>('SELECT event_id, correlation_id FROM delivery_test');
     expect(rows).toEqual([{ event_id: res.body.data!.remind, correlation_id: 'corr-subgraph' }]);
-    const message = (await next);
+    const message = await next;
     expect(message.value).toMatchObject({ notification_id: res.body.data!.remind });
     await updates.return?.();
     expect(latency).toBeLessThan(3000);

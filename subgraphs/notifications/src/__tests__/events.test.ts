@@ -34,20 +34,68 @@ interface Expected {
 /** Every channel with a representative event and the notifications a person would expect from it. */
 const cases: { [C in Channel]: { data: EventData<C>; expected: Expected[] } } = {
   'booking.created': {
-    data: { booking_id: booking, client_id: client, trainer_id: trainer, program_id: program, gym_id: randomUUID(), booking_date: '2026-11-27', start_time: '14:00:00', end_time: '15:00:00', type: 'ONE_ON_ONE' },
+    data: {
+      booking_id: booking,
+      client_id: client,
+      trainer_id: trainer,
+      program_id: program,
+      gym_id: randomUUID(),
+      booking_date: '2026-11-27',
+      start_time: '14:00:00',
+      end_time: '15:00:00',
+      type: 'ONE_ON_ONE',
+    },
     expected: [
-      { recipient_id: client, type: 'BOOKING_CREATED', title: 'Session booked', message: 'Your one-on-one session is booked for Friday 27 November, 14:00–15:00.', booking_id: booking, program_id: program },
-      { recipient_id: trainer, type: 'BOOKING_CREATED', title: 'New session booked', message: 'A one-on-one session with your client is booked for Friday 27 November, 14:00–15:00.', booking_id: booking, program_id: program },
+      {
+        recipient_id: client,
+        type: 'BOOKING_CREATED',
+        title: 'Session booked',
+        message: 'Your one-on-one session is booked for Friday 27 November, 14:00–15:00.',
+        booking_id: booking,
+        program_id: program,
+      },
+      {
+        recipient_id: trainer,
+        type: 'BOOKING_CREATED',
+        title: 'New session booked',
+        message: 'A one-on-one session with your client is booked for Friday 27 November, 14:00–15:00.',
+        booking_id: booking,
+        program_id: program,
+      },
     ],
   },
   'booking.cancelled': {
-    data: { booking_id: booking, client_id: client, trainer_id: trainer, booking_date: '2026-11-27', start_time: '14:00:00', cancellation_reason: 'Feeling unwell', cancelled_by: client },
+    data: {
+      booking_id: booking,
+      client_id: client,
+      trainer_id: trainer,
+      booking_date: '2026-11-27',
+      start_time: '14:00:00',
+      cancellation_reason: 'Feeling unwell',
+      cancelled_by: client,
+    },
     expected: [
-      { recipient_id: trainer, type: 'BOOKING_CANCELLED', title: 'Session cancelled', message: 'Your session on Friday 27 November at 14:00 was cancelled by your client. Reason: Feeling unwell.', booking_id: booking },
+      {
+        recipient_id: trainer,
+        type: 'BOOKING_CANCELLED',
+        title: 'Session cancelled',
+        message: 'Your session on Friday 27 November at 14:00 was cancelled by your client. Reason: Feeling unwell.',
+        booking_id: booking,
+      },
     ],
   },
   'booking.completed': {
-    data: { booking_id: booking, client_id: client, trainer_id: trainer, program_id: program, workout_date: '2026-11-25', start_time: '09:00:00', end_time: '10:00:00', duration_minutes: 60, trainer_notes: 'Great form on the deadlifts' },
+    data: {
+      booking_id: booking,
+      client_id: client,
+      trainer_id: trainer,
+      program_id: program,
+      workout_date: '2026-11-25',
+      start_time: '09:00:00',
+      end_time: '10:00:00',
+      duration_minutes: 60,
+      trainer_notes: 'Great form on the deadlifts',
+    },
     expected: [
       {
         recipient_id: client,
@@ -62,12 +110,34 @@ const cases: { [C in Channel]: { data: EventData<C>; expected: Expected[] } } = 
   'booking.reminder': {
     data: { booking_id: booking, client_id: client, trainer_id: trainer, booking_date: '2026-11-26', start_time: '10:30:00', hours_until: 24 },
     expected: [
-      { recipient_id: client, type: 'BOOKING_REMINDER', title: 'Upcoming session', message: 'Reminder: your session starts in 24 hours, on Thursday 26 November at 10:30.', booking_id: booking },
-      { recipient_id: trainer, type: 'BOOKING_REMINDER', title: 'Upcoming session', message: 'Reminder: your session with your client starts in 24 hours, on Thursday 26 November at 10:30.', booking_id: booking },
+      {
+        recipient_id: client,
+        type: 'BOOKING_REMINDER',
+        title: 'Upcoming session',
+        message: 'Reminder: your session starts in 24 hours, on Thursday 26 November at 10:30.',
+        booking_id: booking,
+      },
+      {
+        recipient_id: trainer,
+        type: 'BOOKING_REMINDER',
+        title: 'Upcoming session',
+        message: 'Reminder: your session with your client starts in 24 hours, on Thursday 26 November at 10:30.',
+        booking_id: booking,
+      },
     ],
   },
   'booking.rescheduled': {
-    data: { booking_id: booking, client_id: client, trainer_id: trainer, old_date: '2026-11-27', old_start_time: '14:00:00', old_end_time: '15:00:00', new_date: '2027-01-04', new_start_time: '09:00:00', new_end_time: '09:45:00' },
+    data: {
+      booking_id: booking,
+      client_id: client,
+      trainer_id: trainer,
+      old_date: '2026-11-27',
+      old_start_time: '14:00:00',
+      old_end_time: '15:00:00',
+      new_date: '2027-01-04',
+      new_start_time: '09:00:00',
+      new_end_time: '09:45:00',
+    },
     expected: [client, trainer].map((recipient_id) => ({
       recipient_id,
       type: 'BOOKING_RESCHEDULED',
@@ -77,26 +147,73 @@ const cases: { [C in Channel]: { data: EventData<C>; expected: Expected[] } } = 
     })),
   },
   'program.assigned': {
-    data: { program_id: program, client_id: client, trainer_id: trainer, name: 'Strength Foundations', workout_plan_id: randomUUID(), diet_plan_id: randomUUID(), start_date: '2026-11-30', duration_weeks: 8 },
+    data: {
+      program_id: program,
+      client_id: client,
+      trainer_id: trainer,
+      name: 'Strength Foundations',
+      workout_plan_id: randomUUID(),
+      diet_plan_id: randomUUID(),
+      start_date: '2026-11-30',
+      duration_weeks: 8,
+    },
     expected: [
-      { recipient_id: client, type: 'PROGRAM_ASSIGNED', title: 'New program assigned', message: 'Your trainer assigned you "Strength Foundations": 8 weeks starting Monday 30 November, with a workout plan and a diet plan.', program_id: program },
+      {
+        recipient_id: client,
+        type: 'PROGRAM_ASSIGNED',
+        title: 'New program assigned',
+        message: 'Your trainer assigned you "Strength Foundations": 8 weeks starting Monday 30 November, with a workout plan and a diet plan.',
+        program_id: program,
+      },
     ],
   },
   'program.completed': {
     data: { program_id: program, client_id: client, trainer_id: trainer, name: 'Strength Foundations', completion_date: '2026-11-25', adherence_rate: 0.875 },
     expected: [
-      { recipient_id: client, type: 'PROGRAM_COMPLETED', title: 'Program completed', message: 'Congratulations: you completed "Strength Foundations" on Wednesday 25 November with 88% adherence.', program_id: program },
-      { recipient_id: trainer, type: 'PROGRAM_COMPLETED', title: 'Program completed', message: 'Your client completed "Strength Foundations" on Wednesday 25 November with 88% adherence.', program_id: program },
+      {
+        recipient_id: client,
+        type: 'PROGRAM_COMPLETED',
+        title: 'Program completed',
+        message: 'Congratulations: you completed "Strength Foundations" on Wednesday 25 November with 88% adherence.',
+        program_id: program,
+      },
+      {
+        recipient_id: trainer,
+        type: 'PROGRAM_COMPLETED',
+        title: 'Program completed',
+        message: 'Your client completed "Strength Foundations" on Wednesday 25 November with 88% adherence.',
+        program_id: program,
+      },
     ],
   },
   'program.updated': {
-    data: { program_id: program, client_id: client, trainer_id: trainer, name: 'Strength Foundations', changes: ['workout_plan_updated', 'diet_plan_modified'] },
+    data: {
+      program_id: program,
+      client_id: client,
+      trainer_id: trainer,
+      name: 'Strength Foundations',
+      changes: ['workout_plan_updated', 'diet_plan_modified'],
+    },
     expected: [
-      { recipient_id: client, type: 'PROGRAM_UPDATED', title: 'Program updated', message: 'Your trainer updated "Strength Foundations": workout plan updated and diet plan modified.', program_id: program },
+      {
+        recipient_id: client,
+        type: 'PROGRAM_UPDATED',
+        title: 'Program updated',
+        message: 'Your trainer updated "Strength Foundations": workout plan updated and diet plan modified.',
+        program_id: program,
+      },
     ],
   },
   'achievement.earned': {
-    data: { achievement_id: achievement, client_id: client, program_id: program, type: 'PROGRAM_COMPLETION', title: 'Completed Strength Foundations', description: 'You completed your training program', badge_icon: 'program_complete.png' },
+    data: {
+      achievement_id: achievement,
+      client_id: client,
+      program_id: program,
+      type: 'PROGRAM_COMPLETION',
+      title: 'Completed Strength Foundations',
+      description: 'You completed your training program',
+      badge_icon: 'program_complete.png',
+    },
     expected: [
       {
         recipient_id: client,
@@ -109,21 +226,49 @@ const cases: { [C in Channel]: { data: EventData<C>; expected: Expected[] } } = 
     ],
   },
   'milestone.reached': {
-    data: { client_id: client, goal_id: randomUUID(), milestone_type: 'weight_goal', metric: 'weight_kg', target_value: 75, achieved_value: 74.8, previous_value: 85 },
+    data: {
+      client_id: client,
+      goal_id: randomUUID(),
+      milestone_type: 'weight_goal',
+      metric: 'weight_kg',
+      target_value: 75,
+      achieved_value: 74.8,
+      previous_value: 85,
+    },
     expected: [
-      { recipient_id: client, type: 'MILESTONE_REACHED', title: 'Milestone reached', message: 'You reached your weight goal of 75 kg: now 74.8 kg, from 85 kg. Keep it up!' },
+      {
+        recipient_id: client,
+        type: 'MILESTONE_REACHED',
+        title: 'Milestone reached',
+        message: 'You reached your weight goal of 75 kg: now 74.8 kg, from 85 kg. Keep it up!',
+      },
     ],
   },
   'progress.updated': {
-    data: { client_id: client, metric_type: 'body_metrics', new_value: { weight_kg: 74.8, body_fat_percentage: 18.5 }, change_from_last: { weight_kg: -0.5, body_fat_percentage: -0.3 } },
+    data: {
+      client_id: client,
+      metric_type: 'body_metrics',
+      new_value: { weight_kg: 74.8, body_fat_percentage: 18.5 },
+      change_from_last: { weight_kg: -0.5, body_fat_percentage: -0.3 },
+    },
     expected: [
-      { recipient_id: client, type: 'PROGRESS_UPDATED', title: 'Progress recorded', message: 'Your new measurements: weight 74.8 kg (−0.5 kg) and body fat 18.5% (−0.3%).' },
+      {
+        recipient_id: client,
+        type: 'PROGRESS_UPDATED',
+        title: 'Progress recorded',
+        message: 'Your new measurements: weight 74.8 kg (−0.5 kg) and body fat 18.5% (−0.3%).',
+      },
     ],
   },
   'user.updated': {
     data: { user_id: trainer, changes: ['name', 'phoneNumber'] },
     expected: [
-      { recipient_id: trainer, type: 'PROFILE_UPDATED', title: 'Profile updated', message: 'Your profile was updated: name and phone number. If you did not make this change, contact your gym.' },
+      {
+        recipient_id: trainer,
+        type: 'PROFILE_UPDATED',
+        title: 'Profile updated',
+        message: 'Your profile was updated: name and phone number. If you did not make this change, contact your gym.',
+      },
     ],
   },
 };
@@ -138,7 +283,8 @@ describe.each(storageBackends())('notification event handlers on %s', (backend) 
   afterAll(() => dispose?.());
 
   const rowsOf = (eventId: string) => db.query<NotificationRow>('SELECT * FROM notifications WHERE event_id = $1 ORDER BY type, recipient_id', [eventId]);
-  const unread = async (userId: string) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE recipient_id = $1 AND read_at IS NULL', [userId]))[0].n;
+  const unread = async (userId: string) =>
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE recipient_id = $1 AND read_at IS NULL', [userId]))[0].n;
   const handle = <C extends Channel>(e: EventEnvelope<C>) => handleEvent(db, 'notifications', notificationHandlers[e.event] as EventHandler<C>, e);
 
   it('consumes every channel of the catalog', () => {
@@ -160,9 +306,12 @@ describe.each(storageBackends())('notification event handlers on %s', (backend) 
     // One notificationAdded per row, then each recipient's new unread count.
     const counts = { [client]: before.client, [trainer]: before.trainer };
     for (const r of rows) counts[r.recipient_id]++;
-    expect(live.filter((m) => m.topic === 'notificationAdded').map((m) => m.payload).sort((a: any, b: any) => a.notification_id.localeCompare(b.notification_id))).toEqual(
-      rows.map((r) => ({ notification_id: r.id, recipient_id: r.recipient_id })).sort((a, b) => a.notification_id.localeCompare(b.notification_id)),
-    );
+    expect(
+      live
+        .filter((m) => m.topic === 'notificationAdded')
+        .map((m) => m.payload)
+        .sort((a: any, b: any) => a.notification_id.localeCompare(b.notification_id)),
+    ).toEqual(rows.map((r) => ({ notification_id: r.id, recipient_id: r.recipient_id })).sort((a, b) => a.notification_id.localeCompare(b.notification_id)));
     expect(live.filter((m) => m.topic === 'unreadNotificationCountChanged').map((m) => m.payload)).toEqual(
       expect.arrayContaining([...new Set(rows.map((r) => r.recipient_id))].map((id) => ({ user_id: id, count: counts[id] }))),
     );
@@ -177,7 +326,9 @@ describe.each(storageBackends())('notification event handlers on %s', (backend) 
     const base = { booking_id: booking, client_id: client, trainer_id: trainer, booking_date: '2026-11-27', start_time: '14:00:00', cancellation_reason: null };
     const byTrainer = event('booking.cancelled', { ...base, cancelled_by: trainer });
     await handle(byTrainer);
-    expect((await rowsOf(byTrainer.event_id)).map((r) => [r.recipient_id, r.message])).toEqual([[client, 'Your session on Friday 27 November at 14:00 was cancelled by your trainer.']]);
+    expect((await rowsOf(byTrainer.event_id)).map((r) => [r.recipient_id, r.message])).toEqual([
+      [client, 'Your session on Friday 27 November at 14:00 was cancelled by your trainer.'],
+    ]);
 
     const byAdmin = event('booking.cancelled', { ...base, cancelled_by: admin, cancellation_reason: 'Gym closed for maintenance.' });
     await handle(byAdmin);
@@ -191,13 +342,23 @@ describe.each(storageBackends())('notification event handlers on %s', (backend) 
     const later = event('booking.reminder', { ...cases['booking.reminder'].data, hours_until: 1.2 });
     await handle(soon);
     await handle(later);
-    expect((await rowsOf(soon.event_id)).find((r) => r.recipient_id === client)!.message).toBe('Reminder: your session starts in less than an hour, on Thursday 26 November at 10:30.');
-    expect((await rowsOf(later.event_id)).find((r) => r.recipient_id === client)!.message).toBe('Reminder: your session starts in 1 hour, on Thursday 26 November at 10:30.');
+    expect((await rowsOf(soon.event_id)).find((r) => r.recipient_id === client)!.message).toBe(
+      'Reminder: your session starts in less than an hour, on Thursday 26 November at 10:30.',
+    );
+    expect((await rowsOf(later.event_id)).find((r) => r.recipient_id === client)!.message).toBe(
+      'Reminder: your session starts in 1 hour, on Thursday 26 November at 10:30.',
+    );
   });
 
   it('users, bookings and programs nobody knows are stored as references without any lookup', async () => {
     const stranger = randomUUID();
-    const e = event('booking.created', { ...cases['booking.created'].data, booking_id: randomUUID(), client_id: stranger, trainer_id: randomUUID(), program_id: null });
+    const e = event('booking.created', {
+      ...cases['booking.created'].data,
+      booking_id: randomUUID(),
+      client_id: stranger,
+      trainer_id: randomUUID(),
+      program_id: null,
+    });
     await handle(e);
     const rows = await rowsOf(e.event_id);
     expect(rows).toHaveLength(2);

@@ -79,7 +79,11 @@ describe.each(storageBackends())('notifications subgraph on %s', (backend) => {
     const busiest = [...recipients].sort((a, b) => notificationsOf(b).length - notificationsOf(a).length).slice(0, 4);
     const two = await call(USER_FIELDS, { r: usersRef(busiest), first: 2 }, asAdmin);
     expect(two.body.data?._entities.map((u: { notifications: { id: string }[] }) => u.notifications.map((n) => n.id))).toEqual(
-      busiest.map((id) => notificationsOf(id).slice(0, 2).map((n) => n.id)),
+      busiest.map((id) =>
+        notificationsOf(id)
+          .slice(0, 2)
+          .map((n) => n.id),
+      ),
     );
     const unread = await call(USER_FIELDS, { r: usersRef(busiest), first: 100, unread: true }, asAdmin);
     expect(unread.body.data?._entities.map((u: { notifications: { id: string }[] }) => u.notifications.map((n) => n.id))).toEqual(
@@ -154,7 +158,11 @@ describe.each(storageBackends())('notifications subgraph on %s', (backend) => {
     });
     const achievement = gym.notifications.find((x) => x.achievementId)!;
     const viaAdmin = await call(q, { id: achievement.id }, asAdmin);
-    expect(viaAdmin.body.data?.notification).toMatchObject({ achievement: { id: achievement.achievementId }, booking: null, recipient: { id: achievement.recipientId } });
+    expect(viaAdmin.body.data?.notification).toMatchObject({
+      achievement: { id: achievement.achievementId },
+      booking: null,
+      recipient: { id: achievement.recipientId },
+    });
 
     const asOther = await call(q, { id: n.id }, await testToken({ id: otherClient.id, role: 'CLIENT' }, clock));
     expect(asOther.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
@@ -181,13 +189,26 @@ describe.each(storageBackends())('notifications subgraph on %s', (backend) => {
     const r = [b.id, UNKNOWN, a.id].map((id) => ({ __typename: 'Notification', id }));
     const { body, statements } = await measured(q, { r }, asAdmin);
     expect(body.errors).toBeUndefined();
-    expect(body.data?._entities).toEqual([{ id: b.id, title: b.title, recipient: { id: client.id } }, null, { id: a.id, title: a.title, recipient: { id: client.id } }]);
+    expect(body.data?._entities).toEqual([
+      { id: b.id, title: b.title, recipient: { id: client.id } },
+      null,
+      { id: a.id, title: a.title, recipient: { id: client.id } },
+    ]);
     expect(statements).toBe(1);
 
     const own = await call(q, { r: [{ __typename: 'Notification', id: a.id }] }, asClient);
     expect(own.body.data?._entities).toEqual([{ id: a.id, title: a.title, recipient: { id: client.id } }]);
     const foreign = notificationsOf(otherClient.id)[0];
-    const mixed = await call(q, { r: [{ __typename: 'Notification', id: a.id }, { __typename: 'Notification', id: foreign.id }] }, asClient);
+    const mixed = await call(
+      q,
+      {
+        r: [
+          { __typename: 'Notification', id: a.id },
+          { __typename: 'Notification', id: foreign.id },
+        ],
+      },
+      asClient,
+    );
     expect(mixed.body.data?._entities).toEqual([{ id: a.id, title: a.title, recipient: { id: client.id } }, null]);
     expect(mixed.body.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     const malformed = await call(q, { r: [{ __typename: 'Notification', id: 'nope' }] }, asAdmin);

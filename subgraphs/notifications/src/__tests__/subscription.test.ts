@@ -43,7 +43,9 @@ describe('notifications subscription fields, resolved one live message at a time
 
   it('loads the notification a message names for its recipient', async () => {
     const body = await primaryFetch('subscription { notificationAdded { id title booking { id } } }', client.id, added);
-    expect(body).toEqual({ data: { notificationAdded: { id: notification.id, title: notification.title, booking: notification.bookingId ? { id: notification.bookingId } : null } } });
+    expect(body).toEqual({
+      data: { notificationAdded: { id: notification.id, title: notification.title, booking: notification.bookingId ? { id: notification.bookingId } : null } },
+    });
   });
 
   it("refuses another user's notification, even when a message names it", async () => {
@@ -52,9 +54,15 @@ describe('notifications subscription fields, resolved one live message at a time
   });
 
   it('answers the unread count of the caller only', async () => {
-    const mine = await primaryFetch('subscription { unreadNotificationCountChanged }', client.id, { topic: 'unreadNotificationCountChanged', payload: { user_id: client.id, count: 3 } });
+    const mine = await primaryFetch('subscription { unreadNotificationCountChanged }', client.id, {
+      topic: 'unreadNotificationCountChanged',
+      payload: { user_id: client.id, count: 3 },
+    });
     expect(mine).toEqual({ data: { unreadNotificationCountChanged: 3 } });
-    const theirs = await primaryFetch('subscription { unreadNotificationCountChanged }', otherClient.id, { topic: 'unreadNotificationCountChanged', payload: { user_id: client.id, count: 3 } });
+    const theirs = await primaryFetch('subscription { unreadNotificationCountChanged }', otherClient.id, {
+      topic: 'unreadNotificationCountChanged',
+      payload: { user_id: client.id, count: 3 },
+    });
     expect(theirs.errors?.[0].extensions.code).toBe('FORBIDDEN');
   });
 

@@ -9,7 +9,14 @@ export const onBookingCreated: EventHandler<'booking.created'> = async (event, c
   const kind = sessionKind(d.type);
   const booking_id = d.booking_id;
   await notify(event, ctx, [
-    { recipient_id: d.client_id, type: 'BOOKING_CREATED', title: 'Session booked', message: `Your ${kind} is booked for ${when}.`, booking_id, program_id: d.program_id },
+    {
+      recipient_id: d.client_id,
+      type: 'BOOKING_CREATED',
+      title: 'Session booked',
+      message: `Your ${kind} is booked for ${when}.`,
+      booking_id,
+      program_id: d.program_id,
+    },
     {
       recipient_id: d.trainer_id,
       type: 'BOOKING_CREATED',
@@ -64,7 +71,13 @@ export const onBookingReminder: EventHandler<'booking.reminder'> = async (event,
   const d = event.data;
   const when = `${inHours(d.hours_until)}, on ${day(d.booking_date, event.timestamp)} at ${clock(d.start_time)}`;
   await notify(event, ctx, [
-    { recipient_id: d.client_id, type: 'BOOKING_REMINDER', title: 'Upcoming session', message: `Reminder: your session starts ${when}.`, booking_id: d.booking_id },
+    {
+      recipient_id: d.client_id,
+      type: 'BOOKING_REMINDER',
+      title: 'Upcoming session',
+      message: `Reminder: your session starts ${when}.`,
+      booking_id: d.booking_id,
+    },
     {
       recipient_id: d.trainer_id,
       type: 'BOOKING_REMINDER',
@@ -82,6 +95,12 @@ export const onBookingRescheduled: EventHandler<'booking.rescheduled'> = async (
   await notify(
     event,
     ctx,
-    [d.client_id, d.trainer_id].map((recipient_id) => ({ recipient_id, type: 'BOOKING_RESCHEDULED' as const, title: 'Session rescheduled', message, booking_id: d.booking_id })),
+    [d.client_id, d.trainer_id].map((recipient_id) => ({
+      recipient_id,
+      type: 'BOOKING_RESCHEDULED' as const,
+      title: 'Session rescheduled',
+      message,
+      booking_id: d.booking_id,
+    })),
   );
 };

@@ -21,7 +21,11 @@ export interface Notice {
  * adds nothing. Live messages go out for what was really inserted: each notification,
  * and each recipient's new unread count.
  */
-export async function notify(event: Pick<EventEnvelope, 'event_id' | 'correlation_id' | 'timestamp'>, { tx, live, log }: HandlerContext, notices: Notice[]): Promise<void> {
+export async function notify(
+  event: Pick<EventEnvelope, 'event_id' | 'correlation_id' | 'timestamp'>,
+  { tx, live, log }: HandlerContext,
+  notices: Notice[],
+): Promise<void> {
   const byRecipient = new Map(notices.map((n) => [n.recipient_id, n]));
   const rows = [...byRecipient.values()].map((n) => ({
     booking_id: null,

@@ -1,7 +1,17 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { addDays } from '@fitsync/service-kit/clock';
 import type { Database, RunningSubgraph } from '@fitsync/service-kit';
-import { correlatedCaller, openTestDatabase, outboxEvents, startTestSubgraphs, storageBackends, testConfig, testToken, type TestSubgraphs, testClock } from '@fitsync/service-kit/testing';
+import {
+  correlatedCaller,
+  openTestDatabase,
+  outboxEvents,
+  startTestSubgraphs,
+  storageBackends,
+  testConfig,
+  testToken,
+  type TestSubgraphs,
+  testClock,
+} from '@fitsync/service-kit/testing';
 import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +31,8 @@ const trainersClients = [...new Set(gym.programs.filter((p) => p.trainerId === t
   .filter((id) => id !== client.id)
   .map((id) => gym.users.find((u) => u.id === id)!);
 const [goalClient, muscleClient] = trainersClients;
-const latestOf = (clientId: string) => gym.bodyMetrics.filter((m) => m.clientId === clientId).sort((a, b) => b.recordedAt.getTime() - a.recordedAt.getTime())[0];
+const latestOf = (clientId: string) =>
+  gym.bodyMetrics.filter((m) => m.clientId === clientId).sort((a, b) => b.recordedAt.getTime() - a.recordedAt.getTime())[0];
 const latest = latestOf(client.id);
 const weightGoal = gym.goals.find((g) => g.clientId === goalClient.id && g.metric === 'WEIGHT_KG')!;
 const MISSING = '00000000-0000-4000-8000-000000000000';
@@ -33,11 +44,15 @@ const SET_GOAL = 'mutation($i: GoalInput!) { setGoal(input: $i) { id client { id
 
 /** users, training and progress, seeded with the demo gym, calling each other. */
 const startGym = (backend: ReturnType<typeof storageBackends>[number]) =>
-  startTestSubgraphs(backend, [
-    { name: 'users', migrationsDir: usersSubgraph.migrationsDir, seed: (d) => seedUsers(d, gym), start: startUsers },
-    { name: 'training', migrationsDir: trainingSubgraph.migrationsDir, seed: (d) => seedTraining(d, gym), start: startTraining },
-    { name: 'progress', migrationsDir: progressSubgraph.migrationsDir, seed: (d) => seedProgress(d, gym), start: startProgress },
-  ], clock);
+  startTestSubgraphs(
+    backend,
+    [
+      { name: 'users', migrationsDir: usersSubgraph.migrationsDir, seed: (d) => seedUsers(d, gym), start: startUsers },
+      { name: 'training', migrationsDir: trainingSubgraph.migrationsDir, seed: (d) => seedTraining(d, gym), start: startTraining },
+      { name: 'progress', migrationsDir: progressSubgraph.migrationsDir, seed: (d) => seedProgress(d, gym), start: startProgress },
+    ],
+    clock,
+  );
 
 const snapshotOf = async (db: Database) => ({
   metrics: (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM body_metrics'))[0].n,
@@ -68,7 +83,13 @@ describe.each(storageBackends())('progress mutations on %s', (backend) => {
     const weight = round1(latest.weightKg - 0.4);
     const res = await call(RECORD, { i: { weightKg: weight, restingHeartRate: 60, notes: 'Morning' } }, await as(client));
     expect(res.errors).toBeUndefined();
-    expect(res.data!.recordBodyMetrics).toMatchObject({ client: { id: client.id }, weightKg: weight, bodyFatPercentage: null, restingHeartRate: 60, notes: 'Morning' });
+    expect(res.data!.recordBodyMetrics).toMatchObject({
+      client: { id: client.id },
+      weightKg: weight,
+      bodyFatPercentage: null,
+      restingHeartRate: 60,
+      notes: 'Morning',
+    });
     const events = (await outbox()).slice(before);
     expect(events.map((e) => e.channel)).toEqual(['progress.updated']);
     expect(events[0].envelope).toMatchObject({
@@ -114,10 +135,17 @@ describe.each(storageBackends())('progress mutations on %s', (backend) => {
   it('sets goals from the latest value, replacing the active goal of the metric, and reaches a rising one', async () => {
     const muscle = await call(SET_GOAL, { i: { metric: 'MUSCLE_MASS_KG', targetValue: 99, deadline: addDays(TODAY, 30) } }, await as(muscleClient));
     expect(muscle.errors).toBeUndefined();
-    expect(muscle.data!.setGoal).toMatchObject({ metric: 'MUSCLE_MASS_KG', targetValue: 99, startValue: latestOf(muscleClient.id).muscleMassKg, status: 'ACTIVE' });
+    expect(muscle.data!.setGoal).toMatchObject({
+      metric: 'MUSCLE_MASS_KG',
+      targetValue: 99,
+      startValue: latestOf(muscleClient.id).muscleMassKg,
+      status: 'ACTIVE',
+    });
     const replaced = await call(SET_GOAL, { i: { clientId: muscleClient.id, metric: 'MUSCLE_MASS_KG', targetValue: 50 } }, await as(trainer));
     expect(replaced.errors).toBeUndefined();
-    const rows = await db.query<{ id: string; status: string }>("SELECT id, status FROM goals WHERE client_id = $1 AND metric = 'MUSCLE_MASS_KG'", [muscleClient.id]);
+    const rows = await db.query<{ id: string; status: string }>("SELECT id, status FROM goals WHERE client_id = $1 AND metric = 'MUSCLE_MASS_KG'", [
+      muscleClient.id,
+    ]);
     expect(rows.find((r) => r.id === muscle.data!.setGoal.id)?.status).toBe('ABANDONED');
     expect(rows.filter((r) => r.status === 'ACTIVE').map((r) => r.id)).toEqual([replaced.data!.setGoal.id]);
 

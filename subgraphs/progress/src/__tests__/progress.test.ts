@@ -67,7 +67,8 @@ function expectedSummary(clientId: string) {
   };
 }
 
-const SUMMARY_FIELDS = 'latestWeightKg weightChange30dKg latestBodyFatPercentage workoutsThisMonth currentStreakWeeks totalWorkouts lastWorkoutDate activeGoals';
+const SUMMARY_FIELDS =
+  'latestWeightKg weightChange30dKg latestBodyFatPercentage workoutsThisMonth currentStreakWeeks totalWorkouts lastWorkoutDate activeGoals';
 const ENTITIES = (selection: string) => `query($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`;
 const userRep = (id: string, trainerIds = trainerIdsOf(id)) => ({ __typename: 'User', id, trainerIds });
 
@@ -129,7 +130,9 @@ describe.each(storageBackends())('progress subgraph on %s', (backend) => {
 
   it('computes every client’s summary as the seeded data says, for all of them in one statement', async () => {
     const ids = [...clients.map((c) => c.id), MISSING];
-    const { result, count } = await statements(() => call(ENTITIES(`... on User { id progress { ${SUMMARY_FIELDS} } }`), { r: ids.map((id) => userRep(id)) }, asAdmin));
+    const { result, count } = await statements(() =>
+      call(ENTITIES(`... on User { id progress { ${SUMMARY_FIELDS} } }`), { r: ids.map((id) => userRep(id)) }, asAdmin),
+    );
     expect(result.body.errors).toBeUndefined();
     expect(count).toBe(1);
     const got = result.body.data!._entities as { id: string; progress: ReturnType<typeof expectedSummary> }[];
@@ -167,7 +170,13 @@ describe.each(storageBackends())('progress subgraph on %s', (backend) => {
 
     const achievements = gym.achievements.filter((a) => a.clientId === client.id).sort((a, b) => b.earnedAt.getTime() - a.earnedAt.getTime());
     expect(me.achievements).toEqual([
-      { id: achievements[0].id, type: achievements[0].type, earnedAt: achievements[0].earnedAt.toISOString(), program: achievements[0].programId && { id: achievements[0].programId }, client: { id: client.id } },
+      {
+        id: achievements[0].id,
+        type: achievements[0].type,
+        earnedAt: achievements[0].earnedAt.toISOString(),
+        program: achievements[0].programId && { id: achievements[0].programId },
+        client: { id: client.id },
+      },
     ]);
 
     const logs = gym.workoutLogs.filter((l) => l.clientId === client.id).sort((a, b) => b.workoutDate.localeCompare(a.workoutDate));
@@ -187,7 +196,9 @@ describe.each(storageBackends())('progress subgraph on %s', (backend) => {
     expect(me.bodyMetrics[1].weightKg).toBe(weights[0].weightKg);
 
     const goal = gym.goals.find((g) => g.clientId === client.id)!;
-    expect(me.active).toEqual([{ id: goal.id, status: 'ACTIVE', metric: goal.metric, targetValue: goal.targetValue, startValue: goal.startValue, deadline: goal.deadline }]);
+    expect(me.active).toEqual([
+      { id: goal.id, status: 'ACTIVE', metric: goal.metric, targetValue: goal.targetValue, startValue: goal.startValue, deadline: goal.deadline },
+    ]);
     expect(me.all.map((g: { id: string }) => g.id).sort()).toEqual([goal.id, achievedGoal.id].sort());
   });
 
@@ -229,9 +240,24 @@ describe.each(storageBackends())('progress subgraph on %s', (backend) => {
 
   describe('entity references', () => {
     const cases = [
-      { type: 'BodyMetric', rows: gym.bodyMetrics.filter((m) => m.clientId === client.id).slice(0, 2), fields: 'weightKg', value: (r: any) => ({ weightKg: r.weightKg }) },
-      { type: 'WorkoutLog', rows: gym.workoutLogs.filter((l) => l.clientId === client.id).slice(0, 2), fields: 'workoutDate', value: (r: any) => ({ workoutDate: r.workoutDate }) },
-      { type: 'Achievement', rows: gym.achievements.filter((a) => a.clientId === client.id).slice(0, 2), fields: 'title', value: (r: any) => ({ title: r.title }) },
+      {
+        type: 'BodyMetric',
+        rows: gym.bodyMetrics.filter((m) => m.clientId === client.id).slice(0, 2),
+        fields: 'weightKg',
+        value: (r: any) => ({ weightKg: r.weightKg }),
+      },
+      {
+        type: 'WorkoutLog',
+        rows: gym.workoutLogs.filter((l) => l.clientId === client.id).slice(0, 2),
+        fields: 'workoutDate',
+        value: (r: any) => ({ workoutDate: r.workoutDate }),
+      },
+      {
+        type: 'Achievement',
+        rows: gym.achievements.filter((a) => a.clientId === client.id).slice(0, 2),
+        fields: 'title',
+        value: (r: any) => ({ title: r.title }),
+      },
       { type: 'Goal', rows: gym.goals.filter((g) => g.clientId === client.id), fields: 'targetValue', value: (r: any) => ({ targetValue: r.targetValue }) },
     ];
     it.each(cases)('resolves $type references in key order in one statement, null for unknown ids', async ({ type, rows, fields, value }) => {
@@ -322,7 +348,10 @@ describe.each(storageBackends())('progress subgraph on %s', (backend) => {
         const elapsed = (Date.parse(today) - Date.parse(p.startDate)) / DAY;
         const plannedToDate = Math.round(planned * Math.min(Math.max(elapsed / (p.durationWeeks * 7), 0), 1));
         const completed = completedOf(p.id);
-        expect(got[i]).toEqual({ id: p.id, adherence: { plannedSessions: plannedToDate, completedSessions: completed, rate: Math.min(completed / plannedToDate, 1) } });
+        expect(got[i]).toEqual({
+          id: p.id,
+          adherence: { plannedSessions: plannedToDate, completedSessions: completed, rate: Math.min(completed / plannedToDate, 1) },
+        });
       });
       expect(got.some((p: { adherence: { completedSessions: number } }) => p.adherence.completedSessions > 0)).toBe(true);
     });

@@ -47,13 +47,18 @@ describe.each(storageBackends())('progress summary with a pinned clock on %s', (
       await db.query('INSERT INTO workout_logs (id, client_id, workout_date) VALUES ($1, $2, $3)', [randomUUID(), client, date]);
     }
     for (const [client, at, weight, fat] of metrics) {
-      await db.query('INSERT INTO body_metrics (id, client_id, recorded_at, weight_kg, body_fat_percentage) VALUES ($1, $2, $3, $4, $5)', [randomUUID(), client, at, weight, fat]);
+      await db.query('INSERT INTO body_metrics (id, client_id, recorded_at, weight_kg, body_fat_percentage) VALUES ($1, $2, $3, $4, $5)', [
+        randomUUID(),
+        client,
+        at,
+        weight,
+        fat,
+      ]);
     }
-    await db.query("INSERT INTO goals (id, client_id, metric, target_value, status) VALUES ($1, $2, 'WEIGHT_KG', 75, 'ACTIVE'), ($3, $2, 'WEIGHT_KG', 78, 'ABANDONED')", [
-      randomUUID(),
-      a,
-      randomUUID(),
-    ]);
+    await db.query(
+      "INSERT INTO goals (id, client_id, metric, target_value, status) VALUES ($1, $2, 'WEIGHT_KG', 75, 'ACTIVE'), ($3, $2, 'WEIGHT_KG', 78, 'ABANDONED')",
+      [randomUUID(), a, randomUUID()],
+    );
   });
   afterAll(() => dispose?.());
 

@@ -29,7 +29,8 @@ describe.each(storageBackends())('updateWorkoutLog on %s', (backend) => {
   let dispose: () => Promise<void>;
   let server: RunningSubgraph;
   const tokens: Record<'client' | 'trainer' | 'otherClient' | 'admin', string> = {} as never;
-  const update = (id: string, input: Record<string, unknown>, token: string | undefined = tokens.client) => callSubgraph(server.url, UPDATE, { id, input }, { token });
+  const update = (id: string, input: Record<string, unknown>, token: string | undefined = tokens.client) =>
+    callSubgraph(server.url, UPDATE, { id, input }, { token });
   const rowOf = async (id: string) => (await db.query<WorkoutLogRow>('SELECT * FROM workout_logs WHERE id = $1', [id]))[0];
 
   /** A stub as booking.completed leaves it. */
@@ -137,7 +138,16 @@ describe.each(storageBackends())('updateWorkoutLog on %s', (backend) => {
     ['no duration', { durationMinutes: 0 }, 'input.durationMinutes'],
     ['a ten-hour-plus duration', { durationMinutes: 601 }, 'input.durationMinutes'],
     ['an exercise without a name', { exercises: [{ name: '  ', sets: 3, reps: 10 }] }, 'input.exercises[0].name'],
-    ['zero sets', { exercises: [{ name: 'Row', sets: 3, reps: 10 }, { name: 'Press', sets: 0, reps: 10 }] }, 'input.exercises[1].sets'],
+    [
+      'zero sets',
+      {
+        exercises: [
+          { name: 'Row', sets: 3, reps: 10 },
+          { name: 'Press', sets: 0, reps: 10 },
+        ],
+      },
+      'input.exercises[1].sets',
+    ],
     ['negative reps', { exercises: [{ name: 'Row', sets: 3, reps: -1 }] }, 'input.exercises[0].reps'],
     ['a negative weight', { exercises: [{ name: 'Row', sets: 3, reps: 8, weightKg: -5 }] }, 'input.exercises[0].weightKg'],
     ['too many exercises', { exercises: Array.from({ length: 51 }, () => ({ name: 'Row', sets: 1, reps: 1 })) }, 'input.exercises'],

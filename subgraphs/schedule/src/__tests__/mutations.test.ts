@@ -1,7 +1,16 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { addDays, pinnedClock } from '@fitsync/service-kit/clock';
 import type { Database, RunningSubgraph } from '@fitsync/service-kit';
-import { correlatedCaller, openTestDatabase, outboxEvents, startTestSubgraphs, storageBackends, testConfig, testToken, type TestSubgraphs } from '@fitsync/service-kit/testing';
+import {
+  correlatedCaller,
+  openTestDatabase,
+  outboxEvents,
+  startTestSubgraphs,
+  storageBackends,
+  testConfig,
+  testToken,
+  type TestSubgraphs,
+} from '@fitsync/service-kit/testing';
 import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,11 +63,15 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
   });
 
   beforeAll(async () => {
-    env = await startTestSubgraphs(backend, [
-      { name: 'users', migrationsDir: usersSubgraph.migrationsDir, seed: (d) => seedUsers(d, gym), start: startUsers },
-      { name: 'training', migrationsDir: trainingSubgraph.migrationsDir, seed: (d) => seedTraining(d, gym), start: startTraining },
-      { name: 'schedule', migrationsDir: scheduleSubgraph.migrationsDir, seed: (d) => seedSchedule(d, gym), start: startSchedule },
-    ], clock);
+    env = await startTestSubgraphs(
+      backend,
+      [
+        { name: 'users', migrationsDir: usersSubgraph.migrationsDir, seed: (d) => seedUsers(d, gym), start: startUsers },
+        { name: 'training', migrationsDir: trainingSubgraph.migrationsDir, seed: (d) => seedTraining(d, gym), start: startTraining },
+        { name: 'schedule', migrationsDir: scheduleSubgraph.migrationsDir, seed: (d) => seedSchedule(d, gym), start: startSchedule },
+      ],
+      clock,
+    );
     db = env.dbs.schedule!;
     url = env.servers.schedule!.url;
   });
@@ -122,7 +135,9 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
   });
 
   it('refuses a booking that overlaps another of the trainer or of the client', async () => {
-    const tomorrows = gym.bookings.filter((b) => b.trainerId === trainer.id && b.date === TOMORROW && b.status === 'CONFIRMED').sort((a, b) => a.startTime.localeCompare(b.startTime));
+    const tomorrows = gym.bookings
+      .filter((b) => b.trainerId === trainer.id && b.date === TOMORROW && b.status === 'CONFIRMED')
+      .sort((a, b) => a.startTime.localeCompare(b.startTime));
     const taken = tomorrows[0];
     const before = await snapshot();
     const overlapTrainer = await call(CREATE, { i: input({ startTime: taken.startTime.slice(0, 3) + '30', endTime: '23:00' }) }, await as(trainer));
@@ -138,7 +153,9 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
 
   it('lets exactly one of two concurrent overlapping bookings through', async () => {
     const token = await as(client);
-    const results = await Promise.all([0, 1, 2].map(() => call(CREATE, { i: input({ date: addDays(TODAY, 5), startTime: '18:00', endTime: '19:00' }) }, token)));
+    const results = await Promise.all(
+      [0, 1, 2].map(() => call(CREATE, { i: input({ date: addDays(TODAY, 5), startTime: '18:00', endTime: '19:00' }) }, token)),
+    );
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     expect(results.filter((r) => r.errors?.[0].extensions?.code === 'CONFLICT')).toHaveLength(2);
     const rows = await db.query('SELECT id FROM bookings WHERE trainer_id = $1 AND date = $2 AND start_time = $3', [trainer.id, addDays(TODAY, 5), '18:00']);
@@ -207,7 +224,7 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
     expect(rebook.errors).toBeUndefined();
   });
 
-  it("completes a session for its trainer only, once, not before its day, with booking.completed", async () => {
+  it('completes a session for its trainer only, once, not before its day, with booking.completed', async () => {
     const todays = gym.bookings.find((b) => b.trainerId === trainer.id && b.date === TODAY && b.status === 'CONFIRMED')!;
     const snap = await snapshot();
     expect((await call(COMPLETE, { id: todays.id }, await as(client))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
@@ -243,7 +260,9 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
   it('marks a started session a no-show (trainer or admin), once, and nothing before it starts', async () => {
     const NO_SHOW = 'mutation($id: ID!) { markNoShow(id: $id) { id status } }';
     // today's sessions run from 07:00; the first is the one the completion test completes, the clock says 10:30
-    const started = gym.bookings.filter((b) => b.trainerId === trainer.id && b.date === TODAY && b.status === 'CONFIRMED').sort((a, b) => a.startTime.localeCompare(b.startTime))[1];
+    const started = gym.bookings
+      .filter((b) => b.trainerId === trainer.id && b.date === TODAY && b.status === 'CONFIRMED')
+      .sort((a, b) => a.startTime.localeCompare(b.startTime))[1];
     expect(started.startTime < '10:30').toBe(true);
     const upcoming = (await call(CREATE, { i: input({ date: TODAY, startTime: '20:00', endTime: '21:00' }) }, await as(client))).data!.createBooking;
     const snap = await snapshot();

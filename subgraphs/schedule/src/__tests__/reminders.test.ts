@@ -69,9 +69,12 @@ describe.each(storageBackends())('booking reminders on %s', (backend) => {
     return { id, date: start.date, start: start.time };
   }
   const remindersOf = async (bookingId: string, on = db) =>
-    (await on.query<{ envelope: EventEnvelope<'booking.reminder'> }>(`SELECT envelope FROM event_outbox WHERE channel = 'booking.reminder' AND envelope->'data'->>'booking_id' = $1`, [bookingId])).map(
-      (r) => r.envelope,
-    );
+    (
+      await on.query<{ envelope: EventEnvelope<'booking.reminder'> }>(
+        `SELECT envelope FROM event_outbox WHERE channel = 'booking.reminder' AND envelope->'data'->>'booking_id' = $1`,
+        [bookingId],
+      )
+    ).map((r) => r.envelope);
 
   it('a booking 23 hours ahead gets exactly one reminder over several runs', async () => {
     const b = await book(later(23));
@@ -81,7 +84,10 @@ describe.each(storageBackends())('booking reminders on %s', (backend) => {
     await sendDueReminders(db, { log, now: later(22.9) });
     const reminders = await remindersOf(b.id);
     expect(reminders).toHaveLength(1);
-    const [row] = await db.query<{ client_id: string; trainer_id: string; reminder_sent_at: Date }>('SELECT client_id, trainer_id, reminder_sent_at FROM bookings WHERE id = $1', [b.id]);
+    const [row] = await db.query<{ client_id: string; trainer_id: string; reminder_sent_at: Date }>(
+      'SELECT client_id, trainer_id, reminder_sent_at FROM bookings WHERE id = $1',
+      [b.id],
+    );
     expect(reminders[0]).toMatchObject({
       event: 'booking.reminder',
       source: 'schedule',
@@ -110,7 +116,13 @@ describe.each(storageBackends())('booking reminders on %s', (backend) => {
   });
 
   it('cancelled, completed and no-show bookings, and sessions already started, get none', async () => {
-    const none = [await book(later(2), 'CANCELLED'), await book(later(3), 'COMPLETED'), await book(later(4), 'NO_SHOW'), await book(later(-1)), await book(NOW)];
+    const none = [
+      await book(later(2), 'CANCELLED'),
+      await book(later(3), 'COMPLETED'),
+      await book(later(4), 'NO_SHOW'),
+      await book(later(-1)),
+      await book(NOW),
+    ];
     const pending = await book(later(5), 'PENDING');
     await sendDueReminders(db, { log, now: NOW });
     for (const b of none) expect(await remindersOf(b.id), b.id).toEqual([]);

@@ -17,7 +17,9 @@ const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
 const admin = byEmail(DEMO_LOGINS.admin);
-const otherClient = gym.users.find((u) => u.role === 'CLIENT' && u.id !== client.id && gym.bookings.some((b) => b.clientId === u.id && b.trainerId !== trainer.id))!;
+const otherClient = gym.users.find(
+  (u) => u.role === 'CLIENT' && u.id !== client.id && gym.bookings.some((b) => b.clientId === u.id && b.trainerId !== trainer.id),
+)!;
 const otherTrainer = gym.users.find((u) => u.role === 'TRAINER' && u.id !== trainer.id)!;
 
 // Two more gyms in the same tables, for the batching proof: one trainer with a
@@ -247,7 +249,11 @@ describe.each(storageBackends())('schedule subgraph on %s', (backend) => {
 
     const asAdmin = await counted(q, { r }, await as(admin));
     expect(asAdmin.body.errors).toBeUndefined();
-    expect(asAdmin.body.data?._entities.map((p: { bookings: { id: string }[] }) => ids(p.bookings))).toEqual([ofProgram(program.id, 5), [], ofProgram(otherProgram.id, 5)]);
+    expect(asAdmin.body.data?._entities.map((p: { bookings: { id: string }[] }) => ids(p.bookings))).toEqual([
+      ofProgram(program.id, 5),
+      [],
+      ofProgram(otherProgram.id, 5),
+    ]);
     expect(asAdmin.body.data?._entities[0].bookings[0].program).toEqual({ id: program.id });
     expect(asAdmin.statements).toBe(1);
 
@@ -263,7 +269,12 @@ describe.each(storageBackends())('schedule subgraph on %s', (backend) => {
       await as(admin),
     );
     expect(body.errors).toBeUndefined();
-    expect(body.data?.booking).toMatchObject({ status: 'CANCELLED', cancellationReason: 'Client request', cancelledBy: { id: cancelled.clientId }, trainerNotes: null });
+    expect(body.data?.booking).toMatchObject({
+      status: 'CANCELLED',
+      cancellationReason: 'Client request',
+      cancelledBy: { id: cancelled.clientId },
+      trainerNotes: null,
+    });
     expect(Date.parse(body.data?.booking.createdAt)).not.toBeNaN();
   });
 
@@ -272,7 +283,12 @@ describe.each(storageBackends())('schedule subgraph on %s', (backend) => {
     const store = new ScheduleStore(db, pinnedClock(`${tomorrow}T00:30:00`));
     expect(store.now).toEqual({ date: tomorrow, time: '00:30:00' });
     const today = await store.todayOf(trainer.id);
-    expect(today.map((b) => b.id)).toEqual(mine(gym, trainer.id).filter((b) => b.date === tomorrow).sort(soonest).map((b) => b.id));
+    expect(today.map((b) => b.id)).toEqual(
+      mine(gym, trainer.id)
+        .filter((b) => b.date === tomorrow)
+        .sort(soonest)
+        .map((b) => b.id),
+    );
     expect(today.length).toBeGreaterThan(0);
   });
 });

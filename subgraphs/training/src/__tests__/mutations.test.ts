@@ -1,7 +1,18 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { progressSubgraph, seedProgress, startProgress } from '@fitsync/progress';
 import type { Database, RunningSubgraph } from '@fitsync/service-kit';
-import { callSubgraph, correlatedCaller, openTestDatabase, outboxEvents, startTestSubgraphs, storageBackends, testConfig, testToken, type TestSubgraphs, testClock } from '@fitsync/service-kit/testing';
+import {
+  callSubgraph,
+  correlatedCaller,
+  openTestDatabase,
+  outboxEvents,
+  startTestSubgraphs,
+  storageBackends,
+  testConfig,
+  testToken,
+  type TestSubgraphs,
+  testClock,
+} from '@fitsync/service-kit/testing';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedTraining, startTraining, trainingSubgraph } from '../server.js';
@@ -22,7 +33,8 @@ const askingClient = gym.users.find((u) => u.id === askedAbout.clientId)!;
 const MISSING = '00000000-0000-4000-8000-000000000000';
 const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role }, clock);
 
-const FIELDS = 'id name status startDate durationWeeks adherenceRate client { id } trainer { id } workoutPlan { id name sessionsPerWeek exercises { name sets reps } } dietPlan { id dailyCalories }';
+const FIELDS =
+  'id name status startDate durationWeeks adherenceRate client { id } trainer { id } workoutPlan { id name sessionsPerWeek exercises { name sets reps } } dietPlan { id dailyCalories }';
 const ASSIGN = `mutation($i: AssignProgramInput!) { assignProgram(input: $i) { ${FIELDS} } }`;
 const UPDATE = `mutation($id: ID!, $i: UpdateProgramInput!) { updateProgram(id: $id, input: $i) { ${FIELDS} } }`;
 const COMPLETE = `mutation($id: ID!, $rate: Float) { completeProgram(id: $id, adherenceRate: $rate) { ${FIELDS} completedAt } }`;
@@ -52,11 +64,15 @@ describe.each(storageBackends())('training mutations on %s', (backend) => {
   });
 
   beforeAll(async () => {
-    env = await startTestSubgraphs(backend, [
-      { name: 'users', migrationsDir: usersSubgraph.migrationsDir, seed: (d) => seedUsers(d, gym), start: startUsers },
-      { name: 'progress', migrationsDir: progressSubgraph.migrationsDir, seed: (d) => seedProgress(d, gym), start: startProgress },
-      { name: 'training', migrationsDir: trainingSubgraph.migrationsDir, seed: (d) => seedTraining(d, gym), start: startTraining },
-    ], clock);
+    env = await startTestSubgraphs(
+      backend,
+      [
+        { name: 'users', migrationsDir: usersSubgraph.migrationsDir, seed: (d) => seedUsers(d, gym), start: startUsers },
+        { name: 'progress', migrationsDir: progressSubgraph.migrationsDir, seed: (d) => seedProgress(d, gym), start: startProgress },
+        { name: 'training', migrationsDir: trainingSubgraph.migrationsDir, seed: (d) => seedTraining(d, gym), start: startTraining },
+      ],
+      clock,
+    );
     db = env.dbs.training!;
     url = env.servers.training!.url;
   });
@@ -134,7 +150,11 @@ describe.each(storageBackends())('training mutations on %s', (backend) => {
   it('updates a program with the list of changes, pauses and resumes it; only its trainer or an admin', async () => {
     const created = (await call(ASSIGN, { i: input({ name: 'To change' }) }, await as(trainer))).data!.assignProgram;
     const before = (await outbox()).length;
-    const res = await call(UPDATE, { id: created.id, i: { name: 'Changed', status: 'PAUSED', dietPlan: { name: 'Cut', dailyCalories: 2000 } } }, await as(trainer));
+    const res = await call(
+      UPDATE,
+      { id: created.id, i: { name: 'Changed', status: 'PAUSED', dietPlan: { name: 'Cut', dailyCalories: 2000 } } },
+      await as(trainer),
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data!.updateProgram).toMatchObject({ name: 'Changed', status: 'PAUSED', dietPlan: { dailyCalories: 2000 } });
     const events = (await outbox()).slice(before);
@@ -177,7 +197,10 @@ describe.each(storageBackends())('training mutations on %s', (backend) => {
       data: { program_id: created.id, client_id: client.id, trainer_id: trainer.id, name: 'To complete', completion_date: TODAY, adherence_rate: 0.9 },
     });
     const snap = await snapshot();
-    expect((await call(COMPLETE, { id: created.id }, await as(trainer))).errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION' });
+    expect((await call(COMPLETE, { id: created.id }, await as(trainer))).errors?.[0].extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'ILLEGAL_TRANSITION',
+    });
     expect((await call(UPDATE, { id: created.id, i: { status: 'ACTIVE' } }, await as(trainer))).errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(await snapshot()).toEqual(snap);
 

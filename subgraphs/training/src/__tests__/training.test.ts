@@ -132,7 +132,11 @@ describe.each(storageBackends())('training subgraph on %s', (backend) => {
 
   it('refuses a Program reference to a viewer who is not a party, per entity', async () => {
     const other = gym.programs.find((p) => p.clientId === otherClient.id)!;
-    const { body } = await call(entities('... on Program { id }'), { r: [activeProgram.id, other.id].map((id) => ({ __typename: 'Program', id })) }, tokens.client);
+    const { body } = await call(
+      entities('... on Program { id }'),
+      { r: [activeProgram.id, other.id].map((id) => ({ __typename: 'Program', id })) },
+      tokens.client,
+    );
     expect(body.data?._entities).toEqual([{ id: activeProgram.id }, null]);
     expect(body.errors).toHaveLength(1);
     expect(body.errors?.[0]).toMatchObject({ path: ['_entities', 1], extensions: { code: 'FORBIDDEN' } });
@@ -156,7 +160,11 @@ describe.each(storageBackends())('training subgraph on %s', (backend) => {
       { r: [MISSING, q.dietPlan.id, p.dietPlan.id].map((id) => ({ __typename: 'DietPlan', id })) },
       tokens.client,
     );
-    expect(diets.body.data?._entities).toEqual([null, { id: q.dietPlan.id, dailyCalories: q.dietPlan.dailyCalories }, { id: p.dietPlan.id, dailyCalories: p.dietPlan.dailyCalories }]);
+    expect(diets.body.data?._entities).toEqual([
+      null,
+      { id: q.dietPlan.id, dailyCalories: q.dietPlan.dailyCalories },
+      { id: p.dietPlan.id, dailyCalories: p.dietPlan.dailyCalories },
+    ]);
     expect(diets.statements).toBe(1);
   });
 

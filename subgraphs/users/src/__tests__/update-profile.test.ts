@@ -15,7 +15,8 @@ const admin = byEmail(DEMO_LOGINS.admin);
 const unchangedClient = gym.users.find((u) => u.role === 'CLIENT' && u.id !== client.id)!;
 const as = (u: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }) => testToken({ id: u.id, role: u.role }, clock);
 
-const UPDATE = 'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { id name phone clientProfile { fitnessLevel goalsSummary } trainerProfile { bio } } }';
+const UPDATE =
+  'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { id name phone clientProfile { fitnessLevel goalsSummary } trainerProfile { bio } } }';
 
 describe.each(storageBackends())('updateProfile on %s', (backend) => {
   let server: RunningSubgraph;
@@ -46,7 +47,11 @@ describe.each(storageBackends())('updateProfile on %s', (backend) => {
     const events = (await outbox()).slice(before);
     expect(events.map((e) => e.channel)).toEqual(['user.updated']);
     // the phone was sent unchanged: not a change
-    expect(events[0].envelope).toMatchObject({ source: 'users', correlation_id: res.correlationId, data: { user_id: client.id, changes: ['name', 'client_profile'] } });
+    expect(events[0].envelope).toMatchObject({
+      source: 'users',
+      correlation_id: res.correlationId,
+      data: { user_id: client.id, changes: ['name', 'client_profile'] },
+    });
   });
 
   it('writes nothing when nothing changes, and refuses others and bad input', async () => {

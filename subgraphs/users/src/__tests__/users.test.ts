@@ -43,11 +43,7 @@ describe.each(storageBackends())('users subgraph on %s', (backend) => {
       await testToken({ id: admin.id, role: 'ADMIN' }, clock),
     );
     expect(body.errors).toBeUndefined();
-    expect(body.data?._entities).toEqual([
-      { id: trainer.id, name: trainer.name, role: 'TRAINER' },
-      null,
-      { id: client.id, name: client.name, role: 'CLIENT' },
-    ]);
+    expect(body.data?._entities).toEqual([{ id: trainer.id, name: trainer.name, role: 'TRAINER' }, null, { id: client.id, name: client.name, role: 'CLIENT' }]);
     expect(server.db.stats.statements - before).toBe(1);
   });
 
@@ -99,9 +95,17 @@ describe.each(storageBackends())('users subgraph on %s', (backend) => {
     expect(asOther.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
 
     const profile = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { clientProfile { fitnessLevel } } } }';
-    const asTrainer = await call(profile, { r: [{ __typename: 'User', id: client.id, trainerIds: [trainer.id] }] }, await testToken({ id: trainer.id, role: 'TRAINER' }, clock));
+    const asTrainer = await call(
+      profile,
+      { r: [{ __typename: 'User', id: client.id, trainerIds: [trainer.id] }] },
+      await testToken({ id: trainer.id, role: 'TRAINER' }, clock),
+    );
     expect(asTrainer.body.data?._entities[0].clientProfile.fitnessLevel).toBe(client.clientProfile!.fitnessLevel);
-    const asStranger = await call(profile, { r: [{ __typename: 'User', id: client.id, trainerIds: [] }] }, await testToken({ id: trainer.id, role: 'TRAINER' }, clock));
+    const asStranger = await call(
+      profile,
+      { r: [{ __typename: 'User', id: client.id, trainerIds: [] }] },
+      await testToken({ id: trainer.id, role: 'TRAINER' }, clock),
+    );
     expect(asStranger.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 
@@ -116,7 +120,8 @@ describe.each(storageBackends())('users subgraph on %s', (backend) => {
   });
 
   it('pages trainers for anyone and all users for admins only', async () => {
-    const q = 'query($role: Role, $after: String) { users(role: $role, first: 2, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }';
+    const q =
+      'query($role: Role, $after: String) { users(role: $role, first: 2, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }';
     const asClient = await testToken({ id: client.id, role: 'CLIENT' }, clock);
     const p1 = await call(q, { role: 'TRAINER' }, asClient);
     expect(p1.body.data?.users.totalCount).toBe(3);
