@@ -20,6 +20,7 @@ import {
   ErrorCode,
   errorFormatter,
   unexpectedErrorLogging,
+  safeTextInputs,
   jsonBody,
   listen,
   recordHttpDuration,
@@ -302,6 +303,8 @@ function createApollo(
     ApolloServerPluginDrainHttpServer({ httpServer }),
     unexpectedErrorLogging(log),
     operationResolution(),
+    // No NUL or unpaired surrogate in a text input (subscriptions: the owning subgraph checks).
+    safeTextInputs(),
     errorCap(config.maxErrors),
     config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
   ];

@@ -33,6 +33,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { ServiceConfig, SubgraphName } from './config.js';
 import { openDatabase, type Database } from './db.js';
 import { ErrorCode, errorFormatter, unexpectedErrorLogging } from './errors.js';
+import { safeTextInputs } from './text-input.js';
 import { createHttpApp, createServer, jsonBody, listen, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -217,7 +218,8 @@ export async function startSubgraph<TStore, TServices>(
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: errorFormatter(),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), unexpectedErrorLogging(log)],
+    // No NUL or unpaired surrogate in any text input, whoever calls: literals and variables.
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), unexpectedErrorLogging(log), safeTextInputs()],
   });
   await apollo.start();
   app.use(

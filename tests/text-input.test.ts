@@ -1,0 +1,58 @@
+// Text no person typed (a NUL, half of a surrogate pair) is refused at the door, as
+// BAD_USER_INPUT naming the field, in literals and variables, at the gateway and at a
+// subgraph called directly; it never reaches Postgres, which would answer with its own
+// message, and nothing is written.
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
+import { callSubgraph, storageBackends, testClock } from '@fitsync/service-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatform, type Platform } from './support/platform.js';
+
+const { clock, today } = testClock();
+const gym = demoGym(today);
+const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
+
+const UPDATE = 'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { name } }';
+const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }';
+
+describe.each(storageBackends())('text inputs on %s', (backend) => {
+  let platform: Platform;
+  let token: string;
+  beforeAll(async () => {
+    platform = await startPlatform(backend, [gym], { clock });
+    token = await platform.tokenFor(client);
+  });
+  afterAll(async () => {
+    await platform?.close();
+  });
+  const nameInDatabase = async () => (await platform.databases.users.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [client.id]))[0].name;
+
+  it.each([
+    ['a NUL in a variable', LOGIN, { e: `client@fitsync.test\u0000`, p: 'x' }, '$e', /NUL/],
+    ['an unpaired high surrogate in a nested variable', UPDATE, { i: { name: 'Ana \uD83D' } }, '$i.name', /surrogate/],
+    ['an unpaired low surrogate', UPDATE, { i: { name: '\uDCA9 Ana' } }, '$i.name', /surrogate/],
+    ['a NUL in a literal', 'mutation { updateProfile(input: { name: "Ana\\u0000" }) { name } }', {}, 'input.name', /NUL/],
+  ])('refuses %s with BAD_USER_INPUT naming the field, and writes nothing', async (_, query, variables, field, reason) => {
+    const before = await nameInDatabase();
+    const res = await platform.query(query, variables, token);
+    expect(res.data ?? null).toBeNull();
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors![0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field } });
+    expect(res.errors![0].message).toMatch(reason);
+    expect(JSON.stringify(res)).not.toMatch(/UTF8|byte sequence|postgres|INTERNAL/i);
+    expect(await nameInDatabase()).toBe(before);
+  });
+
+  it('refuses the same at a subgraph called directly, with the service credential', async () => {
+    const { status, body } = await callSubgraph(platform.subgraphs.users.url, UPDATE, { i: { name: 'x\u0000' } }, { token });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: '$i.name' } });
+  });
+
+  it('keeps text a person can type, emoji (a surrogate pair) included, and reads it back', async () => {
+    const name = 'Zoë Ångström 💪';
+    const res = await platform.query(UPDATE, { i: { name } }, token);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.updateProfile).toEqual({ name });
+    expect((await platform.query('{ me { name } }', {}, token)).data.me).toEqual({ name });
+  });
+});
