@@ -10,6 +10,7 @@ import { startPlatform, type Platform } from './support/platform.js';
 const { clock, today } = testClock();
 const gym = demoGym(today);
 const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
+const trainer = gym.users.find((u) => u.email === DEMO_LOGINS.trainer)!;
 
 const UPDATE = 'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { name } }';
 const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }';
@@ -54,5 +55,26 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     expect(res.errors).toBeUndefined();
     expect(res.data.updateProfile).toEqual({ name });
     expect((await platform.query('{ me { name } }', {}, token)).data.me).toEqual({ name });
+  });
+
+  it.each([
+    [
+      'a variable',
+      'mutation($i: AssignProgramInput!) { assignProgram(input: $i) { id } }',
+      { i: { clientId: client.id, name: 'Forever', startDate: '9999-12-01', durationWeeks: 104 } },
+    ],
+    ['a literal', `mutation { assignProgram(input: { clientId: "${client.id}", name: "Forever", startDate: "9999-12-01", durationWeeks: 104 }) { id } }`, {}],
+  ])("refuses a program starting in year 9999 in %s, writes nothing, and the client's programs still read", async (_, query, variables) => {
+    const trainerToken = await platform.tokenFor(trainer);
+    const count = async () => (await platform.databases.training.query<{ n: number }>('SELECT count(*)::int AS n FROM programs'))[0].n;
+    const before = await count();
+    const res = await platform.query(query, variables, trainerToken);
+    expect(res.data ?? null).toBeNull();
+    expect(res.errors?.[0].message).toMatch(/between 1900-01-01 and 2100-12-31/);
+    expect(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED']).toContain(res.errors?.[0].extensions?.code);
+    expect(await count()).toBe(before);
+    const read = await platform.query('{ me { activePrograms { id startDate endDate } } }', {}, token);
+    expect(read.errors).toBeUndefined();
+    expect(read.data.me.activePrograms.length).toBeGreaterThan(0);
   });
 });
