@@ -204,8 +204,13 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     else problems.push(`${portVariable(name)}: must be a port number (0 to 65535), got ${JSON.stringify(raw)}`);
   }
   const subgraphUrlOverrides = urlOverrides(env);
+  // Ours must be URLs; another `<NAME>_URL` that is not one belongs to other software
+  // (Vite sets BASE_URL=/ for every process it starts) and names no subgraph: left out.
+  const ours = new Set<string>(SUBGRAPHS.map(urlVariable));
   for (const [name, url] of Object.entries(subgraphUrlOverrides)) {
-    if (!hasProtocol(url, ['http:', 'https:'])) problems.push(`${name}: must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+    if (hasProtocol(url, ['http:', 'https:'])) continue;
+    if (ours.has(name)) problems.push(`${name}: must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+    else delete subgraphUrlOverrides[name];
   }
   if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(`invalid configuration for ${service}:\n${problems.map((p) => `  ${p}`).join('\n')}`);

@@ -64,6 +64,11 @@ describe('loadConfig validates every variable at start-up', () => {
     expect(message).not.toMatch(/short-secret|hunter2|tiny/);
   });
 
+  it("leaves other software's <NAME>_URL variables alone (Vite sets BASE_URL=/), and takes a URL for another subgraph", () => {
+    const config = loadConfig('gateway', { BASE_URL: '/', INVENTORY_URL: 'http://inventory:4010/graphql' });
+    expect(config.subgraphUrlOverrides).toEqual({ INVENTORY_URL: 'http://inventory:4010/graphql' });
+  });
+
   it('accepts hosts, origins and URLs in their usual forms', () => {
     const config = loadConfig('gateway', {
       HOST: '::',
