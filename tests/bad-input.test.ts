@@ -28,10 +28,10 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
   const nameInDatabase = async () => (await platform.databases.users.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [client.id]))[0].name;
 
   it.each([
-    ['a NUL in a variable', LOGIN, { e: `client@fitsync.test\u0000`, p: 'x' }, '$e', /NUL/],
-    ['an unpaired high surrogate in a nested variable', UPDATE, { i: { name: 'Ana \uD83D' } }, '$i.name', /surrogate/],
-    ['an unpaired low surrogate', UPDATE, { i: { name: '\uDCA9 Ana' } }, '$i.name', /surrogate/],
-    ['a NUL in a literal', 'mutation { updateProfile(input: { name: "Ana\\u0000" }) { name } }', {}, 'input.name', /NUL/],
+    ['a NUL in a variable', LOGIN, { e: `client@fitsync.test\u0000`, p: 'x' }, 'email', /NUL/],
+    ['an unpaired high surrogate in a nested variable', UPDATE, { i: { name: 'Ana \uD83D' } }, 'name', /surrogate/],
+    ['an unpaired low surrogate', UPDATE, { i: { name: '\uDCA9 Ana' } }, 'name', /surrogate/],
+    ['a NUL in a literal', 'mutation { updateProfile(input: { name: "Ana\\u0000" }) { name } }', {}, 'name', /NUL/],
   ])('refuses %s with BAD_USER_INPUT naming the field, and writes nothing', async (_, query, variables, field, reason) => {
     const before = await nameInDatabase();
     const res = await platform.query(query, variables, token);
@@ -46,7 +46,7 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
   it('refuses the same at a subgraph called directly, with the service credential', async () => {
     const { status, body } = await callSubgraph(platform.subgraphs.users.url, UPDATE, { i: { name: 'x\u0000' } }, { token });
     expect(status).toBe(400);
-    expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: '$i.name' } });
+    expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'name' } });
   });
 
   it('keeps text a person can type, emoji (a surrogate pair) included, and reads it back', async () => {
@@ -71,7 +71,7 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     const res = await platform.query(query, variables, trainerToken);
     expect(res.data ?? null).toBeNull();
     expect(res.errors?.[0].message).toMatch(/between 1900-01-01 and 2100-12-31/);
-    expect(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED']).toContain(res.errors?.[0].extensions?.code);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'startDate' });
     expect(await count()).toBe(before);
     const read = await platform.query('{ me { activePrograms { id startDate endDate } } }', {}, token);
     expect(read.errors).toBeUndefined();

@@ -21,6 +21,7 @@ import {
   errorFormatter,
   unexpectedErrorLogging,
   safeTextInputs,
+  inputFieldPaths,
   jsonBody,
   listen,
   recordHttpDuration,
@@ -305,6 +306,8 @@ function createApollo(
     operationResolution(),
     // No NUL or unpaired surrogate in a text input (subscriptions: the owning subgraph checks).
     safeTextInputs(),
+    // Refusals name their field by argument path, inline or in a variable.
+    inputFieldPaths(),
     errorCap(config.maxErrors),
     config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
   ];

@@ -46,16 +46,6 @@ const UNCODED_CLIENT_ERRORS: Record<string, string> = {
 
 const expected = (extensions: Record<string, unknown> | undefined) => typeof extensions?.code === 'string' && EXPECTED_CODES.has(extensions.code);
 
-// graphql-js's message for a variable whose value a scalar refused: `Variable "$i" got invalid value "…" at "i.recordedAt"; …`.
-const COERCION = /^Variable "\$[^"]+" got invalid value .* at "[^".]+\.([^"]+)"; /s;
-
-/** A refused variable names its input field like any other BAD_USER_INPUT does (`field: 'recordedAt'`). */
-function withCoercionField(message: string, extensions: Record<string, unknown>): Record<string, unknown> {
-  if (extensions.code !== ErrorCode.BAD_USER_INPUT || extensions.field !== undefined) return extensions;
-  const field = COERCION.exec(message)?.[1];
-  return field ? { ...extensions, field } : extensions;
-}
-
 /**
  * Apollo `formatError`: errors raised on purpose pass through with their code (and a
  * subgraph's, relayed by the gateway, with theirs); anything else, an internal error
@@ -69,7 +59,7 @@ export function errorFormatter() {
     // Apollo fills in INTERNAL_SERVER_ERROR for errors raised without a code.
     const uncoded = extensions.code === undefined || extensions.code === ErrorCode.INTERNAL_SERVER_ERROR ? UNCODED_CLIENT_ERRORS[formatted.message] : undefined;
     if (uncoded) return { ...formatted, extensions: { ...extensions, code: uncoded } };
-    if (expected(extensions)) return { ...formatted, extensions: withCoercionField(formatted.message, extensions) };
+    if (expected(extensions)) return { ...formatted, extensions };
     return {
       message: 'Internal server error',
       ...(formatted.locations ? { locations: formatted.locations } : {}),

@@ -7,6 +7,8 @@ export * from './errors.js';
 export * from './text-input.js';
 export * from './http.js';
 export * from './input.js';
+export * from './input-paths.js';
+export * from './servable.js';
 export * from './loaders.js';
 export * from './logger.js';
 export * from './metrics.js';

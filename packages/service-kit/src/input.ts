@@ -63,20 +63,20 @@ export const numberBetween = (min: number, max: number) => {
   return z.number().min(min, message).max(max, message);
 };
 
-/** `a.b[2].c`: a zod issue path as GraphQL writes paths into variables, after `at` when given. */
-const fieldPath = (path: readonly PropertyKey[], at = '') =>
-  path.reduce<string>((field, key) => (typeof key === 'number' ? `${field}[${key}]` : field ? `${field}.${String(key)}` : String(key)), at);
+/** `a.b[2].c`: a zod issue path as GraphQL writes paths into variables. */
+const fieldPath = (path: readonly PropertyKey[]) =>
+  path.reduce<string>((field, key) => (typeof key === 'number' ? `${field}[${key}]` : field ? `${field}.${String(key)}` : String(key)), '');
 
 /**
- * Parses with zod; the first problem becomes a BAD_USER_INPUT whose `field` names it
- * (`workoutPlan.sessionsPerWeek`, `exercises[1].sets`), after `at` when given
- * (`input.exercises[1].sets`, for the fields of an argument named `input`).
+ * Parses with zod; the first problem becomes a BAD_USER_INPUT whose `field` names it as
+ * every refusal does (see input-paths.ts): by its place in the argument (`sessionsPerWeek`,
+ * `exercises[1].sets`), or `at` (the argument's name) when the problem is the whole value.
  */
 export function parseInput<T>(schema: z.ZodType<T>, value: unknown, at?: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const field = fieldPath(issue.path, at);
+    const field = fieldPath(issue.path) || at;
     throw badInput(field ? `${field}: ${issue.message}` : issue.message, field || undefined);
   }
   return result.data;

@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLScalarType, type GraphQLScalarTypeConfig } from 'graphql';
+import { GraphQLError, GraphQLScalarType, type GraphQLScalarTypeConfig, type ValueNode } from 'graphql';
 import { GraphQLDateTime, GraphQLLocalDate, GraphQLLocalTime } from 'graphql-scalars';
 
 /**
@@ -8,23 +8,36 @@ import { GraphQLDateTime, GraphQLLocalDate, GraphQLLocalTime } from 'graphql-sca
  */
 export const DATE_RANGE = { min: '1900-01-01', max: '2100-12-31' } as const;
 
-const outOfRange = (name: string, value: string) =>
-  new GraphQLError(`${name} must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}, got ${JSON.stringify(value)}`, {
-    extensions: { code: 'BAD_USER_INPUT' },
-  });
+// A refused literal carries its node, so that the refusal can name the argument it sits in (see input-paths.ts).
+const refused = (message: string, node?: ValueNode) => new GraphQLError(message, { nodes: node, extensions: { code: 'BAD_USER_INPUT' } });
+const outOfRange = (name: string, value: string, node?: ValueNode) =>
+  refused(`${name} must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}, got ${JSON.stringify(value)}`, node);
 
-/** The base scalar, with its input (variables and literals) held to DATE_RANGE by the calendar day it names. */
+/**
+ * The base scalar, with its input (variables and literals) held to DATE_RANGE by the calendar
+ * day it names. A literal it refuses is BAD_USER_INPUT, as the same value in a variable is.
+ */
 function withinRange<T>(base: GraphQLScalarTypeConfig<T, unknown>, name: string, day: (parsed: T) => string): GraphQLScalarType<T, unknown> {
-  const check = (parsed: T, raw: unknown) => {
+  const check = (parsed: T, raw: unknown, node?: ValueNode) => {
     const d = day(parsed);
-    if (d < DATE_RANGE.min || d > DATE_RANGE.max) throw outOfRange(name, String(raw));
+    if (d < DATE_RANGE.min || d > DATE_RANGE.max) throw outOfRange(name, String(raw), node);
     return parsed;
+  };
+  const parseLiteral = (ast: ValueNode, variables?: Record<string, unknown> | null): T => {
+    try {
+      return base.parseLiteral!(ast, variables);
+    } catch (err) {
+      throw refused(
+        `${name} cannot represent ${'value' in ast ? JSON.stringify(ast.value) : ast.kind}: ${err instanceof Error ? err.message : String(err)}`,
+        ast,
+      );
+    }
   };
   return new GraphQLScalarType<T, unknown>({
     ...base,
     name,
     parseValue: (value) => check(base.parseValue!(value), value),
-    parseLiteral: (ast, variables) => check(base.parseLiteral!(ast, variables), 'value' in ast ? ast.value : ast.kind),
+    parseLiteral: (ast, variables) => check(parseLiteral(ast, variables), 'value' in ast ? ast.value : ast.kind, ast),
   });
 }
 

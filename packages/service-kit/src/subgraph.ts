@@ -33,6 +33,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { ServiceConfig, SubgraphName } from './config.js';
 import { openDatabase, type Database } from './db.js';
 import { ErrorCode, errorFormatter, unexpectedErrorLogging } from './errors.js';
+import { inputFieldPaths } from './input-paths.js';
+import { checkedTransactions, scopeMutations } from './servable.js';
 import { safeTextInputs } from './text-input.js';
 import { createHttpApp, createServer, jsonBody, listen, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
@@ -210,16 +212,24 @@ export async function startSubgraph<TStore, TServices>(
     },
   });
   const httpServer = createServer(app);
+  const requestDb = checkedTransactions(db);
   const services = def.services?.(config, log) as TServices;
   const apollo = new ApolloServer<SubgraphContext<TStore, TServices>>({
-    schema: buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> }),
+    // What a mutation's transaction returns is checked against the mutation's type before it commits.
+    schema: scopeMutations(buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> }), def.resolvers),
     logger: log,
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: errorFormatter(),
     // No NUL or unpaired surrogate in any text input, whoever calls: literals and variables.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), unexpectedErrorLogging(log), safeTextInputs()],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      unexpectedErrorLogging(log),
+      safeTextInputs(),
+      inputFieldPaths(),
+    ],
   });
   await apollo.start();
   app.use(
@@ -236,7 +246,7 @@ export async function startSubgraph<TStore, TServices>(
           live,
           liveMessage: liveMessageFromBody(req.body),
         };
-        return { ...base, store: def.createStore(db, base), services };
+        return { ...base, store: def.createStore(requestDb, base), services };
       },
     }),
   );

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { BREAK, GraphQLError, visit, type ASTNode, type DocumentNode } from 'graphql';
 import { ErrorCode } from './errors.js';
+import { inArgument } from './input-paths.js';
 
 // NUL, or half of a UTF-16 surrogate pair on its own: text no person typed, that Postgres
 // refuses to store ('invalid byte sequence for encoding "UTF8"') or that no JSON reader can
@@ -50,7 +51,7 @@ function firstUnsafeLiteral(document: DocumentNode): { path: string; reason: str
     ObjectField: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
     StringValue(node) {
       const reason = unsafeText(node.value);
-      if (reason && !found) found = { path: names.join('.') || 'a string', reason, node };
+      if (reason && !found) found = { path: inArgument(names.join('.')) || 'a string', reason, node };
       return found ? BREAK : undefined;
     },
   });
