@@ -7,6 +7,8 @@ import { startPlatform, type Platform } from './support/platform.js';
 const { clock, today } = testClock();
 const gym = demoGym(today);
 const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
+/** What an answer must not tell a client about the inside: addresses, ports, URLs, socket errors. */
+const INTERNALS = /127\.0\.0\.1|localhost|::1|https?:\/\/|:\d{4,5}\b|ECONN|ETIMEDOUT|EHOSTUNREACH|fetch failed/i;
 
 describe.each(storageBackends())('a subgraph that is down on %s', (backend) => {
   let platform: Platform;
@@ -39,5 +41,12 @@ describe.each(storageBackends())('a subgraph that is down on %s', (backend) => {
       expect(e.extensions?.code).toBe('SERVICE_UNAVAILABLE');
       expect(JSON.stringify(e)).not.toMatch(/ECONNREFUSED.*\n\s+at /);
     }
+    // nothing says where the subgraph lives or how the connection failed
+    expect(JSON.stringify(res)).not.toMatch(INTERNALS);
+
+    // a mutation it owns answers the same way
+    const write = await platform.query('mutation { recordBodyMetrics(input: { weightKg: 80 }) { id } }', {}, token);
+    expect(write.errors?.[0]).toMatchObject({ message: 'The progress service is unavailable', extensions: { code: 'SERVICE_UNAVAILABLE', service: 'progress' } });
+    expect(JSON.stringify(write)).not.toMatch(INTERNALS);
   });
 });
