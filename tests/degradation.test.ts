@@ -37,8 +37,13 @@ describe.each(storageBackends())('a subgraph that is down on %s', (backend) => {
     expect(me.progress).toBeNull();
     expect(me.achievements).toBeNull();
     expect(res.errors?.length).toBeGreaterThan(0);
+    // each error says which part of the screen it emptied
+    const paths = res.errors!.map((e) => e.path);
+    expect(paths).toContainEqual(['me', 'progress']);
+    expect(paths).toContainEqual(['me', 'achievements']);
     for (const e of res.errors!) {
       expect(e.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(e.path?.length).toBeGreaterThan(0);
       expect(JSON.stringify(e)).not.toMatch(/ECONNREFUSED.*\n\s+at /);
     }
     // nothing says where the subgraph lives or how the connection failed
@@ -46,7 +51,10 @@ describe.each(storageBackends())('a subgraph that is down on %s', (backend) => {
 
     // a mutation it owns answers the same way
     const write = await platform.query('mutation { recordBodyMetrics(input: { weightKg: 80 }) { id } }', {}, token);
-    expect(write.errors?.[0]).toMatchObject({ message: 'The progress service is unavailable', extensions: { code: 'SERVICE_UNAVAILABLE', service: 'progress' } });
+    expect(write.errors?.[0]).toMatchObject({
+      message: 'The progress service is unavailable',
+      extensions: { code: 'SERVICE_UNAVAILABLE', service: 'progress' },
+    });
     expect(JSON.stringify(write)).not.toMatch(INTERNALS);
   });
 });

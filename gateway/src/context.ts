@@ -15,6 +15,8 @@ export type GatewayContext = {
   log: Logger;
   /** The live message a subscription's primary fetch resolves (see live/executor.ts). */
   liveMessage?: LiveMessage;
+  /** `performance.now()` after which no more subgraph requests are sent for this operation (OPERATION_TIMEOUT_MS). */
+  deadline?: number;
 };
 
 // Ids from clients end up in every log line and header downstream: keep them tame.
@@ -41,8 +43,9 @@ const unauthenticated = (message: string) => new GraphQLError(message, { extensi
  * expired token fails the whole operation with 401 before any subgraph is asked.
  * No token at all is an anonymous operation; subgraphs decide what that may do.
  */
-export function createContext(verifier: TokenVerifier, log: Logger) {
+export function createContext(verifier: TokenVerifier, log: Logger, operationTimeoutMs?: number) {
   return async ({ req }: { req: { headers: IncomingHttpHeaders } }): Promise<GatewayContext> => {
+    const deadline = operationTimeoutMs === undefined ? undefined : performance.now() + operationTimeoutMs;
     const correlationId = headerValue(req.headers, CORRELATION_HEADER) ?? randomUUID();
     const authorization = headerValue(req.headers, 'authorization');
     let viewer: Viewer | null = null;
@@ -61,6 +64,7 @@ export function createContext(verifier: TokenVerifier, log: Logger) {
       viewer,
       authorization: viewer ? authorization : undefined,
       log: log.child({ correlationId, userId: viewer?.id }),
+      deadline,
     };
   };
 }

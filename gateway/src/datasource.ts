@@ -1,7 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { LIVE_MESSAGE_EXTENSION } from '@fitsync/live';
-import { CORRELATION_HEADER, ErrorCode, SERVICE_TOKEN_HEADER, type Logger, type ServiceCredentials } from '@fitsync/service-kit';
-import { GraphQLError, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
+import { CORRELATION_HEADER, ErrorCode, SERVICE_TOKEN_HEADER, type BreakerConfig, type Logger, type ServiceCredentials } from '@fitsync/service-kit';
+import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
+import CircuitBreaker from 'opossum';
 import type { GatewayContext } from './context.js';
 import { entitySelection, mergeEntityFetches, splitMergedResult } from './entity-batch.js';
 import { dedupeRepresentations, expandEntities } from './representations.js';
@@ -18,16 +20,42 @@ interface QueuedFetch {
   reject(err: unknown): void;
 }
 
-export type FetchOutcome = 'ok' | 'errors' | 'unavailable';
+export type FetchOutcome = 'ok' | 'errors' | 'unavailable' | 'open';
+export type BreakerState = 'closed' | 'open' | 'halfOpen';
+
+/** A fetcher that takes a deadline per request (see fetcher.ts). */
+export type DeadlineFetcher = (url: string, init: Parameters<Fetcher>[1], timeoutMs?: number) => ReturnType<Fetcher>;
+
+/** A breaker that opens on half the requests failing, over at least five in ten seconds, and probes after five. */
+export const DEFAULT_BREAKER: BreakerConfig = { failurePercent: 50, minRequests: 5, windowMs: 10_000, cooldownMs: 5_000 };
 
 export interface SubgraphDataSourceOptions {
   name: string;
   url: string;
-  fetcher: Fetcher;
+  fetcher: DeadlineFetcher;
   credentials: ServiceCredentials;
   log: Logger;
-  /** Called once per subgraph request with its duration. */
+  /** How long one request to this subgraph may take; default: the fetcher's own deadline. */
+  timeoutMs?: number;
+  /** The circuit breaker in front of this subgraph (default DEFAULT_BREAKER). */
+  breaker?: BreakerConfig;
+  /** Called once per subgraph request with its duration ('open': not sent, the breaker is open). */
   observe?: (subgraph: string, outcome: FetchOutcome, seconds: number) => void;
+  /** Called when the breaker changes state. */
+  onBreakerState?: (subgraph: string, state: BreakerState) => void;
+}
+
+/** The deadline of the request being sent, for the fetcher (requests of one data source run concurrently). */
+const requestDeadline = new AsyncLocalStorage<number>();
+
+/** Why a request did not reach an answer: the breaker was open, the operation had no time left, or the subgraph failed. */
+class Unavailable extends Error {
+  constructor(
+    readonly reason: 'open' | 'deadline' | 'failed',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A non-2xx answer whose body was a GraphQL response: its errors are the subgraph's word. */
@@ -60,9 +88,35 @@ class SubgraphErrorResponse extends GraphQLError {
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #opts: SubgraphDataSourceOptions;
 
+  readonly #breaker: CircuitBreaker<[() => Promise<ProcessResult>], ProcessResult>;
+
   constructor(opts: SubgraphDataSourceOptions) {
-    super({ url: opts.url, fetcher: opts.fetcher });
+    super({ url: opts.url, fetcher: (url, init) => opts.fetcher(url, init, requestDeadline.getStore() ?? opts.timeoutMs) });
     this.#opts = opts;
+    const breaker = opts.breaker ?? DEFAULT_BREAKER;
+    this.#breaker = new CircuitBreaker((attempt: () => Promise<ProcessResult>) => attempt(), {
+      name: `gateway->${opts.name}`,
+      // each request has its own deadline, enforced by the fetcher
+      timeout: false,
+      errorThresholdPercentage: breaker.failurePercent,
+      volumeThreshold: breaker.minRequests,
+      rollingCountTimeout: breaker.windowMs,
+      resetTimeout: breaker.cooldownMs,
+      // A subgraph refusing a request with GraphQL errors is a subgraph that answers.
+      errorFilter: (err: unknown) => err instanceof SubgraphErrorResponse,
+    });
+    const changed = (state: BreakerState, message: string, level: 'warn' | 'info') => () => {
+      opts.log[level]({ subgraph: opts.name, breaker: state }, message);
+      opts.onBreakerState?.(opts.name, state);
+    };
+    this.#breaker.on('open', changed('open', 'circuit opened: requests to this subgraph fail fast', 'warn'));
+    this.#breaker.on('halfOpen', changed('halfOpen', 'circuit half-open: letting a request through to this subgraph', 'info'));
+    this.#breaker.on('close', changed('closed', 'circuit closed: the subgraph answers again', 'info'));
+  }
+
+  /** Stops the breaker's timers (the supergraph moved on, or the gateway is closing). */
+  shutdown(): void {
+    this.#breaker.shutdown();
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
@@ -86,7 +140,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   override process(options: ProcessOptions): Promise<ProcessResult> {
     const selection = 'incomingRequestContext' in options ? entitySelection(options.request.query, options.request.variables) : undefined;
-    if (selection === undefined) return this.#send(options);
+    if (selection === undefined) return this.#send(options).catch((err: unknown) => this.#unavailable(options, err));
     return new Promise((resolve, reject) => {
       const key = options.context;
       let queue = this.#queued.get(key);
@@ -97,7 +151,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         // other: whatever has arrived once the current task is done goes out together.
         queueMicrotask(() => {
           this.#queued.delete(key);
-          this.#flush(fetches).catch((err) => fetches.forEach((f) => f.reject(err)));
+          this.#flush(fetches).catch((err: unknown) => {
+            if (err instanceof Unavailable) fetches.forEach((f) => f.resolve(this.#unavailable(f.options, err)));
+            else fetches.forEach((f) => f.reject(err));
+          });
         });
       }
       queue.push({ options, selection, resolve, reject });
@@ -126,34 +183,62 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     });
   }
 
-  /** One HTTP request to the subgraph, timed; failures become errors in the result. */
+  /**
+   * One HTTP request to the subgraph, through its breaker and within both deadlines (the
+   * subgraph's own, and what is left of the operation's), timed. A subgraph's GraphQL errors
+   * come back in the result; not reaching an answer throws `Unavailable`.
+   */
   async #send(options: ProcessOptions): Promise<ProcessResult> {
     const { name, observe } = this.#opts;
     const started = performance.now();
     const done = (outcome: FetchOutcome) => observe?.(name, outcome, (performance.now() - started) / 1000);
+    const context = 'incomingRequestContext' in options ? options.context : undefined;
+    const left = context?.deadline === undefined ? Infinity : context.deadline - started;
+    if (left <= 0) {
+      done('unavailable');
+      throw new Unavailable('deadline', 'the operation had no time left');
+    }
     const deduped = dedupeRepresentations(options.request.variables?.representations);
     if (deduped) options.request.variables = { ...options.request.variables, representations: deduped.unique };
     try {
-      const response = await super.process(options);
+      const timeoutMs = Number.isFinite(left) ? Math.min(this.#opts.timeoutMs ?? Infinity, left) : this.#opts.timeoutMs;
+      const response = await this.#breaker.fire(() =>
+        timeoutMs === undefined ? super.process(options) : requestDeadline.run(timeoutMs, () => super.process(options)),
+      );
       done(response.errors?.length ? 'errors' : 'ok');
       return deduped ? expandEntities(response, deduped) : response;
     } catch (err) {
       if (err instanceof SubgraphErrorResponse) {
         done('errors');
-        return { errors: err.errors };
+        const result: ProcessResult = { errors: err.errors };
+        return result;
       }
-      done('unavailable');
-      const correlationId = 'incomingRequestContext' in options ? options.context.correlationId : undefined;
-      this.#opts.log.warn({ subgraph: name, url: this.url, correlationId, reason: describe(err) }, 'subgraph unavailable');
-      return {
-        errors: [
-          {
-            message: `The ${name} service is unavailable`,
-            extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, service: name },
-          },
-        ],
-      };
+      const open = (err as { code?: unknown }).code === 'EOPENBREAKER';
+      done(open ? 'open' : 'unavailable');
+      if (!open) this.#opts.log.warn({ subgraph: name, url: this.url, correlationId: context?.correlationId, reason: describe(err) }, 'subgraph unavailable');
+      throw new Unavailable(open ? 'open' : 'failed', describe(err));
     }
+  }
+
+  /**
+   * What a fetch that reached no answer gives the gateway: SERVICE_UNAVAILABLE on each field
+   * it would have filled, with the path of that field (`_entities` paths are rewritten by
+   * @apollo/gateway into the client's: `["me", "progress"]`), so a client can tell which part
+   * of its screen is missing. Nothing about the subgraph's address or the failure's detail.
+   */
+  #unavailable(options: ProcessOptions, err: unknown): ProcessResult {
+    if (!(err instanceof Unavailable)) throw err;
+    const { name } = this.#opts;
+    const message = err.reason === 'open' ? `The ${name} service is unavailable (circuit open)` : `The ${name} service is unavailable`;
+    const extensions = { code: ErrorCode.SERVICE_UNAVAILABLE, service: name, ...(err.reason === 'deadline' ? { reason: 'operation deadline' } : {}) };
+    const paths = emptiedPaths(options);
+    if (paths.length === 0) return { errors: [{ message, extensions }] };
+    return { errors: paths.map((path) => ({ message, path, extensions })) };
+  }
+
+  /** 'closed', 'open' or 'halfOpen'. */
+  get breakerState(): BreakerState {
+    return this.#breaker.opened ? 'open' : this.#breaker.halfOpen ? 'halfOpen' : 'closed';
   }
 
   /**
@@ -167,6 +252,44 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (Array.isArray(errors) && errors.length > 0) return new SubgraphErrorResponse(response.status, errors as GraphQLFormattedError[]);
     return new GraphQLError(`${this.#opts.name} answered HTTP ${response.status} ${response.statusText}`);
   }
+}
+
+/**
+ * The response paths a subgraph request would have filled, in the subgraph's terms: each
+ * root field (`["me"]`), or each field of each entity (`["_entities", 0, "progress"]`).
+ */
+function emptiedPaths(options: ProcessOptions): (string | number)[][] {
+  let document: DocumentNode | undefined = 'document' in options ? options.document : undefined;
+  try {
+    document ??= options.request.query ? parse(options.request.query) : undefined;
+  } catch {
+    return [];
+  }
+  const operation = document?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return [];
+  const paths: (string | number)[][] = [];
+  const representations = options.request.variables?.representations;
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD || selection.name.value === '__typename') continue;
+    const key = selection.alias?.value ?? selection.name.value;
+    if (selection.name.value !== '_entities' || !Array.isArray(representations) || !selection.selectionSet) {
+      paths.push([key]);
+      continue;
+    }
+    representations.forEach((rep: unknown, i) => {
+      const typename = (rep as { __typename?: unknown })?.__typename;
+      for (const fragment of selection.selectionSet!.selections) {
+        const fields =
+          fragment.kind === Kind.INLINE_FRAGMENT && (!fragment.typeCondition || fragment.typeCondition.name.value === typename)
+            ? fragment.selectionSet.selections
+            : fragment.kind === Kind.FIELD
+              ? [fragment]
+              : [];
+        for (const f of fields) if (f.kind === Kind.FIELD && f.name.value !== '__typename') paths.push([key, i, f.alias?.value ?? f.name.value]);
+      }
+    });
+  }
+  return paths;
 }
 
 function describe(err: unknown): string {

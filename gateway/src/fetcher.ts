@@ -14,7 +14,8 @@ export class SubgraphTimeoutError extends Error {
 }
 
 export interface KeepAliveFetcher {
-  fetch: Fetcher;
+  /** Fetches within `timeoutMs`, or the fetcher's own deadline. */
+  fetch: (url: string, init?: FetcherRequestInit, timeoutMs?: number) => Promise<FetcherResponse>;
   /** Closes the pooled sockets (on shutdown). */
   close(): void;
 }
@@ -31,7 +32,7 @@ export function createKeepAliveFetcher(opts: { timeoutMs: number; maxSockets?: n
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
 
-  const fetch: Fetcher = (url: string, init: FetcherRequestInit = {}) =>
+  const fetch = (url: string, init: FetcherRequestInit = {}, timeoutMs = opts.timeoutMs) =>
     new Promise<FetcherResponse>((resolve, reject) => {
       const target = new URL(url);
       const secure = target.protocol === 'https:';
@@ -46,7 +47,7 @@ export function createKeepAliveFetcher(opts: { timeoutMs: number; maxSockets?: n
           resolve(new BufferedResponse(url, res, Buffer.concat(chunks)));
         });
       });
-      const deadline = setTimeout(() => req.destroy(new SubgraphTimeoutError(`no answer from ${target.origin} within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+      const deadline = setTimeout(() => req.destroy(new SubgraphTimeoutError(`no answer from ${target.origin} within ${timeoutMs} ms`)), timeoutMs);
       function fail(err: Error) {
         clearTimeout(deadline);
         reject(err);

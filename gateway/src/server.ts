@@ -10,6 +10,7 @@ import express from 'express';
 import type { ParseOptions, ValidationRule } from 'graphql';
 import { createLiveBus } from '@fitsync/live';
 import {
+  createGauge,
   createHistogram,
   createHttpApp,
   createLogger,
@@ -35,6 +36,7 @@ import {
   type ServiceConfig,
   type SubgraphName,
   type TokenVerifier,
+  subgraphTimeoutMs,
 } from '@fitsync/service-kit';
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
@@ -64,7 +66,7 @@ export interface GatewayOptions {
   subgraphUrls?: Partial<Record<SubgraphName, string>>;
   /** Limits on incoming operations, over the config's (MAX_DEPTH, MAX_ALIASES, MAX_DIRECTIVES, MAX_TOKENS). */
   limits?: Partial<OperationLimits>;
-  /** Deadline for one subgraph request, after which its fields fail with SERVICE_UNAVAILABLE. Default 10 s. */
+  /** Deadline for one subgraph request, after which its fields fail with SERVICE_UNAVAILABLE, over the config's (SUBGRAPH_TIMEOUT_MS, `<NAME>_TIMEOUT_MS`). */
   subgraphTimeoutMs?: number;
   /** Deadline for one subgraph `/health` probe in `/ready`. Default 2 s. */
   readyTimeoutMs?: number;
@@ -143,7 +145,12 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
       ? undefined
       : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log });
   // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
-  shell.use('/graphql', jsonBody(BODY_LIMIT), ...(live ? [live.server.sse] : []), expressMiddleware(apollo, { context: createContext(verifier, log) }));
+  shell.use(
+    '/graphql',
+    jsonBody(BODY_LIMIT),
+    ...(live ? [live.server.sse] : []),
+    expressMiddleware(apollo, { context: createContext(verifier, log, config.operationTimeoutMs) }),
+  );
 
   let listening: Listening | undefined;
   const close = async () => {
@@ -205,7 +212,7 @@ interface Upstream {
 }
 
 function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logger, metrics: Metrics, supergraph: SupergraphSource): Upstream {
-  const fetcher = createKeepAliveFetcher({ timeoutMs: opts.subgraphTimeoutMs ?? 10_000 });
+  const fetcher = createKeepAliveFetcher({ timeoutMs: opts.subgraphTimeoutMs ?? config.subgraphTimeouts.defaultMs });
   const probe = createKeepAliveFetcher({ timeoutMs: opts.readyTimeoutMs ?? 2_000, maxSockets: 4 });
   const credentials = createServiceCredentials('gateway', config.serviceSecret);
   const subgraphFetches = createHistogram(metrics, {
@@ -213,6 +220,12 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
     help: 'Requests from the gateway to subgraphs, by subgraph and outcome (ok, errors, unavailable)',
     labelNames: ['subgraph', 'outcome'] as const,
   });
+  const breakerState = createGauge(metrics, {
+    name: 'fitsync_gateway_breaker_state',
+    help: 'The circuit breaker in front of each subgraph: 0 closed, 1 half-open (probing), 2 open (failing fast)',
+    labelNames: ['subgraph'] as const,
+  });
+  const BREAKER_VALUES = { closed: 0, halfOpen: 1, open: 2 } as const;
   const subgraphs = new Map<string, string>();
   const dataSources = new Map<string, SubgraphDataSource>();
   const upstream: Upstream = {
@@ -223,6 +236,7 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
     close() {
       fetcher.close();
       probe.close();
+      for (const source of dataSources.values()) source.shutdown();
     },
     gateway: withoutApolloTelemetry(
       () =>
@@ -236,10 +250,16 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
               name,
               url: target,
               fetcher: fetcher.fetch,
+              timeoutMs: opts.subgraphTimeoutMs ?? subgraphTimeoutMs(config, name),
+              breaker: config.breaker,
               credentials,
               log,
               observe: (subgraph, outcome, seconds) => subgraphFetches.observe({ subgraph, outcome }, seconds),
+              onBreakerState: (subgraph, state) => breakerState.set({ subgraph }, BREAKER_VALUES[state]),
             });
+            // A new supergraph builds new data sources: the old one's breaker timers stop.
+            dataSources.get(name)?.shutdown();
+            breakerState.set({ subgraph: name }, 0);
             dataSources.set(name, source);
             return source;
           },

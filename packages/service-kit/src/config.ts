@@ -27,6 +27,9 @@ export const portVariable = (service: ServiceName) => `${service.toUpperCase()}_
  */
 export const urlVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
 
+/** `USERS_TIMEOUT_MS`, ...: one subgraph's request deadline. Any subgraph name maps to one, as for `<NAME>_URL`. */
+export const timeoutVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_TIMEOUT_MS`;
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 function hasProtocol(value: string, protocols: string[]): boolean {
@@ -113,6 +116,12 @@ const baseSchema = z.object({
     )
     .optional(),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(1).max(300_000).default(2_500),
+  OPERATION_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(6_000),
+  BREAKER_FAILURE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  BREAKER_MIN_REQUESTS: z.coerce.number().int().min(1).max(100_000).default(5),
+  BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
 });
 
 /**
@@ -123,6 +132,7 @@ export const CONFIG_VARIABLES = [
   ...Object.keys(baseSchema.shape),
   ...(['gateway', 'users', 'training', 'schedule', 'progress', 'notifications'] as const).map((s) => `${s.toUpperCase()}_PORT`),
   ...(['users', 'training', 'schedule', 'progress', 'notifications'] as const).map((s) => `${s.toUpperCase()}_URL`),
+  ...SUBGRAPHS.map(timeoutVariable),
 ];
 
 export interface ServiceConfig {
@@ -166,7 +176,25 @@ export interface ServiceConfig {
   metricsToken?: string;
   /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
   reminderIntervalMs: number;
+  /** Gateway: how long one subgraph request may take: `<NAME>_TIMEOUT_MS` (keyed by that variable's name), else SUBGRAPH_TIMEOUT_MS. See `subgraphTimeoutMs`. */
+  subgraphTimeouts: { defaultMs: number; byVariable: Readonly<Record<string, number>> };
+  /** Gateway: how long one operation may take in all; subgraph requests it has no time left for are not sent. */
+  operationTimeoutMs: number;
+  /** Gateway: the circuit breaker in front of each subgraph. */
+  breaker: BreakerConfig;
 }
+
+/** When a breaker opens (that share of failures over at least `minRequests` in `windowMs`) and how long it stays open before a probe. */
+export interface BreakerConfig {
+  failurePercent: number;
+  minRequests: number;
+  windowMs: number;
+  cooldownMs: number;
+}
+
+/** One subgraph's request deadline under this configuration. */
+export const subgraphTimeoutMs = (config: Pick<ServiceConfig, 'subgraphTimeouts'>, subgraph: string) =>
+  config.subgraphTimeouts.byVariable[timeoutVariable(subgraph)] ?? config.subgraphTimeouts.defaultMs;
 
 export class ConfigError extends Error {}
 
@@ -212,6 +240,13 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     if (ours.has(name)) problems.push(`${name}: must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
     else delete subgraphUrlOverrides[name];
   }
+  const byVariable: Record<string, number> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!/^[A-Z0-9_]+_TIMEOUT_MS$/.test(name) || name in baseSchema.shape || raw === undefined) continue;
+    const ms = Number(raw);
+    if (Number.isInteger(ms) && ms >= 1 && ms <= 300_000) byVariable[name] = ms;
+    else problems.push(`${name}: must be a whole number of milliseconds from 1 to 300000, got ${JSON.stringify(raw)}`);
+  }
   if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(`invalid configuration for ${service}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
@@ -248,6 +283,14 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
       .map((o) => o.trim())
       .filter(Boolean),
     metricsToken: e.METRICS_TOKEN,
+    subgraphTimeouts: { defaultMs: e.SUBGRAPH_TIMEOUT_MS, byVariable },
+    operationTimeoutMs: e.OPERATION_TIMEOUT_MS,
+    breaker: {
+      failurePercent: e.BREAKER_FAILURE_PERCENT,
+      minRequests: e.BREAKER_MIN_REQUESTS,
+      windowMs: e.BREAKER_WINDOW_MS,
+      cooldownMs: e.BREAKER_COOLDOWN_MS,
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per process, served on `/metrics`. */
 export function createMetrics(service: string) {
@@ -34,4 +34,9 @@ export function createHistogram<L extends string>(
     buckets: opts.buckets ?? [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [metrics.registry],
   });
+}
+
+/** A gauge on a process's own registry (the state of the gateway's breakers, for example). */
+export function createGauge<L extends string>(metrics: Metrics, opts: { name: string; help: string; labelNames: readonly L[] }): Gauge<L> {
+  return new Gauge<L>({ name: opts.name, help: opts.help, labelNames: opts.labelNames, registers: [metrics.registry] });
 }

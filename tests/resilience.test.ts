@@ -1,0 +1,128 @@
+// Fault drills on real processes: a subgraph that accepts connections and never answers.
+// The gateway waits at most the subgraph's deadline, opens that subgraph's breaker after
+// repeated failures and then answers at once (the fields the subgraph owns null, each with
+// SERVICE_UNAVAILABLE and the path it emptied, the rest served), probes after the cool-down,
+// and closes when the subgraph answers again. An operation's own deadline bounds it however
+// slow its subgraphs are.
+import { createServer, type Server, type Socket } from 'node:net';
+import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
+import type { RunningGateway } from '@fitsync/gateway';
+import { testClock } from '@fitsync/service-kit/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { operation } from './support/operations.js';
+import { startPlatform, type GraphQLResult, type Platform } from './support/platform.js';
+
+const { clock, today } = testClock();
+const gym = demoGym(today);
+const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
+const DASHBOARD = operation('ClientDashboard');
+
+/** A TCP server that takes every connection and never says a word: a hung process, as SIGSTOP leaves one. */
+async function hungServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function timed(gw: RunningGateway, token: string): Promise<{ ms: number; res: GraphQLResult }> {
+  const started = performance.now();
+  const res = (await (
+    await fetch(gw.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: DASHBOARD }),
+    })
+  ).json()) as GraphQLResult;
+  return { ms: performance.now() - started, res };
+}
+
+const breakerGauge = async (gw: RunningGateway, subgraph: string) => {
+  const text = await (await fetch(gw.url.replace(/\/graphql$/, '/metrics'))).text();
+  const line = text.split('\n').find((l) => l.startsWith('fitsync_gateway_breaker_state{') && l.includes(`subgraph="${subgraph}"`));
+  return line ? Number(line.split(' ').pop()) : undefined;
+};
+
+describe('a hung subgraph', () => {
+  let platform: Platform;
+  let hung: Awaited<ReturnType<typeof hungServer>>;
+  let token: string;
+  beforeAll(async () => {
+    platform = await startPlatform('pglite', [gym], { clock });
+    hung = await hungServer();
+    token = await platform.tokenFor(client);
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await hung?.close();
+  });
+
+  it('is waited for at most its deadline, then fails fast behind an open breaker, and is asked again once it answers', async () => {
+    const TIMEOUT = 1_500;
+    const gw = await platform.startGateway({ subgraphTimeoutMs: TIMEOUT }, { BREAKER_MIN_REQUESTS: '3', BREAKER_COOLDOWN_MS: '300' });
+    const healthy = await timed(gw, token);
+    expect(healthy.res.errors).toBeUndefined();
+    expect(await breakerGauge(gw, 'progress')).toBe(0);
+
+    gw.moveSubgraph('progress', hung.url);
+    // The first dashboards wait for the deadline (and no longer): the rest of the screen arrives.
+    const waited = await Promise.all([timed(gw, token), timed(gw, token), timed(gw, token)]);
+    for (const { ms, res } of waited) {
+      expect(ms).toBeGreaterThanOrEqual(TIMEOUT - 50);
+      expect(ms).toBeLessThan(TIMEOUT + 2_000);
+      expect(res.data?.me.name).toBe(client.name);
+      expect(res.data?.me.progress).toBeNull();
+    }
+    // Now the breaker is open: answers come at once, saying so, with the path of each missing part.
+    expect(await breakerGauge(gw, 'progress')).toBe(2);
+    const fast = await timed(gw, token);
+    expect(fast.ms).toBeLessThan(TIMEOUT / 2);
+    expect(fast.res.data?.me).toMatchObject({ name: client.name, progress: null, achievements: null });
+    expect(fast.res.data?.me.upcomingBookings).toEqual(healthy.res.data?.me.upcomingBookings);
+    const paths = fast.res.errors!.map((e) => e.path);
+    expect(paths).toContainEqual(['me', 'progress']);
+    expect(paths).toContainEqual(['me', 'achievements']);
+    for (const e of fast.res.errors!) {
+      expect(e).toMatchObject({
+        message: 'The progress service is unavailable (circuit open)',
+        extensions: { code: 'SERVICE_UNAVAILABLE', service: 'progress' },
+      });
+      expect(e.path?.length).toBeGreaterThan(0);
+    }
+
+    // It answers again: after the cool-down a probe goes through, and the breaker closes on its own.
+    gw.moveSubgraph('progress', platform.subgraphs.progress.url);
+    await vi.waitFor(
+      async () => {
+        const { res } = await timed(gw, token);
+        expect(res.errors).toBeUndefined();
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect((await timed(gw, token)).res.data?.me.progress).toEqual(healthy.res.data?.me.progress);
+    expect(await breakerGauge(gw, 'progress')).toBe(0);
+  });
+
+  it('cannot hold an operation past its own deadline: what arrived is served, the rest is an error with its path', async () => {
+    // A subgraph deadline longer than the operation's, and a breaker that never opens here.
+    const gw = await platform.startGateway({ subgraphTimeoutMs: 20_000 }, { OPERATION_TIMEOUT_MS: '800', BREAKER_MIN_REQUESTS: '1000' });
+    gw.moveSubgraph('progress', hung.url);
+    const { ms, res } = await timed(gw, token);
+    expect(ms).toBeLessThan(5_000);
+    expect(res.data?.me.name).toBe(client.name);
+    expect(res.data?.me.progress).toBeNull();
+    expect(res.errors?.map((e) => e.path)).toContainEqual(['me', 'progress']);
+    expect(res.errors?.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')).toBe(true);
+  });
+});
