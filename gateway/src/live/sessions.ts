@@ -67,7 +67,12 @@ export class Sessions {
     }
     const id = correlationId ?? randomUUID();
     const session: Session = {
-      context: { correlationId: id, viewer: user.viewer, authorization: user.authorization, log: this.#log.child({ correlationId: id, userId: user.viewer.id }) },
+      context: {
+        correlationId: id,
+        viewer: user.viewer,
+        authorization: user.authorization,
+        log: this.#log.child({ correlationId: id, userId: user.viewer.id }),
+      },
       streams: new Set(),
       expiresAt: user.exp * 1000,
       ...io,

@@ -204,7 +204,15 @@ export class ConfigError extends Error {}
 /** Every problem at once, one variable a line. */
 const invalid = (what: string, error: z.ZodError) => new ConfigError(`${what}:\n${error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
 
-const SECRET_VARIABLES = new Set(['JWT_SECRET', 'SERVICE_SECRET', 'JWT_SECRET_PREVIOUS', 'SERVICE_SECRET_PREVIOUS', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set([
+  'JWT_SECRET',
+  'SERVICE_SECRET',
+  'JWT_SECRET_PREVIOUS',
+  'SERVICE_SECRET_PREVIOUS',
+  'METRICS_TOKEN',
+  'DATABASE_URL',
+  'REDIS_URL',
+]);
 
 /**
  * Reads the environment once, at start-up, and fails with every problem at once, one
