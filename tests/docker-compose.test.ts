@@ -153,7 +153,11 @@ describe('docker-compose.yml', () => {
   it("lets the host point the gateway at an identity provider's JWKS, off by default", () => {
     expect(loadConfig('gateway', containerEnv('gateway')).externalJwt).toBeUndefined();
     const idp = { ...HOST_ENV, JWT_JWKS_URL: 'https://idp.example.com/jwks', JWT_ISSUER: 'https://idp.example.com/', JWT_AUDIENCE: 'fitsync' };
-    expect(loadConfig('gateway', containerEnv('gateway', idp)).externalJwt).toMatchObject({ jwksUrl: idp.JWT_JWKS_URL, roleClaim: 'role', subjectClaim: 'sub' });
+    expect(loadConfig('gateway', containerEnv('gateway', idp)).externalJwt).toMatchObject({
+      jwksUrl: idp.JWT_JWKS_URL,
+      roleClaim: 'role',
+      subjectClaim: 'sub',
+    });
   });
 
   it('gives every subgraph the compose Postgres, each in its own schema', () => {
