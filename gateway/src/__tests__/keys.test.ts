@@ -374,6 +374,13 @@ describe('tokens from an identity provider (JWT_JWKS_URL)', () => {
     try {
       const g = await gatewayWith({ JWT_JWKS_URL: down.url });
       expect((await closeOf(g, await idpToken({}))).code).toBe(1013);
+      const unavailable = await fetch(g.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${await idpToken({})}` },
+        body: JSON.stringify({ query: 'subscription { unreadNotificationCountChanged }' }),
+      });
+      expect(unavailable.status).toBe(503);
+      expect(((await unavailable.json()) as GraphQLResponse).errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
     } finally {
       await down.close();
     }
