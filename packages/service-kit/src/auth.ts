@@ -157,7 +157,8 @@ export function protectedHeader(token: string): ProtectedHeaderParameters {
  */
 async function verifyWithRing(token: string, ring: KeyRing, options: JWTVerifyOptions) {
   const { kid } = protectedHeader(token);
-  const candidates = ring.candidates(typeof kid === 'string' ? kid : undefined);
+  if (kid !== undefined && typeof kid !== 'string') throw new joseErrors.JWTInvalid('kid must be a string');
+  const candidates = ring.candidates(kid);
   if (candidates.length === 0) throw new joseErrors.JWSSignatureVerificationFailed();
   for (const [i, { key }] of candidates.entries()) {
     try {

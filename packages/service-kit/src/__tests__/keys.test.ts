@@ -74,6 +74,26 @@ describe('user tokens across a rotation', () => {
     await expect(rotated.verifyUser(mislabelled)).rejects.toMatchObject(refused('Invalid token'));
     const unknownKid = await signUserToken({ id, role: 'CLIENT' }, OTHER, '1h', clock);
     await expect(rotated.verifyUser(unknownKid)).rejects.toMatchObject(refused('Invalid token'));
+    // A kid that is no string names no key: not a token from before key ids either.
+    const oddKid = await new SignJWT({ role: 'CLIENT' })
+      .setProtectedHeader({ alg: 'HS256', kid: 7 as unknown as string })
+      .setSubject(id)
+      .setIssuer('fitsync')
+      .setAudience('fitsync-api')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(new TextEncoder().encode(NEW));
+    await expect(rotated.verifyUser(oddKid)).rejects.toMatchObject(refused('Invalid token'));
+    // A service credential's kid names no user-token key, even for the same secret.
+    const crossed = await new SignJWT({ role: 'CLIENT' })
+      .setProtectedHeader({ alg: 'HS256', kid: keyId(NEW, 'service') })
+      .setSubject(id)
+      .setIssuer('fitsync')
+      .setAudience('fitsync-api')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(new TextEncoder().encode(NEW));
+    await expect(rotated.verifyUser(crossed)).rejects.toMatchObject(refused('Invalid token'));
   });
 
   it('that are not JWTs at all are refused like any bad token', async () => {
