@@ -22,6 +22,7 @@ const UNIT = [
   'packages/service-kit/src/__tests__/clock.test.ts',
   'packages/service-kit/src/__tests__/config.test.ts',
   'packages/service-kit/src/__tests__/errors.test.ts',
+  'packages/service-kit/src/__tests__/keys.test.ts',
   'packages/service-kit/src/__tests__/scalars.test.ts',
   'packages/service-kit/src/__tests__/service-client.test.ts',
   'subgraphs/progress/src/__tests__/adherence.test.ts',

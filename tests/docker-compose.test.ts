@@ -141,6 +141,25 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it.each(FITSYNC)('%s takes the previous secrets of a rotation from the host, none by default', (name) => {
+    expect(loadConfig(name, containerEnv(name))).toMatchObject({ jwtSecretPrevious: undefined, serviceSecretPrevious: undefined });
+    const rotating = { ...HOST_ENV, JWT_SECRET_PREVIOUS: 'compose-test-old-jwt-secret-0123', SERVICE_SECRET_PREVIOUS: 'compose-test-old-service-secret-01' };
+    expect(loadConfig(name, containerEnv(name, rotating))).toMatchObject({
+      jwtSecretPrevious: rotating.JWT_SECRET_PREVIOUS,
+      serviceSecretPrevious: rotating.SERVICE_SECRET_PREVIOUS,
+    });
+  });
+
+  it("lets the host point the gateway at an identity provider's JWKS, off by default", () => {
+    expect(loadConfig('gateway', containerEnv('gateway')).externalJwt).toBeUndefined();
+    const idp = { ...HOST_ENV, JWT_JWKS_URL: 'https://idp.example.com/jwks', JWT_ISSUER: 'https://idp.example.com/', JWT_AUDIENCE: 'fitsync' };
+    expect(loadConfig('gateway', containerEnv('gateway', idp)).externalJwt).toMatchObject({
+      jwksUrl: idp.JWT_JWKS_URL,
+      roleClaim: 'role',
+      subjectClaim: 'sub',
+    });
+  });
+
   it('gives every subgraph the compose Postgres, each in its own schema', () => {
     const pg = containerEnv('postgres');
     const schemas = SUBGRAPHS.map((name) => {

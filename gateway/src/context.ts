@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { LiveMessage } from '@fitsync/live';
-import { CORRELATION_HEADER, ErrorCode, bearerToken, headerValue, type Logger, type TokenVerifier, type Viewer } from '@fitsync/service-kit';
+import { CORRELATION_HEADER, ErrorCode, bearerToken, headerValue, type Logger, type Viewer } from '@fitsync/service-kit';
 import { GraphQLError } from 'graphql';
+import type { UserAuthenticator } from './identity.js';
 
 /** What the gateway knows about one client operation; subgraphs get it as headers. */
 export type GatewayContext = {
   correlationId: string;
   /** Null for anonymous operations (login, register). */
   viewer: Viewer | null;
-  /** The client's Authorization header, forwarded to subgraphs once verified. */
+  /** What subgraphs get as Authorization once the token is verified: the client's header, or the gateway's copy of an identity provider's token. */
   authorization?: string;
   log: Logger;
   /** The live message a subscription's primary fetch resolves (see live/executor.ts). */
@@ -36,33 +37,37 @@ export function correlationId(): RequestHandler {
   };
 }
 
-const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
+/** The HTTP status of a refused token: 401 for a bad one, 403 for one that grants no role, 503 when it cannot be checked now. */
+const REFUSAL_STATUS: Record<string, number> = { [ErrorCode.UNAUTHENTICATED]: 401, [ErrorCode.FORBIDDEN]: 403, [ErrorCode.SERVICE_UNAVAILABLE]: 503 };
+
+/** A refusal of `authenticate` with its HTTP status; anything else is no refusal and passes unchanged. */
+export function tokenRefusal(err: unknown): GraphQLError | undefined {
+  if (!(err instanceof GraphQLError)) return undefined;
+  const status = REFUSAL_STATUS[String(err.extensions.code)];
+  return status ? new GraphQLError(err.message, { extensions: { code: err.extensions.code, http: { status } } }) : undefined;
+}
 
 /**
  * Apollo's context function: verifies the bearer token once here, so a bad or
  * expired token fails the whole operation with 401 before any subgraph is asked.
  * No token at all is an anonymous operation; subgraphs decide what that may do.
  */
-export function createContext(verifier: TokenVerifier, log: Logger, operationTimeoutMs?: number) {
+export function createContext(users: UserAuthenticator, log: Logger, operationTimeoutMs?: number) {
   return async ({ req }: { req: { headers: IncomingHttpHeaders } }): Promise<GatewayContext> => {
     const deadline = operationTimeoutMs === undefined ? undefined : performance.now() + operationTimeoutMs;
     const correlationId = headerValue(req.headers, CORRELATION_HEADER) ?? randomUUID();
-    const authorization = headerValue(req.headers, 'authorization');
     let viewer: Viewer | null = null;
+    let authorization: string | undefined;
     try {
-      const token = bearerToken(authorization);
-      if (token) {
-        const { id, role } = await verifier.verifyUser(token);
-        viewer = { id, role };
-      }
+      const token = bearerToken(headerValue(req.headers, 'authorization'));
+      if (token) ({ viewer, authorization } = await users.authenticate(token));
     } catch (err) {
-      if (err instanceof GraphQLError && err.extensions.code === ErrorCode.UNAUTHENTICATED) throw unauthenticated(err.message);
-      throw err;
+      throw tokenRefusal(err) ?? err;
     }
     return {
       correlationId,
       viewer,
-      authorization: viewer ? authorization : undefined,
+      authorization,
       log: log.child({ correlationId, userId: viewer?.id }),
       deadline,
     };

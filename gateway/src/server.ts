@@ -17,7 +17,6 @@ import {
   createMetrics,
   createServer,
   createServiceCredentials,
-  createTokenVerifier,
   ErrorCode,
   errorFormatter,
   unexpectedErrorLogging,
@@ -28,6 +27,7 @@ import {
   recordHttpDuration,
   requestErrorHandlers,
   securityHeaders,
+  serviceSecrets,
   systemClock,
   type Clock,
   type Listening,
@@ -35,11 +35,11 @@ import {
   type Metrics,
   type ServiceConfig,
   type SubgraphName,
-  type TokenVerifier,
   subgraphTimeoutMs,
 } from '@fitsync/service-kit';
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
+import { createUserAuthenticator, type UserAuthenticator } from './identity.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
 import { errorCap, operationResolution, withoutFieldSuggestions } from './request-rules.js';
@@ -77,6 +77,8 @@ export interface GatewayOptions {
    * turns subscriptions off.
    */
   live?: Partial<LiveOptions> | false;
+  /** With JWT_JWKS_URL: deadline for fetching the identity provider's keys. Default 5 s. */
+  jwksTimeoutMs?: number;
 }
 
 /** What a built gateway offers, listening or not. */
@@ -139,17 +141,17 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   await startApollo(apollo, supergraph, upstream);
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
-  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
+  const users = createUserAuthenticator(config, clock, log, { jwksTimeoutMs: opts.jwksTimeoutMs });
   const live =
     opts.live === false
       ? undefined
-      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log });
+      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, users, clock, log });
   // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
   shell.use(
     '/graphql',
     jsonBody(BODY_LIMIT),
     ...(live ? [live.server.sse] : []),
-    expressMiddleware(apollo, { context: createContext(verifier, log, config.operationTimeoutMs) }),
+    expressMiddleware(apollo, { context: createContext(users, log, config.operationTimeoutMs) }),
   );
 
   let listening: Listening | undefined;
@@ -214,7 +216,7 @@ interface Upstream {
 function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logger, metrics: Metrics, supergraph: SupergraphSource): Upstream {
   const fetcher = createKeepAliveFetcher({ timeoutMs: opts.subgraphTimeoutMs ?? config.subgraphTimeouts.defaultMs });
   const probe = createKeepAliveFetcher({ timeoutMs: opts.readyTimeoutMs ?? 2_000, maxSockets: 4 });
-  const credentials = createServiceCredentials('gateway', config.serviceSecret);
+  const credentials = createServiceCredentials('gateway', serviceSecrets(config));
   const subgraphFetches = createHistogram(metrics, {
     name: 'fitsync_gateway_subgraph_request_duration_seconds',
     help: 'Requests from the gateway to subgraphs, by subgraph and outcome (ok, errors, unavailable)',
@@ -365,7 +367,7 @@ interface LiveDeps {
   upstream: Upstream;
   validationRules: ValidationRule[];
   parseOptions: ParseOptions;
-  verifier: TokenVerifier;
+  users: UserAuthenticator;
   clock: Clock;
   log: Logger;
 }
@@ -382,7 +384,7 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     services: () => Object.fromEntries(deps.upstream.dataSources),
     validationRules: deps.validationRules,
     parseOptions: deps.parseOptions,
-    verifier: deps.verifier,
+    users: deps.users,
     clock: deps.clock,
     log: deps.log,
     options: { ...options, bus },
@@ -402,13 +404,15 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
  * Apollo Server prefixes errors thrown by the context function with "Context
  * creation failed: "; for a refused token that is noise to the client.
  */
+const REFUSALS = new Set<string>([ErrorCode.UNAUTHENTICATED, ErrorCode.FORBIDDEN, ErrorCode.SERVICE_UNAVAILABLE]);
+
 function formatGatewayError(format: ReturnType<typeof errorFormatter>, opts: { blockFieldSuggestions: boolean }): ReturnType<typeof errorFormatter> {
   const PREFIX = 'Context creation failed: ';
   return (formatted) => {
     let out = format(formatted);
     // GraphQL Armor's block-field-suggestions, for Apollo: "Did you mean ...?" tells a stranger the schema.
     if (opts.blockFieldSuggestions) out = { ...out, message: withoutFieldSuggestions(out.message) };
-    return out.extensions?.code === ErrorCode.UNAUTHENTICATED && out.message.startsWith(PREFIX) ? { ...out, message: out.message.slice(PREFIX.length) } : out;
+    return REFUSALS.has(String(out.extensions?.code)) && out.message.startsWith(PREFIX) ? { ...out, message: out.message.slice(PREFIX.length) } : out;
   };
 }
 

@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { authenticateRequest, createTokenVerifier } from '@fitsync/service-kit';
+import { authenticateRequest, createTokenVerifier, type Clock } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testing';
 import express from 'express';
 import { parse } from 'graphql';
@@ -36,8 +36,9 @@ export interface StubTraining {
   close(): Promise<void>;
 }
 
-export async function startStubTraining(trainerIdsOf: (userId: string) => string[]): Promise<StubTraining> {
-  const verifier = createTokenVerifier(TEST_JWT_SECRET, TEST_SERVICE_SECRET);
+/** `clock`: what user tokens are checked against (pin it to the gateway's); default the system clock. */
+export async function startStubTraining(trainerIdsOf: (userId: string) => string[], clock?: Clock): Promise<StubTraining> {
+  const verifier = createTokenVerifier(TEST_JWT_SECRET, TEST_SERVICE_SECRET, clock);
   const apollo = new ApolloServer({
     schema: buildSubgraphSchema({
       typeDefs: parse(STUB_TRAINING_SDL),

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { ServiceMap } from '@apollo/gateway';
 import type { LiveBus } from '@fitsync/live';
-import { CORRELATION_HEADER, headerValue, sendGraphQLError, type Clock, type Logger, type TokenVerifier } from '@fitsync/service-kit';
+import { CORRELATION_HEADER, headerValue, sendGraphQLError, type Clock, type Logger } from '@fitsync/service-kit';
 import type { Request, RequestHandler } from 'express';
 import { GraphQLError, type ParseOptions, type ValidationRule } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
@@ -9,7 +9,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
 import { LiveRouter } from './router.js';
-import { Sessions, type Session } from './sessions.js';
+import type { UserAuthenticator } from '../identity.js';
+import { Sessions, isRefusal, type Session } from './sessions.js';
 import { LiveStream } from './stream.js';
 
 /** Live subscriptions on the gateway (`createGateway`'s `live` option). */
@@ -52,7 +53,8 @@ interface Deps {
   validationRules: ValidationRule[];
   /** The parser's limits (MAX_TOKENS), as for HTTP. */
   parseOptions?: ParseOptions;
-  verifier: TokenVerifier;
+  /** Checks the token of each connection, as for HTTP. */
+  users: UserAuthenticator;
   /** The gateway's clock: tokens expire by it. */
   clock: Clock;
   log: Logger;
@@ -64,6 +66,8 @@ type OperationValue = { session: Session; subscription: PreparedSubscription };
 /** Close codes: graphql-ws uses 4403 for a refused connection_init; the others are WebSocket's own. */
 const FORBIDDEN = 4403;
 const POLICY_VIOLATION = 1008;
+/** The token could not be checked now (its identity provider is out of reach): WebSocket's "try again later". */
+const TRY_AGAIN_LATER = 1013;
 
 /** What both transports share: the sessions, the executor serving now, and how a subscription starts. */
 interface Subscriptions {
@@ -86,7 +90,7 @@ export function createLiveServer(deps: Deps): LiveServer {
   const opts = withDefaults(deps.options);
   const router = new LiveRouter(opts.bus, log);
   const subs: Subscriptions = {
-    sessions: new Sessions({ verifier: deps.verifier, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
+    sessions: new Sessions({ users: deps.users, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
     executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions),
     closing: false,
     start: ({ session, subscription }) => {
@@ -168,7 +172,11 @@ function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscript
           },
           expired: () => socket.close(FORBIDDEN, 'Forbidden: token expired'),
         });
-        if (!session) return false;
+        if (isRefusal(session)) {
+          // graphql-ws closes with 4403 after this; the first close frame is the one sent.
+          if (session.status === 503) socket.close(TRY_AGAIN_LATER, `Try again later: ${session.message}`.slice(0, 120));
+          return false;
+        }
         sessionOf.set(ctx, session);
         return true;
       },
@@ -187,6 +195,8 @@ function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscript
   );
 }
 
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };
+
 /** GraphQL over SSE (distinct connections) for `/graphql` requests that accept `text/event-stream`. */
 function serveSse(subs: Subscriptions): RequestHandler {
   const handler = createSseHandler<OperationValue>({
@@ -200,9 +210,9 @@ function serveSse(subs: Subscriptions): RequestHandler {
         // Its streams have ended: graphql-sse sends `complete` and ends the response.
         expired: () => {},
       });
-      if (!session) {
-        const body = JSON.stringify({ errors: [{ message: 'A valid bearer token is required', extensions: { code: 'UNAUTHENTICATED' } }] });
-        return [body, { status: 401, statusText: 'Unauthorized', headers: { 'content-type': 'application/json; charset=utf-8' } }];
+      if (isRefusal(session)) {
+        const body = JSON.stringify({ errors: [{ message: session.message, extensions: { code: session.code } }] });
+        return [body, { status: session.status, statusText: STATUS_TEXT[session.status], headers: { 'content-type': 'application/json; charset=utf-8' } }];
       }
       res.once('close', () => subs.sessions.close(session));
       const prepared = subs.executor.prepare({ query: params.query, operationName: params.operationName, variables: params.variables });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, Logger, TokenVerifier } from '@fitsync/service-kit';
+import { ErrorCode, type Clock, type Logger } from '@fitsync/service-kit';
+import { tokenRefusal } from '../context.js';
 import type { GatewayContext } from '../context.js';
+import type { UserAuthenticator } from '../identity.js';
 import type { LiveStream } from './stream.js';
 
 /** What one connection (a WebSocket, or one SSE request) knows about its client. */
@@ -15,6 +17,13 @@ export interface Session {
   expired(): void;
 }
 
+/** Why a connection was refused: the code and HTTP status a POST with the same token would get. */
+export interface Refusal {
+  code: string;
+  message: string;
+  status: number;
+}
+
 /** What the transport provides for a session: how to see its backlog and how to end its connection. */
 export type SessionIo = Pick<Session, 'backlog' | 'cutOff' | 'expired'>;
 
@@ -23,15 +32,18 @@ export type SessionIo = Pick<Session, 'backlog' | 'cutOff' | 'expired'>;
  * checks the tokens against the gateway's clock: a pinned clock (tests) moves without
  * timers firing, and thousands of connections need not hold thousands of timers.
  */
+/** A refused `open`. */
+export const isRefusal = (opened: Session | Refusal): opened is Refusal => 'code' in opened;
+
 export class Sessions {
   readonly #open = new Set<Session>();
-  readonly #verifier: TokenVerifier;
+  readonly #users: UserAuthenticator;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #sweep: NodeJS.Timeout;
 
-  constructor(opts: { verifier: TokenVerifier; clock: Clock; log: Logger; expiryCheckMs: number }) {
-    this.#verifier = opts.verifier;
+  constructor(opts: { users: UserAuthenticator; clock: Clock; log: Logger; expiryCheckMs: number }) {
+    this.#users = opts.users;
     this.#clock = opts.clock;
     this.#log = opts.log;
     this.#sweep = setInterval(() => {
@@ -41,15 +53,26 @@ export class Sessions {
     this.#sweep.unref();
   }
 
-  /** A session for a valid `Bearer` token, else undefined (the transport refuses the client). */
-  async open(authorization: string | undefined, correlationId: string | undefined, io: SessionIo): Promise<Session | undefined> {
+  /** A session for a valid `Bearer` token, else why not (the transport refuses the client). */
+  async open(authorization: string | undefined, correlationId: string | undefined, io: SessionIo): Promise<Session | Refusal> {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    if (!token) return undefined;
-    const user = await this.#verifier.verifyUser(token).catch(() => undefined);
-    if (!user) return undefined;
+    if (!token) return { code: ErrorCode.UNAUTHENTICATED, message: 'A valid bearer token is required', status: 401 };
+    let user: Awaited<ReturnType<UserAuthenticator['authenticate']>>;
+    try {
+      user = await this.#users.authenticate(token);
+    } catch (err) {
+      const refusal = tokenRefusal(err);
+      if (!refusal) throw err;
+      return { code: String(refusal.extensions.code), message: refusal.message, status: (refusal.extensions.http as { status: number }).status };
+    }
     const id = correlationId ?? randomUUID();
     const session: Session = {
-      context: { correlationId: id, viewer: { id: user.id, role: user.role }, authorization, log: this.#log.child({ correlationId: id, userId: user.id }) },
+      context: {
+        correlationId: id,
+        viewer: user.viewer,
+        authorization: user.authorization,
+        log: this.#log.child({ correlationId: id, userId: user.viewer.id }),
+      },
       streams: new Set(),
       expiresAt: user.exp * 1000,
       ...io,

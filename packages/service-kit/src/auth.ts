@@ -1,5 +1,5 @@
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { SignJWT, decodeProtectedHeader, jwtVerify, errors as joseErrors, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { durationSeconds, systemClock, type Clock } from './clock.js';
 import { unauthenticated } from './errors.js';
@@ -45,28 +45,91 @@ const SERVICE_AUDIENCE = 'fitsync-subgraphs';
 const ROLES = new Set<Role>(['CLIENT', 'TRAINER', 'ADMIN']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const keyOf = (secret: string) => new TextEncoder().encode(secret);
+/** A user id as FitSync stores it: a UUID. */
+export const isUserId = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+export const isRole = (value: unknown): value is Role => ROLES.has(value as Role);
+
+/**
+ * The secret that signs, and during a rotation the other one still accepted
+ * (`JWT_SECRET` / `JWT_SECRET_PREVIOUS`, `SERVICE_SECRET` / `SERVICE_SECRET_PREVIOUS`).
+ * A bare string is a ring of one.
+ */
+export type Secrets = string | { current: string; previous?: string };
+
+/** What a secret signs: user tokens and service credentials never share a key id, even with one secret. */
+export type KeyPurpose = 'user' | 'service';
+
+/**
+ * The key id (`kid` header) of a secret: the first 96 bits of a SHA-256 over the purpose and
+ * the secret, base64url. It names the key without revealing it, so a verifier holding two
+ * secrets knows which one to check without trying both.
+ */
+export function keyId(secret: string, purpose: KeyPurpose): string {
+  return createHash('sha256').update(`fitsync ${purpose} key\0${secret}`).digest().subarray(0, 12).toString('base64url');
+}
+
+interface Key {
+  kid: string;
+  key: Uint8Array;
+}
+
+/** The keys of a ring: the first signs; a token is checked with the key its kid names, or (no kid) with each. */
+export interface KeyRing {
+  signing: Key;
+  /** The keys a token with this header may be checked with, in order; none for a kid this ring does not hold. */
+  candidates(kid: string | undefined): Key[];
+}
+
+export function keyRing(secrets: Secrets, purpose: KeyPurpose): KeyRing {
+  const { current, previous } = typeof secrets === 'string' ? { current: secrets, previous: undefined } : secrets;
+  const keys = [current, ...(previous !== undefined && previous !== current ? [previous] : [])].map((secret) => ({
+    kid: keyId(secret, purpose),
+    key: new TextEncoder().encode(secret),
+  }));
+  return {
+    signing: keys[0],
+    // Tokens issued before key ids existed carry none: either secret may have signed them.
+    candidates: (kid) => (kid === undefined ? keys : keys.filter((k) => k.kid === kid)),
+  };
+}
+
+/** The user-token secrets of a service's configuration: JWT_SECRET, and JWT_SECRET_PREVIOUS while rotating. */
+export const userSecrets = (config: { jwtSecret: string; jwtSecretPrevious?: string }): Secrets => ({
+  current: config.jwtSecret,
+  previous: config.jwtSecretPrevious,
+});
+/** The service-credential secrets of a service's configuration: SERVICE_SECRET, and SERVICE_SECRET_PREVIOUS while rotating. */
+export const serviceSecrets = (config: { serviceSecret: string; serviceSecretPrevious?: string }): Secrets => ({
+  current: config.serviceSecret,
+  previous: config.serviceSecretPrevious,
+});
 
 const epochSeconds = (clock: Clock) => Math.floor(clock().getTime() / 1000);
 
-/** A user token issued now by `clock`, valid for `ttl` (`'12h'`, `'30m'`, `'90s'`, `'7d'`). */
-export async function signUserToken(viewer: Viewer, secret: string, ttl = '12h', clock: Clock = systemClock): Promise<string> {
+/** A user token issued now by `clock`, valid for `ttl` (`'12h'`, `'30m'`, `'90s'`, `'7d'`), signed with the current secret. */
+export async function signUserToken(viewer: Viewer, secrets: Secrets, ttl = '12h', clock: Clock = systemClock): Promise<string> {
   const iat = epochSeconds(clock);
+  return signUserTokenUntil(viewer, secrets, iat + durationSeconds(ttl), clock);
+}
+
+/** A user token issued now by `clock` that expires at `exp` (epoch seconds): the gateway's copy of a token from an identity provider. */
+export async function signUserTokenUntil(viewer: Viewer, secrets: Secrets, exp: number, clock: Clock = systemClock): Promise<string> {
+  const { signing } = keyRing(secrets, 'user');
   return new SignJWT({ role: viewer.role })
-    .setProtectedHeader({ alg: 'HS256' })
+    .setProtectedHeader({ alg: 'HS256', kid: signing.kid })
     .setSubject(viewer.id)
     .setIssuer(ISSUER)
     .setAudience(USER_AUDIENCE)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + durationSeconds(ttl))
-    .sign(keyOf(secret));
+    .setIssuedAt(epochSeconds(clock))
+    .setExpirationTime(exp)
+    .sign(signing.key);
 }
 
 /**
  * Verified tokens by their text, until they expire: every request of a dashboard
- * carries the same token to five subgraphs, and HMAC checks are not free.
+ * carries the same token to five subgraphs, and signature checks are not free.
  */
-function verifiedTokenCache<T extends object | string>(clock: Clock, max: number) {
+export function verifiedTokenCache<T extends object | string>(clock: Clock, max: number) {
   // Entries live until their token expires, on the verifier's clock (pinned in tests).
   const cache = new LRUCache<string, T>({ max, ttlResolution: 0, perf: { now: () => clock().getTime() } });
   return {
@@ -79,6 +142,34 @@ function verifiedTokenCache<T extends object | string>(clock: Clock, max: number
   };
 }
 
+/** A token's header, or (not a JWS at all) an invalid-token error like any other refusal of jose's. */
+export function protectedHeader(token: string): ProtectedHeaderParameters {
+  try {
+    return decodeProtectedHeader(token);
+  } catch {
+    throw new joseErrors.JWTInvalid('Invalid Token or Protected Header formatting');
+  }
+}
+
+/**
+ * Checks an HS256 token with the key its `kid` names (each key of the ring for a token
+ * without one). An unknown kid, or no key that fits, is a bad signature.
+ */
+async function verifyWithRing(token: string, ring: KeyRing, options: JWTVerifyOptions) {
+  const { kid } = protectedHeader(token);
+  if (kid !== undefined && typeof kid !== 'string') throw new joseErrors.JWTInvalid('kid must be a string');
+  const candidates = ring.candidates(kid);
+  if (candidates.length === 0) throw new joseErrors.JWSSignatureVerificationFailed();
+  for (const [i, { key }] of candidates.entries()) {
+    try {
+      return await jwtVerify(token, key, { ...options, algorithms: ['HS256'] });
+    } catch (err) {
+      if (!(err instanceof joseErrors.JWSSignatureVerificationFailed) || i === candidates.length - 1) throw err;
+    }
+  }
+  throw new joseErrors.JWSSignatureVerificationFailed();
+}
+
 export interface TokenVerifier {
   verifyUser(token: string): Promise<Viewer & { exp: number }>;
   verifyService(token: string): Promise<string>;
@@ -87,21 +178,22 @@ export interface TokenVerifier {
 /**
  * User tokens are checked against `clock` (the service's business clock, pinned in tests);
  * service credentials are transport, signed and checked on the system clock on both sides.
+ * Either is accepted when signed with the current or the previous secret of its ring.
  */
-export function createTokenVerifier(jwtSecret: string, serviceSecret: string, clock: Clock = systemClock): TokenVerifier {
+export function createTokenVerifier(jwtSecrets: Secrets, serviceSecrets: Secrets, clock: Clock = systemClock): TokenVerifier {
   const users = verifiedTokenCache<Viewer & { exp: number }>(clock, 10_000);
   const services = verifiedTokenCache<string>(systemClock, 1_000);
-  const userKey = keyOf(jwtSecret);
-  const serviceKey = keyOf(serviceSecret);
+  const userKeys = keyRing(jwtSecrets, 'user');
+  const serviceKeys = keyRing(serviceSecrets, 'service');
   return {
     async verifyUser(token) {
       const cached = users.get(token);
       if (cached) return cached;
       try {
-        const { payload } = await jwtVerify(token, userKey, { issuer: ISSUER, audience: USER_AUDIENCE, algorithms: ['HS256'], currentDate: clock() });
-        const role = payload.role as Role;
+        const { payload } = await verifyWithRing(token, userKeys, { issuer: ISSUER, audience: USER_AUDIENCE, currentDate: clock() });
+        const role = payload.role;
         // A user id is a UUID: a signed token saying otherwise never reaches a query.
-        if (!payload.sub || !UUID.test(payload.sub) || !ROLES.has(role) || typeof payload.exp !== 'number') throw unauthenticated('Malformed token');
+        if (!isUserId(payload.sub) || !isRole(role) || typeof payload.exp !== 'number') throw unauthenticated('Malformed token');
         const viewer = { id: payload.sub, role, exp: payload.exp };
         users.set(token, viewer, payload.exp);
         return viewer;
@@ -115,7 +207,7 @@ export function createTokenVerifier(jwtSecret: string, serviceSecret: string, cl
       const cached = services.get(token);
       if (cached) return cached;
       try {
-        const { payload } = await jwtVerify(token, serviceKey, { issuer: ISSUER, audience: SERVICE_AUDIENCE, algorithms: ['HS256'] });
+        const { payload } = await verifyWithRing(token, serviceKeys, { issuer: ISSUER, audience: SERVICE_AUDIENCE });
         if (!payload.sub || typeof payload.exp !== 'number') throw unauthenticated('Malformed service credential');
         services.set(token, payload.sub, payload.exp);
         return payload.sub;
@@ -135,14 +227,14 @@ export const CORRELATION_HEADER = 'x-correlation-id';
  * Signs this service's own short-lived credential and re-signs it before it
  * expires, so callers pay for one signature a minute, not one per request.
  */
-export function createServiceCredentials(service: string, serviceSecret: string, ttlSeconds = 300) {
-  const key = keyOf(serviceSecret);
+export function createServiceCredentials(service: string, secrets: Secrets, ttlSeconds = 300) {
+  const { kid, key } = keyRing(secrets, 'service').signing;
   let current: { token: string; refreshAt: number } | undefined;
   let pending: Promise<string> | undefined;
   const sign = async () => {
     const now = Math.floor(Date.now() / 1000);
     const token = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
+      .setProtectedHeader({ alg: 'HS256', kid })
       .setSubject(service)
       .setIssuer(ISSUER)
       .setAudience(SERVICE_AUDIENCE)

@@ -98,6 +98,19 @@ const baseSchema = z.object({
     .refine((v) => isDuration(v), 'a duration such as 90s, 30m, 12h or 7d')
     .default('12h'),
   SERVICE_SECRET: z.string().min(16).default(DEV_SERVICE_SECRET),
+  JWT_SECRET_PREVIOUS: z.string().min(16).optional(),
+  SERVICE_SECRET_PREVIOUS: z.string().min(16).optional(),
+  JWT_JWKS_URL: z
+    .string()
+    .refine((v) => hasProtocol(v, ['http:', 'https:']), 'an http:// or https:// URL')
+    .optional(),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z
+    .string()
+    .refine((v) => v.split(',').some((a) => a.trim() !== ''), 'one audience or several, comma-separated')
+    .optional(),
+  JWT_ROLE_CLAIM: z.string().default('role'),
+  JWT_SUBJECT_CLAIM: z.string().default('sub'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
   SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
@@ -152,6 +165,12 @@ export interface ServiceConfig {
   jwtSecret: string;
   jwtTtl: string;
   serviceSecret: string;
+  /** JWT_SECRET_PREVIOUS: during a rotation, user tokens signed with it are still accepted (never used to sign). */
+  jwtSecretPrevious?: string;
+  /** SERVICE_SECRET_PREVIOUS: during a rotation, service credentials signed with it are still accepted. */
+  serviceSecretPrevious?: string;
+  /** Gateway: user tokens of an external identity provider (JWT_JWKS_URL and its companions), besides FitSync's own. */
+  externalJwt?: ExternalJwtConfig;
   logLevel: string;
   seedDemo: boolean;
   /** Gateway: the supergraph it serves. */
@@ -196,12 +215,32 @@ export interface BreakerConfig {
 export const subgraphTimeoutMs = (config: Pick<ServiceConfig, 'subgraphTimeouts'>, subgraph: string) =>
   config.subgraphTimeouts.byVariable[timeoutVariable(subgraph)] ?? config.subgraphTimeouts.defaultMs;
 
+/** An identity provider whose tokens the gateway accepts: keys from its JWKS, RS256 or ES256. */
+export interface ExternalJwtConfig {
+  jwksUrl: string;
+  issuer: string;
+  /** Any of these in the token's `aud`. */
+  audience: string[];
+  /** The claim holding the FitSync role (CLIENT, TRAINER, ADMIN; a string or an array); a dotted path reaches into objects. */
+  roleClaim: string;
+  /** The claim holding the FitSync user id (a UUID). */
+  subjectClaim: string;
+}
+
 export class ConfigError extends Error {}
 
 /** Every problem at once, one variable a line. */
 const invalid = (what: string, error: z.ZodError) => new ConfigError(`${what}:\n${error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
 
-const SECRET_VARIABLES = new Set(['JWT_SECRET', 'SERVICE_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set([
+  'JWT_SECRET',
+  'SERVICE_SECRET',
+  'JWT_SECRET_PREVIOUS',
+  'SERVICE_SECRET_PREVIOUS',
+  'METRICS_TOKEN',
+  'DATABASE_URL',
+  'REDIS_URL',
+]);
 
 /**
  * Reads the environment once, at start-up, and fails with every problem at once, one
@@ -224,6 +263,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
   if (production && (env.SERVICE_SECRET === undefined || env.SERVICE_SECRET === DEV_SERVICE_SECRET)) {
     problems.push('SERVICE_SECRET: must be set when NODE_ENV=production (the built-in value is for development only)');
   }
+  problems.push(...rotationProblems(env, production), ...externalJwtProblems(env, production));
   const ports = {} as Record<ServiceName, number>;
   for (const name of Object.keys(DEFAULT_PORTS) as ServiceName[]) {
     const raw = env[portVariable(name)];
@@ -269,6 +309,20 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     jwtSecret: e.JWT_SECRET,
     jwtTtl: e.JWT_TTL,
     serviceSecret: e.SERVICE_SECRET,
+    jwtSecretPrevious: e.JWT_SECRET_PREVIOUS,
+    serviceSecretPrevious: e.SERVICE_SECRET_PREVIOUS,
+    externalJwt: e.JWT_JWKS_URL
+      ? {
+          jwksUrl: e.JWT_JWKS_URL,
+          issuer: e.JWT_ISSUER!,
+          audience: e
+            .JWT_AUDIENCE!.split(',')
+            .map((a) => a.trim())
+            .filter(Boolean),
+          roleClaim: e.JWT_ROLE_CLAIM,
+          subjectClaim: e.JWT_SUBJECT_CLAIM,
+        }
+      : undefined,
     logLevel: e.LOG_LEVEL,
     seedDemo: !production && e.SEED_DEMO === 'auto',
     supergraphPath: e.SUPERGRAPH_PATH,
@@ -292,6 +346,42 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
       cooldownMs: e.BREAKER_COOLDOWN_MS,
     },
   };
+}
+
+/**
+ * A previous secret is the other one accepted during a rotation: it must differ from the
+ * current one (else the rotation rotates nothing) and, in production, be no built-in value.
+ */
+function rotationProblems(env: NodeJS.ProcessEnv, production: boolean): string[] {
+  const problems: string[] = [];
+  const pairs = [
+    ['JWT_SECRET', DEV_JWT_SECRET],
+    ['SERVICE_SECRET', DEV_SERVICE_SECRET],
+  ] as const;
+  for (const [name, devDefault] of pairs) {
+    const previous = env[`${name}_PREVIOUS`];
+    if (previous === undefined) continue;
+    if (previous === (env[name] ?? devDefault)) problems.push(`${name}_PREVIOUS: must differ from ${name} (it is the other secret accepted during a rotation)`);
+    else if (production && (previous === DEV_JWT_SECRET || previous === DEV_SERVICE_SECRET)) {
+      problems.push(`${name}_PREVIOUS: must not be a built-in development value when NODE_ENV=production`);
+    }
+  }
+  return problems;
+}
+
+/** JWT_JWKS_URL needs the issuer and audience to hold tokens to; its companions mean nothing without it. */
+function externalJwtProblems(env: NodeJS.ProcessEnv, production: boolean): string[] {
+  const problems: string[] = [];
+  const companions = ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_ROLE_CLAIM', 'JWT_SUBJECT_CLAIM'];
+  if (env.JWT_JWKS_URL === undefined) {
+    for (const name of companions) if (env[name] !== undefined) problems.push(`${name}: has no effect without JWT_JWKS_URL`);
+    return problems;
+  }
+  // Without both, any token the provider issues for any application would do.
+  if (env.JWT_ISSUER === undefined) problems.push("JWT_ISSUER: must be set with JWT_JWKS_URL (the identity provider's iss)");
+  if (env.JWT_AUDIENCE === undefined) problems.push('JWT_AUDIENCE: must be set with JWT_JWKS_URL (the aud its tokens carry for FitSync)');
+  if (production && hasProtocol(env.JWT_JWKS_URL, ['http:'])) problems.push('JWT_JWKS_URL: must be an https:// URL when NODE_ENV=production');
+  return problems;
 }
 
 /** `<NAME>_URL` variables that are set (not empty), other than the ones naming servers (DATABASE_URL, REDIS_URL). */

@@ -4,6 +4,7 @@ export * from './clock.js';
 export * from './config.js';
 export * from './db.js';
 export * from './errors.js';
+export * from './external-jwt.js';
 export * from './text-input.js';
 export * from './http.js';
 export * from './input.js';

@@ -2,7 +2,7 @@ import CircuitBreaker from 'opossum';
 import { GraphQLError, Kind, OperationTypeNode, parse } from 'graphql';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { CORRELATION_HEADER, SERVICE_TOKEN_HEADER, createServiceCredentials, type ServiceCredentials } from './auth.js';
+import { CORRELATION_HEADER, SERVICE_TOKEN_HEADER, createServiceCredentials, serviceSecrets, type ServiceCredentials } from './auth.js';
 import type { ServiceConfig, SubgraphName } from './config.js';
 import { ErrorCode, serviceUnavailable } from './errors.js';
 import { createLogger } from './logger.js';
@@ -205,7 +205,7 @@ export function createServiceClients<T extends SubgraphName>(
   log: Logger = createLogger(config.service, config.logLevel),
   overrides: Partial<ServiceClientOptions> = {},
 ): Record<T, ServiceClient> {
-  const credentials = createServiceCredentials(config.service, config.serviceSecret);
+  const credentials = createServiceCredentials(config.service, serviceSecrets(config));
   return Object.fromEntries(
     targets.map((target) => [
       target,

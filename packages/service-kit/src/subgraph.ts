@@ -25,6 +25,8 @@ import {
   bearerToken,
   createServiceCredentials,
   createTokenVerifier,
+  serviceSecrets,
+  userSecrets,
   type ServiceCredentials,
   type TokenVerifier,
   type Viewer,
@@ -186,7 +188,7 @@ export async function startSubgraph<TStore, TServices>(
     await def.seedDemo(db, log, clock);
     log.info({ location: db.location }, 'demo gym seeded');
   }
-  const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
+  const verifier = createTokenVerifier(userSecrets(config), serviceSecrets(config), clock);
   const live = opts.live ?? createLiveBus(config);
   const transport = opts.transport ?? createTransport(config, { onError: (err) => log.warn({ err }, 'redis connection problem (events)') });
   const events = await startEventRuntime({

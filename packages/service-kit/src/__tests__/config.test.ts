@@ -82,3 +82,81 @@ describe('loadConfig validates every variable at start-up', () => {
     expect(loadConfig('gateway', { HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
   });
 });
+
+describe('secrets that rotate', () => {
+  const PROD = { NODE_ENV: 'production', JWT_SECRET: 'prod-jwt-secret-0123456789abcdef', SERVICE_SECRET: 'prod-service-secret-0123456789ab' };
+
+  it('take a previous value beside the current one', () => {
+    const config = loadConfig('gateway', {
+      ...PROD,
+      JWT_SECRET_PREVIOUS: 'prod-old-jwt-secret-0123456789ab',
+      SERVICE_SECRET_PREVIOUS: 'prod-old-service-secret-012345',
+    });
+    expect(config).toMatchObject({
+      jwtSecret: PROD.JWT_SECRET,
+      jwtSecretPrevious: 'prod-old-jwt-secret-0123456789ab',
+      serviceSecret: PROD.SERVICE_SECRET,
+      serviceSecretPrevious: 'prod-old-service-secret-012345',
+    });
+    expect(loadConfig('gateway', PROD)).toMatchObject({ jwtSecretPrevious: undefined, serviceSecretPrevious: undefined });
+  });
+
+  it('refuse a previous value equal to the current one, too short, or built in (production), every problem at once and no secret echoed', () => {
+    const message = refusal({ ...PROD, JWT_SECRET_PREVIOUS: PROD.JWT_SECRET, SERVICE_SECRET_PREVIOUS: 'short-old' });
+    expect(message).toMatch(/^ {2}JWT_SECRET_PREVIOUS: must differ from JWT_SECRET/m);
+    expect(message).toMatch(/^ {2}SERVICE_SECRET_PREVIOUS: /m);
+    expect(message).not.toMatch(/prod-jwt-secret|short-old/);
+    expect(refusal({ ...PROD, JWT_SECRET_PREVIOUS: 'fitsync-dev-only-jwt-secret-do-not-deploy' })).toMatch(
+      /JWT_SECRET_PREVIOUS: must not be a built-in development value when NODE_ENV=production/,
+    );
+    // Outside production the current secret defaults to the built-in one: a previous equal to it rotates nothing.
+    expect(refusal({ SERVICE_SECRET_PREVIOUS: 'fitsync-dev-only-service-secret-do-not-deploy' })).toMatch(
+      /SERVICE_SECRET_PREVIOUS: must differ from SERVICE_SECRET/,
+    );
+  });
+});
+
+describe('tokens from an identity provider', () => {
+  const IDP = {
+    JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+    JWT_ISSUER: 'https://idp.example.com/',
+    JWT_AUDIENCE: 'fitsync-api, fitsync-mobile',
+  };
+
+  it('are off unless JWT_JWKS_URL is set, and read issuer, audiences and the claims to map', () => {
+    expect(loadConfig('gateway', {}).externalJwt).toBeUndefined();
+    expect(loadConfig('gateway', IDP).externalJwt).toEqual({
+      jwksUrl: IDP.JWT_JWKS_URL,
+      issuer: IDP.JWT_ISSUER,
+      audience: ['fitsync-api', 'fitsync-mobile'],
+      roleClaim: 'role',
+      subjectClaim: 'sub',
+    });
+    const mapped = loadConfig('gateway', { ...IDP, JWT_ROLE_CLAIM: 'realm_access.roles', JWT_SUBJECT_CLAIM: 'https://fitsync.example/user_id' });
+    expect(mapped.externalJwt).toMatchObject({ roleClaim: 'realm_access.roles', subjectClaim: 'https://fitsync.example/user_id' });
+    // Not a subgraph URL override, although it ends in _URL.
+    expect(mapped.subgraphUrlOverrides).toEqual({});
+  });
+
+  it('need an issuer and an audience, a URL (https in production), and companions only with JWT_JWKS_URL', () => {
+    const missing = refusal({ JWT_JWKS_URL: 'not a url' });
+    expect(missing).toMatch(/^ {2}JWT_JWKS_URL: an http:\/\/ or https:\/\/ URL/m);
+    expect(missing).toMatch(/^ {2}JWT_ISSUER: must be set with JWT_JWKS_URL/m);
+    expect(missing).toMatch(/^ {2}JWT_AUDIENCE: must be set with JWT_JWKS_URL/m);
+    expect(
+      refusal({
+        NODE_ENV: 'production',
+        JWT_SECRET: 'prod-jwt-secret-0123456789abcdef',
+        SERVICE_SECRET: 'prod-service-secret-0123456789ab',
+        ...IDP,
+        JWT_JWKS_URL: 'http://idp/jwks',
+      }),
+    ).toMatch(/JWT_JWKS_URL: must be an https:\/\/ URL when NODE_ENV=production/);
+    expect(loadConfig('gateway', { ...IDP, JWT_JWKS_URL: 'http://127.0.0.1:9999/jwks' }).externalJwt?.jwksUrl).toBe('http://127.0.0.1:9999/jwks');
+    const orphans = refusal({ JWT_ISSUER: 'https://idp/', JWT_AUDIENCE: 'x', JWT_ROLE_CLAIM: 'roles', JWT_SUBJECT_CLAIM: 'uid' });
+    for (const variable of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_ROLE_CLAIM', 'JWT_SUBJECT_CLAIM']) {
+      expect(orphans).toMatch(new RegExp(`^  ${variable}: has no effect without JWT_JWKS_URL`, 'm'));
+    }
+    expect(refusal({ ...IDP, JWT_AUDIENCE: ' , ' })).toMatch(/JWT_AUDIENCE: one audience or several/);
+  });
+});
