@@ -22,10 +22,16 @@ interface Retry {
   attempt: number;
 }
 
+// The consumer's one signal is handed to every pause: the listener goes when the pause ends, however it ends.
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
