@@ -16,6 +16,7 @@ const NEVER = ['**/node_modules/**', 'bench/**', '**/*.bench.ts'];
  */
 const UNIT = [
   'gateway/src/__tests__/entity-batch.test.ts',
+  'gateway/src/__tests__/inflight.test.ts',
   'gateway/src/__tests__/representations.test.ts',
   'gateway/src/__tests__/supergraph.test.ts',
   'packages/demo-data/src/__tests__/generate.test.ts',

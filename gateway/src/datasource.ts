@@ -43,6 +43,13 @@ export interface SubgraphDataSourceOptions {
   observe?: (subgraph: string, outcome: FetchOutcome, seconds: number) => void;
   /** Called when the breaker changes state. */
   onBreakerState?: (subgraph: string, state: BreakerState) => void;
+  /**
+   * Identical queries to this subgraph in flight at the same moment (same document,
+   * variables and caller) are sent once and the answer shared. Never mutations. Default on.
+   */
+  deduplicate?: boolean;
+  /** Called for each request that was not sent because an identical one was in flight. */
+  onDeduplicated?: (subgraph: string) => void;
 }
 
 /** The deadline of the request being sent, for the fetcher (requests of one data source run concurrently). */
@@ -183,12 +190,34 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     });
   }
 
+  /** Queries in flight, by what makes them the same request: see `inflightKey`. */
+  readonly #inflight = new Map<string, Promise<ProcessResult>>();
+
+  /**
+   * `#sendOnce`, unless an identical query is already in flight: then its answer is shared
+   * (a copy of it: @apollo/gateway merges later fetches into the objects it is given).
+   */
+  #send(options: ProcessOptions): Promise<ProcessResult> {
+    const key = this.#opts.deduplicate === false ? undefined : inflightKey(options);
+    if (key === undefined) return this.#sendOnce(options);
+    const pending = this.#inflight.get(key);
+    if (pending) {
+      this.#opts.onDeduplicated?.(this.#opts.name);
+      return pending.then((result) => structuredClone(result));
+    }
+    const sent = this.#sendOnce(options);
+    this.#inflight.set(key, sent);
+    const forget = () => void this.#inflight.delete(key);
+    sent.then(forget, forget);
+    return sent;
+  }
+
   /**
    * One HTTP request to the subgraph, through its breaker and within both deadlines (the
    * subgraph's own, and what is left of the operation's), timed. A subgraph's GraphQL errors
    * come back in the result; not reaching an answer throws `Unavailable`.
    */
-  async #send(options: ProcessOptions): Promise<ProcessResult> {
+  async #sendOnce(options: ProcessOptions): Promise<ProcessResult> {
     const { name, observe } = this.#opts;
     const started = performance.now();
     const done = (outcome: FetchOutcome) => observe?.(name, outcome, (performance.now() - started) / 1000);
@@ -252,6 +281,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (Array.isArray(errors) && errors.length > 0) return new SubgraphErrorResponse(response.status, errors as GraphQLFormattedError[]);
     return new GraphQLError(`${this.#opts.name} answered HTTP ${response.status} ${response.statusText}`);
   }
+}
+
+/**
+ * What makes two subgraph requests the same one: the document and its variables, and who
+ * asks (the caller's token, and for a subscription's fetch the message it resolves).
+ * Undefined for what must never be shared: mutations, and requests outside a client operation.
+ */
+function inflightKey(options: ProcessOptions): string | undefined {
+  if (!('incomingRequestContext' in options)) return undefined;
+  const query = options.request.query ?? '';
+  const operation = 'document' in options ? options.document?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) : undefined;
+  const kind = operation && operation.kind === Kind.OPERATION_DEFINITION ? operation.operation : /^\s*\{/.test(query) ? 'query' : /^\s*(\w+)/.exec(query)?.[1];
+  if (kind !== 'query') return undefined;
+  const { authorization, liveMessage } = options.context;
+  return JSON.stringify([query, options.request.operationName ?? null, options.request.variables ?? null, authorization ?? null, liveMessage ?? null]);
 }
 
 /**

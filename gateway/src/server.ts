@@ -10,6 +10,7 @@ import express from 'express';
 import type { ParseOptions, ValidationRule } from 'graphql';
 import { createLiveBus } from '@fitsync/live';
 import {
+  createCounter,
   createGauge,
   createHistogram,
   createHttpApp,
@@ -68,6 +69,8 @@ export interface GatewayOptions {
   limits?: Partial<OperationLimits>;
   /** Deadline for one subgraph request, after which its fields fail with SERVICE_UNAVAILABLE, over the config's (SUBGRAPH_TIMEOUT_MS, `<NAME>_TIMEOUT_MS`). */
   subgraphTimeoutMs?: number;
+  /** Share the answer of identical subgraph queries in flight at once, over the config's (SUBGRAPH_DEDUPLICATION). */
+  deduplicateSubgraphRequests?: boolean;
   /** Deadline for one subgraph `/health` probe in `/ready`. Default 2 s. */
   readyTimeoutMs?: number;
   /**
@@ -228,6 +231,11 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
     labelNames: ['subgraph'] as const,
   });
   const BREAKER_VALUES = { closed: 0, halfOpen: 1, open: 2 } as const;
+  const deduplicated = createCounter(metrics, {
+    name: 'fitsync_gateway_subgraph_requests_deduplicated_total',
+    help: 'Subgraph queries not sent because an identical one was in flight (its answer was shared)',
+    labelNames: ['subgraph'] as const,
+  });
   const subgraphs = new Map<string, string>();
   const dataSources = new Map<string, SubgraphDataSource>();
   const upstream: Upstream = {
@@ -258,6 +266,8 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
               log,
               observe: (subgraph, outcome, seconds) => subgraphFetches.observe({ subgraph, outcome }, seconds),
               onBreakerState: (subgraph, state) => breakerState.set({ subgraph }, BREAKER_VALUES[state]),
+              deduplicate: opts.deduplicateSubgraphRequests ?? config.deduplicateSubgraphRequests,
+              onDeduplicated: (subgraph) => deduplicated.inc({ subgraph }),
             });
             // A new supergraph builds new data sources: the old one's breaker timers stop.
             dataSources.get(name)?.shutdown();

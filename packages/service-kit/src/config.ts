@@ -135,6 +135,7 @@ const baseSchema = z.object({
   BREAKER_MIN_REQUESTS: z.coerce.number().int().min(1).max(100_000).default(5),
   BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  SUBGRAPH_DEDUPLICATION: z.enum(['on', 'off']).default('on'),
 });
 
 /**
@@ -201,6 +202,8 @@ export interface ServiceConfig {
   operationTimeoutMs: number;
   /** Gateway: the circuit breaker in front of each subgraph. */
   breaker: BreakerConfig;
+  /** Gateway: identical subgraph queries in flight at once are sent once and their answer shared (never mutations). */
+  deduplicateSubgraphRequests: boolean;
 }
 
 /** When a breaker opens (that share of failures over at least `minRequests` in `windowMs`) and how long it stays open before a probe. */
@@ -345,6 +348,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
       windowMs: e.BREAKER_WINDOW_MS,
       cooldownMs: e.BREAKER_COOLDOWN_MS,
     },
+    deduplicateSubgraphRequests: e.SUBGRAPH_DEDUPLICATION === 'on',
   };
 }
 

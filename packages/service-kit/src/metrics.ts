@@ -40,3 +40,8 @@ export function createHistogram<L extends string>(
 export function createGauge<L extends string>(metrics: Metrics, opts: { name: string; help: string; labelNames: readonly L[] }): Gauge<L> {
   return new Gauge<L>({ name: opts.name, help: opts.help, labelNames: opts.labelNames, registers: [metrics.registry] });
 }
+
+/** A counter on a process's own registry. */
+export function createCounter<L extends string>(metrics: Metrics, opts: { name: string; help: string; labelNames: readonly L[] }): Counter<L> {
+  return new Counter<L>({ name: opts.name, help: opts.help, labelNames: opts.labelNames, registers: [metrics.registry] });
+}
