@@ -42,6 +42,7 @@ import { createContext, correlationId, type GatewayContext } from './context.js'
 import { SubgraphDataSource } from './datasource.js';
 import { createUserAuthenticator, type UserAuthenticator } from './identity.js';
 import { createKeepAliveFetcher } from './fetcher.js';
+import { idempotentMutations, memoryIdempotencyStore, redisIdempotencyStore } from './idempotency.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
 import { errorCap, operationResolution, withoutFieldSuggestions } from './request-rules.js';
 import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
@@ -140,7 +141,11 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
   const { shell, server } = createHttpShell(config, metrics, () => upstream.ready(), log);
-  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions);
+  const idempotency = config.redisUrl ? redisIdempotencyStore(config.redisUrl, config.eventsPrefix, log) : memoryIdempotencyStore();
+  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, [
+    // A repeat waits for the first at most as long as an operation may take, and a bit.
+    idempotentMutations({ store: idempotency, ttlMs: config.idempotencyTtlMs, waitMs: config.operationTimeoutMs + 5_000 }),
+  ]);
   await startApollo(apollo, supergraph, upstream);
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
@@ -164,6 +169,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
     await apollo.stop();
     await listening?.close();
     upstream.close();
+    await idempotency.close();
   };
   const parts: GatewayParts = {
     log,
@@ -331,6 +337,7 @@ function createApollo(
   log: Logger,
   validationRules: ValidationRule[],
   parseOptions: ParseOptions,
+  more: ApolloServerPlugin<GatewayContext>[] = [],
 ) {
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -342,6 +349,8 @@ function createApollo(
     inputFieldPaths(),
     errorCap(config.maxErrors),
     config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+    // Last: what they store as a mutation's answer is what the others made of it.
+    ...more,
   ];
   return new ApolloServer<GatewayContext>({
     gateway,

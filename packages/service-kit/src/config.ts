@@ -136,6 +136,10 @@ const baseSchema = z.object({
   BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
   SUBGRAPH_DEDUPLICATION: z.enum(['on', 'off']).default('on'),
+  IDEMPOTENCY_TTL: z
+    .string()
+    .refine((v) => isDuration(v), 'a duration such as 90s, 30m, 12h or 7d')
+    .default('24h'),
 });
 
 /**
@@ -204,6 +208,8 @@ export interface ServiceConfig {
   breaker: BreakerConfig;
   /** Gateway: identical subgraph queries in flight at once are sent once and their answer shared (never mutations). */
   deduplicateSubgraphRequests: boolean;
+  /** Gateway: how long a mutation's `Idempotency-Key` and its answer are kept. */
+  idempotencyTtlMs: number;
 }
 
 /** When a breaker opens (that share of failures over at least `minRequests` in `windowMs`) and how long it stays open before a probe. */
@@ -349,6 +355,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
       cooldownMs: e.BREAKER_COOLDOWN_MS,
     },
     deduplicateSubgraphRequests: e.SUBGRAPH_DEDUPLICATION === 'on',
+    idempotencyTtlMs: durationSeconds(e.IDEMPOTENCY_TTL) * 1000,
   };
 }
 

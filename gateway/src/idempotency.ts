@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import { ErrorCode, type Logger } from '@fitsync/service-kit';
+import { GraphQLError, OperationTypeNode } from 'graphql';
+import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import type { GatewayContext } from './context.js';
+
+/**
+ * `Idempotency-Key` on mutations (as payment APIs and the IETF httpapi draft of that name
+ * have it): a client on a bad network resends `createBooking` and gets the first answer
+ * instead of a second booking. The first request with a key runs; a repeat with the same key
+ * and the same operation (document, operation name, variables) gets the stored answer without
+ * running again, also while the first is still running (it waits for it); the same key with
+ * another operation is refused with CONFLICT. Keys are the caller's own (their user id, or one
+ * space for anonymous callers, whose repeats must then match to the byte) and kept `ttlMs`.
+ */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+interface Stored {
+  fingerprint: string;
+  /** Absent while the first request runs. */
+  answer?: { status?: number; body: unknown };
+}
+
+/** Where keys live: Redis (every replica sees them) or this process's memory. */
+export interface IdempotencyStore {
+  /** Claims `key` for a new request (true), or tells what holds it (false and the record). */
+  claim(key: string, fingerprint: string, ttlMs: number): Promise<true | Stored>;
+  /** The claimed request's answer. */
+  finish(key: string, record: Stored, ttlMs: number): Promise<void>;
+  /** Lets a claim go without an answer (the request never ran: refused before execution). */
+  release(key: string): Promise<void>;
+  read(key: string): Promise<Stored | undefined>;
+  close(): Promise<void>;
+}
+
+export function memoryIdempotencyStore(max = 100_000): IdempotencyStore {
+  const records = new LRUCache<string, Stored>({ max });
+  return {
+    async claim(key, fingerprint, ttlMs) {
+      const held = records.get(key);
+      if (held) return held;
+      records.set(key, { fingerprint }, { ttl: ttlMs });
+      return true;
+    },
+    async finish(key, record, ttlMs) {
+      records.set(key, record, { ttl: ttlMs });
+    },
+    async release(key) {
+      records.delete(key);
+    },
+    async read(key) {
+      return records.get(key);
+    },
+    async close() {
+      records.clear();
+    },
+  };
+}
+
+export function redisIdempotencyStore(url: string, prefix: string, log: Logger): IdempotencyStore {
+  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  redis.on('error', (err) => log.warn({ err }, 'redis connection problem (idempotency keys)'));
+  const name = (key: string) => `${prefix}:idempotency:${key}`;
+  const parse = (raw: string | null) => (raw === null ? undefined : (JSON.parse(raw) as Stored));
+  return {
+    async claim(key, fingerprint, ttlMs) {
+      const set = await redis.set(name(key), JSON.stringify({ fingerprint }), 'PX', ttlMs, 'NX');
+      if (set === 'OK') return true;
+      return parse(await redis.get(name(key))) ?? { fingerprint };
+    },
+    async finish(key, record, ttlMs) {
+      await redis.set(name(key), JSON.stringify(record), 'PX', ttlMs);
+    },
+    async release(key) {
+      await redis.del(name(key));
+    },
+    async read(key) {
+      return parse(await redis.get(name(key)));
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}
+
+export interface IdempotencyOptions {
+  store: IdempotencyStore;
+  /** How long a key is kept after its first use. */
+  ttlMs: number;
+  /**
+   * How long a repeat waits for the first request to finish before it is refused (CONFLICT,
+   * try again); also how long a claim whose request never finished (the gateway died) holds
+   * the key. At least the operation deadline.
+   */
+  waitMs: number;
+}
+
+const conflict = (message: string, status: number) => new GraphQLError(message, { extensions: { code: ErrorCode.CONFLICT, http: { status } } });
+
+const fingerprintOf = (request: GraphQLRequestContext<GatewayContext>['request']) =>
+  createHash('sha256')
+    .update(JSON.stringify([request.query ?? '', request.operationName ?? null, request.variables ?? {}, request.extensions?.persistedQuery ?? null]))
+    .digest('base64url');
+
+/** The Apollo plugin: mutations carrying `Idempotency-Key` run once per key. */
+export function idempotentMutations(opts: IdempotencyOptions): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart({ request }) {
+      const header = request.http?.headers.get(IDEMPOTENCY_HEADER);
+      if (header === undefined) return {};
+      let claimed: string | undefined;
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation !== OperationTypeNode.MUTATION) return;
+          if (!KEY.test(header)) {
+            throw new GraphQLError('Idempotency-Key must be 1 to 255 visible ASCII characters', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+          }
+          const key = `${contextValue.viewer?.id ?? 'anonymous'}:${createHash('sha256').update(header).digest('base64url')}`;
+          const fingerprint = fingerprintOf(request);
+          const held = await opts.store.claim(key, fingerprint, opts.waitMs);
+          if (held === true) {
+            claimed = key;
+            return;
+          }
+          if (held.fingerprint !== fingerprint) throw conflict('This Idempotency-Key was used for another operation or other variables', 422);
+          // A repeat: answered in responseForOperation.
+          replays.set(contextValue, key);
+        },
+        async responseForOperation({ contextValue, response }) {
+          const key = replays.get(contextValue);
+          if (!key) return null;
+          const answer = await waitForAnswer(opts, key);
+          if (!answer) throw conflict('The first request with this Idempotency-Key is still running; try again', 409);
+          response.http.headers.set('idempotent-replayed', 'true');
+          if (answer.status) response.http.status = answer.status;
+          return { http: response.http, body: { kind: 'single', singleResult: answer.body as never } };
+        },
+        async willSendResponse({ response }) {
+          if (!claimed) return;
+          const key = claimed;
+          claimed = undefined;
+          if (response.body.kind !== 'single') return opts.store.release(key);
+          const record: Stored = { fingerprint: fingerprintOf(request), answer: { status: response.http.status, body: response.body.singleResult } };
+          await opts.store.finish(key, record, opts.ttlMs);
+        },
+      };
+    },
+  };
+}
+
+/** Which requests of this process are repeats, by their context, and of which key. */
+const replays = new WeakMap<GatewayContext, string>();
+
+async function waitForAnswer(opts: IdempotencyOptions, key: string): Promise<Stored['answer']> {
+  const until = performance.now() + opts.waitMs;
+  let pause = 10;
+  for (;;) {
+    const record = await opts.store.read(key);
+    if (record?.answer) return record.answer;
+    if (!record || performance.now() >= until) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 200);
+  }
+}
