@@ -54,6 +54,12 @@ const breakerGauge = async (gw: RunningGateway, subgraph: string) => {
   return line ? Number(line.split(' ').pop()) : undefined;
 };
 
+const readiness = async (gw: RunningGateway) => {
+  const res = await fetch(gw.url.replace(/\/graphql$/, '/ready'));
+  const body = (await res.json()) as { detail?: { subgraphs?: Record<string, string> } };
+  return { status: res.status, subgraphs: body.detail?.subgraphs };
+};
+
 describe('a hung subgraph', () => {
   let platform: Platform;
   let hung: Awaited<ReturnType<typeof hungServer>>;
@@ -76,16 +82,22 @@ describe('a hung subgraph', () => {
     expect(await breakerGauge(gw, 'progress')).toBe(0);
 
     gw.moveSubgraph('progress', hung.url);
-    // The first dashboards wait for the deadline (and no longer): the rest of the screen arrives.
-    const waited = await Promise.all([timed(gw, token), timed(gw, token), timed(gw, token)]);
-    for (const { ms, res } of waited) {
+    // The first dashboards (three clients': identical requests of one would be sent once)
+    // wait for the deadline, and no longer: the rest of the screen arrives.
+    const clients = gym.users.filter((u) => u.role === 'CLIENT').slice(0, 3);
+    const waited = await Promise.all(clients.map(async (c) => ({ c, ...(await timed(gw, await platform.tokenFor(c))) })));
+    for (const { c, ms, res } of waited) {
       expect(ms).toBeGreaterThanOrEqual(TIMEOUT - 50);
       expect(ms).toBeLessThan(TIMEOUT + 2_000);
-      expect(res.data?.me.name).toBe(client.name);
+      expect(res.data?.me.name).toBe(c.name);
       expect(res.data?.me.progress).toBeNull();
     }
     // Now the breaker is open: answers come at once, saying so, with the path of each missing part.
     expect(await breakerGauge(gw, 'progress')).toBe(2);
+    // ... and this gateway still serves: /ready says so, with the breaker in its detail.
+    const ready = await readiness(gw);
+    expect(ready.status).toBe(200);
+    expect(ready.subgraphs).toMatchObject({ progress: 'breaker open', users: 'up' });
     const fast = await timed(gw, token);
     expect(fast.ms).toBeLessThan(TIMEOUT / 2);
     expect(fast.res.data?.me).toMatchObject({ name: client.name, progress: null, achievements: null });
@@ -124,5 +136,21 @@ describe('a hung subgraph', () => {
     expect(res.data?.me.progress).toBeNull();
     expect(res.errors?.map((e) => e.path)).toContainEqual(['me', 'progress']);
     expect(res.errors?.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')).toBe(true);
+  });
+
+  it("tells in /ready a subgraph that refuses the gateway's credential from one that is up, and probes a configured health URL", async () => {
+    // A gateway whose service secret no subgraph shares.
+    const stranger = await platform.startGateway({}, { SERVICE_SECRET: 'not-the-platform-service-secret-0123' });
+    const ready = await readiness(stranger);
+    expect(ready.status).toBe(200);
+    expect(ready.subgraphs).toEqual(Object.fromEntries(Object.keys(platform.subgraphs).map((n) => [n, "refuses the gateway's credential"])));
+
+    // Health URLs: the subgraphs' own /health, and for progress one that does not answer.
+    const health = (name: keyof typeof platform.subgraphs) => platform.subgraphs[name].url.replace(/\/graphql$/, '/health');
+    const probed = await platform.startGateway({ readyTimeoutMs: 300 }, { USERS_HEALTH_URL: health('users'), PROGRESS_HEALTH_URL: hung.url });
+    const detail = (await readiness(probed)).subgraphs!;
+    expect(detail.users).toBe('up');
+    expect(detail.training).toBe('up');
+    expect(detail.progress).toMatch(/^down: /);
   });
 });

@@ -37,6 +37,9 @@ import {
   type ServiceConfig,
   type SubgraphName,
   subgraphTimeoutMs,
+  healthUrlVariable,
+  SERVICE_TOKEN_HEADER,
+  type ServiceCredentials,
 } from '@fitsync/service-kit';
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
@@ -45,7 +48,7 @@ import { createKeepAliveFetcher } from './fetcher.js';
 import { idempotentMutations, memoryIdempotencyStore, redisIdempotencyStore } from './idempotency.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
 import { errorCap, operationResolution, withoutFieldSuggestions } from './request-rules.js';
-import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
+import { SupergraphError, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
 
 export type { SchemaChange, SchemaChangeListener, SupergraphStatus } from './supergraph-source.js';
@@ -72,7 +75,7 @@ export interface GatewayOptions {
   subgraphTimeoutMs?: number;
   /** Share the answer of identical subgraph queries in flight at once, over the config's (SUBGRAPH_DEDUPLICATION). */
   deduplicateSubgraphRequests?: boolean;
-  /** Deadline for one subgraph `/health` probe in `/ready`. Default 2 s. */
+  /** Deadline for one subgraph probe in `/ready`. Default 2 s. */
   readyTimeoutMs?: number;
   /**
    * Subscriptions (graphql-ws and SSE on `/graphql`). Default: on, over Redis
@@ -248,7 +251,7 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
     subgraphs,
     dataSources,
     loaded: false,
-    ready: () => readiness(subgraphs, probe.fetch, upstream.loaded, supergraph.status()),
+    ready: () => readiness(upstream, probe.fetch, credentials, config.subgraphHealthUrls, supergraph.status()),
     close() {
       fetcher.close();
       probe.close();
@@ -438,18 +441,43 @@ function formatGatewayError(format: ReturnType<typeof errorFormatter>, opts: { b
 type Fetch = ReturnType<typeof createKeepAliveFetcher>['fetch'];
 
 /** Ready when the supergraph is loaded and every subgraph's `/health` answers; the detail names the supergraph served. */
-async function readiness(subgraphs: ReadonlyMap<string, string>, fetch: Fetch, loaded: boolean, supergraph: SupergraphStatus) {
-  if (!loaded) return { ok: false, detail: { supergraph: 'not loaded' } };
+/**
+ * `/ready`: can this gateway serve? Yes once its supergraph is loaded, whatever the subgraphs
+ * do: one subgraph down empties its fields (and its breaker keeps that cheap), and must not
+ * take every replica out of the load balancer. The detail says how each subgraph is: `up`,
+ * `breaker open`, `refuses the gateway's credential`, or `down: <why>`. The probe is a
+ * `{ __typename }` query with the gateway's credential (any GraphQL server answers it), or
+ * a GET of `<NAME>_HEALTH_URL` when one is configured.
+ */
+async function readiness(
+  upstream: Pick<Upstream, 'subgraphs' | 'dataSources' | 'loaded'>,
+  fetch: Fetch,
+  credentials: ServiceCredentials,
+  healthUrls: Readonly<Record<string, string>>,
+  supergraph: SupergraphStatus,
+) {
+  if (!upstream.loaded) return { ok: false, detail: { supergraph: 'not loaded' } };
   const checks = await Promise.all(
-    [...subgraphs].map(async ([name, url]) => {
+    [...upstream.subgraphs].map(async ([name, url]) => {
+      if (upstream.dataSources.get(name)?.breakerState === 'open') return [name, 'breaker open'] as const;
       try {
-        const res = await fetch(healthUrl(url), { method: 'GET' });
-        await res.text();
-        return [name, res.ok ? 'up' : `down: /health answered ${res.status}`] as const;
+        const health = healthUrls[healthUrlVariable(name)];
+        const res = health
+          ? await fetch(health, { method: 'GET' })
+          : await fetch(url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: await credentials.token() },
+              body: JSON.stringify({ query: '{ __typename }' }),
+            });
+        const body = await res.text();
+        if (res.status === 401 || res.status === 403) return [name, "refuses the gateway's credential"] as const;
+        if (!res.ok) return [name, `down: ${health ? 'its health check' : 'it'} answered ${res.status}`] as const;
+        if (!health && !body.includes('"__typename"')) return [name, 'down: it answered without GraphQL data'] as const;
+        return [name, 'up'] as const;
       } catch (err) {
-        return [name, `down: ${err instanceof Error ? err.message || (err as { code?: string }).code : String(err)}`] as const;
+        return [name, `down: ${err instanceof Error ? (err as { code?: string }).code || err.message : String(err)}`] as const;
       }
     }),
   );
-  return { ok: checks.every(([, state]) => state === 'up'), detail: { supergraph, subgraphs: Object.fromEntries(checks) } };
+  return { ok: true, detail: { supergraph, subgraphs: Object.fromEntries(checks) } };
 }

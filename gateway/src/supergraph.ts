@@ -68,6 +68,3 @@ export function subgraphUrl(
   if (!url) throw new SupergraphError(`subgraph "${name}" has no routing URL in the supergraph and ${urlVariable(name)} is not set`);
   return url;
 }
-
-/** `/health` at the subgraph's origin: `http://host:3001/graphql` -> `http://host:3001/health`. */
-export const healthUrl = (routingUrl: string) => new URL('/health', routingUrl).toString();

@@ -8,7 +8,7 @@ import { buildSchema, parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operationLimitsRule } from '../limits.js';
 import { buildGateway, createGateway } from '../server.js';
-import { healthUrl, loadSupergraph, subgraphUrl } from '../supergraph.js';
+import { loadSupergraph, subgraphUrl } from '../supergraph.js';
 
 const log = createLogger('gateway', 'silent');
 
@@ -63,7 +63,6 @@ describe('loading the supergraph', () => {
     expect(subgraphUrl('users', routing, {}, env({ USERS_URL: 'http://10.0.0.5:3001/graphql' }))).toBe('http://10.0.0.5:3001/graphql');
     expect(subgraphUrl('users', routing, { users: 'http://a/graphql' }, env({ USERS_URL: 'http://b/graphql' }))).toBe('http://a/graphql');
     expect(subgraphUrl('my-inventory', routing, {}, env({ MY_INVENTORY_URL: 'http://inv/graphql' }))).toBe('http://inv/graphql');
-    expect(healthUrl('http://users:3001/graphql')).toBe('http://users:3001/health');
   });
 
   it('reads <NAME>_URL overrides once, in config.ts, with one rule for empty values', () => {

@@ -30,6 +30,9 @@ export const urlVariable = (subgraph: string) => `${subgraph.toUpperCase().repla
 /** `USERS_TIMEOUT_MS`, ...: one subgraph's request deadline. Any subgraph name maps to one, as for `<NAME>_URL`. */
 export const timeoutVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_TIMEOUT_MS`;
 
+/** `USERS_HEALTH_URL`, ...: where the gateway's `/ready` probes a subgraph instead of sending it `{ __typename }`. */
+export const healthUrlVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_HEALTH_URL`;
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 function hasProtocol(value: string, protocols: string[]): boolean {
@@ -151,6 +154,7 @@ export const CONFIG_VARIABLES = [
   ...(['gateway', 'users', 'training', 'schedule', 'progress', 'notifications'] as const).map((s) => `${s.toUpperCase()}_PORT`),
   ...(['users', 'training', 'schedule', 'progress', 'notifications'] as const).map((s) => `${s.toUpperCase()}_URL`),
   ...SUBGRAPHS.map(timeoutVariable),
+  ...SUBGRAPHS.map(healthUrlVariable),
 ];
 
 export interface ServiceConfig {
@@ -210,6 +214,8 @@ export interface ServiceConfig {
   deduplicateSubgraphRequests: boolean;
   /** Gateway: how long a mutation's `Idempotency-Key` and its answer are kept. */
   idempotencyTtlMs: number;
+  /** Gateway: `<NAME>_HEALTH_URL` variables set, by variable name (see `healthUrlVariable`). */
+  subgraphHealthUrls: Readonly<Record<string, string>>;
 }
 
 /** When a breaker opens (that share of failures over at least `minRequests` in `windowMs`) and how long it stays open before a probe. */
@@ -281,6 +287,14 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     else problems.push(`${portVariable(name)}: must be a port number (0 to 65535), got ${JSON.stringify(raw)}`);
   }
   const subgraphUrlOverrides = urlOverrides(env);
+  // `<NAME>_HEALTH_URL` are health checks, not where a subgraph is.
+  const subgraphHealthUrls: Record<string, string> = {};
+  for (const [name, url] of Object.entries(subgraphUrlOverrides)) {
+    if (!name.endsWith('_HEALTH_URL')) continue;
+    delete subgraphUrlOverrides[name];
+    if (hasProtocol(url, ['http:', 'https:'])) subgraphHealthUrls[name] = url;
+    else problems.push(`${name}: must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+  }
   // Ours must be URLs; another `<NAME>_URL` that is not one belongs to other software
   // (Vite sets BASE_URL=/ for every process it starts) and names no subgraph: left out.
   const ours = new Set<string>(SUBGRAPHS.map(urlVariable));
@@ -356,6 +370,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     },
     deduplicateSubgraphRequests: e.SUBGRAPH_DEDUPLICATION === 'on',
     idempotencyTtlMs: durationSeconds(e.IDEMPOTENCY_TTL) * 1000,
+    subgraphHealthUrls,
   };
 }
 
