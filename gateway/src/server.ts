@@ -31,14 +31,17 @@ import {
   type Listening,
   type Logger,
   type Metrics,
+  type RateLimitConfig,
   type ServiceConfig,
   type SubgraphName,
   type TokenVerifier,
 } from '@fitsync/service-kit';
+import { authRateLimits } from './auth-limits.js';
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
+import { createRateLimits, type RateLimits } from './rate-limits.js';
 import { errorCap, operationResolution, withoutFieldSuggestions } from './request-rules.js';
 import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
@@ -74,6 +77,8 @@ export interface GatewayOptions {
    * turns subscriptions off.
    */
   live?: Partial<LiveOptions> | false;
+  /** Rate limits and TRUST_PROXY, over the config's (the RATE_LIMIT_* variables). */
+  rateLimits?: Partial<RateLimitConfig>;
 }
 
 /** What a built gateway offers, listening or not. */
@@ -129,20 +134,25 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const limits: OperationLimits = { ...DEFAULT_LIMITS, ...config.operationLimits, ...opts.limits };
   const validationRules = [operationLimitsRule(limits)];
   const parseOptions: ParseOptions = { maxTokens: limits.maxTokens };
+  const rateLimitConfig: RateLimitConfig = { ...config.rateLimits, ...opts.rateLimits };
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
-  const { shell, server } = createHttpShell(config, metrics, () => upstream.ready(), log);
-  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions);
-  await startApollo(apollo, supergraph, upstream);
+  const rateLimits = createRateLimits(rateLimitConfig, { redisUrl: config.redisUrl, prefix: config.eventsPrefix, metrics, log });
+  const { shell, server } = createHttpShell(config, rateLimitConfig.trustProxy, metrics, () => upstream.ready(), log);
+  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, rateLimits);
+  await startApollo(apollo, supergraph, upstream).catch(async (err: unknown) => {
+    await rateLimits.close();
+    throw err;
+  });
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
   const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
   const live =
     opts.live === false
       ? undefined
-      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log });
+      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log, rateLimits });
   // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
-  shell.use('/graphql', jsonBody(BODY_LIMIT), ...(live ? [live.server.sse] : []), expressMiddleware(apollo, { context: createContext(verifier, log) }));
+  shell.use('/graphql', jsonBody(BODY_LIMIT), ...(live ? [live.server.sse] : []), expressMiddleware(apollo, { context: createContext(verifier, log, rateLimits) }));
 
   let listening: Listening | undefined;
   const close = async () => {
@@ -151,6 +161,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
     await apollo.stop();
     await listening?.close();
     upstream.close();
+    await rateLimits.close();
   };
   const parts: GatewayParts = {
     log,
@@ -269,9 +280,11 @@ function withoutApolloTelemetry<T>(construct: () => T): T {
 }
 
 /** Express with the shared shell (`/health`, `/ready`, `/metrics`), request timing and correlation ids; `/graphql` is mounted on `shell` later. */
-function createHttpShell(config: ServiceConfig, metrics: Metrics, ready: Upstream['ready'], log: Logger) {
+function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Metrics, ready: Upstream['ready'], log: Logger) {
   const app = express();
   app.disable('x-powered-by');
+  // req.ip: the socket's address, or with TRUST_PROXY=n the address n proxies back in X-Forwarded-For.
+  app.set('trust proxy', trustProxy);
   app.use(recordHttpDuration(metrics), correlationId(), securityHeaders(config.production));
   // CORS only for the allowed browser origins (CORS_ORIGINS); none by default.
   if (config.corsOrigins.length > 0) {
@@ -298,6 +311,7 @@ function createApollo(
   log: Logger,
   validationRules: ValidationRule[],
   parseOptions: ParseOptions,
+  rateLimits: RateLimits,
 ) {
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -305,6 +319,8 @@ function createApollo(
     operationResolution(),
     // No NUL or unpaired surrogate in a text input (subscriptions: the owning subgraph checks).
     safeTextInputs(),
+    // Before errorCap: it reads each login's own error before any is cut.
+    authRateLimits(rateLimits),
     errorCap(config.maxErrors),
     config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
   ];
@@ -345,6 +361,7 @@ interface LiveDeps {
   verifier: TokenVerifier;
   clock: Clock;
   log: Logger;
+  rateLimits: RateLimits;
 }
 
 /**
@@ -362,6 +379,7 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     verifier: deps.verifier,
     clock: deps.clock,
     log: deps.log,
+    rateLimits: deps.rateLimits,
     options: { ...options, bus },
   });
   const unfollow = deps.supergraph.onSchemaChange((change) => server.updateSupergraph(change.supergraphSdl));

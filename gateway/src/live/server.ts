@@ -7,6 +7,7 @@ import { GraphQLError, type ParseOptions, type ValidationRule } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { addressKey, isRefusal, rateLimitedBody, rateLimitedError, type RateLimits, type Refusal } from '../rate-limits.js';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
 import { LiveRouter } from './router.js';
 import { Sessions, type Session } from './sessions.js';
@@ -56,6 +57,8 @@ interface Deps {
   /** The gateway's clock: tokens expire by it. */
   clock: Clock;
   log: Logger;
+  /** Each subscribe spends one operation of its user's budget; each connection counts against the user's cap. */
+  rateLimits?: RateLimits;
   options: LiveOptions;
 }
 
@@ -64,6 +67,8 @@ type OperationValue = { session: Session; subscription: PreparedSubscription };
 /** Close codes: graphql-ws uses 4403 for a refused connection_init; the others are WebSocket's own. */
 const FORBIDDEN = 4403;
 const POLICY_VIOLATION = 1008;
+/** A connection over the user's cap (graphql-ws's own code for too many requests), with `RATE_LIMITED: ...` as the reason. */
+const TOO_MANY = 4429;
 
 /** What both transports share: the sessions, the executor serving now, and how a subscription starts. */
 interface Subscriptions {
@@ -71,6 +76,7 @@ interface Subscriptions {
   /** Replaced when the gateway reloads its supergraph. */
   executor: SubscriptionExecutor;
   closing: boolean;
+  rateLimits?: RateLimits;
   start(value: OperationValue): LiveStream;
 }
 
@@ -89,6 +95,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     sessions: new Sessions({ verifier: deps.verifier, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
     executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions),
     closing: false,
+    rateLimits: deps.rateLimits,
     start: ({ session, subscription }) => {
       const stream = new LiveStream({
         router,
@@ -151,6 +158,7 @@ function executionArgs(subs: Subscriptions, session: Session, prepared: Prepared
 function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscriptions) {
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1 << 20 });
   const sessionOf = new WeakMap<object, Session>();
+  const slotOf = new WeakMap<object, { release(): void }>();
   return useServer(
     {
       onConnect: async (ctx) => {
@@ -159,7 +167,9 @@ function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscript
         const params = ctx.connectionParams ?? {};
         const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
         const authorization = key && typeof params[key] === 'string' ? params[key] : undefined;
-        const session = await subs.sessions.open(authorization, headerValue(request.headers, CORRELATION_HEADER), {
+        // Upgrades do not pass through Express: the socket's address (live limits count by user).
+        const address = addressKey(request.socket.remoteAddress);
+        const session = await subs.sessions.open(authorization, headerValue(request.headers, CORRELATION_HEADER), address, {
           backlog: () => socket.bufferedAmount,
           cutOff: (reason) => {
             socket.close(POLICY_VIOLATION, reason.slice(0, 120));
@@ -169,17 +179,28 @@ function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscript
           expired: () => socket.close(FORBIDDEN, 'Forbidden: token expired'),
         });
         if (!session) return false;
+        const slot = subs.rateLimits?.liveConnection(session.context.viewer!.id);
+        if (isRefusal(slot)) {
+          subs.sessions.close(session);
+          socket.close(TOO_MANY, `RATE_LIMITED: ${slot.message}`.slice(0, 120));
+          return false;
+        }
+        if (slot) slotOf.set(ctx, slot);
         sessionOf.set(ctx, session);
         return true;
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
+        const session = sessionOf.get(ctx)!;
+        const refusal = await subs.rateLimits?.operation(`user:${session.context.viewer!.id}`);
+        if (refusal) return [rateLimitedError(refusal, { http: false })];
         const prepared = subs.executor.prepare(payload);
-        return Array.isArray(prepared) ? prepared : executionArgs(subs, sessionOf.get(ctx)!, prepared);
+        return Array.isArray(prepared) ? prepared : executionArgs(subs, session, prepared);
       },
       subscribe: (args) => subs.start(args.contextValue as OperationValue),
       onClose: (ctx) => {
         const session = sessionOf.get(ctx);
         if (session) subs.sessions.close(session);
+        slotOf.get(ctx)?.release();
       },
     },
     wss,
@@ -194,7 +215,8 @@ function serveSse(subs: Subscriptions): RequestHandler {
       const raw = req.raw;
       const res = req.context.res;
       if (subs.closing) return [null, { status: 503, statusText: 'Shutting down' }];
-      const session = await subs.sessions.open(headerValue(raw.headers, 'authorization'), headerValue(raw.headers, CORRELATION_HEADER), {
+      const address = addressKey(raw.ip ?? raw.socket.remoteAddress);
+      const session = await subs.sessions.open(headerValue(raw.headers, 'authorization'), headerValue(raw.headers, CORRELATION_HEADER), address, {
         backlog: () => res.writableLength,
         cutOff: () => res.destroy(),
         // Its streams have ended: graphql-sse sends `complete` and ends the response.
@@ -204,7 +226,15 @@ function serveSse(subs: Subscriptions): RequestHandler {
         const body = JSON.stringify({ errors: [{ message: 'A valid bearer token is required', extensions: { code: 'UNAUTHENTICATED' } }] });
         return [body, { status: 401, statusText: 'Unauthorized', headers: { 'content-type': 'application/json; charset=utf-8' } }];
       }
-      res.once('close', () => subs.sessions.close(session));
+      const refusal = (await subs.rateLimits?.operation(`user:${session.context.viewer!.id}`)) ?? subs.rateLimits?.liveConnection(session.context.viewer!.id);
+      if (isRefusal(refusal)) {
+        subs.sessions.close(session);
+        return tooMany(refusal);
+      }
+      res.once('close', () => {
+        subs.sessions.close(session);
+        refusal?.release();
+      });
       const prepared = subs.executor.prepare({ query: params.query, operationName: params.operationName, variables: params.variables });
       if (Array.isArray(prepared)) {
         subs.sessions.close(session);
@@ -226,6 +256,18 @@ function serveSse(subs: Subscriptions): RequestHandler {
     if (refusal) return sendGraphQLError(res, refusal.status, 'BAD_REQUEST', refusal.message);
     handler(req, res).catch(next);
   };
+}
+
+/** graphql-sse's answer of its own for a refusal: RATE_LIMITED, 429 and Retry-After. */
+function tooMany(refusal: Refusal): [string, { status: number; statusText: string; headers: Record<string, string> }] {
+  return [
+    JSON.stringify(rateLimitedBody(refusal)),
+    {
+      status: 429,
+      statusText: 'Too Many Requests',
+      headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(refusal.retryAfter) },
+    },
+  ];
 }
 
 /** What graphql-sse would answer with an uncoded error (or read unbounded), as a status and message. */

@@ -42,14 +42,20 @@ export class Sessions {
   }
 
   /** A session for a valid `Bearer` token, else undefined (the transport refuses the client). */
-  async open(authorization: string | undefined, correlationId: string | undefined, io: SessionIo): Promise<Session | undefined> {
+  async open(authorization: string | undefined, correlationId: string | undefined, clientAddress: string, io: SessionIo): Promise<Session | undefined> {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) return undefined;
     const user = await this.#verifier.verifyUser(token).catch(() => undefined);
     if (!user) return undefined;
     const id = correlationId ?? randomUUID();
     const session: Session = {
-      context: { correlationId: id, viewer: { id: user.id, role: user.role }, authorization, log: this.#log.child({ correlationId: id, userId: user.id }) },
+      context: {
+        correlationId: id,
+        viewer: { id: user.id, role: user.role },
+        authorization,
+        clientAddress,
+        log: this.#log.child({ correlationId: id, userId: user.id }),
+      },
       streams: new Set(),
       expiresAt: user.exp * 1000,
       ...io,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSeconds } from './clock.js';
+import { rateLimitVariables, readRateLimits, type RateLimitConfig } from './rate-limits.js';
 
 /** The five subgraphs, in the order they are started and composed. */
 export const SUBGRAPHS = ['users', 'training', 'schedule', 'progress', 'notifications'] as const;
@@ -113,6 +114,7 @@ const baseSchema = z.object({
     )
     .optional(),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  ...rateLimitVariables,
 });
 
 /**
@@ -164,6 +166,8 @@ export interface ServiceConfig {
   corsOrigins: string[];
   /** In production, the bearer token that `/metrics` and the detail of `/ready` require. */
   metricsToken?: string;
+  /** Gateway: rate limits (login, register, operations, live connections) and TRUST_PROXY. */
+  rateLimits: RateLimitConfig;
   /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
   reminderIntervalMs: number;
 }
@@ -248,6 +252,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
       .map((o) => o.trim())
       .filter(Boolean),
     metricsToken: e.METRICS_TOKEN,
+    rateLimits: readRateLimits(e),
   };
 }
 
