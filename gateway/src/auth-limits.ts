@@ -117,7 +117,11 @@ export function authRateLimits(limits: RateLimits): ApolloServerPlugin<GatewayCo
           const fields = authFields(operation, document, request.variables ?? {});
           if (fields.length === 0) return null;
           const logins = fields.filter((f) => f.name === 'login');
-          const reserved = await limits.reserveAuth(contextValue.clientAddress, logins.map((f) => f.email), fields.length - logins.length);
+          const reserved = await limits.reserveAuth(
+            contextValue.clientAddress,
+            logins.map((f) => f.email),
+            fields.length - logins.length,
+          );
           if (isRefusal(reserved)) {
             return {
               http: { status: 429, headers: new HeaderMap([['retry-after', String(reserved.retryAfter)]]) },

@@ -140,7 +140,10 @@ export function createRateLimits(config: RateLimitConfig, opts: { redisUrl?: str
       // twice as long as the one before for this key, up to the maximum.
       if (l.breaches && err.consumedPoints - n <= l.points) {
         const breach = await l.breaches.penalty(key, 1);
-        const block = Math.min(config.loginBlockSeconds * 2 ** Math.min(breach.consumedPoints - 1, 30), Math.max(config.loginBlockMaxSeconds, config.loginBlockSeconds));
+        const block = Math.min(
+          config.loginBlockSeconds * 2 ** Math.min(breach.consumedPoints - 1, 30),
+          Math.max(config.loginBlockMaxSeconds, config.loginBlockSeconds),
+        );
         await l.limiter.block(key, block);
         return block * 1000;
       }

@@ -152,7 +152,12 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
       ? undefined
       : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log, rateLimits });
   // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
-  shell.use('/graphql', jsonBody(BODY_LIMIT), ...(live ? [live.server.sse] : []), expressMiddleware(apollo, { context: createContext(verifier, log, rateLimits) }));
+  shell.use(
+    '/graphql',
+    jsonBody(BODY_LIMIT),
+    ...(live ? [live.server.sse] : []),
+    expressMiddleware(apollo, { context: createContext(verifier, log, rateLimits) }),
+  );
 
   let listening: Listening | undefined;
   const close = async () => {

@@ -41,7 +41,11 @@ export function parseRate(text: string): Rate | undefined {
   }
 }
 
-const rate = () => z.string().refine((v) => v === 'off' || parseRate(v) !== undefined, 'a count per duration such as 5/15m or 1200/1m, or off').optional();
+const rate = () =>
+  z
+    .string()
+    .refine((v) => v === 'off' || parseRate(v) !== undefined, 'a count per duration such as 5/15m or 1200/1m, or off')
+    .optional();
 const duration = () =>
   z
     .string()
