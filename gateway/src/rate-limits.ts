@@ -3,6 +3,7 @@ import { HeaderMap } from '@apollo/server';
 import { ErrorCode, createCounter, type Logger, type Metrics, type Rate, type RateLimitConfig } from '@fitsync/service-kit';
 import { GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
+import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** The label of `fitsync_gateway_rate_limited_total`: which limit refused. */
@@ -67,8 +68,19 @@ export const rateLimitedBody = (refusal: Refusal) => ({
 /** Emails as the users subgraph matches them (`lower(email) = lower(trim(...))`), hashed: Redis never holds an address book. */
 export const accountKey = (email: string) => createHash('sha256').update(email.trim().toLowerCase()).digest('base64url').slice(0, 32);
 
-/** `::ffff:127.0.0.1` is 127.0.0.1: one client, one key, whichever socket family it came on. */
-export const addressKey = (address: string | undefined) => (address ?? 'unknown').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+/**
+ * The key of a client address: an IPv4 address as it is (`::ffff:127.0.0.1` is 127.0.0.1,
+ * whichever socket family it came on), an IPv6 address by its /64, the block one subscriber
+ * is given (counting single IPv6 addresses would hand every client 2^64 budgets).
+ */
+export function addressKey(address: string | undefined): string {
+  if (!address || !ipaddr.isValid(address)) return address ?? 'unknown';
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
+  return `${parts.join(':')}::/64`;
+}
 
 interface Limiter {
   name: LimitName;

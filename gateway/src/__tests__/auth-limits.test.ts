@@ -124,10 +124,14 @@ describe('createRateLimits in memory', () => {
     expect(l.liveConnection('u1')).toMatchObject({ limit: 'live_connections' });
   });
 
-  it('keys accounts as the users subgraph matches emails, hashed, and IPv4-mapped addresses as IPv4', () => {
+  it('keys accounts as the users subgraph matches emails, hashed, IPv4-mapped addresses as IPv4, IPv6 ones by their /64', () => {
     expect(accountKey(' Client@FitSync.test ')).toBe(accountKey('client@fitsync.test'));
     expect(accountKey('client@fitsync.test')).not.toContain('fitsync');
     expect(addressKey('::ffff:127.0.0.1')).toBe('127.0.0.1');
-    expect(addressKey('2001:db8::1')).toBe('2001:db8::1');
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    // One IPv6 subscriber has a /64 to pick addresses from.
+    expect(addressKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2:ffff::9')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:3::1')).not.toBe(addressKey('2001:db8:1:2::1'));
   });
 });
