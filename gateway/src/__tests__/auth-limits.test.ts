@@ -1,12 +1,12 @@
 import { createLogger, createMetrics } from '@fitsync/service-kit';
-import { parse, type OperationDefinitionNode } from 'graphql';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { authFields, loginOutcome } from '../auth-limits.js';
-import { accountKey, addressKey, createRateLimits, isRefusal, type AuthReservation } from '../rate-limits.js';
+import { accountKey, addressKey, createRateLimits, isRefusal } from '../rate-limits.js';
 
 function fieldsOf(source: string, variables: Record<string, unknown> = {}) {
   const document = parse(source);
-  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
   return authFields(operation, document, variables);
 }
 
@@ -80,7 +80,7 @@ describe('createRateLimits in memory', () => {
   const reserve = async (l: ReturnType<typeof limits>, emails: string[], registrations = 0) => {
     const r = await l.reserveAuth('203.0.113.7', emails, registrations);
     if (isRefusal(r)) throw new Error(`refused: ${r.message}`);
-    return r as AuthReservation;
+    return r;
   };
 
   it('spends nothing for a refused reservation: the address keeps its points', async () => {
