@@ -107,7 +107,16 @@ export function createRateLimits(config: RateLimitConfig, opts: { redisUrl?: str
     labelNames: ['limit'] as const,
   });
   const redis = opts.redisUrl ? new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
-  redis?.on('error', (err) => opts.log.warn({ err: err.message }, 'rate limits: Redis unavailable, counting in memory meanwhile'));
+  // Once per outage, not once per reconnection attempt.
+  let away = false;
+  redis?.on('error', (err: Error) => {
+    if (!away) opts.log.warn({ err: err.message }, 'rate limits: Redis unavailable, each gateway counts in memory meanwhile');
+    away = true;
+  });
+  redis?.on('ready', () => {
+    if (away) opts.log.info('rate limits: Redis is back, counts are shared again');
+    away = false;
+  });
   const make = (name: string, rate: Rate): RateLimiterAbstract => {
     const keyPrefix = `${opts.prefix}:ratelimit:${name}`;
     const base = { keyPrefix, points: rate.points, duration: rate.seconds };

@@ -179,6 +179,11 @@ function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscript
           expired: () => socket.close(FORBIDDEN, 'Forbidden: token expired'),
         });
         if (!session) return false;
+        // Gone while its token was checked: onClose has run already and would never free a slot.
+        if (socket.readyState !== socket.OPEN) {
+          subs.sessions.close(session);
+          return false;
+        }
         const slot = subs.rateLimits?.liveConnection(session.context.viewer!.id);
         if (isRefusal(slot)) {
           subs.sessions.close(session);
@@ -226,14 +231,21 @@ function serveSse(subs: Subscriptions): RequestHandler {
         const body = JSON.stringify({ errors: [{ message: 'A valid bearer token is required', extensions: { code: 'UNAUTHENTICATED' } }] });
         return [body, { status: 401, statusText: 'Unauthorized', headers: { 'content-type': 'application/json; charset=utf-8' } }];
       }
-      const refusal = (await subs.rateLimits?.operation(`user:${session.context.viewer!.id}`)) ?? subs.rateLimits?.liveConnection(session.context.viewer!.id);
-      if (isRefusal(refusal)) {
+      const user = session.context.viewer!.id;
+      const refusal = await subs.rateLimits?.operation(`user:${user}`);
+      // Gone meanwhile: no 'close' is coming to free a slot.
+      if (refusal || raw.socket.destroyed) {
         subs.sessions.close(session);
-        return tooMany(refusal);
+        return refusal ? tooMany(refusal) : [null, { status: 499, statusText: 'Client Closed Request' }];
+      }
+      const slot = subs.rateLimits?.liveConnection(user);
+      if (isRefusal(slot)) {
+        subs.sessions.close(session);
+        return tooMany(slot);
       }
       res.once('close', () => {
         subs.sessions.close(session);
-        refusal?.release();
+        slot?.release();
       });
       const prepared = subs.executor.prepare({ query: params.query, operationName: params.operationName, variables: params.variables });
       if (Array.isArray(prepared)) {
