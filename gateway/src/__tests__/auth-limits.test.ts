@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createLogger, createMetrics } from '@fitsync/service-kit';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
@@ -108,6 +110,39 @@ describe('createRateLimits in memory', () => {
     // Reset: three more failures are allowed before the block.
     await (await reserve(l, ['b@x.test', 'b@x.test', 'b@x.test'])).settle(['failure', 'failure', 'failure'], 0);
     expect(await l.reserveAuth('203.0.113.7', ['b@x.test'], 0)).toMatchObject({ limit: 'login_account' });
+  });
+
+  it('keeps limiting, in memory, while Redis does not answer', async () => {
+    // A "Redis" that hangs up on every connection.
+    const dead = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const l = createRateLimits(
+      {
+        trustProxy: 0,
+        loginPerAccount: { points: 2, seconds: 900 },
+        loginPerAddress: null,
+        loginBlockSeconds: 60,
+        loginBlockMaxSeconds: 3600,
+        registerPerAddress: null,
+        operations: { points: 1, seconds: 60 },
+        liveConnections: null,
+      },
+      {
+        redisUrl: `redis://127.0.0.1:${(dead.address() as AddressInfo).port}`,
+        prefix: 'unit',
+        metrics: createMetrics('gateway'),
+        log: createLogger('gateway', 'silent'),
+      },
+    );
+    try {
+      expect(await l.operation('user:u1')).toBeUndefined();
+      expect(await l.operation('user:u1')).toMatchObject({ limit: 'operations' });
+      await (await reserve(l, ['a@x.test', 'a@x.test'])).settle(['failure', 'failure'], 0);
+      expect(await l.reserveAuth('203.0.113.7', ['a@x.test'], 0)).toMatchObject({ limit: 'login_account', retryAfter: 60 });
+    } finally {
+      await l.close();
+      await new Promise((resolve) => dead.close(resolve));
+    }
   });
 
   it('caps live connections per user and frees a slot once, however often it is released', () => {
