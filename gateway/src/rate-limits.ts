@@ -141,9 +141,15 @@ export function createRateLimits(config: RateLimitConfig, opts: { redisUrl?: str
   const operations = limiter('operations', config.operations);
   const live = new Map<string, number>();
 
-  const refusal = (l: Limiter, ms: number, message: string): Refusal => {
-    refused.inc({ limit: l.name });
-    return { limit: l.name, retryAfter: seconds(ms), message: `${message}; try again in ${seconds(ms)} s` };
+  /** A refusal by `l`; counted in the metric by whoever answers with it (once per request). */
+  const refusal = (l: Limiter, ms: number, message: string): Refusal => ({
+    limit: l.name,
+    retryAfter: seconds(ms),
+    message: `${message}; try again in ${seconds(ms)} s`,
+  });
+  const answered = (r: Refusal) => {
+    refused.inc({ limit: r.limit });
+    return r;
   };
 
   /** Spends `n` points of `key`: undefined when allowed, else how long (ms) until it may try again. */
@@ -160,13 +166,18 @@ export function createRateLimits(config: RateLimitConfig, opts: { redisUrl?: str
       // The spend that went over the limit (exactly one does: the increment is atomic) starts a block,
       // twice as long as the one before for this key, up to the maximum.
       if (l.breaches && err.consumedPoints - n <= l.points) {
-        const breach = await l.breaches.penalty(key, 1);
-        const block = Math.min(
-          config.loginBlockSeconds * 2 ** Math.min(breach.consumedPoints - 1, 30),
-          Math.max(config.loginBlockMaxSeconds, config.loginBlockSeconds),
-        );
-        await l.limiter.block(key, block);
-        return block * 1000;
+        try {
+          const breach = await l.breaches.penalty(key, 1);
+          const block = Math.min(
+            config.loginBlockSeconds * 2 ** Math.min(breach.consumedPoints - 1, 30),
+            Math.max(config.loginBlockMaxSeconds, config.loginBlockSeconds),
+          );
+          await l.limiter.block(key, block);
+          return block * 1000;
+        } catch (blockErr) {
+          // Still refused, until the window ends instead of for a block.
+          opts.log.error({ err: blockErr, limit: l.name }, 'rate limit block not set');
+        }
       }
       return err.msBeforeNext;
     }
@@ -178,7 +189,7 @@ export function createRateLimits(config: RateLimitConfig, opts: { redisUrl?: str
     async operation(key) {
       if (!operations) return undefined;
       const ms = await spend(operations, key, 1);
-      return ms === undefined ? undefined : refusal(operations, ms, 'Too many requests');
+      return ms === undefined ? undefined : answered(refusal(operations, ms, 'Too many requests'));
     },
 
     async reserveAuth(address, emails, registrations) {
@@ -199,7 +210,7 @@ export function createRateLimits(config: RateLimitConfig, opts: { redisUrl?: str
       }
       if (worst) {
         await guarded(Promise.all(spent.map(([l, key, n]) => give(l, key, n))));
-        return worst;
+        return answered(worst);
       }
       return {
         async settle(outcomes, registrationsRun) {
