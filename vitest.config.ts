@@ -15,6 +15,7 @@ const NEVER = ['**/node_modules/**', 'bench/**', '**/*.bench.ts'];
  * A new test file is end to end until it is listed here.
  */
 const UNIT = [
+  'gateway/src/__tests__/auth-limits.test.ts',
   'gateway/src/__tests__/entity-batch.test.ts',
   'gateway/src/__tests__/inflight.test.ts',
   'gateway/src/__tests__/representations.test.ts',
@@ -24,6 +25,7 @@ const UNIT = [
   'packages/service-kit/src/__tests__/config.test.ts',
   'packages/service-kit/src/__tests__/errors.test.ts',
   'packages/service-kit/src/__tests__/keys.test.ts',
+  'packages/service-kit/src/__tests__/rate-limits.test.ts',
   'packages/service-kit/src/__tests__/scalars.test.ts',
   'packages/service-kit/src/__tests__/service-client.test.ts',
   'subgraphs/progress/src/__tests__/adherence.test.ts',

@@ -82,6 +82,8 @@ async function main() {
       SERVICE_SECRET: TEST_SERVICE_SECRET,
       SUPERGRAPH_PATH: supergraphPath,
       APOLLO_TELEMETRY_DISABLED: 'true',
+      // A few users drive the load far past any per-user budget: the comparison is of gateways, not of our rate limits.
+      RATE_LIMIT_OPERATIONS: 'off',
       ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
       ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]])),
     };

@@ -118,7 +118,7 @@ export async function traceWorkloads(opts: {
       const viewer = null; // the subgraphs verify the token themselves
       const res = await server.executeOperation(
         { query: w.query, operationName: w.operationName },
-        { contextValue: { authorization, correlationId: 'bench-trace', viewer, log } },
+        { contextValue: { authorization, correlationId: 'bench-trace', viewer, clientAddress: '127.0.0.1', log } },
       );
       if (res.body.kind !== 'single') throw new Error('unexpected incremental result');
       return res.body.singleResult as { data?: unknown; errors?: { message: string }[] };

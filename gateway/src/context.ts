@@ -5,6 +5,7 @@ import type { LiveMessage } from '@fitsync/live';
 import { CORRELATION_HEADER, ErrorCode, bearerToken, headerValue, type Logger, type Viewer } from '@fitsync/service-kit';
 import { GraphQLError } from 'graphql';
 import type { UserAuthenticator } from './identity.js';
+import { addressKey, rateLimitedError, type RateLimits } from './rate-limits.js';
 
 /** What the gateway knows about one client operation; subgraphs get it as headers. */
 export type GatewayContext = {
@@ -13,6 +14,11 @@ export type GatewayContext = {
   viewer: Viewer | null;
   /** What subgraphs get as Authorization once the token is verified: the client's header, or the gateway's copy of an identity provider's token. */
   authorization?: string;
+  /**
+   * The client's address: the socket's, or with TRUST_PROXY=n the one n proxies back in
+   * X-Forwarded-For (Express `trust proxy`); never a header otherwise. Rate limits count by it.
+   */
+  clientAddress: string;
   log: Logger;
   /** The live message a subscription's primary fetch resolves (see live/executor.ts). */
   liveMessage?: LiveMessage;
@@ -51,23 +57,33 @@ export function tokenRefusal(err: unknown): GraphQLError | undefined {
  * Apollo's context function: verifies the bearer token once here, so a bad or
  * expired token fails the whole operation with 401 before any subgraph is asked.
  * No token at all is an anonymous operation; subgraphs decide what that may do.
+ * Every operation spends one of the budget of its user (the verified subject), or of its
+ * address when anonymous or refused: over it, RATE_LIMITED with 429 and Retry-After.
  */
-export function createContext(users: UserAuthenticator, log: Logger, operationTimeoutMs?: number) {
-  return async ({ req }: { req: { headers: IncomingHttpHeaders } }): Promise<GatewayContext> => {
+export function createContext(users: UserAuthenticator, log: Logger, operationTimeoutMs?: number, limits?: RateLimits) {
+  return async ({ req }: { req: { headers: IncomingHttpHeaders; ip?: string; socket?: { remoteAddress?: string } } }): Promise<GatewayContext> => {
     const deadline = operationTimeoutMs === undefined ? undefined : performance.now() + operationTimeoutMs;
     const correlationId = headerValue(req.headers, CORRELATION_HEADER) ?? randomUUID();
+    const clientAddress = addressKey(req.ip ?? req.socket?.remoteAddress);
+    const spend = async (key: string) => {
+      const refusal = await limits?.operation(key);
+      if (refusal) throw rateLimitedError(refusal);
+    };
     let viewer: Viewer | null = null;
     let authorization: string | undefined;
     try {
       const token = bearerToken(headerValue(req.headers, 'authorization'));
       if (token) ({ viewer, authorization } = await users.authenticate(token));
     } catch (err) {
+      await spend(`address:${clientAddress}`);
       throw tokenRefusal(err) ?? err;
     }
+    await spend(viewer ? `user:${viewer.id}` : `address:${clientAddress}`);
     return {
       correlationId,
       viewer,
       authorization,
+      clientAddress,
       log: log.child({ correlationId, userId: viewer?.id }),
       deadline,
     };

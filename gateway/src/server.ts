@@ -34,6 +34,7 @@ import {
   type Listening,
   type Logger,
   type Metrics,
+  type RateLimitConfig,
   type ServiceConfig,
   type SubgraphName,
   subgraphTimeoutMs,
@@ -41,12 +42,14 @@ import {
   SERVICE_TOKEN_HEADER,
   type ServiceCredentials,
 } from '@fitsync/service-kit';
+import { authRateLimits } from './auth-limits.js';
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
 import { createUserAuthenticator, type UserAuthenticator } from './identity.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import { idempotentMutations, memoryIdempotencyStore, redisIdempotencyStore } from './idempotency.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
+import { createRateLimits, type RateLimits } from './rate-limits.js';
 import { errorCap, operationResolution, withoutFieldSuggestions } from './request-rules.js';
 import { SupergraphError, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
@@ -86,6 +89,8 @@ export interface GatewayOptions {
   live?: Partial<LiveOptions> | false;
   /** With JWT_JWKS_URL: deadline for fetching the identity provider's keys. Default 5 s. */
   jwksTimeoutMs?: number;
+  /** Rate limits and TRUST_PROXY, over the config's (the RATE_LIMIT_* variables). */
+  rateLimits?: Partial<RateLimitConfig>;
 }
 
 /** What a built gateway offers, listening or not. */
@@ -141,28 +146,34 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const limits: OperationLimits = { ...DEFAULT_LIMITS, ...config.operationLimits, ...opts.limits };
   const validationRules = [operationLimitsRule(limits)];
   const parseOptions: ParseOptions = { maxTokens: limits.maxTokens };
+  const rateLimitConfig: RateLimitConfig = { ...config.rateLimits, ...opts.rateLimits };
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
-  const { shell, server } = createHttpShell(config, metrics, () => upstream.ready(), log);
+  const rateLimits = createRateLimits(rateLimitConfig, { redisUrl: config.redisUrl, prefix: config.eventsPrefix, metrics, log });
+  const { shell, server } = createHttpShell(config, rateLimitConfig.trustProxy, metrics, () => upstream.ready(), log);
   const idempotency = config.redisUrl ? redisIdempotencyStore(config.redisUrl, config.eventsPrefix, log) : memoryIdempotencyStore();
-  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, [
+  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, rateLimits, [
     // A repeat waits for the first at most as long as an operation may take, and a bit.
     idempotentMutations({ store: idempotency, ttlMs: config.idempotencyTtlMs, waitMs: config.operationTimeoutMs + 5_000 }),
   ]);
-  await startApollo(apollo, supergraph, upstream);
+  await startApollo(apollo, supergraph, upstream).catch(async (err: unknown) => {
+    await rateLimits.close();
+    await idempotency.close();
+    throw err;
+  });
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
   const users = createUserAuthenticator(config, clock, log, { jwksTimeoutMs: opts.jwksTimeoutMs });
   const live =
     opts.live === false
       ? undefined
-      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, users, clock, log });
+      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, users, clock, log, rateLimits });
   // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
   shell.use(
     '/graphql',
     jsonBody(BODY_LIMIT),
     ...(live ? [live.server.sse] : []),
-    expressMiddleware(apollo, { context: createContext(users, log, config.operationTimeoutMs) }),
+    expressMiddleware(apollo, { context: createContext(users, log, config.operationTimeoutMs, rateLimits) }),
   );
 
   let listening: Listening | undefined;
@@ -173,6 +184,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
     await listening?.close();
     upstream.close();
     await idempotency.close();
+    await rateLimits.close();
   };
   const parts: GatewayParts = {
     log,
@@ -311,9 +323,11 @@ function withoutApolloTelemetry<T>(construct: () => T): T {
 }
 
 /** Express with the shared shell (`/health`, `/ready`, `/metrics`), request timing and correlation ids; `/graphql` is mounted on `shell` later. */
-function createHttpShell(config: ServiceConfig, metrics: Metrics, ready: Upstream['ready'], log: Logger) {
+function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Metrics, ready: Upstream['ready'], log: Logger) {
   const app = express();
   app.disable('x-powered-by');
+  // req.ip: the socket's address, or with TRUST_PROXY=n the address n proxies back in X-Forwarded-For.
+  app.set('trust proxy', trustProxy);
   app.use(recordHttpDuration(metrics), correlationId(), securityHeaders(config.production));
   // CORS only for the allowed browser origins (CORS_ORIGINS); none by default.
   if (config.corsOrigins.length > 0) {
@@ -340,6 +354,7 @@ function createApollo(
   log: Logger,
   validationRules: ValidationRule[],
   parseOptions: ParseOptions,
+  rateLimits: RateLimits,
   more: ApolloServerPlugin<GatewayContext>[] = [],
 ) {
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
@@ -350,6 +365,8 @@ function createApollo(
     safeTextInputs(),
     // Refusals name their field by argument path, inline or in a variable.
     inputFieldPaths(),
+    // Before errorCap: it reads each login's own error before any is cut.
+    authRateLimits(rateLimits),
     errorCap(config.maxErrors),
     config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
     // Last: what they store as a mutation's answer is what the others made of it.
@@ -392,6 +409,7 @@ interface LiveDeps {
   users: UserAuthenticator;
   clock: Clock;
   log: Logger;
+  rateLimits: RateLimits;
 }
 
 /**
@@ -409,6 +427,7 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     users: deps.users,
     clock: deps.clock,
     log: deps.log,
+    rateLimits: deps.rateLimits,
     options: { ...options, bus },
   });
   const unfollow = deps.supergraph.onSchemaChange((change) => server.updateSupergraph(change.supergraphSdl));

@@ -7,10 +7,11 @@ import { GraphQLError, type ParseOptions, type ValidationRule } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { addressKey, isRefusal, rateLimitedBody, rateLimitedError, type RateLimits, type Refusal } from '../rate-limits.js';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
 import { LiveRouter } from './router.js';
 import type { UserAuthenticator } from '../identity.js';
-import { Sessions, isRefusal, type Session } from './sessions.js';
+import { Sessions, isRefusal as isSessionRefusal, type Session } from './sessions.js';
 import { LiveStream } from './stream.js';
 
 /** Live subscriptions on the gateway (`createGateway`'s `live` option). */
@@ -58,6 +59,8 @@ interface Deps {
   /** The gateway's clock: tokens expire by it. */
   clock: Clock;
   log: Logger;
+  /** Each subscribe spends one operation of its user's budget; each connection counts against the user's cap. */
+  rateLimits?: RateLimits;
   options: LiveOptions;
 }
 
@@ -68,6 +71,8 @@ const FORBIDDEN = 4403;
 const POLICY_VIOLATION = 1008;
 /** The token could not be checked now (its identity provider is out of reach): WebSocket's "try again later". */
 const TRY_AGAIN_LATER = 1013;
+/** A connection over the user's cap (graphql-ws's own code for too many requests), with `RATE_LIMITED: ...` as the reason. */
+const TOO_MANY = 4429;
 
 /** What both transports share: the sessions, the executor serving now, and how a subscription starts. */
 interface Subscriptions {
@@ -75,6 +80,7 @@ interface Subscriptions {
   /** Replaced when the gateway reloads its supergraph. */
   executor: SubscriptionExecutor;
   closing: boolean;
+  rateLimits?: RateLimits;
   start(value: OperationValue): LiveStream;
 }
 
@@ -93,6 +99,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     sessions: new Sessions({ users: deps.users, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
     executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions),
     closing: false,
+    rateLimits: deps.rateLimits,
     start: ({ session, subscription }) => {
       const stream = new LiveStream({
         router,
@@ -155,6 +162,7 @@ function executionArgs(subs: Subscriptions, session: Session, prepared: Prepared
 function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscriptions) {
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1 << 20 });
   const sessionOf = new WeakMap<object, Session>();
+  const slotOf = new WeakMap<object, { release(): void }>();
   return useServer(
     {
       onConnect: async (ctx) => {
@@ -163,7 +171,9 @@ function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscript
         const params = ctx.connectionParams ?? {};
         const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
         const authorization = key && typeof params[key] === 'string' ? params[key] : undefined;
-        const session = await subs.sessions.open(authorization, headerValue(request.headers, CORRELATION_HEADER), {
+        // Upgrades do not pass through Express: the socket's address (live limits count by user).
+        const address = addressKey(request.socket.remoteAddress);
+        const session = await subs.sessions.open(authorization, headerValue(request.headers, CORRELATION_HEADER), address, {
           backlog: () => socket.bufferedAmount,
           cutOff: (reason) => {
             socket.close(POLICY_VIOLATION, reason.slice(0, 120));
@@ -172,22 +182,38 @@ function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscript
           },
           expired: () => socket.close(FORBIDDEN, 'Forbidden: token expired'),
         });
-        if (isRefusal(session)) {
+        if (isSessionRefusal(session)) {
           // graphql-ws closes with 4403 after this; the first close frame is the one sent.
           if (session.status === 503) socket.close(TRY_AGAIN_LATER, `Try again later: ${session.message}`.slice(0, 120));
           return false;
         }
+        // Gone while its token was checked: onClose has run already and would never free a slot.
+        if (socket.readyState !== socket.OPEN) {
+          subs.sessions.close(session);
+          return false;
+        }
+        const slot = subs.rateLimits?.liveConnection(session.context.viewer!.id);
+        if (isRefusal(slot)) {
+          subs.sessions.close(session);
+          socket.close(TOO_MANY, `RATE_LIMITED: ${slot.message}`.slice(0, 120));
+          return false;
+        }
+        if (slot) slotOf.set(ctx, slot);
         sessionOf.set(ctx, session);
         return true;
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
+        const session = sessionOf.get(ctx)!;
+        const refusal = await subs.rateLimits?.operation(`user:${session.context.viewer!.id}`);
+        if (refusal) return [rateLimitedError(refusal, { http: false })];
         const prepared = subs.executor.prepare(payload);
-        return Array.isArray(prepared) ? prepared : executionArgs(subs, sessionOf.get(ctx)!, prepared);
+        return Array.isArray(prepared) ? prepared : executionArgs(subs, session, prepared);
       },
       subscribe: (args) => subs.start(args.contextValue as OperationValue),
       onClose: (ctx) => {
         const session = sessionOf.get(ctx);
         if (session) subs.sessions.close(session);
+        slotOf.get(ctx)?.release();
       },
     },
     wss,
@@ -204,17 +230,33 @@ function serveSse(subs: Subscriptions): RequestHandler {
       const raw = req.raw;
       const res = req.context.res;
       if (subs.closing) return [null, { status: 503, statusText: 'Shutting down' }];
-      const session = await subs.sessions.open(headerValue(raw.headers, 'authorization'), headerValue(raw.headers, CORRELATION_HEADER), {
+      const address = addressKey(raw.ip ?? raw.socket.remoteAddress);
+      const session = await subs.sessions.open(headerValue(raw.headers, 'authorization'), headerValue(raw.headers, CORRELATION_HEADER), address, {
         backlog: () => res.writableLength,
         cutOff: () => res.destroy(),
         // Its streams have ended: graphql-sse sends `complete` and ends the response.
         expired: () => {},
       });
-      if (isRefusal(session)) {
+      if (isSessionRefusal(session)) {
         const body = JSON.stringify({ errors: [{ message: session.message, extensions: { code: session.code } }] });
         return [body, { status: session.status, statusText: STATUS_TEXT[session.status], headers: { 'content-type': 'application/json; charset=utf-8' } }];
       }
-      res.once('close', () => subs.sessions.close(session));
+      const user = session.context.viewer!.id;
+      const refusal = await subs.rateLimits?.operation(`user:${user}`);
+      // Gone meanwhile: no 'close' is coming to free a slot.
+      if (refusal || raw.socket.destroyed) {
+        subs.sessions.close(session);
+        return refusal ? tooMany(refusal) : [null, { status: 499, statusText: 'Client Closed Request' }];
+      }
+      const slot = subs.rateLimits?.liveConnection(user);
+      if (isRefusal(slot)) {
+        subs.sessions.close(session);
+        return tooMany(slot);
+      }
+      res.once('close', () => {
+        subs.sessions.close(session);
+        slot?.release();
+      });
       const prepared = subs.executor.prepare({ query: params.query, operationName: params.operationName, variables: params.variables });
       if (Array.isArray(prepared)) {
         subs.sessions.close(session);
@@ -236,6 +278,18 @@ function serveSse(subs: Subscriptions): RequestHandler {
     if (refusal) return sendGraphQLError(res, refusal.status, 'BAD_REQUEST', refusal.message);
     handler(req, res).catch(next);
   };
+}
+
+/** graphql-sse's answer of its own for a refusal: RATE_LIMITED, 429 and Retry-After. */
+function tooMany(refusal: Refusal): [string, { status: number; statusText: string; headers: Record<string, string> }] {
+  return [
+    JSON.stringify(rateLimitedBody(refusal)),
+    {
+      status: 429,
+      statusText: 'Too Many Requests',
+      headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(refusal.retryAfter) },
+    },
+  ];
 }
 
 /** What graphql-sse would answer with an uncoded error (or read unbounded), as a status and message. */

@@ -54,7 +54,7 @@ export class Sessions {
   }
 
   /** A session for a valid `Bearer` token, else why not (the transport refuses the client). */
-  async open(authorization: string | undefined, correlationId: string | undefined, io: SessionIo): Promise<Session | Refusal> {
+  async open(authorization: string | undefined, correlationId: string | undefined, clientAddress: string, io: SessionIo): Promise<Session | Refusal> {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) return { code: ErrorCode.UNAUTHENTICATED, message: 'A valid bearer token is required', status: 401 };
     let user: Awaited<ReturnType<UserAuthenticator['authenticate']>>;
@@ -71,6 +71,7 @@ export class Sessions {
         correlationId: id,
         viewer: user.viewer,
         authorization: user.authorization,
+        clientAddress,
         log: this.#log.child({ correlationId: id, userId: user.viewer.id }),
       },
       streams: new Set(),

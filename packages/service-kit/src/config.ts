@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSeconds } from './clock.js';
+import { rateLimitVariables, readRateLimits, type RateLimitConfig } from './rate-limits.js';
 
 /** The five subgraphs, in the order they are started and composed. */
 export const SUBGRAPHS = ['users', 'training', 'schedule', 'progress', 'notifications'] as const;
@@ -143,6 +144,7 @@ const baseSchema = z.object({
     .string()
     .refine((v) => isDuration(v), 'a duration such as 90s, 30m, 12h or 7d')
     .default('24h'),
+  ...rateLimitVariables,
 });
 
 /**
@@ -202,6 +204,8 @@ export interface ServiceConfig {
   corsOrigins: string[];
   /** In production, the bearer token that `/metrics` and the detail of `/ready` require. */
   metricsToken?: string;
+  /** Gateway: rate limits (login, register, operations, live connections) and TRUST_PROXY. */
+  rateLimits: RateLimitConfig;
   /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
   reminderIntervalMs: number;
   /** Gateway: how long one subgraph request may take: `<NAME>_TIMEOUT_MS` (keyed by that variable's name), else SUBGRAPH_TIMEOUT_MS. See `subgraphTimeoutMs`. */
@@ -371,6 +375,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     deduplicateSubgraphRequests: e.SUBGRAPH_DEDUPLICATION === 'on',
     idempotencyTtlMs: durationSeconds(e.IDEMPOTENCY_TTL) * 1000,
     subgraphHealthUrls,
+    rateLimits: readRateLimits(e),
   };
 }
 

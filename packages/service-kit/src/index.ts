@@ -13,6 +13,7 @@ export * from './servable.js';
 export * from './loaders.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './rate-limits.js';
 export * from './run.js';
 export * from './scalars.js';
 export * from './sql.js';

@@ -41,7 +41,7 @@ export function createGauge<L extends string>(metrics: Metrics, opts: { name: st
   return new Gauge<L>({ name: opts.name, help: opts.help, labelNames: opts.labelNames, registers: [metrics.registry] });
 }
 
-/** A counter on a process's own registry. */
+/** A counter on a process's own registry, for events only one service counts (the gateway's rate-limit refusals, for example). */
 export function createCounter<L extends string>(metrics: Metrics, opts: { name: string; help: string; labelNames: readonly L[] }): Counter<L> {
   return new Counter<L>({ name: opts.name, help: opts.help, labelNames: opts.labelNames, registers: [metrics.registry] });
 }
