@@ -39,7 +39,8 @@ import { createContext, correlationId, type GatewayContext } from './context.js'
 import { SubgraphDataSource } from './datasource.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
-import { errorCap, operationResolution, withoutFieldSuggestions } from './request-rules.js';
+import { CostCalculator } from './cost.js';
+import { errorCap, operationCost, operationResolution, withoutFieldSuggestions, type CostLimit } from './request-rules.js';
 import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
 
@@ -47,6 +48,7 @@ export type { SchemaChange, SchemaChangeListener, SupergraphStatus } from './sup
 import { createLiveServer, type LiveOptions, type LiveServer } from './live/server.js';
 
 export type { LiveOptions } from './live/server.js';
+export { CostCalculator, type CostOptions } from './cost.js';
 
 /** Largest request body on `/graphql`, over POST and SSE alike. */
 const BODY_LIMIT = '1mb';
@@ -132,7 +134,8 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
   const { shell, server } = createHttpShell(config, metrics, () => upstream.ready(), log);
-  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions);
+  const costs = followCosts(config, supergraph);
+  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, costs);
   await startApollo(apollo, supergraph, upstream);
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
@@ -147,6 +150,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   let listening: Listening | undefined;
   const close = async () => {
     await live?.close();
+    costs.close();
     await supergraph.close();
     await apollo.stop();
     await listening?.close();
@@ -298,11 +302,14 @@ function createApollo(
   log: Logger,
   validationRules: ValidationRule[],
   parseOptions: ParseOptions,
+  costs: CostLimit,
 ) {
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
     unexpectedErrorLogging(log),
     operationResolution(),
+    // Before Apollo's gateway plans anything or asks a subgraph.
+    operationCost(costs),
     // No NUL or unpaired surrogate in a text input (subscriptions: the owning subgraph checks).
     safeTextInputs(),
     errorCap(config.maxErrors),
@@ -321,6 +328,18 @@ function createApollo(
     parseOptions,
     plugins,
   });
+}
+
+/**
+ * The cost rule of HTTP operations: MAX_OPERATION_COST, and the directives of the supergraph
+ * served now (rebuilt at every hot reload); the cost is reported outside production.
+ */
+function followCosts(config: ServiceConfig, supergraph: SupergraphSource): CostLimit & { close(): void } {
+  let calculator = CostCalculator.fromSupergraph(supergraph.sdl());
+  const unfollow = supergraph.onSchemaChange((change) => {
+    calculator = CostCalculator.fromSupergraph(change.supergraphSdl);
+  });
+  return { calculator: () => calculator, max: config.maxOperationCost, report: !config.production, close: unfollow };
 }
 
 /** Starts Apollo on the supergraph; a supergraph it cannot serve closes what was opened and fails with a SupergraphError. */
@@ -359,6 +378,7 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     services: () => Object.fromEntries(deps.upstream.dataSources),
     validationRules: deps.validationRules,
     parseOptions: deps.parseOptions,
+    maxOperationCost: config.maxOperationCost,
     verifier: deps.verifier,
     clock: deps.clock,
     log: deps.log,

@@ -20,6 +20,8 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { GatewayContext } from '../context.js';
+import { CostCalculator } from '../cost.js';
+import { checkCost } from '../request-rules.js';
 
 /** A client's subscription, validated and planned once; run once per live message. */
 export interface PreparedSubscription {
@@ -58,6 +60,7 @@ export class SubscriptionExecutor {
   readonly #planner: QueryPlanner;
   readonly #rules: ValidationRule[];
   readonly #plans = new LRUCache<string, { plan: QueryPlan; topic: LiveTopic }>({ max: PLAN_CACHE_SIZE });
+  readonly #cost: CostCalculator;
 
   constructor(
     supergraphSdl: string,
@@ -66,8 +69,11 @@ export class SubscriptionExecutor {
     private readonly log: Logger,
     /** The gateway's parse options (its token limit), as Apollo parses HTTP requests. */
     private readonly parseOptions: ParseOptions = {},
+    /** MAX_OPERATION_COST, as for HTTP: a subscription over it is refused before it is planned. */
+    private readonly maxCost = Infinity,
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
+    this.#cost = CostCalculator.fromSupergraph(supergraphSdl);
     this.#supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.#apiSchema = supergraph.apiSchema();
     this.#apiGraphQLSchema = this.#apiSchema.toGraphQLJSSchema();
@@ -80,7 +86,7 @@ export class SubscriptionExecutor {
     return this.#apiGraphQLSchema;
   }
 
-  /** Parses, validates (with the gateway's operation limits) and plans; errors are the client's. */
+  /** Parses, validates (with the gateway's operation limits), checks the cost and plans; errors are the client's. */
   prepare(req: SubscriptionRequest): PreparedSubscription | GraphQLError[] {
     let document: DocumentNode;
     try {
@@ -120,6 +126,8 @@ export class SubscriptionExecutor {
         new GraphQLError('Only subscriptions are served here; send queries and mutations as HTTP POST to /graphql', { extensions: { code: 'BAD_USER_INPUT' } }),
       ];
     }
+    const cost = checkCost({ calculator: () => this.#cost, max: this.maxCost, report: false }, document, operation, variables);
+    if (cost.error) return [cost.error];
     const key = `${operationName ?? ''}\n${query}`;
     let planned = this.#plans.get(key);
     if (!planned) {

@@ -52,6 +52,8 @@ interface Deps {
   validationRules: ValidationRule[];
   /** The parser's limits (MAX_TOKENS), as for HTTP. */
   parseOptions?: ParseOptions;
+  /** MAX_OPERATION_COST, as for HTTP. */
+  maxOperationCost?: number;
   verifier: TokenVerifier;
   /** The gateway's clock: tokens expire by it. */
   clock: Clock;
@@ -87,7 +89,7 @@ export function createLiveServer(deps: Deps): LiveServer {
   const router = new LiveRouter(opts.bus, log);
   const subs: Subscriptions = {
     sessions: new Sessions({ verifier: deps.verifier, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
-    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions),
+    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.maxOperationCost),
     closing: false,
     start: ({ session, subscription }) => {
       const stream = new LiveStream({
@@ -113,7 +115,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     sse,
     active: () => subs.sessions.streams().length,
     updateSupergraph(supergraphSdl) {
-      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions);
+      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.maxOperationCost);
       const moved = moveStreams(subs.sessions.streams(), subs.executor);
       log.info(moved, 'subscriptions moved to the new supergraph');
       return moved;
