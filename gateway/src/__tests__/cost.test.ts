@@ -3,6 +3,7 @@ import { DEFAULT_MAX_OPERATION_COST } from '@fitsync/service-kit';
 import { Kind, buildSchema, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { CostCalculator, CostError } from '../cost.js';
+import { checkCost } from '../request-rules.js';
 
 const TEST_SDL = /* GraphQL */ `
   directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
@@ -164,6 +165,30 @@ describe('the cost calculator (IBM cost spec: @cost, @listSize)', () => {
     const doc = 'query Small { me { id } } query Big { anything { id } }';
     expect(costOf(calc, doc, {}, 'Small')).toBe(1);
     expect(costOf(calc, doc, {}, 'Big')).toBe(100);
+  });
+});
+
+describe('checkCost (the rule HTTP, SSE and WebSocket share)', () => {
+  const check = (query: string, max: number) => {
+    const document = parse(query);
+    return checkCost({ calculator: () => calc, max, report: true }, document, document.definitions[0] as OperationDefinitionNode, {});
+  };
+
+  it('passes an operation at the budget, with its cost', () => {
+    expect(check('{ me { friends(first: 9) { id } } }', 10)).toEqual({ estimated: 10 });
+  });
+
+  it('refuses one over it with COST_LIMIT_EXCEEDED (400), naming the cost and the budget', () => {
+    const { estimated, error } = check('query Wide { me { friends(first: 10) { id } } }', 10);
+    expect(estimated).toBe(11);
+    expect(error?.message).toBe('Operation "Wide" costs 11, over the budget of 10 (MAX_OPERATION_COST)');
+    expect(error?.extensions).toEqual({ code: 'COST_LIMIT_EXCEEDED', cost: { estimated: 11, max: 10 }, http: { status: 400 } });
+  });
+
+  it('refuses a field missing the slicing argument its @listSize requires with BAD_USER_INPUT (400)', () => {
+    const { estimated, error } = check('{ strict { id } }', 1_000);
+    expect(estimated).toBeUndefined();
+    expect(error?.extensions).toEqual({ code: 'BAD_USER_INPUT', http: { status: 400 } });
   });
 });
 
