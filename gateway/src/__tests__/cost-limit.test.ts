@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInProcessLiveBus, type LiveBus } from '@fitsync/live';
@@ -208,5 +211,43 @@ describe('MAX_OPERATION_COST set, in production', () => {
     expect(trainer.status).toBe(200);
     expect(trainer.json.extensions?.cost).toBeUndefined();
     expect(subgraphs.seen.length).toBeGreaterThan(seen);
+  });
+});
+
+describe('after a hot reload', () => {
+  let subgraphs: Awaited<ReturnType<typeof startCountingSubgraphs>>;
+  let gateway: RunningGateway;
+  let dir: string;
+  let token: string;
+
+  beforeAll(async () => {
+    subgraphs = await startCountingSubgraphs();
+    dir = await mkdtemp(join(tmpdir(), 'fitsync-cost-'));
+    await writeFile(join(dir, 'supergraph.graphql'), supergraphSdl);
+    const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphs.url])) as Record<SubgraphName, string>;
+    gateway = await createGateway(testConfig('gateway', 'pglite', undefined, { SUPERGRAPH_PATH: join(dir, 'supergraph.graphql') }), {
+      subgraphUrls,
+      clock,
+      live: false,
+    });
+    token = await testToken(viewer, clock);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await subgraphs?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prices operations by the directives of the supergraph served now', async () => {
+    const query = '{ me { activePrograms { id } } }';
+    const costOf = async () => (await post(gateway.url, query, {}, { authorization: `Bearer ${token}` })).json.extensions.cost.estimated;
+    expect(await costOf()).toBe(1 + 100);
+    const smaller = supergraphSdl.replace(/(activePrograms: \[Program!\] .*@listSize\(assumedSize: )100\)/, '$13)');
+    expect(smaller).not.toBe(supergraphSdl);
+    const tmp = join(dir, 'next.graphql');
+    await writeFile(tmp, smaller);
+    await rename(tmp, join(dir, 'supergraph.graphql'));
+    await gateway.supergraph.reload();
+    await vi.waitFor(async () => expect(await costOf()).toBe(1 + 3), soon);
   });
 });
