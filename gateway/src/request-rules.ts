@@ -68,6 +68,8 @@ export interface CostLimit {
   max: number;
   /** Report `extensions.cost: { estimated, max }` in every answer (outside production). */
   report: boolean;
+  /** Counts each estimate (`fitsync_gateway_operation_cost`). */
+  observe?(estimated: number, refused: boolean): void;
 }
 
 /**
@@ -83,7 +85,9 @@ export function checkCost(limit: CostLimit, document: DocumentNode, operation: O
     if (err instanceof CostError) return { error: refuse(err.message, ErrorCode.BAD_USER_INPUT) };
     throw err;
   }
-  if (estimated > limit.max) return { estimated, error: costLimitExceeded(operation.name?.value, estimated, limit.max) };
+  const refused = estimated > limit.max;
+  limit.observe?.(estimated, refused);
+  if (refused) return { estimated, error: costLimitExceeded(operation.name?.value, estimated, limit.max) };
   return { estimated };
 }
 

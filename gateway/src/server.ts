@@ -134,7 +134,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
   const { shell, server } = createHttpShell(config, metrics, () => upstream.ready(), log);
-  const costs = followCosts(config, supergraph);
+  const costs = followCosts(config, supergraph, metrics);
   const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, costs);
   await startApollo(apollo, supergraph, upstream);
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
@@ -143,7 +143,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const live =
     opts.live === false
       ? undefined
-      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log });
+      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, costs, verifier, clock, log });
   // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
   shell.use('/graphql', jsonBody(BODY_LIMIT), ...(live ? [live.server.sse] : []), expressMiddleware(apollo, { context: createContext(verifier, log) }));
 
@@ -334,12 +334,24 @@ function createApollo(
  * The cost rule of HTTP operations: MAX_OPERATION_COST, and the directives of the supergraph
  * served now (rebuilt at every hot reload); the cost is reported outside production.
  */
-function followCosts(config: ServiceConfig, supergraph: SupergraphSource): CostLimit & { close(): void } {
+function followCosts(config: ServiceConfig, supergraph: SupergraphSource, metrics: Metrics): CostLimit & { close(): void } {
   let calculator = CostCalculator.fromSupergraph(supergraph.sdl());
   const unfollow = supergraph.onSchemaChange((change) => {
     calculator = CostCalculator.fromSupergraph(change.supergraphSdl);
   });
-  return { calculator: () => calculator, max: config.maxOperationCost, report: !config.production, close: unfollow };
+  const costs = createHistogram(metrics, {
+    name: 'fitsync_gateway_operation_cost',
+    help: 'Static cost (@cost / @listSize) of client operations, by outcome (served, refused over MAX_OPERATION_COST)',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 100_000, 1_000_000],
+  });
+  return {
+    calculator: () => calculator,
+    max: config.maxOperationCost,
+    report: !config.production,
+    observe: (estimated, refused) => costs.observe({ outcome: refused ? 'refused' : 'served' }, estimated),
+    close: unfollow,
+  };
 }
 
 /** Starts Apollo on the supergraph; a supergraph it cannot serve closes what was opened and fails with a SupergraphError. */
@@ -361,6 +373,7 @@ interface LiveDeps {
   upstream: Upstream;
   validationRules: ValidationRule[];
   parseOptions: ParseOptions;
+  costs: CostLimit;
   verifier: TokenVerifier;
   clock: Clock;
   log: Logger;
@@ -378,7 +391,7 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     services: () => Object.fromEntries(deps.upstream.dataSources),
     validationRules: deps.validationRules,
     parseOptions: deps.parseOptions,
-    maxOperationCost: config.maxOperationCost,
+    cost: { max: deps.costs.max, report: deps.costs.report, observe: deps.costs.observe },
     verifier: deps.verifier,
     clock: deps.clock,
     log: deps.log,

@@ -21,7 +21,7 @@ import {
 } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import { CostCalculator } from '../cost.js';
-import { checkCost } from '../request-rules.js';
+import { checkCost, type CostLimit } from '../request-rules.js';
 
 /** A client's subscription, validated and planned once; run once per live message. */
 export interface PreparedSubscription {
@@ -32,6 +32,8 @@ export interface PreparedSubscription {
   /** `Sequence[primary, rest]`: the plan executeQueryPlan runs for each message. */
   plan: QueryPlan;
   operationContext: ReturnType<typeof buildOperationContext>;
+  /** Its static cost (`@cost` / `@listSize`) with its variables. */
+  cost?: number;
 }
 
 export interface SubscriptionRequest {
@@ -60,7 +62,7 @@ export class SubscriptionExecutor {
   readonly #planner: QueryPlanner;
   readonly #rules: ValidationRule[];
   readonly #plans = new LRUCache<string, { plan: QueryPlan; topic: LiveTopic }>({ max: PLAN_CACHE_SIZE });
-  readonly #cost: CostCalculator;
+  readonly #cost: CostLimit;
 
   constructor(
     supergraphSdl: string,
@@ -69,11 +71,12 @@ export class SubscriptionExecutor {
     private readonly log: Logger,
     /** The gateway's parse options (its token limit), as Apollo parses HTTP requests. */
     private readonly parseOptions: ParseOptions = {},
-    /** MAX_OPERATION_COST, as for HTTP: a subscription over it is refused before it is planned. */
-    private readonly maxCost = Infinity,
+    /** MAX_OPERATION_COST, as for HTTP: a subscription over it is refused before it is planned; `report` puts the cost in each event. */
+    cost: Omit<CostLimit, 'calculator'> = { max: Infinity, report: false },
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
-    this.#cost = CostCalculator.fromSupergraph(supergraphSdl);
+    const calculator = CostCalculator.fromSupergraph(supergraphSdl);
+    this.#cost = { ...cost, calculator: () => calculator };
     this.#supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.#apiSchema = supergraph.apiSchema();
     this.#apiGraphQLSchema = this.#apiSchema.toGraphQLJSSchema();
@@ -126,7 +129,7 @@ export class SubscriptionExecutor {
         new GraphQLError('Only subscriptions are served here; send queries and mutations as HTTP POST to /graphql', { extensions: { code: 'BAD_USER_INPUT' } }),
       ];
     }
-    const cost = checkCost({ calculator: () => this.#cost, max: this.maxCost, report: false }, document, operation, variables);
+    const cost = checkCost(this.#cost, document, operation, variables);
     if (cost.error) return [cost.error];
     const key = `${operationName ?? ''}\n${query}`;
     let planned = this.#plans.get(key);
@@ -141,6 +144,7 @@ export class SubscriptionExecutor {
       document,
       operationName,
       variables,
+      cost: cost.estimated,
       operationContext: buildOperationContext({ schema: this.#apiGraphQLSchema, operationDocument: document, operationName: operationName ?? undefined }),
     };
   }
@@ -171,7 +175,11 @@ export class SubscriptionExecutor {
       metrics: {},
     } as unknown as Parameters<typeof executeQueryPlan>[2];
     const result = await executeQueryPlan(sub.plan, this.services(), requestContext, sub.operationContext, this.#supergraphSchema, this.#apiSchema);
-    return { data: result.data as ExecutionResult['data'], ...(result.errors?.length ? { errors: result.errors } : {}) };
+    return {
+      data: result.data as ExecutionResult['data'],
+      ...(result.errors?.length ? { errors: result.errors } : {}),
+      ...(this.#cost.report && sub.cost !== undefined ? { extensions: { cost: { estimated: sub.cost, max: this.#cost.max } } } : {}),
+    };
   }
 }
 

@@ -7,6 +7,7 @@ import { GraphQLError, type ParseOptions, type ValidationRule } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { CostLimit } from '../request-rules.js';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
 import { LiveRouter } from './router.js';
 import { Sessions, type Session } from './sessions.js';
@@ -52,8 +53,8 @@ interface Deps {
   validationRules: ValidationRule[];
   /** The parser's limits (MAX_TOKENS), as for HTTP. */
   parseOptions?: ParseOptions;
-  /** MAX_OPERATION_COST, as for HTTP. */
-  maxOperationCost?: number;
+  /** MAX_OPERATION_COST and whether events report their cost, as for HTTP. */
+  cost?: Omit<CostLimit, 'calculator'>;
   verifier: TokenVerifier;
   /** The gateway's clock: tokens expire by it. */
   clock: Clock;
@@ -89,7 +90,7 @@ export function createLiveServer(deps: Deps): LiveServer {
   const router = new LiveRouter(opts.bus, log);
   const subs: Subscriptions = {
     sessions: new Sessions({ verifier: deps.verifier, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
-    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.maxOperationCost),
+    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost),
     closing: false,
     start: ({ session, subscription }) => {
       const stream = new LiveStream({
@@ -115,7 +116,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     sse,
     active: () => subs.sessions.streams().length,
     updateSupergraph(supergraphSdl) {
-      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.maxOperationCost);
+      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
       const moved = moveStreams(subs.sessions.streams(), subs.executor);
       log.info(moved, 'subscriptions moved to the new supergraph');
       return moved;
