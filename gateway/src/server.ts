@@ -391,7 +391,8 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     services: () => Object.fromEntries(deps.upstream.dataSources),
     validationRules: deps.validationRules,
     parseOptions: deps.parseOptions,
-    cost: { max: deps.costs.max, report: deps.costs.report, observe: deps.costs.observe },
+    // The budget, reporting and metrics of HTTP; the executor prices by its own supergraph.
+    cost: deps.costs,
     verifier: deps.verifier,
     clock: deps.clock,
     log: deps.log,
