@@ -335,7 +335,8 @@ function createApollo(
  * served now (rebuilt at every hot reload); the cost is reported outside production.
  */
 function followCosts(config: ServiceConfig, supergraph: SupergraphSource, metrics: Metrics): CostLimit & { close(): void } {
-  let calculator = CostCalculator.fromSupergraph(supergraph.sdl());
+  // Built at the first operation: a supergraph Apollo cannot serve fails the start with its own error first.
+  let calculator: CostCalculator | undefined;
   const unfollow = supergraph.onSchemaChange((change) => {
     calculator = CostCalculator.fromSupergraph(change.supergraphSdl);
   });
@@ -346,7 +347,7 @@ function followCosts(config: ServiceConfig, supergraph: SupergraphSource, metric
     buckets: [1, 10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 100_000, 1_000_000],
   });
   return {
-    calculator: () => calculator,
+    calculator: () => (calculator ??= CostCalculator.fromSupergraph(supergraph.sdl())),
     max: config.maxOperationCost,
     report: !config.production,
     observe: (estimated, refused) => costs.observe({ outcome: refused ? 'refused' : 'served' }, estimated),
@@ -391,7 +392,7 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     services: () => Object.fromEntries(deps.upstream.dataSources),
     validationRules: deps.validationRules,
     parseOptions: deps.parseOptions,
-    // The budget, reporting and metrics of HTTP; the executor prices by its own supergraph.
+    // The budget and metric of HTTP; the executor prices by its own supergraph.
     cost: deps.costs,
     verifier: deps.verifier,
     clock: deps.clock,

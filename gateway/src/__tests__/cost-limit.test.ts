@@ -67,10 +67,9 @@ function expectOverBudget(answer: Answer, estimated: number, max: number) {
   expect(answer.text).not.toMatch(/\s+at \w|node_modules|\/work\/|file:\/\//);
 }
 
-/** A graphql-ws subscription: the events it got, and the errors it was refused with, if it was. */
+/** A graphql-ws subscription: the errors it was refused with, if it was. */
 function subscribeWs(gateway: RunningGateway, token: string, query: string) {
   const sub = {
-    events: [] as { data?: unknown; errors?: unknown[]; extensions?: Record<string, unknown> }[],
     errors: [] as { message: string; extensions?: Record<string, unknown> }[][],
     dispose: () => client.dispose(),
   };
@@ -83,7 +82,7 @@ function subscribeWs(gateway: RunningGateway, token: string, query: string) {
   client.subscribe(
     { query },
     {
-      next: (event) => void sub.events.push(event as (typeof sub.events)[number]),
+      next: () => {},
       error: (err) => void sub.errors.push(err as (typeof sub.errors)[number]),
       complete: () => {},
     },
@@ -183,18 +182,6 @@ describe('demand control at the gateway (the served supergraph, stand-in subgrap
       client.dispose();
     }
     await vi.waitFor(() => expect(gateway.live!.active()).toBe(0), soon);
-  });
-
-  it('reports the cost in each subscription event outside production', async () => {
-    const ws = subscribeWs(gateway, token, 'subscription { notificationAdded { id recipient { id } } }');
-    try {
-      await vi.waitFor(() => expect(gateway.live!.active()).toBe(1), soon);
-      await bus.publish('notificationAdded', { notification_id: '0f6c7a52-8d1e-4b9a-a3c5-6e2d9b1f4a70', recipient_id: viewer.id });
-      await vi.waitFor(() => expect(ws.events).toHaveLength(1), soon);
-      expect(ws.events[0].extensions).toEqual({ cost: { estimated: 2, max: DEFAULT_MAX_OPERATION_COST } });
-    } finally {
-      await ws.dispose();
-    }
   });
 
   it('counts the costs it saw, served and refused, in /metrics', async () => {

@@ -32,8 +32,6 @@ export interface PreparedSubscription {
   /** `Sequence[primary, rest]`: the plan executeQueryPlan runs for each message. */
   plan: QueryPlan;
   operationContext: ReturnType<typeof buildOperationContext>;
-  /** Its static cost (`@cost` / `@listSize`) with its variables. */
-  cost?: number;
 }
 
 export interface SubscriptionRequest {
@@ -71,12 +69,12 @@ export class SubscriptionExecutor {
     private readonly log: Logger,
     /** The gateway's parse options (its token limit), as Apollo parses HTTP requests. */
     private readonly parseOptions: ParseOptions = {},
-    /** MAX_OPERATION_COST, as for HTTP: a subscription over it is refused before it is planned; `report` puts the cost in each event. */
-    cost: Omit<CostLimit, 'calculator'> = { max: Infinity, report: false },
+    /** MAX_OPERATION_COST, as for HTTP: a subscription over it is refused before it is planned. */
+    cost: Omit<CostLimit, 'calculator' | 'report'> = { max: Infinity },
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
     const calculator = CostCalculator.fromSupergraph(supergraphSdl);
-    this.#cost = { ...cost, calculator: () => calculator };
+    this.#cost = { ...cost, report: false, calculator: () => calculator };
     this.#supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.#apiSchema = supergraph.apiSchema();
     this.#apiGraphQLSchema = this.#apiSchema.toGraphQLJSSchema();
@@ -144,7 +142,6 @@ export class SubscriptionExecutor {
       document,
       operationName,
       variables,
-      cost: cost.estimated,
       operationContext: buildOperationContext({ schema: this.#apiGraphQLSchema, operationDocument: document, operationName: operationName ?? undefined }),
     };
   }
@@ -175,11 +172,7 @@ export class SubscriptionExecutor {
       metrics: {},
     } as unknown as Parameters<typeof executeQueryPlan>[2];
     const result = await executeQueryPlan(sub.plan, this.services(), requestContext, sub.operationContext, this.#supergraphSchema, this.#apiSchema);
-    return {
-      data: result.data as ExecutionResult['data'],
-      ...(result.errors?.length ? { errors: result.errors } : {}),
-      ...(this.#cost.report && sub.cost !== undefined ? { extensions: { cost: { estimated: sub.cost, max: this.#cost.max } } } : {}),
-    };
+    return { data: result.data as ExecutionResult['data'], ...(result.errors?.length ? { errors: result.errors } : {}) };
   }
 }
 

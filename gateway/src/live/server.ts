@@ -53,8 +53,8 @@ interface Deps {
   validationRules: ValidationRule[];
   /** The parser's limits (MAX_TOKENS), as for HTTP. */
   parseOptions?: ParseOptions;
-  /** MAX_OPERATION_COST and whether events report their cost, as for HTTP. */
-  cost?: Omit<CostLimit, 'calculator'>;
+  /** MAX_OPERATION_COST (and the cost metric), as for HTTP. */
+  cost?: Omit<CostLimit, 'calculator' | 'report'>;
   verifier: TokenVerifier;
   /** The gateway's clock: tokens expire by it. */
   clock: Clock;
