@@ -57,6 +57,11 @@ interface ListSize {
 }
 
 type Variables = Readonly<Record<string, unknown>>;
+/** A field, argument, input field or type: what may carry a `@cost`. */
+type SchemaElement = {
+  astNode?: { directives?: readonly ConstDirectiveNode[] } | null;
+  extensionASTNodes?: readonly { directives?: readonly ConstDirectiveNode[] }[];
+};
 /** Sizes a parent's `@listSize(sizedFields:)` gives its child fields, by field name. */
 type UpstreamSizes = ReadonlyMap<string, number> | undefined;
 
@@ -80,6 +85,9 @@ export class CostCalculator {
   readonly #schema: GraphQLSchema;
   readonly #names: CostDirectiveNames;
   readonly #options: CostOptions;
+  // The directives read once per schema element (null: it has none), not at every operation.
+  readonly #weights = new WeakMap<SchemaElement, number | null>();
+  readonly #listSizes = new WeakMap<GraphQLField<unknown, unknown>, ListSize | null>();
 
   constructor(schema: GraphQLSchema, names: CostDirectiveNames = { cost: 'cost', listSize: 'listSize' }, options: Partial<CostOptions> = {}) {
     this.#schema = schema;
@@ -119,16 +127,24 @@ export class CostCalculator {
   }
 
   /** `@cost(weight:)` on a field, argument, input field or type, when there is one. */
-  weightOf(element: {
-    astNode?: { directives?: readonly ConstDirectiveNode[] } | null;
-    extensionASTNodes?: readonly { directives?: readonly ConstDirectiveNode[] }[];
-  }) {
-    const directive = findDirective(element, this.#names.cost);
-    const weight = directive && intArgument(directive, 'weight');
+  weightOf(element: SchemaElement): number | undefined {
+    let weight = this.#weights.get(element);
+    if (weight === undefined) {
+      const directive = findDirective(element, this.#names.cost);
+      weight = (directive && intArgument(directive, 'weight')) ?? null;
+      this.#weights.set(element, weight);
+    }
     return weight ?? undefined;
   }
 
+  /** `@listSize` of a field, when it has one. */
   listSizeOf(field: GraphQLField<unknown, unknown>): ListSize | undefined {
+    let listSize = this.#listSizes.get(field);
+    if (listSize === undefined) this.#listSizes.set(field, (listSize = this.#readListSize(field) ?? null));
+    return listSize ?? undefined;
+  }
+
+  #readListSize(field: GraphQLField<unknown, unknown>): ListSize | undefined {
     const directive = findDirective(field, this.#names.listSize);
     if (!directive) return undefined;
     const args = new Map(directive.arguments?.map((a) => [a.name.value, a.value]) ?? []);
@@ -294,10 +310,7 @@ class Walk {
   }
 }
 
-function findDirective(
-  element: { astNode?: { directives?: readonly ConstDirectiveNode[] } | null; extensionASTNodes?: readonly { directives?: readonly ConstDirectiveNode[] }[] },
-  name: string,
-): ConstDirectiveNode | undefined {
+function findDirective(element: SchemaElement, name: string): ConstDirectiveNode | undefined {
   for (const node of [element.astNode, ...(element.extensionASTNodes ?? [])]) {
     const found = node?.directives?.find((d) => d.name.value === name);
     if (found) return found;
