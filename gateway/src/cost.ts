@@ -99,8 +99,8 @@ export class CostCalculator {
    * The calculator of a supergraph: the directives composition keeps there, under the names
    * its `@link` to the cost spec gives them. A supergraph without that link costs by the defaults.
    */
-  static fromSupergraph(supergraphSdl: string, options: Partial<CostOptions> = {}): CostCalculator {
-    const supergraph = Supergraph.build(supergraphSdl);
+  static fromSupergraph(supergraphSdl: string | Supergraph, options: Partial<CostOptions> = {}): CostCalculator {
+    const supergraph = typeof supergraphSdl === 'string' ? Supergraph.build(supergraphSdl) : supergraphSdl;
     const feature = supergraph.schema.coreFeatures?.getByIdentity('https://specs.apollo.dev/cost');
     const names = feature
       ? { cost: feature.directiveNameInSchema('cost'), listSize: feature.directiveNameInSchema('listSize') }

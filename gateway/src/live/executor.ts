@@ -73,7 +73,7 @@ export class SubscriptionExecutor {
     cost: Omit<CostLimit, 'calculator' | 'report'> = { max: Infinity },
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
-    const calculator = CostCalculator.fromSupergraph(supergraphSdl);
+    const calculator = CostCalculator.fromSupergraph(supergraph);
     this.#cost = { ...cost, report: false, calculator: () => calculator };
     this.#supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.#apiSchema = supergraph.apiSchema();
@@ -103,7 +103,8 @@ export class SubscriptionExecutor {
    * again, so it goes on when its operation is still valid after a schema reload.
    */
   adopt(sub: PreparedSubscription): PreparedSubscription | GraphQLError[] {
-    return this.#prepareDocument(sub.document, print(sub.document), sub.operationName, sub.variables);
+    // Checked again (the new schema may price it otherwise), not counted again.
+    return this.#prepareDocument(sub.document, print(sub.document), sub.operationName, sub.variables, false);
   }
 
   #prepareDocument(
@@ -111,6 +112,7 @@ export class SubscriptionExecutor {
     query: string,
     operationName: string | null,
     variables: Record<string, unknown>,
+    counted = true,
   ): PreparedSubscription | GraphQLError[] {
     const errors = validate(this.#apiGraphQLSchema, document, this.#rules);
     if (errors.length > 0) return errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
@@ -127,7 +129,7 @@ export class SubscriptionExecutor {
         new GraphQLError('Only subscriptions are served here; send queries and mutations as HTTP POST to /graphql', { extensions: { code: 'BAD_USER_INPUT' } }),
       ];
     }
-    const cost = checkCost(this.#cost, document, operation, variables);
+    const cost = checkCost(counted ? this.#cost : { ...this.#cost, observe: undefined }, document, operation, variables);
     if (cost.error) return [cost.error];
     const key = `${operationName ?? ''}\n${query}`;
     let planned = this.#plans.get(key);
