@@ -16,6 +16,7 @@ const NEVER = ['**/node_modules/**', 'bench/**', '**/*.bench.ts'];
  */
 const UNIT = [
   'gateway/src/__tests__/auth-limits.test.ts',
+  'gateway/src/__tests__/cost.test.ts',
   'gateway/src/__tests__/entity-batch.test.ts',
   'gateway/src/__tests__/inflight.test.ts',
   'gateway/src/__tests__/representations.test.ts',

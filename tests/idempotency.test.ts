@@ -109,7 +109,7 @@ describe.each(transports)('Idempotency-Key on mutations (%s)', (transport) => {
     const k = key();
     const q1 = await send(platform.gateway, { query: '{ me { name } }' }, { 'idempotency-key': k });
     const q2 = await send(platform.gateway, { query: '{ me { name } }' }, { 'idempotency-key': k });
-    expect(q1.body).toEqual({ data: { me: { name: client.name } } });
+    expect(q1.body.data).toEqual({ me: { name: client.name } });
     expect(q2.replayed).toBeNull();
   });
 

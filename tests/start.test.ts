@@ -174,7 +174,7 @@ describe('npm start', () => {
     const demoClient = demoGym('2027-01-31').users.find((u) => u.email === DEMO_LOGINS.client)!;
     expect(login.data.login.user).toEqual({ name: demoClient.name, role: 'CLIENT' });
     const me = await gql('{ me { name } }', {}, login.data.login.token);
-    expect(me).toEqual({ data: { me: { name: demoClient.name } } });
+    expect(me).toEqual({ data: { me: { name: demoClient.name } }, extensions: { cost: { estimated: 1, max: 2500 } } });
 
     // Subgraphs reach each other on the ports they picked (npm start told them): training
     // asks users who the client of a new program is, and answers that there is no such user,

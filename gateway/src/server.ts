@@ -49,8 +49,9 @@ import { createUserAuthenticator, type UserAuthenticator } from './identity.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import { idempotentMutations, memoryIdempotencyStore, redisIdempotencyStore } from './idempotency.js';
 import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
+import { CostCalculator } from './cost.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
-import { errorCap, operationResolution, withoutFieldSuggestions } from './request-rules.js';
+import { errorCap, operationCost, operationResolution, withoutFieldSuggestions, type CostLimit } from './request-rules.js';
 import { SupergraphError, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
 
@@ -58,6 +59,7 @@ export type { SchemaChange, SchemaChangeListener, SupergraphStatus } from './sup
 import { createLiveServer, type LiveOptions, type LiveServer } from './live/server.js';
 
 export type { LiveOptions } from './live/server.js';
+export { CostCalculator, type CostOptions } from './cost.js';
 
 /** Largest request body on `/graphql`, over POST and SSE alike. */
 const BODY_LIMIT = '1mb';
@@ -151,14 +153,16 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
   const rateLimits = createRateLimits(rateLimitConfig, { redisUrl: config.redisUrl, prefix: config.eventsPrefix, metrics, log });
   const { shell, server } = createHttpShell(config, rateLimitConfig.trustProxy, metrics, () => upstream.ready(), log);
+  const costs = followCosts(config, supergraph, metrics);
   const idempotency = config.redisUrl ? redisIdempotencyStore(config.redisUrl, config.eventsPrefix, log) : memoryIdempotencyStore();
-  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, rateLimits, [
+  const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, rateLimits, costs, [
     // A repeat waits for the first at most as long as an operation may take, and a bit.
     idempotentMutations({ store: idempotency, ttlMs: config.idempotencyTtlMs, waitMs: config.operationTimeoutMs + 5_000 }),
   ]);
   await startApollo(apollo, supergraph, upstream).catch(async (err: unknown) => {
     await rateLimits.close();
     await idempotency.close();
+    costs.close();
     throw err;
   });
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
@@ -167,7 +171,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const live =
     opts.live === false
       ? undefined
-      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, users, clock, log, rateLimits });
+      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, costs, users, clock, log, rateLimits });
   // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
   shell.use(
     '/graphql',
@@ -179,6 +183,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   let listening: Listening | undefined;
   const close = async () => {
     await live?.close();
+    costs.close();
     await supergraph.close();
     await apollo.stop();
     await listening?.close();
@@ -355,12 +360,15 @@ function createApollo(
   validationRules: ValidationRule[],
   parseOptions: ParseOptions,
   rateLimits: RateLimits,
+  costs: CostLimit,
   more: ApolloServerPlugin<GatewayContext>[] = [],
 ) {
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
     unexpectedErrorLogging(log),
     operationResolution(),
+    // Before Apollo's gateway plans anything or asks a subgraph.
+    operationCost(costs),
     // No NUL or unpaired surrogate in a text input (subscriptions: the owning subgraph checks).
     safeTextInputs(),
     // Refusals name their field by argument path, inline or in a variable.
@@ -387,6 +395,31 @@ function createApollo(
   });
 }
 
+/**
+ * The cost rule of HTTP operations: MAX_OPERATION_COST, and the directives of the supergraph
+ * served now (rebuilt at every hot reload); the cost is reported outside production.
+ */
+function followCosts(config: ServiceConfig, supergraph: SupergraphSource, metrics: Metrics): CostLimit & { close(): void } {
+  // Built at the first operation: a supergraph Apollo cannot serve fails the start with its own error first.
+  let calculator: CostCalculator | undefined;
+  const unfollow = supergraph.onSchemaChange((change) => {
+    calculator = CostCalculator.fromSupergraph(change.supergraphSdl);
+  });
+  const costs = createHistogram(metrics, {
+    name: 'fitsync_gateway_operation_cost',
+    help: 'Static cost (@cost / @listSize) of client operations, by outcome (served, refused over MAX_OPERATION_COST)',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 100_000, 1_000_000],
+  });
+  return {
+    calculator: () => (calculator ??= CostCalculator.fromSupergraph(supergraph.sdl())),
+    max: config.maxOperationCost,
+    report: !config.production,
+    observe: (estimated, refused) => costs.observe({ outcome: refused ? 'refused' : 'served' }, estimated),
+    close: unfollow,
+  };
+}
+
 /** Starts Apollo on the supergraph; a supergraph it cannot serve closes what was opened and fails with a SupergraphError. */
 async function startApollo(apollo: ApolloServer<GatewayContext>, supergraph: SupergraphSource, upstream: Upstream) {
   try {
@@ -406,6 +439,7 @@ interface LiveDeps {
   upstream: Upstream;
   validationRules: ValidationRule[];
   parseOptions: ParseOptions;
+  costs: CostLimit;
   users: UserAuthenticator;
   clock: Clock;
   log: Logger;
@@ -425,6 +459,8 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     validationRules: deps.validationRules,
     parseOptions: deps.parseOptions,
     users: deps.users,
+    // The budget and metric of HTTP; the executor prices by its own supergraph.
+    cost: deps.costs,
     clock: deps.clock,
     log: deps.log,
     rateLimits: deps.rateLimits,

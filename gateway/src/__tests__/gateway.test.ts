@@ -129,7 +129,7 @@ describe('gateway over the users subgraph and a stand-in for training', () => {
     expect(direct.status).toBe(401);
     expect(direct.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     const via = await post(gateway.url, '{ me { id } }', {}, bearer(token));
-    expect(via.body).toEqual({ data: { me: { id: client.id } } });
+    expect(via.body).toEqual({ data: { me: { id: client.id } }, extensions: { cost: { estimated: 1, max: expect.any(Number) } } });
   });
 
   it('reuses its connections to a subgraph', async () => {
@@ -153,7 +153,7 @@ describe('gateway over the users subgraph and a stand-in for training', () => {
     const query = encodeURIComponent('{ me { id } }');
     const token = await testToken({ id: client.id, role: 'CLIENT' });
     const ok = await fetch(`${gateway.url}?query=${query}`, { headers: { ...bearer(token), 'apollo-require-preflight': 'true' } });
-    expect(await ok.json()).toEqual({ data: { me: { id: client.id } } });
+    expect(await ok.json()).toEqual({ data: { me: { id: client.id } }, extensions: { cost: { estimated: 1, max: expect.any(Number) } } });
     const simple = await fetch(`${gateway.url}?query=${query}`, { headers: bearer(token) });
     expect(simple.status).toBe(400);
   });
@@ -256,7 +256,10 @@ describe('building the gateway apart from listening', () => {
       expect(running.port).toBeGreaterThan(0);
       expect(running.url).toBe(`http://127.0.0.1:${running.port}/graphql`);
       expect(await (await fetch(new URL('/health', running.url))).json()).toEqual({ status: 'ok' });
-      expect((await post(running.url, '{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
+      expect((await post(running.url, '{ __typename }')).body).toEqual({
+        data: { __typename: 'Query' },
+        extensions: { cost: { estimated: 0, max: expect.any(Number) } },
+      });
       await expect(built.listen(0)).rejects.toThrow(/already listening/);
     } finally {
       await built.close();

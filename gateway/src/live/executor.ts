@@ -20,6 +20,8 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { GatewayContext } from '../context.js';
+import { CostCalculator } from '../cost.js';
+import { checkCost, type CostLimit } from '../request-rules.js';
 
 /** A client's subscription, validated and planned once; run once per live message. */
 export interface PreparedSubscription {
@@ -58,6 +60,7 @@ export class SubscriptionExecutor {
   readonly #planner: QueryPlanner;
   readonly #rules: ValidationRule[];
   readonly #plans = new LRUCache<string, { plan: QueryPlan; topic: LiveTopic }>({ max: PLAN_CACHE_SIZE });
+  readonly #cost: CostLimit;
 
   constructor(
     supergraphSdl: string,
@@ -66,8 +69,12 @@ export class SubscriptionExecutor {
     private readonly log: Logger,
     /** The gateway's parse options (its token limit), as Apollo parses HTTP requests. */
     private readonly parseOptions: ParseOptions = {},
+    /** MAX_OPERATION_COST, as for HTTP: a subscription over it is refused before it is planned. */
+    cost: Omit<CostLimit, 'calculator' | 'report'> = { max: Infinity },
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
+    const calculator = CostCalculator.fromSupergraph(supergraph);
+    this.#cost = { ...cost, report: false, calculator: () => calculator };
     this.#supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.#apiSchema = supergraph.apiSchema();
     this.#apiGraphQLSchema = this.#apiSchema.toGraphQLJSSchema();
@@ -80,7 +87,7 @@ export class SubscriptionExecutor {
     return this.#apiGraphQLSchema;
   }
 
-  /** Parses, validates (with the gateway's operation limits) and plans; errors are the client's. */
+  /** Parses, validates (with the gateway's operation limits), checks the cost and plans; errors are the client's. */
   prepare(req: SubscriptionRequest): PreparedSubscription | GraphQLError[] {
     let document: DocumentNode;
     try {
@@ -96,7 +103,8 @@ export class SubscriptionExecutor {
    * again, so it goes on when its operation is still valid after a schema reload.
    */
   adopt(sub: PreparedSubscription): PreparedSubscription | GraphQLError[] {
-    return this.#prepareDocument(sub.document, print(sub.document), sub.operationName, sub.variables);
+    // Checked again (the new schema may price it otherwise), not counted again.
+    return this.#prepareDocument(sub.document, print(sub.document), sub.operationName, sub.variables, false);
   }
 
   #prepareDocument(
@@ -104,6 +112,7 @@ export class SubscriptionExecutor {
     query: string,
     operationName: string | null,
     variables: Record<string, unknown>,
+    counted = true,
   ): PreparedSubscription | GraphQLError[] {
     const errors = validate(this.#apiGraphQLSchema, document, this.#rules);
     if (errors.length > 0) return errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
@@ -120,6 +129,8 @@ export class SubscriptionExecutor {
         new GraphQLError('Only subscriptions are served here; send queries and mutations as HTTP POST to /graphql', { extensions: { code: 'BAD_USER_INPUT' } }),
       ];
     }
+    const cost = checkCost(counted ? this.#cost : { ...this.#cost, observe: undefined }, document, operation, variables);
+    if (cost.error) return [cost.error];
     const key = `${operationName ?? ''}\n${query}`;
     let planned = this.#plans.get(key);
     if (!planned) {

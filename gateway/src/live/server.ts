@@ -8,6 +8,7 @@ import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { addressKey, isRefusal, rateLimitedBody, rateLimitedError, type RateLimits, type Refusal } from '../rate-limits.js';
+import type { CostLimit } from '../request-rules.js';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
 import { LiveRouter } from './router.js';
 import type { UserAuthenticator } from '../identity.js';
@@ -56,6 +57,8 @@ interface Deps {
   parseOptions?: ParseOptions;
   /** Checks the token of each connection, as for HTTP. */
   users: UserAuthenticator;
+  /** MAX_OPERATION_COST (and the cost metric), as for HTTP. */
+  cost?: Omit<CostLimit, 'calculator' | 'report'>;
   /** The gateway's clock: tokens expire by it. */
   clock: Clock;
   log: Logger;
@@ -97,7 +100,7 @@ export function createLiveServer(deps: Deps): LiveServer {
   const router = new LiveRouter(opts.bus, log);
   const subs: Subscriptions = {
     sessions: new Sessions({ users: deps.users, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
-    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions),
+    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost),
     closing: false,
     rateLimits: deps.rateLimits,
     start: ({ session, subscription }) => {
@@ -124,7 +127,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     sse,
     active: () => subs.sessions.streams().length,
     updateSupergraph(supergraphSdl) {
-      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions);
+      subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
       const moved = moveStreams(subs.sessions.streams(), subs.executor);
       log.info(moved, 'subscriptions moved to the new supergraph');
       return moved;

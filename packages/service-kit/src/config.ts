@@ -36,6 +36,14 @@ export const healthUrlVariable = (subgraph: string) => `${subgraph.toUpperCase()
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/**
+ * MAX_OPERATION_COST unless set: about three times the costlier dashboard (ClientDashboard
+ * costs 824, TrainerDashboard 663: the README's "Demand control", kept true by
+ * gateway/src/__tests__/cost.test.ts), so the dashboards and pages of a hundred pass, and
+ * `first: 100` lists nested three deep (a million rows) do not.
+ */
+export const DEFAULT_MAX_OPERATION_COST = 2_500;
+
 function hasProtocol(value: string, protocols: string[]): boolean {
   try {
     return protocols.includes(new URL(value).protocol);
@@ -125,6 +133,7 @@ const baseSchema = z.object({
   MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
   MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
   MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
+  MAX_OPERATION_COST: z.coerce.number().int().min(1).max(1_000_000_000).default(DEFAULT_MAX_OPERATION_COST),
   CORS_ORIGINS: z
     .string()
     .refine(
@@ -200,6 +209,8 @@ export interface ServiceConfig {
   operationLimits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number };
   /** Gateway: errors in one response at most; the rest are left out. */
   maxErrors: number;
+  /** Gateway: the static cost (`@cost` / `@listSize`) one operation may have; over it, COST_LIMIT_EXCEEDED. */
+  maxOperationCost: number;
   /** Gateway: browser origins allowed by CORS (none by default: no CORS headers at all). */
   corsOrigins: string[];
   /** In production, the bearer token that `/metrics` and the detail of `/ready` require. */
@@ -359,6 +370,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     reminderIntervalMs: e.REMINDER_INTERVAL_MS,
     operationLimits: { maxDepth: e.MAX_DEPTH, maxAliases: e.MAX_ALIASES, maxDirectives: e.MAX_DIRECTIVES, maxTokens: e.MAX_TOKENS },
     maxErrors: e.MAX_ERRORS,
+    maxOperationCost: e.MAX_OPERATION_COST,
     corsOrigins: (e.CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim())

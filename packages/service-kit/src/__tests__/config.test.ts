@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, DEFAULT_MAX_OPERATION_COST, loadConfig } from '../config.js';
 
 /** The message of the ConfigError loadConfig throws for this environment. */
 function refusal(env: Record<string, string>, service: Parameters<typeof loadConfig>[0] = 'gateway'): string {
@@ -22,6 +22,13 @@ describe('loadConfig validates every variable at start-up', () => {
     expect(refusal({ JWT_TTL: 'banana' })).toMatch(/JWT_TTL: a duration such as 90s, 30m, 12h or 7d \(got "banana"\)/);
     expect(refusal({ JWT_TTL: '0s' })).toMatch(/JWT_TTL/);
     expect(loadConfig('gateway', { JWT_TTL: '30m' }).jwtTtl).toBe('30m');
+  });
+
+  it('takes MAX_OPERATION_COST as a whole number of at least 1, default the dashboards-sized budget', () => {
+    expect(loadConfig('gateway', {}).maxOperationCost).toBe(DEFAULT_MAX_OPERATION_COST);
+    expect(loadConfig('gateway', { MAX_OPERATION_COST: '5000' }).maxOperationCost).toBe(5000);
+    for (const bad of ['0', '-1', '1.5', 'lots'])
+      expect(refusal({ MAX_OPERATION_COST: bad })).toMatch(new RegExp(`^  MAX_OPERATION_COST: .*\\(got "${bad}"\\)`, 'm'));
   });
 
   it('reports both missing secrets in production in one error', () => {
