@@ -45,6 +45,12 @@ import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } fr
 
 export type { SchemaChange, SchemaChangeListener, SupergraphStatus } from './supergraph-source.js';
 import { createLiveServer, type LiveOptions, type LiveServer } from './live/server.js';
+import { trustedDocumentsHttp } from './trusted/http.js';
+import type { DocumentGate } from './trusted/registry.js';
+import { openTrustedDocuments, type TrustedDocuments } from './trusted/source.js';
+
+export type { TrustedDocumentsStatus } from './trusted/source.js';
+export { documentId } from './trusted/registry.js';
 
 export type { LiveOptions } from './live/server.js';
 
@@ -89,6 +95,11 @@ interface GatewayParts {
    * `onSchemaChange(listener)` (runs after every hot reload with the new API schema) and `reload()`.
    */
   supergraph: Pick<SupergraphSource, 'status' | 'apiSchema' | 'onSchemaChange' | 'reload'>;
+  /**
+   * The registry of client documents (TRUSTED_DOCUMENTS, TRUSTED_DOCUMENTS_DIR): `status()`,
+   * `registry()` and `reload()` (the watchers call it; tests may too).
+   */
+  trustedDocuments: Pick<TrustedDocuments, 'status' | 'registry' | 'reload'>;
   /** Live subscriptions, unless turned off. */
   live?: LiveServer;
   /** Serves `/graphql` (HTTP, SSE and WebSocket upgrades), `/health`, `/ready` and `/metrics`. */
@@ -129,25 +140,52 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const limits: OperationLimits = { ...DEFAULT_LIMITS, ...config.operationLimits, ...opts.limits };
   const validationRules = [operationLimitsRule(limits)];
   const parseOptions: ParseOptions = { maxTokens: limits.maxTokens };
-  const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
+  const trusted = await openTrustedDocuments(config, log, metrics, parseOptions);
+  const closeTrustedAnd = async (err: unknown): Promise<never> => {
+    await trusted.close();
+    throw err;
+  };
+  const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl).catch(closeTrustedAnd);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
-  const { shell, server } = createHttpShell(config, metrics, () => upstream.ready(), log);
+  const ready = async () => {
+    const { ok, detail } = await upstream.ready();
+    return { ok, detail: { ...(detail as object), trustedDocuments: trusted.status() } };
+  };
+  const { shell, server } = createHttpShell(config, metrics, ready, log);
   const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions);
-  await startApollo(apollo, supergraph, upstream);
+  await startApollo(apollo, supergraph, upstream).catch(closeTrustedAnd);
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
   const verifier = createTokenVerifier(config.jwtSecret, config.serviceSecret, clock);
   const live =
     opts.live === false
       ? undefined
-      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, verifier, clock, log });
-  // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
-  shell.use('/graphql', jsonBody(BODY_LIMIT), ...(live ? [live.server.sse] : []), expressMiddleware(apollo, { context: createContext(verifier, log) }));
+      : startLive(config, opts.live, {
+          httpServer: server,
+          supergraph,
+          upstream,
+          validationRules,
+          parseOptions,
+          verifier,
+          clock,
+          log,
+          documents: trusted.gate,
+        });
+  // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler,
+  // and the trusted-documents rule decides which document runs before either sees it.
+  shell.use(
+    '/graphql',
+    jsonBody(BODY_LIMIT),
+    trustedDocumentsHttp(trusted.gate),
+    ...(live ? [live.server.sse] : []),
+    expressMiddleware(apollo, { context: createContext(verifier, log) }),
+  );
 
   let listening: Listening | undefined;
   const close = async () => {
     await live?.close();
     await supergraph.close();
+    await trusted.close();
     await apollo.stop();
     await listening?.close();
     upstream.close();
@@ -158,6 +196,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
     subgraphs: upstream.subgraphs,
     supergraphSource: supergraph.source,
     supergraph,
+    trustedDocuments: trusted,
     live: live?.server,
     server,
     moveSubgraph(name, url) {
@@ -316,6 +355,9 @@ function createApollo(
     includeStacktraceInErrorResponses: false,
     formatError: formatGatewayError(errorFormatter(), { blockFieldSuggestions: config.production }),
     csrfPrevention: true,
+    // Document ids (APQ's included) are resolved in front of Apollo, by the trusted-documents rule
+    // (trusted/registry.ts): Apollo's own APQ cache would register any document a client hashes.
+    persistedQueries: false,
     introspection: !config.production,
     validationRules,
     parseOptions,
@@ -345,6 +387,7 @@ interface LiveDeps {
   verifier: TokenVerifier;
   clock: Clock;
   log: Logger;
+  documents: DocumentGate;
 }
 
 /**
@@ -362,6 +405,7 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     verifier: deps.verifier,
     clock: deps.clock,
     log: deps.log,
+    documents: deps.documents,
     options: { ...options, bus },
   });
   const unfollow = deps.supergraph.onSchemaChange((change) => server.updateSupergraph(change.supergraphSdl));

@@ -7,6 +7,7 @@ import { GraphQLError, type ParseOptions, type ValidationRule } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { DocumentGate } from '../trusted/registry.js';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
 import { LiveRouter } from './router.js';
 import { Sessions, type Session } from './sessions.js';
@@ -56,6 +57,8 @@ interface Deps {
   /** The gateway's clock: tokens expire by it. */
   clock: Clock;
   log: Logger;
+  /** The trusted-documents rule: over SSE the HTTP layer in front applies it, over WebSocket each subscribe message here. */
+  documents: DocumentGate;
   options: LiveOptions;
 }
 
@@ -106,7 +109,7 @@ export function createLiveServer(deps: Deps): LiveServer {
       return stream;
     },
   };
-  const ws = serveWebSocket(deps.httpServer, opts.keepAliveMs, subs);
+  const ws = serveWebSocket(deps.httpServer, opts.keepAliveMs, subs, deps.documents);
   const sse = serveSse(subs);
 
   return {
@@ -148,7 +151,7 @@ function executionArgs(subs: Subscriptions, session: Session, prepared: Prepared
 }
 
 /** graphql-ws on the HTTP server's WebSocket upgrades to `/graphql`. */
-function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscriptions) {
+function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscriptions, documents: DocumentGate) {
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1 << 20 });
   const sessionOf = new WeakMap<object, Session>();
   return useServer(
@@ -173,7 +176,13 @@ function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscript
         return true;
       },
       onSubscribe: (ctx, _id, payload) => {
-        const prepared = subs.executor.prepare(payload);
+        // graphql-ws requires a string query: a subscription by id sends '' with documentId or APQ's extension.
+        const resolution = documents.resolve(
+          { query: payload.query, documentId: (payload as { documentId?: unknown }).documentId, extensions: payload.extensions },
+          'ws',
+        );
+        if (!resolution.ok) return [new GraphQLError(resolution.message, { extensions: { code: resolution.code } })];
+        const prepared = subs.executor.prepare({ ...payload, query: resolution.query ?? payload.query });
         return Array.isArray(prepared) ? prepared : executionArgs(subs, sessionOf.get(ctx)!, prepared);
       },
       subscribe: (args) => subs.start(args.contextValue as OperationValue),

@@ -27,6 +27,10 @@ export const portVariable = (service: ServiceName) => `${service.toUpperCase()}_
  */
 export const urlVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
 
+/** `TRUSTED_DOCUMENTS`: ignore the registry of client documents (ids still resolve), serve and count unknown documents, or serve only registered ones. */
+export const TRUSTED_DOCUMENT_MODES = ['off', 'allow', 'enforce'] as const;
+export type TrustedDocumentsMode = (typeof TRUSTED_DOCUMENT_MODES)[number];
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 function hasProtocol(value: string, protocols: string[]): boolean {
@@ -113,6 +117,8 @@ const baseSchema = z.object({
     )
     .optional(),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  TRUSTED_DOCUMENTS: z.enum(TRUSTED_DOCUMENT_MODES, { message: 'off, allow or enforce' }).optional(),
+  TRUSTED_DOCUMENTS_DIR: z.string().default('operations'),
 });
 
 /**
@@ -162,6 +168,12 @@ export interface ServiceConfig {
   maxErrors: number;
   /** Gateway: browser origins allowed by CORS (none by default: no CORS headers at all). */
   corsOrigins: string[];
+  /**
+   * Gateway: the registry of client documents (`operations/*.graphql` and the persisted-query
+   * manifests under `operations/trusted/`) and what to do with a document outside it.
+   * `mode` defaults to `enforce` in production, else `allow`.
+   */
+  trustedDocuments: { mode: TrustedDocumentsMode; dir: string };
   /** In production, the bearer token that `/metrics` and the detail of `/ready` require. */
   metricsToken?: string;
   /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
@@ -248,6 +260,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
       .map((o) => o.trim())
       .filter(Boolean),
     metricsToken: e.METRICS_TOKEN,
+    trustedDocuments: { mode: e.TRUSTED_DOCUMENTS ?? (production ? 'enforce' : 'allow'), dir: e.TRUSTED_DOCUMENTS_DIR },
   };
 }
 
@@ -261,7 +274,7 @@ function urlOverrides(env: NodeJS.ProcessEnv): Record<string, string> {
   return overrides;
 }
 
-const toolSchema = baseSchema.pick({ REDIS_URL: true, SUPERGRAPH_REDIS_KEY: true }).extend({
+const toolSchema = baseSchema.pick({ REDIS_URL: true, SUPERGRAPH_REDIS_KEY: true, EVENTS_PREFIX: true }).extend({
   CI: z.string().optional(),
   SCHEMA_AUTHOR: z.string().optional(),
   GITHUB_ACTOR: z.string().optional(),
@@ -276,11 +289,13 @@ export interface ToolConfig {
   /** With `supergraphRedisKey`: where schema:publish and schema:rollback tell the gateways of a new supergraph. */
   redisUrl?: string;
   supergraphRedisKey?: string;
+  /** With `redisUrl`: the deployment's prefix, under which operations:register tells the gateways of a new manifest. */
+  eventsPrefix: string;
 }
 
 /**
  * The scripts' configuration, by the same rules as the services' where they share a
- * variable (REDIS_URL, SUPERGRAPH_REDIS_KEY). Only these variables are read and checked,
+ * variable (REDIS_URL, SUPERGRAPH_REDIS_KEY, EVENTS_PREFIX). Only these variables are read and checked,
  * so a script runs where a service's secrets are not set.
  */
 export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig {
@@ -292,5 +307,6 @@ export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig
     schemaAuthor: e.SCHEMA_AUTHOR ?? e.GITHUB_ACTOR,
     redisUrl: e.REDIS_URL,
     supergraphRedisKey: e.SUPERGRAPH_REDIS_KEY,
+    eventsPrefix: e.EVENTS_PREFIX,
   };
 }
