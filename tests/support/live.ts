@@ -26,8 +26,17 @@ export async function until(check: () => boolean, ms = 5_000, what = 'condition'
   );
 }
 
-/** A real graphql-ws client subscribed to one operation, collecting what it receives. */
-export function subscribeWs(gatewayUrl: string, token: string | undefined, query: string, connectionParams?: Record<string, unknown>): LiveSubscription {
+/**
+ * A real graphql-ws client subscribed to one operation, collecting what it receives. `extra`
+ * goes into the subscribe payload too (a document id: `{ documentId }` or `{ extensions: { persistedQuery } }`).
+ */
+export function subscribeWs(
+  gatewayUrl: string,
+  token: string | undefined,
+  query: string,
+  connectionParams?: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): LiveSubscription {
   const sub: LiveSubscription = {
     events: [],
     errors: [],
@@ -50,7 +59,7 @@ export function subscribeWs(gatewayUrl: string, token: string | undefined, query
     },
   };
   sub.client.subscribe(
-    { query },
+    { ...extra, query },
     {
       next: (value) => void sub.events.push(value as LiveSubscription['events'][number]),
       error: (err) => void sub.errors.push(err),
