@@ -297,6 +297,23 @@ describe('trusted documents at the gateway', () => {
     });
   });
 
+  it('a gateway whose Redis does not answer starts anyway and serves the registry in its folder', async () => {
+    // Nothing listens on port 1: connections are refused at once.
+    const gw = await platform.startGateway(
+      { live: false },
+      { TRUSTED_DOCUMENTS: 'enforce', TRUSTED_DOCUMENTS_DIR: registry, REDIS_URL: 'redis://127.0.0.1:1' },
+    );
+    try {
+      expect(gw.trustedDocuments.status().sources).toEqual([registry, `redis hash ${platform.eventsPrefix}:trusted-documents`]);
+      const answer = await post(gw.url, { documentId: sha256(CLIENT_DASHBOARD) }, token);
+      expect(answer.status).toBe(200);
+      expect(answer.body.data.me.id).toBe(client.id);
+      expect((await post(gw.url, { query: '{ me { id } }' }, token)).status).toBe(400);
+    } finally {
+      await gw.close();
+    }
+  });
+
   const redisUrl = redisUrlForTests();
   describe.runIf(redisUrl)('across replicas over Redis', () => {
     it('a manifest registered on one machine is served by every gateway replica sharing the Redis', async () => {

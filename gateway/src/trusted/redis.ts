@@ -24,34 +24,65 @@ export async function publishManifestToRedis(url: string, prefix: string, client
 
 export interface RedisManifestsWatch {
   readonly key: string;
-  /** Every client's manifest stored now, by client. */
+  /**
+   * Every client's manifest stored now, by client; while Redis is unreachable, what it held
+   * when last read (a Redis outage must not drop registered documents from a running gateway).
+   */
   current(): Promise<Record<string, string>>;
+  /** Resolves true once the connection is up, false after `ms` without it. */
+  connected(ms: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** Follows the hash: `changed` runs after every announcement and every reconnection (an announcement missed while away is not lost). */
-export async function watchRedisManifests(url: string, prefix: string, log: Logger, changed: () => void): Promise<RedisManifestsWatch> {
+/**
+ * Follows the hash: `changed` runs after every announcement and every (re)connection, so an
+ * announcement missed while away is not lost. Both connections reconnect on their own with
+ * backoff; a gateway starts while Redis is away and catches up when it answers.
+ */
+export function watchRedisManifests(url: string, prefix: string, log: Logger, changed: () => void): RedisManifestsWatch {
   const key = trustedDocumentsKey(prefix);
-  // Two connections: one in SUBSCRIBE mode cannot run HGETALL.
-  const commands = new Redis(url, { lazyConnect: true });
-  const subscriber = new Redis(url, { lazyConnect: true });
-  commands.on('error', (err) => log.warn({ err }, 'trusted documents Redis connection'));
-  subscriber.on('error', (err) => log.warn({ err }, 'trusted documents Redis subscription'));
-  try {
-    await commands.connect();
-    await subscriber.connect();
-    await subscriber.subscribe(channelOf(key));
-  } catch (err) {
-    commands.disconnect();
-    subscriber.disconnect();
-    throw err;
-  }
-  subscriber.on('message', () => changed());
-  // Attached after the first connection: every later 'ready' is a reconnection.
+  const retryStrategy = (attempt: number) => Math.min(50 * 2 ** attempt, 2_000);
+  // Two connections: one in SUBSCRIBE mode cannot run HGETALL. Reads fail at once while
+  // disconnected (no offline queue) and the last known manifests stand in.
+  const commands = new Redis(url, { connectionName: `${key}:read`, enableOfflineQueue: false, retryStrategy });
+  // No ready check: its INFO is refused on a connection that queued a SUBSCRIBE (see @fitsync/live's Redis bus).
+  const subscriber = new Redis(url, { connectionName: `${key}:sub`, enableReadyCheck: false, maxRetriesPerRequest: null, retryStrategy });
+  let warned = false;
+  commands.on('error', (err) => {
+    if (!warned) log.warn({ err, key }, 'trusted documents: Redis unreachable; serving the manifests last read until it answers');
+    warned = true;
+  });
+  subscriber.on('error', () => undefined); // reported once above; the retry is the handling
+  commands.on('ready', () => {
+    warned = false;
+    changed();
+  });
   subscriber.on('ready', () => changed());
+  subscriber.on('message', () => changed());
+  // Queued until connected; ioredis subscribes again after every reconnection.
+  subscriber.subscribe(channelOf(key)).catch((err: unknown) => log.warn({ err, key }, 'trusted documents: cannot subscribe to Redis announcements'));
+  let known: Record<string, string> = {};
   return {
     key,
-    current: () => commands.hgetall(key),
+    async current() {
+      if (commands.status !== 'ready') return known;
+      try {
+        known = await commands.hgetall(key);
+      } catch (err) {
+        log.warn({ err, key }, 'trusted documents: cannot read the manifests from Redis; keeping those last read');
+      }
+      return known;
+    },
+    connected: (ms) =>
+      commands.status === 'ready'
+        ? Promise.resolve(true)
+        : new Promise((done) => {
+            const timer = setTimeout(() => done(false), ms);
+            commands.once('ready', () => {
+              clearTimeout(timer);
+              done(true);
+            });
+          }),
     async close() {
       subscriber.disconnect();
       commands.disconnect();

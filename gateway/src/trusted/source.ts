@@ -33,6 +33,8 @@ export interface TrustedDocuments {
 
 /** How often the folder is compared with what was loaded, for file systems where fs.watch says nothing. */
 const POLL_MS = 2_000;
+/** How long start-up waits for Redis before serving the folder alone. */
+const REDIS_WAIT_MS = 2_000;
 
 /**
  * The trusted documents the gateway serves: every document under TRUSTED_DOCUMENTS_DIR
@@ -49,8 +51,11 @@ export async function openTrustedDocuments(config: ServiceConfig, log: Logger, m
   const dir = resolve(config.trustedDocuments.dir);
   const m = trustedMetrics(metrics);
   let trigger = () => {};
-  const redis = config.redisUrl ? await watchRedisManifests(config.redisUrl, config.eventsPrefix, log, () => trigger()) : undefined;
+  const redis = config.redisUrl ? watchRedisManifests(config.redisUrl, config.eventsPrefix, log, () => trigger()) : undefined;
   const sources = [dir, ...(redis ? [`redis hash ${redis.key}`] : [])];
+  // Start from what Redis holds when it answers soon; else from the folder, and catch up when it does.
+  if (redis && !(await redis.connected(REDIS_WAIT_MS)))
+    log.warn({ key: redis.key }, 'trusted documents: Redis not reachable at start-up; serving the folder until it is');
 
   const load = async () => new TrustedRegistry(await loadOperations(dir, redis), parseOptions);
   let current: TrustedRegistry;
