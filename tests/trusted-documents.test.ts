@@ -297,6 +297,20 @@ describe('trusted documents at the gateway', () => {
     });
   });
 
+  it('refuses a registry change that does not load, and keeps serving the registry it has', async () => {
+    const before = enforcing.trustedDocuments.status();
+    const broken = join(registry, 'trusted', 'broken.graphql');
+    await writeFile(broken, 'query Broken { me { ');
+    try {
+      await vi.waitFor(() => expect(enforcing.trustedDocuments.status().lastRefused?.reason).toMatch(/broken\.graphql: Syntax Error/), RELOAD);
+      expect(enforcing.trustedDocuments.status()).toMatchObject({ documents: before.documents, hash: before.hash, reloads: before.reloads });
+      expect(await metric(enforcing, 'fitsync_gateway_trusted_documents_reloads_total', { outcome: 'refused' })).toBe(1);
+      expect((await post(enforcing.url, { documentId: sha256(CLIENT_DASHBOARD) }, token)).status).toBe(200);
+    } finally {
+      await rm(broken);
+    }
+  });
+
   it('a gateway whose Redis does not answer starts anyway and serves the registry in its folder', async () => {
     // Nothing listens on port 1: connections are refused at once.
     const gw = await platform.startGateway(
