@@ -24,7 +24,7 @@ describe('loadConfig validates every variable at start-up', () => {
     expect(loadConfig('gateway', { NODE_ENV: 'production', ...secrets }).trustedDocuments.mode).toBe('enforce');
     expect(loadConfig('gateway', { NODE_ENV: 'production', ...secrets, TRUSTED_DOCUMENTS: 'allow' }).trustedDocuments.mode).toBe('allow');
     expect(loadConfig('gateway', { TRUSTED_DOCUMENTS: 'off', TRUSTED_DOCUMENTS_DIR: '/srv/ops' }).trustedDocuments).toEqual({ mode: 'off', dir: '/srv/ops' });
-    expect(refusal({ TRUSTED_DOCUMENTS: 'on' })).toMatch(/^  TRUSTED_DOCUMENTS: off, allow or enforce \(got "on"\)$/m);
+    expect(refusal({ TRUSTED_DOCUMENTS: 'on' })).toMatch(/^ {2}TRUSTED_DOCUMENTS: off, allow or enforce \(got "on"\)$/m);
   });
 
   it('refuses a JWT_TTL that is not a duration', () => {
