@@ -203,12 +203,13 @@ describe('trusted documents at the gateway', () => {
       expect((await post(platform.gatewayUrl, { query: MY_NAME, documentId: sha256(CLIENT_DASHBOARD) }, token)).status).toBe(400);
     });
 
-    it('holds for subscriptions: a registered one by id over graphql-ws delivers, an unregistered one is refused over graphql-ws and SSE', async () => {
+    it('holds for subscriptions: a registered one by id delivers over graphql-ws and SSE, an unregistered one is refused on both', async () => {
       const refusedWs = subscribeWs(enforcing.url, token, 'subscription { notificationAdded { id title } }');
       const refusedSse = subscribeSse(enforcing.url, token, 'subscription { notificationAdded { id title } }');
       const byId = subscribeWs(enforcing.url, token, '', undefined, { documentId: `sha256:${sha256(UNREAD)}` });
       const byApq = subscribeWs(enforcing.url, token, '', undefined, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(UNREAD) } } });
       const unknownId = subscribeWs(enforcing.url, token, '', undefined, { documentId: `sha256:${'d'.repeat(64)}` });
+      const sseById = subscribeSse(enforcing.url, token, '', { documentId: `sha256:${sha256(UNREAD)}` });
       try {
         await until(() => refusedWs.errors.length > 0 && unknownId.errors.length > 0, 5_000, 'the unregistered subscriptions to be refused');
         expect(JSON.stringify(refusedWs.errors)).toMatch(/"code":"PERSISTED_QUERY_NOT_FOUND"/);
@@ -218,15 +219,18 @@ describe('trusted documents at the gateway', () => {
         expect(sse.response!.status).toBe(400);
         expect(await sse.response!.json()).toMatchObject({ errors: [{ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] });
 
-        await until(() => enforcing.live!.active() === 2, 5_000, 'the two subscriptions by id to start');
+        await until(() => enforcing.live!.active() === 3, 5_000, 'the three subscriptions by id to start');
         await bus.publish('unreadNotificationCountChanged', { user_id: client.id, count: 7 });
         await byId.waitFor(1);
         await byApq.waitFor(1);
         expect(byId.events).toEqual([{ data: { unreadNotificationCountChanged: 7 } }]);
         expect(byApq.events).toEqual([{ data: { unreadNotificationCountChanged: 7 } }]);
+        await sseById.waitFor(1);
+        expect(sseById.events).toEqual([{ data: { unreadNotificationCountChanged: 7 } }]);
         expect(refusedWs.events).toEqual([]);
       } finally {
         refusedSse.close();
+        sseById.close();
         await Promise.all([refusedWs, byId, byApq, unknownId].map((s) => s.dispose()));
       }
     });

@@ -81,8 +81,8 @@ export interface SseSubscription {
   close(): void;
 }
 
-/** GraphQL over SSE (distinct connections mode): POST with Accept: text/event-stream, via graphql-sse's client. */
-export function subscribeSse(gatewayUrl: string, token: string | undefined, query: string): SseSubscription {
+/** GraphQL over SSE (distinct connections mode): POST with Accept: text/event-stream, via graphql-sse's client; `extra` joins the body. */
+export function subscribeSse(gatewayUrl: string, token: string | undefined, query: string, extra: Record<string, unknown> = {}): SseSubscription {
   const client = createSseClient({ url: gatewayUrl, retryAttempts: 0, headers: token ? { authorization: `Bearer ${token}` } : {} });
   let refuse: (err: NetworkError<Response>) => void = () => undefined;
   const out: SseSubscription = {
@@ -97,7 +97,8 @@ export function subscribeSse(gatewayUrl: string, token: string | undefined, quer
     },
   };
   const dispose = client.subscribe(
-    { query },
+    // graphql-sse's client posts the payload as it is: `extra` (a document id) goes with it.
+    { ...extra, query },
     {
       next: (value) => void out.events.push(value as SseSubscription['events'][number]),
       error: (err) => {
