@@ -2,7 +2,7 @@
 //
 // Registers a client's Apollo persisted-query manifest as trusted documents: every
 // operation must have the sha256 of its body as its id and validate against the served
-// supergraph's API schema; then the manifest is written to operations/trusted/<client>.json,
+// supergraph's API schema (--supergraph, or the one at SUPERGRAPH_REDIS_KEY when set); then the manifest is written to operations/trusted/<client>.json,
 // where running gateways (watching TRUSTED_DOCUMENTS_DIR) pick it up and schema:check
 // protects it. With REDIS_URL set, it is also stored in Redis and announced, so gateway
 // replicas on other machines serve it too. Exit 0: registered; 1: refused (every problem
@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { registerManifest } from '@fitsync/composition';
+import { Redis } from 'ioredis';
 import { publishManifestToRedis } from '../gateway/src/trusted/redis.js';
 import { scriptConfig } from './schema-cli.js';
 
@@ -36,11 +37,14 @@ if (positionals.length !== 1 || !values.client) {
 }
 const config = scriptConfig();
 
+// Gateways that serve the supergraph at SUPERGRAPH_REDIS_KEY serve what is stored there (the file until something is).
+const served = config.redisUrl && config.supergraphRedisKey ? await redisSupergraph(config.redisUrl, config.supergraphRedisKey) : null;
 const result = await registerManifest({
   manifest: resolve(positionals[0]),
   client: values.client,
   operations: resolve(values.operations),
-  supergraph: resolve(values.supergraph),
+  supergraph: served === null ? resolve(values.supergraph) : `redis key ${config.supergraphRedisKey}`,
+  supergraphSdl: served ?? undefined,
 });
 if (!result.ok) {
   console.error(`refused: ${positionals[0]} is not registered\n${result.problems.map((p) => `  ${p}`).join('\n')}`);
@@ -50,4 +54,14 @@ console.log(`registered ${result.operations} operation(s) of ${values.client}: $
 if (config.redisUrl) {
   await publishManifestToRedis(config.redisUrl, config.eventsPrefix, values.client, result.manifestJson);
   console.log(`announced to the gateways over Redis (${config.eventsPrefix}:trusted-documents)`);
+}
+
+async function redisSupergraph(url: string, key: string): Promise<string | null> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  try {
+    await redis.connect();
+    return await redis.get(key);
+  } finally {
+    redis.disconnect();
+  }
 }

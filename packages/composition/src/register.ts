@@ -78,6 +78,8 @@ export interface RegisterOptions {
   operations: string;
   /** The supergraph the gateway serves: its API schema is what every operation must validate against. */
   supergraph: string;
+  /** The served supergraph's SDL when it is not the file (SUPERGRAPH_REDIS_KEY); `supergraph` then only names it. */
+  supergraphSdl?: string;
 }
 
 export type RegisterResult = { ok: true; path: string; manifestJson: string; operations: number } | { ok: false; problems: string[] };
@@ -103,7 +105,7 @@ export async function registerManifest(opts: RegisterOptions): Promise<RegisterR
     return { ok: false, problems: [`cannot read the manifest ${opts.manifest}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`] };
   }
   try {
-    supergraphSdl = await readFile(opts.supergraph, 'utf8');
+    supergraphSdl = opts.supergraphSdl ?? (await readFile(opts.supergraph, 'utf8'));
   } catch (err) {
     return { ok: false, problems: [`cannot read the served supergraph ${opts.supergraph}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`] };
   }
