@@ -31,6 +31,8 @@ const MY_NAME = 'query MyName { me { name } }';
 const manifest = (ops: { name: string; type: string; body: string; id?: string }[]) =>
   JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: ops.map((o) => ({ id: sha256(o.body), ...o })) });
 
+/** Each `operations:register` run is a node process loading TypeScript: seconds on a busy machine. */
+const CLI_TIMEOUT = 90_000;
 /** A reload is a file event (or a Redis message, or the 2 s poll) away: seconds on a busy machine at worst. */
 const RELOAD = { timeout: 10_000, interval: 50 };
 
@@ -249,56 +251,64 @@ describe('trusted documents at the gateway', () => {
   });
 
   describe('npm run operations:register', () => {
-    it('refuses a manifest naming each operation that does not validate or whose id is not its body, and writes nothing', async () => {
-      const bad = join(scratch, 'bad.json');
-      await writeFile(
-        bad,
-        manifest([
-          { name: 'MyName', type: 'query', body: MY_NAME },
-          { name: 'Wrong', type: 'query', body: 'query Wrong { me { shoeSize } }' },
-          { name: 'Forged', type: 'query', body: 'query Forged { me { id } }', id: sha256('something else') },
-          { name: 'Misnamed', type: 'subscription', body: 'query Other { me { id } }' },
-          { name: 'Mistyped', type: 'subscription', body: 'query Mistyped { me { id } }' },
-        ]),
-      );
-      const result = await register([bad, '--client', 'web@1.3.0', '--operations', registry]);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain('refused');
-      expect(result.stderr).toMatch(
-        /operation Wrong \(id [0-9a-f]{64}\): does not validate against the served schema: Cannot query field "shoeSize" on type "User"/,
-      );
-      expect(result.stderr).toContain(
-        `operation Forged (id ${sha256('something else')}): the id is not the sha256 of the body (that is ${sha256('query Forged { me { id } }')})`,
-      );
-      expect(result.stderr).toMatch(/operation Misnamed \(id [0-9a-f]{64}\): the body holds no single operation named Misnamed/);
-      expect(result.stderr).toMatch(/operation Mistyped \(id [0-9a-f]{64}\): the manifest says subscription, the body is a query/);
-      expect(result.stderr).not.toMatch(/operation MyName/);
-      expect(result.stderr.trim().split('\n')).toHaveLength(5);
-      expect(await readdir(join(registry, 'trusted'))).toEqual(['mobile@2.0.0.json']);
+    it(
+      'refuses a manifest naming each operation that does not validate or whose id is not its body, and writes nothing',
+      async () => {
+        const bad = join(scratch, 'bad.json');
+        await writeFile(
+          bad,
+          manifest([
+            { name: 'MyName', type: 'query', body: MY_NAME },
+            { name: 'Wrong', type: 'query', body: 'query Wrong { me { shoeSize } }' },
+            { name: 'Forged', type: 'query', body: 'query Forged { me { id } }', id: sha256('something else') },
+            { name: 'Misnamed', type: 'subscription', body: 'query Other { me { id } }' },
+            { name: 'Mistyped', type: 'subscription', body: 'query Mistyped { me { id } }' },
+          ]),
+        );
+        const result = await register([bad, '--client', 'web@1.3.0', '--operations', registry]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('refused');
+        expect(result.stderr).toMatch(
+          /operation Wrong \(id [0-9a-f]{64}\): does not validate against the served schema: Cannot query field "shoeSize" on type "User"/,
+        );
+        expect(result.stderr).toContain(
+          `operation Forged (id ${sha256('something else')}): the id is not the sha256 of the body (that is ${sha256('query Forged { me { id } }')})`,
+        );
+        expect(result.stderr).toMatch(/operation Misnamed \(id [0-9a-f]{64}\): the body holds no single operation named Misnamed/);
+        expect(result.stderr).toMatch(/operation Mistyped \(id [0-9a-f]{64}\): the manifest says subscription, the body is a query/);
+        expect(result.stderr).not.toMatch(/operation MyName/);
+        expect(result.stderr.trim().split('\n')).toHaveLength(5);
+        expect(await readdir(join(registry, 'trusted'))).toEqual(['mobile@2.0.0.json']);
 
-      const usage = await register([bad]);
-      expect(usage.code).toBe(2);
-      expect(usage.stderr).toMatch(/usage: npm run operations:register -- <manifest.json> --client/);
-    });
+        const usage = await register([bad]);
+        expect(usage.code).toBe(2);
+        expect(usage.stderr).toMatch(/usage: npm run operations:register -- <manifest.json> --client/);
+      },
+      CLI_TIMEOUT,
+    );
 
-    it('registers a manifest that validates, and the running gateway serves it without a restart', async () => {
-      const id = sha256(MY_NAME);
-      expect((await post(enforcing.url, { documentId: `sha256:${id}` }, token)).status).toBe(404);
-      expect((await post(enforcing.url, { query: MY_NAME }, token)).status).toBe(400);
-      const reloads = enforcing.trustedDocuments.status().reloads;
+    it(
+      'registers a manifest that validates, and the running gateway serves it without a restart',
+      async () => {
+        const id = sha256(MY_NAME);
+        expect((await post(enforcing.url, { documentId: `sha256:${id}` }, token)).status).toBe(404);
+        expect((await post(enforcing.url, { query: MY_NAME }, token)).status).toBe(400);
+        const reloads = enforcing.trustedDocuments.status().reloads;
 
-      const file = join(scratch, 'web-manifest.json');
-      await writeFile(file, manifest([{ name: 'MyName', type: 'query', body: MY_NAME }]));
-      const result = await register([file, '--client', 'web@1.4.0', '--operations', registry]);
-      expect(result.stderr).toBe('');
-      expect(result.code).toBe(0);
-      expect(result.stdout).toContain(`registered 1 operation(s) of web@1.4.0: ${join(registry, 'trusted', 'web@1.4.0.json')}`);
+        const file = join(scratch, 'web-manifest.json');
+        await writeFile(file, manifest([{ name: 'MyName', type: 'query', body: MY_NAME }]));
+        const result = await register([file, '--client', 'web@1.4.0', '--operations', registry]);
+        expect(result.stderr).toBe('');
+        expect(result.code).toBe(0);
+        expect(result.stdout).toContain(`registered 1 operation(s) of web@1.4.0: ${join(registry, 'trusted', 'web@1.4.0.json')}`);
 
-      await vi.waitFor(async () => expect((await post(enforcing.url, { documentId: `sha256:${id}` }, token)).status).toBe(200), RELOAD);
-      expect(await post(enforcing.url, { documentId: `sha256:${id}` }, token)).toEqual({ status: 200, body: { data: { me: { name: client.name } } } });
-      expect(await post(enforcing.url, { query: MY_NAME }, token)).toEqual({ status: 200, body: { data: { me: { name: client.name } } } });
-      expect(enforcing.trustedDocuments.status()).toMatchObject({ documents: 4, reloads: reloads + 1 });
-    });
+        await vi.waitFor(async () => expect((await post(enforcing.url, { documentId: `sha256:${id}` }, token)).status).toBe(200), RELOAD);
+        expect(await post(enforcing.url, { documentId: `sha256:${id}` }, token)).toEqual({ status: 200, body: { data: { me: { name: client.name } } } });
+        expect(await post(enforcing.url, { query: MY_NAME }, token)).toEqual({ status: 200, body: { data: { me: { name: client.name } } } });
+        expect(enforcing.trustedDocuments.status()).toMatchObject({ documents: 4, reloads: reloads + 1 });
+      },
+      CLI_TIMEOUT,
+    );
   });
 
   it('refuses a registry change that does not load, and keeps serving the registry it has', async () => {
@@ -334,34 +344,38 @@ describe('trusted documents at the gateway', () => {
 
   const redisUrl = redisUrlForTests();
   describe.runIf(redisUrl)('across replicas over Redis', () => {
-    it('a manifest registered on one machine is served by every gateway replica sharing the Redis', async () => {
-      // Two replicas with registries of their own (other machines), and the command run on a third.
-      const env = (dir: string) => ({ TRUSTED_DOCUMENTS: 'enforce', TRUSTED_DOCUMENTS_DIR: dir, REDIS_URL: redisUrl! });
-      const replicas = await Promise.all(['a', 'b'].map(async (name) => platform.startGateway({ live: false }, env(join(scratch, `replica-${name}`)))));
-      const redis = new Redis(redisUrl!);
-      try {
-        const body = 'query Replicated { me { email } }';
-        for (const gw of replicas) expect((await post(gw.url, { documentId: sha256(body) }, token)).status).toBe(404);
-        const file = join(scratch, 'replicated.json');
-        await writeFile(file, manifest([{ name: 'Replicated', type: 'query', body }]));
-        const result = await register([file, '--client', 'ios@3.1.0', '--operations', join(scratch, 'elsewhere')], {
-          REDIS_URL: redisUrl!,
-          EVENTS_PREFIX: platform.eventsPrefix,
-        });
-        expect(result.code).toBe(0);
-        expect(result.stdout).toContain(`announced to the gateways over Redis (${platform.eventsPrefix}:trusted-documents)`);
-        for (const gw of replicas) {
-          await vi.waitFor(
-            async () =>
-              expect(await post(gw.url, { documentId: sha256(body) }, token)).toEqual({ status: 200, body: { data: { me: { email: client.email } } } }),
-            RELOAD,
-          );
+    it(
+      'a manifest registered on one machine is served by every gateway replica sharing the Redis',
+      async () => {
+        // Two replicas with registries of their own (other machines), and the command run on a third.
+        const env = (dir: string) => ({ TRUSTED_DOCUMENTS: 'enforce', TRUSTED_DOCUMENTS_DIR: dir, REDIS_URL: redisUrl! });
+        const replicas = await Promise.all(['a', 'b'].map(async (name) => platform.startGateway({ live: false }, env(join(scratch, `replica-${name}`)))));
+        const redis = new Redis(redisUrl!);
+        try {
+          const body = 'query Replicated { me { email } }';
+          for (const gw of replicas) expect((await post(gw.url, { documentId: sha256(body) }, token)).status).toBe(404);
+          const file = join(scratch, 'replicated.json');
+          await writeFile(file, manifest([{ name: 'Replicated', type: 'query', body }]));
+          const result = await register([file, '--client', 'ios@3.1.0', '--operations', join(scratch, 'elsewhere')], {
+            REDIS_URL: redisUrl!,
+            EVENTS_PREFIX: platform.eventsPrefix,
+          });
+          expect(result.code).toBe(0);
+          expect(result.stdout).toContain(`announced to the gateways over Redis (${platform.eventsPrefix}:trusted-documents)`);
+          for (const gw of replicas) {
+            await vi.waitFor(
+              async () =>
+                expect(await post(gw.url, { documentId: sha256(body) }, token)).toEqual({ status: 200, body: { data: { me: { email: client.email } } } }),
+              RELOAD,
+            );
+          }
+        } finally {
+          await redis.del(`${platform.eventsPrefix}:trusted-documents`);
+          redis.disconnect();
+          await Promise.all(replicas.map((gw) => gw.close()));
         }
-      } finally {
-        await redis.del(`${platform.eventsPrefix}:trusted-documents`);
-        redis.disconnect();
-        await Promise.all(replicas.map((gw) => gw.close()));
-      }
-    });
+      },
+      CLI_TIMEOUT,
+    );
   });
 });
