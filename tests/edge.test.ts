@@ -178,6 +178,8 @@ describe('every door answers bad input cleanly', () => {
             MAX_ERRORS: '5',
             METRICS_TOKEN: METRICS_TOKEN,
             CORS_ORIGINS: 'https://app.fitsync.test, https://admin.fitsync.test',
+            // Production enforces the trusted documents; these limits are about ad-hoc documents.
+            TRUSTED_DOCUMENTS: 'allow',
           },
         );
         url = gateway.url;

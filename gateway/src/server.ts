@@ -57,6 +57,12 @@ import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } fr
 
 export type { SchemaChange, SchemaChangeListener, SupergraphStatus } from './supergraph-source.js';
 import { createLiveServer, type LiveOptions, type LiveServer } from './live/server.js';
+import { trustedDocumentsHttp } from './trusted/http.js';
+import type { DocumentGate } from './trusted/registry.js';
+import { openTrustedDocuments, type TrustedDocuments } from './trusted/source.js';
+
+export type { TrustedDocumentsStatus } from './trusted/source.js';
+export { documentId } from './trusted/registry.js';
 
 export type { LiveOptions } from './live/server.js';
 export { CostCalculator, type CostOptions } from './cost.js';
@@ -108,6 +114,11 @@ interface GatewayParts {
    * `onSchemaChange(listener)` (runs after every hot reload with the new API schema) and `reload()`.
    */
   supergraph: Pick<SupergraphSource, 'status' | 'apiSchema' | 'onSchemaChange' | 'reload'>;
+  /**
+   * The registry of client documents (TRUSTED_DOCUMENTS, TRUSTED_DOCUMENTS_DIR): `status()`,
+   * `registry()` and `reload()` (the watchers call it; tests may too).
+   */
+  trustedDocuments: Pick<TrustedDocuments, 'status' | 'registry' | 'reload'>;
   /** Live subscriptions, unless turned off. */
   live?: LiveServer;
   /** Serves `/graphql` (HTTP, SSE and WebSocket upgrades), `/health`, `/ready` and `/metrics`. */
@@ -149,10 +160,19 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const validationRules = [operationLimitsRule(limits)];
   const parseOptions: ParseOptions = { maxTokens: limits.maxTokens };
   const rateLimitConfig: RateLimitConfig = { ...config.rateLimits, ...opts.rateLimits };
-  const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
+  const trusted = await openTrustedDocuments(config, log, metrics, parseOptions);
+  const closeTrustedAnd = async (err: unknown): Promise<never> => {
+    await trusted.close();
+    throw err;
+  };
+  const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl).catch(closeTrustedAnd);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);
+  const ready = async () => {
+    const { ok, detail } = await upstream.ready();
+    return { ok, detail: { ...(detail as object), trustedDocuments: trusted.status() } };
+  };
   const rateLimits = createRateLimits(rateLimitConfig, { redisUrl: config.redisUrl, prefix: config.eventsPrefix, metrics, log });
-  const { shell, server } = createHttpShell(config, rateLimitConfig.trustProxy, metrics, () => upstream.ready(), log);
+  const { shell, server } = createHttpShell(config, rateLimitConfig.trustProxy, metrics, ready, log);
   const costs = followCosts(config, supergraph, metrics);
   const idempotency = config.redisUrl ? redisIdempotencyStore(config.redisUrl, config.eventsPrefix, log) : memoryIdempotencyStore();
   const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, rateLimits, costs, [
@@ -163,7 +183,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
     await rateLimits.close();
     await idempotency.close();
     costs.close();
-    throw err;
+    await closeTrustedAnd(err);
   });
   log.info({ supergraph: supergraph.source, hash: supergraph.status().hash, subgraphs: Object.fromEntries(upstream.subgraphs) }, 'supergraph loaded');
 
@@ -171,11 +191,25 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const live =
     opts.live === false
       ? undefined
-      : startLive(config, opts.live, { httpServer: server, supergraph, upstream, validationRules, parseOptions, costs, users, clock, log, rateLimits });
-  // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler.
+      : startLive(config, opts.live, {
+          httpServer: server,
+          supergraph,
+          upstream,
+          validationRules,
+          parseOptions,
+          costs,
+          users,
+          clock,
+          log,
+          rateLimits,
+          documents: trusted.gate,
+        });
+  // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler,
+  // and the trusted-documents rule decides which document runs before either sees it.
   shell.use(
     '/graphql',
     jsonBody(BODY_LIMIT),
+    trustedDocumentsHttp(trusted.gate),
     ...(live ? [live.server.sse] : []),
     expressMiddleware(apollo, { context: createContext(users, log, config.operationTimeoutMs, rateLimits) }),
   );
@@ -185,6 +219,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
     await live?.close();
     costs.close();
     await supergraph.close();
+    await trusted.close();
     await apollo.stop();
     await listening?.close();
     upstream.close();
@@ -197,6 +232,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
     subgraphs: upstream.subgraphs,
     supergraphSource: supergraph.source,
     supergraph,
+    trustedDocuments: trusted,
     live: live?.server,
     server,
     moveSubgraph(name, url) {
@@ -388,6 +424,9 @@ function createApollo(
     includeStacktraceInErrorResponses: false,
     formatError: formatGatewayError(errorFormatter(), { blockFieldSuggestions: config.production }),
     csrfPrevention: true,
+    // Document ids (APQ's included) are resolved in front of Apollo, by the trusted-documents rule
+    // (trusted/registry.ts): Apollo's own APQ cache would register any document a client hashes.
+    persistedQueries: false,
     introspection: !config.production,
     validationRules,
     parseOptions,
@@ -444,6 +483,7 @@ interface LiveDeps {
   clock: Clock;
   log: Logger;
   rateLimits: RateLimits;
+  documents: DocumentGate;
 }
 
 /**
@@ -464,6 +504,7 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     clock: deps.clock,
     log: deps.log,
     rateLimits: deps.rateLimits,
+    documents: deps.documents,
     options: { ...options, bus },
   });
   const unfollow = deps.supergraph.onSchemaChange((change) => server.updateSupergraph(change.supergraphSdl));

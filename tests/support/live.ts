@@ -26,8 +26,17 @@ export async function until(check: () => boolean, ms = 5_000, what = 'condition'
   );
 }
 
-/** A real graphql-ws client subscribed to one operation, collecting what it receives. */
-export function subscribeWs(gatewayUrl: string, token: string | undefined, query: string, connectionParams?: Record<string, unknown>): LiveSubscription {
+/**
+ * A real graphql-ws client subscribed to one operation, collecting what it receives. `extra`
+ * goes into the subscribe payload too (a document id: `{ documentId }` or `{ extensions: { persistedQuery } }`).
+ */
+export function subscribeWs(
+  gatewayUrl: string,
+  token: string | undefined,
+  query: string,
+  connectionParams?: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): LiveSubscription {
   const sub: LiveSubscription = {
     events: [],
     errors: [],
@@ -50,7 +59,7 @@ export function subscribeWs(gatewayUrl: string, token: string | undefined, query
     },
   };
   sub.client.subscribe(
-    { query },
+    { ...extra, query },
     {
       next: (value) => void sub.events.push(value as LiveSubscription['events'][number]),
       error: (err) => void sub.errors.push(err),
@@ -72,8 +81,8 @@ export interface SseSubscription {
   close(): void;
 }
 
-/** GraphQL over SSE (distinct connections mode): POST with Accept: text/event-stream, via graphql-sse's client. */
-export function subscribeSse(gatewayUrl: string, token: string | undefined, query: string): SseSubscription {
+/** GraphQL over SSE (distinct connections mode): POST with Accept: text/event-stream, via graphql-sse's client; `extra` joins the body. */
+export function subscribeSse(gatewayUrl: string, token: string | undefined, query: string, extra: Record<string, unknown> = {}): SseSubscription {
   const client = createSseClient({ url: gatewayUrl, retryAttempts: 0, headers: token ? { authorization: `Bearer ${token}` } : {} });
   let refuse: (err: NetworkError<Response>) => void = () => undefined;
   const out: SseSubscription = {
@@ -88,7 +97,8 @@ export function subscribeSse(gatewayUrl: string, token: string | undefined, quer
     },
   };
   const dispose = client.subscribe(
-    { query },
+    // graphql-sse's client posts the payload as it is: `extra` (a document id) goes with it.
+    { ...extra, query },
     {
       next: (value) => void out.events.push(value as SseSubscription['events'][number]),
       error: (err) => {

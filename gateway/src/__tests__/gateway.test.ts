@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { compose, formatProblems } from '@fitsync/composition';
 import { DEMO_LOGINS, DEMO_PASSWORD, demoGym } from '@fitsync/demo-data';
 import { CORRELATION_HEADER, SERVICE_TOKEN_HEADER, pinnedClock, signUserToken, type RunningSubgraph } from '@fitsync/service-kit';
@@ -188,7 +189,18 @@ describe('gateway over the users subgraph and a stand-in for training', () => {
     const hash = gateway.supergraph.status().hash;
     expect(await ready.json()).toEqual({
       status: 'ready',
-      detail: { supergraph: { hash, source: 'given', loadedAt: expect.any(String), reloads: 0 }, subgraphs: { users: 'up', training: 'up' } },
+      detail: {
+        supergraph: { hash, source: 'given', loadedAt: expect.any(String), reloads: 0 },
+        subgraphs: { users: 'up', training: 'up' },
+        trustedDocuments: {
+          mode: 'allow',
+          sources: [resolvePath('operations')],
+          documents: 2,
+          hash: expect.any(String),
+          loadedAt: expect.any(String),
+          reloads: 0,
+        },
+      },
     });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain(`fitsync_gateway_supergraph_info{hash="${hash}",service="gateway"} 1`);

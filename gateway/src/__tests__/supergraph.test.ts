@@ -81,11 +81,12 @@ describe('loading the supergraph', () => {
       supergraphRedisKey: undefined,
       port: 4000,
     });
-    expect(loadToolConfig({ REDIS_URL: '', SUPERGRAPH_REDIS_KEY: 'k', CI: '', SCHEMA_AUTHOR: '', GITHUB_ACTOR: 'octocat' })).toEqual({
+    expect(loadToolConfig({ REDIS_URL: '', SUPERGRAPH_REDIS_KEY: 'k', CI: '', SCHEMA_AUTHOR: '', GITHUB_ACTOR: 'octocat', EVENTS_PREFIX: '' })).toEqual({
       ci: false,
       schemaAuthor: 'octocat',
       redisUrl: undefined,
       supergraphRedisKey: 'k',
+      eventsPrefix: 'fitsync',
     });
   });
 

@@ -9,6 +9,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { addressKey, isRefusal, rateLimitedBody, rateLimitedError, type RateLimits, type Refusal } from '../rate-limits.js';
 import type { CostLimit } from '../request-rules.js';
+import type { DocumentGate } from '../trusted/registry.js';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
 import { LiveRouter } from './router.js';
 import type { UserAuthenticator } from '../identity.js';
@@ -64,6 +65,8 @@ interface Deps {
   log: Logger;
   /** Each subscribe spends one operation of its user's budget; each connection counts against the user's cap. */
   rateLimits?: RateLimits;
+  /** The trusted-documents rule: over SSE the HTTP layer in front applies it, over WebSocket each subscribe message here. */
+  documents: DocumentGate;
   options: LiveOptions;
 }
 
@@ -120,7 +123,7 @@ export function createLiveServer(deps: Deps): LiveServer {
       return stream;
     },
   };
-  const ws = serveWebSocket(deps.httpServer, opts.keepAliveMs, subs);
+  const ws = serveWebSocket(deps.httpServer, opts.keepAliveMs, subs, deps.documents);
   const sse = serveSse(subs);
 
   return {
@@ -162,7 +165,7 @@ function executionArgs(subs: Subscriptions, session: Session, prepared: Prepared
 }
 
 /** graphql-ws on the HTTP server's WebSocket upgrades to `/graphql`. */
-function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscriptions) {
+function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscriptions, documents: DocumentGate) {
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1 << 20 });
   const sessionOf = new WeakMap<object, Session>();
   const slotOf = new WeakMap<object, { release(): void }>();
@@ -209,7 +212,13 @@ function serveWebSocket(httpServer: Server, keepAliveMs: number, subs: Subscript
         const session = sessionOf.get(ctx)!;
         const refusal = await subs.rateLimits?.operation(`user:${session.context.viewer!.id}`);
         if (refusal) return [rateLimitedError(refusal, { http: false })];
-        const prepared = subs.executor.prepare(payload);
+        // graphql-ws requires a string query: a subscription by id sends '' with documentId or APQ's extension.
+        const resolution = documents.resolve(
+          { query: payload.query, documentId: (payload as { documentId?: unknown }).documentId, extensions: payload.extensions },
+          'ws',
+        );
+        if (!resolution.ok) return [new GraphQLError(resolution.message, { extensions: { code: resolution.code } })];
+        const prepared = subs.executor.prepare({ ...payload, query: resolution.query ?? payload.query });
         return Array.isArray(prepared) ? prepared : executionArgs(subs, session, prepared);
       },
       subscribe: (args) => subs.start(args.contextValue as OperationValue),

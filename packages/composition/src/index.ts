@@ -4,3 +4,4 @@ export * from './coordinates.js';
 export * from './check.js';
 export * from './history.js';
 export * from './publish.js';
+export * from './register.js';

@@ -10,10 +10,14 @@ export interface KnownOperation {
   /** `operations/TrainerDashboard.graphql`, or `operations/trusted/web.json#<id>` for a manifest entry. */
   source: string;
   document: DocumentNode;
+  /** The text as a client sends it: the file's content, or the manifest entry's `body`. */
+  body: string;
+  /** A manifest entry's `id` (the sha256 hex of its body, when the manifest is right); files have none. */
+  id?: string;
 }
 
 /** Apollo's persisted query manifest, the format `generate-persisted-query-manifest` writes. */
-const manifestSchema = z.object({
+export const persistedQueryManifestSchema = z.object({
   format: z.literal('apollo-persisted-query-manifest'),
   version: z.literal(1),
   operations: z.array(z.object({ id: z.string(), name: z.string().optional(), type: z.string().optional(), body: z.string() })),
@@ -52,18 +56,39 @@ export async function loadKnownOperations(dir: string, base = dirname(dir)): Pro
   for (const file of await filesUnder(dir)) {
     const shown = relative(base, file) || file;
     if (file.endsWith('.graphql') || file.endsWith('.gql')) {
-      const document = parseOrThrow(await readFile(file, 'utf8'), shown);
-      ops.push({ name: namesOf(document), source: shown, document });
+      const body = await readFile(file, 'utf8');
+      const document = parseOrThrow(body, shown);
+      ops.push({ name: namesOf(document), source: shown, document, body });
     } else if (file.endsWith('.json')) {
-      const parsed = manifestSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-      if (!parsed.success) throw new Error(`${shown} is not an Apollo persisted-query manifest: ${parsed.error.issues[0]?.message}`);
-      for (const op of parsed.data.operations) {
-        const document = parseOrThrow(op.body, `${shown}#${op.id}`);
-        ops.push({ name: op.name ?? namesOf(document), source: `${shown}#${op.id}`, document });
-      }
+      ops.push(...manifestOperations(await readFile(file, 'utf8'), shown));
     }
   }
   return ops;
+}
+
+/**
+ * The operations of one Apollo persisted-query manifest (its JSON text); `shown` names it in
+ * errors and sources (`operations/trusted/web.json`). Throws when it is not a manifest or an
+ * entry does not parse.
+ */
+export function manifestOperations(json: string, shown: string): KnownOperation[] {
+  const parsed = persistedQueryManifestSchema.safeParse(parseJson(json, shown));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${shown} is not an Apollo persisted-query manifest: ${issue?.path.length ? `${issue.path.join('.')}: ` : ''}${issue?.message}`);
+  }
+  return parsed.data.operations.map((op) => {
+    const document = parseOrThrow(op.body, `${shown}#${op.id}`);
+    return { name: op.name ?? namesOf(document), source: `${shown}#${op.id}`, document, body: op.body, id: op.id };
+  });
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${where} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function parseOrThrow(body: string, where: string): DocumentNode {

@@ -34,6 +34,10 @@ export const timeoutVariable = (subgraph: string) => `${subgraph.toUpperCase().r
 /** `USERS_HEALTH_URL`, ...: where the gateway's `/ready` probes a subgraph instead of sending it `{ __typename }`. */
 export const healthUrlVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_HEALTH_URL`;
 
+/** `TRUSTED_DOCUMENTS`: ignore the registry of client documents (ids still resolve), serve and count unknown documents, or serve only registered ones. */
+export const TRUSTED_DOCUMENT_MODES = ['off', 'allow', 'enforce'] as const;
+export type TrustedDocumentsMode = (typeof TRUSTED_DOCUMENT_MODES)[number];
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 /**
@@ -154,6 +158,8 @@ const baseSchema = z.object({
     .refine((v) => isDuration(v), 'a duration such as 90s, 30m, 12h or 7d')
     .default('24h'),
   ...rateLimitVariables,
+  TRUSTED_DOCUMENTS: z.enum(TRUSTED_DOCUMENT_MODES, { message: 'off, allow or enforce' }).optional(),
+  TRUSTED_DOCUMENTS_DIR: z.string().default('operations'),
 });
 
 /**
@@ -213,6 +219,12 @@ export interface ServiceConfig {
   maxOperationCost: number;
   /** Gateway: browser origins allowed by CORS (none by default: no CORS headers at all). */
   corsOrigins: string[];
+  /**
+   * Gateway: the registry of client documents (`operations/*.graphql` and the persisted-query
+   * manifests under `operations/trusted/`) and what to do with a document outside it.
+   * `mode` defaults to `enforce` in production, else `allow`.
+   */
+  trustedDocuments: { mode: TrustedDocumentsMode; dir: string };
   /** In production, the bearer token that `/metrics` and the detail of `/ready` require. */
   metricsToken?: string;
   /** Gateway: rate limits (login, register, operations, live connections) and TRUST_PROXY. */
@@ -388,6 +400,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     idempotencyTtlMs: durationSeconds(e.IDEMPOTENCY_TTL) * 1000,
     subgraphHealthUrls,
     rateLimits: readRateLimits(e),
+    trustedDocuments: { mode: e.TRUSTED_DOCUMENTS ?? (production ? 'enforce' : 'allow'), dir: e.TRUSTED_DOCUMENTS_DIR },
   };
 }
 
@@ -437,7 +450,7 @@ function urlOverrides(env: NodeJS.ProcessEnv): Record<string, string> {
   return overrides;
 }
 
-const toolSchema = baseSchema.pick({ REDIS_URL: true, SUPERGRAPH_REDIS_KEY: true }).extend({
+const toolSchema = baseSchema.pick({ REDIS_URL: true, SUPERGRAPH_REDIS_KEY: true, EVENTS_PREFIX: true }).extend({
   CI: z.string().optional(),
   SCHEMA_AUTHOR: z.string().optional(),
   GITHUB_ACTOR: z.string().optional(),
@@ -452,11 +465,13 @@ export interface ToolConfig {
   /** With `supergraphRedisKey`: where schema:publish and schema:rollback tell the gateways of a new supergraph. */
   redisUrl?: string;
   supergraphRedisKey?: string;
+  /** With `redisUrl`: the deployment's prefix, under which operations:register tells the gateways of a new manifest. */
+  eventsPrefix: string;
 }
 
 /**
  * The scripts' configuration, by the same rules as the services' where they share a
- * variable (REDIS_URL, SUPERGRAPH_REDIS_KEY). Only these variables are read and checked,
+ * variable (REDIS_URL, SUPERGRAPH_REDIS_KEY, EVENTS_PREFIX). Only these variables are read and checked,
  * so a script runs where a service's secrets are not set.
  */
 export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig {
@@ -468,5 +483,6 @@ export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig
     schemaAuthor: e.SCHEMA_AUTHOR ?? e.GITHUB_ACTOR,
     redisUrl: e.REDIS_URL,
     supergraphRedisKey: e.SUPERGRAPH_REDIS_KEY,
+    eventsPrefix: e.EVENTS_PREFIX,
   };
 }

@@ -18,6 +18,15 @@ describe('loadConfig validates every variable at start-up', () => {
     expect(config).toMatchObject({ port: 3001, jwtTtl: '12h', corsOrigins: [], operationLimits: { maxDepth: 15, maxAliases: 30 }, maxErrors: 100 });
   });
 
+  it('enforces the trusted documents in production and allows others elsewhere, unless TRUSTED_DOCUMENTS says otherwise', () => {
+    const secrets = { JWT_SECRET: 'a-production-jwt-secret', SERVICE_SECRET: 'a-production-service-secret' };
+    expect(loadConfig('gateway', {}).trustedDocuments).toEqual({ mode: 'allow', dir: 'operations' });
+    expect(loadConfig('gateway', { NODE_ENV: 'production', ...secrets }).trustedDocuments.mode).toBe('enforce');
+    expect(loadConfig('gateway', { NODE_ENV: 'production', ...secrets, TRUSTED_DOCUMENTS: 'allow' }).trustedDocuments.mode).toBe('allow');
+    expect(loadConfig('gateway', { TRUSTED_DOCUMENTS: 'off', TRUSTED_DOCUMENTS_DIR: '/srv/ops' }).trustedDocuments).toEqual({ mode: 'off', dir: '/srv/ops' });
+    expect(refusal({ TRUSTED_DOCUMENTS: 'on' })).toMatch(/^ {2}TRUSTED_DOCUMENTS: off, allow or enforce \(got "on"\)$/m);
+  });
+
   it('refuses a JWT_TTL that is not a duration', () => {
     expect(refusal({ JWT_TTL: 'banana' })).toMatch(/JWT_TTL: a duration such as 90s, 30m, 12h or 7d \(got "banana"\)/);
     expect(refusal({ JWT_TTL: '0s' })).toMatch(/JWT_TTL/);
@@ -51,6 +60,7 @@ describe('loadConfig validates every variable at start-up', () => {
       MAX_DEPTH: '0',
       METRICS_TOKEN: 'tiny',
       JWT_TTL: 'banana',
+      TRUSTED_DOCUMENTS: 'strict',
     });
     for (const variable of [
       'JWT_SECRET',
@@ -65,6 +75,7 @@ describe('loadConfig validates every variable at start-up', () => {
       'MAX_DEPTH',
       'METRICS_TOKEN',
       'JWT_TTL',
+      'TRUSTED_DOCUMENTS',
     ]) {
       expect(message).toMatch(new RegExp(`^  ${variable}: `, 'm'));
     }
