@@ -49,8 +49,7 @@ describe.each(storageBackends())('consent for who trains whom on %s', (backend) 
   let victimToken: string;
   /** The fresh self-registered trainer. */
   let mallory: { id: string; role: 'TRAINER'; token: string };
-  const coachingRows = async () =>
-    (await platform.databases.training.query<{ n: number }>('SELECT count(*)::int AS n FROM coaching_relationships'))[0].n;
+  const coachingRows = async () => (await platform.databases.training.query<{ n: number }>('SELECT count(*)::int AS n FROM coaching_relationships'))[0].n;
   const programsOfPair = async () =>
     platform.databases.training.query<{ id: string; status: string }>('SELECT id, status FROM programs WHERE client_id = $1 AND trainer_id = $2', [
       victim.id,
@@ -164,7 +163,12 @@ describe.each(storageBackends())('consent for who trains whom on %s', (backend) 
     // The approved trainer asks: still no access while the request waits.
     const asked = await as(mallory.token, REQUEST, { i: { clientId: victim.id } });
     expect(asked.errors).toBeUndefined();
-    expect(asked.data.requestCoaching).toMatchObject({ status: 'PENDING', client: { id: victim.id }, trainer: { id: mallory.id }, requestedBy: { id: mallory.id } });
+    expect(asked.data.requestCoaching).toMatchObject({
+      status: 'PENDING',
+      client: { id: victim.id },
+      trainer: { id: mallory.id },
+      requestedBy: { id: mallory.id },
+    });
     const id = asked.data.requestCoaching.id as string;
     expect(code(await as(mallory.token, REQUEST, { i: { clientId: victim.id } }))).toBe('CONFLICT');
     expect(fieldCodes(await as(mallory.token, PRIVATE, { id: victim.id }))).toMatchObject(forbiddenEverywhere);
@@ -187,12 +191,16 @@ describe.each(storageBackends())('consent for who trains whom on %s', (backend) 
     expect(seen.data.user.progress.totalWorkouts).toBe(gym.workoutLogs.filter((l) => l.clientId === victim.id).length);
 
     // Booking needs an active program of theirs too; then both go through.
-    const tooEarly = await as(mallory.token, BOOK, { i: { clientId: victim.id, trainerId: mallory.id, gymId, date: DAY, startTime: '20:00', endTime: '21:00' } });
+    const tooEarly = await as(mallory.token, BOOK, {
+      i: { clientId: victim.id, trainerId: mallory.id, gymId, date: DAY, startTime: '20:00', endTime: '21:00' },
+    });
     expect(code(tooEarly)).toBe('CONFLICT');
     expect(tooEarly.errors?.[0].extensions?.reason).toBe('NO_ACTIVE_PROGRAM');
     const program = await as(mallory.token, ASSIGN, { i: { clientId: victim.id, name: 'Consented block', startDate: TODAY, durationWeeks: 4 } });
     expect(program.data.assignProgram.status).toBe('ACTIVE');
-    const booking = await as(mallory.token, BOOK, { i: { clientId: victim.id, trainerId: mallory.id, gymId, date: DAY, startTime: '20:00', endTime: '21:00' } });
+    const booking = await as(mallory.token, BOOK, {
+      i: { clientId: victim.id, trainerId: mallory.id, gymId, date: DAY, startTime: '20:00', endTime: '21:00' },
+    });
     expect(booking.errors).toBeUndefined();
     const otherBookingsBefore = await bookingsOf(victim.id, victimsTrainer.id);
     expect(otherBookingsBefore.some((b) => b.status === 'CONFIRMED')).toBe(true);
@@ -208,12 +216,14 @@ describe.each(storageBackends())('consent for who trains whom on %s', (backend) 
     expect(fieldCodes(await as(mallory.token, PRIVATE, { id: victim.id }))).toMatchObject(forbiddenEverywhere);
     expect(await programsOfPair()).toEqual([{ id: program.data.assignProgram.id, status: 'CANCELLED' }]);
     await platform.settle();
-    expect(await bookingsOf(victim.id, mallory.id)).toEqual([{ id: booking.data.createBooking.id, status: 'CANCELLED', cancellation_reason: 'Coaching ended' }]);
+    expect(await bookingsOf(victim.id, mallory.id)).toEqual([
+      { id: booking.data.createBooking.id, status: 'CANCELLED', cancellation_reason: 'Coaching ended' },
+    ]);
     // Only that pair's: the client's sessions with their other trainer stand.
     expect(await bookingsOf(victim.id, victimsTrainer.id)).toEqual(otherBookingsBefore);
-    expect(code(await as(mallory.token, BOOK, { i: { clientId: victim.id, trainerId: mallory.id, gymId, date: DAY, startTime: '18:00', endTime: '19:00' } }))).toBe(
-      'FORBIDDEN',
-    );
+    expect(
+      code(await as(mallory.token, BOOK, { i: { clientId: victim.id, trainerId: mallory.id, gymId, date: DAY, startTime: '18:00', endTime: '19:00' } })),
+    ).toBe('FORBIDDEN');
 
     // Everyone heard, with the usual notifications of each change.
     const trainerHeard = (await notificationsOf(mallory.token)).map((n) => n.type);
@@ -240,7 +250,9 @@ describe.each(storageBackends())('consent for who trains whom on %s', (backend) 
     const third = await as(victimToken, REQUEST, { i: { trainerId: demoTrainer.id } });
     expect((await as(adminToken, ACCEPT, { id: third.data.requestCoaching.id })).data.acceptCoaching.status).toBe('ACCEPTED');
     expect((await as(trainerToken, PRIVATE, { id: victim.id })).errors).toBeUndefined();
-    const newClient = gym.users.find((u) => u.role === 'CLIENT' && !gym.coaching.some((c) => c.clientId === u.id && c.trainerId === mallory.id) && u.id !== victim.id)!;
+    const newClient = gym.users.find(
+      (u) => u.role === 'CLIENT' && !gym.coaching.some((c) => c.clientId === u.id && c.trainerId === mallory.id) && u.id !== victim.id,
+    )!;
     await coach(platform, mallory, newClient);
     expect((await as(mallory.token, PRIVATE, { id: newClient.id })).errors).toBeUndefined();
   });

@@ -279,7 +279,18 @@ export function generateGym(opts: GymOptions): Gym {
   const progress = generateProgress(setting, clients, workoutLogs);
   const achievements = [...coaching.flatMap((y) => y.achievements), ...progress.achievements];
   const notifications = generateNotifications(setting, bookings, programs, achievements);
-  return { gymId, users, coaching: coachingOf(programs), programs, bookings, bodyMetrics: progress.bodyMetrics, workoutLogs, achievements, goals: progress.goals, notifications };
+  return {
+    gymId,
+    users,
+    coaching: coachingOf(programs),
+    programs,
+    bookings,
+    bodyMetrics: progress.bodyMetrics,
+    workoutLogs,
+    achievements,
+    goals: progress.goals,
+    notifications,
+  };
 }
 
 // ---------- people ----------

@@ -58,7 +58,8 @@ export function requestingPair(viewer: Viewer, named: { clientId?: string | null
   if (viewer.role === 'TRAINER' && trainerId !== viewer.id) throw forbidden('Trainers ask for coaching as themselves');
   if (!clientId) throw badInput('clientId: name the client to coach', 'clientId');
   if (!trainerId) throw badInput('trainerId: name the trainer to ask', 'trainerId');
-  if (clientId === trainerId) throw badInput('clientId and trainerId must be different users: nobody coaches themself', viewer.role === 'TRAINER' ? 'clientId' : 'trainerId');
+  if (clientId === trainerId)
+    throw badInput('clientId and trainerId must be different users: nobody coaches themself', viewer.role === 'TRAINER' ? 'clientId' : 'trainerId');
   return { clientId, trainerId };
 }
 
@@ -70,7 +71,8 @@ export function assertCoachingParty(viewer: Viewer, coaching: CoachingRow): void
 /** A request is accepted by the side that did not make it, or by an admin. */
 export function assertCanAcceptCoaching(viewer: Viewer, coaching: CoachingRow): void {
   assertCoachingParty(viewer, coaching);
-  if (!isAdmin(viewer) && viewer.id === coaching.requested_by) throw forbidden('This request is addressed to the other side: only they (or an admin) can accept it');
+  if (!isAdmin(viewer) && viewer.id === coaching.requested_by)
+    throw forbidden('This request is addressed to the other side: only they (or an admin) can accept it');
 }
 
 /** A user's relationships and requests: the user themself and admins. */

@@ -37,7 +37,8 @@ export interface UserRow {
   trainerIds?: string[];
 }
 
-export const USER_COLUMNS = 'id, email, name, role, phone, avatar_url, password_hash, trainer_profile, client_profile, approved_at, approved_by, created_at, updated_at';
+export const USER_COLUMNS =
+  'id, email, name, role, phone, avatar_url, password_hash, trainer_profile, client_profile, approved_at, approved_by, created_at, updated_at';
 
 export interface UserPageKey {
   createdAt: string;

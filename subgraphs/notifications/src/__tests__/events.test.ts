@@ -278,8 +278,7 @@ const cases: { [C in Channel]: { data: EventData<C>; expected: Expected[] } } = 
         recipient_id: client,
         type: 'COACHING_REQUESTED',
         title: 'Coaching request',
-        message:
-          'A trainer asked to coach you. Once you accept, they see your profile, progress and bookings, and can plan programs and sessions with you.',
+        message: 'A trainer asked to coach you. Once you accept, they see your profile, progress and bookings, and can plan programs and sessions with you.',
       },
     ],
   },

@@ -17,17 +17,15 @@ function othersThan(d: { client_id: string; trainer_id: string }, actor: string)
 export const onCoachingRequested: EventHandler<'coaching.requested'> = async (event, ctx) => {
   const d = event.data;
   const byAdmin = d.requested_by !== d.client_id && d.requested_by !== d.trainer_id;
-  const notices = othersThan(d, d.requested_by).map(
-    ({ party, id }): Notice => ({
-      recipient_id: id,
-      type: 'COACHING_REQUESTED',
-      title: 'Coaching request',
-      message:
-        party === 'client'
-          ? `${byAdmin ? 'The gym proposed a trainer for you' : 'A trainer asked to coach you'}. Once you accept, they see your profile, progress and bookings, and can plan programs and sessions with you.`
-          : `${byAdmin ? 'The gym proposed a new client for you' : 'A client asked you to coach them'}. Accept the request to start training them.`,
-    }),
-  );
+  const notices = othersThan(d, d.requested_by).map(({ party, id }): Notice => ({
+    recipient_id: id,
+    type: 'COACHING_REQUESTED',
+    title: 'Coaching request',
+    message:
+      party === 'client'
+        ? `${byAdmin ? 'The gym proposed a trainer for you' : 'A trainer asked to coach you'}. Once you accept, they see your profile, progress and bookings, and can plan programs and sessions with you.`
+        : `${byAdmin ? 'The gym proposed a new client for you' : 'A client asked you to coach them'}. Accept the request to start training them.`,
+  }));
   await notify(event, ctx, notices);
 };
 
@@ -54,7 +52,9 @@ export const onCoachingEnded: EventHandler<'coaching.ended'> = async (event, ctx
   const d = event.data;
   const programs = d.cancelled_program_ids.length;
   const cancelled =
-    programs === 0 ? ' Upcoming sessions between you are cancelled.' : ` ${programs === 1 ? 'Your open program' : `${programs} open programs`} and upcoming sessions between you are cancelled.`;
+    programs === 0
+      ? ' Upcoming sessions between you are cancelled.'
+      : ` ${programs === 1 ? 'Your open program' : `${programs} open programs`} and upcoming sessions between you are cancelled.`;
   await notify(
     event,
     ctx,

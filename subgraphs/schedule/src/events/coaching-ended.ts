@@ -15,12 +15,10 @@ export const onCoachingEnded: EventHandler<'coaching.ended'> = async (event, { t
   if (d.outcome !== 'ENDED') return;
   // The locks createBooking takes: a booking of the pair being written now commits first, and is cancelled here too.
   await lockUsers(tx, [d.client_id, d.trainer_id]);
-  const cancelled = await cancelFutureBookingsOf(
-    tx,
-    { clientId: d.client_id, trainerId: d.trainer_id },
-    gymTime(new Date(event.timestamp)),
-    { reason: COACHING_ENDED_REASON, by: d.ended_by },
-  );
+  const cancelled = await cancelFutureBookingsOf(tx, { clientId: d.client_id, trainerId: d.trainer_id }, gymTime(new Date(event.timestamp)), {
+    reason: COACHING_ENDED_REASON,
+    by: d.ended_by,
+  });
   for (const b of cancelled)
     await events.emit(tx, 'booking.cancelled', {
       booking_id: b.id,

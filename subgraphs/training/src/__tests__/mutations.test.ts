@@ -121,7 +121,12 @@ describe.each(storageBackends())('training mutations on %s', (backend) => {
       { i: input({ clientId: otherTrainersClient, trainerId: otherTrainer.id, workoutPlan: null, dietPlan: null }) },
       await as(admin),
     );
-    expect(admins.data!.assignProgram).toMatchObject({ client: { id: otherTrainersClient }, trainer: { id: otherTrainer.id }, workoutPlan: null, dietPlan: null });
+    expect(admins.data!.assignProgram).toMatchObject({
+      client: { id: otherTrainersClient },
+      trainer: { id: otherTrainer.id },
+      workoutPlan: null,
+      dietPlan: null,
+    });
   });
 
   it('refuses wrong roles, other trainers and bad input, writing nothing', async () => {

@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { badInput, conflict, forbidden, hashPassword, notFound, parseId, parseInput, requireViewer, unauthenticated, verifyPassword } from '@fitsync/service-kit';
+import {
+  badInput,
+  conflict,
+  forbidden,
+  hashPassword,
+  notFound,
+  parseId,
+  parseInput,
+  requireViewer,
+  unauthenticated,
+  verifyPassword,
+} from '@fitsync/service-kit';
 import { decodeJwt } from 'jose';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
