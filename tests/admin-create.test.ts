@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, openDatabase, type Database, type RunningSubgraph } from '@fitsync/service-kit';
-import { callSubgraph, testClock, testConfig } from '@fitsync/service-kit/testing';
+import { createLogger, dropPostgresSchema, openDatabase, type Database, type RunningSubgraph } from '@fitsync/service-kit';
+import { callSubgraph, storageBackends, testClock, testConfig, uniqueSchemaPrefix } from '@fitsync/service-kit/testing';
 import { startUsers, usersSubgraph } from '@fitsync/users';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -22,7 +22,8 @@ const PRODUCTION = {
 /** Runs the command as `npm run admin:create -- ...` does, with the given environment and stdin. */
 function adminCreate(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, failed) => {
-    const { ADMIN_PASSWORD: _inherited, ...parent } = process.env;
+    // Nothing of this process's own database or secrets leaks in: only what the test passes.
+    const { ADMIN_PASSWORD: _p, DATABASE_URL: _d, DB_SCHEMA: _s, DATA_DIR: _dir, SEED_DEMO: _seed, NODE_ENV: _env, ...parent } = process.env;
     const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/admin-create.ts', ...args], { cwd: ROOT, env: { ...parent, ...env }, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
@@ -34,8 +35,11 @@ function adminCreate(args: string[], env: Record<string, string>, stdin = ''): P
   });
 }
 
-describe('npm run admin:create', () => {
+describe.each(storageBackends())('npm run admin:create on %s', (backend) => {
   let dataDir: string;
+  // Postgres: a schema of this test's own, dropped afterwards.
+  const schema = `${uniqueSchemaPrefix()}_users`;
+  const databaseUrl = backend === 'postgres' ? process.env.DATABASE_URL! : undefined;
   let db: Database | undefined;
   let users: RunningSubgraph | undefined;
 
@@ -46,10 +50,11 @@ describe('npm run admin:create', () => {
     await users?.close();
     await db?.close();
     await rm(dataDir, { recursive: true, force: true });
+    if (databaseUrl) await dropPostgresSchema(databaseUrl, schema);
   });
 
   it('creates the first admin of a production database from a piped password, refuses a taken email and a short password, and the admin can log in', async () => {
-    const env = { ...PRODUCTION, DATA_DIR: dataDir };
+    const env: Record<string, string> = { ...PRODUCTION, DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl, DB_SCHEMA: schema } : {}) };
     const created = await adminCreate(['--email', 'Ops@Example.test', '--name', 'Ada Ops'], env, 'a long enough secret\n');
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
@@ -70,6 +75,8 @@ describe('npm run admin:create', () => {
       service: 'users',
       migrationsDir: usersSubgraph.migrationsDir,
       log: createLogger('test', 'silent'),
+      databaseUrl,
+      schema,
       dataDir: join(dataDir, 'users'),
     });
     expect(await db.query('SELECT email, name, role FROM users')).toEqual([{ email: 'ops@example.test', name: 'Ada Ops', role: 'ADMIN' }]);
