@@ -219,6 +219,8 @@ describe.each(storageBackends())('consent for who trains whom on %s', (backend) 
     expect(await bookingsOf(victim.id, mallory.id)).toEqual([
       { id: booking.data.createBooking.id, status: 'CANCELLED', cancellation_reason: 'Coaching ended' },
     ]);
+    // Schedule remembers the end, for bookings checked with training before it.
+    expect(await platform.databases.schedule.query('SELECT coaching_id FROM ended_coaching WHERE coaching_id = $1', [id])).toEqual([{ coaching_id: id }]);
     // Only that pair's: the client's sessions with their other trainer stand.
     expect(await bookingsOf(victim.id, victimsTrainer.id)).toEqual(otherBookingsBefore);
     expect(
@@ -233,6 +235,28 @@ describe.each(storageBackends())('consent for who trains whom on %s', (backend) 
     // The client ended it: they are not told about it, nor about the session they cancelled that way.
     expect(clientHeard.filter((n) => n.type === 'COACHING_ENDED' || n.type === 'BOOKING_CANCELLED')).toEqual([]);
     expect((await notificationsOf(mallory.token)).find((n) => n.type === 'COACHING_ENDED')?.message).toMatch(/1 open program|Your open program/);
+  });
+
+  it('a booking checked with training just before the relationship ended is refused once schedule has heard of the end', async () => {
+    // Another pair of the demo gym, one no other test here touches: training still says they coach each other,
+    // schedule has already recorded the end (the window between createBooking's check and its transaction).
+    const pair = gym.coaching.find((c) => c.trainerId !== demoTrainer.id && c.clientId !== victim.id && c.trainerId !== victimsTrainer.id)!;
+    const client = gym.users.find((u) => u.id === pair.clientId)!;
+    const i = { clientId: pair.clientId, trainerId: pair.trainerId, gymId, date: DAY, startTime: '21:00', endTime: '22:00' };
+    const before = await bookingsOf(pair.clientId, pair.trainerId);
+    await platform.databases.schedule.query('INSERT INTO ended_coaching (coaching_id, client_id, trainer_id, ended_at) VALUES ($1, $2, $3, $4)', [
+      pair.id,
+      pair.clientId,
+      pair.trainerId,
+      clock(),
+    ]);
+    const refused = await as(await platform.tokenFor(client), BOOK, { i });
+    expect(code(refused)).toBe('FORBIDDEN');
+    expect(await bookingsOf(pair.clientId, pair.trainerId)).toEqual(before);
+    // Positive control: the same booking goes through when no end was recorded.
+    await platform.databases.schedule.query('DELETE FROM ended_coaching WHERE coaching_id = $1', [pair.id]);
+    const booked = await as(await platform.tokenFor(client), BOOK, { i });
+    expect(booked.errors).toBeUndefined();
   });
 
   it('a client may ask an approved trainer and decline or withdraw a request; admins accept for either side', async () => {

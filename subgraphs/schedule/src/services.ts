@@ -28,14 +28,17 @@ export const assertParties = (ctx: Context, clientId: string, trainerId: string)
     { field: 'trainerId', id: trainerId, role: 'TRAINER' },
   ]);
 
+export const NOT_COACHING = 'This trainer does not coach this client: the client must accept a coaching request first';
+
 /**
- * The client's active program with this trainer, in one request to training, which owns
- * both answers: FORBIDDEN unless the two have an accepted coaching relationship (the
- * client agreed to be trained by them), then CONFLICT without an active program.
+ * The pair's accepted coaching relationship and the client's active program with this
+ * trainer, in one request to training, which owns both answers: FORBIDDEN unless the two
+ * have an accepted relationship (the client agreed to be trained by them), then CONFLICT
+ * without an active program.
  */
-export async function activeProgramId(ctx: Context, clientId: string, trainerId: string): Promise<string> {
+export async function bookablePair(ctx: Context, clientId: string, trainerId: string): Promise<{ coachingId: string; programId: string }> {
   const data = await ctx.services.training.call(BOOKABLE_PAIR, { clientId, trainerId }, ctx);
-  if (!data.acceptedCoaching) throw forbidden('This trainer does not coach this client: the client must accept a coaching request first');
+  if (!data.acceptedCoaching) throw forbidden(NOT_COACHING);
   if (!data.activeProgram) throw conflict('The client has no active program with this trainer', 'NO_ACTIVE_PROGRAM');
-  return data.activeProgram.id;
+  return { coachingId: data.acceptedCoaching.id, programId: data.activeProgram.id };
 }

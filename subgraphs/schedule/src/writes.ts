@@ -88,3 +88,18 @@ export async function cancelFutureBookingsOf(
     [pair.clientId, pair.trainerId, after.date, after.time, why.reason, why.by],
   );
 }
+
+/** Remembers that training ended a relationship (once: the event may come again). */
+export async function recordEndedCoaching(tx: Queryable, c: { coachingId: string; clientId: string; trainerId: string; endedAt: string }): Promise<void> {
+  await tx.query('INSERT INTO ended_coaching (coaching_id, client_id, trainer_id, ended_at) VALUES ($1, $2, $3, $4) ON CONFLICT (coaching_id) DO NOTHING', [
+    c.coachingId,
+    c.clientId,
+    c.trainerId,
+    c.endedAt,
+  ]);
+}
+
+/** Whether training has reported this relationship ended. */
+export async function coachingEnded(tx: Queryable, coachingId: string): Promise<boolean> {
+  return (await tx.query('SELECT 1 FROM ended_coaching WHERE coaching_id = $1', [coachingId])).length > 0;
+}

@@ -1,6 +1,6 @@
 import type { EventHandler } from '@fitsync/events';
 import { gymTime } from '@fitsync/service-kit/clock';
-import { cancelFutureBookingsOf, lockUsers } from '../writes.js';
+import { cancelFutureBookingsOf, lockUsers, recordEndedCoaching } from '../writes.js';
 
 export const COACHING_ENDED_REASON = 'Coaching ended';
 
@@ -15,6 +15,8 @@ export const onCoachingEnded: EventHandler<'coaching.ended'> = async (event, { t
   if (d.outcome !== 'ENDED') return;
   // The locks createBooking takes: a booking of the pair being written now commits first, and is cancelled here too.
   await lockUsers(tx, [d.client_id, d.trainer_id]);
+  // A booking whose check with training came before the end, but whose transaction comes after this one, is refused by it.
+  await recordEndedCoaching(tx, { coachingId: d.coaching_id, clientId: d.client_id, trainerId: d.trainer_id, endedAt: event.timestamp });
   const cancelled = await cancelFutureBookingsOf(tx, { clientId: d.client_id, trainerId: d.trainer_id }, gymTime(new Date(event.timestamp)), {
     reason: COACHING_ENDED_REASON,
     by: d.ended_by,
