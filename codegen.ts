@@ -33,6 +33,7 @@ const generates: CodegenConfig['generates'] = {
     Program: '../store.js#ProgramRow',
     WorkoutPlan: '../store.js#WorkoutPlanRow',
     DietPlan: '../store.js#DietPlanRow',
+    Coaching: '../store.js#CoachingRow',
     User: '../store.js#UserRef',
   }),
   ...subgraph('schedule', {

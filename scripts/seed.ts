@@ -127,6 +127,7 @@ async function main() {
     users: gym.users.length,
     trainers: gym.users.filter((u) => u.role === 'TRAINER').length,
     clients: gym.users.filter((u) => u.role === 'CLIENT').length,
+    'coaching relationships': gym.coaching.length,
     programs: gym.programs.length,
     bookings: gym.bookings.length,
     'body metrics': gym.bodyMetrics.length,

@@ -65,7 +65,7 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ channel: 'booking.created', envelope: { source: 'schedule', data: { booking_id: booking.id, program_id: program.id } } });
 
-    // the same slot again, and a trainer the client has no program with: CONFLICT, nothing written
+    // the same slot again (CONFLICT), and a trainer who does not coach the client (FORBIDDEN: no accepted relationship): nothing written
     const count = async () => (await platform.databases.schedule.query('SELECT count(*)::int AS n FROM bookings'))[0];
     const before = await count();
     const again = await send(
@@ -79,7 +79,7 @@ describe.each(storageBackends())('mutations through the gateway on %s', (backend
       { i: { clientId: client.id, trainerId: otherTrainer.id, gymId, date: addDays(TODAY, 2), startTime: '18:00', endTime: '19:00' } },
       client,
     );
-    expect(stranger.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(stranger.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(await count()).toEqual(before);
     expect(await eventsOf('schedule', again.correlationId)).toEqual([]);
   });

@@ -4,6 +4,7 @@
  * The same options give the same ids everywhere, so references across subgraphs
  * line up without any service calling another.
  */
+import { createHash } from 'node:crypto';
 import { addDays } from '@fitsync/service-kit/clock';
 
 export const DEMO_PASSWORD = 'fitsync-demo';
@@ -23,6 +24,8 @@ export interface GymUser {
   role: Role;
   phone: string;
   createdAt: Date;
+  /** Trainers: when an admin approved them (every seeded trainer is approved). */
+  approvedAt?: Date;
   trainerProfile?: { certifications: string[]; specializations: string[]; yearsExperience: number; rating: number; bio: string };
   clientProfile?: {
     fitnessLevel: FitnessLevel;
@@ -46,6 +49,16 @@ export interface GymProgram {
   completedAt: Date | null;
   workoutPlan: { id: string; name: string; sessionsPerWeek: number; exercises: { name: string; sets: number; reps: number; restSeconds: number }[] };
   dietPlan: { id: string; name: string; dailyCalories: number; proteinGrams: number; carbsGrams: number; fatGrams: number };
+}
+
+/** An accepted coaching relationship: the trainer asked, the client accepted. One per trainer and client with a program. */
+export interface GymCoaching {
+  id: string;
+  clientId: string;
+  trainerId: string;
+  requestedBy: string;
+  requestedAt: Date;
+  acceptedAt: Date;
 }
 
 export interface GymBooking {
@@ -124,6 +137,7 @@ export interface GymNotification {
 export interface Gym {
   gymId: string;
   users: GymUser[];
+  coaching: GymCoaching[];
   programs: GymProgram[];
   bookings: GymBooking[];
   bodyMetrics: GymBodyMetric[];
@@ -265,7 +279,18 @@ export function generateGym(opts: GymOptions): Gym {
   const progress = generateProgress(setting, clients, workoutLogs);
   const achievements = [...coaching.flatMap((y) => y.achievements), ...progress.achievements];
   const notifications = generateNotifications(setting, bookings, programs, achievements);
-  return { gymId, users, programs, bookings, bodyMetrics: progress.bodyMetrics, workoutLogs, achievements, goals: progress.goals, notifications };
+  return {
+    gymId,
+    users,
+    coaching: coachingOf(programs),
+    programs,
+    bookings,
+    bodyMetrics: progress.bodyMetrics,
+    workoutLogs,
+    achievements,
+    goals: progress.goals,
+    notifications,
+  };
 }
 
 // ---------- people ----------
@@ -316,8 +341,10 @@ function account({ r, daysAgo }: Setting, role: keyof typeof ACCOUNTS, i: number
 
 function trainer(s: Setting, t: number, demo: boolean): GymUser {
   const { r } = s;
+  const a = account(s, 'TRAINER', t, demo);
   return {
-    ...account(s, 'TRAINER', t, demo),
+    ...a,
+    approvedAt: a.createdAt,
     trainerProfile: {
       certifications: [r.pick(CERTS), r.pick(CERTS)].filter((c, i, a) => a.indexOf(c) === i),
       specializations: [r.pick(SPECIALTIES), r.pick(SPECIALTIES)].filter((c, i, a) => a.indexOf(c) === i),
@@ -351,6 +378,41 @@ function clientsByTrainer(trainers: GymUser[], clients: GymUser[]): Map<GymUser,
   const byTrainer = new Map<GymUser, GymUser[]>(trainers.map((t) => [t, []]));
   clients.forEach((c, i) => byTrainer.get(trainers[i % trainers.length])!.push(c));
   return byTrainer;
+}
+
+// ---------- coaching ----------
+
+/**
+ * A uuid (version 5 layout) from a name, so a relationship's id follows from its pair and
+ * costs the random sequence nothing: every other id of the gym stays what it was.
+ */
+function nameUuid(name: string): string {
+  const h = createHash('sha1').update(`fitsync-demo:${name}`).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** Every trainer and client with a program together coach each other: asked by the trainer the day before their first program, accepted that day. */
+function coachingOf(programs: GymProgram[]): GymCoaching[] {
+  const first = new Map<string, GymProgram>();
+  for (const p of programs) {
+    const key = `${p.trainerId}:${p.clientId}`;
+    const seen = first.get(key);
+    if (!seen || p.startDate < seen.startDate) first.set(key, p);
+  }
+  return [...first.entries()].map(([key, p]) => {
+    const day = addDays(p.startDate, -1);
+    return {
+      id: nameUuid(`coaching:${key}`),
+      clientId: p.clientId,
+      trainerId: p.trainerId,
+      requestedBy: p.trainerId,
+      requestedAt: new Date(`${day}T09:00:00Z`),
+      acceptedAt: new Date(`${day}T18:00:00Z`),
+    };
+  });
 }
 
 // ---------- programs and sessions ----------

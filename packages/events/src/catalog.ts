@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The domain events of FitSync: the channel catalog of the REST + pub/sub plan this
- * graph replaces, plus `user.updated`. Payload keys stay snake_case as in that plan:
+ * graph replaces, plus `user.updated` and the consent events (`coaching.*`, `trainer.approved`). Payload keys stay snake_case as in that plan:
  * the envelope is the wire format between services, not part of the GraphQL API.
  * Each payload is validated when written and again when consumed.
  */
@@ -13,6 +13,7 @@ const time = z.string().regex(/^\d{2}:\d{2}(:\d{2})?$/, 'HH:MM or HH:MM:SS');
 const bookingType = z.enum(['ONE_ON_ONE', 'GROUP', 'ASSESSMENT', 'VIRTUAL']);
 const bookingParties = { booking_id: id, client_id: id, trainer_id: id };
 const programParties = { program_id: id, client_id: id, trainer_id: id };
+const coachingParties = { coaching_id: id, client_id: id, trainer_id: id };
 const metricValues = z.record(z.string(), z.number());
 
 export const EVENT_CATALOG = {
@@ -126,6 +127,30 @@ export const EVENT_CATALOG = {
   'user.updated': {
     publisher: 'users',
     data: z.object({ user_id: id, changes: z.array(z.string()).min(1) }),
+  },
+  // Consent: who trains whom (training), and which self-registered trainers an admin approved (users).
+  'coaching.requested': {
+    publisher: 'training',
+    data: z.object({ ...coachingParties, requested_by: id }),
+  },
+  'coaching.accepted': {
+    publisher: 'training',
+    data: z.object({ ...coachingParties, accepted_by: id }),
+  },
+  'coaching.ended': {
+    publisher: 'training',
+    data: z.object({
+      ...coachingParties,
+      ended_by: id,
+      // DECLINED: a request that was never accepted; ENDED: an accepted relationship (access ends with it).
+      outcome: z.enum(['DECLINED', 'ENDED']),
+      // Open programs of the pair that ending it cancelled (each also has its program.updated).
+      cancelled_program_ids: z.array(id),
+    }),
+  },
+  'trainer.approved': {
+    publisher: 'users',
+    data: z.object({ trainer_id: id, approved_by: id }),
   },
 } as const satisfies Record<string, { publisher: string; data: z.ZodType }>;
 

@@ -70,3 +70,36 @@ export async function updateBooking(tx: Queryable, id: string, set: Partial<Reco
   if (!row) throw conflict('The booking changed meanwhile');
   return row;
 }
+
+/**
+ * Cancels the pair's open (pending or confirmed) bookings that start after the gym-local
+ * `date` and `time`; returns them as they are now. Past and finished bookings stay.
+ */
+export async function cancelFutureBookingsOf(
+  tx: Queryable,
+  pair: { clientId: string; trainerId: string },
+  after: { date: string; time: string },
+  why: { reason: string; by: string },
+): Promise<BookingRow[]> {
+  return tx.query<BookingRow>(
+    `UPDATE bookings SET status = 'CANCELLED', cancellation_reason = $5, cancelled_by = $6, updated_at = now()
+     WHERE client_id = $1 AND trainer_id = $2 AND status IN ('PENDING', 'CONFIRMED') AND (date, start_time) > ($3::date, $4::time)
+     RETURNING ${BOOKING_COLUMNS}`,
+    [pair.clientId, pair.trainerId, after.date, after.time, why.reason, why.by],
+  );
+}
+
+/** Remembers that training ended a relationship (once: the event may come again). */
+export async function recordEndedCoaching(tx: Queryable, c: { coachingId: string; clientId: string; trainerId: string; endedAt: string }): Promise<void> {
+  await tx.query('INSERT INTO ended_coaching (coaching_id, client_id, trainer_id, ended_at) VALUES ($1, $2, $3, $4) ON CONFLICT (coaching_id) DO NOTHING', [
+    c.coachingId,
+    c.clientId,
+    c.trainerId,
+    c.endedAt,
+  ]);
+}
+
+/** Whether training has reported this relationship ended. */
+export async function coachingEnded(tx: Queryable, coachingId: string): Promise<boolean> {
+  return (await tx.query('SELECT 1 FROM ended_coaching WHERE coaching_id = $1', [coachingId])).length > 0;
+}

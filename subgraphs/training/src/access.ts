@@ -1,6 +1,6 @@
 import { assertCanSeeUser, badInput, forbidden, isAdmin, isParty, requireViewer, type Viewer } from '@fitsync/service-kit';
 import type { Context } from './context.js';
-import type { ProgramRow } from './store.js';
+import type { CoachingRow, ProgramRow } from './store.js';
 
 /**
  * The user themself, an admin, or a trainer who trains them. Who trains whom is
@@ -45,4 +45,37 @@ export function assigningTrainer(viewer: Viewer, named: string | null | undefine
   if (!trainerId) throw badInput('trainerId: an admin must name the trainer', 'trainerId');
   if (viewer.role === 'TRAINER' && trainerId !== viewer.id) throw forbidden('Trainers assign programs as themselves');
   return trainerId;
+}
+
+/**
+ * Who a coaching request is between: a trainer asks as themself and names the client, a
+ * client asks as themself and names the trainer, an admin names both. Nobody coaches themself.
+ */
+export function requestingPair(viewer: Viewer, named: { clientId?: string | null; trainerId?: string | null }): { clientId: string; trainerId: string } {
+  const clientId = named.clientId ?? (viewer.role === 'CLIENT' ? viewer.id : null);
+  const trainerId = named.trainerId ?? (viewer.role === 'TRAINER' ? viewer.id : null);
+  if (viewer.role === 'CLIENT' && clientId !== viewer.id) throw forbidden('Clients ask for coaching for themselves');
+  if (viewer.role === 'TRAINER' && trainerId !== viewer.id) throw forbidden('Trainers ask for coaching as themselves');
+  if (!clientId) throw badInput('clientId: name the client to coach', 'clientId');
+  if (!trainerId) throw badInput('trainerId: name the trainer to ask', 'trainerId');
+  if (clientId === trainerId)
+    throw badInput('clientId and trainerId must be different users: nobody coaches themself', viewer.role === 'TRAINER' ? 'clientId' : 'trainerId');
+  return { clientId, trainerId };
+}
+
+/** A relationship's client, its trainer or an admin. */
+export function assertCoachingParty(viewer: Viewer, coaching: CoachingRow): void {
+  if (!isParty(viewer, coaching)) throw forbidden('Only the client, the trainer and admins can see or change this coaching relationship');
+}
+
+/** A request is accepted by the side that did not make it, or by an admin. */
+export function assertCanAcceptCoaching(viewer: Viewer, coaching: CoachingRow): void {
+  assertCoachingParty(viewer, coaching);
+  if (!isAdmin(viewer) && viewer.id === coaching.requested_by)
+    throw forbidden('This request is addressed to the other side: only they (or an admin) can accept it');
+}
+
+/** A user's relationships and requests: the user themself and admins. */
+export function assertCanListCoaching(viewer: Viewer, userId: string): void {
+  if (viewer.id !== userId && !isAdmin(viewer)) throw forbidden('Only the user and admins can list their coaching relationships');
 }

@@ -2,8 +2,27 @@ import { demoGym, type Gym } from '@fitsync/demo-data';
 import { columnsOf, insertRows, type Queryable } from '@fitsync/service-kit';
 import { localDate, type Clock } from '@fitsync/service-kit/clock';
 
-/** Inserts the gym's programs with their workout and diet plans (plans first: programs reference them). */
+/**
+ * Inserts the gym's accepted coaching relationships (who trains whom), then its programs with
+ * their workout and diet plans (plans first: programs reference them).
+ */
 export async function seedTraining(db: Queryable, gym: Gym): Promise<void> {
+  await insertRows(
+    db,
+    'coaching_relationships',
+    {
+      id: 'uuid',
+      client_id: 'uuid',
+      trainer_id: 'uuid',
+      status: 'text',
+      requested_by: 'uuid',
+      requested_at: 'timestamptz',
+      accepted_by: 'uuid',
+      accepted_at: 'timestamptz',
+      updated_at: 'timestamptz',
+    },
+    gym.coaching.map((c) => ({ ...columnsOf(c), status: 'ACCEPTED', accepted_by: c.clientId, updated_at: c.acceptedAt })),
+  );
   await insertRows(
     db,
     'workout_plans',

@@ -1,4 +1,4 @@
-import { assertUserRoles, createServiceClients, serviceOperation, type Logger, type ServiceConfig } from '@fitsync/service-kit';
+import { assertUserRoles, badInput, createServiceClients, forbidden, serviceOperation, type Logger, type ServiceConfig } from '@fitsync/service-kit';
 import { z } from 'zod';
 import type { Context } from './context.js';
 import { endDateOf, plannedSessionsOf } from './lifecycle.js';
@@ -33,6 +33,32 @@ export const assertTrainerAndClient = (ctx: Context, trainerId: string, clientId
     { field: 'trainerId', id: trainerId, role: 'TRAINER' },
     { field: 'clientId', id: clientId, role: 'CLIENT' },
   ]);
+
+const COACHING_PARTIES = serviceOperation<{ r: { __typename: 'User'; id: string }[] }>()(
+  'query CoachingParties($r: [_Any!]!) { _entities(representations: $r) { ... on User { id role trainerProfile { approved } } } }',
+  z.object({
+    _entities: z.array(
+      z.object({ id: z.string(), role: z.enum(['CLIENT', 'TRAINER', 'ADMIN']), trainerProfile: z.object({ approved: z.boolean() }).nullable() }).nullable(),
+    ),
+  }),
+);
+
+/**
+ * Before a coaching request, in one request to users: the trainer is a TRAINER an admin
+ * approved, the client a CLIENT. Users owns approval and is asked at the moment it matters
+ * (a request is rare, and an approval is then in force at once), rather than training
+ * keeping a copy fed by `trainer.approved` that could lag behind.
+ */
+export async function assertCoachingParties(ctx: Context, trainerId: string, clientId: string): Promise<void> {
+  const data = await ctx.services.users.call(COACHING_PARTIES, { r: [trainerId, clientId].map((id) => ({ __typename: 'User' as const, id })) }, ctx);
+  const [trainer, client] = data._entities;
+  if (!trainer) throw badInput(`trainerId: no user ${trainerId}`, 'trainerId');
+  if (!client) throw badInput(`clientId: no user ${clientId}`, 'clientId');
+  if (trainer.role !== 'TRAINER') throw badInput(`trainerId: user ${trainerId} is not a trainer`, 'trainerId');
+  if (client.role !== 'CLIENT') throw badInput(`clientId: user ${clientId} is not a client`, 'clientId');
+  if (!trainer.trainerProfile?.approved)
+    throw forbidden('This trainer is not approved yet: an admin approves self-registered trainers before they can coach anyone');
+}
 
 /**
  * The adherence progress computes for a program (logged workouts against planned

@@ -47,6 +47,30 @@ export interface DietPlanRow {
   notes: string | null;
 }
 
+export type CoachingStatus = 'PENDING' | 'ACCEPTED' | 'DECLINED' | 'ENDED';
+
+/** Who trains whom: a request or an agreed relationship between a trainer and a client. */
+export interface CoachingRow {
+  id: string;
+  client_id: string;
+  trainer_id: string;
+  status: CoachingStatus;
+  requested_by: string;
+  requested_at: Date;
+  accepted_by: string | null;
+  accepted_at: Date | null;
+  ended_by: string | null;
+  ended_at: Date | null;
+  updated_at: Date;
+}
+
+export const COACHING_COLUMNS = 'id, client_id, trainer_id, status, requested_by, requested_at, accepted_by, accepted_at, ended_by, ended_at, updated_at';
+
+export interface CoachingQuery {
+  status: CoachingStatus | null;
+  first: number;
+}
+
 /** A User as this subgraph knows it: the key only; users owns everything else. */
 export interface UserRef {
   __typename?: 'User';
@@ -91,7 +115,14 @@ export class TrainingStore {
       .load(id);
   }
 
-  /** Who trains this user: the trainers of their programs that are not cancelled. */
+  coachingById(id: string): Promise<CoachingRow | null> {
+    return this.#loaders.get('coachingById', () => byIdLoader<CoachingRow>(this.db, 'coaching_relationships', COACHING_COLUMNS, isUuid)).load(id);
+  }
+
+  /**
+   * Who trains this user: the trainers of their ACCEPTED coaching relationships. Nothing
+   * else makes a trainer one (a program assigned without consent included).
+   */
   trainerIdsOf(userId: string): Promise<string[]> {
     return this.#loaders
       .get('trainerIds', () =>
@@ -99,8 +130,8 @@ export class TrainingStore {
           async (ids: readonly string[]) =>
             (
               await this.db.query<{ client_id: string; trainer_id: string }>(
-                `SELECT DISTINCT client_id, trainer_id FROM programs
-                 WHERE client_id = ANY($1::uuid[]) AND status <> 'CANCELLED'
+                `SELECT client_id, trainer_id FROM coaching_relationships
+                 WHERE client_id = ANY($1::uuid[]) AND status = 'ACCEPTED'
                  ORDER BY client_id, trainer_id`,
                 [uuids(ids)],
               )
@@ -153,8 +184,10 @@ export class TrainingStore {
               `SELECT trainer_id, client_id FROM (
                  SELECT trainer_id, client_id,
                         row_number() OVER (PARTITION BY trainer_id ORDER BY min(start_date), client_id) AS rn
-                 FROM programs
+                 FROM programs p
                  WHERE trainer_id = ANY($1::uuid[]) AND status = 'ACTIVE'
+                   AND EXISTS (SELECT 1 FROM coaching_relationships c
+                               WHERE c.client_id = p.client_id AND c.trainer_id = p.trainer_id AND c.status = 'ACCEPTED')
                  GROUP BY trainer_id, client_id
                ) c
                WHERE rn <= $2 ORDER BY trainer_id, rn`,
@@ -172,6 +205,40 @@ export class TrainingStore {
     const [row] = await this.db.query<ProgramRow>(
       `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE client_id = $1 AND trainer_id = $2 AND status = 'ACTIVE'
        ORDER BY start_date DESC, created_at DESC LIMIT 1`,
+      [clientId, trainerId],
+    );
+    return row ?? null;
+  }
+
+  /** The user's relationships and requests, as client or trainer, newest first, at most `first` per user. */
+  coachingOf(userId: string, q: CoachingQuery): Promise<CoachingRow[]> {
+    return this.#loaders
+      .get(`coaching:${q.status ?? '*'}:${q.first}`, () =>
+        listLoader(
+          (ids: readonly string[]) =>
+            this.db.query<Owned<CoachingRow>>(
+              `WITH owned AS (
+                 SELECT client_id AS owner_id, ${COACHING_COLUMNS} FROM coaching_relationships
+                 WHERE client_id = ANY($1::uuid[]) AND ($2::text IS NULL OR status = $2::text)
+                 UNION ALL
+                 SELECT trainer_id AS owner_id, ${COACHING_COLUMNS} FROM coaching_relationships
+                 WHERE trainer_id = ANY($1::uuid[]) AND ($2::text IS NULL OR status = $2::text)
+               ), ranked AS (
+                 SELECT owned.*, row_number() OVER (PARTITION BY owner_id ORDER BY requested_at DESC, id DESC) AS rn FROM owned
+               )
+               SELECT owner_id, ${COACHING_COLUMNS} FROM ranked WHERE rn <= $3 ORDER BY owner_id, rn`,
+              [uuids(ids), q.status, q.first],
+            ),
+          (r) => r.owner_id,
+        ),
+      )
+      .load(userId);
+  }
+
+  /** The ACCEPTED relationship of a client with a trainer, or null. */
+  async acceptedCoachingBetween(clientId: string, trainerId: string): Promise<CoachingRow | null> {
+    const [row] = await this.db.query<CoachingRow>(
+      `SELECT ${COACHING_COLUMNS} FROM coaching_relationships WHERE client_id = $1 AND trainer_id = $2 AND status = 'ACCEPTED'`,
       [clientId, trainerId],
     );
     return row ?? null;

@@ -59,6 +59,8 @@ export const updateProgramInput = z.object({
 
 export const completeProgramInput = z.object({ adherenceRate: numberBetween(0, 1).nullish() });
 
+export const requestCoachingInput = z.object({ clientId: id().nullish(), trainerId: id().nullish() });
+
 export type AssignProgramInput = z.infer<typeof assignProgramInput>;
 export type UpdateProgramInput = z.infer<typeof updateProgramInput>;
 export type WorkoutPlanInput = z.infer<typeof workoutPlanInput>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { updateById, type Queryable } from '@fitsync/service-kit';
-import { PROGRAM_COLUMNS, type ProgramRow } from './store.js';
+import { COACHING_COLUMNS, PROGRAM_COLUMNS, type CoachingRow, type ProgramRow } from './store.js';
 import type { AssignProgramInput, DietPlanInput, WorkoutPlanInput } from './validation.js';
 
 // The SQL that changes programs and plans. Mutations run it in their transaction (`tx`), with the locking reads that decide a change.
@@ -68,4 +68,66 @@ export async function lockProgram(tx: Queryable, id: string): Promise<ProgramRow
 /** Sets the given columns and `updated_at` of a program the transaction has locked. */
 export async function updateProgram(tx: Queryable, id: string, set: Partial<Record<keyof ProgramRow, unknown>>): Promise<ProgramRow> {
   return (await updateById<ProgramRow>(tx, 'programs', id, set, PROGRAM_COLUMNS))!;
+}
+
+// ---------- coaching ----------
+
+/**
+ * A new PENDING request; null when the pair already has an open (pending or accepted) one:
+ * the partial unique index decides, so two requests racing cannot both get in.
+ */
+export async function insertCoachingRequest(
+  tx: Queryable,
+  c: Pick<CoachingRow, 'client_id' | 'trainer_id' | 'requested_by' | 'requested_at'>,
+): Promise<CoachingRow | null> {
+  const [row] = await tx.query<CoachingRow>(
+    `INSERT INTO coaching_relationships (id, client_id, trainer_id, status, requested_by, requested_at, updated_at)
+     VALUES ($1, $2, $3, 'PENDING', $4, $5, $5)
+     ON CONFLICT (client_id, trainer_id) WHERE status IN ('PENDING', 'ACCEPTED') DO NOTHING
+     RETURNING ${COACHING_COLUMNS}`,
+    [randomUUID(), c.client_id, c.trainer_id, c.requested_by, c.requested_at],
+  );
+  return row ?? null;
+}
+
+/** The pair's open request or relationship, if any. */
+export async function openCoachingBetween(tx: Queryable, clientId: string, trainerId: string): Promise<CoachingRow | null> {
+  const [row] = await tx.query<CoachingRow>(
+    `SELECT ${COACHING_COLUMNS} FROM coaching_relationships WHERE client_id = $1 AND trainer_id = $2 AND status IN ('PENDING', 'ACCEPTED')`,
+    [clientId, trainerId],
+  );
+  return row ?? null;
+}
+
+/** The relationship, locked until the transaction ends. */
+export async function lockCoaching(tx: Queryable, id: string): Promise<CoachingRow | null> {
+  const [row] = await tx.query<CoachingRow>(`SELECT ${COACHING_COLUMNS} FROM coaching_relationships WHERE id = $1 FOR UPDATE`, [id]);
+  return row ?? null;
+}
+
+/**
+ * The pair's ACCEPTED relationship, share-locked: a program assigned under it commits
+ * before the relationship can end, so ending it always sees (and cancels) that program.
+ */
+export async function lockAcceptedCoaching(tx: Queryable, clientId: string, trainerId: string): Promise<CoachingRow | null> {
+  const [row] = await tx.query<CoachingRow>(
+    `SELECT ${COACHING_COLUMNS} FROM coaching_relationships WHERE client_id = $1 AND trainer_id = $2 AND status = 'ACCEPTED' FOR SHARE`,
+    [clientId, trainerId],
+  );
+  return row ?? null;
+}
+
+/** Sets the given columns and `updated_at` of a relationship the transaction has locked. */
+export async function updateCoaching(tx: Queryable, id: string, set: Partial<Record<keyof CoachingRow, unknown>>): Promise<CoachingRow> {
+  return (await updateById<CoachingRow>(tx, 'coaching_relationships', id, set, COACHING_COLUMNS))!;
+}
+
+/** Cancels the pair's ACTIVE and PAUSED programs; returns them as they are now. */
+export async function cancelOpenProgramsOf(tx: Queryable, clientId: string, trainerId: string, at: Date): Promise<ProgramRow[]> {
+  return tx.query<ProgramRow>(
+    `UPDATE programs SET status = 'CANCELLED', updated_at = $3
+     WHERE client_id = $1 AND trainer_id = $2 AND status IN ('ACTIVE', 'PAUSED')
+     RETURNING ${PROGRAM_COLUMNS}`,
+    [clientId, trainerId, at],
+  );
 }

@@ -16,3 +16,8 @@ export function assertCanChangeUser(viewer: Viewer, userId: string): void {
 export function assertCanListUsers(viewer: Viewer, role: Role | null | undefined): void {
   if (role !== 'TRAINER' && !isAdmin(viewer)) throw forbidden('Only admins can list users other than trainers');
 }
+
+/** Approving trainers is for admins. */
+export function assertCanApproveTrainers(viewer: Viewer): void {
+  if (!isAdmin(viewer)) throw forbidden('Only admins approve trainers');
+}

@@ -20,6 +20,7 @@ export async function seedUsers(db: Queryable, gym: Gym, password = DEMO_PASSWOR
       password_hash: 'text',
       trainer_profile: 'jsonb',
       client_profile: 'jsonb',
+      approved_at: 'timestamptz',
       created_at: 'timestamptz',
     },
     gym.users.map((u) => ({ ...columnsOf(u), password_hash: hash })),

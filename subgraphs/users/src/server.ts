@@ -16,3 +16,4 @@ export const usersSubgraph: SubgraphDefinition<UsersStore, UsersServices> = {
 
 export const startUsers = (config: ServiceConfig, opts?: StartOptions) => startSubgraph(usersSubgraph, config, opts);
 export { seedUsers } from './seed.js';
+export { AdminRefused, adminInput, createAdmin } from './admin.js';

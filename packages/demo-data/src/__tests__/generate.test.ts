@@ -1,11 +1,17 @@
 // Every subgraph seeds its own slice of the same gym and they line up only because the
 // same options give the same gym. These hashes were taken from generateGym before it was
 // split into steps: a change to the generator that moves one id or one row fails here.
+// Consent (coaching relationships, trainer approval) came later and is hashed apart: adding it
+// moved nothing that was there before.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { demoGym, generateGym, type Gym } from '../index.js';
 
-const hash = (gym: Gym) => createHash('sha256').update(JSON.stringify(gym)).digest('hex');
+const sha = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+/** The gym as generated before consent existed. */
+const hash = ({ coaching: _added, ...gym }: Gym) => sha({ ...gym, users: gym.users.map(({ approvedAt: _approved, ...u }) => u) });
+/** What consent added: the accepted relationships and when trainers were approved. */
+const consent = (gym: Gym) => sha({ coaching: gym.coaching, approved: gym.users.map((u) => u.approvedAt ?? null) });
 
 describe('generateGym is deterministic', () => {
   it('gives the demo gym of a day, id for id and row for row', () => {
@@ -18,6 +24,7 @@ describe('generateGym is deterministic', () => {
     expect(counts).toEqual({
       gymId: gym.gymId,
       users: 16,
+      coaching: 12,
       programs: 18,
       bookings: 96,
       bodyMetrics: 132,
@@ -26,6 +33,25 @@ describe('generateGym is deterministic', () => {
       goals: 12,
       notifications: 46,
     });
+    expect(consent(gym)).toBe('41ef09495a17178bc008c47ff9e069a24579fb382bfab023fe6a9419aa6af452');
+  });
+
+  it('seeds an accepted relationship for every trainer and client with a program, and approves every trainer', () => {
+    const gym = generateGym({ trainers: 4, clients: 30, bookingsPerClient: 2, today: '2026-11-23', seed: 3, demoLogins: true });
+    const pairs = new Set(gym.programs.map((p) => `${p.trainerId}:${p.clientId}`));
+    expect(new Set(gym.coaching.map((c) => `${c.trainerId}:${c.clientId}`))).toEqual(pairs);
+    expect(gym.coaching).toHaveLength(pairs.size);
+    expect(new Set(gym.coaching.map((c) => c.id)).size).toBe(gym.coaching.length);
+    for (const c of gym.coaching) {
+      const first = gym.programs
+        .filter((p) => p.trainerId === c.trainerId && p.clientId === c.clientId)
+        .map((p) => p.startDate)
+        .sort()[0];
+      expect(c.acceptedAt.getTime()).toBeGreaterThan(c.requestedAt.getTime());
+      expect(c.acceptedAt.toISOString().slice(0, 10) < first).toBe(true);
+    }
+    expect(gym.users.filter((u) => u.role === 'TRAINER').every((u) => u.approvedAt instanceof Date)).toBe(true);
+    expect(gym.users.filter((u) => u.role !== 'TRAINER').some((u) => u.approvedAt)).toBe(false);
   });
 
   it.each([
@@ -46,5 +72,6 @@ describe('generateGym is deterministic', () => {
     ],
   ])('gives the same gym for the same options: %s', (_, opts, expected) => {
     expect(hash(generateGym(opts))).toBe(expected);
+    expect(consent(generateGym(opts))).toBe(consent(generateGym(opts)));
   });
 });

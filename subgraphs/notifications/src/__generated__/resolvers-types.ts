@@ -66,12 +66,17 @@ export type NotificationType =
   | 'BOOKING_CREATED'
   | 'BOOKING_REMINDER'
   | 'BOOKING_RESCHEDULED'
+  | 'COACHING_ACCEPTED'
+  /** A coaching request was declined, or a relationship ended. */
+  | 'COACHING_ENDED'
+  | 'COACHING_REQUESTED'
   | 'MILESTONE_REACHED'
   | 'PROFILE_UPDATED'
   | 'PROGRAM_ASSIGNED'
   | 'PROGRAM_COMPLETED'
   | 'PROGRAM_UPDATED'
-  | 'PROGRESS_UPDATED';
+  | 'PROGRESS_UPDATED'
+  | 'TRAINER_APPROVED';
 
 export type Program = {
   __typename?: 'Program';

@@ -271,6 +271,57 @@ const cases: { [C in Channel]: { data: EventData<C>; expected: Expected[] } } = 
       },
     ],
   },
+  'coaching.requested': {
+    data: { coaching_id: randomUUID(), client_id: client, trainer_id: trainer, requested_by: trainer },
+    expected: [
+      {
+        recipient_id: client,
+        type: 'COACHING_REQUESTED',
+        title: 'Coaching request',
+        message: 'A trainer asked to coach you. Once you accept, they see your profile, progress and bookings, and can plan programs and sessions with you.',
+      },
+    ],
+  },
+  'coaching.accepted': {
+    data: { coaching_id: randomUUID(), client_id: client, trainer_id: trainer, accepted_by: client },
+    expected: [
+      {
+        recipient_id: trainer,
+        type: 'COACHING_ACCEPTED',
+        title: 'Coaching accepted',
+        message: 'Your client accepted coaching: you can now see their profile and progress, assign programs and book sessions.',
+      },
+    ],
+  },
+  'coaching.ended': {
+    // Ended by an admin: both sides are told.
+    data: { coaching_id: randomUUID(), client_id: client, trainer_id: trainer, ended_by: admin, outcome: 'ENDED', cancelled_program_ids: [program] },
+    expected: [
+      {
+        recipient_id: client,
+        type: 'COACHING_ENDED',
+        title: 'Coaching ended',
+        message: 'Coaching with your trainer has ended: they no longer see your data. Your open program and upcoming sessions between you are cancelled.',
+      },
+      {
+        recipient_id: trainer,
+        type: 'COACHING_ENDED',
+        title: 'Coaching ended',
+        message: 'Coaching with your client has ended: you no longer see their data. Your open program and upcoming sessions between you are cancelled.',
+      },
+    ],
+  },
+  'trainer.approved': {
+    data: { trainer_id: trainer, approved_by: admin },
+    expected: [
+      {
+        recipient_id: trainer,
+        type: 'TRAINER_APPROVED',
+        title: 'Trainer account approved',
+        message: 'The gym approved your trainer account: clients can now find you, and you can ask them to train with you.',
+      },
+    ],
+  },
 };
 
 describe.each(storageBackends())('notification event handlers on %s', (backend) => {

@@ -1,5 +1,6 @@
 import type { EventHandlers } from '@fitsync/events';
 import { onBookingCancelled, onBookingCompleted, onBookingCreated, onBookingReminder, onBookingRescheduled } from './bookings.js';
+import { onCoachingAccepted, onCoachingEnded, onCoachingRequested, onTrainerApproved } from './coaching.js';
 import { onProgramAssigned, onProgramCompleted, onProgramUpdated } from './programs.js';
 import { onAchievementEarned, onMilestoneReached, onProgressUpdated } from './progress.js';
 import { onUserUpdated } from './users.js';
@@ -18,4 +19,8 @@ export const notificationHandlers = {
   'milestone.reached': onMilestoneReached,
   'progress.updated': onProgressUpdated,
   'user.updated': onUserUpdated,
+  'coaching.requested': onCoachingRequested,
+  'coaching.accepted': onCoachingAccepted,
+  'coaching.ended': onCoachingEnded,
+  'trainer.approved': onTrainerApproved,
 } satisfies Required<EventHandlers>;

@@ -121,8 +121,8 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
       [{ trainerId: MISSING }, asClient, 'BAD_USER_INPUT', 'trainerId'],
       [{ trainerId: otherClient.id }, asClient, 'BAD_USER_INPUT', 'trainerId'],
       [{ clientId: otherTrainer.id, trainerId: trainer.id }, await as(admin), 'BAD_USER_INPUT', 'clientId'],
-      // no active program with that trainer
-      [{ trainerId: otherTrainer.id }, asClient, 'CONFLICT'],
+      // a trainer who does not coach this client (no accepted coaching relationship; without an active program it is CONFLICT, tests/consent.test.ts)
+      [{ trainerId: otherTrainer.id }, asClient, 'FORBIDDEN'],
       // a client booking for someone else
       [{ clientId: otherClient.id }, asClient, 'FORBIDDEN'],
     ];

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { notFound, parseId, parseInput, requireViewer, type Queryable, type Viewer } from '@fitsync/service-kit';
+import { forbidden, notFound, parseId, parseInput, requireViewer, type Queryable, type Viewer } from '@fitsync/service-kit';
 import { minutesBetween } from '@fitsync/service-kit/clock';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { assertCanBook, assertCanChangeBooking } from '../access.js';
 import { assertHeldBy, assertOpen, assertStartedBy, type BookingAction } from '../lifecycle.js';
-import { activeProgramId, assertParties } from '../services.js';
+import { NOT_COACHING, assertParties, bookablePair } from '../services.js';
 import { cancelBookingInput, completeBookingInput, createBookingInput, rescheduleBookingInput } from '../validation.js';
-import { assertNoOverlap, insertBooking, lockBooking, lockUsers, updateBooking } from '../writes.js';
+import { assertNoOverlap, coachingEnded, insertBooking, lockBooking, lockUsers, updateBooking } from '../writes.js';
 
 /**
  * Reads the booking inside the transaction, locked, and checks who may act on it and
@@ -26,9 +26,12 @@ export const Mutation: MutationResolvers = {
     const { clientId, trainerId, gymId, type, notes, ...slot } = parseInput(createBookingInput(ctx.store.now), input);
     assertCanBook(viewer, clientId, trainerId);
     await assertParties(ctx, clientId, trainerId);
-    const programId = await activeProgramId(ctx, clientId, trainerId);
+    const { coachingId, programId } = await bookablePair(ctx, clientId, trainerId);
     return ctx.store.db.transaction(async (tx) => {
       await lockUsers(tx, [clientId, trainerId]);
+      // Ended since training answered? Its coaching.ended handler takes the same locks, so either it ran
+      // first (and is seen here) or it runs after this commit (and cancels this booking too).
+      if (await coachingEnded(tx, coachingId)) throw forbidden(NOT_COACHING);
       await assertNoOverlap(tx, { clientId, trainerId, ...slot });
       const booking = await insertBooking(tx, { id: randomUUID(), clientId, trainerId, programId, gymId, ...slot, type: type ?? 'ONE_ON_ONE', notes });
       await ctx.events.emit(tx, 'booking.created', {

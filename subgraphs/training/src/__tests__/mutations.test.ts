@@ -24,6 +24,8 @@ const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
 const admin = byEmail(DEMO_LOGINS.admin);
 const otherTrainer = gym.users.find((u) => u.role === 'TRAINER' && u.id !== trainer.id)!;
+// A client the other trainer coaches (the demo gym's accepted relationships).
+const otherTrainersClient = gym.coaching.find((c) => c.trainerId === otherTrainer.id)!.clientId;
 const otherClient = gym.users.find((u) => u.role === 'CLIENT' && u.id !== client.id)!;
 const active = gym.programs.find((p) => p.clientId === client.id && p.trainerId === trainer.id && p.status === 'ACTIVE')!;
 // The active-program question is asked about another client of the demo trainer, one no test
@@ -111,8 +113,20 @@ describe.each(storageBackends())('training mutations on %s', (backend) => {
         duration_weeks: 8,
       },
     });
-    const admins = await call(ASSIGN, { i: input({ trainerId: otherTrainer.id, workoutPlan: null, dietPlan: null }) }, await as(admin));
-    expect(admins.data!.assignProgram).toMatchObject({ trainer: { id: otherTrainer.id }, workoutPlan: null, dietPlan: null });
+    // Consent holds for admins too: no program for a pair without an accepted coaching relationship.
+    const unconsented = await call(ASSIGN, { i: input({ trainerId: otherTrainer.id }) }, await as(admin));
+    expect(unconsented.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const admins = await call(
+      ASSIGN,
+      { i: input({ clientId: otherTrainersClient, trainerId: otherTrainer.id, workoutPlan: null, dietPlan: null }) },
+      await as(admin),
+    );
+    expect(admins.data!.assignProgram).toMatchObject({
+      client: { id: otherTrainersClient },
+      trainer: { id: otherTrainer.id },
+      workoutPlan: null,
+      dietPlan: null,
+    });
   });
 
   it('refuses wrong roles, other trainers and bad input, writing nothing', async () => {

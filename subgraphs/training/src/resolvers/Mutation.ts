@@ -1,13 +1,24 @@
 import { badInput, notFound, parseId, parseInput, requireViewer, type Queryable } from '@fitsync/service-kit';
 import { localDate } from '@fitsync/service-kit/clock';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
-import { assertCanAssignPrograms, assertCanChangeProgram, assigningTrainer } from '../access.js';
+import { assertCanAcceptCoaching, assertCanAssignPrograms, assertCanChangeProgram, assertCoachingParty, assigningTrainer, requestingPair } from '../access.js';
+import { alreadyOpen, assertAccepted, assertPending, lockedCoaching, requireCoaching } from '../coaching.js';
 import type { Context } from '../context.js';
 import { assertOpen } from '../lifecycle.js';
-import { assertTrainerAndClient, computedAdherence } from '../services.js';
-import type { ProgramRow } from '../store.js';
-import { assignProgramInput, completeProgramInput, updateProgramInput, type UpdateProgramInput } from '../validation.js';
-import { insertDietPlan, insertProgramWithPlans, insertWorkoutPlan, lockProgram, updateProgram } from '../writes.js';
+import { assertCoachingParties, assertTrainerAndClient, computedAdherence } from '../services.js';
+import type { CoachingRow, ProgramRow } from '../store.js';
+import { assignProgramInput, completeProgramInput, requestCoachingInput, updateProgramInput, type UpdateProgramInput } from '../validation.js';
+import {
+  cancelOpenProgramsOf,
+  insertCoachingRequest,
+  insertDietPlan,
+  insertProgramWithPlans,
+  insertWorkoutPlan,
+  lockProgram,
+  openCoachingBetween,
+  updateCoaching,
+  updateProgram,
+} from '../writes.js';
 
 export const Mutation: MutationResolvers = {
   assignProgram: async (_, { input }, ctx) => {
@@ -18,6 +29,8 @@ export const Mutation: MutationResolvers = {
     if (data.clientId === trainerId) throw badInput('clientId and trainerId must be different users', 'clientId');
     await assertTrainerAndClient(ctx, trainerId, data.clientId);
     return ctx.store.db.transaction(async (tx) => {
+      // Consent first: the program is written only under an accepted relationship, held until the commit.
+      await requireCoaching(tx, data.clientId, trainerId);
       const program = await insertProgramWithPlans(tx, data, trainerId);
       await ctx.events.emit(tx, 'program.assigned', {
         program_id: program.id,
@@ -75,7 +88,73 @@ export const Mutation: MutationResolvers = {
       return row;
     });
   },
+
+  requestCoaching: async (_, { input }, ctx) => {
+    const viewer = requireViewer(ctx);
+    const { clientId, trainerId } = requestingPair(viewer, parseInput(requestCoachingInput, input));
+    await assertCoachingParties(ctx, trainerId, clientId);
+    return ctx.store.db.transaction(async (tx) => {
+      const coaching = await insertCoachingRequest(tx, { client_id: clientId, trainer_id: trainerId, requested_by: viewer.id, requested_at: ctx.clock() });
+      if (!coaching) throw alreadyOpen(await openCoachingBetween(tx, clientId, trainerId));
+      await ctx.events.emit(tx, 'coaching.requested', { ...partiesOf(coaching), requested_by: viewer.id });
+      ctx.log.info({ coachingId: coaching.id }, 'coaching requested');
+      return coaching;
+    });
+  },
+
+  acceptCoaching: async (_, { id }, ctx) => {
+    const viewer = requireViewer(ctx);
+    const coachingId = parseId(id);
+    return ctx.store.db.transaction(async (tx) => {
+      const coaching = await lockedCoaching(tx, coachingId);
+      assertCanAcceptCoaching(viewer, coaching);
+      assertPending(coaching, 'accepted');
+      const row = await updateCoaching(tx, coachingId, { status: 'ACCEPTED', accepted_by: viewer.id, accepted_at: ctx.clock() });
+      await ctx.events.emit(tx, 'coaching.accepted', { ...partiesOf(row), accepted_by: viewer.id });
+      return row;
+    });
+  },
+
+  declineCoaching: async (_, { id }, ctx) => {
+    const viewer = requireViewer(ctx);
+    const coachingId = parseId(id);
+    return ctx.store.db.transaction(async (tx) => {
+      const coaching = await lockedCoaching(tx, coachingId);
+      assertCoachingParty(viewer, coaching);
+      assertPending(coaching, 'declined');
+      const row = await updateCoaching(tx, coachingId, { status: 'DECLINED', ended_by: viewer.id, ended_at: ctx.clock() });
+      await ctx.events.emit(tx, 'coaching.ended', { ...partiesOf(row), ended_by: viewer.id, outcome: 'DECLINED', cancelled_program_ids: [] });
+      return row;
+    });
+  },
+
+  endCoaching: async (_, { id }, ctx) => {
+    const viewer = requireViewer(ctx);
+    const coachingId = parseId(id);
+    return ctx.store.db.transaction(async (tx) => {
+      const coaching = await lockedCoaching(tx, coachingId);
+      assertCoachingParty(viewer, coaching);
+      assertAccepted(coaching);
+      const now = ctx.clock();
+      const row = await updateCoaching(tx, coachingId, { status: 'ENDED', ended_by: viewer.id, ended_at: now });
+      // Access ends with the relationship: the pair's open programs are cancelled like any
+      // other cancellation (program.updated); schedule cancels the future bookings on coaching.ended.
+      const cancelled = await cancelOpenProgramsOf(tx, row.client_id, row.trainer_id, now);
+      for (const p of cancelled)
+        await ctx.events.emit(tx, 'program.updated', { program_id: p.id, client_id: p.client_id, trainer_id: p.trainer_id, name: p.name, changes: ['status'] });
+      await ctx.events.emit(tx, 'coaching.ended', {
+        ...partiesOf(row),
+        ended_by: viewer.id,
+        outcome: 'ENDED',
+        cancelled_program_ids: cancelled.map((p) => p.id),
+      });
+      ctx.log.info({ coachingId, cancelledPrograms: cancelled.length }, 'coaching ended');
+      return row;
+    });
+  },
 };
+
+const partiesOf = (c: CoachingRow) => ({ coaching_id: c.id, client_id: c.client_id, trainer_id: c.trainer_id });
 
 async function lockedProgram(tx: Queryable, id: string): Promise<ProgramRow> {
   const program = await lockProgram(tx, id);

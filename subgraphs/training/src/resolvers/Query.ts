@@ -1,6 +1,6 @@
 import { notFound, parseId, requireViewer } from '@fitsync/service-kit';
 import type { QueryResolvers } from '../__generated__/resolvers-types.js';
-import { assertCanAskAboutPair, assertProgramParty } from '../access.js';
+import { assertCanAskAboutPair, assertCoachingParty, assertProgramParty } from '../access.js';
 
 export const Query: QueryResolvers = {
   program: async (_, { id }, ctx) => {
@@ -16,5 +16,21 @@ export const Query: QueryResolvers = {
     const trainerId = parseId(args.trainerId, 'trainerId');
     assertCanAskAboutPair(viewer, clientId, trainerId);
     return ctx.store.activeProgramBetween(clientId, trainerId);
+  },
+
+  coaching: async (_, { id }, ctx) => {
+    const viewer = requireViewer(ctx);
+    const coaching = await ctx.store.coachingById(parseId(id));
+    if (!coaching) throw notFound('Coaching', id);
+    assertCoachingParty(viewer, coaching);
+    return coaching;
+  },
+
+  acceptedCoaching: async (_, args, ctx) => {
+    const viewer = requireViewer(ctx);
+    const clientId = parseId(args.clientId, 'clientId');
+    const trainerId = parseId(args.trainerId, 'trainerId');
+    assertCanAskAboutPair(viewer, clientId, trainerId);
+    return ctx.store.acceptedCoachingBetween(clientId, trainerId);
   },
 };

@@ -1,6 +1,6 @@
 import { LIMITS, isAdmin, pageSize, requireViewer } from '@fitsync/service-kit';
 import type { UserResolvers } from '../__generated__/resolvers-types.js';
-import { assertCanListClients, assertCanSeeUserHere } from '../access.js';
+import { assertCanListClients, assertCanListCoaching, assertCanSeeUserHere } from '../access.js';
 import type { Context } from '../context.js';
 import type { ProgramStatus } from '../store.js';
 
@@ -27,5 +27,9 @@ export const User: UserResolvers = {
     if (viewer.id === u.id && viewer.role !== 'TRAINER') return [];
     const ids = await ctx.store.clientIdsOf(u.id, size);
     return ids.map((id) => ({ __typename: 'User' as const, id }));
+  },
+  coaching: (u, { status, first }, ctx) => {
+    assertCanListCoaching(requireViewer(ctx), u.id);
+    return ctx.store.coachingOf(u.id, { status: status ?? null, first: pageSize(first, 20) });
   },
 };

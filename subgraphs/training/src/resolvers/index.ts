@@ -1,5 +1,6 @@
 import { scalarResolvers } from '@fitsync/service-kit';
 import type { Resolvers } from '../__generated__/resolvers-types.js';
+import { Coaching } from './Coaching.js';
 import { DietPlan } from './DietPlan.js';
 import { Mutation } from './Mutation.js';
 import { Program } from './Program.js';
@@ -13,6 +14,7 @@ export const resolvers: Resolvers = {
   Query,
   Mutation,
   Program,
+  Coaching,
   WorkoutPlan,
   DietPlan,
   User,

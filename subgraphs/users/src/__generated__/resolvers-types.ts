@@ -63,11 +63,22 @@ export type FitnessLevel =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Admins: approves a self-registered trainer, who then appears in trainer listings and may
+   * ask clients for coaching (emits `trainer.approved`). NOT_FOUND for an unknown user,
+   * BAD_USER_INPUT for one who is not a trainer, CONFLICT when already approved.
+   */
+  approveTrainer: User;
   login: AuthPayload;
   /** Creates a CLIENT or TRAINER account and signs it in. */
   register: AuthPayload;
   /** Changes the signed-in user's profile (an admin may name another user with `userId`). */
   updateProfile: User;
+};
+
+
+export type MutationApproveTrainerArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -98,7 +109,10 @@ export type Query = {
   me?: Maybe<User>;
   /** One user; any signed-in user may look up another's public profile. */
   user?: Maybe<User>;
-  /** Users page by page (newest first). Trainers are listed for everyone signed in; other roles for admins only. */
+  /**
+   * Users page by page (newest first). Trainers are listed for everyone signed in (approved
+   * trainers only; admins see every trainer); other roles for admins only.
+   */
   users: UserConnection;
 };
 
@@ -133,6 +147,9 @@ export type Role =
 
 export type TrainerProfile = {
   __typename?: 'TrainerProfile';
+  /** Whether an admin approved this trainer: until then they are not listed and cannot coach anyone. */
+  approved: Scalars['Boolean']['output'];
+  approvedAt?: Maybe<Scalars['DateTime']['output']>;
   bio?: Maybe<Scalars['String']['output']>;
   certifications: Array<Scalars['String']['output']>;
   /** Average client rating, 0 to 5. */
@@ -292,9 +309,9 @@ export type ResolversTypes = {
   EmergencyContactInput: EmergencyContactInput;
   FitnessLevel: FitnessLevel;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   RegisterInput: RegisterInput;
   Role: Role;
@@ -318,9 +335,9 @@ export type ResolversParentTypes = {
   EmergencyContact: EmergencyContact;
   EmergencyContactInput: EmergencyContactInput;
   Mutation: Record<PropertyKey, never>;
+  ID: Scalars['ID']['output'];
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
-  ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   RegisterInput: RegisterInput;
   TrainerProfile: TrainerProfile;
@@ -357,6 +374,7 @@ export type EmergencyContactResolvers<ContextType = Context, ParentType extends 
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  approveTrainer?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationApproveTrainerArgs, 'id'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'email' | 'password'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   updateProfile?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateProfileArgs, 'input'>>;
@@ -374,6 +392,8 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
 };
 
 export type TrainerProfileResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TrainerProfile'] = ResolversParentTypes['TrainerProfile']> = {
+  approved?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  approvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   bio?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   certifications?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   rating?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;

@@ -1,12 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { conflict, forbidden, hashPassword, notFound, parseInput, requireViewer, unauthenticated, verifyPassword } from '@fitsync/service-kit';
+import {
+  badInput,
+  conflict,
+  forbidden,
+  hashPassword,
+  notFound,
+  parseId,
+  parseInput,
+  requireViewer,
+  unauthenticated,
+  verifyPassword,
+} from '@fitsync/service-kit';
 import { decodeJwt } from 'jose';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
-import { assertCanChangeUser } from '../access.js';
+import { assertCanApproveTrainers, assertCanChangeUser } from '../access.js';
 import type { ClientProfile, TrainerProfile, UserRow } from '../store.js';
 import { registerInput, updateProfileInput } from '../validation.js';
-import { insertUser, updateUser } from '../writes.js';
+import { approveTrainer, insertUser, updateUser } from '../writes.js';
 
 // Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
 const UNKNOWN_USER_HASH = hashPassword(randomUUID());
@@ -91,6 +102,25 @@ export const Mutation: MutationResolvers = {
       if (!updated) throw notFound('User', targetId);
       await ctx.events.emit(tx, 'user.updated', { user_id: targetId, changes });
       return updated;
+    });
+  },
+
+  approveTrainer: async (_, { id }, ctx) => {
+    const viewer = requireViewer(ctx);
+    assertCanApproveTrainers(viewer);
+    const trainerId = parseId(id);
+    return ctx.store.db.transaction(async (tx) => {
+      const approved = await approveTrainer(tx, trainerId, viewer.id, ctx.clock());
+      if (!approved) {
+        // Nothing was approved: say why, having changed nothing.
+        const [user] = await tx.query<UserRow>('SELECT id, role, approved_at FROM users WHERE id = $1', [trainerId]);
+        if (!user) throw notFound('User', trainerId);
+        if (user.role !== 'TRAINER') throw badInput(`id: user ${trainerId} is not a trainer`, 'id');
+        throw conflict('This trainer is already approved', 'ALREADY_APPROVED');
+      }
+      await ctx.events.emit(tx, 'trainer.approved', { trainer_id: trainerId, approved_by: viewer.id });
+      ctx.log.info({ trainerId }, 'trainer approved');
+      return approved;
     });
   },
 };

@@ -1,4 +1,4 @@
-import { badInput, notFound, pageSize, parseId, requireViewer } from '@fitsync/service-kit';
+import { badInput, isAdmin, notFound, pageSize, parseId, requireViewer } from '@fitsync/service-kit';
 import type { QueryResolvers } from '../__generated__/resolvers-types.js';
 import { assertCanListUsers } from '../access.js';
 import type { UserPageKey } from '../store.js';
@@ -26,9 +26,11 @@ export const Query: QueryResolvers = {
   },
 
   users: async (_, { role, first, after }, ctx) => {
-    assertCanListUsers(requireViewer(ctx), role);
+    const viewer = requireViewer(ctx);
+    assertCanListUsers(viewer, role);
     const size = pageSize(first, 20);
-    const { rows, total } = await ctx.store.page(role ?? null, size, after ? decodeCursor(after) : null);
+    // A trainer no admin approved is nobody's trainer yet: only admins see them listed.
+    const { rows, total } = await ctx.store.page(role ?? null, size, after ? decodeCursor(after) : null, !isAdmin(viewer));
     const page = rows.slice(0, size);
     const edges = page.map((node) => ({ node, cursor: encodeCursor({ createdAt: new Date(node.created_at).toISOString(), id: node.id }) }));
     return { edges, totalCount: total, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null } };

@@ -18,7 +18,8 @@ export const User: UserResolvers = {
   phone: contactDetail((u) => u.phone),
   avatarUrl: (u) => u.avatar_url,
   createdAt: (u) => u.created_at,
-  trainerProfile: (u) => u.trainer_profile,
+  // Approval is the account's, not part of the profile a trainer edits.
+  trainerProfile: (u) => u.trainer_profile && { ...u.trainer_profile, approved: u.approved_at !== null, approvedAt: u.approved_at },
   clientProfile: (u, _, ctx) => {
     if (!u.client_profile) return null;
     assertCanSeeUser(ctx, u.id, u.trainerIds);
