@@ -1,10 +1,14 @@
 // What schema:check, schema:publish and schema:rollback share: where the graph's files
-// are (flags, defaulting to this repository's layout) and telling gateways about a new
-// supergraph through Redis when SUPERGRAPH_REDIS_KEY is set.
+// are (flags, defaulting to this repository's layout), telling gateways about a new
+// supergraph through Redis when SUPERGRAPH_REDIS_KEY is set, and asking a running
+// subgraph what it serves. With --json, stdout carries the JSON document only: every
+// other line goes to stderr (and `npm run -s` keeps npm's own banner off stdout).
+import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { compose, loadSupergraphConfig, writeFileAtomic, type GraphFiles } from '@fitsync/composition';
-import { ConfigError, loadToolConfig, type ToolConfig } from '@fitsync/service-kit';
+import { compose, loadSupergraphConfig, writeFileAtomic, type GraphFiles, type LiveCheckOptions } from '@fitsync/composition';
+import { ConfigError, createServiceCredentials, loadToolConfig, urlVariable, type ToolConfig } from '@fitsync/service-kit';
+import { Redis } from 'ioredis';
 import { publishSupergraphToRedis } from '../gateway/src/supergraph-redis.js';
 
 export const FILE_OPTIONS = {
@@ -37,6 +41,35 @@ export function scriptConfig(): ToolConfig {
 }
 
 export const defaultAuthor = (config: ToolConfig) => config.schemaAuthor ?? userInfo().username;
+
+/**
+ * How schema:publish asks the running subgraph what it serves: a service credential
+ * signed with SERVICE_SECRET, at `<NAME>_URL` when set (where the gateway would send it),
+ * else the routing URL of the composition config.
+ */
+export function liveOptions(config: ToolConfig, subgraph: string): LiveCheckOptions {
+  const credentials = createServiceCredentials('schema-publish', config.serviceSecret);
+  return { url: config.subgraphUrlOverrides[urlVariable(subgraph)], serviceToken: () => credentials.token() };
+}
+
+/** The supergraph the gateways serve: the Redis key's value with REDIS_URL and SUPERGRAPH_REDIS_KEY set, else the file. */
+export async function servedSupergraph(config: ToolConfig, files: GraphFiles): Promise<{ sdl: string | null; where: string }> {
+  const { redisUrl, supergraphRedisKey } = config;
+  if (redisUrl && supergraphRedisKey) {
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    try {
+      await redis.connect();
+      return { sdl: await redis.get(supergraphRedisKey), where: `Redis key ${supergraphRedisKey}` };
+    } finally {
+      redis.disconnect();
+    }
+  }
+  const sdl = await readFile(files.supergraph, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  return { sdl, where: files.supergraph };
+}
 
 /**
  * Composition configs that share this repository's subgraph files: after a publish or

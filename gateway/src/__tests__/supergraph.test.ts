@@ -81,13 +81,22 @@ describe('loading the supergraph', () => {
       supergraphRedisKey: undefined,
       port: 4000,
     });
-    expect(loadToolConfig({ REDIS_URL: '', SUPERGRAPH_REDIS_KEY: 'k', CI: '', SCHEMA_AUTHOR: '', GITHUB_ACTOR: 'octocat', EVENTS_PREFIX: '' })).toEqual({
+    const tool = { REDIS_URL: '', SUPERGRAPH_REDIS_KEY: 'k', CI: '', SCHEMA_AUTHOR: '', GITHUB_ACTOR: 'octocat', EVENTS_PREFIX: '', SERVICE_SECRET: '', SCHEDULE_URL: '' };
+    expect(loadToolConfig(tool)).toEqual({
       ci: false,
       schemaAuthor: 'octocat',
       redisUrl: undefined,
       supergraphRedisKey: 'k',
       eventsPrefix: 'fitsync',
+      // The services' development default, so that schema:publish reaches `npm start`'s subgraphs.
+      serviceSecret: loadConfig('schedule', {}).serviceSecret,
+      subgraphUrlOverrides: {},
     });
+    expect(loadToolConfig({ ...tool, SERVICE_SECRET: 'deployment-service-secret', SCHEDULE_URL: 'http://10.0.0.7:8003/graphql' })).toMatchObject({
+      serviceSecret: 'deployment-service-secret',
+      subgraphUrlOverrides: { SCHEDULE_URL: 'http://10.0.0.7:8003/graphql' },
+    });
+    expect(() => loadToolConfig({ SERVICE_SECRET: 'short' })).toThrow(/SERVICE_SECRET/);
   });
 
   it("sends a subgraph to the <NAME>_URL of the gateway's config", async () => {

@@ -88,8 +88,36 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckReport> {
     // Nothing composes today: every part of the candidate is new, so compare with itself.
     currentSdl = current.ok ? current.supergraphSdl : candidate.supergraphSdl;
   }
+  return { ...base, problems: [], ...(await compareApiSchemas(currentSdl, candidate.supergraphSdl, input.operations)), supergraphSdl: candidate.supergraphSdl };
+}
+
+/**
+ * The same check for a whole supergraph (what `schema:rollback` restores): the changes
+ * to the API schema from `currentSupergraphSdl` and the known operations they break.
+ * `label` names it in the report (`rollback to version 5`).
+ */
+export async function checkSupergraph(input: {
+  label: string;
+  currentSupergraphSdl: string;
+  candidateSupergraphSdl: string;
+  operations: KnownOperation[];
+}): Promise<CheckReport> {
+  return {
+    subgraph: input.label,
+    operationsChecked: input.operations.length,
+    problems: [],
+    ...(await compareApiSchemas(input.currentSupergraphSdl, input.candidateSupergraphSdl, input.operations)),
+    supergraphSdl: input.candidateSupergraphSdl,
+  };
+}
+
+async function compareApiSchemas(
+  currentSdl: string,
+  candidateSdl: string,
+  operations: KnownOperation[],
+): Promise<Pick<CheckReport, 'exitCode' | 'status' | 'changes' | 'brokenOperations'>> {
   const before = apiSchemaOf(currentSdl);
-  const after = apiSchemaOf(candidate.supergraphSdl);
+  const after = apiSchemaOf(candidateSdl);
 
   const changes: SchemaChange[] = (await diff(before, after)).map((c) => ({
     level: LEVEL[c.criticality.level],
@@ -101,7 +129,7 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckReport> {
   const breaking = changes.filter((c) => c.level === 'breaking');
 
   const brokenOperations: BrokenOperation[] = [];
-  for (const op of input.operations) {
+  for (const op of operations) {
     const errors = validate(after, op.document, specifiedRules).map((e) => e.message);
     const used = usedCoordinates(before, op.document);
     const culprits = breaking.filter((c) => c.path && (used.has(c.path) || (errors.length > 0 && used.has(parentPath(c.path)))));
@@ -113,15 +141,7 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckReport> {
   }
 
   const exitCode = brokenOperations.length ? 1 : 0;
-  return {
-    ...base,
-    exitCode,
-    status: exitCode ? 'breaks-operations' : 'safe',
-    problems: [],
-    changes,
-    brokenOperations,
-    supergraphSdl: candidate.supergraphSdl,
-  };
+  return { exitCode, status: exitCode ? 'breaks-operations' : 'safe', changes, brokenOperations };
 }
 
 /** The report as a terminal reads it; `files` maps subgraphs to schema files for error locations. */

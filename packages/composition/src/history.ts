@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { supergraphHash, writeFileAtomic } from './compose.js';
+import type { LiveCheckResult } from './live.js';
 
 /** What a check found, kept with the version it let through. */
 export interface CheckSummary {
@@ -13,7 +14,7 @@ export interface CheckSummary {
 
 export interface HistoryEntry {
   version: number;
-  /** `baseline`: what was served before the first publish; `rollback`: a copy of `restoredVersion`. */
+  /** `baseline`: what was served before the first publish; `rollback`: a copy of `restoredVersion` (forced and check as for a publish). */
   kind: 'baseline' | 'publish' | 'rollback';
   at: string;
   author: string;
@@ -23,6 +24,8 @@ export interface HistoryEntry {
   /** sha256 of the supergraph's bytes (as the gateway reports it). */
   hash: string;
   check?: CheckSummary;
+  /** A publish: what the running subgraph served when it was published. */
+  live?: LiveCheckResult;
   /** File names inside the history folder. */
   supergraphFile: string;
   subgraphsFile: string;
@@ -104,13 +107,57 @@ export class SchemaHistory {
   }
 }
 
+/** One state on the stack of what was served: the newest entry holding it, and the entry it is a copy of. */
+interface Served {
+  version: number;
+  /** Follows rollbacks to the publish (or baseline) whose supergraph this is. */
+  origin: number;
+}
+
 /**
- * The version `schema:rollback` restores when none is named: the one served before
- * the current one (a rollback entry counts as the version it restored).
+ * What was served, as an undo stack, oldest at the bottom and the current version on
+ * top: a publish pushes; a rollback to a version still on the stack pops back to it
+ * (what was on top of it has been undone and leaves the stack); a rollback to a
+ * version no longer on it (named explicitly, or a history written before this stack)
+ * pushes it like a publish. Read from the history's order alone, not version numbers.
+ */
+export function servedStack(entries: HistoryEntry[]): HistoryEntry[] {
+  const byVersion = new Map(entries.map((e) => [e.version, e]));
+  let stack: Served[] = [];
+  for (const e of entries) {
+    const origin = originVersion(entries, e).version;
+    if (e.kind === 'baseline') stack = [{ version: e.version, origin }];
+    else if (e.kind === 'publish') stack.push({ version: e.version, origin });
+    else {
+      const at = stack.findLastIndex((s) => s.origin === origin);
+      if (at >= 0) stack = stack.slice(0, at);
+      stack.push({ version: e.version, origin });
+    }
+  }
+  return stack.map((s) => byVersion.get(s.version)!);
+}
+
+/** The version being served: the newest entry (every publish and rollback appends one). */
+export const servedVersion = (entries: HistoryEntry[]): HistoryEntry | undefined => entries.at(-1);
+
+/**
+ * The version `schema:rollback` restores when none is named: the one served before the
+ * current one, never one a rollback already undid (publish v2, v3, roll back twice,
+ * publish v6: a rollback then restores the version served before v6, not v3).
  */
 export function previousVersion(entries: HistoryEntry[]): HistoryEntry | undefined {
-  const current = entries.at(-1);
-  if (!current) return undefined;
-  const served = current.kind === 'rollback' ? current.restoredVersion! : current.version;
-  return entries.filter((e) => e.version < served && e.kind !== 'rollback').at(-1);
+  return servedStack(entries).at(-2);
+}
+
+/** The version a rollback entry (or any entry) serves the supergraph of: follows rollbacks to their publish or baseline. */
+export function originVersion(entries: HistoryEntry[], entry: HistoryEntry): HistoryEntry {
+  let at = entry;
+  const seen = new Set<number>();
+  while (at.kind === 'rollback' && !seen.has(at.version)) {
+    seen.add(at.version);
+    const next = entries.find((e) => e.version === at.restoredVersion);
+    if (!next) break;
+    at = next;
+  }
+  return at;
 }

@@ -450,7 +450,7 @@ function urlOverrides(env: NodeJS.ProcessEnv): Record<string, string> {
   return overrides;
 }
 
-const toolSchema = baseSchema.pick({ REDIS_URL: true, SUPERGRAPH_REDIS_KEY: true, EVENTS_PREFIX: true }).extend({
+const toolSchema = baseSchema.pick({ REDIS_URL: true, SUPERGRAPH_REDIS_KEY: true, EVENTS_PREFIX: true, SERVICE_SECRET: true }).extend({
   CI: z.string().optional(),
   SCHEMA_AUTHOR: z.string().optional(),
   GITHUB_ACTOR: z.string().optional(),
@@ -467,11 +467,15 @@ export interface ToolConfig {
   supergraphRedisKey?: string;
   /** With `redisUrl`: the deployment's prefix, under which operations:register tells the gateways of a new manifest. */
   eventsPrefix: string;
+  /** SERVICE_SECRET: schema:publish signs the service credential it asks a running subgraph for its SDL with. */
+  serviceSecret: string;
+  /** The `<NAME>_URL` variables set, by variable name: where schema:publish asks a subgraph, instead of its routing URL. */
+  subgraphUrlOverrides: Record<string, string>;
 }
 
 /**
  * The scripts' configuration, by the same rules as the services' where they share a
- * variable (REDIS_URL, SUPERGRAPH_REDIS_KEY, EVENTS_PREFIX). Only these variables are read and checked,
+ * variable (REDIS_URL, SUPERGRAPH_REDIS_KEY, EVENTS_PREFIX, SERVICE_SECRET, `<NAME>_URL`). Only these variables are read and checked,
  * so a script runs where a service's secrets are not set.
  */
 export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig {
@@ -484,5 +488,7 @@ export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig
     redisUrl: e.REDIS_URL,
     supergraphRedisKey: e.SUPERGRAPH_REDIS_KEY,
     eventsPrefix: e.EVENTS_PREFIX,
+    serviceSecret: e.SERVICE_SECRET,
+    subgraphUrlOverrides: urlOverrides(withoutEmpty(env)),
   };
 }
