@@ -122,7 +122,7 @@ if (problems.length) {
   console.error(`\ncodegen:check failed: ${problems.length} problem(s)`);
   for (const p of problems) console.error(`  - ${p}`);
   console.error(
-    `\nFix: ${FIX}  (npm run compose, the same for supergraph.docker.yaml, then npm run codegen),\n` +
+    `\nFix: ${FIX}  (npm run compose, which writes both supergraphs, then npm run codegen),\n` +
       'review the changes and commit them with the schema change that caused them.',
   );
   process.exit(1);

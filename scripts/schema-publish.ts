@@ -42,7 +42,9 @@ const result = await publishSubgraph(files, {
 // stdout is the JSON document alone with --json; what a terminal reads goes to stderr then.
 const say = values.json ? console.error : console.log;
 const fine = result.report.exitCode === 0 && (result.live.status === 'served' || result.live.status === 'skipped');
-(fine ? say : console.error)(formatCheckReport(result.report, result.schemaFiles) + (result.outcome === 'unchanged' ? '' : `\n${formatLiveCheck(subgraph, result.live)}`));
+(fine ? say : console.error)(
+  formatCheckReport(result.report, result.schemaFiles) + (result.outcome === 'unchanged' ? '' : `\n${formatLiveCheck(subgraph, result.live)}`),
+);
 
 let siblings: string[] = [];
 let redis: string | undefined;

@@ -9,7 +9,16 @@
 // marks the version being served (and the one a bare rollback restores).
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SchemaHistory, describeOrigin, type HistoryEntry, formatCheckReport, previousVersion, rollbackSupergraph, servedVersion, supergraphHash } from '@fitsync/composition';
+import {
+  SchemaHistory,
+  describeOrigin,
+  type HistoryEntry,
+  formatCheckReport,
+  previousVersion,
+  rollbackSupergraph,
+  servedVersion,
+  supergraphHash,
+} from '@fitsync/composition';
 import { FILE_OPTIONS, announce, defaultAuthor, graphFiles, recomposeSiblings, scriptConfig, servedSupergraph } from './schema-cli.js';
 
 const { values, positionals } = parseArgs({
@@ -34,7 +43,13 @@ if (values.list) {
   const served = await servedSupergraph(config, files);
   const servedHash = served.sdl === null ? undefined : supergraphHash(served.sdl);
   if (values.json) {
-    console.log(JSON.stringify({ serving: serving?.version, rollbackTarget: next?.version, servedMatches: servedHash === serving?.hash, entries }, null, 2));
+    console.log(
+      JSON.stringify(
+        { serving: serving?.version, rollbackTarget: next?.version, servedMatches: serving ? servedHash === serving.hash : undefined, entries },
+        null,
+        2,
+      ),
+    );
   } else {
     for (const e of entries) {
       const what =
@@ -68,7 +83,8 @@ try {
   const r = await rollbackSupergraph(files, { version, force: values.force, author: values.author ?? defaultAuthor(config) });
   (r.report.exitCode === 0 ? say : console.error)(formatCheckReport(r.report));
   if (r.outcome === 'refused') {
-    if (values.json) console.log(JSON.stringify({ outcome: r.outcome, reason: r.reason, restored: r.restored, report: { ...r.report, supergraphSdl: undefined } }, null, 2));
+    if (values.json)
+      console.log(JSON.stringify({ outcome: r.outcome, reason: r.reason, restored: r.restored, report: { ...r.report, supergraphSdl: undefined } }, null, 2));
     console.error(`\nNot rolled back: ${r.reason}.`);
     process.exit(1);
   }

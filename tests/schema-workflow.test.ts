@@ -214,9 +214,7 @@ describe(`schema workflow against running subgraphs (supergraph served from the 
       expect(list.stderr).toBe('');
       const lines = list.stdout.trim().split('\n');
       expect(lines).toHaveLength(7);
-      expect(lines.filter((l) => l.startsWith('*'))).toEqual([
-        expect.stringMatching(/^\*\s+7 .*rollback to 5, serving version 1 \(baseline\) {3}<- serving$/),
-      ]);
+      expect(lines.filter((l) => l.startsWith('*'))).toEqual([expect.stringMatching(/^\*\s+7 .*rollback to 5, serving version 1 \(baseline\) {3}<- serving$/)]);
     },
     SLOW,
   );

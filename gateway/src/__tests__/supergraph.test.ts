@@ -81,7 +81,16 @@ describe('loading the supergraph', () => {
       supergraphRedisKey: undefined,
       port: 4000,
     });
-    const tool = { REDIS_URL: '', SUPERGRAPH_REDIS_KEY: 'k', CI: '', SCHEMA_AUTHOR: '', GITHUB_ACTOR: 'octocat', EVENTS_PREFIX: '', SERVICE_SECRET: '', SCHEDULE_URL: '' };
+    const tool = {
+      REDIS_URL: '',
+      SUPERGRAPH_REDIS_KEY: 'k',
+      CI: '',
+      SCHEMA_AUTHOR: '',
+      GITHUB_ACTOR: 'octocat',
+      EVENTS_PREFIX: '',
+      SERVICE_SECRET: '',
+      SCHEDULE_URL: '',
+    };
     expect(loadToolConfig(tool)).toEqual({
       ci: false,
       schemaAuthor: 'octocat',

@@ -154,10 +154,7 @@ export type RollbackResult =
  * a publish first: a restored supergraph that breaks a known operation is refused
  * unless `force`.
  */
-export async function rollbackSupergraph(
-  files: GraphFiles,
-  opts: { version?: number; force?: boolean; author: string; now?: Date },
-): Promise<RollbackResult> {
+export async function rollbackSupergraph(files: GraphFiles, opts: { version?: number; force?: boolean; author: string; now?: Date }): Promise<RollbackResult> {
   const history = new SchemaHistory(files.history);
   return history.locked(async () => {
     const entries = await history.entries();

@@ -6,7 +6,14 @@ function history(steps: string[]): HistoryEntry[] {
   const entries: HistoryEntry[] = [];
   for (const step of steps) {
     const version = entries.length + 1;
-    const base = { version, at: `2027-01-31T12:00:${String(version).padStart(2, '0')}.000Z`, author: 't', hash: `h${version}`, supergraphFile: '', subgraphsFile: '' };
+    const base = {
+      version,
+      at: `2027-01-31T12:00:${String(version).padStart(2, '0')}.000Z`,
+      author: 't',
+      hash: `h${version}`,
+      supergraphFile: '',
+      subgraphsFile: '',
+    };
     if (step === 'b') entries.push({ ...base, kind: 'baseline' });
     else if (step === 'p') entries.push({ ...base, kind: 'publish', subgraph: 'schedule' });
     else {
@@ -56,7 +63,11 @@ describe('what a bare schema:rollback restores', () => {
     // The issue's history: 7 restored the undone v3; rolling that back returns to v6, the version served before it.
     const h = history(['b', 'p', 'p', 'r2', 'r1', 'p', 'r3']);
     expect(previousVersion(h)?.version).toBe(6);
-    expect(history(['b', 'p', 'p', 'r2', 'r1', 'p', 'r3', 'r']).map((e) => e.restoredVersion).at(-1)).toBe(6);
+    expect(
+      history(['b', 'p', 'p', 'r2', 'r1', 'p', 'r3', 'r'])
+        .map((e) => e.restoredVersion)
+        .at(-1),
+    ).toBe(6);
   });
 
   it('has nothing to restore in an empty history or after the baseline alone', () => {
