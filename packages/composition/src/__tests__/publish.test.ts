@@ -134,4 +134,29 @@ describe('schema:publish and schema:rollback', () => {
     // the snapshot files are checked against their recorded hash
     expect(await readFile(join(g.files.history, '0002.supergraph.graphql'), 'utf8')).toBe(v1);
   });
+
+  it('refuses a rollback to a version that breaks a known operation, and records one forced with --force', async () => {
+    const candidate = await g.candidate('no-date.graphql', await editedSchedule(NO_DATE));
+    await publishSubgraph(g.files, { subgraph: 'schedule', schemaFile: candidate, force: true, author: 'a' });
+    const back = await rollbackSupergraph(g.files, { author: 'b' });
+    expect(back).toMatchObject({ outcome: 'rolled-back', restored: { version: 1 }, report: { status: 'safe' } });
+    const safe = await g.read(g.files.supergraph);
+
+    const refused = await rollbackSupergraph(g.files, { version: 2, author: 'b' });
+    expect(refused.outcome).toBe('refused');
+    if (refused.outcome !== 'refused') return;
+    expect(refused.reason).toMatch(/^version 2 breaks 2 known operation\(s\)/);
+    expect(refused.report.brokenOperations.map((o) => [o.name, o.changes])).toEqual([
+      ['ClientDashboard', ['Booking.date']],
+      ['TrainerDashboard', ['Booking.date']],
+    ]);
+    expect(await g.read(g.files.supergraph)).toBe(safe);
+    expect((await new SchemaHistory(g.files.history).entries()).map((e) => e.version)).toEqual([1, 2, 3]);
+
+    const forced = await rollbackSupergraph(g.files, { version: 2, force: true, author: 'b' });
+    expect(forced).toMatchObject({ outcome: 'rolled-back', entry: { version: 4, restoredVersion: 2, forced: true, check: { status: 'breaks-operations' } } });
+    const booking = (await g.read(g.files.supergraph)).match(/\ntype Booking\b[^{]*\{[^}]*\}/)?.[0];
+    expect(booking).toContain('startTime: Time!');
+    expect(booking).not.toContain('  date: Date!');
+  });
 });
