@@ -5,3 +5,4 @@ export * from './check.js';
 export * from './history.js';
 export * from './publish.js';
 export * from './register.js';
+export * from './live-topics.js';
