@@ -22,6 +22,7 @@ const UNIT = [
   'gateway/src/__tests__/representations.test.ts',
   'gateway/src/__tests__/supergraph.test.ts',
   'gateway/src/__tests__/trusted-documents.test.ts',
+  'packages/composition/src/__tests__/live-topics.test.ts',
   'packages/composition/src/__tests__/register.test.ts',
   'packages/demo-data/src/__tests__/generate.test.ts',
   'packages/service-kit/src/__tests__/clock.test.ts',
