@@ -3,7 +3,18 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
-import { Kind, Source, buildASTSchema, lexicographicSortSchema, parse, printSchema, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import {
+  Kind,
+  OperationTypeNode,
+  Source,
+  buildASTSchema,
+  lexicographicSortSchema,
+  parse,
+  printSchema,
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+} from 'graphql';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { liveDeclarations } from './live-topics.js';
@@ -111,7 +122,7 @@ function subscriptionFieldLocations(subgraph: string, doc: DocumentNode, field: 
   const root =
     doc.definitions
       .flatMap((d) => (d.kind === Kind.SCHEMA_DEFINITION || d.kind === Kind.SCHEMA_EXTENSION ? (d.operationTypes ?? []) : []))
-      .find((o) => o.operation === 'subscription')?.type.name.value ?? 'Subscription';
+      .find((o) => o.operation === OperationTypeNode.SUBSCRIPTION)?.type.name.value ?? 'Subscription';
   return doc.definitions.flatMap((d) => {
     if ((d.kind !== Kind.OBJECT_TYPE_DEFINITION && d.kind !== Kind.OBJECT_TYPE_EXTENSION) || d.name.value !== root) return [];
     const node = d.fields?.find((f) => f.name.value === field);

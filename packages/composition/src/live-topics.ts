@@ -1,5 +1,6 @@
 import {
   Kind,
+  OperationTypeNode,
   parse,
   type ConstDirectiveNode,
   type ConstValueNode,
@@ -127,7 +128,7 @@ function importedName(doc: DocumentNode): string {
 function subscriptionTypeName(doc: DocumentNode): string {
   for (const def of doc.definitions) {
     if (def.kind !== Kind.SCHEMA_DEFINITION && def.kind !== Kind.SCHEMA_EXTENSION) continue;
-    const op = def.operationTypes?.find((o) => o.operation === 'subscription');
+    const op = def.operationTypes?.find((o) => o.operation === OperationTypeNode.SUBSCRIPTION);
     if (op) return op.type.name.value;
   }
   return 'Subscription';

@@ -140,7 +140,7 @@ export function recordingLive(): LivePublisher & { messages: LiveMessage[] } {
   return {
     messages,
     async publish(topic, payload) {
-      messages.push({ topic, payload } as LiveMessage);
+      messages.push({ topic, payload });
     },
   };
 }

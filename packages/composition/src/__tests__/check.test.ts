@@ -88,11 +88,16 @@ describe('schema:check', () => {
     ]);
 
     // The same field declared composes and checks as a safe addition.
-    const declared = sdl.replace('bookingReminder: BookingEvent!', 'bookingReminder: BookingEvent! @liveTopic(name: "bookingReminder", recipients: ["client_id"])');
+    const declared = sdl.replace(
+      'bookingReminder: BookingEvent!',
+      'bookingReminder: BookingEvent! @liveTopic(name: "bookingReminder", recipients: ["client_id"])',
+    );
     const ok = await runCheck(g.files, 'schedule', await g.candidate('schedule-declared.graphql', declared));
     expect(ok.report.problems).toEqual([]);
     expect(ok.report.exitCode).toBe(0);
-    expect(ok.report.supergraphSdl).toContain('bookingReminder: BookingEvent! @join__field(graph: SCHEDULE) @liveTopic(name: "bookingReminder", recipients: ["client_id"])');
+    expect(ok.report.supergraphSdl).toContain(
+      'bookingReminder: BookingEvent! @join__field(graph: SCHEDULE) @liveTopic(name: "bookingReminder", recipients: ["client_id"])',
+    );
   });
 
   it('reports a federation error between two subgraphs with a location in each', async () => {

@@ -13,10 +13,13 @@ const LINKED = `
 const subgraph = (name: string, sdl: string) => ({ name, url: `http://${name}.test/graphql`, sdl });
 
 describe('@liveTopic', () => {
-  it('survives composition into the supergraph, where the gateway reads each field\'s topic and recipients', () => {
+  it("survives composition into the supergraph, where the gateway reads each field's topic and recipients", () => {
     const result = compose([
       subgraph('a', `${LINKED} type Query { a: Int } type Subscription { pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"]) }`),
-      subgraph('b', `${LINKED} type Query { b: Int } type Subscription { announced: String! @liveTopic(name: "announcements", recipients: ["audience", "by.id"]) }`),
+      subgraph(
+        'b',
+        `${LINKED} type Query { b: Int } type Subscription { announced: String! @liveTopic(name: "announcements", recipients: ["audience", "by.id"]) }`,
+      ),
     ]);
     if (!result.ok) throw new Error(formatProblems(result.problems));
     expect(result.supergraphSdl).toContain('@link(url: "https://fitsync.dev/live/v0.1", import: ["@liveTopic"])');
@@ -47,7 +50,9 @@ describe('@liveTopic', () => {
 
   it('refuses a declaration composition would drop (no @composeDirective) and one that names no recipient', () => {
     const uncomposed = LINKED.replace('@composeDirective(name: "@liveTopic")', '');
-    const dropped = compose([subgraph('a', `${uncomposed} type Query { a: Int } type Subscription { pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"]) }`)]);
+    const dropped = compose([
+      subgraph('a', `${uncomposed} type Query { a: Int } type Subscription { pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"]) }`),
+    ]);
     expect(dropped.ok || dropped.problems.map((p) => p.code)).toEqual(['LIVE_SUBSCRIPTION_UNDECLARED']);
 
     const nobody = compose([subgraph('a', `${LINKED} type Query { a: Int } type Subscription { pinged: Int! @liveTopic(name: "pings", recipients: []) }`)]);
