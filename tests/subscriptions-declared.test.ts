@@ -18,7 +18,7 @@ import { redisUrlForTests, testClock } from '@fitsync/service-kit/testing';
 import express from 'express';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { subscribeWs, until, type LiveSubscription } from './support/live.js';
+import { subscribeSse, subscribeWs, until, type LiveSubscription, type SseSubscription } from './support/live.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
 const { clock, today } = testClock();
@@ -95,6 +95,7 @@ describe.each(transports)('a broker subscription declared in a hot reload, live 
   let announcements: Awaited<ReturnType<typeof startAnnouncements>>;
   let dir: string;
   const subs: LiveSubscription[] = [];
+  const sse: SseSubscription[] = [];
 
   beforeAll(async () => {
     platform = await startPlatform('pglite', [gym], { clock, transport });
@@ -107,6 +108,7 @@ describe.each(transports)('a broker subscription declared in a hot reload, live 
   });
   afterAll(async () => {
     await Promise.all(subs.map((s) => s.dispose()));
+    for (const s of sse) s.close();
     await platform?.close();
     await announcements?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -131,8 +133,11 @@ describe.each(transports)('a broker subscription declared in a hot reload, live 
 
     const forClient = subscribeWs(gateway.url, clientToken, QUERY);
     const forTrainer = subscribeWs(gateway.url, trainerToken, QUERY);
+    // The same contract over SSE.
+    const forTrainerSse = subscribeSse(gateway.url, trainerToken, QUERY);
     subs.push(forClient, forTrainer);
-    await until(() => gateway.live!.active() === 2, 5_000, 'two subscriptions');
+    sse.push(forTrainerSse);
+    await until(() => gateway.live!.active() === 3, 5_000, 'three subscriptions');
 
     const publish = (payload: Announcement) => platform.subgraphs.notifications.live.publish('gym-announcements', payload);
     // Until the gateway hears the new topic (Redis subscribes asynchronously), probes for the client alone.
@@ -160,6 +165,8 @@ describe.each(transports)('a broker subscription declared in a hot reload, live 
     expect(texts()).toEqual(['for the client', 'for both']);
     expect(forClient.events.every((e) => e.errors === undefined && e.data.announcement.author.name === trainer.name)).toBe(true);
     expect(forTrainer.events.map((e) => e.data?.announcement?.text)).toEqual(['for the trainer', 'for both']);
+    await forTrainerSse.waitFor(2);
+    expect(forTrainerSse.events).toEqual(forTrainer.events);
     expect(forClient.completed || forTrainer.completed).toBe(false);
   });
 });
