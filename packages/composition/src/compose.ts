@@ -126,8 +126,9 @@ function subscriptionFieldLocations(subgraph: string, doc: DocumentNode, field: 
   return doc.definitions.flatMap((d) => {
     if ((d.kind !== Kind.OBJECT_TYPE_DEFINITION && d.kind !== Kind.OBJECT_TYPE_EXTENSION) || d.name.value !== root) return [];
     const node = d.fields?.find((f) => f.name.value === field);
-    if (!node?.loc) return [];
-    return [{ subgraph, ...locationOf(node.loc.source.body, node.loc.start) }];
+    const loc = node?.name.loc;
+    if (!loc) return [];
+    return [{ subgraph, ...locationOf(loc.source.body, loc.start) }];
   });
 }
 
