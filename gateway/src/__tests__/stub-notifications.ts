@@ -15,14 +15,19 @@ import { parse } from 'graphql';
  * tokens are checked on the same clock as the gateway's.
  */
 export const STUB_NOTIFICATIONS_SDL = `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  extend schema
+    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@composeDirective"])
+    @link(url: "https://fitsync.dev/live/v0.1", import: ["@liveTopic"])
+    @composeDirective(name: "@liveTopic")
+
+  directive @liveTopic(name: String!, recipients: [String!]!) on FIELD_DEFINITION
 
   type Query {
     unreadNotificationCount: Int
   }
 
   type Subscription {
-    unreadNotificationCountChanged: Int!
+    unreadNotificationCountChanged: Int! @liveTopic(name: "unreadNotificationCountChanged", recipients: ["user_id"])
   }
 `;
 

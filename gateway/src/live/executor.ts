@@ -1,7 +1,8 @@
 import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type PlanNode, type QueryPlan } from '@apollo/query-planner';
-import { LIVE_TOPICS, type LiveMessage, type LiveTopic } from '@fitsync/live';
+import { liveDeclarations, type LiveRoute } from '@fitsync/composition';
+import type { LiveMessage } from '@fitsync/live';
 import type { Logger } from '@fitsync/service-kit';
 import { LRUCache } from 'lru-cache';
 import {
@@ -25,7 +26,8 @@ import { checkCost, type CostLimit } from '../request-rules.js';
 
 /** A client's subscription, validated and planned once; run once per live message. */
 export interface PreparedSubscription {
-  topic: LiveTopic;
+  /** The broker topic feeding the subscribed field, and who its messages are for (its `@liveTopic`). */
+  route: LiveRoute;
   document: DocumentNode;
   operationName: string | null;
   variables: Record<string, unknown>;
@@ -59,8 +61,10 @@ export class SubscriptionExecutor {
   readonly #apiGraphQLSchema: GraphQLSchema;
   readonly #planner: QueryPlanner;
   readonly #rules: ValidationRule[];
-  readonly #plans = new LRUCache<string, { plan: QueryPlan; topic: LiveTopic }>({ max: PLAN_CACHE_SIZE });
+  readonly #plans = new LRUCache<string, { plan: QueryPlan; route: LiveRoute }>({ max: PLAN_CACHE_SIZE });
   readonly #cost: CostLimit;
+  /** The Subscription fields the supergraph declares a broker topic for (`@liveTopic`). */
+  readonly #routes: Map<string, LiveRoute>;
 
   constructor(
     supergraphSdl: string,
@@ -75,11 +79,21 @@ export class SubscriptionExecutor {
     const supergraph = Supergraph.build(supergraphSdl);
     const calculator = CostCalculator.fromSupergraph(supergraph);
     this.#cost = { ...cost, report: false, calculator: () => calculator };
+    // A supergraph composed by `compose` declares every field; one from elsewhere may not,
+    // and its undeclared fields are refused at subscribe time (logged here once).
+    const live = liveDeclarations(supergraphSdl);
+    this.#routes = live.routes;
+    for (const p of live.problems) log.warn({ field: p.field, code: p.code }, p.message);
     this.#supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.#apiSchema = supergraph.apiSchema();
     this.#apiGraphQLSchema = this.#apiSchema.toGraphQLJSSchema();
     this.#planner = new QueryPlanner(supergraph);
     this.#rules = [...specifiedRules, ...extraRules];
+  }
+
+  /** The broker topics this supergraph's Subscription fields are fed from. */
+  get topics(): Set<string> {
+    return new Set([...this.#routes.values()].map((r) => r.topic));
   }
 
   /** The client-facing schema (graphql-ws and graphql-sse validate nothing themselves here). */
@@ -150,15 +164,18 @@ export class SubscriptionExecutor {
 
   #plan(document: DocumentNode, operationName: string | null, operation: OperationDefinitionNode) {
     const field = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__'));
-    const topic = field?.kind === Kind.FIELD ? field.name.value : undefined;
-    if (!topic || !(LIVE_TOPICS as readonly string[]).includes(topic)) {
-      return new GraphQLError(`No live messages feed Subscription.${topic ?? '?'}`, { extensions: { code: 'BAD_USER_INPUT' } });
+    const name = field?.kind === Kind.FIELD ? field.name.value : undefined;
+    const route = name === undefined ? undefined : this.#routes.get(name);
+    if (!route) {
+      return new GraphQLError(`No live messages feed Subscription.${name ?? '?'}: its subgraph declares no @liveTopic for it`, {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
     }
     const queryPlan = this.#planner.buildQueryPlan(operationFromDocument(this.#apiSchema, document, { operationName: operationName ?? undefined }));
     const node = queryPlan.node;
-    if (node?.kind !== 'Subscription') return new GraphQLError(`Subscription.${topic} has no subscription plan`);
+    if (node?.kind !== 'Subscription') return new GraphQLError(`Subscription.${route.field} has no subscription plan`);
     const root: PlanNode = node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary;
-    return { topic: topic as LiveTopic, plan: { kind: 'QueryPlan', node: root } satisfies QueryPlan };
+    return { route, plan: { kind: 'QueryPlan', node: root } satisfies QueryPlan };
   }
 
   /** Resolves one live message with the client's whole selection. */

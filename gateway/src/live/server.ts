@@ -101,9 +101,12 @@ export function createLiveServer(deps: Deps): LiveServer {
   const { log } = deps;
   const opts = withDefaults(deps.options);
   const router = new LiveRouter(opts.bus, log);
+  const executor = new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
+  // The broker topics the supergraph declares (`@liveTopic`), and no others.
+  router.serve(executor.topics);
   const subs: Subscriptions = {
     sessions: new Sessions({ users: deps.users, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
-    executor: new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost),
+    executor,
     closing: false,
     rateLimits: deps.rateLimits,
     start: ({ session, subscription }) => {
@@ -131,8 +134,10 @@ export function createLiveServer(deps: Deps): LiveServer {
     active: () => subs.sessions.streams().length,
     updateSupergraph(supergraphSdl) {
       subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
+      // Topics the new supergraph declares are heard from now on, before streams move to them.
+      router.serve(subs.executor.topics);
       const moved = moveStreams(subs.sessions.streams(), subs.executor);
-      log.info(moved, 'subscriptions moved to the new supergraph');
+      log.info({ ...moved, topics: router.topics() }, 'subscriptions moved to the new supergraph');
       return moved;
     },
     async close() {

@@ -35,7 +35,7 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
   readonly #queue: LiveMessage[] = [];
   /** Sent once, before `done`, when the stream ends for a reason the client must hear. */
   #farewell: ExecutionResult | undefined;
-  readonly #unlisten: () => void;
+  #unlisten: () => void;
   #wake: (() => void) | undefined;
   #done = false;
   #finished!: () => void;
@@ -44,8 +44,11 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
 
   constructor(opts: StreamOptions) {
     this.#opts = opts;
-    const userId = opts.context.viewer!.id;
-    this.#unlisten = opts.router.listen(opts.subscription.topic, userId, (message) => this.#push(message));
+    this.#unlisten = this.#listen();
+  }
+
+  #listen() {
+    return this.#opts.router.listen(this.#opts.subscription.route, this.#opts.context.viewer!.id, (message) => this.#push(message));
   }
 
   #push(message: LiveMessage) {
@@ -70,8 +73,15 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
 
   /** Goes on under a new supergraph: later messages are resolved with the new plan. */
   replan(executor: SubscriptionExecutor, subscription: PreparedSubscription) {
+    const before = this.#opts.subscription.route;
     this.#opts.executor = executor;
     this.#opts.subscription = subscription;
+    // The field may now be fed by another topic, or name its recipients otherwise.
+    const { route } = subscription;
+    if (!this.#done && (route.topic !== before.topic || JSON.stringify(route.recipients) !== JSON.stringify(before.recipients))) {
+      this.#unlisten();
+      this.#unlisten = this.#listen();
+    }
   }
 
   /** Ends the stream after sending `result` (e.g. why it cannot go on), then `done`. */

@@ -3,9 +3,21 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
-import { Source, buildASTSchema, lexicographicSortSchema, parse, printSchema, type GraphQLError, type GraphQLSchema } from 'graphql';
+import {
+  Kind,
+  OperationTypeNode,
+  Source,
+  buildASTSchema,
+  lexicographicSortSchema,
+  parse,
+  printSchema,
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+} from 'graphql';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { liveDeclarations } from './live-topics.js';
 
 const configSchema = z.object({
   federation_version: z.union([z.string(), z.number()]).optional(),
@@ -51,7 +63,7 @@ export type CompositionResult = { ok: true; supergraphSdl: string } | { ok: fals
 /** Composes subgraph schemas; a schema that does not parse is reported like a composition error. */
 export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[]): CompositionResult {
   const problems: CompositionProblem[] = [];
-  const services = [];
+  const services: { name: string; url: string; typeDefs: DocumentNode }[] = [];
   for (const s of subgraphs) {
     try {
       // Named after the subgraph, so that error locations say which schema they are in.
@@ -90,7 +102,34 @@ export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[
       }),
     };
   }
+  // The gateway feeds a Subscription field only from the topic its @liveTopic names:
+  // one without is refused here (compose, schema:check, publish), not at subscribe time.
+  const live = liveDeclarations(result.supergraphSdl);
+  if (live.problems.length) {
+    return {
+      ok: false,
+      problems: live.problems.map((p) => {
+        const locations = services.flatMap((s) => subscriptionFieldLocations(s.name, s.typeDefs, p.field));
+        return { subgraph: locations[0]?.subgraph, code: p.code, message: p.message, locations };
+      }),
+    };
+  }
   return { ok: true, supergraphSdl: result.supergraphSdl };
+}
+
+/** Where a subgraph defines `Subscription.<field>`, for a problem's report. */
+function subscriptionFieldLocations(subgraph: string, doc: DocumentNode, field: string) {
+  const root =
+    doc.definitions
+      .flatMap((d) => (d.kind === Kind.SCHEMA_DEFINITION || d.kind === Kind.SCHEMA_EXTENSION ? (d.operationTypes ?? []) : []))
+      .find((o) => o.operation === OperationTypeNode.SUBSCRIPTION)?.type.name.value ?? 'Subscription';
+  return doc.definitions.flatMap((d) => {
+    if ((d.kind !== Kind.OBJECT_TYPE_DEFINITION && d.kind !== Kind.OBJECT_TYPE_EXTENSION) || d.name.value !== root) return [];
+    const node = d.fields?.find((f) => f.name.value === field);
+    const loc = node?.name.loc;
+    if (!loc) return [];
+    return [{ subgraph, ...locationOf(loc.source.body, loc.start) }];
+  });
 }
 
 function subgraphOfSource(name: string | undefined): string | undefined {

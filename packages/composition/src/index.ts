@@ -6,3 +6,4 @@ export * from './history.js';
 export * from './live.js';
 export * from './publish.js';
 export * from './register.js';
+export * from './live-topics.js';

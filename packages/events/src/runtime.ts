@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Channel } from './catalog.js';
 import type { AnyEventEnvelope } from './envelope.js';
 import type { EventHandler, EventHandlers } from './handlers.js';
-import type { LivePublisher, LiveTopic, LiveTopics } from '@fitsync/live';
+import type { LivePayloadOf, LivePublisher } from '@fitsync/live';
 import { createEventMetrics } from './metrics.js';
 import { createEventWriter, type EventWriter } from './outbox.js';
 import { startRelay, type EventDatabase, type Relay } from './relay.js';
@@ -52,9 +52,9 @@ export interface EventRuntime {
 
 /** Publishes nothing until `flush`: live messages of a handler wait for its commit. */
 function bufferedLive(): LivePublisher & { flush(to: LivePublisher, log: Logger): void } {
-  const messages: [LiveTopic, unknown][] = [];
+  const messages: [string, unknown][] = [];
   return {
-    async publish<T extends LiveTopic>(topic: T, payload: LiveTopics[T]) {
+    async publish<T extends string>(topic: T, payload: LivePayloadOf<T>) {
       messages.push([topic, payload]);
     },
     flush(to, log) {

@@ -1,7 +1,8 @@
-import type { LiveTopic, LiveTopics } from './topics.js';
+import type { LivePayloadOf } from './topics.js';
 
 export interface LivePublisher {
-  publish<T extends LiveTopic>(topic: T, payload: LiveTopics[T]): Promise<void>;
+  /** Publishes `payload` on broker topic `topic` (typed for the topics in `LiveTopics`). */
+  publish<T extends string>(topic: T, payload: LivePayloadOf<T>): Promise<void>;
 }
 
 /**
@@ -10,6 +11,6 @@ export interface LivePublisher {
  */
 export interface LiveBus extends LivePublisher {
   /** Messages of one topic, for as long as the iterator is consumed; `return()` unsubscribes. */
-  subscribe<T extends LiveTopic>(topic: T): AsyncIterableIterator<LiveTopics[T]>;
+  subscribe<T extends string>(topic: T): AsyncIterableIterator<LivePayloadOf<T>>;
   close(): Promise<void>;
 }

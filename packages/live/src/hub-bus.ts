@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { PubSub } from 'graphql-subscriptions';
 import type { LiveBus } from './bus.js';
-import type { LiveTopic, LiveTopics } from './topics.js';
+import type { LivePayloadOf } from './topics.js';
 
 /**
  * `npm start` runs every service as its own process without Redis. The supervisor
@@ -91,10 +91,10 @@ function connectLiveHub(): LiveBus {
     async publish(topic, payload) {
       post({ fitsync: 'hub', kind: 'publish', topic, payload });
     },
-    subscribe<T extends LiveTopic>(topic: T) {
+    subscribe<T extends string>(topic: T) {
       if (!topics.get(topic)) post({ fitsync: 'hub', kind: 'subscribe', topic });
       topics.set(topic, (topics.get(topic) ?? 0) + 1);
-      const it = local.asyncIterableIterator(topic) as AsyncIterableIterator<LiveTopics[T]>;
+      const it = local.asyncIterableIterator(topic) as AsyncIterableIterator<LivePayloadOf<T>>;
       const done = it.return?.bind(it);
       let released = false;
       it.return = async (value?: unknown) => {

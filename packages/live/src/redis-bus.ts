@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { RedisOptions } from 'ioredis';
 import type { LiveBus } from './bus.js';
-import type { LiveTopic, LiveTopics } from './topics.js';
+import type { LivePayloadOf } from './topics.js';
 
 // Loaded on first use only: ioredis costs a service about 100 ms of start-up CPU, and
 // without REDIS_URL (npm start, most tests) nothing needs it (redis-loading.test.ts).
@@ -40,7 +40,7 @@ export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
   publisher.on('error', () => undefined);
   subscriber.on('error', () => undefined);
   const pubsub = new RedisPubSub({ publisher, subscriber });
-  const channel = (topic: LiveTopic) => `${channelPrefix}${topic}`;
+  const channel = (topic: string) => `${channelPrefix}${topic}`;
   let closed = false;
 
   return {
@@ -48,7 +48,7 @@ export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
       if (closed) throw new Error('live bus is closed');
       await pubsub.publish(channel(topic), payload);
     },
-    subscribe: <T extends LiveTopic>(topic: T) => pubsub.asyncIterableIterator<LiveTopics[T]>(channel(topic)) as AsyncIterableIterator<LiveTopics[T]>,
+    subscribe: <T extends string>(topic: T) => pubsub.asyncIterableIterator<LivePayloadOf<T>>(channel(topic)),
     async close() {
       if (closed) return;
       closed = true;

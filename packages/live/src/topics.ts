@@ -1,8 +1,18 @@
 /**
- * Messages subgraphs publish for GraphQL subscriptions, by topic. They carry ids and
- * the user ids that decide who may receive them; the gateway resolves the rest of a
+ * Messages subgraphs publish for GraphQL subscriptions, by broker topic. A topic is any
+ * name: the Subscription field it feeds, and the payload fields naming who receives a
+ * message, are declared in the owning subgraph's schema with `@liveTopic` (see
+ * `@fitsync/composition`'s live-topics), and the gateway subscribes to the topics the
+ * supergraph declares. Messages carry ids and user ids; the gateway resolves the rest of a
  * client's selection through the graph. Unlike domain events these are fire-and-forget
  * fan-out to whoever is connected now (Redis pub/sub across replicas).
+ */
+export type LivePayload = Record<string, unknown>;
+
+/**
+ * The payloads of FitSync's own topics, so that their publishers and resolvers are
+ * type-checked. A topic not listed here carries any `LivePayload`; the gateway needs
+ * nothing from this list.
  */
 export interface LiveTopics {
   notificationAdded: { notification_id: string; recipient_id: string };
@@ -18,39 +28,16 @@ export interface LiveTopics {
   };
   achievementEarned: { achievement_id: string; client_id: string };
 }
-export type LiveTopic = keyof LiveTopics;
 
-/** Every topic, in the order the gateway subscribes to them. */
-export const LIVE_TOPICS: readonly LiveTopic[] = ['notificationAdded', 'unreadNotificationCountChanged', 'bookingChanged', 'achievementEarned'];
-
-/**
- * The users a message is for: the gateway hands it only to their subscriptions (the
- * subgraph that resolves it checks access again).
- */
-export function liveRecipients<T extends LiveTopic>(topic: T, payload: LiveTopics[T]): string[] {
-  const p = payload;
-  switch (topic) {
-    case 'notificationAdded':
-      return [(p as LiveTopics['notificationAdded']).recipient_id];
-    case 'unreadNotificationCountChanged':
-      return [(p as LiveTopics['unreadNotificationCountChanged']).user_id];
-    case 'bookingChanged': {
-      const b = p as LiveTopics['bookingChanged'];
-      return b.client_id === b.trainer_id ? [b.client_id] : [b.client_id, b.trainer_id];
-    }
-    case 'achievementEarned':
-      return [(p as LiveTopics['achievementEarned']).client_id];
-    default:
-      return [];
-  }
-}
+/** The payload of `topic`: its `LiveTopics` entry, else any object. */
+export type LivePayloadOf<T extends string> = T extends keyof LiveTopics ? LiveTopics[T] : LivePayload;
 
 /**
  * The extension of a subgraph request that carries the live message a subscription
  * field resolves (the gateway sends it with the subscription's primary fetch).
  */
 export const LIVE_MESSAGE_EXTENSION = 'fitsyncLiveMessage';
-export interface LiveMessage<T extends LiveTopic = LiveTopic> {
+export interface LiveMessage<T extends string = string> {
   topic: T;
-  payload: LiveTopics[T];
+  payload: LivePayloadOf<T>;
 }

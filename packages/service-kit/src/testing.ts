@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createEventWriter, type Channel, type EventEnvelope, type EventHandler } from '@fitsync/events';
-import type { LivePublisher, LiveTopic, LiveTopics } from '@fitsync/live';
+import type { LiveMessage, LivePublisher } from '@fitsync/live';
 import { localDate, pinnedClock, systemClock, type Clock, type PinnedClock } from './clock.js';
 import { createLogger } from './logger.js';
 import { loadConfig, type ServiceConfig, type ServiceName, type SubgraphName } from './config.js';
@@ -132,10 +132,7 @@ export async function callSubgraph<T = Record<string, any>>(
   return { status: res.status, body: (await res.json()) as GraphQLResponse<T> };
 }
 
-export interface LiveMessage<T extends LiveTopic = LiveTopic> {
-  topic: T;
-  payload: LiveTopics[T];
-}
+export type { LiveMessage } from '@fitsync/live';
 
 /** A live publisher that keeps every message, in order, for a test to read. */
 export function recordingLive(): LivePublisher & { messages: LiveMessage[] } {

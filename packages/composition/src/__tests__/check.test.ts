@@ -71,6 +71,35 @@ describe('schema:check', () => {
     expect(text.stderr).toContain(`at ${file}:${line}:9`);
   });
 
+  it('refuses a Subscription field no @liveTopic feeds (exit 2), where it is declared, before any gateway serves it', async () => {
+    const field = '  "Reminders of the caller\'s bookings."\n  bookingReminder: BookingEvent!\n';
+    const sdl = await editedSchedule(['type Subscription {\n', `type Subscription {\n${field}`]);
+    const line = sdl.split('\n').indexOf('  bookingReminder: BookingEvent!') + 1;
+    const { report } = await runCheck(g.files, 'schedule', await g.candidate('schedule.graphql', sdl));
+    expect(report.exitCode).toBe(2);
+    expect(report.status).toBe('composition-failed');
+    expect(report.problems).toEqual([
+      {
+        subgraph: 'schedule',
+        code: 'LIVE_SUBSCRIPTION_UNDECLARED',
+        message: expect.stringContaining('Nothing feeds Subscription.bookingReminder: declare its broker topic with @liveTopic'),
+        locations: [{ subgraph: 'schedule', line, column: 3 }],
+      },
+    ]);
+
+    // The same field declared composes and checks as a safe addition.
+    const declared = sdl.replace(
+      'bookingReminder: BookingEvent!',
+      'bookingReminder: BookingEvent! @liveTopic(name: "bookingReminder", recipients: ["client_id"])',
+    );
+    const ok = await runCheck(g.files, 'schedule', await g.candidate('schedule-declared.graphql', declared));
+    expect(ok.report.problems).toEqual([]);
+    expect(ok.report.exitCode).toBe(0);
+    expect(ok.report.supergraphSdl).toContain(
+      'bookingReminder: BookingEvent! @join__field(graph: SCHEDULE) @liveTopic(name: "bookingReminder", recipients: ["client_id"])',
+    );
+  });
+
   it('reports a federation error between two subgraphs with a location in each', async () => {
     // training owns Program.name (String!); a second, unshareable definition does not compose.
     const sdl = await editedSchedule(['type Program @key(fields: "id") {\n  id: ID!\n', 'type Program @key(fields: "id") {\n  id: ID!\n  name: Int\n']);

@@ -222,13 +222,13 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Notification: ResolverTypeWrapper<NotificationRow>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   NotificationType: NotificationType;
   Program: ResolverTypeWrapper<Program>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserRef>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -240,13 +240,20 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
   Notification: NotificationRow;
-  String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
   Program: Program;
   Query: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
   User: UserRef;
+  String: Scalars['String']['output'];
 };
+
+export type LiveTopicDirectiveArgs = {
+  name: Scalars['String']['input'];
+  recipients: Array<Scalars['String']['input']>;
+};
+
+export type LiveTopicDirectiveResolver<Result, Parent, ContextType = Context, Args = LiveTopicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AchievementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Achievement'] = ResolversParentTypes['Achievement']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -313,3 +320,6 @@ export type Resolvers<ContextType = Context> = {
   User?: UserResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = Context> = {
+  liveTopic?: LiveTopicDirectiveResolver<any, any, ContextType>;
+};

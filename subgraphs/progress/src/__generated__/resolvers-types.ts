@@ -417,7 +417,6 @@ export type FederationReferenceTypes = {
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Achievement: ResolverTypeWrapper<AchievementRow>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AchievementType: AchievementType;
   BodyMetric: ResolverTypeWrapper<BodyMetricRow>;
@@ -443,13 +442,13 @@ export type ResolversTypes = {
   User: ResolverTypeWrapper<UserRef>;
   WorkoutLog: ResolverTypeWrapper<WorkoutLogRow>;
   WorkoutLogStatus: WorkoutLogStatus;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Achievement: AchievementRow;
-  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   BodyMetric: BodyMetricRow;
   Float: Scalars['Float']['output'];
@@ -471,8 +470,16 @@ export type ResolversParentTypes = {
   UpdateWorkoutLogInput: UpdateWorkoutLogInput;
   User: UserRef;
   WorkoutLog: WorkoutLogRow;
+  String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
 };
+
+export type LiveTopicDirectiveArgs = {
+  name: Scalars['String']['input'];
+  recipients: Array<Scalars['String']['input']>;
+};
+
+export type LiveTopicDirectiveResolver<Result, Parent, ContextType = Context, Args = LiveTopicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AchievementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Achievement'] = ResolversParentTypes['Achievement'], FederationReferenceType extends FederationReferenceTypes['Achievement'] = FederationReferenceTypes['Achievement']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Achievement']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -612,3 +619,6 @@ export type Resolvers<ContextType = Context> = {
   WorkoutLog?: WorkoutLogResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = Context> = {
+  liveTopic?: LiveTopicDirectiveResolver<any, any, ContextType>;
+};

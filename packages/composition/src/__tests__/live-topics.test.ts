@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { compose, formatProblems } from '../compose.js';
+import { liveDeclarations, liveRecipients } from '../live-topics.js';
+
+const LINKED = `
+  extend schema
+    @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@composeDirective"])
+    @link(url: "https://fitsync.dev/live/v0.1", import: ["@liveTopic"])
+    @composeDirective(name: "@liveTopic")
+  directive @liveTopic(name: String!, recipients: [String!]!) on FIELD_DEFINITION
+`;
+
+const subgraph = (name: string, sdl: string) => ({ name, url: `http://${name}.test/graphql`, sdl });
+
+describe('@liveTopic', () => {
+  it("survives composition into the supergraph, where the gateway reads each field's topic and recipients", () => {
+    const result = compose([
+      subgraph('a', `${LINKED} type Query { a: Int } type Subscription { pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"]) }`),
+      subgraph(
+        'b',
+        `${LINKED} type Query { b: Int } type Subscription { announced: String! @liveTopic(name: "announcements", recipients: ["audience", "by.id"]) }`,
+      ),
+    ]);
+    if (!result.ok) throw new Error(formatProblems(result.problems));
+    expect(result.supergraphSdl).toContain('@link(url: "https://fitsync.dev/live/v0.1", import: ["@liveTopic"])');
+    const { routes, problems } = liveDeclarations(result.supergraphSdl);
+    expect(problems).toEqual([]);
+    expect([...routes.values()]).toEqual([
+      { field: 'pinged', topic: 'pings', recipients: ['user_id'] },
+      { field: 'announced', topic: 'announcements', recipients: ['audience', 'by.id'] },
+    ]);
+  });
+
+  it('refuses a Subscription field without one, naming its subgraph and line', () => {
+    const sdl = `${LINKED}\ntype Query { a: Int }\ntype Subscription {\n  pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"])\n  goalReached: Int!\n}\n`;
+    const line = sdl.split('\n').indexOf('  goalReached: Int!') + 1;
+    const result = compose([subgraph('progress', sdl)]);
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        {
+          subgraph: 'progress',
+          code: 'LIVE_SUBSCRIPTION_UNDECLARED',
+          message: expect.stringContaining('Nothing feeds Subscription.goalReached'),
+          locations: [{ subgraph: 'progress', line, column: 3 }],
+        },
+      ],
+    });
+  });
+
+  it('refuses a declaration composition would drop (no @composeDirective) and one that names no recipient', () => {
+    const uncomposed = LINKED.replace('@composeDirective(name: "@liveTopic")', '');
+    const dropped = compose([
+      subgraph('a', `${uncomposed} type Query { a: Int } type Subscription { pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"]) }`),
+    ]);
+    expect(dropped.ok || dropped.problems.map((p) => p.code)).toEqual(['LIVE_SUBSCRIPTION_UNDECLARED']);
+
+    const nobody = compose([subgraph('a', `${LINKED} type Query { a: Int } type Subscription { pinged: Int! @liveTopic(name: "pings", recipients: []) }`)]);
+    expect(nobody.ok || nobody.problems.map((p) => [p.code, p.subgraph])).toEqual([['LIVE_TOPIC_INVALID', 'a']]);
+  });
+
+  it('leaves a graph without subscriptions alone', () => {
+    const result = compose([subgraph('a', 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"]) type Query { a: Int }')]);
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe('liveRecipients', () => {
+  it('reads strings and lists of strings, nested fields, each user once', () => {
+    const payload = { client_id: 'u1', trainer_id: 'u1', audience: ['u2', 'u3', 'u2'], by: { id: 'u4' } };
+    expect(liveRecipients(['client_id', 'trainer_id', 'audience', 'by.id'], payload)).toEqual(['u1', 'u2', 'u3', 'u4']);
+  });
+
+  it('names nobody for missing fields and values that are not user ids', () => {
+    expect(liveRecipients(['user_id', 'a.b', 'n', 'list'], { n: 7, list: [null, 3, ''], a: 'x' })).toEqual([]);
+    expect(liveRecipients(['user_id'], null)).toEqual([]);
+  });
+});

@@ -1,0 +1,160 @@
+import {
+  Kind,
+  OperationTypeNode,
+  parse,
+  type ConstDirectiveNode,
+  type ConstValueNode,
+  type DocumentNode,
+  type FieldDefinitionNode,
+  type ObjectTypeDefinitionNode,
+  type ObjectTypeExtensionNode,
+} from 'graphql';
+
+/**
+ * The spec of `@liveTopic`, FitSync's composed directive for broker subscriptions. A
+ * subgraph links it, defines it and composes it:
+ *
+ * ```graphql
+ * extend schema
+ *   @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@composeDirective"])
+ *   @link(url: "https://fitsync.dev/live/v0.1", import: ["@liveTopic"])
+ *   @composeDirective(name: "@liveTopic")
+ * directive @liveTopic(name: String!, recipients: [String!]!) on FIELD_DEFINITION
+ *
+ * type Subscription {
+ *   notificationAdded: Notification! @liveTopic(name: "notificationAdded", recipients: ["recipient_id"])
+ * }
+ * ```
+ *
+ * The gateway subscribes to broker topic `name` and hands each message only to the
+ * subscriptions of the users the payload fields `recipients` name (a string or a list of
+ * strings each; `a.b` reads a nested field).
+ */
+export const LIVE_SPEC_URL = 'https://fitsync.dev/live/v0.1';
+const LIVE_SPEC_PREFIX = 'https://fitsync.dev/live/';
+export const LIVE_TOPIC_DIRECTIVE = 'liveTopic';
+
+/** Where one declared Subscription field's messages come from and whom they are for. */
+export interface LiveRoute {
+  /** The Subscription field. */
+  field: string;
+  /** The broker topic that feeds it. */
+  topic: string;
+  /** Payload fields naming the users a message is for. */
+  recipients: readonly string[];
+}
+
+export interface LiveDeclarationProblem {
+  field: string;
+  code: 'LIVE_SUBSCRIPTION_UNDECLARED' | 'LIVE_TOPIC_INVALID';
+  message: string;
+}
+
+export interface LiveDeclarations {
+  /** Declared Subscription fields, by field name. */
+  routes: Map<string, LiveRoute>;
+  /** Subscription fields nothing feeds, and declarations that cannot be used. */
+  problems: LiveDeclarationProblem[];
+}
+
+/**
+ * Reads the `@liveTopic` declarations of a supergraph's Subscription fields (kept there by
+ * `@composeDirective`). A field without one is a problem: nothing would feed it.
+ */
+export function liveDeclarations(supergraph: string | DocumentNode): LiveDeclarations {
+  const doc = typeof supergraph === 'string' ? parse(supergraph) : supergraph;
+  const directive = importedName(doc);
+  const subscriptionType = subscriptionTypeName(doc);
+  const routes = new Map<string, LiveRoute>();
+  const problems: LiveDeclarationProblem[] = [];
+  for (const field of fieldsOf(doc, subscriptionType)) {
+    const name = field.name.value;
+    const usage = field.directives?.find((d) => d.name.value === directive);
+    if (!usage) {
+      problems.push({
+        field: name,
+        code: 'LIVE_SUBSCRIPTION_UNDECLARED',
+        message:
+          `Nothing feeds ${subscriptionType}.${name}: declare its broker topic with @${LIVE_TOPIC_DIRECTIVE}(name: "...", recipients: ["..."]) ` +
+          `(linked from ${LIVE_SPEC_URL} and composed with @composeDirective)`,
+      });
+      continue;
+    }
+    const route = routeOf(name, usage);
+    if (typeof route === 'string') problems.push({ field: name, code: 'LIVE_TOPIC_INVALID', message: `${subscriptionType}.${name}: ${route}` });
+    else routes.set(name, route);
+  }
+  return { routes, problems };
+}
+
+/**
+ * The users a message is for: the values of the route's recipient fields (strings, or
+ * lists of strings), each once. Anything else names nobody.
+ */
+export function liveRecipients(recipients: readonly string[], payload: unknown): string[] {
+  const users = new Set<string>();
+  for (const path of recipients) {
+    let value: unknown = payload;
+    for (const key of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string' && v !== '') users.add(v);
+  }
+  return [...users];
+}
+
+/** The name `@liveTopic` goes by in the supergraph (`@link(import: [{ name, as }])` may rename it). */
+function importedName(doc: DocumentNode): string {
+  for (const def of doc.definitions) {
+    if (def.kind !== Kind.SCHEMA_DEFINITION && def.kind !== Kind.SCHEMA_EXTENSION) continue;
+    for (const link of def.directives ?? []) {
+      if (link.name.value !== 'link') continue;
+      const url = argument(link, 'url');
+      if (url?.kind !== Kind.STRING || !url.value.startsWith(LIVE_SPEC_PREFIX)) continue;
+      const imports = argument(link, 'import');
+      for (const item of imports?.kind === Kind.LIST ? imports.values : imports ? [imports] : []) {
+        if (item.kind === Kind.STRING && item.value === `@${LIVE_TOPIC_DIRECTIVE}`) return LIVE_TOPIC_DIRECTIVE;
+        if (item.kind === Kind.OBJECT) {
+          const name = item.fields.find((f) => f.name.value === 'name')?.value;
+          const as = item.fields.find((f) => f.name.value === 'as')?.value;
+          if (name?.kind === Kind.STRING && name.value === `@${LIVE_TOPIC_DIRECTIVE}`) {
+            return as?.kind === Kind.STRING ? as.value.replace(/^@/, '') : LIVE_TOPIC_DIRECTIVE;
+          }
+        }
+      }
+    }
+  }
+  return LIVE_TOPIC_DIRECTIVE;
+}
+
+function subscriptionTypeName(doc: DocumentNode): string {
+  for (const def of doc.definitions) {
+    if (def.kind !== Kind.SCHEMA_DEFINITION && def.kind !== Kind.SCHEMA_EXTENSION) continue;
+    const op = def.operationTypes?.find((o) => o.operation === OperationTypeNode.SUBSCRIPTION);
+    if (op) return op.type.name.value;
+  }
+  return 'Subscription';
+}
+
+function fieldsOf(doc: DocumentNode, typeName: string): FieldDefinitionNode[] {
+  return doc.definitions
+    .filter(
+      (d): d is ObjectTypeDefinitionNode | ObjectTypeExtensionNode =>
+        (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) && d.name.value === typeName,
+    )
+    .flatMap((d) => d.fields ?? []);
+}
+
+function routeOf(field: string, usage: ConstDirectiveNode): LiveRoute | string {
+  const name = argument(usage, 'name');
+  if (name?.kind !== Kind.STRING || name.value.trim() === '') return `@${LIVE_TOPIC_DIRECTIVE} needs a topic name`;
+  const list = argument(usage, 'recipients');
+  const values = list?.kind === Kind.LIST ? list.values : list ? [list] : [];
+  const recipients = values.flatMap((v) => (v.kind === Kind.STRING && v.value.trim() !== '' ? [v.value] : []));
+  if (recipients.length === 0 || recipients.length !== values.length) {
+    return `@${LIVE_TOPIC_DIRECTIVE}(recipients:) must name at least one payload field, each a non-empty string (a message that names nobody reaches nobody)`;
+  }
+  return { field, topic: name.value, recipients };
+}
+
+function argument(directive: ConstDirectiveNode, name: string): ConstValueNode | undefined {
+  return directive.arguments?.find((a) => a.name.value === name)?.value;
+}
