@@ -3,7 +3,8 @@
 // subgraph called directly; it never reaches Postgres, which would answer with its own
 // message, and nothing is written.
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
-import { callSubgraph, storageBackends, testClock } from '@fitsync/service-kit/testing';
+import { pinnedClock } from '@fitsync/service-kit/clock';
+import { callSubgraph, storageBackends, testClock, testToken } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './support/platform.js';
 
@@ -47,6 +48,18 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     const { status, body } = await callSubgraph(platform.subgraphs.users.url, UPDATE, { i: { name: 'x\u0000' } }, { token });
     expect(status).toBe(400);
     expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: '$i.name' } });
+  });
+
+  it.each([
+    ['names no UUID', () => testToken({ id: 'not-a-uuid', role: 'CLIENT' }, clock)],
+    ['is not a JWT', async () => 'abc.def.ghi'],
+    ['has expired', () => testToken(client, pinnedClock(new Date(clock().getTime() - 2 * 3_600_000)), '1h')],
+  ])('a subgraph called directly with a user token that %s answers 401 UNAUTHENTICATED, not 500', async (_, badToken) => {
+    const { status, body } = await callSubgraph(platform.subgraphs.users.url, '{ me { id } }', {}, { token: await badToken() });
+    expect(status).toBe(401);
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // The positive control: the same call with a good token is served.
+    expect((await callSubgraph(platform.subgraphs.users.url, '{ me { id } }', {}, { token })).body.data).toEqual({ me: { id: client.id } });
   });
 
   it('keeps text a person can type, emoji (a surrogate pair) included, and reads it back', async () => {

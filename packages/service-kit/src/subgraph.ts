@@ -139,7 +139,11 @@ export async function authenticateRequest(headers: IncomingHttpHeaders, verifier
   let viewer: Viewer | null = null;
   const token = bearerToken(authorization);
   if (token) {
-    const { id, role } = await verifier.verifyUser(token);
+    // A refused user token is a 401 like a refused credential (Apollo answers 500 for a context error without a status).
+    const { id, role } = await verifier.verifyUser(token).catch((err: unknown) => {
+      if (err instanceof GraphQLError && err.extensions.code === ErrorCode.UNAUTHENTICATED) throw contextError(err.message, 401);
+      throw err;
+    });
     viewer = { id, role };
   }
   const correlationId = headerValue(headers, CORRELATION_HEADER) || randomUUID();
