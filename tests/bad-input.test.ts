@@ -62,6 +62,15 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     expect((await callSubgraph(platform.subgraphs.users.url, '{ me { id } }', {}, { token })).body.data).toEqual({ me: { id: client.id } });
   });
 
+  it('a subscription sent to a subgraph that has none is a 400 GRAPHQL_VALIDATION_FAILED, not a 200 INTERNAL_SERVER_ERROR', async () => {
+    const { status, body } = await callSubgraph(platform.subgraphs.users.url, 'subscription { me { id } }', {}, { token });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]).toMatchObject({ message: 'This service has no subscription operations', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    // A subgraph with subscriptions still takes the gateway's subscription fetches: the field itself answers.
+    const own = await callSubgraph(platform.subgraphs.notifications.url, 'subscription { unreadNotificationCountChanged }', {}, { token });
+    expect(own.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   it('keeps text a person can type, emoji (a surrogate pair) included, and reads it back', async () => {
     const name = 'Zoë Ångström 💪';
     const res = await platform.query(UPDATE, { i: { name } }, token);

@@ -18,3 +18,4 @@ export * from './service-client.js';
 export * from './subgraph.js';
 export * from './user-roles.js';
 export * from './live.js';
+export * from './validation.js';

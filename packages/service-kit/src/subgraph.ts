@@ -34,6 +34,7 @@ import type { ServiceConfig, SubgraphName } from './config.js';
 import { openDatabase, type Database } from './db.js';
 import { ErrorCode, errorFormatter, unexpectedErrorLogging } from './errors.js';
 import { safeTextInputs } from './text-input.js';
+import { knownOperationTypes } from './validation.js';
 import { createHttpApp, createServer, jsonBody, listen, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -222,6 +223,7 @@ export async function startSubgraph<TStore, TServices>(
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: errorFormatter(),
+    validationRules: [knownOperationTypes],
     // No NUL or unpaired surrogate in any text input, whoever calls: literals and variables.
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), unexpectedErrorLogging(log), safeTextInputs()],
   });
