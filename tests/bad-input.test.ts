@@ -54,8 +54,11 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     ['names no UUID', () => testToken({ id: 'not-a-uuid', role: 'CLIENT' }, clock)],
     ['is not a JWT', async () => 'abc.def.ghi'],
     ['has expired', () => testToken(client, pinnedClock(new Date(clock().getTime() - 2 * 3_600_000)), '1h')],
+    ['is not a bearer token', async () => undefined],
   ])('a subgraph called directly with a user token that %s answers 401 UNAUTHENTICATED, not 500', async (_, badToken) => {
-    const { status, body } = await callSubgraph(platform.subgraphs.users.url, '{ me { id } }', {}, { token: await badToken() });
+    const bad = await badToken();
+    const auth = bad === undefined ? { headers: { authorization: 'Basic Zm9vOmJhcg==' } } : { token: bad };
+    const { status, body } = await callSubgraph(platform.subgraphs.users.url, '{ me { id } }', {}, auth);
     expect(status).toBe(401);
     expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     // The positive control: the same call with a good token is served.
@@ -69,6 +72,28 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     // A subgraph with subscriptions still takes the gateway's subscription fetches: the field itself answers.
     const own = await callSubgraph(platform.subgraphs.notifications.url, 'subscription { unreadNotificationCountChanged }', {}, { token });
     expect(own.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('a list literal nested 40 levels deep for a Date argument is refused at once, and the gateway keeps serving', async () => {
+    const deep = `${'['.repeat(40)}"2027-01-01"${']'.repeat(40)}`;
+    const started = performance.now();
+    const [res, health] = await Promise.all([
+      fetch(platform.gatewayUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ me { bookings(from: ${deep}) { id } } }` }),
+      }),
+      fetch(new URL('/health', platform.gatewayUrl)),
+    ]);
+    const body = (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+    // Generous: refused in validation, before the planner walks the value (2^40 steps).
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(res.status).toBe(400);
+    expect(body.errors?.[0]).toMatchObject({ message: 'List values are nested more than 5 levels deep', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    expect(health.status).toBe(200);
+    // A plain Date literal still goes through.
+    const shallow = await platform.query('{ me { bookings(first: 1, from: "2027-01-01") { id } } }', {}, token);
+    expect(shallow.errors).toBeUndefined();
   });
 
   it('keeps text a person can type, emoji (a surrogate pair) included, and reads it back', async () => {
