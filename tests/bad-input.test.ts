@@ -96,6 +96,21 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     expect(shallow.errors).toBeUndefined();
   });
 
+  it.each([
+    ['is not an object', ['x'], /object with __typename and id/],
+    ['names a type the subgraph does not have', [{ __typename: 'Nope', id: client.id }], /names one of/],
+    ['has no id', [{ __typename: 'User' }], /carries its id/],
+  ])('an entity representation that %s is BAD_USER_INPUT, not INTERNAL_SERVER_ERROR', async (_, representations, message) => {
+    const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }';
+    const { status, body } = await callSubgraph(platform.subgraphs.users.url, query, { r: representations }, { token });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(body.errors?.[0]?.message).toMatch(message);
+    // The positive control: a good representation is resolved.
+    const good = await callSubgraph(platform.subgraphs.users.url, query, { r: [{ __typename: 'User', id: client.id }] }, { token });
+    expect(good.body).toEqual({ data: { _entities: [{ id: client.id }] } });
+  });
+
   it('keeps text a person can type, emoji (a surrogate pair) included, and reads it back', async () => {
     const name = 'Zoë Ångström 💪';
     const res = await platform.query(UPDATE, { i: { name } }, token);

@@ -34,7 +34,7 @@ import type { ServiceConfig, SubgraphName } from './config.js';
 import { openDatabase, type Database } from './db.js';
 import { ErrorCode, errorFormatter, unexpectedErrorLogging } from './errors.js';
 import { safeTextInputs } from './text-input.js';
-import { knownOperationTypes } from './validation.js';
+import { knownOperationTypes, representationScalar } from './validation.js';
 import { createHttpApp, createServer, jsonBody, listen, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -138,14 +138,16 @@ export async function authenticateRequest(headers: IncomingHttpHeaders, verifier
   });
   const authorization = headerValue(headers, 'authorization');
   let viewer: Viewer | null = null;
-  const token = bearerToken(authorization);
-  if (token) {
-    // A refused user token is a 401 like a refused credential (Apollo answers 500 for a context error without a status).
-    const { id, role } = await verifier.verifyUser(token).catch((err: unknown) => {
-      if (err instanceof GraphQLError && err.extensions.code === ErrorCode.UNAUTHENTICATED) throw contextError(err.message, 401);
-      throw err;
-    });
-    viewer = { id, role };
+  // A refused Authorization header or user token is a 401 like a refused credential (Apollo answers 500 for a context error without a status).
+  try {
+    const token = bearerToken(authorization);
+    if (token) {
+      const { id, role } = await verifier.verifyUser(token);
+      viewer = { id, role };
+    }
+  } catch (err) {
+    if (err instanceof GraphQLError && err.extensions.code === ErrorCode.UNAUTHENTICATED) throw contextError(err.message, 401);
+    throw err;
   }
   const correlationId = headerValue(headers, CORRELATION_HEADER) || randomUUID();
   return { caller, viewer, correlationId, authorization };
@@ -217,7 +219,10 @@ export async function startSubgraph<TStore, TServices>(
   const httpServer = createServer(app);
   const services = def.services?.(config, log) as TServices;
   const apollo = new ApolloServer<SubgraphContext<TStore, TServices>>({
-    schema: buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> }),
+    schema: buildSubgraphSchema({
+      typeDefs: def.typeDefs,
+      resolvers: { ...(def.resolvers as GraphQLResolverMap<unknown>), _Any: representationScalar(def.typeDefs) } as GraphQLResolverMap<unknown>,
+    }),
     logger: log,
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
     stopOnTerminationSignals: false,

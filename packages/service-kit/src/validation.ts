@@ -1,4 +1,4 @@
-import { GraphQLError, type ValidationRule } from 'graphql';
+import { GraphQLError, GraphQLScalarType, valueFromASTUntyped, type DocumentNode, type ValidationRule } from 'graphql';
 
 /**
  * An operation of a type the schema does not have (`subscription` on a subgraph without
@@ -13,3 +13,29 @@ export const knownOperationTypes: ValidationRule = (context) => ({
     }
   },
 });
+
+/**
+ * `_Any`, the entity representations `_entities` takes, checked where they come in: an
+ * object naming one of this subgraph's entity types (`@key` in `typeDefs`) and carrying its
+ * `id` (every key here is `id`). @apollo/subgraph's own `_Any` takes anything and its
+ * resolver throws a plain Error for an unknown type, so a caller's malformed representation
+ * was answered with INTERNAL_SERVER_ERROR; now it is BAD_USER_INPUT (a variable) or
+ * GRAPHQL_VALIDATION_FAILED (a literal), like any other bad argument.
+ */
+export function representationScalar(typeDefs: DocumentNode): GraphQLScalarType {
+  const entities = new Set(
+    typeDefs.definitions.flatMap((d) =>
+      'name' in d && d.name && 'directives' in d && d.directives?.some((x) => x.name.value === 'key') ? [d.name.value] : [],
+    ),
+  );
+  const check = (value: unknown) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new GraphQLError('An entity representation is an object with __typename and id');
+    const { __typename, id } = value as Record<string, unknown>;
+    if (typeof __typename !== 'string' || !entities.has(__typename))
+      throw new GraphQLError(`An entity representation names one of ${[...entities].join(', ')} in __typename`);
+    if (typeof id !== 'string') throw new GraphQLError(`A ${__typename} representation carries its id as a string`);
+    return value;
+  };
+  return new GraphQLScalarType({ name: '_Any', parseValue: check, parseLiteral: (ast, variables) => check(valueFromASTUntyped(ast, variables)) });
+}
