@@ -221,7 +221,7 @@ export async function startSubgraph<TStore, TServices>(
   const apollo = new ApolloServer<SubgraphContext<TStore, TServices>>({
     schema: buildSubgraphSchema({
       typeDefs: def.typeDefs,
-      resolvers: { ...(def.resolvers as GraphQLResolverMap<unknown>), _Any: representationScalar(def.typeDefs) } as GraphQLResolverMap<unknown>,
+      resolvers: { ...(def.resolvers as GraphQLResolverMap<unknown>), _Any: representationScalar(def.typeDefs) },
     }),
     logger: log,
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
