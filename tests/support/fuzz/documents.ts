@@ -261,8 +261,7 @@ function deepChain(value: unknown): { list: boolean; depth: number; inner: unkno
   const list = Array.isArray(value);
   for (;;) {
     if (list && Array.isArray(inner) && inner.length === 1) inner = inner[0];
-    else if (!list && inner !== null && typeof inner === 'object' && !Array.isArray(inner) && Object.keys(inner).length === 1 && 'a' in inner)
-      inner = (inner).a;
+    else if (!list && inner !== null && typeof inner === 'object' && !Array.isArray(inner) && Object.keys(inner).length === 1 && 'a' in inner) inner = inner.a;
     else break;
     depth++;
   }

@@ -75,7 +75,7 @@ export function answerProblems(a: Answer, opts: { otherBody?: (a: Answer) => boo
   if (errors !== undefined && !Array.isArray(errors)) found.push({ kind: 'malformed errors', detail: a.text.slice(0, 200) });
   if (a.status >= 400 && !(Array.isArray(errors) && errors.length > 0))
     found.push({ kind: 'error status without errors', detail: `${a.status}: ${a.text.slice(0, 200)}` });
-  for (const e of Array.isArray(errors) ? (errors) : []) {
+  for (const e of Array.isArray(errors) ? errors : []) {
     const code = e?.extensions?.code;
     if (typeof e?.message !== 'string') found.push({ kind: 'error without message', detail: JSON.stringify(e).slice(0, 200) });
     if (typeof code !== 'string') found.push({ kind: 'uncoded error', detail: String(e?.message).slice(0, 200) });

@@ -359,8 +359,7 @@ async function rawRequest(s: FuzzSetup, g: G): Promise<RawCase> {
   const targets = ['gateway', 'production gateway', ...SUBGRAPHS] as const;
   const target = pick(g, targets);
   const subgraph = target !== 'gateway' && target !== 'production gateway' ? target : undefined;
-  const base =
-    target === 'gateway' ? s.platform.gatewayUrl : target === 'production gateway' ? s.production.url : s.platform.subgraphs[target].url;
+  const base = target === 'gateway' ? s.platform.gatewayUrl : target === 'production gateway' ? s.production.url : s.platform.subgraphs[target].url;
   const origin = new URL(base).origin;
   const method = pick(g, METHODS);
   let path = pick(g, PATHS);
