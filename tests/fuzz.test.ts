@@ -1,7 +1,7 @@
 // The bounded fuzz run of `npm test` (issue 12): generated documents, variables and raw HTTP
 // requests against the gateway (development and production) and every subgraph. A fixed seed
 // by default, so a failure reproduces; FUZZ_SEED and FUZZ_RUNS change it, and `npm run fuzz`
-// runs the long version. fast-check shrinks the first failing case and prints its seed and path.
+// runs the long version. The first failing case is printed with its seed and path.
 import { demoGym } from '@fitsync/demo-data';
 import { testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

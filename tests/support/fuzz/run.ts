@@ -568,7 +568,8 @@ export async function runProperty(s: FuzzSetup, property: PropertyName, opts: Fu
       if (opts.failFast) throw new FuzzFailure(`${found.map((f) => `${f.kind}: ${f.detail}`).join('\n')}\nrequest: ${request}`);
       findings.push(...found.map((f) => ({ ...f, property, request })));
     }),
-    { seed, numRuns: total, endOnFailure: false },
+    // No shrinking: each replay talks to a platform whose state moved on, and costs seconds; the seed and path replay the case.
+    { seed, numRuns: total, endOnFailure: true },
   );
   const health = await healthProblems(s);
   if (health.length && opts.failFast) throw new FuzzFailure(`after ${property}: ${health.map((f) => f.detail).join('\n')}`);
