@@ -111,6 +111,17 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     expect(good.body).toEqual({ data: { _entities: [{ id: client.id }] } });
   });
 
+  it('a number literal no JSON can carry (1e999) is refused by the gateway with a 400, not a 500', async () => {
+    const res = await fetch(platform.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: `mutation { rescheduleBooking(id: "${client.id}", date: "2027-02-01", startTime: "07:00", endTime: -1e999) { id } }` }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+    expect(body.errors?.[0]).toMatchObject({ message: 'Number -1e999 is out of range', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  });
+
   it('keeps text a person can type, emoji (a surrogate pair) included, and reads it back', async () => {
     const name = 'Zoë Ångström 💪';
     const res = await platform.query(UPDATE, { i: { name } }, token);

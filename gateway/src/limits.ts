@@ -108,3 +108,14 @@ export function listNestingRule(max = MAX_LIST_NESTING): ValidationRule {
     };
   };
 }
+
+/**
+ * Refuses number literals no JSON can carry (`1e999`, `-1e999`): the gateway's scalars
+ * accept any literal in validation, and the planner then sent Infinity on to a subgraph,
+ * which answered the client with a 500.
+ */
+export const finiteNumbersRule: ValidationRule = (context) => ({
+  FloatValue(node) {
+    if (!Number.isFinite(Number(node.value))) context.reportError(new GraphQLError(`Number ${node.value} is out of range`, { nodes: [node] }));
+  },
+});

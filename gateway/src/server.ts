@@ -38,7 +38,7 @@ import {
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
 import { createKeepAliveFetcher } from './fetcher.js';
-import { DEFAULT_LIMITS, listNestingRule, operationLimitsRule, type OperationLimits } from './limits.js';
+import { DEFAULT_LIMITS, finiteNumbersRule, listNestingRule, operationLimitsRule, type OperationLimits } from './limits.js';
 import { errorCap, operationResolution, withoutFieldSuggestions } from './request-rules.js';
 import { SupergraphError, healthUrl, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
@@ -127,7 +127,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const metrics = createMetrics('gateway');
   const clock = opts.clock ?? systemClock;
   const limits: OperationLimits = { ...DEFAULT_LIMITS, ...config.operationLimits, ...opts.limits };
-  const validationRules = [operationLimitsRule(limits), listNestingRule()];
+  const validationRules = [operationLimitsRule(limits), listNestingRule(), finiteNumbersRule];
   const parseOptions: ParseOptions = { maxTokens: limits.maxTokens };
   const supergraph = await openSupergraphSource(config, log, metrics, opts.supergraphSdl);
   const upstream = connectSubgraphs(config, opts, log, metrics, supergraph);

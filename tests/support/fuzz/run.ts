@@ -174,7 +174,8 @@ function failedEntirely(a: Answer, op: GeneratedOperation): boolean {
  * nothing may differ, when it succeeded everything must still read back.
  */
 async function exercise(s: FuzzSetup, door: Door, op: GeneratedOperation, viewer: Viewer): Promise<Outcome> {
-  const isMutation = op.kind === 'mutation' && !op.mutation;
+  // One root field: with several, a later one failing nulls all of `data` while an earlier one may have written, as it should.
+  const isMutation = op.kind === 'mutation' && !op.mutation && op.rootKeys.length === 1;
   let before: Digest | undefined;
   if (isMutation) {
     await s.platform.settle();
@@ -483,7 +484,7 @@ async function rawRequest(s: FuzzSetup, g: G): Promise<RawCase> {
     note,
     check(a) {
       // Outside production /ready and /metrics are open and name the subgraphs' addresses (README: Configuration).
-      const openInsides = target === 'gateway' && (route === '/ready' || route === '/metrics');
+      const openInsides = target !== 'production gateway' && (route === '/ready' || route === '/metrics');
       const found = openInsides ? [] : leaksIn(a.text);
       if (a.status >= 500 && !(route === '/ready' && a.status === 503)) found.push({ kind: `HTTP ${a.status}`, detail: a.text.slice(0, 300) });
       const graphql = /^\/graphql\/?$/i.test(route);
