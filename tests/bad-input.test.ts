@@ -122,6 +122,14 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     expect(body.errors?.[0]).toMatchObject({ message: 'Number -1e999 is out of range', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
   });
 
+  it('a field another subgraph owns (@external), selected at a subgraph directly, is BAD_USER_INPUT, not INTERNAL_SERVER_ERROR', async () => {
+    const { body } = await callSubgraph(platform.subgraphs.users.url, '{ me { id trainerIds } }', {}, { token });
+    expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'trainerIds' } });
+    // Through the gateway the same field is filled in by its owner (for the private fields that require it).
+    const res = await platform.query('{ me { id clientProfile { fitnessLevel } } }', {}, token);
+    expect(res.errors).toBeUndefined();
+  });
+
   it('keeps text a person can type, emoji (a surrogate pair) included, and reads it back', async () => {
     const name = 'Zoë Ångström 💪';
     const res = await platform.query(UPDATE, { i: { name } }, token);

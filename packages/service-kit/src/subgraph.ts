@@ -34,7 +34,7 @@ import type { ServiceConfig, SubgraphName } from './config.js';
 import { openDatabase, type Database } from './db.js';
 import { ErrorCode, errorFormatter, unexpectedErrorLogging } from './errors.js';
 import { safeTextInputs } from './text-input.js';
-import { knownOperationTypes, representationScalar } from './validation.js';
+import { externalFieldResolvers, knownOperationTypes, representationScalar } from './validation.js';
 import { createHttpApp, createServer, jsonBody, listen, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -221,7 +221,7 @@ export async function startSubgraph<TStore, TServices>(
   const apollo = new ApolloServer<SubgraphContext<TStore, TServices>>({
     schema: buildSubgraphSchema({
       typeDefs: def.typeDefs,
-      resolvers: { ...(def.resolvers as GraphQLResolverMap<unknown>), _Any: representationScalar(def.typeDefs) },
+      resolvers: { ...withExternalFields(def.typeDefs, def.resolvers as GraphQLResolverMap<unknown>), _Any: representationScalar(def.typeDefs) },
     }),
     logger: log,
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
@@ -274,3 +274,11 @@ export async function startSubgraph<TStore, TServices>(
 }
 
 export { createServiceCredentials, type ServiceCredentials };
+
+/** The subgraph's resolvers with one for each `@external` field that has none (see externalFieldResolvers). */
+function withExternalFields(typeDefs: DocumentNode, resolvers: GraphQLResolverMap<unknown>): GraphQLResolverMap<unknown> {
+  const merged: Record<string, unknown> = { ...resolvers };
+  for (const [type, fields] of Object.entries(externalFieldResolvers(typeDefs, resolvers)))
+    merged[type] = { ...(resolvers[type] as object | undefined), ...fields };
+  return merged as GraphQLResolverMap<unknown>;
+}

@@ -1,4 +1,5 @@
-import { GraphQLError, GraphQLScalarType, valueFromASTUntyped, type DocumentNode, type ValidationRule } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped, type DocumentNode, type ValidationRule } from 'graphql';
+import { badInput } from './errors.js';
 
 /**
  * An operation of a type the schema does not have (`subscription` on a subgraph without
@@ -38,4 +39,30 @@ export function representationScalar(typeDefs: DocumentNode): GraphQLScalarType 
     return value;
   };
   return new GraphQLScalarType({ name: '_Any', parseValue: check, parseLiteral: (ast, variables) => check(valueFromASTUntyped(ast, variables)) });
+}
+
+type FieldResolver = (parent: Record<string, unknown> | null | undefined) => unknown;
+
+/**
+ * Resolvers for the `@external` fields of `typeDefs` that have none: the value the gateway
+ * put in the representation (`@requires`), or BAD_USER_INPUT when a caller selects the field
+ * here directly (`{ me { trainerIds } }` at users), where the default resolver found nothing
+ * for a non-null field and the client got INTERNAL_SERVER_ERROR.
+ */
+export function externalFieldResolvers(typeDefs: DocumentNode, resolvers: object): Record<string, Record<string, FieldResolver>> {
+  const out: Record<string, Record<string, FieldResolver>> = {};
+  const given = resolvers as Record<string, Record<string, unknown> | undefined>;
+  for (const d of typeDefs.definitions) {
+    if (d.kind !== Kind.OBJECT_TYPE_DEFINITION && d.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
+    for (const f of d.fields ?? []) {
+      const [type, field] = [d.name.value, f.name.value];
+      if (!f.directives?.some((x) => x.name.value === 'external') || given[type]?.[field] !== undefined) continue;
+      (out[type] ??= {})[field] = (parent) => {
+        const value = parent?.[field];
+        if (value === undefined) throw badInput(`${type}.${field} belongs to another subgraph: ask the gateway for it`, field);
+        return value;
+      };
+    }
+  }
+  return out;
 }
