@@ -38,6 +38,7 @@ const UNIT = [
   'subgraphs/progress/src/__tests__/adherence.test.ts',
   'subgraphs/schedule/src/__tests__/live.test.ts',
   'tests/docker-compose.test.ts',
+  'tests/fuzz-oracle.test.ts',
 ];
 
 // `npm test` runs both projects; `--project unit` or `--project e2e` runs one.

@@ -76,3 +76,46 @@ export function operationLimitsRule(limits: Pick<OperationLimits, 'maxDepth' | '
     };
   };
 }
+
+/** Deepest list literal an argument may hold: no input of the API nests lists at all. */
+export const MAX_LIST_NESTING = 5;
+
+/**
+ * Refuses list literals nested deeper than `max` (`from: [[[[[[ "2027-01-01" ]]]]]]`). The
+ * gateway's scalars (Date, Time, DateTime) accept any literal in validation, and planning
+ * then walks the value with @apollo/federation-internals' collectVariablesInValue, which
+ * visits every list element twice (as an array and again as an object): 2^depth steps, so
+ * a 100-byte anonymous request 30 levels deep held the gateway's event loop for minutes.
+ * Refused here, in validation, before anything is planned.
+ */
+export function listNestingRule(max = MAX_LIST_NESTING): ValidationRule {
+  return (context) => {
+    let depth = 0;
+    let reported = false;
+    return {
+      ListValue: {
+        enter(node) {
+          depth++;
+          if (depth > max && !reported) {
+            reported = true;
+            context.reportError(new GraphQLError(`List values are nested more than ${max} levels deep`, { nodes: [node] }));
+          }
+        },
+        leave() {
+          depth--;
+        },
+      },
+    };
+  };
+}
+
+/**
+ * Refuses number literals no JSON can carry (`1e999`, `-1e999`): the gateway's scalars
+ * accept any literal in validation, and the planner then sent Infinity on to a subgraph,
+ * which answered the client with a 500.
+ */
+export const finiteNumbersRule: ValidationRule = (context) => ({
+  FloatValue(node) {
+    if (!Number.isFinite(Number(node.value))) context.reportError(new GraphQLError(`Number ${node.value} is out of range`, { nodes: [node] }));
+  },
+});

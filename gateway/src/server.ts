@@ -48,7 +48,7 @@ import { SubgraphDataSource } from './datasource.js';
 import { createUserAuthenticator, type UserAuthenticator } from './identity.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import { idempotentMutations, memoryIdempotencyStore, redisIdempotencyStore } from './idempotency.js';
-import { DEFAULT_LIMITS, operationLimitsRule, type OperationLimits } from './limits.js';
+import { DEFAULT_LIMITS, finiteNumbersRule, listNestingRule, operationLimitsRule, type OperationLimits } from './limits.js';
 import { CostCalculator } from './cost.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
 import { errorCap, operationCost, operationResolution, withoutFieldSuggestions, type CostLimit } from './request-rules.js';
@@ -157,7 +157,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const metrics = createMetrics('gateway');
   const clock = opts.clock ?? systemClock;
   const limits: OperationLimits = { ...DEFAULT_LIMITS, ...config.operationLimits, ...opts.limits };
-  const validationRules = [operationLimitsRule(limits)];
+  const validationRules = [operationLimitsRule(limits), listNestingRule(), finiteNumbersRule];
   const parseOptions: ParseOptions = { maxTokens: limits.maxTokens };
   const rateLimitConfig: RateLimitConfig = { ...config.rateLimits, ...opts.rateLimits };
   const trusted = await openTrustedDocuments(config, log, metrics, parseOptions);

@@ -22,3 +22,4 @@ export * from './service-client.js';
 export * from './subgraph.js';
 export * from './user-roles.js';
 export * from './live.js';
+export * from './validation.js';

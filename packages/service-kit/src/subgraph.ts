@@ -38,6 +38,7 @@ import { ErrorCode, errorFormatter, unexpectedErrorLogging } from './errors.js';
 import { inputFieldPaths } from './input-paths.js';
 import { checkedTransactions, scopeMutations } from './servable.js';
 import { safeTextInputs } from './text-input.js';
+import { externalFieldResolvers, knownOperationTypes, representationScalar } from './validation.js';
 import { createHttpApp, createServer, jsonBody, listen, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -141,10 +142,16 @@ export async function authenticateRequest(headers: IncomingHttpHeaders, verifier
   });
   const authorization = headerValue(headers, 'authorization');
   let viewer: Viewer | null = null;
-  const token = bearerToken(authorization);
-  if (token) {
-    const { id, role } = await verifier.verifyUser(token);
-    viewer = { id, role };
+  // A refused Authorization header or user token is a 401 like a refused credential (Apollo answers 500 for a context error without a status).
+  try {
+    const token = bearerToken(authorization);
+    if (token) {
+      const { id, role } = await verifier.verifyUser(token);
+      viewer = { id, role };
+    }
+  } catch (err) {
+    if (err instanceof GraphQLError && err.extensions.code === ErrorCode.UNAUTHENTICATED) throw contextError(err.message, 401);
+    throw err;
   }
   const correlationId = headerValue(headers, CORRELATION_HEADER) || randomUUID();
   return { caller, viewer, correlationId, authorization };
@@ -218,12 +225,19 @@ export async function startSubgraph<TStore, TServices>(
   const services = def.services?.(config, log) as TServices;
   const apollo = new ApolloServer<SubgraphContext<TStore, TServices>>({
     // What a mutation's transaction returns is checked against the mutation's type before it commits.
-    schema: scopeMutations(buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> }), def.resolvers),
+    schema: scopeMutations(
+      buildSubgraphSchema({
+        typeDefs: def.typeDefs,
+        resolvers: { ...withExternalFields(def.typeDefs, def.resolvers as GraphQLResolverMap<unknown>), _Any: representationScalar(def.typeDefs) },
+      }),
+      def.resolvers,
+    ),
     logger: log,
     // runService owns SIGINT/SIGTERM: Apollo's own handlers would race it and leave close() hanging.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: errorFormatter(),
+    validationRules: [knownOperationTypes],
     // No NUL or unpaired surrogate in any text input, whoever calls: literals and variables.
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -275,3 +289,11 @@ export async function startSubgraph<TStore, TServices>(
 }
 
 export { createServiceCredentials, type ServiceCredentials };
+
+/** The subgraph's resolvers with one for each `@external` field that has none (see externalFieldResolvers). */
+function withExternalFields(typeDefs: DocumentNode, resolvers: GraphQLResolverMap<unknown>): GraphQLResolverMap<unknown> {
+  const merged: Record<string, unknown> = { ...resolvers };
+  for (const [type, fields] of Object.entries(externalFieldResolvers(typeDefs, resolvers)))
+    merged[type] = { ...(resolvers[type] as object | undefined), ...fields };
+  return merged as GraphQLResolverMap<unknown>;
+}
