@@ -559,6 +559,20 @@ export async function runProperty(s: FuzzSetup, property: PropertyName, opts: Fu
   const findings: FuzzFinding[] = [];
   const outcomes: Record<string, number> = {};
   let cases = 0;
+  if (property === 'mutations') {
+    // A positive control for the digests: one known write (a body metric of the demo client)
+    // must be seen as written and read back, so "nothing written by a failure" means something.
+    const door: Door = { kind: 'gateway', url: s.platform.gatewayUrl, production: false };
+    const control: GeneratedOperation = {
+      query: 'mutation { recordBodyMetrics(input: { weightKg: 80.5 }) { id } }',
+      variables: {},
+      kind: 'mutation',
+      rootKeys: ['recordBodyMetrics'],
+    };
+    const { findings: found, outcome } = await exercise(s, door, control, s.viewers[1]);
+    outcomes[`control ${outcome}`] = 1;
+    findings.push(...found.map((f) => ({ ...f, property, request: 'control: recordBodyMetrics as the demo client' })));
+  }
   await fc.assert(
     fc.asyncProperty(fc.gen(), async (g) => {
       const { request, findings: found, outcome } = await CHECKS[property](s, g);
