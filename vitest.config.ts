@@ -30,6 +30,7 @@ const UNIT = [
   'packages/demo-data/src/__tests__/generate.test.ts',
   'packages/service-kit/src/__tests__/clock.test.ts',
   'packages/service-kit/src/__tests__/config.test.ts',
+  'packages/service-kit/src/__tests__/db-errors.test.ts',
   'packages/service-kit/src/__tests__/errors.test.ts',
   'packages/service-kit/src/__tests__/keys.test.ts',
   'packages/service-kit/src/__tests__/rate-limits.test.ts',

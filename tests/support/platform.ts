@@ -53,6 +53,8 @@ export interface PlatformOptions {
    * REDIS_URL) or `redis` (REDIS_URL, streams and channels under this platform's own prefix).
    */
   transport?: 'memory' | 'redis';
+  /** The Redis server for transport `redis` (default REDIS_URL): a drill's private one. */
+  redisUrl?: string;
   /**
    * What time it is for every subgraph and gateway (pin it with `testClock()` and generate
    * the gyms for its day, so no expectation depends on the wall clock).
@@ -63,7 +65,7 @@ export interface PlatformOptions {
 export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: PlatformOptions): Promise<Platform> {
   const { clock } = opts;
   const prefix = uniqueSchemaPrefix();
-  const redisUrl = opts.transport === 'redis' ? redisUrlForTests() : undefined;
+  const redisUrl = opts.transport === 'redis' ? (opts.redisUrl ?? redisUrlForTests()) : undefined;
   if (opts.transport === 'redis' && !redisUrl) throw new Error('transport redis needs REDIS_URL');
   // Every service and the gateway on one bus: the same prefix, and Redis when asked for.
   const busEnv = { EVENTS_PREFIX: `test-${prefix}`, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) };

@@ -17,6 +17,12 @@ export interface RelayOptions {
   /** A look at the outbox even when nothing woke the relay: events written by another process or replica, or left by a crash (default 1 s). */
   pollIntervalMs?: number;
   onPublished?(envelope: AnyEventEnvelope): void;
+  /**
+   * How long one publish may take before the batch stops there (default 1 s). The batch holds
+   * its outbox rows locked (on PGlite: the whole database) while it publishes, so a transport
+   * that waits for a broker to come back must not hold the service's writes with it.
+   */
+  publishTimeoutMs?: number;
 }
 
 export interface Relay {
@@ -41,6 +47,27 @@ const EXPECT_MS = 3000;
  */
 export function startRelay(opts: RelayOptions): Relay {
   const batchSize = opts.batchSize ?? 100;
+  const publishTimeoutMs = opts.publishTimeoutMs ?? 1_000;
+  // After a failed batch the relay waits before trying again, longer after each failure in a
+  // row (0.5 s doubling to 5 s): wake-ups meanwhile (new events, the poll) do not retry sooner.
+  let failures = 0;
+  let pausedUntil = 0;
+  const publish = async (envelope: AnyEventEnvelope) => {
+    let timer: NodeJS.Timeout | undefined;
+    const sent = opts.transport.publish(envelope);
+    // Past the deadline it may still arrive: at least once, and the consumers' inbox drops the repeat.
+    sent.catch(() => undefined);
+    try {
+      await Promise.race([
+        sent,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`publishing took longer than ${publishTimeoutMs} ms`)), publishTimeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const expected = new Map<string, number>();
   let running: Promise<number> | undefined;
   let again = false;
@@ -58,7 +85,7 @@ export function startRelay(opts: RelayOptions): Relay {
       for (const row of rows) {
         const envelope = (typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope) as AnyEventEnvelope;
         try {
-          await opts.transport.publish(envelope);
+          await publish(envelope);
         } catch (err) {
           failure = err;
           break;
@@ -83,7 +110,13 @@ export function startRelay(opts: RelayOptions): Relay {
       });
       total += r.published;
       if (r.full) again = true;
-      if (r.failed) scheduleRetry(500);
+      if (r.failed) {
+        const delay = Math.min(500 * 2 ** failures++, 5_000);
+        pausedUntil = Date.now() + delay;
+        scheduleRetry(delay);
+        break;
+      }
+      failures = 0;
     } while (again && !stopped);
     // Announced events whose transaction has not committed yet: look again shortly.
     const now = Date.now();
@@ -94,6 +127,10 @@ export function startRelay(opts: RelayOptions): Relay {
 
   const kick = (): Promise<number> => {
     if (stopped) return Promise.resolve(0);
+    if (Date.now() < pausedUntil) {
+      scheduleRetry(pausedUntil - Date.now());
+      return Promise.resolve(0);
+    }
     if (running) {
       again = true;
       return running;

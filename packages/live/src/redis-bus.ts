@@ -39,6 +39,18 @@ export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
   // ioredis logs unhandled 'error' events to stderr on every failed reconnect; the retry is the handling.
   publisher.on('error', () => undefined);
   subscriber.on('error', () => undefined);
+  // graphql-redis-subscriptions sends UNSUBSCRIBE and PUNSUBSCRIBE when a topic's last iterator
+  // returns and never awaits them: one failed by a connection that is closing (the bus closed
+  // right after the gateway's streams, as on SIGTERM) or lost was an unhandled rejection, which
+  // takes a Node process down. Nothing needs their answer: the failure is dropped here.
+  for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+    const send = subscriber[method].bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
+    (subscriber as unknown as Record<typeof method, (...args: unknown[]) => Promise<unknown>>)[method] = (...args) => {
+      const sent = send(...args);
+      sent.catch(() => undefined);
+      return sent;
+    };
+  }
   const pubsub = new RedisPubSub({ publisher, subscriber });
   const channel = (topic: string) => `${channelPrefix}${topic}`;
   let closed = false;

@@ -3,8 +3,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { EVENTS_MIGRATIONS_DIR } from '@fitsync/events';
+import { GraphQLError } from 'graphql';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { ErrorCode } from './errors.js';
 
 /** Anything that runs one SQL statement: the database itself or an open transaction. */
 export interface Queryable {
@@ -146,31 +148,65 @@ async function openPostgres(opts: OpenDatabaseOptions): Promise<Database> {
     connectionString: opts.databaseUrl,
     max: opts.poolSize ?? 10,
     options: `-c search_path="${schema}"`,
+    // Who holds a connection, in pg_stat_activity: the service and its schema (63 bytes at most).
+    application_name: `fitsync-${opts.service} ${schema}`.slice(0, 63),
   });
-  pool.on('error', (err) => opts.log.error({ err }, 'idle postgres connection failed'));
+  // A connection the server ended while idle (a restart, pg_terminate_backend): the pool drops it and opens another when asked.
+  pool.on('error', (err) => opts.log.warn({ err }, 'idle postgres connection lost; the pool replaces it'));
   const stats = { statements: 0 };
   const count = (counted: boolean) => {
     if (counted) stats.statements++;
     opts.onStatement?.();
   };
+  // A statement that failed because the connection (or the server) went away is the service being
+  // unavailable, not an internal error: the client may retry, and the answer says nothing of the inside.
+  const unavailable = (err: unknown): unknown => {
+    if (!connectionLost(err)) return err;
+    opts.log.warn({ err }, 'postgres connection lost; the statement failed');
+    return new GraphQLError(`The ${opts.service} service is unavailable`, {
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, service: opts.service },
+      originalError: err as Error,
+    });
+  };
   const wrap = (q: pg.Pool | pg.PoolClient, counted = true): Queryable => ({
     async query<R>(sql: string, params?: readonly unknown[]) {
       count(counted);
-      return (await q.query(sql, params as unknown[])).rows as R[];
+      try {
+        return (await q.query(sql, params as unknown[])).rows as R[];
+      } catch (err) {
+        throw unavailable(err);
+      }
     },
   });
   const transaction = async <T>(fn: (tx: Queryable) => Promise<T>, counted = true): Promise<T> => {
-    const client = await pool.connect();
+    const client = await pool.connect().catch((err: unknown) => {
+      throw unavailable(err);
+    });
+    // Checked out, a client has no pool listener: a connection ended between two statements
+    // would be an unhandled 'error' event and take the process down. It is kept here, and the
+    // client is destroyed on release instead of going back to the pool.
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
+    const control = (sql: 'BEGIN' | 'COMMIT') =>
+      client.query(sql).catch((err: unknown) => {
+        throw unavailable(err);
+      });
     try {
-      await client.query('BEGIN');
+      await control('BEGIN');
       const result = await fn(wrap(client, counted));
-      await client.query('COMMIT');
+      await control('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackFailed: Error) => {
+        broken ??= rollbackFailed;
+      });
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   };
   // Replicas starting together take turns at the migrations.
@@ -209,4 +245,17 @@ export async function dropPostgresSchema(databaseUrl: string, schema: string): P
   } finally {
     await client.end();
   }
+}
+
+/** Postgres error classes 08 (connection exception) and 57P01-57P03 (shut down, crashed, not yet accepting). */
+const LOST_SQLSTATE = /^(08|57P0[1-3])/;
+const LOST_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+const LOST_MESSAGE = /^(Connection terminated|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/;
+
+/** Whether a driver error means the connection or the server went away (rather than a statement failing). */
+export function connectionLost(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (LOST_SQLSTATE.test(code) || LOST_SOCKET.has(code))) return true;
+  return LOST_MESSAGE.test(err.message);
 }
