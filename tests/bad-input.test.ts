@@ -111,6 +111,14 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     expect(good.body).toEqual({ data: { _entities: [{ id: client.id }] } });
   });
 
+  it('a variable with more bad values than graphql-js reports (it stops at 50) is BAD_USER_INPUT, not INTERNAL_SERVER_ERROR', async () => {
+    const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }';
+    const { status, body } = await callSubgraph(platform.subgraphs.users.url, query, { r: Array.from({ length: 2_000 }, (_, i) => i) }, { token });
+    expect(status).toBe(400);
+    expect(body.errors?.length).toBeGreaterThan(0);
+    for (const e of body.errors!) expect(e.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   it('a number literal no JSON can carry (1e999) is refused by the gateway with a 400, not a 500', async () => {
     const res = await fetch(platform.gatewayUrl, {
       method: 'POST',

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { demoGym } from '@fitsync/demo-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClock } from '@fitsync/service-kit/testing';
@@ -71,6 +72,25 @@ describe('every door answers bad input cleanly', () => {
     it('an unknown Content-Encoding: 415 BAD_REQUEST', async () => {
       for (const [, url] of doors) {
         expectCoded(await post(url, '{"query":"{ __typename }"}', { 'content-encoding': 'x-squash' }), [400, 415], 'BAD_REQUEST');
+      }
+    });
+    it('headers over the server limit: 431 BAD_REQUEST in GraphQL JSON (Node answers it before Express)', async () => {
+      for (const [, url] of doors) expectCoded(await post(url, '{"query":"{ __typename }"}', { 'x-padding': 'a'.repeat(20_000) }), 431, 'BAD_REQUEST');
+    });
+    it('a request that is not HTTP: 400 BAD_REQUEST in GraphQL JSON', async () => {
+      for (const [, url] of doors) {
+        const { hostname, port } = new URL(url);
+        const text = await new Promise<string>((resolve, reject) => {
+          const socket = connect(Number(port), hostname, () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+          let got = '';
+          socket.on('data', (chunk) => (got += chunk.toString()));
+          socket.on('end', () => resolve(got));
+          socket.on('error', reject);
+        });
+        const [head, body] = text.split('\r\n\r\n');
+        expect(head).toMatch(/^HTTP\/1\.1 400 /);
+        expect(head).toMatch(/content-type: application\/json/i);
+        expect(JSON.parse(body)).toEqual({ errors: [{ message: 'The request is not well-formed HTTP', extensions: { code: 'BAD_REQUEST' } }] });
       }
     });
     it('unknown routes: JSON 404', async () => {

@@ -45,6 +45,8 @@ const EXPECTED_CODES = new Set<string>([
 const UNCODED_CLIENT_ERRORS: Record<string, string> = {
   // an automatic persisted query whose sha256Hash is not the hash of its query
   'provided sha does not match query': 'BAD_REQUEST',
+  // graphql-js, after the 50th refused value of the variables: the end of a list of BAD_USER_INPUTs
+  'Too many errors processing variables, error limit reached. Execution aborted.': 'BAD_USER_INPUT',
 };
 
 const expected = (extensions: Record<string, unknown> | undefined) => typeof extensions?.code === 'string' && EXPECTED_CODES.has(extensions.code);

@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { STATUS_CODES, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import helmet from 'helmet';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
@@ -85,8 +86,33 @@ export function recordHttpDuration(metrics: Metrics, routes: readonly string[] =
   };
 }
 
+/**
+ * What Node answers itself, before Express sees a request (headers over its limit, a request
+ * that is not HTTP, a client too slow to send its headers), as GraphQL JSON with a code like
+ * every other answer, instead of a bare status line.
+ */
+export function jsonClientErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'The request headers are larger than this server accepts']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'The request headers did not arrive in time']
+          : [400, 'The request is not well-formed HTTP'];
+    const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+}
+
 /** Listens and resolves once bound; port 0 picks a free port (tests). */
 export async function listen(server: Server, port: number, host: string, path: string, log: Logger): Promise<Listening> {
+  jsonClientErrors(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
