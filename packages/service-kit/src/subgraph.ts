@@ -38,7 +38,7 @@ import { ErrorCode, errorFormatter, unexpectedErrorLogging } from './errors.js';
 import { inputFieldPaths } from './input-paths.js';
 import { checkedTransactions, scopeMutations } from './servable.js';
 import { safeTextInputs } from './text-input.js';
-import { createHttpApp, createServer, jsonBody, listen, requestErrorHandlers, type Listening } from './http.js';
+import { createHttpApp, createServer, jsonBody, listen, recordHttpDuration, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { liveMessageFromBody } from './live.js';
@@ -213,6 +213,8 @@ export async function startSubgraph<TStore, TServices>(
       return { ok: true, detail: { database: db.kind } };
     },
   });
+  // Before /graphql is mounted: every GraphQL request a subgraph answers is timed and counted on its /metrics.
+  app.use(recordHttpDuration(metrics));
   const httpServer = createServer(app);
   const requestDb = checkedTransactions(db);
   const services = def.services?.(config, log) as TServices;
