@@ -23,7 +23,10 @@ export const sumOf = (text: string, metric: string, labelMatch?: string) => {
 export const BENCH_METRICS_TOKEN = 'bench-metrics-token-not-a-secret';
 
 export async function readMetrics(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` }, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!res.ok) throw new Error(`/metrics on port ${port} answered ${res.status}`);
   return res.text();
 }

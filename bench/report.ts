@@ -258,13 +258,34 @@ function extraSections(r: Pick<BenchResults, 'sameOperation' | 'hungSubgraph'>):
     for (const [w, m] of byKey(r.sameOperation, (c) => c.gateway)) {
       for (const [g, cs] of m)
         lines.push(
-          `| ${w} | ${g.replace('deduplication ', '')} | ${f(avg(cs, (c) => c.rps))} | ${f(avg(cs, (c) => c.p50), 2)} | ${f(avg(cs, (c) => c.p99), 2)} | ${cs.reduce((a, c) => a + c.errors + c.non2xx + c.graphqlErrors, 0)} | ${f(avg(cs, (c) => c.subgraphRequestsPerOp), 2)} | ${f(avg(cs, (c) => c.deduplicatedPerOp), 2)} | ${f(avg(cs, (c) => c.cpuMsPerRequest), 2)} |`,
+          `| ${w} | ${g.replace('deduplication ', '')} | ${f(avg(cs, (c) => c.rps))} | ${f(
+            avg(cs, (c) => c.p50),
+            2,
+          )} | ${f(
+            avg(cs, (c) => c.p99),
+            2,
+          )} | ${cs.reduce((a, c) => a + c.errors + c.non2xx + c.graphqlErrors, 0)} | ${f(
+            avg(cs, (c) => c.subgraphRequestsPerOp),
+            2,
+          )} | ${f(
+            avg(cs, (c) => c.deduplicatedPerOp),
+            2,
+          )} | ${f(
+            avg(cs, (c) => c.cpuMsPerRequest),
+            2,
+          )} |`,
         );
       const on = m.get('deduplication on') ?? [];
       const off = m.get('deduplication off') ?? [];
       if (on.length && off.length)
         lines.push(
-          `| ${w} | **on vs off** | **${ratio(avg(on, (c) => c.rps), avg(off, (c) => c.rps))}** | | | | **${ratio(avg(off, (c) => c.subgraphRequestsPerOp), avg(on, (c) => c.subgraphRequestsPerOp))} fewer** | | |`,
+          `| ${w} | **on vs off** | **${ratio(
+            avg(on, (c) => c.rps),
+            avg(off, (c) => c.rps),
+          )}** | | | | **${ratio(
+            avg(off, (c) => c.subgraphRequestsPerOp),
+            avg(on, (c) => c.subgraphRequestsPerOp),
+          )} fewer** | | |`,
         );
     }
     lines.push('');

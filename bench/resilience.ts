@@ -59,7 +59,8 @@ export async function sameOperationWorkload(ctx: Context, dedupOn: Proc, workloa
     for (const w of workloads) {
       const body = requestBody(w);
       const headers = { authorization: `Bearer ${w.tokens[0]}` };
-      for (const proc of [dedupOn, dedupOff]) await runCell({ url: proc.url, connections: ctx.connections, durationSeconds: 2, next: () => ({ body, headers }) });
+      for (const proc of [dedupOn, dedupOff])
+        await runCell({ url: proc.url, connections: ctx.connections, durationSeconds: 2, next: () => ({ body, headers }) });
       for (let round = 0; round < rounds; round++) {
         const order = (round + cells.length / 2) % 2 === 0 ? [dedupOn, dedupOff] : [dedupOff, dedupOn];
         for (const proc of order) {

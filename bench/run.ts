@@ -111,7 +111,15 @@ async function main() {
 
     const startGateway = async (g: GatewayName, name: string = g, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}) => {
       const port = await freePort();
-      const proc = spawnService({ name, entry: ENTRIES[g], port, path: '/graphql', cwd: ROOT, nodeArgs, env: { ...baseEnv, ...env, GATEWAY_PORT: String(port) } });
+      const proc = spawnService({
+        name,
+        entry: ENTRIES[g],
+        port,
+        path: '/graphql',
+        cwd: ROOT,
+        nodeArgs,
+        env: { ...baseEnv, ...env, GATEWAY_PORT: String(port) },
+      });
       procs.push(proc);
       await waitUntil(proc, graphqlProbe(proc.url));
       return proc;

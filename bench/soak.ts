@@ -28,6 +28,8 @@ const MARK_READ = 'mutation { markAllNotificationsRead }';
 export interface ProcessSample {
   rssMb: number;
   heapUsedMb: number;
+  /** The least heap seen in the minute (sampled every 10 s): what survives collections, not the garbage in between. */
+  heapFloorMb?: number;
   /** Active handles (sockets, servers, timers with refs...) and all active resources, as Node counts them. */
   handles: number;
   resources: number;
@@ -79,8 +81,9 @@ function slope(xs: number[], ys: number[]): number {
 
 /**
  * Flat, for a process: from the second minute on (the first warms caches, pools and JIT),
- * its active handles end within max(3, 5%) of where they started, and its heap grows by
- * less than 1 MB a minute (least squares over the minutes).
+ * its active handles end within max(3, 5%) of where they started, and its heap floor (the
+ * least heap of each minute) grows by less than 1 MB a minute (least squares over the
+ * minutes). Fewer than three minutes after the first cannot tell: `flat` is undefined.
  */
 export function flatness(samples: { minute: number; s: ProcessSample }[]) {
   const steady = samples.length > 2 ? samples.slice(1) : samples;
@@ -89,19 +92,20 @@ export function flatness(samples: { minute: number; s: ProcessSample }[]) {
   const xs = steady.map((x) => x.minute);
   const heapSlope = slope(
     xs,
-    steady.map((x) => x.s.heapUsedMb),
+    steady.map((x) => x.s.heapFloorMb ?? x.s.heapUsedMb),
   );
   const rssSlope = slope(
     xs,
     steady.map((x) => x.s.rssMb),
   );
   const handleGrowth = last.handles - first.handles;
-  const flat = handleGrowth <= Math.max(3, first.handles * 0.05) && heapSlope < 1;
+  const flat = steady.length < 3 || samples.length < 4 ? undefined : handleGrowth <= Math.max(3, first.handles * 0.05) && heapSlope < 1;
   return { flat, heapSlope, rssSlope, handleGrowth, first, last };
 }
 
 type ToSubscribers = { url: string; tokens: string[] };
-type FromSubscribers = { type: 'connected'; open: number } | { type: 'stats'; open: number; received: number; errors: number; closed: number; firstError?: string };
+type FromSubscribers =
+  { type: 'connected'; open: number } | { type: 'stats'; open: number; received: number; errors: number; closed: number; firstError?: string };
 
 export async function runSoak(opts: BenchOptions): Promise<void> {
   const soak = opts.soak!;
@@ -204,7 +208,7 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
     const names = [...SUBGRAPHS, 'gateway'] as const;
     const samples: MinuteSample[] = [];
     const row = (label: string, s: ProcessSample) =>
-      `${label.padEnd(14)} RSS ${s.rssMb.toFixed(1).padStart(7)} MB  heap ${s.heapUsedMb.toFixed(1).padStart(6)} MB  handles ${String(s.handles).padStart(5)}  resources ${String(s.resources).padStart(5)}`;
+      `${label.padEnd(14)} RSS ${s.rssMb.toFixed(1).padStart(7)} MB  heap ${s.heapUsedMb.toFixed(1).padStart(6)} MB${s.heapFloorMb === undefined ? '' : ` (floor ${s.heapFloorMb.toFixed(1).padStart(6)})`}  handles ${String(s.handles).padStart(5)}  resources ${String(s.resources).padStart(5)}`;
     const sampleAll = async () => {
       const out: Record<string, ProcessSample> = {};
       for (const n of names) out[n] = await sampleService(ports[n]);
@@ -212,12 +216,25 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
       return out;
     };
     const baseline = await sampleAll();
-    say(`minute 0 (before any load), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    say(
+      `minute 0 (before any load), load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     for (const [n, s] of Object.entries(baseline)) say(`  ${row(n, s)}`);
 
     let weight = 70;
     say(`soak: ${soak.minutes} min, ${soak.rate} dashboards/s and ${soak.rate / 4} mutations/s, ${soak.subscribers} subscribers`);
     for (let minute = 1; minute <= soak.minutes; minute++) {
+      const floors: Record<string, number> = {};
+      const sampler = setInterval(() => {
+        void sampleAll().then(
+          (all) => {
+            for (const [n, x] of Object.entries(all)) floors[n] = Math.min(floors[n] ?? Infinity, x.heapUsedMb);
+          },
+          () => undefined,
+        );
+      }, 10_000);
       const [dash, mut] = await Promise.all([
         runCell({
           url: gateway.url,
@@ -241,7 +258,9 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
           },
         }),
       ]);
+      clearInterval(sampler);
       const processes = await sampleAll();
+      for (const [n, x] of Object.entries(processes)) x.heapFloorMb = Math.min(floors[n] ?? Infinity, x.heapUsedMb);
       const sample: MinuteSample = {
         minute,
         at: new Date().toISOString(),
@@ -260,10 +279,12 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
 
     const verdicts = Object.keys(baseline).map((n) => ({ name: n, ...flatness(samples.map((x) => ({ minute: x.minute, s: x.processes[n] }))) }));
     say('');
-    say(`after ${soak.minutes} min (from minute ${samples.length > 2 ? 2 : 1}; flat = handles within max(3, 5%) and heap growing < 1 MB/min):`);
+    say(
+      `after ${soak.minutes} min (from minute ${samples.length > 2 ? 2 : 1}; flat = handles within max(3, 5%) and heap floor growing < 1 MB/min; 4 minutes at least to tell):`,
+    );
     for (const v of verdicts)
       say(
-        `  ${v.name.padEnd(14)} ${v.flat ? 'flat   ' : 'GROWING'}  handles ${v.first.handles} → ${v.last.handles}  heap ${v.first.heapUsedMb.toFixed(1)} → ${v.last.heapUsedMb.toFixed(1)} MB (${v.heapSlope >= 0 ? '+' : ''}${v.heapSlope.toFixed(2)} MB/min)  RSS ${v.first.rssMb.toFixed(1)} → ${v.last.rssMb.toFixed(1)} MB (${v.rssSlope >= 0 ? '+' : ''}${v.rssSlope.toFixed(2)} MB/min)`,
+        `  ${v.name.padEnd(14)} ${v.flat === undefined ? 'too short' : v.flat ? 'flat     ' : 'GROWING  '}  handles ${v.first.handles} → ${v.last.handles}  heap floor ${(v.first.heapFloorMb ?? v.first.heapUsedMb).toFixed(1)} → ${(v.last.heapFloorMb ?? v.last.heapUsedMb).toFixed(1)} MB (${v.heapSlope >= 0 ? '+' : ''}${v.heapSlope.toFixed(2)} MB/min)  RSS ${v.first.rssMb.toFixed(1)} → ${v.last.rssMb.toFixed(1)} MB (${v.rssSlope >= 0 ? '+' : ''}${v.rssSlope.toFixed(2)} MB/min)`,
       );
 
     const outDir = resolve(ROOT, opts.out);
