@@ -47,6 +47,22 @@ interface Context {
 const total = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
 
 /**
+ * The subgraphs' counters once nothing is in flight any more: a cell's last operations
+ * (and a warm-up's) go on fetching after the load generator stops, and would be counted
+ * in the next cell. Reads until two reads 300 ms apart agree (at most 15 s).
+ */
+async function settledCounters(ports: Record<string, number>) {
+  let last = await readSubgraphCounters(ports);
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    const now = await readSubgraphCounters(ports);
+    if (total(now.requests) === total(last.requests)) return now;
+    last = now;
+  }
+  return last;
+}
+
+/**
  * N connections, all as ONE user, sending the same operation back to back: the screen a
  * thousand devices of one account (a gym's lobby display, a team account) open at once.
  * Our gateway with SUBGRAPH_DEDUPLICATION on (the running one) and off (started here), in
@@ -65,12 +81,12 @@ export async function sameOperationWorkload(ctx: Context, dedupOn: Proc, workloa
         const order = (round + cells.length / 2) % 2 === 0 ? [dedupOn, dedupOff] : [dedupOff, dedupOn];
         for (const proc of order) {
           const label = proc === dedupOn ? 'deduplication on' : 'deduplication off';
-          const before = await readSubgraphCounters(ctx.ports);
+          const before = await settledCounters(ctx.ports);
           const dedupBefore = sumOf(await readMetrics(proc.port), 'fitsync_gateway_subgraph_requests_deduplicated_total');
           const cpu0 = await cpuSeconds(proc.child.pid);
           const r = await runCell({ url: proc.url, connections: ctx.connections, durationSeconds: ctx.durationSeconds, next: () => ({ body, headers }) });
           const cpu1 = await cpuSeconds(proc.child.pid);
-          const d = diffCounters(before, await readSubgraphCounters(ctx.ports));
+          const d = diffCounters(before, await settledCounters(ctx.ports));
           const deduplicated = sumOf(await readMetrics(proc.port), 'fitsync_gateway_subgraph_requests_deduplicated_total') - dedupBefore;
           const sent = r.requests + r.non2xx || 1;
           const cell: SameOperationCell = {

@@ -81,9 +81,12 @@ function slope(xs: number[], ys: number[]): number {
 
 /**
  * Flat, for a process: from the second minute on (the first warms caches, pools and JIT),
- * its active handles end within max(3, 5%) of where they started, and its heap floor (the
- * least heap of each minute) grows by less than 1 MB a minute (least squares over the
- * minutes). Fewer than three minutes after the first cannot tell: `flat` is undefined.
+ * split in an earlier and a later half, the later half's low-water marks are no higher
+ * than the earlier half's by more than max(3, 5%) active handles and max(2 MB, 5%) of heap
+ * (the heap floor: the least heap of each minute). What a process keeps raises its low-water
+ * mark; garbage a collection has not yet taken, or more work in flight, does not. Fewer than
+ * three minutes after the first cannot tell: `flat` is undefined. The least-squares slopes
+ * are for the reader.
  */
 export function flatness(samples: { minute: number; s: ProcessSample }[]) {
   const steady = samples.length > 2 ? samples.slice(1) : samples;
@@ -98,9 +101,18 @@ export function flatness(samples: { minute: number; s: ProcessSample }[]) {
     xs,
     steady.map((x) => x.s.rssMb),
   );
-  const handleGrowth = last.handles - first.handles;
-  const flat = steady.length < 3 || samples.length < 4 ? undefined : handleGrowth <= Math.max(3, first.handles * 0.05) && heapSlope < 1;
-  return { flat, heapSlope, rssSlope, handleGrowth, first, last };
+  const half = Math.floor(steady.length / 2);
+  const low = (xs: typeof steady, k: (s: ProcessSample) => number) => Math.min(...xs.map((x) => k(x.s)));
+  const floorOf = (s: ProcessSample) => s.heapFloorMb ?? s.heapUsedMb;
+  const earlier = steady.slice(0, half);
+  const later = steady.slice(half);
+  const handleGrowth = later.length && earlier.length ? low(later, (s) => s.handles) - low(earlier, (s) => s.handles) : 0;
+  const heapGrowth = later.length && earlier.length ? low(later, floorOf) - low(earlier, floorOf) : 0;
+  const flat =
+    steady.length < 3 || samples.length < 4
+      ? undefined
+      : handleGrowth <= Math.max(3, low(earlier, (s) => s.handles) * 0.05) && heapGrowth <= Math.max(2, low(earlier, floorOf) * 0.05);
+  return { flat, heapSlope, rssSlope, handleGrowth, heapGrowth, first, last };
 }
 
 type ToSubscribers = { url: string; tokens: string[] };
@@ -280,11 +292,11 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
     const verdicts = Object.keys(baseline).map((n) => ({ name: n, ...flatness(samples.map((x) => ({ minute: x.minute, s: x.processes[n] }))) }));
     say('');
     say(
-      `after ${soak.minutes} min (from minute ${samples.length > 2 ? 2 : 1}; flat = handles within max(3, 5%) and heap floor growing < 1 MB/min; 4 minutes at least to tell):`,
+      `after ${soak.minutes} min (from minute ${samples.length > 2 ? 2 : 1}; flat = the later half's low-water marks within max(3, 5%) handles and max(2 MB, 5%) heap floor of the earlier half's; 4 minutes at least to tell):`,
     );
     for (const v of verdicts)
       say(
-        `  ${v.name.padEnd(14)} ${v.flat === undefined ? 'too short' : v.flat ? 'flat     ' : 'GROWING  '}  handles ${v.first.handles} → ${v.last.handles}  heap floor ${(v.first.heapFloorMb ?? v.first.heapUsedMb).toFixed(1)} → ${(v.last.heapFloorMb ?? v.last.heapUsedMb).toFixed(1)} MB (${v.heapSlope >= 0 ? '+' : ''}${v.heapSlope.toFixed(2)} MB/min)  RSS ${v.first.rssMb.toFixed(1)} → ${v.last.rssMb.toFixed(1)} MB (${v.rssSlope >= 0 ? '+' : ''}${v.rssSlope.toFixed(2)} MB/min)`,
+        `  ${v.name.padEnd(14)} ${v.flat === undefined ? 'too short' : v.flat ? 'flat     ' : 'GROWING  '}  low-water growth ${v.handleGrowth} handles, ${v.heapGrowth.toFixed(1)} MB heap;  handles ${v.first.handles} → ${v.last.handles}  heap floor ${(v.first.heapFloorMb ?? v.first.heapUsedMb).toFixed(1)} → ${(v.last.heapFloorMb ?? v.last.heapUsedMb).toFixed(1)} MB (${v.heapSlope >= 0 ? '+' : ''}${v.heapSlope.toFixed(2)} MB/min)  RSS ${v.first.rssMb.toFixed(1)} → ${v.last.rssMb.toFixed(1)} MB (${v.rssSlope >= 0 ? '+' : ''}${v.rssSlope.toFixed(2)} MB/min)`,
       );
 
     const outDir = resolve(ROOT, opts.out);
