@@ -50,7 +50,8 @@ export function spawnService(opts: {
   const keep = (line: string) => {
     recent.push(line);
     if (recent.length > 40) recent.shift();
-    if (process.env.BENCH_VERBOSE) console.log(`[${opts.name}] ${line}`);
+    // Warnings (MaxListenersExceededWarning, ...) are what a soak is looking for: always shown.
+    if (process.env.BENCH_VERBOSE || line.includes('Warning:')) console.log(`[${opts.name}] ${line}`);
   };
   createInterface({ input: child.stdout! }).on('line', keep);
   createInterface({ input: child.stderr! }).on('line', keep);
