@@ -4,24 +4,40 @@ import { readFile } from 'node:fs/promises';
 export interface SubgraphCounters {
   /** SQL statements sent to the database, per subgraph. */
   statements: Record<string, number>;
+  /** `/graphql` requests answered, per subgraph (from its HTTP duration histogram). */
+  requests: Record<string, number>;
 }
 
-const sumOf = (text: string, metric: string) => {
+/** The sum of one metric's samples in a Prometheus text exposition, optionally only those whose labels include `labelMatch`. */
+export const sumOf = (text: string, metric: string, labelMatch?: string) => {
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(metric)) continue;
     const m = /^(\w+)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m && m[1] === metric) total += Number(m[3]);
+    if (m && m[1] === metric && (!labelMatch || (m[2] ?? '').includes(labelMatch))) total += Number(m[3]);
   }
   return total;
 };
 
+/** Every process of a run gets this METRICS_TOKEN: in production `/metrics` is served only to its holder. */
+export const BENCH_METRICS_TOKEN = 'bench-metrics-token-not-a-secret';
+
+export async function readMetrics(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`/metrics on port ${port} answered ${res.status}`);
+  return res.text();
+}
+
 export async function readSubgraphCounters(subgraphs: Record<string, number>): Promise<SubgraphCounters> {
-  const out: SubgraphCounters = { statements: {} };
+  const out: SubgraphCounters = { statements: {}, requests: {} };
   await Promise.all(
     Object.entries(subgraphs).map(async ([name, port]) => {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const text = await readMetrics(port);
       out.statements[name] = sumOf(text, 'fitsync_sql_statements_total');
+      out.requests[name] = sumOf(text, 'fitsync_http_request_duration_seconds_count', 'route="/graphql"');
     }),
   );
   return out;
@@ -29,7 +45,7 @@ export async function readSubgraphCounters(subgraphs: Record<string, number>): P
 
 export function diffCounters(before: SubgraphCounters, after: SubgraphCounters): SubgraphCounters {
   const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]));
-  return { statements: diff(before.statements, after.statements) };
+  return { statements: diff(before.statements, after.statements), requests: diff(before.requests, after.requests) };
 }
 
 const TICKS_PER_SECOND = 100;

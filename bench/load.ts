@@ -24,6 +24,8 @@ export interface CellSpec {
   headers?: Record<string, string>;
   /** Picks the body and headers of each request (random user, captured fetch). */
   next(): { body: string; headers: Record<string, string> };
+  /** Sees every 2xx answer's latency (ms), for figures beyond the percentiles. */
+  onLatency?(ms: number): void;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -65,7 +67,10 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
     instance = autocannon(options, (err, result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)));
   });
   instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-    if (status >= 200 && status < 300) latencies.push(ms);
+    if (status >= 200 && status < 300) {
+      latencies.push(ms);
+      spec.onLatency?.(ms);
+    }
   });
   const started = performance.now();
   const result = await done;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { GatewayName } from './trace.js';
 
 export const USAGE = `Usage: npm run bench -- [options]
-  --scale N          data set size: N x (50 trainers, 2,000 clients, 100,000 bookings) (default 1)
+  --scale N          data set size: N x (50 trainers, 2,000 clients, 100,000 bookings) (default 1; --soak 0.25)
   --duration S       seconds per load cell (default 10)
   --connections N    concurrent connections per load cell (default 8)
   --rounds N         repeat the side-by-side cells N times, gateways in rotated order (default 1)
@@ -12,6 +12,16 @@ export const USAGE = `Usage: npm run bench -- [options]
   --no-floor         skip replaying each subgraph fetch directly
   --profile          also run our gateway under --cpu-prof for a dashboard cell and summarise it
   --trace-only       only count subgraph requests and representations per operation and compare answers
+  --only list        only these workloads of our gateway: same-operation (one user, N connections, the
+                     same operation, SUBGRAPH_DEDUPLICATION on against off), hung (dashboards with
+                     progress hung, breaker open, against healthy); by default both run after the
+                     side-by-side cells
+  --soak             the long run instead: dashboards, mutations and --subscribers graphql-ws
+                     subscribers against the platform for --minutes, memory and handles of every
+                     process each minute
+  --minutes N        soak length (default 15)
+  --subscribers N    soak subscribers (default 1000)
+  --rate N           soak dashboards per second (default 20; mutations at a quarter of it)
   --quick            smoke run: scale 0.05, 2 s cells, two rates
   --out DIR          where results go (default bench/results)
   --report FILE      only write the markdown summary again from a results .json
@@ -30,7 +40,12 @@ export interface BenchOptions {
   traceOnly: boolean;
   out: string;
   report?: string;
+  only?: ExtraWorkload[];
+  soak?: { minutes: number; subscribers: number; rate: number };
 }
+
+export const EXTRA_WORKLOADS = ['same-operation', 'hung'] as const;
+export type ExtraWorkload = (typeof EXTRA_WORKLOADS)[number];
 
 export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
   const { values } = parseArgs({
@@ -48,6 +63,11 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
       'trace-only': { type: 'boolean', default: false },
       out: { type: 'string' },
       report: { type: 'string' },
+      only: { type: 'string' },
+      soak: { type: 'boolean', default: false },
+      minutes: { type: 'string' },
+      subscribers: { type: 'string' },
+      rate: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -66,8 +86,11 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
   for (const g of gateways) if (!['ours', 'apollo', 'hive'].includes(g)) fail(`--gateways: unknown gateway ${g}`);
   if (!gateways.includes('ours')) fail('--gateways must include ours: every ratio is to it');
   const rates = values.rates?.split(',').map((r) => num('rates', r, 0, 1));
+  const only = values.only?.split(',').map((s) => s.trim()) as ExtraWorkload[] | undefined;
+  for (const o of only ?? []) if (!EXTRA_WORKLOADS.includes(o)) fail(`--only: unknown workload ${o} (${EXTRA_WORKLOADS.join(', ')})`);
+  if (!values.soak && (values.minutes ?? values.subscribers ?? values.rate) !== undefined) fail('--minutes, --subscribers and --rate belong to --soak');
   return {
-    scale: num('scale', values.scale, quick ? 0.05 : 1, 0.001),
+    scale: num('scale', values.scale, quick ? 0.05 : values.soak ? 0.25 : 1, 0.001),
     durationSeconds: Math.round(num('duration', values.duration, quick ? 2 : 10, 1)),
     connections: Math.round(num('connections', values.connections, 8, 1)),
     rounds: Math.round(num('rounds', values.rounds, 1, 1)),
@@ -79,6 +102,14 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
     traceOnly: values['trace-only'],
     out: values.out ?? 'bench/results',
     report: values.report,
+    only,
+    soak: values.soak
+      ? {
+          minutes: num('minutes', values.minutes, 15, 1),
+          subscribers: Math.round(num('subscribers', values.subscribers, 1000, 0)),
+          rate: num('rate', values.rate, 20, 1),
+        }
+      : undefined,
   };
 }
 

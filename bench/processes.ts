@@ -38,20 +38,23 @@ export function spawnService(opts: {
   env: NodeJS.ProcessEnv;
   cwd: string;
   nodeArgs?: string[];
+  /** Open a Node IPC channel (the `npm start` event hub talks over it). */
+  ipc?: boolean;
 }): Proc {
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', tsx, opts.entry], {
     cwd: opts.cwd,
     env: opts.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   const recent: string[] = [];
   const keep = (line: string) => {
     recent.push(line);
     if (recent.length > 40) recent.shift();
-    if (process.env.BENCH_VERBOSE) console.log(`[${opts.name}] ${line}`);
+    // Warnings (MaxListenersExceededWarning, ...) are what a soak is looking for: always shown.
+    if (process.env.BENCH_VERBOSE || line.includes('Warning:')) console.log(`[${opts.name}] ${line}`);
   };
-  createInterface({ input: child.stdout }).on('line', keep);
-  createInterface({ input: child.stderr }).on('line', keep);
+  createInterface({ input: child.stdout! }).on('line', keep);
+  createInterface({ input: child.stderr! }).on('line', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let done = false;
   void exited.then(() => (done = true));

@@ -4,6 +4,7 @@ import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CellResult } from './load.js';
 import type { HotFunction } from './profile.js';
+import type { HungResults, SameOperationCell } from './resilience.js';
 import type { GatewayName } from './trace.js';
 
 export interface GatewayCell extends CellResult {
@@ -48,6 +49,8 @@ export interface BenchResults {
   floor: FloorCell[];
   sweep: { workload: string; rates: number[]; cells: GatewayCell[] };
   profile?: { totalMs: number; functions: HotFunction[]; byPackage: { pkg: string; percent: number }[]; file: string };
+  sameOperation?: SameOperationCell[];
+  hungSubgraph?: HungResults;
 }
 
 async function versionOf(pkg: string, root: string): Promise<string> {
@@ -213,5 +216,98 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
     for (const fn of r.profile.functions.slice(0, 20)) lines.push(`| ${f(fn.selfPercent)} | \`${fn.name}\` | ${fn.where} |`);
     lines.push('');
   }
+  lines.push(...extraSections(r));
   return lines.join('\n');
+}
+
+/** The report of a run with `--only`: the extra workloads alone. */
+export function extraReport(r: Pick<BenchResults, 'startedAt' | 'command' | 'environment' | 'sameOperation' | 'hungSubgraph'>): string {
+  return [
+    `# Gateway benchmark, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `\`${r.command}\``,
+    '',
+    `Machine: ${r.environment.cpus} × ${r.environment.cpuModel}, ${r.environment.memoryGb} GB; load average at the end ${r.environment.loadAverageAtEnd.join(' / ')}.`,
+    '',
+    ...extraSections(r),
+  ].join('\n');
+}
+
+function extraSections(r: Pick<BenchResults, 'sameOperation' | 'hungSubgraph'>): string[] {
+  const lines: string[] = [];
+  const byKey = <T extends { workload: string }>(cells: T[], key: (c: T) => string) => {
+    const out = new Map<string, Map<string, T[]>>();
+    for (const c of cells) {
+      const w = out.get(c.workload) ?? new Map<string, T[]>();
+      w.set(key(c), [...(w.get(key(c)) ?? []), c]);
+      out.set(c.workload, w);
+    }
+    return out;
+  };
+  const avg = <T>(xs: T[], k: (x: T) => number | undefined) => xs.reduce((a, x) => a + (k(x) ?? NaN), 0) / xs.length;
+  if (r.sameOperation?.length) {
+    const n = r.sameOperation[0].connections;
+    lines.push(
+      `## Same operation, many clients (${n} connections, one user)`,
+      '',
+      `Every connection sends the same operation with the same token, back to back. Our gateway with \`SUBGRAPH_DEDUPLICATION\` on and off, alternating; subgraph requests counted at the subgraphs (\`/graphql\` requests answered), shared fetches from \`fitsync_gateway_subgraph_requests_deduplicated_total\`.`,
+      '',
+      '| workload | deduplication | req/s | p50 ms | p99 ms | errors | subgraph requests/op | shared fetches/op | gateway CPU ms/req |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const [w, m] of byKey(r.sameOperation, (c) => c.gateway)) {
+      for (const [g, cs] of m)
+        lines.push(
+          `| ${w} | ${g.replace('deduplication ', '')} | ${f(avg(cs, (c) => c.rps))} | ${f(
+            avg(cs, (c) => c.p50),
+            2,
+          )} | ${f(
+            avg(cs, (c) => c.p99),
+            2,
+          )} | ${cs.reduce((a, c) => a + c.errors + c.non2xx + c.graphqlErrors, 0)} | ${f(
+            avg(cs, (c) => c.subgraphRequestsPerOp),
+            2,
+          )} | ${f(
+            avg(cs, (c) => c.deduplicatedPerOp),
+            2,
+          )} | ${f(
+            avg(cs, (c) => c.cpuMsPerRequest),
+            2,
+          )} |`,
+        );
+      const on = m.get('deduplication on') ?? [];
+      const off = m.get('deduplication off') ?? [];
+      if (on.length && off.length)
+        lines.push(
+          `| ${w} | **on vs off** | **${ratio(
+            avg(on, (c) => c.rps),
+            avg(off, (c) => c.rps),
+          )}** | | | | **${ratio(
+            avg(off, (c) => c.subgraphRequestsPerOp),
+            avg(on, (c) => c.subgraphRequestsPerOp),
+          )} fewer** | | |`,
+        );
+    }
+    lines.push('');
+  }
+  if (r.hungSubgraph) {
+    const h = r.hungSubgraph;
+    lines.push(
+      '## One subgraph hung (progress), breaker open',
+      '',
+      `A second gateway of ours whose \`PROGRESS_URL\` is a socket that accepts and never answers, default deadlines and breaker. Its breaker for progress opened after ${h.opening.dashboards} ClientDashboards in ${f(h.opening.seconds)} s (slowest ${f(h.opening.slowestMs, 0)} ms). Then each workload through the healthy gateway and the degraded one; the degraded cells include the probes the breaker lets through after each cool-down (answers over 1 s are counted).`,
+      '',
+      '| workload | progress | req/s | p50 ms | p99 ms | max ms | answers > 1 s | answers with errors | p99 hung − healthy | req/s hung / healthy |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const [w, m] of byKey(h.cells, (c) => c.progress)) {
+      const healthy = m.get('healthy')?.[0];
+      for (const [p, [c]] of m)
+        lines.push(
+          `| ${w} | ${p} | ${f(c.rps)} | ${f(c.p50, 2)} | ${f(c.p99, 2)} | ${f(c.max, 0)} | ${c.slowerThan1s} | ${c.graphqlErrors} | ${healthy && c !== healthy ? `${f(c.p99 - healthy.p99, 2)} ms` : ''} | ${healthy && c !== healthy ? ratio(c.rps, healthy.rps) : ''} |`,
+        );
+    }
+    lines.push('');
+  }
+  return lines;
 }

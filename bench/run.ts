@@ -8,13 +8,15 @@ import { compose, formatProblems, loadSupergraphConfig } from '@fitsync/composit
 import { SERVICE_TOKEN_HEADER, SUBGRAPHS, createServiceCredentials, type SubgraphName } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testing';
 import { latencyChart } from './chart.js';
-import { cpuSeconds, diffCounters, readSubgraphCounters } from './counters.js';
+import { BENCH_METRICS_TOKEN, cpuSeconds, diffCounters, readSubgraphCounters } from './counters.js';
 import { seedBenchData } from './data.js';
 import { runCell, type CellResult } from './load.js';
 import { parseOptions } from './options.js';
 import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc } from './processes.js';
 import { selfTimeByPackage, topSelfTime } from './profile.js';
-import { environment, markdownReport, type BenchResults, type GatewayCell, type FloorCell } from './report.js';
+import { hungSubgraphWorkload, sameOperationWorkload, type HungResults, type SameOperationCell } from './resilience.js';
+import { runSoak } from './soak.js';
+import { environment, extraReport, markdownReport, type BenchResults, type GatewayCell, type FloorCell } from './report.js';
 import { criticalPath, traceWorkloads, type GatewayName } from './trace.js';
 import { buildWorkloads, requestBody, type Workload } from './workloads.js';
 
@@ -33,6 +35,7 @@ const say = (msg: string) => console.log(`bench │ ${msg}`);
 
 async function main() {
   const opts = parseOptions();
+  if (opts.soak) return runSoak(opts);
   if (opts.report) {
     const results = JSON.parse(await readFile(opts.report, 'utf8')) as BenchResults;
     const md = opts.report.replace(/\.json$/, '.md');
@@ -84,6 +87,10 @@ async function main() {
       APOLLO_TELEMETRY_DISABLED: 'true',
       // A few users drive the load far past any per-user budget: the comparison is of gateways, not of our rate limits.
       RATE_LIMIT_OPERATIONS: 'off',
+      // The peers serve any document; so does ours here (production would enforce the registry).
+      TRUSTED_DOCUMENTS: 'off',
+      // Production serves /metrics only to this token's holder; the run reads every process's.
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
       ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]])),
     };
@@ -102,18 +109,74 @@ async function main() {
     procs.push(...subgraphProcs);
     await Promise.all(subgraphProcs.map((p) => waitUntil(p, readyProbe(p.port))));
 
-    const startGateway = async (g: GatewayName, name: string = g, nodeArgs: string[] = []) => {
+    const startGateway = async (g: GatewayName, name: string = g, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}) => {
       const port = await freePort();
-      const proc = spawnService({ name, entry: ENTRIES[g], port, path: '/graphql', cwd: ROOT, nodeArgs, env: { ...baseEnv, GATEWAY_PORT: String(port) } });
+      const proc = spawnService({
+        name,
+        entry: ENTRIES[g],
+        port,
+        path: '/graphql',
+        cwd: ROOT,
+        nodeArgs,
+        env: { ...baseEnv, ...env, GATEWAY_PORT: String(port) },
+      });
       procs.push(proc);
       await waitUntil(proc, graphqlProbe(proc.url));
       return proc;
     };
+    const only = opts.only;
+    if (only) opts.gateways = ['ours'];
     say(`starting the gateways: ${opts.gateways.join(', ')}...`);
     const gateways = {} as Record<GatewayName, Proc>;
     for (const g of opts.gateways) gateways[g] = await startGateway(g);
 
     const workloads = await buildWorkloads(gym, TEST_JWT_SECRET);
+    const show = (label: string, r: CellResult) =>
+      say(
+        `  ${label.padEnd(44)} ${r.rps.toFixed(1).padStart(8)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${r.errors + r.non2xx + r.graphqlErrors ? `  errors ${r.errors}/${r.non2xx}/${r.graphqlErrors}` : ''}`,
+      );
+    const extraContext = {
+      ports,
+      say,
+      show,
+      startGateway: (name: string, env: NodeJS.ProcessEnv) => startGateway('ours', name, [], env),
+      durationSeconds: opts.durationSeconds,
+      connections: opts.connections,
+    };
+    let sameOperation: SameOperationCell[] | undefined;
+    let hungSubgraph: HungResults | undefined;
+    const extras = async () => {
+      const wanted = only ?? ['same-operation', 'hung'];
+      if (wanted.includes('same-operation')) {
+        say(`same operation, many clients: ${opts.connections} connections as ONE user each, SUBGRAPH_DEDUPLICATION on against off`);
+        sameOperation = await sameOperationWorkload(extraContext, gateways.ours, workloads.slice(0, 2), opts.rounds);
+      }
+      if (wanted.includes('hung')) {
+        say('hung subgraph: progress replaced by a socket that accepts and never answers, against the same dashboards with progress healthy');
+        hungSubgraph = await hungSubgraphWorkload(extraContext, gateways.ours, workloads);
+      }
+    };
+    if (only) {
+      await extras();
+      const results = {
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+        environment: await environment(ROOT),
+        settings: { ...opts, storage: databaseUrl ? 'postgres' : 'pglite' },
+        sameOperation,
+        hungSubgraph,
+      };
+      const outDir = resolve(ROOT, opts.out);
+      await mkdir(outDir, { recursive: true });
+      const base = join(outDir, `${stamp(startedAt)}-${only.join('-')}`);
+      await writeFile(`${base}.json`, JSON.stringify(results, null, 2) + '\n');
+      const md = extraReport(results);
+      await writeFile(`${base}.md`, md);
+      console.log('\n' + md);
+      say(`wrote ${base}.json and .md`);
+      return;
+    }
     say('tracing one operation per sampled user through each gateway (requests, representations, same answers)...');
     const traces = await traceWorkloads({
       supergraphSdl: composed.supergraphSdl,
@@ -182,11 +245,6 @@ async function main() {
       });
       return { workload: w.name, fetch: key, subgraph: fetch.subgraph, connections, ...r };
     };
-    const show = (label: string, r: CellResult) =>
-      say(
-        `  ${label.padEnd(44)} ${r.rps.toFixed(1).padStart(8)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${r.errors + r.non2xx + r.graphqlErrors ? `  errors ${r.errors}/${r.non2xx}/${r.graphqlErrors}` : ''}`,
-      );
-
     say('warming up (plans, JIT, connection pools)...');
     for (const w of workloads)
       for (const g of opts.gateways)
@@ -213,6 +271,8 @@ async function main() {
         }
       }
     }
+
+    await extras();
 
     const lowSeconds = Math.max(1, Math.round(opts.durationSeconds / 2));
     say(`low load: 1 connection, ${lowSeconds} s per cell`);
@@ -312,6 +372,8 @@ async function main() {
       floor,
       sweep: { workload: sweepWorkload.name, rates, cells: sweep },
       profile,
+      sameOperation,
+      hungSubgraph,
     };
     const outDir = resolve(ROOT, opts.out);
     await mkdir(outDir, { recursive: true });

@@ -39,7 +39,7 @@ import { inputFieldPaths } from './input-paths.js';
 import { checkedTransactions, scopeMutations } from './servable.js';
 import { safeTextInputs } from './text-input.js';
 import { externalFieldResolvers, knownOperationTypes, representationScalar } from './validation.js';
-import { createHttpApp, createServer, jsonBody, listen, requestErrorHandlers, type Listening } from './http.js';
+import { createHttpApp, createServer, jsonBody, listen, recordHttpDuration, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { liveMessageFromBody } from './live.js';
@@ -220,6 +220,8 @@ export async function startSubgraph<TStore, TServices>(
       return { ok: true, detail: { database: db.kind } };
     },
   });
+  // Before /graphql is mounted: every GraphQL request a subgraph answers is timed and counted on its /metrics.
+  app.use(recordHttpDuration(metrics));
   const httpServer = createServer(app);
   const requestDb = checkedTransactions(db);
   const services = def.services?.(config, log) as TServices;

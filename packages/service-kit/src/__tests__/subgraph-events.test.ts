@@ -98,5 +98,8 @@ describe.each(redisUrl ? ['in-process', 'redis'] : ['in-process'])('a subgraph w
     const metrics = await fetch(running.url.replace('/graphql', '/metrics')).then((r) => r.text());
     expect(metrics).toMatch(/fitsync_events_published_total\{[^}]*channel="booking.reminder"[^}]*\} 1/);
     expect(metrics).toMatch(/fitsync_events_handled_total\{[^}]*channel="booking.reminder"[^}]*\} 1/);
+    // The one GraphQL request above is counted where the gateway (and npm run bench) can read it.
+    const graphqlCount = metrics.split('\n').find((l) => l.startsWith('fitsync_http_request_duration_seconds_count{') && l.includes('route="/graphql"'));
+    expect(graphqlCount).toMatch(/status="200".* 1$/);
   });
 });
