@@ -4,25 +4,18 @@
 // hanging; open subscriptions, over graphql-ws and SSE, get `complete`; and the process exits 0.
 // Progress is reached through a gate this test holds shut, so that "in flight" is a fact, not
 // a matter of timing.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { compose } from '@fitsync/composition';
 import { demoGym } from '@fitsync/demo-data';
 import { createRedisLiveBus, type LiveBus } from '@fitsync/live';
-import { urlVariable, type ServiceMessage } from '@fitsync/service-kit';
-import { REQUIRE_SERVICES, TEST_JWT_SECRET, TEST_SERVICE_SECRET, redisUrlForTests, testClock } from '@fitsync/service-kit/testing';
+import { urlVariable } from '@fitsync/service-kit';
+import { REQUIRE_SERVICES, redisUrlForTests, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { operation } from './support/operations.js';
 import { subscribeSse, subscribeWs, type LiveSubscription, type SseSubscription } from './support/live.js';
+import { spawnGateway, type GatewayProcess } from './support/gateway-process.js';
 import { startPlatform, type GraphQLResult, type Platform } from './support/platform.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { clock, today } = testClock();
 const gym = demoGym(today);
 const DASHBOARD = operation('ClientDashboard');
@@ -110,10 +103,8 @@ describe.runIf(Boolean(redisUrlForTests()) || REQUIRE_SERVICES)('the gateway sto
   const prefix = `t_sigterm_${randomBytes(4).toString('hex')}`;
   let platform: Platform;
   let progress: Awaited<ReturnType<typeof gate>>;
-  let gateway: ChildProcess;
-  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  let gateway: GatewayProcess;
   let url: string;
-  let scratch: string;
   let publisher: LiveBus;
   let subs: { ws: LiveSubscription; sse: SseSubscription } | undefined;
 
@@ -122,51 +113,23 @@ describe.runIf(Boolean(redisUrlForTests()) || REQUIRE_SERVICES)('the gateway sto
     platform = await startPlatform('pglite', [gym], { clock });
     progress = await gate(() => platform.subgraphs.progress.url);
     publisher = createRedisLiveBus(redisUrl, prefix);
-    scratch = await mkdtemp(join(tmpdir(), 'fitsync-sigterm-'));
-    const composed = compose(platform.sources);
-    if (!composed.ok) throw new Error('supergraph.yaml does not compose');
-    await writeFile(join(scratch, 'supergraph.graphql'), composed.supergraphSdl);
-    gateway = spawn(process.execPath, ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, 'gateway/src/index.ts'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        GATEWAY_PORT: '0',
-        SUPERGRAPH_PATH: join(scratch, 'supergraph.graphql'),
-        ...Object.fromEntries(Object.entries(platform.subgraphs).map(([name, s]) => [urlVariable(name), s.url])),
-        [urlVariable('progress')]: progress.url,
-        // Live messages over Redis under this test's own prefix: the test publishes, the gateway delivers.
-        REDIS_URL: redisUrl,
-        EVENTS_PREFIX: prefix,
-        JWT_SECRET: TEST_JWT_SECRET,
-        SERVICE_SECRET: TEST_SERVICE_SECRET,
-        LOG_LEVEL: 'warn',
-        APOLLO_TELEMETRY_DISABLED: 'true',
-      },
+    gateway = await spawnGateway(platform, {
+      [urlVariable('progress')]: progress.url,
+      // Live messages over Redis under this test's own prefix: the test publishes, the gateway delivers.
+      REDIS_URL: redisUrl,
+      EVENTS_PREFIX: prefix,
     });
-    exited = new Promise((resolve) => gateway.once('exit', (code, signal) => resolve({ code, signal })));
-    const port = await Promise.race([
-      new Promise<number>((resolve) => gateway.on('message', (m: ServiceMessage | null) => m?.fitsync === 'listening' && resolve(m.port))),
-      exited.then(({ code }) => Promise.reject(new Error(`the gateway exited with code ${code} before it listened`))),
-    ]);
-    url = `http://127.0.0.1:${port}/graphql`;
-    await vi.waitFor(async () => expect((await fetch(new URL('/ready', url))).status).toBe(200), { timeout: 30_000, interval: 200 });
+    url = gateway.url;
   }, 120_000);
 
   afterAll(async () => {
     subs?.sse.close();
     await subs?.ws.dispose();
-    if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
-      gateway.kill('SIGKILL');
-      await exited;
-    }
+    await gateway?.close('SIGKILL');
     progress?.release();
     await progress?.close();
     await publisher?.close();
     await platform?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   it('finishes the requests in flight, refuses new ones cleanly, completes subscriptions, and exits 0', async () => {
@@ -193,7 +156,7 @@ describe.runIf(Boolean(redisUrlForTests()) || REQUIRE_SERVICES)('the gateway sto
     const inFlight = clients.slice(1).map((_, i) => attempt(url, tokens[i + 1]));
     await vi.waitFor(() => expect(progress.held()).toBe(IN_FLIGHT), { timeout: 15_000, interval: 10 });
 
-    gateway.kill('SIGTERM');
+    gateway.child.kill('SIGTERM');
     // The subscriptions end with `complete`, while the dashboards are still in flight.
     await vi.waitFor(
       () => {
@@ -223,7 +186,7 @@ describe.runIf(Boolean(redisUrlForTests()) || REQUIRE_SERVICES)('the gateway sto
       else if (a.status === 503) expect(a.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
       else expect(a).toMatchObject({ status: 200, body: { data: { me: { name: clients[0].name } } } });
     }
-    expect(gateway.exitCode).toBeNull();
+    expect(gateway.child.exitCode).toBeNull();
 
     // The gate opens: every dashboard that was in flight gets its whole answer.
     progress.release();
@@ -236,7 +199,7 @@ describe.runIf(Boolean(redisUrlForTests()) || REQUIRE_SERVICES)('the gateway sto
       expect(body.data?.me.progress).not.toBeNull();
     }
     // ... and the process is gone, cleanly.
-    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(await gateway.exited).toEqual({ code: 0, signal: null });
     expect((await attempt(url, tokens[0])).kind).toBe('refused');
   }, 60_000);
 });

@@ -3,22 +3,14 @@
 // the same REDIS_URL and EVENTS_PREFIX, in front of one set of subgraphs. Failures counted
 // by either add up, a block set by one holds on the other, and a success on one resets the
 // account for both.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { compose } from '@fitsync/composition';
 import { DEMO_LOGINS, DEMO_PASSWORD, demoGym } from '@fitsync/demo-data';
 import type { RunningGateway } from '@fitsync/gateway';
-import { urlVariable, type ServiceMessage } from '@fitsync/service-kit';
-import { REQUIRE_SERVICES, TEST_JWT_SECRET, TEST_SERVICE_SECRET, redisUrlForTests, testClock } from '@fitsync/service-kit/testing';
+import { REQUIRE_SERVICES, redisUrlForTests, testClock } from '@fitsync/service-kit/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnGateway, type GatewayProcess } from './support/gateway-process.js';
 import { startPlatform, type Platform } from './support/platform.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { clock, today } = testClock();
 const gym = demoGym(today);
 const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }';
@@ -43,52 +35,20 @@ async function login(url: string, email: string, password: string) {
 describe.runIf(Boolean(redisUrlForTests()) || REQUIRE_SERVICES)('login throttling across two gateway processes sharing Redis', () => {
   let platform: Platform;
   let first: RunningGateway;
-  let second: ChildProcess;
+  let second: GatewayProcess;
   let secondUrl: string;
-  let scratch: string;
 
   beforeAll(async () => {
     const redisUrl = redisUrlForTests()!;
     platform = await startPlatform('pglite', [gym], { clock });
     first = await platform.startGateway({ live: false }, { REDIS_URL: redisUrl, ...LIMITS });
-    scratch = await mkdtemp(join(tmpdir(), 'fitsync-rl-'));
-    const composed = compose(platform.sources);
-    if (!composed.ok) throw new Error('supergraph.yaml does not compose');
-    await writeFile(join(scratch, 'supergraph.graphql'), composed.supergraphSdl);
-    second = spawn(process.execPath, ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, 'gateway/src/index.ts'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        GATEWAY_PORT: '0',
-        SUPERGRAPH_PATH: join(scratch, 'supergraph.graphql'),
-        ...Object.fromEntries(Object.entries(platform.subgraphs).map(([name, s]) => [urlVariable(name), s.url])),
-        REDIS_URL: redisUrl,
-        EVENTS_PREFIX: platform.eventsPrefix,
-        JWT_SECRET: TEST_JWT_SECRET,
-        SERVICE_SECRET: TEST_SERVICE_SECRET,
-        LOG_LEVEL: 'warn',
-        APOLLO_TELEMETRY_DISABLED: 'true',
-        ...LIMITS,
-      },
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      second.on('message', (m: ServiceMessage | null) => m?.fitsync === 'listening' && resolve(m.port));
-      second.once('exit', (code) => reject(new Error(`the second gateway exited with code ${code} before it listened`)));
-    });
-    secondUrl = `http://127.0.0.1:${port}/graphql`;
-    await vi.waitFor(async () => expect((await fetch(new URL('/ready', secondUrl))).status).toBe(200), { timeout: 30_000, interval: 200 });
+    second = await spawnGateway(platform, { REDIS_URL: redisUrl, ...LIMITS });
+    secondUrl = second.url;
   }, 90_000);
 
   afterAll(async () => {
-    if (second && second.exitCode === null) {
-      second.kill('SIGTERM');
-      await new Promise((r) => second.once('exit', r));
-    }
+    await second?.close();
     await platform?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
     // The counts this test left in Redis (blocks and breaches outlive it otherwise).
     const redis = new Redis(redisUrlForTests()!);
     const keys = await redis.keys(`${platform.eventsPrefix}:ratelimit:*`);
