@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import type { RunningGateway } from '@fitsync/gateway';
 import { createInProcessLiveBus, type LiveBus } from '@fitsync/live';
-import { redisUrlForTests, testClock } from '@fitsync/service-kit/testing';
+import { redisUrlForTests, testClock, withoutCost } from '@fitsync/service-kit/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { operation } from './support/operations.js';
@@ -39,12 +39,6 @@ const RELOAD = { timeout: 10_000, interval: 50 };
 interface Answer {
   status: number;
   body: GraphQLResult;
-}
-/** The answer without the estimated cost every answer carries outside production: not what these tests are about. */
-function withoutCost(answer: GraphQLResult & { extensions?: Record<string, unknown> }): GraphQLResult {
-  const { extensions, ...rest } = answer;
-  const others = Object.entries(extensions ?? {}).filter(([k]) => k !== 'cost');
-  return others.length ? ({ ...rest, extensions: Object.fromEntries(others) } as GraphQLResult) : rest;
 }
 async function post(url: string, body: unknown, token?: string): Promise<Answer> {
   const res = await fetch(url, {

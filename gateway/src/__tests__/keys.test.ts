@@ -5,7 +5,7 @@ import { compose, formatProblems } from '@fitsync/composition';
 import { DEMO_LOGINS, DEMO_PASSWORD, demoGym } from '@fitsync/demo-data';
 import { createInProcessLiveBus, type LiveBus } from '@fitsync/live';
 import { keyId, signUserToken, type Database, type PinnedClock, type RunningSubgraph } from '@fitsync/service-kit';
-import { TEST_JWT_SECRET, openTestDatabase, testClock, testConfig, testToken, type GraphQLResponse } from '@fitsync/service-kit/testing';
+import { TEST_JWT_SECRET, openTestDatabase, testClock, testConfig, testToken, withoutCost, type GraphQLResponse } from '@fitsync/service-kit/testing';
 import { seedUsers, startUsers, usersSubgraph } from '@fitsync/users';
 import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
 import { createClient } from 'graphql-ws';
@@ -43,9 +43,7 @@ async function post<T = Record<string, any>>(url: string, query: string, token?:
   const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
   const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   // The estimated cost every answer carries outside production is not what these tests are about.
-  const { extensions, ...body } = (await res.json()) as GraphQLResponse<T> & { extensions?: { cost?: unknown } };
-  const rest = extensions && Object.fromEntries(Object.entries(extensions).filter(([k]) => k !== 'cost'));
-  return { status: res.status, body: { ...body, ...(rest && Object.keys(rest).length ? { extensions: rest } : {}) } as GraphQLResponse<T> };
+  return { status: res.status, body: withoutCost((await res.json()) as GraphQLResponse<T> & { extensions?: Record<string, unknown> }) };
 }
 
 /** A node:http server on port 0 answering with `handler`. */

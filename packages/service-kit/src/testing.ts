@@ -116,6 +116,16 @@ export interface GraphQLResponse<T = Record<string, any>> {
 }
 
 /**
+ * A gateway answer without `extensions.cost`, the estimated cost every answer carries outside
+ * production, for tests that compare whole answers and are not about cost; other extensions stay.
+ */
+export function withoutCost<A extends { extensions?: Record<string, unknown> }>(answer: A): A {
+  const { extensions, ...rest } = answer;
+  const others = Object.entries(extensions ?? {}).filter(([k]) => k !== 'cost');
+  return (others.length ? { ...rest, extensions: Object.fromEntries(others) } : rest) as A;
+}
+
+/**
  * POSTs an operation to a subgraph as the gateway would (service credential,
  * the user's token when given). `service: false` leaves the credential off.
  */
