@@ -112,7 +112,8 @@ export function idempotentMutations(opts: IdempotencyOptions): ApolloServerPlugi
     async requestDidStart({ request }) {
       const header = request.http?.headers.get(IDEMPOTENCY_HEADER);
       if (header === undefined) return {};
-      let claimed: string | undefined;
+      /** The key this request claimed, and the fingerprint it claimed it with: its answer is stored under both. */
+      let claimed: { key: string; fingerprint: string } | undefined;
       return {
         async didResolveOperation({ operation, contextValue }) {
           if (operation?.operation !== OperationTypeNode.MUTATION) return;
@@ -123,7 +124,7 @@ export function idempotentMutations(opts: IdempotencyOptions): ApolloServerPlugi
           const fingerprint = fingerprintOf(request);
           const held = await opts.store.claim(key, fingerprint, opts.waitMs);
           if (held === true) {
-            claimed = key;
+            claimed = { key, fingerprint };
             return;
           }
           if (held.fingerprint !== fingerprint) throw conflict('This Idempotency-Key was used for another operation or other variables', 422);
@@ -141,10 +142,10 @@ export function idempotentMutations(opts: IdempotencyOptions): ApolloServerPlugi
         },
         async willSendResponse({ response }) {
           if (!claimed) return;
-          const key = claimed;
+          const { key, fingerprint } = claimed;
           claimed = undefined;
           if (response.body.kind !== 'single') return opts.store.release(key);
-          const record: Stored = { fingerprint: fingerprintOf(request), answer: { status: response.http.status, body: response.body.singleResult } };
+          const record: Stored = { fingerprint, answer: { status: response.http.status, body: response.body.singleResult } };
           await opts.store.finish(key, record, opts.ttlMs);
         },
       };
