@@ -23,16 +23,20 @@ const DEV_SERVICE_SECRET = 'fitsync-dev-only-service-secret-do-not-deploy';
 /** `USERS_PORT`, `GATEWAY_PORT`, ... */
 export const portVariable = (service: ServiceName) => `${service.toUpperCase()}_PORT`;
 /**
- * `USERS_URL`, ...: where the gateway and other services reach a subgraph (overrides
- * supergraph routing URLs). Any subgraph name maps to one: `my-inventory` to `MY_INVENTORY_URL`.
+ * A per-subgraph variable: the subgraph's name upper-cased, every character other than a
+ * letter or digit as `_`, then `_<suffix>`. Any subgraph name maps to one: `my-inventory`
+ * and `URL` give `MY_INVENTORY_URL`.
  */
-export const urlVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
+export const subgraphVariable = (subgraph: string, suffix: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${suffix}`;
 
-/** `USERS_TIMEOUT_MS`, ...: one subgraph's request deadline. Any subgraph name maps to one, as for `<NAME>_URL`. */
-export const timeoutVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_TIMEOUT_MS`;
+/** `USERS_URL`, ...: where the gateway and other services reach a subgraph (overrides supergraph routing URLs). */
+export const urlVariable = (subgraph: string) => subgraphVariable(subgraph, 'URL');
+
+/** `USERS_TIMEOUT_MS`, ...: one subgraph's request deadline. */
+export const timeoutVariable = (subgraph: string) => subgraphVariable(subgraph, 'TIMEOUT_MS');
 
 /** `USERS_HEALTH_URL`, ...: where the gateway's `/ready` probes a subgraph instead of sending it `{ __typename }`. */
-export const healthUrlVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_HEALTH_URL`;
+export const healthUrlVariable = (subgraph: string) => subgraphVariable(subgraph, 'HEALTH_URL');
 
 /** `TRUSTED_DOCUMENTS`: ignore the registry of client documents (ids still resolve), serve and count unknown documents, or serve only registered ones. */
 export const TRUSTED_DOCUMENT_MODES = ['off', 'allow', 'enforce'] as const;
