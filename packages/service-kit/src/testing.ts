@@ -193,6 +193,21 @@ export interface TestSubgraphs {
   dbs: Partial<Record<SubgraphName, Database>>;
   /** Stops one subgraph (its service clients then see it down). */
   stop(name: SubgraphName): Promise<void>;
+  /**
+   * For outage tests that must not stop the shared subgraphs (every later test needs them):
+   * `name` again over a database of its own, seeded as its part says (what it writes and
+   * relays stays out of the shared one), calling instances of their own of every other part,
+   * started over the shared databases (they write nothing here). Its `stop(other)` takes one
+   * of those down; `close()` ends them all and drops its database.
+   */
+  isolate(name: SubgraphName): Promise<IsolatedSubgraph>;
+  close(): Promise<void>;
+}
+
+export interface IsolatedSubgraph {
+  server: RunningSubgraph;
+  db: Database;
+  stop(other: SubgraphName): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -225,6 +240,40 @@ export async function startTestSubgraphs(backend: StorageBackend, parts: TestSub
       if (stopped.has(name)) return;
       stopped.add(name);
       await servers[name]?.close();
+    },
+    async isolate(name) {
+      const subject = parts.find((p) => p.name === name);
+      if (!subject) throw new Error(`${name} is not one of these test subgraphs`);
+      const others: Partial<Record<SubgraphName, RunningSubgraph>> = {};
+      const otherUrls = {} as Record<SubgraphName, string>;
+      for (const part of parts) {
+        if (part === subject) continue;
+        // Each on an events prefix of its own, as the subject: none of them consumes another's events, nor the shared ones'.
+        const server = await part.start(testConfig(part.name, backend), { db: dbs[part.name]!, clock });
+        others[part.name] = server;
+        otherUrls[part.name] = server.url;
+      }
+      const own = await openTestDatabase(name, subject.migrationsDir, backend);
+      await subject.seed?.(own.db);
+      const config = testConfig(name, backend);
+      config.subgraphUrls = { ...config.subgraphUrls, ...otherUrls };
+      const server = await subject.start(config, { db: own.db, clock });
+      const down = new Set<SubgraphName>();
+      const stopOther = async (other: SubgraphName) => {
+        if (down.has(other)) return;
+        down.add(other);
+        await others[other]?.close();
+      };
+      return {
+        server,
+        db: own.db,
+        stop: stopOther,
+        async close() {
+          await server.close();
+          for (const part of [...parts].reverse()) if (part !== subject) await stopOther(part.name);
+          await own.dispose();
+        },
+      };
     },
     async close() {
       for (const part of [...parts].reverse()) if (!stopped.has(part.name)) await servers[part.name]?.close();

@@ -1,14 +1,13 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { addDays } from '@fitsync/service-kit/clock';
-import type { Database, RunningSubgraph } from '@fitsync/service-kit';
+import type { Database } from '@fitsync/service-kit';
 import {
   correlatedCaller,
-  openTestDatabase,
   outboxEvents,
   startTestSubgraphs,
   storageBackends,
-  testConfig,
   testToken,
+  type IsolatedSubgraph,
   type TestSubgraphs,
   testClock,
 } from '@fitsync/service-kit/testing';
@@ -183,46 +182,28 @@ describe.each(storageBackends())('progress mutations on %s', (backend) => {
     expect(await snapshot()).toEqual(snap);
   });
 
-  // Stopping the shared users and training would break every test that runs after this one.
-  // The outage stops instances of its own instead: users and training started over the shared
-  // databases (they write nothing here), and a progress service over a database of its own
-  // (what it writes and relays stays out of the shared one) that calls only those instances.
+  // Stopping the shared subgraphs would break every test that runs after this one: the outage
+  // stops instances of its own instead (see TestSubgraphs.isolate).
   describe('with users and training down', () => {
-    let users: RunningSubgraph;
-    let training: RunningSubgraph;
-    let progress: RunningSubgraph;
-    let progressDb: Awaited<ReturnType<typeof openTestDatabase>>;
-    const stopped = new Set<RunningSubgraph>();
-    const stop = async (s: RunningSubgraph | undefined) => {
-      if (!s || stopped.has(s)) return;
-      stopped.add(s);
-      await s.close();
-    };
-    const callDown = correlatedCaller(() => progress.url, `progress-down-${backend}`);
+    let isolated: IsolatedSubgraph;
+    const callDown = correlatedCaller(() => isolated.server.url, `progress-down-${backend}`);
 
     beforeAll(async () => {
-      users = await startUsers(testConfig('users', backend), { db: env.dbs.users!, clock });
-      training = await startTraining(testConfig('training', backend), { db: env.dbs.training!, clock });
-      progressDb = await openTestDatabase('progress', progressSubgraph.migrationsDir, backend);
-      await seedProgress(progressDb.db, gym);
-      const config = testConfig('progress', backend);
-      config.subgraphUrls = { ...config.subgraphUrls, users: users.url, training: training.url };
-      progress = await startProgress(config, { db: progressDb.db, clock });
+      isolated = await env.isolate('progress');
     });
     afterAll(async () => {
-      for (const s of [progress, training, users]) await stop(s);
-      await progressDb?.dispose();
+      await isolated?.close();
     });
 
     it('fails with SERVICE_UNAVAILABLE and writes nothing when it cannot check the client', async () => {
-      const snap = await snapshotOf(progressDb.db);
-      await stop(training);
+      const snap = await snapshotOf(isolated.db);
+      await isolated.stop('training');
       const asTrainer = await callDown(RECORD, { i: { clientId: client.id, weightKg: 80 } }, await as(trainer));
       expect(asTrainer.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'training' });
-      await stop(users);
+      await isolated.stop('users');
       const asAdmin = await callDown(RECORD, { i: { clientId: client.id, weightKg: 80 } }, await as(admin));
       expect(asAdmin.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'users' });
-      expect(await snapshotOf(progressDb.db)).toEqual(snap);
+      expect(await snapshotOf(isolated.db)).toEqual(snap);
       // the client's own record needs no other service
       expect((await callDown(RECORD, { i: { weightKg: 80 } }, await as(client))).errors).toBeUndefined();
     });

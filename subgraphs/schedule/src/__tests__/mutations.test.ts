@@ -1,14 +1,13 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { addDays, pinnedClock } from '@fitsync/service-kit/clock';
-import type { Database, RunningSubgraph } from '@fitsync/service-kit';
+import type { Database } from '@fitsync/service-kit';
 import {
   correlatedCaller,
-  openTestDatabase,
   outboxEvents,
   startTestSubgraphs,
   storageBackends,
-  testConfig,
   testToken,
+  type IsolatedSubgraph,
   type TestSubgraphs,
 } from '@fitsync/service-kit/testing';
 import { seedTraining, startTraining, trainingSubgraph } from '@fitsync/training';
@@ -276,47 +275,29 @@ describe.each(storageBackends())('schedule mutations on %s', (backend) => {
     expect((await snapshot()).events).toBe(snap.events);
   });
 
-  // Stopping the shared users and training would break every test that runs after this one.
-  // The outage stops instances of its own instead: users and training started over the shared
-  // databases (they write nothing here), and a schedule service over a database of its own
-  // (what it writes and relays stays out of the shared one) that calls only those instances.
+  // Stopping the shared subgraphs would break every test that runs after this one: the outage
+  // stops instances of its own instead (see TestSubgraphs.isolate).
   describe('with users or training down', () => {
-    let users: RunningSubgraph;
-    let training: RunningSubgraph;
-    let schedule: RunningSubgraph;
-    let scheduleDb: Awaited<ReturnType<typeof openTestDatabase>>;
-    const stopped = new Set<RunningSubgraph>();
-    const stop = async (s: RunningSubgraph | undefined) => {
-      if (!s || stopped.has(s)) return;
-      stopped.add(s);
-      await s.close();
-    };
-    const callDown = correlatedCaller(() => schedule.url, `test-down-${backend}`);
+    let isolated: IsolatedSubgraph;
+    const callDown = correlatedCaller(() => isolated.server.url, `test-down-${backend}`);
     const snapshotDown = async () => ({
-      bookings: await scheduleDb.db.query('SELECT * FROM bookings ORDER BY id'),
-      events: (await outboxEvents(scheduleDb.db)).length,
+      bookings: await isolated.db.query('SELECT * FROM bookings ORDER BY id'),
+      events: (await outboxEvents(isolated.db)).length,
     });
 
     beforeAll(async () => {
-      users = await startUsers(testConfig('users', backend), { db: env.dbs.users!, clock });
-      training = await startTraining(testConfig('training', backend), { db: env.dbs.training!, clock });
-      scheduleDb = await openTestDatabase('schedule', scheduleSubgraph.migrationsDir, backend);
-      await seedSchedule(scheduleDb.db, gym);
-      const config = testConfig('schedule', backend);
-      config.subgraphUrls = { ...config.subgraphUrls, users: users.url, training: training.url };
-      schedule = await startSchedule(config, { db: scheduleDb.db, clock });
+      isolated = await env.isolate('schedule');
     });
     afterAll(async () => {
-      for (const s of [schedule, training, users]) await stop(s);
-      await scheduleDb?.dispose();
+      await isolated?.close();
     });
 
     it('fails with SERVICE_UNAVAILABLE and writes nothing when users or training is down', async () => {
       const snap = await snapshotDown();
-      await stop(training);
+      await isolated.stop('training');
       const noTraining = await callDown(CREATE, { i: input({ startTime: '20:00', endTime: '21:00' }) }, await as(client));
       expect(noTraining.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'training' });
-      await stop(users);
+      await isolated.stop('users');
       const noUsers = await callDown(CREATE, { i: input({ startTime: '20:00', endTime: '21:00' }) }, await as(client));
       expect(noUsers.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'users' });
       expect(await snapshotDown()).toEqual(snap);

@@ -1,15 +1,14 @@
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { progressSubgraph, seedProgress, startProgress } from '@fitsync/progress';
-import type { Database, RunningSubgraph } from '@fitsync/service-kit';
+import type { Database } from '@fitsync/service-kit';
 import {
   callSubgraph,
   correlatedCaller,
-  openTestDatabase,
   outboxEvents,
   startTestSubgraphs,
   storageBackends,
-  testConfig,
   testToken,
+  type IsolatedSubgraph,
   type TestSubgraphs,
   testClock,
 } from '@fitsync/service-kit/testing';
@@ -251,49 +250,31 @@ describe.each(storageBackends())('training mutations on %s', (backend) => {
     expect(event.envelope.data.adherence_rate).toBeCloseTo(expected, 3);
   });
 
-  // Stopping the shared progress and users would break every test that runs after this one.
-  // The outage stops instances of its own instead: users and progress started over the shared
-  // databases (they write nothing here), and a training service over a database of its own
-  // (what it writes and relays stays out of the shared one) that calls only those instances.
+  // Stopping the shared subgraphs would break every test that runs after this one: the outage
+  // stops instances of its own instead (see TestSubgraphs.isolate).
   describe('with progress or users down', () => {
-    let users: RunningSubgraph;
-    let progress: RunningSubgraph;
-    let training: RunningSubgraph;
-    let trainingDb: Awaited<ReturnType<typeof openTestDatabase>>;
-    const stopped = new Set<RunningSubgraph>();
-    const stop = async (s: RunningSubgraph | undefined) => {
-      if (!s || stopped.has(s)) return;
-      stopped.add(s);
-      await s.close();
-    };
-    const callDown = correlatedCaller(() => training.url, `training-down-${backend}`);
+    let isolated: IsolatedSubgraph;
+    const callDown = correlatedCaller(() => isolated.server.url, `training-down-${backend}`);
     const snapshotDown = async () => ({
-      programs: await trainingDb.db.query('SELECT * FROM programs ORDER BY id'),
-      plans: (await trainingDb.db.query<{ n: number }>('SELECT (SELECT count(*) FROM workout_plans) + (SELECT count(*) FROM diet_plans) AS n'))[0].n,
-      events: (await outboxEvents(trainingDb.db)).length,
+      programs: await isolated.db.query('SELECT * FROM programs ORDER BY id'),
+      plans: (await isolated.db.query<{ n: number }>('SELECT (SELECT count(*) FROM workout_plans) + (SELECT count(*) FROM diet_plans) AS n'))[0].n,
+      events: (await outboxEvents(isolated.db)).length,
     });
 
     beforeAll(async () => {
-      users = await startUsers(testConfig('users', backend), { db: env.dbs.users!, clock });
-      progress = await startProgress(testConfig('progress', backend), { db: env.dbs.progress!, clock });
-      trainingDb = await openTestDatabase('training', trainingSubgraph.migrationsDir, backend);
-      await seedTraining(trainingDb.db, gym);
-      const config = testConfig('training', backend);
-      config.subgraphUrls = { ...config.subgraphUrls, users: users.url, progress: progress.url };
-      training = await startTraining(config, { db: trainingDb.db, clock });
+      isolated = await env.isolate('training');
     });
     afterAll(async () => {
-      for (const s of [training, progress, users]) await stop(s);
-      await trainingDb?.dispose();
+      await isolated?.close();
     });
 
     it('completes without adherence when progress is down, and refuses to assign when users is down', async () => {
-      await stop(progress);
+      await isolated.stop('progress');
       const created = (await callDown(ASSIGN, { i: input({ name: 'No progress' }) }, await as(trainer))).data!.assignProgram;
       const res = await callDown(COMPLETE, { id: created.id }, await as(trainer));
       expect(res.data!.completeProgram).toMatchObject({ status: 'COMPLETED', adherenceRate: null });
 
-      await stop(users);
+      await isolated.stop('users');
       const snap = await snapshotDown();
       const down = await callDown(ASSIGN, { i: input() }, await as(trainer));
       expect(down.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', service: 'users' });
