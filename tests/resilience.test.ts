@@ -18,9 +18,11 @@ const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
 const DASHBOARD = operation('ClientDashboard');
 
 /** A TCP server that takes every connection and never says a word: a hung process, as SIGSTOP leaves one. */
-async function hungServer(): Promise<{ url: string; close(): Promise<void> }> {
+async function hungServer(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server: Server = createServer((socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -28,6 +30,7 @@ async function hungServer(): Promise<{ url: string; close(): Promise<void> }> {
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}/graphql`,
+    connections: () => connections,
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
@@ -113,15 +116,25 @@ describe('a hung subgraph', () => {
       expect(e.path?.length).toBeGreaterThan(0);
     }
 
-    // It answers again: after the cool-down a probe goes through, and the breaker closes on its own.
-    gw.moveSubgraph('progress', platform.subgraphs.progress.url);
+    // Still hung through several cool-downs: the gateway probes it itself (a connection each
+    // time), and no client's dashboard is the one that waits for the deadline.
+    const before = hung.connections();
+    const slowest = { ms: 0 };
     await vi.waitFor(
       async () => {
-        const { res } = await timed(gw, token);
-        expect(res.errors).toBeUndefined();
+        const { ms, res } = await timed(gw, token);
+        slowest.ms = Math.max(slowest.ms, ms);
+        expect(res.data?.me.name).toBe(client.name);
+        expect(hung.connections()).toBeGreaterThanOrEqual(before + 2);
       },
-      { timeout: 10_000, interval: 100 },
+      { timeout: 15_000, interval: 50 },
     );
+    expect(slowest.ms).toBeLessThan(TIMEOUT / 2);
+
+    // It answers again: after the cool-down the gateway's probe goes through, and the breaker
+    // closes on its own, before any client asks.
+    gw.moveSubgraph('progress', platform.subgraphs.progress.url);
+    await vi.waitFor(async () => expect(await breakerGauge(gw, 'progress')).toBe(0), { timeout: 10_000, interval: 50 });
     expect((await timed(gw, token)).res.data?.me.progress).toEqual(healthy.res.data?.me.progress);
     expect(await breakerGauge(gw, 'progress')).toBe(0);
   });

@@ -52,6 +52,12 @@ export interface SubgraphDataSourceOptions {
   onDeduplicated?: (subgraph: string) => void;
 }
 
+/**
+ * The options of a health-check request (no client operation: no user, no correlation id).
+ * @apollo/gateway does not export the enum `GraphQLDataSourceRequestKind`; 'health check' is its value.
+ */
+const HEALTH_CHECK = () => ({ kind: 'health check', request: { query: '{ __typename }' }, context: {} }) as unknown as ProcessOptions;
+
 /** The deadline of the request being sent, for the fetcher (requests of one data source run concurrently). */
 const requestDeadline = new AsyncLocalStorage<number>();
 
@@ -117,8 +123,27 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       opts.onBreakerState?.(opts.name, state);
     };
     this.#breaker.on('open', changed('open', 'circuit opened: requests to this subgraph fail fast', 'warn'));
-    this.#breaker.on('halfOpen', changed('halfOpen', 'circuit half-open: letting a request through to this subgraph', 'info'));
+    const halfOpen = changed('halfOpen', 'circuit half-open: probing this subgraph', 'info');
+    this.#breaker.on('halfOpen', () => {
+      halfOpen();
+      void this.#probe();
+    });
     this.#breaker.on('close', changed('closed', 'circuit closed: the subgraph answers again', 'info'));
+  }
+
+  /**
+   * After the cool-down the gateway asks the subgraph itself (`{ __typename }` with its
+   * credential, within the subgraph's deadline) rather than letting a client's request find
+   * out: the breaker closes on an answer and opens again on none, and no client's operation
+   * waits on a subgraph that may still hang (opossum would let the next client request
+   * through as the probe). Client requests fail fast until the breaker has closed.
+   */
+  async #probe(): Promise<void> {
+    try {
+      await this.#breaker.fire(() => super.process(HEALTH_CHECK()));
+    } catch {
+      // No answer: the breaker is open again, and probes after the next cool-down.
+    }
   }
 
   /** Stops the breaker's timers (the supergraph moved on, or the gateway is closing). */
@@ -226,6 +251,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (left <= 0) {
       done('unavailable');
       throw new Unavailable('deadline', 'the operation had no time left');
+    }
+    if (this.#breaker.halfOpen) {
+      // The gateway's own probe is finding out (see #probe).
+      done('open');
+      throw Object.assign(new Unavailable('open', 'the circuit is half-open: the gateway is probing this subgraph'), { code: 'EOPENBREAKER' });
     }
     const deduped = dedupeRepresentations(options.request.variables?.representations);
     if (deduped) options.request.variables = { ...options.request.variables, representations: deduped.unique };
