@@ -130,8 +130,8 @@ async function startAnnouncements(): Promise<Announcements> {
       Query: { announcementChannels: () => ['gym'] },
       Subscription: {
         announcement: {
-          subscribe: (_: unknown, args: { channel: string }, ctx: Context) => {
-            served.push({ ...ctx, channel: args.channel });
+          subscribe: (_: unknown, args: { channel: string }, ctx: unknown) => {
+            served.push({ ...(ctx as Context), channel: args.channel });
             open++;
             return channelIterator(hub, args.channel, () => open--);
           },

@@ -120,10 +120,10 @@ export function createLiveServer(deps: Deps): LiveServer {
   const opts = withDefaults(deps.options);
   const router = new LiveRouter(opts.bus, log);
   const upstream = new UpstreamSubscriptions({
-    serviceToken: deps.upstream.serviceToken,
+    serviceToken: () => deps.upstream.serviceToken(),
     log,
     keepAliveMs: opts.keepAliveMs,
-    onCount: deps.upstream.onCount,
+    onCount: (subgraph, open) => deps.upstream.onCount?.(subgraph, open),
   });
   const executor = new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
   // The broker topics the supergraph declares (`@liveTopic`), and no others.
