@@ -21,7 +21,7 @@ import type { RunningGateway } from '@fitsync/gateway';
 import { CORRELATION_HEADER, createTokenVerifier, SERVICE_TOKEN_HEADER } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, TEST_SERVICE_SECRET, testClock } from '@fitsync/service-kit/testing';
 import express from 'express';
-import { parse } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
 import { useServer } from 'graphql-ws/use/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,9 @@ const ANNOUNCEMENTS_SDL = `
     announcement(channel: String!): Announcement!
   }
 `;
+
+/** The token the test subgraph lets read its staff channel (set once the platform issues it). */
+let staffToken = '';
 
 const QUERY = 'subscription Announcements($channel: String!) { announcement(channel: $channel) { text author { id name } } }';
 
@@ -132,6 +135,10 @@ async function startAnnouncements(): Promise<Announcements> {
         announcement: {
           subscribe: (_: unknown, args: { channel: string }, ctx: unknown) => {
             served.push({ ...(ctx as Context), channel: args.channel });
+            // The subgraph's own access check, with the identity the gateway forwarded.
+            if (args.channel === 'staff' && (ctx as Context).authorization !== `Bearer ${staffToken}`) {
+              throw new GraphQLError('Only staff read the staff channel', { extensions: { code: 'FORBIDDEN' } });
+            }
             open++;
             return channelIterator(hub, args.channel, () => open--);
           },
@@ -237,6 +244,7 @@ describe('upstream subscriptions: a subgraph that serves its own', () => {
     gateway = await platform.startGateway({ supergraphSdl: undefined }, { SUPERGRAPH_PATH: join(dir, 'supergraph.graphql') });
     sseGateway = await platform.startGateway({ supergraphSdl: composed.supergraphSdl }, { ANNOUNCEMENTS_SUBSCRIPTIONS: 'sse' });
     [clientToken, trainerToken] = await Promise.all([platform.tokenFor(client), platform.tokenFor(trainer)]);
+    staffToken = trainerToken;
   });
   afterAll(async () => {
     await Promise.all(ws.map((s) => s.dispose()));
@@ -339,6 +347,22 @@ describe('upstream subscriptions: a subgraph that serves its own', () => {
     // A GraphQL error and `complete`, not a dropped connection (the client closes its idle socket itself, 1000).
     expect(failed.errors).toEqual([]);
     expect(failed.closed?.code ?? 1000).toBe(1000);
+  });
+
+  it("passes on the subgraph's own refusal, coded, then ends the subscription", async () => {
+    const refused = subscribe(clientToken, 'staff');
+    await until(() => refused.completed, 5_000, 'complete');
+    expect(refused.events[0]).toEqual({
+      data: null,
+      errors: [expect.objectContaining({ message: 'Only staff read the staff channel', extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })],
+    });
+    expect(refused.events.at(-1)?.errors).toEqual([expect.objectContaining({ extensions: { code: 'SERVICE_UNAVAILABLE', service: 'announcements' } })]);
+    // The same subscription with the staff member's token is served.
+    const allowed = subscribe(trainerToken, 'staff');
+    await until(() => announcements.served.filter((s) => s.channel === 'staff').length === 2, 5_000, 'the staff subscription');
+    await publishUntilHeard('staff', [allowed], 'staff meeting');
+    expect(allowed.events).toEqual([{ data: { announcement: { text: 'staff meeting', author } } }]);
+    await allowed.dispose();
   });
 
   it('applies the same limits and token check before anything is sent upstream', async () => {
