@@ -20,6 +20,7 @@ const UNIT = [
   'gateway/src/__tests__/entity-batch.test.ts',
   'gateway/src/__tests__/inflight.test.ts',
   'gateway/src/__tests__/live-router.test.ts',
+  'gateway/src/__tests__/upstream.test.ts',
   'gateway/src/__tests__/representations.test.ts',
   'gateway/src/__tests__/supergraph.test.ts',
   'gateway/src/__tests__/trusted-documents.test.ts',

@@ -7,11 +7,15 @@
  *   npm run bench:subscriptions                      # 1,000 and 10,000 subscribers, 10 s each
  *   npx tsx bench/subscriptions.ts --subscribers 2000 --rate 500 --seconds 5
  *   REDIS_URL=redis://127.0.0.1:6379 npm run bench:subscriptions -- --redis
+ *   npm run bench:subscriptions -- --mode upstream   # a subgraph serving its own subscription over graphql-ws
  *
  * The gateway and the notifications subgraph (which resolves each message's primary
  * fetch) run in this process; the subscribers run in a child process so their cost is not
  * counted as the gateway's. Every event goes the whole way: bus, gateway routing,
- * primary fetch to the subgraph over HTTP, result shaping, WebSocket.
+ * primary fetch to the subgraph over HTTP, result shaping, WebSocket. With `--mode upstream`
+ * the field is `Subscription.tick` of a subgraph that serves it itself (bench/upstream-subgraph.ts,
+ * in a process of its own): the gateway holds one upstream graphql-ws subscription per
+ * subscriber (each is another user), and each message goes subgraph, gateway, client.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -23,11 +27,12 @@ import { notificationsSubgraph, startNotifications } from '@fitsync/notification
 import { signUserToken } from '@fitsync/service-kit';
 import { openTestDatabase, TEST_JWT_SECRET, testConfig } from '@fitsync/service-kit/testing';
 import { compose, loadSupergraphConfig } from '@fitsync/composition';
+import { TICKER_SDL, type FromTicker, type ToTicker } from './upstream-subgraph.js';
 
 const QUERY = 'subscription { unreadNotificationCountChanged }';
 const now = () => performance.timeOrigin + performance.now();
 
-type ToChild = { users: string[]; tokens: string[]; url: string };
+type ToChild = { users: string[]; tokens: string[]; url: string; query: string; field: string };
 type FromChild = { type: 'connected'; count: number } | { type: 'received'; seqs: number[]; at: number[] } | { type: 'error'; message: string };
 
 if (process.argv.includes('--subscriber-process')) {
@@ -46,15 +51,20 @@ async function main() {
       rate: { type: 'string', default: '1000' },
       seconds: { type: 'string', default: '10' },
       redis: { type: 'boolean', default: false },
+      mode: { type: 'string', default: 'broker' },
     },
   });
+  if (values.mode !== 'broker' && values.mode !== 'upstream') throw new Error('--mode is broker or upstream');
+  const upstream = values.mode === 'upstream' ? await startTicker() : undefined;
+  const [query, field] = upstream ? ['subscription { tick }', 'tick'] : [QUERY, 'unreadNotificationCountChanged'];
   const sizes = (values.subscribers ?? ['1000', '10000']).map(Number);
   const rate = Number(values.rate);
   const seconds = Number(values.seconds);
 
   const db = await openTestDatabase('notifications', notificationsSubgraph.migrationsDir, 'pglite');
   const notifications = await startNotifications(testConfig('notifications'), { db: db.db });
-  const composed = compose(await loadSupergraphConfig(fileURLToPath(new URL('../supergraph.yaml', import.meta.url))));
+  const sources = await loadSupergraphConfig(fileURLToPath(new URL('../supergraph.yaml', import.meta.url)));
+  const composed = compose(upstream ? [...sources, { name: 'ticker', url: upstream.url, sdl: TICKER_SDL }] : sources);
   if (!composed.ok) throw new Error('supergraph.yaml does not compose');
   let bus: LiveBus;
   if (values.redis) {
@@ -69,7 +79,9 @@ async function main() {
     live: { bus, maxQueuedEvents: 1_000 },
   });
 
-  console.log(`gateway ${gateway.url}, bus: ${values.redis ? 'Redis' : 'in-process'}, ${rate} messages/s for ${seconds} s per run`);
+  console.log(
+    `gateway ${gateway.url}, ${upstream ? 'upstream (graphql-ws subgraph)' : `bus: ${values.redis ? 'Redis' : 'in-process'}`}, ${rate} messages/s for ${seconds} s per run`,
+  );
   const rows: string[] = [];
   for (const size of sizes) rows.push(await run(size));
   console.log('\nsubscribers | delivered | p50 ms | p99 ms | max ms | gateway heap/subscriber | gateway RSS/subscriber');
@@ -87,7 +99,7 @@ async function main() {
         for (let i = 0; i < m.seqs.length; i++) latencies.push(m.at[i] - published.get(m.seqs[i])!);
       } else if (m.type === 'error') console.error('subscriber process:', m.message);
     });
-    child.send({ users, tokens, url: gateway.url } satisfies ToChild);
+    child.send({ users, tokens, url: gateway.url, query, field } satisfies ToChild);
     await waitFor(child, size);
     const deadline = Date.now() + 60_000;
     while (gateway.live!.active() < size && Date.now() < deadline) await sleep(50);
@@ -103,7 +115,8 @@ async function main() {
       const wait = due - now();
       if (wait > 1) await sleep(wait);
       published.set(seq, now());
-      void bus.publish('unreadNotificationCountChanged', { user_id: users[seq % size], count: seq });
+      if (upstream) upstream.process.send({ user: users[seq % size], seq } satisfies ToTicker);
+      else void bus.publish('unreadNotificationCountChanged', { user_id: users[seq % size], count: seq });
     }
     const drain = Date.now() + 10_000;
     while (latencies.length < total && Date.now() < drain) await sleep(50);
@@ -121,6 +134,20 @@ async function main() {
   await notifications.close();
   await db.dispose();
   await bus.close();
+  upstream?.process.kill();
+}
+
+/** bench/upstream-subgraph.ts in a process of its own, listening. */
+async function startTicker() {
+  const ticker = fork(fileURLToPath(new URL('./upstream-subgraph.ts', import.meta.url)), ['--ticker-process'], {
+    execArgv: ['--import', 'tsx'],
+    stdio: 'inherit',
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    ticker.once('message', (m: FromTicker) => resolve(m.url));
+    ticker.once('exit', (code) => reject(new Error(`the upstream subgraph exited with ${code}`)));
+  });
+  return { process: ticker, url };
 }
 
 async function memory() {
@@ -179,14 +206,14 @@ async function subscriberProcess() {
               on: { connected: () => resolve() },
             });
             client.subscribe(
-              { query: QUERY },
+              { query: msg.query },
               {
                 next: (v) => {
                   if (!v.data) {
                     if (failed++ === 0) send({ type: 'error', message: `event with errors: ${JSON.stringify(v.errors).slice(0, 400)}` });
                     return;
                   }
-                  seqs.push((v.data as { unreadNotificationCountChanged: number }).unreadNotificationCountChanged);
+                  seqs.push((v.data as Record<string, number>)[msg.field]);
                   at.push(now());
                 },
                 error: (err) => send({ type: 'error', message: String(err instanceof Error ? err.message : JSON.stringify(err)) }),

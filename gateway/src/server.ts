@@ -38,6 +38,7 @@ import {
   type ServiceConfig,
   type SubgraphName,
   subgraphTimeoutMs,
+  subscriptionTransport,
   healthUrlVariable,
   SERVICE_TOKEN_HEADER,
   type ServiceCredentials,
@@ -193,6 +194,8 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
       ? undefined
       : startLive(config, opts.live, {
           httpServer: server,
+          metrics,
+          subgraphUrls: opts.subgraphUrls ?? {},
           supergraph,
           upstream,
           validationRules,
@@ -272,6 +275,8 @@ interface Upstream {
   /** Where each subgraph is reached, filled in as Apollo builds its data sources. */
   subgraphs: Map<string, string>;
   dataSources: Map<string, SubgraphDataSource>;
+  /** The gateway's signed service credential, sent with every subgraph request and upstream subscription. */
+  credentials: ServiceCredentials;
   /** `/ready`: the supergraph is loaded and every subgraph answers `/health`. */
   ready(): Promise<{ ok: boolean; detail: unknown }>;
   loaded: boolean;
@@ -303,6 +308,7 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
   const upstream: Upstream = {
     subgraphs,
     dataSources,
+    credentials,
     loaded: false,
     ready: () => readiness(upstream, probe.fetch, credentials, config.subgraphHealthUrls, supergraph.status()),
     close() {
@@ -474,6 +480,9 @@ async function startApollo(apollo: ApolloServer<GatewayContext>, supergraph: Sup
 
 interface LiveDeps {
   httpServer: Server;
+  metrics: Metrics;
+  /** GatewayOptions.subgraphUrls. */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
   supergraph: SupergraphSource;
   upstream: Upstream;
   validationRules: ValidationRule[];
@@ -492,6 +501,11 @@ interface LiveDeps {
  */
 function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefined, deps: LiveDeps) {
   const bus = options?.bus ?? createLiveBus(config);
+  const upstreamSubscriptions = createGauge(deps.metrics, {
+    name: 'fitsync_gateway_upstream_subscriptions',
+    help: 'Subscriptions the gateway holds open to subgraphs that serve their own (identical client subscriptions share one), by subgraph',
+    labelNames: ['subgraph'] as const,
+  });
   const server = createLiveServer({
     httpServer: deps.httpServer,
     supergraphSdl: deps.supergraph.sdl(),
@@ -506,6 +520,21 @@ function startLive(config: ServiceConfig, options: Partial<LiveOptions> | undefi
     rateLimits: deps.rateLimits,
     documents: deps.documents,
     options: { ...options, bus },
+    upstream: {
+      // Where its HTTP requests go (`<NAME>_URL`, a restart's new address), else the routing URL the supergraph gives.
+      url: (name, routingUrl) => {
+        const known = deps.upstream.subgraphs.get(name);
+        if (known) return known;
+        try {
+          return subgraphUrl(name, routingUrl, deps.subgraphUrls, config.subgraphUrlOverrides);
+        } catch {
+          return undefined;
+        }
+      },
+      transport: (name) => subscriptionTransport(config, name),
+      serviceToken: () => deps.upstream.credentials.token(),
+      onCount: (subgraph, open) => upstreamSubscriptions.set({ subgraph }, open),
+    },
   });
   const unfollow = deps.supergraph.onSchemaChange((change) => server.updateSupergraph(change.supergraphSdl));
   return {

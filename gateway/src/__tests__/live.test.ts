@@ -167,7 +167,10 @@ describe('SubscriptionExecutor', () => {
     const subscriptions = executor();
     const first = subscriptions.prepare({ query: COUNT }) as PreparedSubscription;
     const again = subscriptions.prepare({ query: COUNT }) as PreparedSubscription;
-    expect(first.route).toEqual({ field: 'unreadNotificationCountChanged', topic: 'unreadNotificationCountChanged', recipients: ['user_id'] });
+    expect(first.feed).toEqual({
+      kind: 'broker',
+      route: { field: 'unreadNotificationCountChanged', topic: 'unreadNotificationCountChanged', recipients: ['user_id'] },
+    });
     expect(again.plan).toBe(first.plan);
   });
 

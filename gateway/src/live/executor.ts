@@ -1,6 +1,6 @@
 import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { liveDeclarations, type LiveRoute } from '@fitsync/composition';
 import type { LiveMessage } from '@fitsync/live';
 import type { Logger } from '@fitsync/service-kit';
@@ -15,6 +15,7 @@ import {
   validate,
   type DocumentNode,
   type ExecutionResult,
+  type FormattedExecutionResult,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type ParseOptions,
@@ -24,10 +25,19 @@ import type { GatewayContext } from '../context.js';
 import { CostCalculator } from '../cost.js';
 import { checkCost, type CostLimit } from '../request-rules.js';
 
+/**
+ * What feeds a subscribed field: the broker topic its `@liveTopic` names (and who its messages
+ * are for), or, without one, the subgraph that owns it, subscribed to with the planner's
+ * primary fetch.
+ */
+export type Feed = { kind: 'broker'; route: LiveRoute } | { kind: 'upstream'; subgraph: string; fetch: FetchNode };
+
+/** What one client subscription resolves: a broker message, or an event of its upstream subscription. */
+export type LiveEvent = { kind: 'broker'; message: LiveMessage } | { kind: 'upstream'; result: FormattedExecutionResult };
+
 /** A client's subscription, validated and planned once; run once per live message. */
 export interface PreparedSubscription {
-  /** The broker topic feeding the subscribed field, and who its messages are for (its `@liveTopic`). */
-  route: LiveRoute;
+  feed: Feed;
   document: DocumentNode;
   operationName: string | null;
   variables: Record<string, unknown>;
@@ -61,10 +71,12 @@ export class SubscriptionExecutor {
   readonly #apiGraphQLSchema: GraphQLSchema;
   readonly #planner: QueryPlanner;
   readonly #rules: ValidationRule[];
-  readonly #plans = new LRUCache<string, { plan: QueryPlan; route: LiveRoute }>({ max: PLAN_CACHE_SIZE });
+  readonly #plans = new LRUCache<string, { plan: QueryPlan; feed: Feed }>({ max: PLAN_CACHE_SIZE });
   readonly #cost: CostLimit;
   /** The Subscription fields the supergraph declares a broker topic for (`@liveTopic`). */
   readonly #routes: Map<string, LiveRoute>;
+  /** Each subgraph's routing URL in this supergraph. */
+  readonly #routingUrls: Map<string, string | undefined>;
 
   constructor(
     supergraphSdl: string,
@@ -79,16 +91,26 @@ export class SubscriptionExecutor {
     const supergraph = Supergraph.build(supergraphSdl);
     const calculator = CostCalculator.fromSupergraph(supergraph);
     this.#cost = { ...cost, report: false, calculator: () => calculator };
-    // A supergraph composed by `compose` declares every field; one from elsewhere may not,
-    // and its undeclared fields are refused at subscribe time (logged here once).
+    // A field with a usable @liveTopic is fed from its broker topic; one without from its
+    // subgraph. A supergraph not composed by `compose` may hold a declaration that cannot be
+    // used: logged here once, and its field is refused at subscribe time.
     const live = liveDeclarations(supergraphSdl);
     this.#routes = live.routes;
+    this.#invalid = new Set(live.problems.map((p) => p.field));
+    this.#routingUrls = new Map([...supergraph.subgraphs()].map((s) => [s.name, s.url]));
     for (const p of live.problems) log.warn({ field: p.field, code: p.code }, p.message);
     this.#supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.#apiSchema = supergraph.apiSchema();
     this.#apiGraphQLSchema = this.#apiSchema.toGraphQLJSSchema();
     this.#planner = new QueryPlanner(supergraph);
     this.#rules = [...specifiedRules, ...extraRules];
+  }
+
+  readonly #invalid: Set<string>;
+
+  /** The routing URL the supergraph gives a subgraph. */
+  routingUrl(subgraph: string): string | undefined {
+    return this.#routingUrls.get(subgraph);
   }
 
   /** The broker topics this supergraph's Subscription fields are fed from. */
@@ -165,34 +187,70 @@ export class SubscriptionExecutor {
   #plan(document: DocumentNode, operationName: string | null, operation: OperationDefinitionNode) {
     const field = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__'));
     const name = field?.kind === Kind.FIELD ? field.name.value : undefined;
-    const route = name === undefined ? undefined : this.#routes.get(name);
-    if (!route) {
-      return new GraphQLError(`No live messages feed Subscription.${name ?? '?'}: its subgraph declares no @liveTopic for it`, {
-        extensions: { code: 'BAD_USER_INPUT' },
+    if (name === undefined || this.#invalid.has(name)) {
+      return new GraphQLError(`Subscription.${name ?? '?'} cannot be served: its @liveTopic declaration is not valid`, {
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
       });
     }
     const queryPlan = this.#planner.buildQueryPlan(operationFromDocument(this.#apiSchema, document, { operationName: operationName ?? undefined }));
     const node = queryPlan.node;
-    if (node?.kind !== 'Subscription') return new GraphQLError(`Subscription.${route.field} has no subscription plan`);
+    if (node?.kind !== 'Subscription') return new GraphQLError(`Subscription.${name} has no subscription plan`);
     const root: PlanNode = node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary;
-    return { route, plan: { kind: 'QueryPlan', node: root } satisfies QueryPlan };
+    const route = this.#routes.get(name);
+    const feed: Feed = route ? { kind: 'broker', route } : { kind: 'upstream', subgraph: node.primary.serviceName, fetch: node.primary };
+    return { feed, plan: { kind: 'QueryPlan', node: root } satisfies QueryPlan };
   }
 
-  /** Resolves one live message with the client's whole selection. */
-  async run(sub: PreparedSubscription, context: GatewayContext, message: LiveMessage): Promise<ExecutionResult> {
+  /** The variables of the client's subscription that its upstream (primary) fetch uses, as @apollo/gateway picks them for a fetch. */
+  static upstreamVariables(sub: PreparedSubscription): Record<string, unknown> {
+    if (sub.feed.kind !== 'upstream') return {};
+    const picked: Record<string, unknown> = {};
+    for (const name of sub.feed.fetch.variableUsages ?? []) if (sub.variables[name] !== undefined) picked[name] = sub.variables[name];
+    return picked;
+  }
+
+  /**
+   * Resolves one event with the client's whole selection. A broker message goes to the
+   * owning subgraph with the primary fetch; an upstream event is the primary fetch's
+   * answer. Either way the rest runs as for a query.
+   */
+  async run(sub: PreparedSubscription, context: GatewayContext, event: LiveEvent): Promise<ExecutionResult> {
+    let services = this.services();
+    let liveContext: GatewayContext = context;
+    if (event.kind === 'broker') liveContext = { ...context, liveMessage: event.message };
+    else if (sub.feed.kind === 'upstream') services = withUpstreamEvent(services, sub.feed, event.result);
     const requestContext = {
       request: { query: undefined, variables: sub.variables, operationName: sub.operationName ?? undefined },
       document: sub.document,
       operationName: sub.operationName,
       operation: sub.operationContext.operation,
       schema: this.#apiGraphQLSchema,
-      context: { ...context, liveMessage: message },
+      // A new object per event: entity fetches batch by it (see SubgraphDataSource).
+      context: liveContext === context ? { ...context } : liveContext,
       logger: this.log,
       metrics: {},
     } as unknown as Parameters<typeof executeQueryPlan>[2];
-    const result = await executeQueryPlan(sub.plan, this.services(), requestContext, sub.operationContext, this.#supergraphSchema, this.#apiSchema);
+    const result = await executeQueryPlan(sub.plan, services, requestContext, sub.operationContext, this.#supergraphSchema, this.#apiSchema);
     return { data: result.data as ExecutionResult['data'], ...(result.errors?.length ? { errors: result.errors } : {}) };
   }
+}
+
+/**
+ * The services with the primary fetch of an upstream subscription answered by the event:
+ * a copy of it, since @apollo/gateway merges the rest into the data it is given and the
+ * event is shared by every client of the upstream subscription. The subgraph's other
+ * fetches (entity fetches of the rest) go to it as usual.
+ */
+function withUpstreamEvent(services: ServiceMap, feed: Extract<Feed, { kind: 'upstream' }>, result: FormattedExecutionResult): ServiceMap {
+  const real = services[feed.subgraph];
+  const answer = { ...(result.data !== undefined ? { data: structuredClone(result.data) } : {}), ...(result.errors ? { errors: result.errors } : {}) };
+  const primary: ServiceMap[string] = {
+    process: (options) => {
+      if (options.request.query === feed.fetch.operation) return Promise.resolve(answer as never);
+      return real ? real.process(options) : Promise.reject(new Error(`no data source for ${feed.subgraph}`));
+    },
+  };
+  return { ...services, [feed.subgraph]: primary };
 }
 
 function findOperation(document: DocumentNode, name: string | null): OperationDefinitionNode | undefined {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { ServiceMap } from '@apollo/gateway';
 import type { LiveBus } from '@fitsync/live';
-import { CORRELATION_HEADER, headerValue, sendGraphQLError, type Clock, type Logger } from '@fitsync/service-kit';
+import { CORRELATION_HEADER, ErrorCode, headerValue, sendGraphQLError, type Clock, type Logger, type SubscriptionTransport } from '@fitsync/service-kit';
 import type { Request, RequestHandler } from 'express';
 import { GraphQLError, type ParseOptions, type ValidationRule } from 'graphql';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
@@ -11,10 +11,12 @@ import { addressKey, isRefusal, rateLimitedBody, rateLimitedError, type RateLimi
 import type { CostLimit } from '../request-rules.js';
 import type { DocumentGate } from '../trusted/registry.js';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
+import { UpstreamSubscriptions, type UpstreamRequest } from './upstream.js';
 import { LiveRouter } from './router.js';
 import type { UserAuthenticator } from '../identity.js';
+import type { GatewayContext } from '../context.js';
 import { Sessions, isRefusal as isSessionRefusal, type Session } from './sessions.js';
-import { LiveStream } from './stream.js';
+import { LiveStream, type Feeds } from './stream.js';
 
 /** Live subscriptions on the gateway (`createGateway`'s `live` option). */
 export interface LiveOptions {
@@ -39,6 +41,8 @@ export interface LiveServer {
   sse: RequestHandler;
   /** Subscriptions open now (both transports). */
   active(): number;
+  /** Subscriptions the gateway holds open to subgraphs that serve their own (each shared by identical client subscriptions). */
+  upstreamActive(): number;
   /**
    * Serves a new supergraph (after a hot reload): new subscriptions use it, running ones
    * whose operation is still valid go on under it, the others end with a
@@ -68,6 +72,20 @@ interface Deps {
   /** The trusted-documents rule: over SSE the HTTP layer in front applies it, over WebSocket each subscribe message here. */
   documents: DocumentGate;
   options: LiveOptions;
+  /** Subgraphs that serve their own subscriptions (fields without `@liveTopic`). */
+  upstream: UpstreamDeps;
+}
+
+/** How the gateway reaches a subgraph's own subscriptions. */
+export interface UpstreamDeps {
+  /** Where the subgraph is reached now (as for its HTTP requests), given its routing URL in the supergraph. */
+  url(subgraph: string, routingUrl: string | undefined): string | undefined;
+  /** `<NAME>_SUBSCRIPTIONS`: graphql-ws (default) or SSE. */
+  transport(subgraph: string): SubscriptionTransport;
+  /** The gateway's service credential. */
+  serviceToken(): Promise<string>;
+  /** Upstream subscriptions open now, by subgraph (a gauge). */
+  onCount?(subgraph: string, open: number): void;
 }
 
 type OperationValue = { session: Session; subscription: PreparedSubscription };
@@ -101,9 +119,48 @@ export function createLiveServer(deps: Deps): LiveServer {
   const { log } = deps;
   const opts = withDefaults(deps.options);
   const router = new LiveRouter(opts.bus, log);
+  const upstream = new UpstreamSubscriptions({
+    serviceToken: () => deps.upstream.serviceToken(),
+    log,
+    keepAliveMs: opts.keepAliveMs,
+    onCount: (subgraph, open) => deps.upstream.onCount?.(subgraph, open),
+  });
   const executor = new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
   // The broker topics the supergraph declares (`@liveTopic`), and no others.
   router.serve(executor.topics);
+  /** The upstream subscription of `sub` for this caller, or why it cannot be had. */
+  const upstreamRequest = (sub: PreparedSubscription, context: GatewayContext): UpstreamRequest | string => {
+    if (sub.feed.kind !== 'upstream') throw new Error('not an upstream subscription');
+    const { subgraph, fetch } = sub.feed;
+    const url = deps.upstream.url(subgraph, subs.executor.routingUrl(subgraph));
+    if (!url) return `The ${subgraph} service is unavailable: it has no routing URL`;
+    return {
+      subgraph,
+      url,
+      transport: deps.upstream.transport(subgraph),
+      query: fetch.operation,
+      operationName: fetch.operationName,
+      variables: SubscriptionExecutor.upstreamVariables(sub),
+      authorization: context.authorization,
+      correlationId: context.correlationId,
+    };
+  };
+  const feeds: Feeds = {
+    key(sub, context) {
+      if (sub.feed.kind === 'broker') return JSON.stringify(['broker', sub.feed.route.topic, sub.feed.route.recipients]);
+      const req = upstreamRequest(sub, context);
+      return typeof req === 'string' ? req : UpstreamSubscriptions.key(req);
+    },
+    listen(sub, context, push, end) {
+      if (sub.feed.kind === 'broker') return router.listen(sub.feed.route, context.viewer!.id, (message) => push({ kind: 'broker', message }));
+      const req = upstreamRequest(sub, context);
+      if (typeof req === 'string') {
+        end([{ message: req, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, service: sub.feed.subgraph } }]);
+        return () => {};
+      }
+      return upstream.listen(req, { next: (result) => push({ kind: 'upstream', result }), end });
+    },
+  };
   const subs: Subscriptions = {
     sessions: new Sessions({ users: deps.users, clock: deps.clock, log, expiryCheckMs: opts.expiryCheckMs }),
     executor,
@@ -111,7 +168,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     rateLimits: deps.rateLimits,
     start: ({ session, subscription }) => {
       const stream = new LiveStream({
-        router,
+        feeds,
         executor: subs.executor,
         subscription,
         context: session.context,
@@ -132,6 +189,7 @@ export function createLiveServer(deps: Deps): LiveServer {
   return {
     sse,
     active: () => subs.sessions.streams().length,
+    upstreamActive: () => upstream.size,
     updateSupergraph(supergraphSdl) {
       subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
       // Topics the new supergraph declares are heard from now on, before streams move to them.
@@ -148,6 +206,7 @@ export function createLiveServer(deps: Deps): LiveServer {
       await Promise.race([Promise.all(finishing), new Promise((r) => setTimeout(r, 2_000).unref())]);
       await new Promise((r) => setImmediate(r));
       await ws.dispose();
+      upstream.close();
       await router.close();
     },
   };

@@ -1,12 +1,23 @@
-import type { LiveMessage } from '@fitsync/live';
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from '../context.js';
-import type { PreparedSubscription, SubscriptionExecutor } from './executor.js';
-import type { LiveRouter } from './router.js';
+import type { LiveEvent, PreparedSubscription, SubscriptionExecutor } from './executor.js';
+
+/** Where a stream's events come from: the broker router, or a shared upstream subscription. */
+export interface Feeds {
+  /** What identifies the source of `subscription`'s events for this caller (a reload that keeps it keeps listening). */
+  key(subscription: PreparedSubscription, context: GatewayContext): string;
+  /** Calls `push` with each event until the returned function is called; `end` once if the source ends. */
+  listen(
+    subscription: PreparedSubscription,
+    context: GatewayContext,
+    push: (event: LiveEvent) => void,
+    end: (errors: GraphQLFormattedError[]) => void,
+  ): () => void;
+}
 
 export interface StreamOptions {
   // executor and subscription change when the gateway reloads its supergraph.
-  router: LiveRouter;
+  feeds: Feeds;
   executor: SubscriptionExecutor;
   subscription: PreparedSubscription;
   context: GatewayContext;
@@ -32,7 +43,8 @@ export interface StreamOptions {
  */
 export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
   readonly #opts: StreamOptions;
-  readonly #queue: LiveMessage[] = [];
+  /** Events to resolve; `end` is the source's last word, delivered after the events before it. */
+  readonly #queue: (LiveEvent | { kind: 'end'; errors: GraphQLFormattedError[] })[] = [];
   /** Sent once, before `done`, when the stream ends for a reason the client must hear. */
   #farewell: ExecutionResult | undefined;
   #unlisten: () => void;
@@ -48,10 +60,23 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
   }
 
   #listen() {
-    return this.#opts.router.listen(this.#opts.subscription.route, this.#opts.context.viewer!.id, (message) => this.#push(message));
+    const { feeds, subscription, context } = this.#opts;
+    this.#feedKey = feeds.key(subscription, context);
+    return feeds.listen(
+      subscription,
+      context,
+      (event) => this.#push(event),
+      (errors) => {
+        if (this.#done) return;
+        this.#queue.push({ kind: 'end', errors });
+        this.#wake?.();
+      },
+    );
   }
 
-  #push(message: LiveMessage) {
+  #feedKey = '';
+
+  #push(message: LiveEvent) {
     if (this.#done) return;
     if (this.#queue.length >= this.#opts.maxQueued) {
       this.#overflow(`more than ${this.#opts.maxQueued} events waiting`);
@@ -73,14 +98,15 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
 
   /** Goes on under a new supergraph: later messages are resolved with the new plan. */
   replan(executor: SubscriptionExecutor, subscription: PreparedSubscription) {
-    const before = this.#opts.subscription.route;
     this.#opts.executor = executor;
     this.#opts.subscription = subscription;
-    // The field may now be fed by another topic, or name its recipients otherwise.
-    const { route } = subscription;
-    if (!this.#done && (route.topic !== before.topic || JSON.stringify(route.recipients) !== JSON.stringify(before.recipients))) {
-      this.#unlisten();
+    // The field may now be fed by another topic, name its recipients otherwise, or be served
+    // by its subgraph with another fetch (or at another address): the new source first, so
+    // an upstream subscription shared with others is not closed and opened again.
+    if (!this.#done && this.#opts.feeds.key(subscription, this.#opts.context) !== this.#feedKey) {
+      const before = this.#unlisten;
       this.#unlisten = this.#listen();
+      before();
     }
   }
 
@@ -118,12 +144,16 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
       this.#finished();
       return { done: true, value: undefined };
     }
-    const message = this.#queue.shift()!;
+    const event = this.#queue.shift()!;
+    if (event.kind === 'end') {
+      this.endWith({ errors: event.errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) });
+      return this.next();
+    }
     const { executor, subscription, context } = this.#opts;
     try {
-      return { done: false, value: await executor.run(subscription, context, message) };
+      return { done: false, value: await executor.run(subscription, context, event) };
     } catch (err) {
-      context.log.error({ err, topic: message.topic }, 'live event could not be resolved');
+      context.log.error({ err, ...(event.kind === 'broker' ? { topic: event.message.topic } : { feed: 'upstream' }) }, 'live event could not be resolved');
       return { done: false, value: { errors: [new GraphQLError('This event could not be resolved', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] } };
     }
   }

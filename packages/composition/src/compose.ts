@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { liveDeclarations } from './live-topics.js';
+import { droppedLiveTopics, liveDeclarations } from './live-topics.js';
 
 const configSchema = z.object({
   federation_version: z.union([z.string(), z.number()]).optional(),
@@ -102,14 +102,19 @@ export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[
       }),
     };
   }
-  // The gateway feeds a Subscription field only from the topic its @liveTopic names:
-  // one without is refused here (compose, schema:check, publish), not at subscribe time.
+  // A Subscription field with @liveTopic is fed from that broker topic; one without is
+  // served by its subgraph (the gateway subscribes upstream). A declaration that cannot be
+  // used, or that composition dropped, is refused here (compose, schema:check, publish),
+  // not at subscribe time.
   const live = liveDeclarations(result.supergraphSdl);
-  if (live.problems.length) {
+  const liveProblems = [...live.problems, ...services.flatMap((s) => droppedLiveTopics(s.typeDefs, live).map((p) => ({ ...p, subgraph: s.name })))];
+  if (liveProblems.length) {
     return {
       ok: false,
-      problems: live.problems.map((p) => {
-        const locations = services.flatMap((s) => subscriptionFieldLocations(s.name, s.typeDefs, p.field));
+      problems: liveProblems.map((p) => {
+        const locations = services
+          .filter((s) => !('subgraph' in p) || s.name === p.subgraph)
+          .flatMap((s) => subscriptionFieldLocations(s.name, s.typeDefs, p.field));
         return { subgraph: locations[0]?.subgraph, code: p.code, message: p.message, locations };
       }),
     };

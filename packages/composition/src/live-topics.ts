@@ -46,45 +46,66 @@ export interface LiveRoute {
 
 export interface LiveDeclarationProblem {
   field: string;
-  code: 'LIVE_SUBSCRIPTION_UNDECLARED' | 'LIVE_TOPIC_INVALID';
+  code: 'LIVE_TOPIC_INVALID' | 'LIVE_TOPIC_NOT_COMPOSED';
   message: string;
 }
 
 export interface LiveDeclarations {
-  /** Declared Subscription fields, by field name. */
+  /** Declared Subscription fields (broker-fed), by field name. */
   routes: Map<string, LiveRoute>;
-  /** Subscription fields nothing feeds, and declarations that cannot be used. */
+  /**
+   * Subscription fields without `@liveTopic`: their subgraph serves them itself, and the
+   * gateway subscribes to it (graphql-ws, or SSE when configured) at its routing URL.
+   */
+  upstream: string[];
+  /** Declarations that cannot be used. */
   problems: LiveDeclarationProblem[];
 }
 
 /**
  * Reads the `@liveTopic` declarations of a supergraph's Subscription fields (kept there by
- * `@composeDirective`). A field without one is a problem: nothing would feed it.
+ * `@composeDirective`). A field without one is an upstream field: the subgraph that owns
+ * it serves its subscriptions.
  */
 export function liveDeclarations(supergraph: string | DocumentNode): LiveDeclarations {
   const doc = typeof supergraph === 'string' ? parse(supergraph) : supergraph;
   const directive = importedName(doc);
   const subscriptionType = subscriptionTypeName(doc);
   const routes = new Map<string, LiveRoute>();
+  const upstream: string[] = [];
   const problems: LiveDeclarationProblem[] = [];
   for (const field of fieldsOf(doc, subscriptionType)) {
     const name = field.name.value;
     const usage = field.directives?.find((d) => d.name.value === directive);
     if (!usage) {
-      problems.push({
-        field: name,
-        code: 'LIVE_SUBSCRIPTION_UNDECLARED',
-        message:
-          `Nothing feeds ${subscriptionType}.${name}: declare its broker topic with @${LIVE_TOPIC_DIRECTIVE}(name: "...", recipients: ["..."]) ` +
-          `(linked from ${LIVE_SPEC_URL} and composed with @composeDirective)`,
-      });
+      upstream.push(name);
       continue;
     }
     const route = routeOf(name, usage);
     if (typeof route === 'string') problems.push({ field: name, code: 'LIVE_TOPIC_INVALID', message: `${subscriptionType}.${name}: ${route}` });
     else routes.set(name, route);
   }
-  return { routes, problems };
+  return { routes, upstream, problems };
+}
+
+/**
+ * The Subscription fields a subgraph declares with `@liveTopic` whose declaration the
+ * supergraph lost (the subgraph forgot `@composeDirective`): without this check they would
+ * silently become upstream fields, served by a subgraph that only publishes to the broker.
+ */
+export function droppedLiveTopics(subgraph: DocumentNode, supergraph: LiveDeclarations): LiveDeclarationProblem[] {
+  const directive = importedName(subgraph);
+  const subscriptionType = subscriptionTypeName(subgraph);
+  return fieldsOf(subgraph, subscriptionType)
+    .filter((f) => f.directives?.some((d) => d.name.value === directive) && !supergraph.routes.has(f.name.value))
+    .filter((f) => !supergraph.problems.some((p) => p.field === f.name.value))
+    .map((f) => ({
+      field: f.name.value,
+      code: 'LIVE_TOPIC_NOT_COMPOSED' as const,
+      message:
+        `${subscriptionType}.${f.name.value}: its @${LIVE_TOPIC_DIRECTIVE} did not reach the supergraph, so the gateway would subscribe to the subgraph ` +
+        `instead of the broker topic: compose it with @composeDirective(name: "@${LIVE_TOPIC_DIRECTIVE}") (linked from ${LIVE_SPEC_URL})`,
+    }));
 }
 
 /**

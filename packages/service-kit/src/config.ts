@@ -35,6 +35,18 @@ export const urlVariable = (subgraph: string) => subgraphVariable(subgraph, 'URL
 /** `USERS_TIMEOUT_MS`, ...: one subgraph's request deadline. */
 export const timeoutVariable = (subgraph: string) => subgraphVariable(subgraph, 'TIMEOUT_MS');
 
+/**
+ * `ANNOUNCEMENTS_SUBSCRIPTIONS`, ...: how the gateway reaches the Subscription fields a
+ * subgraph serves itself (those without `@liveTopic`): `ws` (graphql-ws at the routing URL,
+ * ws:// or wss://) or `sse` (graphql-sse at the routing URL). Any subgraph name maps to one,
+ * as for `<NAME>_URL`.
+ */
+export const subscriptionsVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SUBSCRIPTIONS`;
+
+/** The protocols the gateway speaks to a subgraph that serves its own subscriptions. */
+export const SUBSCRIPTION_TRANSPORTS = ['ws', 'sse'] as const;
+export type SubscriptionTransport = (typeof SUBSCRIPTION_TRANSPORTS)[number];
+
 /** `USERS_HEALTH_URL`, ...: where the gateway's `/ready` probes a subgraph instead of sending it `{ __typename }`. */
 export const healthUrlVariable = (subgraph: string) => subgraphVariable(subgraph, 'HEALTH_URL');
 
@@ -176,6 +188,7 @@ export const CONFIG_VARIABLES = [
   ...(['users', 'training', 'schedule', 'progress', 'notifications'] as const).map((s) => `${s.toUpperCase()}_URL`),
   ...SUBGRAPHS.map(timeoutVariable),
   ...SUBGRAPHS.map(healthUrlVariable),
+  ...SUBGRAPHS.map(subscriptionsVariable),
 ];
 
 export interface ServiceConfig {
@@ -247,6 +260,8 @@ export interface ServiceConfig {
   idempotencyTtlMs: number;
   /** Gateway: `<NAME>_HEALTH_URL` variables set, by variable name (see `healthUrlVariable`). */
   subgraphHealthUrls: Readonly<Record<string, string>>;
+  /** Gateway: `<NAME>_SUBSCRIPTIONS` variables set, by variable name (see `subscriptionTransport`). */
+  subgraphSubscriptions: Readonly<Record<string, SubscriptionTransport>>;
 }
 
 /** When a breaker opens (that share of failures over at least `minRequests` in `windowMs`) and how long it stays open before a probe. */
@@ -256,6 +271,10 @@ export interface BreakerConfig {
   windowMs: number;
   cooldownMs: number;
 }
+
+/** How the gateway subscribes to a subgraph that serves its own subscriptions: `<NAME>_SUBSCRIPTIONS`, else graphql-ws. */
+export const subscriptionTransport = (config: Pick<ServiceConfig, 'subgraphSubscriptions'>, subgraph: string): SubscriptionTransport =>
+  config.subgraphSubscriptions[subscriptionsVariable(subgraph)] ?? 'ws';
 
 /** One subgraph's request deadline under this configuration. */
 export const subgraphTimeoutMs = (config: Pick<ServiceConfig, 'subgraphTimeouts'>, subgraph: string) =>
@@ -341,6 +360,12 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     if (Number.isInteger(ms) && ms >= 1 && ms <= 300_000) byVariable[name] = ms;
     else problems.push(`${name}: must be a whole number of milliseconds from 1 to 300000, got ${JSON.stringify(raw)}`);
   }
+  const subgraphSubscriptions: Record<string, SubscriptionTransport> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!/^[A-Z0-9_]+_SUBSCRIPTIONS$/.test(name) || raw === undefined) continue;
+    if ((SUBSCRIPTION_TRANSPORTS as readonly string[]).includes(raw)) subgraphSubscriptions[name] = raw as SubscriptionTransport;
+    else problems.push(`${name}: must be ws or sse, got ${JSON.stringify(raw)}`);
+  }
   if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(`invalid configuration for ${service}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
@@ -403,6 +428,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     deduplicateSubgraphRequests: e.SUBGRAPH_DEDUPLICATION === 'on',
     idempotencyTtlMs: durationSeconds(e.IDEMPOTENCY_TTL) * 1000,
     subgraphHealthUrls,
+    subgraphSubscriptions,
     rateLimits: readRateLimits(e),
     trustedDocuments: { mode: e.TRUSTED_DOCUMENTS ?? (production ? 'enforce' : 'allow'), dir: e.TRUSTED_DOCUMENTS_DIR },
   };

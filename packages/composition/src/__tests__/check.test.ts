@@ -71,18 +71,25 @@ describe('schema:check', () => {
     expect(text.stderr).toContain(`at ${file}:${line}:9`);
   });
 
-  it('refuses a Subscription field no @liveTopic feeds (exit 2), where it is declared, before any gateway serves it', async () => {
+  it('checks a Subscription field without @liveTopic as an upstream field, and refuses (exit 2) a @liveTopic naming no recipient, where it is declared', async () => {
     const field = '  "Reminders of the caller\'s bookings."\n  bookingReminder: BookingEvent!\n';
     const sdl = await editedSchedule(['type Subscription {\n', `type Subscription {\n${field}`]);
-    const line = sdl.split('\n').indexOf('  bookingReminder: BookingEvent!') + 1;
-    const { report } = await runCheck(g.files, 'schedule', await g.candidate('schedule.graphql', sdl));
+    // Served by schedule itself (the gateway subscribes to it over graphql-ws): a safe addition.
+    const upstream = await runCheck(g.files, 'schedule', await g.candidate('schedule-upstream.graphql', sdl));
+    expect(upstream.report.problems).toEqual([]);
+    expect(upstream.report.exitCode).toBe(0);
+    expect(upstream.report.supergraphSdl).toContain('bookingReminder: BookingEvent! @join__field(graph: SCHEDULE)\n');
+
+    const invalid = sdl.replace('bookingReminder: BookingEvent!', 'bookingReminder: BookingEvent! @liveTopic(name: "bookingReminder", recipients: [])');
+    const line = invalid.split('\n').findIndex((l) => l.startsWith('  bookingReminder: BookingEvent!')) + 1;
+    const { report } = await runCheck(g.files, 'schedule', await g.candidate('schedule-invalid.graphql', invalid));
     expect(report.exitCode).toBe(2);
     expect(report.status).toBe('composition-failed');
     expect(report.problems).toEqual([
       {
         subgraph: 'schedule',
-        code: 'LIVE_SUBSCRIPTION_UNDECLARED',
-        message: expect.stringContaining('Nothing feeds Subscription.bookingReminder: declare its broker topic with @liveTopic'),
+        code: 'LIVE_TOPIC_INVALID',
+        message: expect.stringContaining('Subscription.bookingReminder: @liveTopic(recipients:) must name at least one payload field'),
         locations: [{ subgraph: 'schedule', line, column: 3 }],
       },
     ]);

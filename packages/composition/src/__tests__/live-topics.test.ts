@@ -31,29 +31,38 @@ describe('@liveTopic', () => {
     ]);
   });
 
-  it('refuses a Subscription field without one, naming its subgraph and line', () => {
+  it('takes a Subscription field without one for an upstream field, served by its own subgraph', () => {
     const sdl = `${LINKED}\ntype Query { a: Int }\ntype Subscription {\n  pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"])\n  goalReached: Int!\n}\n`;
-    const line = sdl.split('\n').indexOf('  goalReached: Int!') + 1;
-    const result = compose([subgraph('progress', sdl)]);
-    expect(result).toEqual({
+    const result = compose([
+      subgraph('progress', sdl),
+      subgraph(
+        'b',
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"]) type Query { b: Int } type Subscription { announced: String! }',
+      ),
+    ]);
+    if (!result.ok) throw new Error(formatProblems(result.problems));
+    const { routes, upstream, problems } = liveDeclarations(result.supergraphSdl);
+    expect(problems).toEqual([]);
+    expect([...routes.keys()]).toEqual(['pinged']);
+    expect(upstream.sort()).toEqual(['announced', 'goalReached']);
+  });
+
+  it('refuses a declaration composition would drop (no @composeDirective), naming its subgraph and line, and one that names no recipient', () => {
+    const uncomposed = LINKED.replace('@composeDirective(name: "@liveTopic")', '');
+    const sdl = `${uncomposed}\ntype Query { a: Int }\ntype Subscription {\n  pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"])\n}\n`;
+    const line = sdl.split('\n').indexOf('  pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"])') + 1;
+    const dropped = compose([subgraph('a', sdl)]);
+    expect(dropped).toEqual({
       ok: false,
       problems: [
         {
-          subgraph: 'progress',
-          code: 'LIVE_SUBSCRIPTION_UNDECLARED',
-          message: expect.stringContaining('Nothing feeds Subscription.goalReached'),
-          locations: [{ subgraph: 'progress', line, column: 3 }],
+          subgraph: 'a',
+          code: 'LIVE_TOPIC_NOT_COMPOSED',
+          message: expect.stringContaining('Subscription.pinged: its @liveTopic did not reach the supergraph'),
+          locations: [{ subgraph: 'a', line, column: 3 }],
         },
       ],
     });
-  });
-
-  it('refuses a declaration composition would drop (no @composeDirective) and one that names no recipient', () => {
-    const uncomposed = LINKED.replace('@composeDirective(name: "@liveTopic")', '');
-    const dropped = compose([
-      subgraph('a', `${uncomposed} type Query { a: Int } type Subscription { pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"]) }`),
-    ]);
-    expect(dropped.ok || dropped.problems.map((p) => p.code)).toEqual(['LIVE_SUBSCRIPTION_UNDECLARED']);
 
     const nobody = compose([subgraph('a', `${LINKED} type Query { a: Int } type Subscription { pinged: Int! @liveTopic(name: "pings", recipients: []) }`)]);
     expect(nobody.ok || nobody.problems.map((p) => [p.code, p.subgraph])).toEqual([['LIVE_TOPIC_INVALID', 'a']]);

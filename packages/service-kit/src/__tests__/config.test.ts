@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_MAX_OPERATION_COST, loadConfig } from '../config.js';
+import { ConfigError, DEFAULT_MAX_OPERATION_COST, loadConfig, subscriptionTransport } from '../config.js';
 
 /** The message of the ConfigError loadConfig throws for this environment. */
 function refusal(env: Record<string, string>, service: Parameters<typeof loadConfig>[0] = 'gateway'): string {
@@ -85,6 +85,14 @@ describe('loadConfig validates every variable at start-up', () => {
   it("leaves other software's <NAME>_URL variables alone (Vite sets BASE_URL=/), and takes a URL for another subgraph", () => {
     const config = loadConfig('gateway', { BASE_URL: '/', INVENTORY_URL: 'http://inventory:4010/graphql' });
     expect(config.subgraphUrlOverrides).toEqual({ INVENTORY_URL: 'http://inventory:4010/graphql' });
+  });
+
+  it("reaches a subgraph's own subscriptions over graphql-ws unless <NAME>_SUBSCRIPTIONS says sse, for any subgraph name", () => {
+    const config = loadConfig('gateway', { MY_ANNOUNCEMENTS_SUBSCRIPTIONS: 'sse', USERS_SUBSCRIPTIONS: 'ws' });
+    expect(subscriptionTransport(config, 'my-announcements')).toBe('sse');
+    expect(subscriptionTransport(config, 'users')).toBe('ws');
+    expect(subscriptionTransport(config, 'inventory')).toBe('ws');
+    expect(refusal({ INVENTORY_SUBSCRIPTIONS: 'websocket' })).toContain('  INVENTORY_SUBSCRIPTIONS: must be ws or sse, got "websocket"');
   });
 
   it('accepts hosts, origins and URLs in their usual forms', () => {
