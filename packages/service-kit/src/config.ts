@@ -41,7 +41,7 @@ export const timeoutVariable = (subgraph: string) => subgraphVariable(subgraph, 
  * ws:// or wss://) or `sse` (graphql-sse at the routing URL). Any subgraph name maps to one,
  * as for `<NAME>_URL`.
  */
-export const subscriptionsVariable = (subgraph: string) => `${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SUBSCRIPTIONS`;
+export const subscriptionsVariable = (subgraph: string) => subgraphVariable(subgraph, 'SUBSCRIPTIONS');
 
 /** The protocols the gateway speaks to a subgraph that serves its own subscriptions. */
 export const SUBSCRIPTION_TRANSPORTS = ['ws', 'sse'] as const;
