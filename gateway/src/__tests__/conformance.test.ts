@@ -1,15 +1,20 @@
 import { composeServices } from '@apollo/composition';
-import { ApolloGateway } from '@apollo/gateway';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
-import { compose } from '@fitsync/composition';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { compose, supergraphHash, writeFileAtomic } from '@fitsync/composition';
+import type { LiveMessage } from '@fitsync/live';
 import { createLogger } from '@fitsync/service-kit';
 import { testConfig } from '@fitsync/service-kit/testing';
-import { GraphQLError, parse } from 'graphql';
+import { GraphQLError, parse, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SubscriptionExecutor, type PreparedSubscription } from '../live/executor.js';
+import type { GatewayContext } from '../context.js';
 import { createGateway, type RunningGateway } from '../server.js';
 import { validateSupergraph } from '../supergraph-source.js';
 
@@ -22,10 +27,13 @@ import { validateSupergraph } from '../supergraph-source.js';
 
 const FEDERATION = '@link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires", "@shareable", "@interfaceObject"])';
 
+/** @apollo/subgraph's resolver map (its type is not exported). */
+type Resolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { resolvers?: unknown }>['resolvers']>;
+
 interface Subgraph {
   name: string;
   sdl: string;
-  resolvers: GraphQLResolverMap<unknown>;
+  resolvers: Resolvers;
 }
 
 interface Running {
@@ -107,33 +115,124 @@ function conformanceCase(subgraphs: Subgraph[]) {
   return state;
 }
 
-describe('a @requires jump back into a subgraph uses a key it can resolve', () => {
-  // Product has two keys in `store`; the one on upc is resolvable: false (store cannot look a product up by it).
-  const products = new Map([['p1', { id: 'p1', upc: 'u1' }]]);
-  const subgraphs: Subgraph[] = [
-    {
-      name: 'pricing',
-      sdl: `extend schema ${FEDERATION}
-        type Product @key(fields: "id") { id: ID! upc: String! @shareable price: Int }`,
-      resolvers: { Product: { __resolveReference: (ref: { id: string }) => ({ ...products.get(ref.id), price: 100 }) } },
+/** Product has two keys in `store`; the one on upc is resolvable: false (store cannot look a product up by it). */
+const products = new Map([['p1', { id: 'p1', upc: 'u1' }]]);
+const KEYS: Subgraph[] = [
+  {
+    name: 'pricing',
+    sdl: `extend schema ${FEDERATION}
+      type Product @key(fields: "id") { id: ID! upc: String! @shareable price: Int }`,
+    resolvers: { Product: { __resolveReference: (ref: { id: string }) => ({ ...products.get(ref.id), price: 100 }) } },
+  },
+  {
+    name: 'store',
+    sdl: `extend schema ${FEDERATION}
+      type Query { product: Product }
+      type Product @key(fields: "upc", resolvable: false) @key(fields: "id") {
+        id: ID! upc: String! @shareable price: Int @external tax: Int @requires(fields: "price")
+      }`,
+    resolvers: {
+      Query: { product: () => products.get('p1') },
+      Product: {
+        // By id only, as its resolvable key says: a representation without one is no product of this subgraph.
+        __resolveReference: (ref: { id?: string; price?: number }) => (ref.id && products.has(ref.id) ? { ...products.get(ref.id), price: ref.price } : null),
+        tax: (p: { price: number }) => p.price / 10,
+      },
     },
-    {
-      name: 'store',
-      sdl: `extend schema ${FEDERATION}
-        type Query { product: Product }
-        type Product @key(fields: "upc", resolvable: false) @key(fields: "id") {
-          id: ID! upc: String! @shareable price: Int @external tax: Int @requires(fields: "price")
-        }`,
-      resolvers: {
-        Query: { product: () => products.get('p1') },
-        Product: {
-          // By id only, as its resolvable key says: a representation without one is no product of this subgraph.
-          __resolveReference: (ref: { id?: string; price?: number }) => (ref.id && products.has(ref.id) ? { ...products.get(ref.id), price: ref.price } : null),
-          tax: (p: { price: number }) => p.price / 10,
+  },
+];
+
+/** An @interfaceObject for an interface no subgraph implements: the planner drops `name` and plans nothing. */
+const EMPTY_PLAN: Subgraph[] = [
+  {
+    name: 'nodes',
+    sdl: `extend schema ${FEDERATION}
+      interface Node @key(fields: "id") { id: ID! }
+      type Query { node: Node }`,
+    resolvers: { Query: { node: () => null }, Node: { __resolveType: () => null } },
+  },
+  {
+    name: 'names',
+    sdl: `extend schema ${FEDERATION}
+      type Node @key(fields: "id") @interfaceObject { id: ID! name: String }`,
+    resolvers: { Node: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: `node ${ref.id}` }) } },
+  },
+];
+
+/** A @requires of `comments(limit: 3)`, while clients ask for other limits. */
+const comments = ['c1', 'c2', 'c3', 'c4', 'c5'].map((id) => ({ id }));
+const REQUIRES_ARGUMENTS: Subgraph[] = [
+  {
+    name: 'posts',
+    sdl: `extend schema ${FEDERATION}
+      type Query { post: Post }
+      type Comment { id: ID! @shareable text: String }
+      type Post @key(fields: "id") { id: ID! comments(limit: Int!): [Comment!]! }`,
+    resolvers: {
+      Query: { post: () => ({ id: 'p1' }) },
+      Post: { __resolveReference: (ref: { id: string }) => ref, comments: (_: unknown, args: { limit: number }) => comments.slice(0, args.limit) },
+      Comment: {
+        text: (c: { id: string }) => {
+          if (c.id === 'c1') throw new GraphQLError('This comment was removed', { extensions: { code: 'NOT_FOUND' } });
+          return `text of ${c.id}`;
         },
       },
     },
-  ];
+  },
+  {
+    name: 'digest',
+    sdl: `extend schema ${FEDERATION}
+      type Comment { id: ID! @shareable }
+      type Post @key(fields: "id") {
+        id: ID!
+        comments(limit: Int!): [Comment!]! @external
+        summary: String @requires(fields: "comments(limit: 3) { id }")
+      }`,
+    resolvers: {
+      Post: {
+        __resolveReference: (ref: unknown) => ref,
+        summary: (post: { comments: { id: string }[] }) => `latest: ${post.comments.map((c) => c.id).join(', ')}`,
+      },
+    },
+  },
+];
+
+/** Two @requires of `price` in other currencies. */
+const REQUIRES_CONFLICT: Subgraph[] = [
+  {
+    name: 'prices',
+    sdl: `extend schema ${FEDERATION}
+      type Query { product: Product }
+      type Product @key(fields: "id") { id: ID! price(currency: String!): Int }`,
+    resolvers: {
+      Query: { product: () => ({ id: 'p1' }) },
+      Product: {
+        __resolveReference: (ref: unknown) => ref,
+        price: (_: unknown, args: { currency: string }) => ({ USD: 100, EUR: 90 })[args.currency],
+      },
+    },
+  },
+  {
+    name: 'labels',
+    sdl: `extend schema ${FEDERATION}
+      type Product @key(fields: "id") {
+        id: ID!
+        price(currency: String!): Int @external
+        usd: String @requires(fields: "price(currency: \\"USD\\")")
+        eur: String @requires(fields: "price(currency: \\"EUR\\")")
+      }`,
+    resolvers: {
+      Product: {
+        __resolveReference: (ref: unknown) => ref,
+        usd: (p: { price: number }) => `$${p.price}`,
+        eur: (p: { price: number }) => `€${p.price}`,
+      },
+    },
+  },
+];
+
+describe('a @requires jump back into a subgraph uses a key it can resolve', () => {
+  const subgraphs = KEYS;
   const state = conformanceCase(subgraphs);
   const QUERY = '{ product { id tax } }';
 
@@ -149,25 +248,36 @@ describe('a @requires jump back into a subgraph uses a key it can resolve', () =
     expect(await askPlainGateway(state.supergraphSdl, QUERY)).toEqual({ data: { product: { id: 'p1', tax: null } } });
     expect(state.running[1].variables.at(-1)).toEqual({ representations: [{ __typename: 'Product', price: 100, upc: 'u1' }] });
   });
+
+  it('holds after a hot reload to a supergraph that needs it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fitsync-conformance-'));
+    const path = join(dir, 'supergraph.graphql');
+    // Serving first the same subgraphs with store's keys in the order the planner copes with.
+    const inOrder = KEYS.map((s) =>
+      s.name === 'store'
+        ? { ...s, sdl: s.sdl.replace('@key(fields: "upc", resolvable: false) @key(fields: "id")', '@key(fields: "id") @key(fields: "upc", resolvable: false)') }
+        : s,
+    );
+    const first = supergraphOf(inOrder, state.running);
+    expect(first).not.toBe(state.supergraphSdl);
+    await writeFileAtomic(path, first);
+    const gateway = await createGateway(testConfig('gateway', 'pglite', undefined, { SUPERGRAPH_PATH: path }), { live: false });
+    try {
+      expect(await askOurGateway(gateway, QUERY)).toEqual({ data: { product: { id: 'p1', tax: 10 } } });
+      await writeFileAtomic(path, state.supergraphSdl);
+      await gateway.supergraph.reload();
+      expect(gateway.supergraph.status()).toMatchObject({ hash: supergraphHash(state.supergraphSdl), reloads: 1 });
+      expect(await askOurGateway(gateway, QUERY)).toEqual({ data: { product: { id: 'p1', tax: 10 } } });
+      expect(state.running[1].variables.at(-1)).toEqual({ representations: [{ __typename: 'Product', price: 100, id: 'p1' }] });
+    } finally {
+      await gateway.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('an operation the planner finds nothing to fetch for is an error, not null data', () => {
-  // An @interfaceObject for an interface no subgraph implements: the planner drops `name` and plans nothing.
-  const subgraphs: Subgraph[] = [
-    {
-      name: 'nodes',
-      sdl: `extend schema ${FEDERATION}
-        interface Node @key(fields: "id") { id: ID! }
-        type Query { node: Node }`,
-      resolvers: { Query: { node: () => null }, Node: { __resolveType: () => null } },
-    },
-    {
-      name: 'names',
-      sdl: `extend schema ${FEDERATION}
-        type Node @key(fields: "id") @interfaceObject { id: ID! name: String }`,
-      resolvers: { Node: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: `node ${ref.id}` }) } },
-    },
-  ];
+  const subgraphs = EMPTY_PLAN;
   const state = conformanceCase(subgraphs);
   const QUERY = '{ node { name } }';
 
@@ -193,42 +303,7 @@ describe('an operation the planner finds nothing to fetch for is an error, not n
 });
 
 describe("a client's field that a @requires selects with other arguments keeps the client's arguments", () => {
-  const comments = ['c1', 'c2', 'c3', 'c4', 'c5'].map((id) => ({ id }));
-  const subgraphs: Subgraph[] = [
-    {
-      name: 'posts',
-      sdl: `extend schema ${FEDERATION}
-        type Query { post: Post }
-        type Comment { id: ID! @shareable text: String }
-        type Post @key(fields: "id") { id: ID! comments(limit: Int!): [Comment!]! }`,
-      resolvers: {
-        Query: { post: () => ({ id: 'p1' }) },
-        Post: { __resolveReference: (ref: { id: string }) => ref, comments: (_: unknown, args: { limit: number }) => comments.slice(0, args.limit) },
-        Comment: {
-          text: (c: { id: string }) => {
-            if (c.id === 'c1') throw new GraphQLError('This comment was removed', { extensions: { code: 'NOT_FOUND' } });
-            return `text of ${c.id}`;
-          },
-        },
-      },
-    },
-    {
-      name: 'digest',
-      sdl: `extend schema ${FEDERATION}
-        type Comment { id: ID! @shareable }
-        type Post @key(fields: "id") {
-          id: ID!
-          comments(limit: Int!): [Comment!]! @external
-          summary: String @requires(fields: "comments(limit: 3) { id }")
-        }`,
-      resolvers: {
-        Post: {
-          __resolveReference: (ref: unknown) => ref,
-          summary: (post: { comments: { id: string }[] }) => `latest: ${post.comments.map((c) => c.id).join(', ')}`,
-        },
-      },
-    },
-  ];
+  const subgraphs = REQUIRES_ARGUMENTS;
   const state = conformanceCase(subgraphs);
   const QUERY = '{ post { comments(limit: 1) { id } summary } }';
   const EXPECTED = { data: { post: { comments: [{ id: 'c1' }], summary: 'latest: c1, c2, c3' } } };
@@ -242,7 +317,15 @@ describe("a client's field that a @requires selects with other arguments keeps t
       data: { post: { comments: [{ id: 'c1' }, { id: 'c2' }], summary: 'latest: c1, c2, c3' } },
     });
     expect(await askOurGateway(state.gateway!, '{ post { comments(limit: 2) { id text } summary } }')).toEqual({
-      data: { post: { comments: [{ id: 'c1', text: null }, { id: 'c2', text: 'text of c2' }], summary: 'latest: c1, c2, c3' } },
+      data: {
+        post: {
+          comments: [
+            { id: 'c1', text: null },
+            { id: 'c2', text: 'text of c2' },
+          ],
+          summary: 'latest: c1, c2, c3',
+        },
+      },
       errors: [{ message: 'This comment was removed', path: ['post', 'comments', 0, 'text'], extensions: { code: 'NOT_FOUND', serviceName: 'posts' } }],
     });
     // A client alias is a different response name: nothing to collide with, nothing renamed.
@@ -262,38 +345,7 @@ describe("a client's field that a @requires selects with other arguments keeps t
 });
 
 describe('two @requires of one field with different arguments are refused', () => {
-  const subgraphs: Subgraph[] = [
-    {
-      name: 'prices',
-      sdl: `extend schema ${FEDERATION}
-        type Query { product: Product }
-        type Product @key(fields: "id") { id: ID! price(currency: String!): Int }`,
-      resolvers: {
-        Query: { product: () => ({ id: 'p1' }) },
-        Product: {
-          __resolveReference: (ref: unknown) => ref,
-          price: (_: unknown, args: { currency: string }) => ({ USD: 100, EUR: 90 })[args.currency],
-        },
-      },
-    },
-    {
-      name: 'labels',
-      sdl: `extend schema ${FEDERATION}
-        type Product @key(fields: "id") {
-          id: ID!
-          price(currency: String!): Int @external
-          usd: String @requires(fields: "price(currency: \\"USD\\")")
-          eur: String @requires(fields: "price(currency: \\"EUR\\")")
-        }`,
-      resolvers: {
-        Product: {
-          __resolveReference: (ref: unknown) => ref,
-          usd: (p: { price: number }) => `$${p.price}`,
-          eur: (p: { price: number }) => `€${p.price}`,
-        },
-      },
-    },
-  ];
+  const subgraphs = REQUIRES_CONFLICT;
   let running: Running[] = [];
   let supergraphSdl = '';
   beforeAll(async () => {
@@ -315,11 +367,56 @@ describe('two @requires of one field with different arguments are refused', () =
   });
 
   it('by the gateway, at start and at a reload, for a supergraph composed elsewhere', async () => {
-    await expect(createGateway(testConfig('gateway'), { supergraphSdl, live: false })).rejects.toThrow(/REQUIRES_ARGUMENT_CONFLICT: Product\.price is required/);
+    await expect(createGateway(testConfig('gateway'), { supergraphSdl, live: false })).rejects.toThrow(
+      /REQUIRES_ARGUMENT_CONFLICT: Product\.price is required/,
+    );
     expect(() => validateSupergraph(supergraphSdl)).toThrow(/REQUIRES_ARGUMENT_CONFLICT/);
   });
 
   it('plain @apollo/gateway gives both the same price (remove the refusal when this fails)', async () => {
     expect(await askPlainGateway(supergraphSdl, '{ product { usd eur } }')).toEqual({ data: { product: { usd: '$90', eur: '€90' } } });
+  });
+});
+
+describe('subscriptions get the same fixes', () => {
+  const LIVE = `extend schema
+      @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@composeDirective"])
+      @link(url: "https://fitsync.dev/live/v0.1", import: ["@liveTopic"])
+      @composeDirective(name: "@liveTopic")
+    directive @liveTopic(name: String!, recipients: [String!]!) on FIELD_DEFINITION`;
+  /** A subgraph whose subscription field hands out the entity `id` (as a live message would name it). */
+  const live = (type: string, field: string): Subgraph => ({
+    name: 'live',
+    sdl: `${LIVE}
+      type Subscription { ${field}: ${type} @liveTopic(name: "${field}", recipients: ["user_id"]) }
+      type ${type} @key(fields: "id", resolvable: false) { id: ID! }`,
+    resolvers: { Subscription: { [field]: { resolve: () => ({ id: 'p1' }) } } },
+  });
+  /** The gateway's subscription executor over these subgraphs, each served in-process. */
+  function executor(subgraphs: Subgraph[]) {
+    const composed = composeServices(subgraphs.map((s) => ({ name: s.name, url: 'http://127.0.0.1:9/graphql', typeDefs: parse(s.sdl) })));
+    if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
+    const services = Object.fromEntries(
+      subgraphs.map((s) => [s.name, new LocalGraphQLDataSource(buildSubgraphSchema({ typeDefs: parse(s.sdl), resolvers: s.resolvers }))]),
+    );
+    return new SubscriptionExecutor(composed.supergraphSdl, () => services, [], createLogger('gateway', 'silent'));
+  }
+  const MESSAGE = { topic: 'x', recipients: [], payload: {} } as unknown as LiveMessage;
+  const context = {} as GatewayContext;
+
+  it('a @requires jump uses the resolvable key', async () => {
+    const subscriptions = executor([...KEYS, live('Product', 'productChanged')]);
+    const sub = subscriptions.prepare({ query: 'subscription { productChanged { id tax } }' }) as PreparedSubscription;
+    expect(await subscriptions.run(sub, context, MESSAGE)).toEqual({ data: { productChanged: { id: 'p1', tax: 10 } } });
+  });
+
+  it("a field colliding with a @requires keeps the client's arguments, and its name", async () => {
+    const subscriptions = executor([...REQUIRES_ARGUMENTS, live('Post', 'postChanged')]);
+    const sub = subscriptions.prepare({ query: 'subscription { postChanged { comments(limit: 1) { id } summary } }' }) as PreparedSubscription;
+    expect(await subscriptions.run(sub, context, MESSAGE)).toEqual({ data: { postChanged: { comments: [{ id: 'c1' }], summary: 'latest: c1, c2, c3' } } });
+    // A reload plans the client's own document again.
+    const adopted = executor([...REQUIRES_ARGUMENTS, live('Post', 'postChanged')]).adopt(sub) as PreparedSubscription;
+    expect(print(adopted.document)).toBe(print(sub.document));
+    expect(print(adopted.document)).not.toContain('fsRequires_');
   });
 });
