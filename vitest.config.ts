@@ -16,10 +16,12 @@ const NEVER = ['**/node_modules/**', 'bench/**', '**/*.bench.ts'];
  */
 const UNIT = [
   'gateway/src/__tests__/auth-limits.test.ts',
+  'gateway/src/__tests__/conformance.test.ts',
   'gateway/src/__tests__/cost.test.ts',
   'gateway/src/__tests__/entity-batch.test.ts',
   'gateway/src/__tests__/inflight.test.ts',
   'gateway/src/__tests__/live-router.test.ts',
+  'gateway/src/__tests__/planner-fixes.test.ts',
   'gateway/src/__tests__/representations.test.ts',
   'gateway/src/__tests__/supergraph.test.ts',
   'gateway/src/__tests__/trusted-documents.test.ts',

@@ -1,6 +1,14 @@
 import type { QueryPlan } from '@apollo/query-planner';
 import { ErrorCode } from '@fitsync/service-kit';
-import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 
 /**
  * Works around the query planner answering an operation it cannot route with an empty
@@ -35,7 +43,10 @@ export function emptyPlanError(
 }
 
 function rootTypeName(operation: OperationDefinitionNode) {
-  return operation.operation === 'query' ? 'Query' : operation.operation === 'mutation' ? 'Mutation' : 'Subscription';
+  // Composition names the root types so in every supergraph.
+  return { [OperationTypeNode.QUERY]: 'Query', [OperationTypeNode.MUTATION]: 'Mutation', [OperationTypeNode.SUBSCRIPTION]: 'Subscription' }[
+    operation.operation
+  ];
 }
 
 function findOperation(document: DocumentNode, name: string | null | undefined): OperationDefinitionNode | undefined {

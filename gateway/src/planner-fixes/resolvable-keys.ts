@@ -36,7 +36,7 @@ export function resolvableKeysFirst(supergraphSdl: string): string {
     });
     if (reordered.every((d, i) => d === directives[i])) return definition;
     changed = true;
-    return { ...definition, directives: reordered } as DefinitionNode;
+    return { ...definition, directives: reordered };
   });
   return changed ? print({ ...document, definitions } satisfies DocumentNode) : supergraphSdl;
 }
