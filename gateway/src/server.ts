@@ -302,7 +302,7 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
   });
   const subgraphs = new Map<string, string>();
   const dataSources = new Map<string, SubgraphDataSource>();
-  const planned = new PlannedGateway();
+  const planned = new PlannedGateway(log);
   const upstream: Upstream = {
     subgraphs,
     dataSources,

@@ -154,8 +154,12 @@ const EMPTY_PLAN: Subgraph[] = [
   {
     name: 'names',
     sdl: `extend schema ${FEDERATION}
+      type Query { named: Node }
       type Node @key(fields: "id") @interfaceObject { id: ID! name: String }`,
-    resolvers: { Node: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: `node ${ref.id}` }) } },
+    resolvers: {
+      Query: { named: () => ({ id: 'n1', name: 'node n1' }) },
+      Node: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: `node ${ref.id}` }) },
+    },
   },
 ];
 
@@ -299,6 +303,27 @@ describe('an operation the planner finds nothing to fetch for is an error, not n
 
   it('plain @apollo/gateway answers null data without an error (remove the fix when this fails)', async () => {
     expect(await askPlainGateway(state.supergraphSdl, QUERY)).toEqual({ data: { node: null } });
+  });
+
+  it('an operation the planner throws on is coded the same way, not an HTTP 500', async () => {
+    const res = await fetch(state.gateway!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ named { __typename } }' }),
+    });
+    expect(res.status).toBe(200);
+    const { data, errors } = (await res.json()) as Answer;
+    expect(data).toBeNull();
+    expect(errors).toEqual([
+      {
+        message: 'The query planner cannot plan this operation over the supergraph served now; the gateway log has the details',
+        extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'QUERY_PLANNING_FAILED' },
+      },
+    ]);
+    // What the planner does with it, plain @apollo/gateway passing that on (remove the fix when this fails).
+    expect(await askPlainGateway(state.supergraphSdl, '{ named { __typename } }')).toEqual({
+      errors: [{ message: 'Subgraph nodes has no entities defined', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
   });
 });
 

@@ -22,7 +22,7 @@ import {
 } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import { CostCalculator } from '../cost.js';
-import { emptyPlanError, plannerSupergraph, RequiresAliases, restoreNames } from '../planner-fixes/index.js';
+import { emptyPlanError, plannerSupergraph, planningFailedError, RequiresAliases, restoreNames } from '../planner-fixes/index.js';
 import { checkCost, type CostLimit } from '../request-rules.js';
 
 /** A client's subscription, validated and planned once; run once per live message. */
@@ -184,7 +184,13 @@ export class SubscriptionExecutor {
         extensions: { code: 'BAD_USER_INPUT' },
       });
     }
-    const queryPlan = this.#planner.buildQueryPlan(operationFromDocument(this.#apiSchema, document, { operationName: operationName ?? undefined }));
+    let queryPlan: QueryPlan;
+    try {
+      queryPlan = this.#planner.buildQueryPlan(operationFromDocument(this.#apiSchema, document, { operationName: operationName ?? undefined }));
+    } catch (err) {
+      this.log.error({ err, operationName }, 'the query planner failed on a valid subscription');
+      return planningFailedError();
+    }
     const empty = emptyPlanError(queryPlan, document, operationName, variables);
     if (empty) return empty;
     const node = queryPlan.node;

@@ -16,8 +16,8 @@ import {
  * planner drops the fields it finds no subgraph for, and @apollo/gateway then executes
  * nothing and answers `{ "a": null }` without an error, as if the data were null. Apollo
  * Router refuses an empty plan for an operation that selects data; so does this module.
- * (Reported upstream with the conformance cases of issue 18; no fix in @apollo/query-planner
- * 2.14.) Remove it when the planner reports these operations as unplannable itself.
+ * No upstream issue tracks it for @apollo/query-planner (2.14.4 behaves so; Apollo Router's
+ * check is the reference). Remove it when the planner reports these operations as unplannable.
  *
  * The code is SERVICE_UNAVAILABLE (DESIGN.md section 6): the operation is valid against the
  * API schema, so it is not the client's mistake (not BAD_USER_INPUT or BAD_REQUEST), and no

@@ -2,11 +2,14 @@ import type { ApolloGateway, SupergraphSdlHook } from '@apollo/gateway';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
+import type { Logger } from '@fitsync/service-kit';
 import { emptyPlanError } from './empty-plan.js';
+import { planningFailedError } from './planning-failure.js';
 import { RequiresAliases, restoreNames } from './requires-aliases.js';
 import { resolvableKeysFirst } from './resolvable-keys.js';
 
 export { emptyPlanError } from './empty-plan.js';
+export { planningFailedError } from './planning-failure.js';
 export { RequiresAliases, restoreNames, type AliasedDocument } from './requires-aliases.js';
 export { resolvableKeysFirst } from './resolvable-keys.js';
 
@@ -36,7 +39,8 @@ export function plannerSupergraphHook(hook: SupergraphSdlHook): SupergraphSdlHoo
 /**
  * ApolloGateway for Apollo Server, with the operation fixes around its executor: colliding
  * `@requires` fields aliased before planning and named back after (requires-aliases.ts),
- * and an empty plan for an operation that selects data answered with an error (empty-plan.ts).
+ * an empty plan for an operation that selects data answered with an error (empty-plan.ts), and
+ * so is an operation the planner throws on (planning-failure.ts).
  * Give `didResolveQueryPlan` to the ApolloGateway as `experimental_didResolveQueryPlan`.
  */
 export class PlannedGateway implements GatewayInterface {
@@ -44,6 +48,8 @@ export class PlannedGateway implements GatewayInterface {
   /** Those of the supergraph loaded (none before the first load). */
   #aliases: RequiresAliases | undefined;
   readonly #plans = new WeakMap<GatewayGraphQLRequestContext, QueryPlan>();
+
+  constructor(private readonly log: Logger) {}
 
   /** The plan Apollo's gateway made for a request, kept for the empty-plan check. */
   readonly didResolveQueryPlan = ({ queryPlan, requestContext }: { queryPlan: QueryPlan; requestContext: GatewayGraphQLRequestContext }) => {
@@ -90,7 +96,19 @@ export class PlannedGateway implements GatewayInterface {
             queryHash: `${requestContext.queryHash}:${aliased.hash}`,
           }
         : requestContext;
-      const result = await execute(planned);
+      let result: Awaited<ReturnType<GatewayExecutor>>;
+      try {
+        result = await execute(planned);
+      } catch (err) {
+        // Thrown before a plan was resolved: the planner threw (executing a plan fails otherwise, and stays Apollo's).
+        if (this.#plans.has(planned)) throw err;
+        const context = requestContext.context as { correlationId?: string; log?: Logger };
+        (context.log ?? this.log).error(
+          { err, correlationId: context.correlationId, operationName: requestContext.operationName },
+          'the query planner failed on a valid operation',
+        );
+        return { data: null, errors: [planningFailedError()] };
+      }
       const plan = this.#plans.get(planned);
       const empty = plan && emptyPlanError(plan, planned.document, requestContext.request.operationName, requestContext.request.variables);
       if (empty) return { data: null, errors: [empty] };
