@@ -1,7 +1,7 @@
-import { composeServices } from '@apollo/composition';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { composeServices } from '@apollo/composition';
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -100,7 +100,7 @@ async function askOurGateway(gateway: RunningGateway, query: string): Promise<An
   return { data, ...(errors ? { errors } : {}) };
 }
 
-/** Starts the subgraphs, composes them, and runs `body` with the supergraph and our gateway serving it. */
+/** For a describe block: starts the subgraphs, composes them and starts our gateway on the supergraph (all on port 0); stops them after. */
 function conformanceCase(subgraphs: Subgraph[]) {
   const state: { running: Running[]; supergraphSdl: string; gateway?: RunningGateway } = { running: [], supergraphSdl: '' };
   beforeAll(async () => {
