@@ -16,14 +16,16 @@ const NEVER = ['**/node_modules/**', 'bench/**', '**/*.bench.ts'];
  */
 const UNIT = [
   'gateway/src/__tests__/auth-limits.test.ts',
+  'gateway/src/__tests__/conformance.test.ts',
   'gateway/src/__tests__/cost.test.ts',
   'gateway/src/__tests__/entity-batch.test.ts',
   'gateway/src/__tests__/inflight.test.ts',
   'gateway/src/__tests__/live-router.test.ts',
-  'gateway/src/__tests__/upstream.test.ts',
+  'gateway/src/__tests__/planner-fixes.test.ts',
   'gateway/src/__tests__/representations.test.ts',
   'gateway/src/__tests__/supergraph.test.ts',
   'gateway/src/__tests__/trusted-documents.test.ts',
+  'gateway/src/__tests__/upstream.test.ts',
   'packages/composition/src/__tests__/history.test.ts',
   'packages/composition/src/__tests__/live.test.ts',
   'packages/composition/src/__tests__/live-topics.test.ts',

@@ -53,6 +53,7 @@ import { DEFAULT_LIMITS, finiteNumbersRule, listNestingRule, operationLimitsRule
 import { CostCalculator } from './cost.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
 import { errorCap, operationCost, operationResolution, withoutFieldSuggestions, type CostLimit } from './request-rules.js';
+import { PlannedGateway, plannerSupergraphHook } from './planner-fixes/index.js';
 import { SupergraphError, subgraphUrl } from './supergraph.js';
 import { openSupergraphSource, type SupergraphSource, type SupergraphStatus } from './supergraph-source.js';
 
@@ -271,7 +272,8 @@ export async function createGateway(config: ServiceConfig, opts: GatewayOptions 
 
 /** The subgraphs' side of the gateway: Apollo's gateway, its data sources and the HTTP clients they share. */
 interface Upstream {
-  gateway: ApolloGateway;
+  /** Apollo's gateway, with the planner fixes of planner-fixes/ around it. */
+  gateway: PlannedGateway;
   /** Where each subgraph is reached, filled in as Apollo builds its data sources. */
   subgraphs: Map<string, string>;
   dataSources: Map<string, SubgraphDataSource>;
@@ -305,6 +307,7 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
   });
   const subgraphs = new Map<string, string>();
   const dataSources = new Map<string, SubgraphDataSource>();
+  const planned = new PlannedGateway(log);
   const upstream: Upstream = {
     subgraphs,
     dataSources,
@@ -316,34 +319,38 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
       probe.close();
       for (const source of dataSources.values()) source.shutdown();
     },
-    gateway: withoutApolloTelemetry(
-      () =>
-        new ApolloGateway({
-          supergraphSdl: supergraph.hook,
-          logger: log,
-          buildService: ({ name, url }) => {
-            const target = subgraphUrl(name, url, opts.subgraphUrls ?? {}, config.subgraphUrlOverrides);
-            subgraphs.set(name, target);
-            const source = new SubgraphDataSource({
-              name,
-              url: target,
-              fetcher: fetcher.fetch,
-              timeoutMs: opts.subgraphTimeoutMs ?? subgraphTimeoutMs(config, name),
-              breaker: config.breaker,
-              credentials,
-              log,
-              observe: (subgraph, outcome, seconds) => subgraphFetches.observe({ subgraph, outcome }, seconds),
-              onBreakerState: (subgraph, state) => breakerState.set({ subgraph }, BREAKER_VALUES[state]),
-              deduplicate: opts.deduplicateSubgraphRequests ?? config.deduplicateSubgraphRequests,
-              onDeduplicated: (subgraph) => deduplicated.inc({ subgraph }),
-            });
-            // A new supergraph builds new data sources: the old one's breaker timers stop.
-            dataSources.get(name)?.shutdown();
-            breakerState.set({ subgraph: name }, 0);
-            dataSources.set(name, source);
-            return source;
-          },
-        }),
+    gateway: planned.wrap(
+      withoutApolloTelemetry(
+        () =>
+          new ApolloGateway({
+            // The planner gets the supergraph with its workarounds applied, at load and at every reload.
+            supergraphSdl: plannerSupergraphHook(supergraph.hook),
+            experimental_didResolveQueryPlan: planned.didResolveQueryPlan,
+            logger: log,
+            buildService: ({ name, url }) => {
+              const target = subgraphUrl(name, url, opts.subgraphUrls ?? {}, config.subgraphUrlOverrides);
+              subgraphs.set(name, target);
+              const source = new SubgraphDataSource({
+                name,
+                url: target,
+                fetcher: fetcher.fetch,
+                timeoutMs: opts.subgraphTimeoutMs ?? subgraphTimeoutMs(config, name),
+                breaker: config.breaker,
+                credentials,
+                log,
+                observe: (subgraph, outcome, seconds) => subgraphFetches.observe({ subgraph, outcome }, seconds),
+                onBreakerState: (subgraph, state) => breakerState.set({ subgraph }, BREAKER_VALUES[state]),
+                deduplicate: opts.deduplicateSubgraphRequests ?? config.deduplicateSubgraphRequests,
+                onDeduplicated: (subgraph) => deduplicated.inc({ subgraph }),
+              });
+              // A new supergraph builds new data sources: the old one's breaker timers stop.
+              dataSources.get(name)?.shutdown();
+              breakerState.set({ subgraph: name }, 0);
+              dataSources.set(name, source);
+              return source;
+            },
+          }),
+      ),
     ),
   };
   return upstream;
@@ -396,7 +403,7 @@ function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Met
 
 function createApollo(
   config: ServiceConfig,
-  gateway: ApolloGateway,
+  gateway: PlannedGateway,
   httpServer: Server,
   log: Logger,
   validationRules: ValidationRule[],

@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { Supergraph, operationFromDocument } from '@apollo/federation-internals';
 import { QueryPlanner } from '@apollo/query-planner';
-import { apiSchemaOf, supergraphHash } from '@fitsync/composition';
+import { apiSchemaOf, requiresConflicts, supergraphHash } from '@fitsync/composition';
 import type { Logger, Metrics, ServiceConfig } from '@fitsync/service-kit';
 import { buildASTSchema, parse, type GraphQLSchema } from 'graphql';
 import { Counter, Gauge } from 'prom-client';
@@ -38,6 +38,7 @@ export interface SupergraphStatus {
  * Returns its API schema; throws a SupergraphError saying what is wrong.
  */
 export function validateSupergraph(sdl: string): GraphQLSchema {
+  refuseRequiresConflicts(sdl);
   try {
     const supergraph = Supergraph.build(sdl);
     const planner = new QueryPlanner(supergraph);
@@ -47,6 +48,16 @@ export function validateSupergraph(sdl: string): GraphQLSchema {
   } catch (err) {
     throw new SupergraphError(err instanceof Error ? err.message : String(err));
   }
+}
+
+/**
+ * Two `@requires` selecting one field with different arguments get the same value from the
+ * query planner (see `requiresConflicts`): such a supergraph, composed elsewhere than by
+ * `npm run compose`, is refused at load and at reload, as composition refuses it.
+ */
+function refuseRequiresConflicts(sdl: string) {
+  const conflicts = requiresConflicts(sdl);
+  if (conflicts.length) throw new SupergraphError(conflicts.map((c) => `${c.code}: ${c.message}`).join('\n'));
 }
 
 export interface SupergraphSource {
@@ -78,6 +89,13 @@ export async function openSupergraphSource(config: ServiceConfig, log: Logger, m
   // The watchers may fire before `reload` exists (and before the gateway loaded): they go through this.
   let trigger = () => {};
   const origin = await openOrigin(config, log, given, () => trigger());
+  try {
+    refuseRequiresConflicts(origin.initial.sdl);
+  } catch (err) {
+    await origin.stopWatching();
+    await origin.close();
+    throw err;
+  }
   const served = new ServedSupergraph(origin.source, origin.initial.sdl, supergraphMetrics(metrics), log);
   let update: ((sdl: string) => void) | undefined;
   let pending: Promise<void> = Promise.resolve();

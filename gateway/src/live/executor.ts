@@ -23,6 +23,7 @@ import {
 } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import { CostCalculator } from '../cost.js';
+import { emptyPlanError, plannerSupergraph, planningFailedError, RequiresAliases, restoreNames } from '../planner-fixes/index.js';
 import { checkCost, type CostLimit } from '../request-rules.js';
 
 /**
@@ -38,7 +39,12 @@ export type LiveEvent = { kind: 'broker'; message: LiveMessage } | { kind: 'upst
 /** A client's subscription, validated and planned once; run once per live message. */
 export interface PreparedSubscription {
   feed: Feed;
+  /** The client's document (what a reload plans again). */
   document: DocumentNode;
+  /** What is planned and executed: the client's document with the `@requires` collisions aliased (planner-fixes/requires-aliases.ts). */
+  executed: DocumentNode;
+  /** Aliases of `executed` → the client's response names, named back in each result. */
+  renames: ReadonlyMap<string, string>;
   operationName: string | null;
   variables: Record<string, unknown>;
   /** `Sequence[primary, rest]`: the plan executeQueryPlan runs for each message. */
@@ -72,6 +78,7 @@ export class SubscriptionExecutor {
   readonly #planner: QueryPlanner;
   readonly #rules: ValidationRule[];
   readonly #plans = new LRUCache<string, { plan: QueryPlan; feed: Feed }>({ max: PLAN_CACHE_SIZE });
+  readonly #aliases: RequiresAliases;
   readonly #cost: CostLimit;
   /** The Subscription fields the supergraph declares a broker topic for (`@liveTopic`). */
   readonly #routes: Map<string, LiveRoute>;
@@ -88,7 +95,9 @@ export class SubscriptionExecutor {
     /** MAX_OPERATION_COST, as for HTTP: a subscription over it is refused before it is planned. */
     cost: Omit<CostLimit, 'calculator' | 'report'> = { max: Infinity },
   ) {
-    const supergraph = Supergraph.build(supergraphSdl);
+    // The planner's workarounds, as for HTTP operations (planner-fixes/).
+    const supergraph = Supergraph.build(plannerSupergraph(supergraphSdl));
+    this.#aliases = new RequiresAliases(supergraphSdl);
     const calculator = CostCalculator.fromSupergraph(supergraph);
     this.#cost = { ...cost, report: false, calculator: () => calculator };
     // A field with a usable @liveTopic is fed from its broker topic; one without from its
@@ -167,10 +176,12 @@ export class SubscriptionExecutor {
     }
     const cost = checkCost(counted ? this.#cost : { ...this.#cost, observe: undefined }, document, operation, variables);
     if (cost.error) return [cost.error];
+    const aliased = this.#aliases.rewrite(document);
+    const executed = aliased?.document ?? document;
     const key = `${operationName ?? ''}\n${query}`;
     let planned = this.#plans.get(key);
     if (!planned) {
-      const built = this.#plan(document, operationName, operation);
+      const built = this.#plan(executed, operationName, operation, variables);
       if (built instanceof GraphQLError) return [built];
       planned = built;
       this.#plans.set(key, planned);
@@ -178,13 +189,15 @@ export class SubscriptionExecutor {
     return {
       ...planned,
       document,
+      executed,
+      renames: aliased?.renames ?? new Map(),
       operationName,
       variables,
-      operationContext: buildOperationContext({ schema: this.#apiGraphQLSchema, operationDocument: document, operationName: operationName ?? undefined }),
+      operationContext: buildOperationContext({ schema: this.#apiGraphQLSchema, operationDocument: executed, operationName: operationName ?? undefined }),
     };
   }
 
-  #plan(document: DocumentNode, operationName: string | null, operation: OperationDefinitionNode) {
+  #plan(document: DocumentNode, operationName: string | null, operation: OperationDefinitionNode, variables: Record<string, unknown>) {
     const field = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__'));
     const name = field?.kind === Kind.FIELD ? field.name.value : undefined;
     if (name === undefined || this.#invalid.has(name)) {
@@ -192,7 +205,15 @@ export class SubscriptionExecutor {
         extensions: { code: 'SERVICE_UNAVAILABLE' },
       });
     }
-    const queryPlan = this.#planner.buildQueryPlan(operationFromDocument(this.#apiSchema, document, { operationName: operationName ?? undefined }));
+    let queryPlan: QueryPlan;
+    try {
+      queryPlan = this.#planner.buildQueryPlan(operationFromDocument(this.#apiSchema, document, { operationName: operationName ?? undefined }));
+    } catch (err) {
+      this.log.error({ err, operationName }, 'the query planner failed on a valid subscription');
+      return planningFailedError();
+    }
+    const empty = emptyPlanError(queryPlan, document, operationName, variables);
+    if (empty) return empty;
     const node = queryPlan.node;
     if (node?.kind !== 'Subscription') return new GraphQLError(`Subscription.${name} has no subscription plan`);
     const root: PlanNode = node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary;
@@ -221,7 +242,7 @@ export class SubscriptionExecutor {
     else if (sub.feed.kind === 'upstream') services = withUpstreamEvent(services, sub.feed, event.result);
     const requestContext = {
       request: { query: undefined, variables: sub.variables, operationName: sub.operationName ?? undefined },
-      document: sub.document,
+      document: sub.executed,
       operationName: sub.operationName,
       operation: sub.operationContext.operation,
       schema: this.#apiGraphQLSchema,
@@ -231,7 +252,8 @@ export class SubscriptionExecutor {
       metrics: {},
     } as unknown as Parameters<typeof executeQueryPlan>[2];
     const result = await executeQueryPlan(sub.plan, services, requestContext, sub.operationContext, this.#supergraphSchema, this.#apiSchema);
-    return { data: result.data as ExecutionResult['data'], ...(result.errors?.length ? { errors: result.errors } : {}) };
+    const named = sub.renames.size ? restoreNames(result, sub.renames) : result;
+    return { data: named.data as ExecutionResult['data'], ...(named.errors?.length ? { errors: named.errors } : {}) };
   }
 }
 

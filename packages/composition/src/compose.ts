@@ -18,6 +18,7 @@ import {
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { droppedLiveTopics, liveDeclarations } from './live-topics.js';
+import { requiresConflicts } from './requires.js';
 
 const configSchema = z.object({
   federation_version: z.union([z.string(), z.number()]).optional(),
@@ -119,7 +120,34 @@ export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[
       }),
     };
   }
+  const requires = requiresConflicts(result.supergraphSdl);
+  if (requires.length) {
+    return {
+      ok: false,
+      problems: requires.map((c) => {
+        const locations = c.fields.flatMap((f) =>
+          fieldLocations(
+            services.find((s) => s.name === f.graph),
+            c.type,
+            f.field,
+          ),
+        );
+        return { subgraph: c.fields[0].graph, code: c.code, message: c.message, locations };
+      }),
+    };
+  }
   return { ok: true, supergraphSdl: result.supergraphSdl };
+}
+
+/** Where a subgraph defines `<type>.<field>`, for a problem's report. */
+function fieldLocations(service: { name: string; typeDefs: DocumentNode } | undefined, type: string, field: string) {
+  if (!service) return [];
+  return service.typeDefs.definitions.flatMap((d) => {
+    if ((d.kind !== Kind.OBJECT_TYPE_DEFINITION && d.kind !== Kind.OBJECT_TYPE_EXTENSION && d.kind !== Kind.INTERFACE_TYPE_DEFINITION) || d.name.value !== type)
+      return [];
+    const loc = d.fields?.find((f) => f.name.value === field)?.name.loc;
+    return loc ? [{ subgraph: service.name, ...locationOf(loc.source.body, loc.start) }] : [];
+  });
 }
 
 /** Where a subgraph defines `Subscription.<field>`, for a problem's report. */

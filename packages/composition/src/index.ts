@@ -7,3 +7,5 @@ export * from './live.js';
 export * from './publish.js';
 export * from './register.js';
 export * from './live-topics.js';
+export * from './join-spec.js';
+export * from './requires.js';
