@@ -29,6 +29,7 @@ import {
   type SubgraphName,
 } from '../packages/service-kit/src/config.js';
 import type { ServiceMessage, SupervisorMessage } from '../packages/service-kit/src/run.js';
+import { ensureGraphiQL } from './graphiql.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVICES: ServiceName[] = [...SUBGRAPHS, 'gateway'];
@@ -371,6 +372,7 @@ function summary(configs: Record<ServiceName, ServiceConfig>, ports: Record<Serv
   const base = at('gateway');
   const rows: [string, string, string][] = [
     ['gateway', `${base}/graphql`, 'GraphQL for clients (HTTP POST)'],
+    ...(gw.graphiqlPath ? [['', `${base}${gw.graphiqlPath}`, 'GraphiQL in a browser (log in from its Headers tab)'] as [string, string, string]] : []),
     ['', `${base}/health`, 'process is up'],
     ['', `${base}/ready`, 'ready to serve'],
     ['', `${base}/metrics`, 'Prometheus metrics'],
@@ -466,6 +468,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // The gateway serves GraphiQL from its bundle: built now if missing or older than its sources.
+  if (configs.gateway.graphiqlPath) await ensureGraphiQL(say);
   if (!process.env.SUPERGRAPH_PATH) await ensureSupergraph();
   else if (!(await mtime(env.SUPERGRAPH_PATH!))) {
     console.error(red(`SUPERGRAPH_PATH=${process.env.SUPERGRAPH_PATH} does not exist`));

@@ -3,7 +3,6 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -47,6 +46,7 @@ import { createContext, correlationId, type GatewayContext } from './context.js'
 import { SubgraphDataSource } from './datasource.js';
 import { createUserAuthenticator, type UserAuthenticator } from './identity.js';
 import { createKeepAliveFetcher } from './fetcher.js';
+import { GRAPHIQL_ASSETS_PATH, bareGetAnswer, graphiqlRoutes } from './graphiql.js';
 import { idempotentMutations, memoryIdempotencyStore, redisIdempotencyStore } from './idempotency.js';
 import { DEFAULT_LIMITS, finiteNumbersRule, listNestingRule, operationLimitsRule, type OperationLimits } from './limits.js';
 import { CostCalculator } from './cost.js';
@@ -206,8 +206,16 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
         });
   // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler,
   // and the trusted-documents rule decides which document runs before either sees it.
+  // GraphiQL (GRAPHIQL_PATH): on /graphql for a browser's GET, or on a path of its own.
+  const graphiql = config.graphiqlPath ? graphiqlRoutes(config.graphiqlPath, log) : undefined;
+  if (graphiql) {
+    shell.use(GRAPHIQL_ASSETS_PATH, graphiql.assets);
+    if (config.graphiqlPath !== '/graphql') shell.get(config.graphiqlPath!, graphiql.page);
+  }
   shell.use(
     '/graphql',
+    ...(graphiql && config.graphiqlPath === '/graphql' ? [graphiql.page] : []),
+    bareGetAnswer(config.graphiqlPath),
     jsonBody(BODY_LIMIT),
     trustedDocumentsHttp(trusted.gate),
     ...(live ? [live.server.sse] : []),
@@ -412,7 +420,8 @@ function createApollo(
     // Before errorCap: it reads each login's own error before any is cut.
     authRateLimits(rateLimits),
     errorCap(config.maxErrors),
-    config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+    // Browsers get GraphiQL from the gateway's own route (graphiql.ts), never a page loading code from elsewhere.
+    ApolloServerPluginLandingPageDisabled(),
     // Last: what they store as a mutation's answer is what the others made of it.
     ...more,
   ];
