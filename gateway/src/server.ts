@@ -67,8 +67,8 @@ export { documentId } from './trusted/registry.js';
 export type { LiveOptions } from './live/server.js';
 export { CostCalculator, type CostOptions } from './cost.js';
 
-/** Largest request body on `/graphql`, over POST and SSE alike. */
-const BODY_LIMIT = '1mb';
+/** Largest request body on `/graphql`, over POST and SSE alike (the compose proxy allows more: tests/docker-compose.test.ts). */
+export const BODY_LIMIT = '1mb';
 
 export interface GatewayOptions {
   /**
