@@ -27,7 +27,6 @@ const composeText = read('docker-compose.yml');
 // Compose merges `<<: *anchor` keys (YAML 1.1 merge keys).
 const compose = parseYaml(composeText, { merge: true }) as { services: Record<string, ComposeService> };
 const services = compose.services;
-const FITSYNC: ServiceName[] = [...SUBGRAPHS, 'gateway'];
 /** The gateway replicas behind the proxy: the same service twice. */
 const GATEWAYS = ['gateway', 'gateway-2'];
 /** Compose services running FitSync code, and the service (the FitSync process) each one is. */
