@@ -348,6 +348,16 @@ describe('Dockerfile', () => {
     expect(manifests.filter((m) => !copied.includes(m))).toEqual([]);
   });
 
+  it("builds the gateway's GraphiQL bundle once the sources are in (npm ci ran before they were), and leaves a local one out", () => {
+    const copyAll = lines.indexOf('COPY . .');
+    const build = lines.indexOf('RUN npm run graphiql:build');
+    expect(copyAll).toBeGreaterThan(0);
+    expect(build).toBeGreaterThan(copyAll);
+    expect(lines.findIndex((l) => l.startsWith('USER '))).toBeGreaterThan(build);
+    expect(read('.dockerignore').split('\n')).toContain('gateway/graphiql/dist');
+    expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['graphiql:build']).toBeDefined();
+  });
+
   it('defaults to the gateway and leaves dependencies, data and history out of the context', () => {
     const cmd = lines.find((l) => l.startsWith('CMD '))!;
     expect(JSON.parse(cmd.slice(4))).toEqual(['node', '--import', 'tsx', 'gateway/src/index.ts']);

@@ -2,11 +2,15 @@
 // the page loads from the gateway alone, logs in from its Headers tab, runs ClientDashboard
 // as the demo client, and shows a bookingChanged event that a mutation caused.
 import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { DEMO_LOGINS, DEMO_PASSWORD, demoGym } from '@fitsync/demo-data';
 import type { RunningGateway } from '@fitsync/gateway';
+import { createLogger } from '@fitsync/service-kit';
 import { REQUIRE_SERVICES, testClock } from '@fitsync/service-kit/testing';
+import express from 'express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphiqlRoutes } from '../gateway/src/graphiql.js';
 import { ensureGraphiQL } from '../scripts/graphiql.js';
 import { operation } from './support/operations.js';
 import { startPlatform, type Platform } from './support/platform.js';
@@ -210,6 +214,30 @@ describe.skipIf(!haveChromium && !REQUIRE_SERVICES)('GraphiQL served by the gate
     for (const ref of refs) {
       expect(ref.startsWith('/graphiql-assets/'), ref).toBe(true);
       expect((await fetch(new URL(ref, platform.gatewayUrl))).status, ref).toBe(200);
+    }
+  });
+});
+
+describe('GraphiQL without its bundle (not built yet)', () => {
+  it('answers a browser SERVICE_UNAVAILABLE as GraphQL JSON naming the build command, and leaves the API alone', async () => {
+    const app = express();
+    const routes = graphiqlRoutes('/graphql', createLogger('gateway', 'silent'), '/nonexistent/graphiql-dist/');
+    app.use('/graphql', routes.page, (_req, res) => {
+      res.json({ api: true });
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+      const page = await fetch(url, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(503);
+      expect(await page.json()).toEqual({
+        errors: [{ message: expect.stringContaining('npm run graphiql:build'), extensions: { code: 'SERVICE_UNAVAILABLE' } }],
+      });
+      expect(await (await fetch(url, { headers: { accept: 'application/json' } })).json()).toEqual({ api: true });
+      expect(await (await fetch(`${url}?query=%7B__typename%7D`, { headers: { accept: 'text/html' } })).json()).toEqual({ api: true });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -89,7 +89,12 @@ export const GRAPHIQL_ASSETS_PATH = `${GRAPHIQL_ASSET_BASE}assets`;
  * GraphQL error saying what the endpoint takes, rather than Apollo's CSRF refusal.
  */
 export function bareGetAnswer(graphiqlPath: string | undefined): RequestHandler {
-  const where = graphiqlPath ? `GraphiQL is at ${graphiqlPath}` : 'GraphiQL is not served here (GRAPHIQL_PATH turns it on)';
+  const where =
+    graphiqlPath === '/graphql'
+      ? 'Open it in a browser for GraphiQL'
+      : graphiqlPath
+        ? `GraphiQL is at ${graphiqlPath}`
+        : 'GraphiQL is not served here (GRAPHIQL_PATH turns it on)';
   const message = `This is the GraphQL endpoint: send an operation with POST (application/json), or with GET and a query parameter. ${where}`;
   return (req, res, next) => {
     // graphql-sse's single-connection mode GETs its stream with a header, not parameters.
