@@ -371,8 +371,12 @@ function summary(configs: Record<ServiceName, ServiceConfig>, ports: Record<Serv
   const at = (s: ServiceName) => origin(shownHost(configs[s].host), ports[s]);
   const base = at('gateway');
   const rows: [string, string, string][] = [
-    ['gateway', `${base}/graphql`, 'GraphQL for clients (HTTP POST)'],
-    ...(gw.graphiqlPath ? [['', `${base}${gw.graphiqlPath}`, 'GraphiQL in a browser (log in from its Headers tab)'] as [string, string, string]] : []),
+    [
+      'gateway',
+      `${base}/graphql`,
+      gw.graphiqlPath === '/graphql' ? 'GraphQL for clients (HTTP POST); GraphiQL in a browser' : 'GraphQL for clients (HTTP POST)',
+    ],
+    ...(gw.graphiqlPath && gw.graphiqlPath !== '/graphql' ? [['', `${base}${gw.graphiqlPath}`, 'GraphiQL in a browser'] as [string, string, string]] : []),
     ['', `${base}/health`, 'process is up'],
     ['', `${base}/ready`, 'ready to serve'],
     ['', `${base}/metrics`, 'Prometheus metrics'],

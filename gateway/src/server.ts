@@ -204,14 +204,14 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
           rateLimits,
           documents: trusted.gate,
         });
-  // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler,
-  // and the trusted-documents rule decides which document runs before either sees it.
   // GraphiQL (GRAPHIQL_PATH): on /graphql for a browser's GET, or on a path of its own.
   const graphiql = config.graphiqlPath ? graphiqlRoutes(config.graphiqlPath, log) : undefined;
   if (graphiql) {
     shell.use(GRAPHIQL_ASSETS_PATH, graphiql.assets);
     if (config.graphiqlPath !== '/graphql') shell.get(config.graphiqlPath!, graphiql.page);
   }
+  // A GET with no parameters is answered in front of Apollo (graphiql.ts). The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler,
+  // and the trusted-documents rule decides which document runs before either sees it.
   shell.use(
     '/graphql',
     ...(graphiql && config.graphiqlPath === '/graphql' ? [graphiql.page] : []),
