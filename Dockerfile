@@ -26,6 +26,8 @@ COPY gateway/package.json gateway/
 RUN npm ci --include=dev --no-audit --no-fund && npm cache clean --force
 
 COPY . .
+# GraphiQL's bundle (npm ci ran before the sources were here, so its postinstall had nothing to build).
+RUN npm run graphiql:build
 
 # The code stays owned by root (read-only for the service); only the embedded-database
 # folder is writable, for runs without DATABASE_URL.

@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/__generated__/**', 'bench/results/**', '.data/**', 'coverage/**'] },
+  { ignores: ['**/node_modules/**', '**/__generated__/**', 'gateway/graphiql/dist/**', 'bench/results/**', '.data/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -43,6 +43,7 @@ const UNIT = [
   'subgraphs/schedule/src/__tests__/live.test.ts',
   'tests/docker-compose.test.ts',
   'tests/fuzz-oracle.test.ts',
+  'tests/kubernetes.test.ts',
 ];
 
 // `npm test` runs both projects; `--project unit` or `--project e2e` runs one.

@@ -29,6 +29,7 @@ import {
   type SubgraphName,
 } from '../packages/service-kit/src/config.js';
 import type { ServiceMessage, SupervisorMessage } from '../packages/service-kit/src/run.js';
+import { ensureGraphiQL } from './graphiql.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVICES: ServiceName[] = [...SUBGRAPHS, 'gateway'];
@@ -370,7 +371,12 @@ function summary(configs: Record<ServiceName, ServiceConfig>, ports: Record<Serv
   const at = (s: ServiceName) => origin(shownHost(configs[s].host), ports[s]);
   const base = at('gateway');
   const rows: [string, string, string][] = [
-    ['gateway', `${base}/graphql`, 'GraphQL for clients (HTTP POST)'],
+    [
+      'gateway',
+      `${base}/graphql`,
+      gw.graphiqlPath === '/graphql' ? 'GraphQL for clients (HTTP POST); GraphiQL in a browser' : 'GraphQL for clients (HTTP POST)',
+    ],
+    ...(gw.graphiqlPath && gw.graphiqlPath !== '/graphql' ? [['', `${base}${gw.graphiqlPath}`, 'GraphiQL in a browser'] as [string, string, string]] : []),
     ['', `${base}/health`, 'process is up'],
     ['', `${base}/ready`, 'ready to serve'],
     ['', `${base}/metrics`, 'Prometheus metrics'],
@@ -466,6 +472,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // The gateway serves GraphiQL from its bundle: built now if missing or older than its sources.
+  if (configs.gateway.graphiqlPath) await ensureGraphiQL(say);
   if (!process.env.SUPERGRAPH_PATH) await ensureSupergraph();
   else if (!(await mtime(env.SUPERGRAPH_PATH!))) {
     console.error(red(`SUPERGRAPH_PATH=${process.env.SUPERGRAPH_PATH} does not exist`));

@@ -3,7 +3,6 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -48,6 +47,7 @@ import { createContext, correlationId, type GatewayContext } from './context.js'
 import { SubgraphDataSource } from './datasource.js';
 import { createUserAuthenticator, type UserAuthenticator } from './identity.js';
 import { createKeepAliveFetcher } from './fetcher.js';
+import { GRAPHIQL_ASSETS_PATH, bareGetAnswer, graphiqlRoutes } from './graphiql.js';
 import { idempotentMutations, memoryIdempotencyStore, redisIdempotencyStore } from './idempotency.js';
 import { DEFAULT_LIMITS, finiteNumbersRule, listNestingRule, operationLimitsRule, type OperationLimits } from './limits.js';
 import { CostCalculator } from './cost.js';
@@ -69,8 +69,8 @@ export { documentId } from './trusted/registry.js';
 export type { LiveOptions } from './live/server.js';
 export { CostCalculator, type CostOptions } from './cost.js';
 
-/** Largest request body on `/graphql`, over POST and SSE alike. */
-const BODY_LIMIT = '1mb';
+/** Largest request body on `/graphql`, over POST and SSE alike (the compose proxy allows more: tests/docker-compose.test.ts). */
+export const BODY_LIMIT = '1mb';
 
 export interface GatewayOptions {
   /**
@@ -208,10 +208,18 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
           rateLimits,
           documents: trusted.gate,
         });
-  // The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler,
+  // GraphiQL (GRAPHIQL_PATH): on /graphql for a browser's GET, or on a path of its own.
+  const graphiql = config.graphiqlPath ? graphiqlRoutes(config.graphiqlPath, log) : undefined;
+  if (graphiql) {
+    shell.use(GRAPHIQL_ASSETS_PATH, graphiql.assets);
+    if (config.graphiqlPath !== '/graphql') shell.get(config.graphiqlPath!, graphiql.page);
+  }
+  // A GET with no parameters is answered in front of Apollo (graphiql.ts). The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler,
   // and the trusted-documents rule decides which document runs before either sees it.
   shell.use(
     '/graphql',
+    ...(graphiql && config.graphiqlPath === '/graphql' ? [graphiql.page] : []),
+    bareGetAnswer(config.graphiqlPath),
     jsonBody(BODY_LIMIT),
     trustedDocumentsHttp(trusted.gate),
     ...(live ? [live.server.sse] : []),
@@ -425,7 +433,8 @@ function createApollo(
     // Before errorCap: it reads each login's own error before any is cut.
     authRateLimits(rateLimits),
     errorCap(config.maxErrors),
-    config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+    // Browsers get GraphiQL from the gateway's own route (graphiql.ts), never a page loading code from elsewhere.
+    ApolloServerPluginLandingPageDisabled(),
     // Last: what they store as a mutation's answer is what the others made of it.
     ...more,
   ];

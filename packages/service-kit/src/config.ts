@@ -176,6 +176,10 @@ const baseSchema = z.object({
   ...rateLimitVariables,
   TRUSTED_DOCUMENTS: z.enum(TRUSTED_DOCUMENT_MODES, { message: 'off, allow or enforce' }).optional(),
   TRUSTED_DOCUMENTS_DIR: z.string().default('operations'),
+  GRAPHIQL_PATH: z
+    .string()
+    .regex(/^(?:off|(?:\/[A-Za-z0-9._~-]+)+)$/, 'off, or a path such as /graphiql (letters, digits, . _ ~ - between slashes)')
+    .optional(),
 });
 
 /**
@@ -262,6 +266,11 @@ export interface ServiceConfig {
   subgraphHealthUrls: Readonly<Record<string, string>>;
   /** Gateway: `<NAME>_SUBSCRIPTIONS` variables set, by variable name (see `subscriptionTransport`). */
   subgraphSubscriptions: Readonly<Record<string, SubscriptionTransport>>;
+  /**
+   * Gateway: where browsers get GraphiQL (GRAPHIQL_PATH): `/graphql` outside production (for a
+   * GET that asks for HTML), none in production unless set; `off` turns it off everywhere.
+   */
+  graphiqlPath?: string;
 }
 
 /** When a breaker opens (that share of failures over at least `minRequests` in `windowMs`) and how long it stays open before a probe. */
@@ -297,7 +306,14 @@ export class ConfigError extends Error {}
 /** Every problem at once, one variable a line. */
 const invalid = (what: string, error: z.ZodError) => new ConfigError(`${what}:\n${error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
 
-const SECRET_VARIABLES = new Set([
+/** Paths of the gateway that GRAPHIQL_PATH cannot take (the GraphiQL files are served under the last). */
+export const GRAPHIQL_RESERVED_PATHS = ['/health', '/ready', '/metrics', '/graphiql-assets'];
+
+/**
+ * The variables that hold secrets (or URLs that may hold passwords): never echoed into logs,
+ * and kept in a Kubernetes Secret, never in a manifest (tests/kubernetes.test.ts).
+ */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'JWT_SECRET',
   'SERVICE_SECRET',
   'JWT_SECRET_PREVIOUS',
@@ -352,6 +368,10 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     if (hasProtocol(url, ['http:', 'https:'])) continue;
     if (ours.has(name)) problems.push(`${name}: must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
     else delete subgraphUrlOverrides[name];
+  }
+  const graphiql = env.GRAPHIQL_PATH;
+  if (graphiql !== undefined && (graphiql.startsWith('/graphql/') || GRAPHIQL_RESERVED_PATHS.some((p) => graphiql === p || graphiql.startsWith(`${p}/`)))) {
+    problems.push(`GRAPHIQL_PATH: must not be one of the gateway's own paths (${GRAPHIQL_RESERVED_PATHS.join(', ')}), got ${JSON.stringify(graphiql)}`);
   }
   const byVariable: Record<string, number> = {};
   for (const [name, raw] of Object.entries(env)) {
@@ -429,6 +449,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     idempotencyTtlMs: durationSeconds(e.IDEMPOTENCY_TTL) * 1000,
     subgraphHealthUrls,
     subgraphSubscriptions,
+    graphiqlPath: e.GRAPHIQL_PATH === 'off' ? undefined : (e.GRAPHIQL_PATH ?? (production ? undefined : '/graphql')),
     rateLimits: readRateLimits(e),
     trustedDocuments: { mode: e.TRUSTED_DOCUMENTS ?? (production ? 'enforce' : 'allow'), dir: e.TRUSTED_DOCUMENTS_DIR },
   };

@@ -24,7 +24,7 @@ export interface ExposureOptions {
 /**
  * Security headers for a JSON API (helmet): no sniffing, no framing, no referrer, HSTS.
  * In production nothing may load from an answer (`default-src 'none'`); elsewhere the
- * content security policy is left off so that the local Sandbox landing page loads.
+ * content security policy is left off (GraphiQL, served by the gateway, sets its own on its page and files).
  */
 export function securityHeaders(production = false): RequestHandler {
   return helmet({

@@ -15,6 +15,13 @@ const tell = (msg: ServiceMessage) => {
 };
 
 /**
+ * How long a stopping service may take to finish in-flight requests and close its
+ * connections before the process exits anyway (deploy/kubernetes sets the pods'
+ * terminationGracePeriodSeconds above it: tests/kubernetes.test.ts).
+ */
+export const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
  * Runs one service as its own process: reads the config once, starts, and on
  * SIGINT/SIGTERM closes cleanly (in-flight requests finish, connections close).
  */
@@ -38,7 +45,7 @@ export function runService(name: ServiceName, start: (config: ServiceConfig) => 
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      const force = setTimeout(() => process.exit(1), 10_000).unref();
+      const force = setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
       running.close().then(
         () => {
           clearTimeout(force);

@@ -185,4 +185,20 @@ describe('tokens from an identity provider', () => {
     }
     expect(refusal({ ...IDP, JWT_AUDIENCE: ' , ' })).toMatch(/JWT_AUDIENCE: one audience or several/);
   });
+
+  it('serves GraphiQL at /graphql outside production and nowhere in production, unless GRAPHIQL_PATH says otherwise', () => {
+    const secrets = { JWT_SECRET: 'a-production-jwt-secret', SERVICE_SECRET: 'a-production-service-secret' };
+    expect(loadConfig('gateway', {}).graphiqlPath).toBe('/graphql');
+    expect(loadConfig('gateway', { GRAPHIQL_PATH: 'off' }).graphiqlPath).toBeUndefined();
+    expect(loadConfig('gateway', { NODE_ENV: 'production', ...secrets }).graphiqlPath).toBeUndefined();
+    expect(loadConfig('gateway', { NODE_ENV: 'production', ...secrets, GRAPHIQL_PATH: '/tools/graphiql' }).graphiqlPath).toBe('/tools/graphiql');
+    // docker-compose passes an unset variable as empty: the default.
+    expect(loadConfig('gateway', { NODE_ENV: 'production', ...secrets, GRAPHIQL_PATH: '' }).graphiqlPath).toBeUndefined();
+    for (const bad of ['graphiql', '/', '/a//b', '/ide?x=1', '/ide/']) {
+      expect(refusal({ GRAPHIQL_PATH: bad })).toMatch(/^ {2}GRAPHIQL_PATH: off, or a path such as \/graphiql/m);
+    }
+    for (const taken of ['/health', '/ready', '/metrics', '/graphiql-assets', '/graphiql-assets/x', '/graphql/ide']) {
+      expect(refusal({ GRAPHIQL_PATH: taken })).toMatch(/^ {2}GRAPHIQL_PATH: must not be one of the gateway's own paths/m);
+    }
+  });
 });
