@@ -222,6 +222,7 @@ async function probeSse(url: string, token: string, timeoutMs: number): Promise<
       } catch {
         first = undefined;
       }
+      if (res.status === 406) return `HTTP 406: it does not answer Accept: text/event-stream${first ? ` (${first})` : ''}`;
       if (!res.ok) return `HTTP ${res.status}${first ? `: ${first}` : ''}`;
       return `it answered ${type || 'without a content type'}, not an event stream (text/event-stream)`;
     }
