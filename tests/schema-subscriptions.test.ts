@@ -51,7 +51,7 @@ async function startSchedule(sdl: string, transport: SubscriptionTransport | 'no
     resolvers: {
       Subscription: {
         bookingReminder: {
-          // eslint-disable-next-line @typescript-eslint/require-await -- no event ever comes: the probe only shakes hands
+          // No event ever comes: a publish only shakes hands.
           subscribe: async function* () {},
         },
       },
@@ -171,7 +171,9 @@ describe('schema:publish of a Subscription field the subgraph serves itself', ()
     expect(cli.stderr).toContain(`✖ schedule does not serve subscriptions over graphql-ws at ${wsUrl}: `);
     expect(cli.stderr).toContain('HTTP 400 to the WebSocket upgrade (nothing accepts WebSockets there)');
     expect(cli.stderr).toContain('Subscription.bookingReminder has no @liveTopic, so the gateway would subscribe there, and every subscribe would fail');
-    expect(cli.stderr).toContain('tried: a WebSocket with subprotocol graphql-transport-ws, connection_init with the service credential, expecting connection_ack');
+    expect(cli.stderr).toContain(
+      'tried: a WebSocket with subprotocol graphql-transport-ws, connection_init with the service credential, expecting connection_ack',
+    );
     expect(cli.stderr).toMatch(/Not published: schedule does not serve Subscription\.bookingReminder over graphql-ws at ws:\/\/127\.0\.0\.1:\d+\/graphql \(/);
     expect(await g.read(g.files.supergraph)).toBe(before);
     expect(await g.read(g.scheduleFile)).not.toContain('bookingReminder');
@@ -184,7 +186,14 @@ describe('schema:publish of a Subscription field the subgraph serves itself', ()
       live: { subscriptions: { fields: ['Subscription.bookingReminder'], transport: 'ws', served: false, error: expect.stringContaining('4403') } },
     });
 
-    const forced = await publishSubgraph(g.files, { subgraph: 'schedule', schemaFile: candidate, force: true, author: 'test', now: clock(), live: live(plain.url) });
+    const forced = await publishSubgraph(g.files, {
+      subgraph: 'schedule',
+      schemaFile: candidate,
+      force: true,
+      author: 'test',
+      now: clock(),
+      live: live(plain.url),
+    });
     expect(forced.outcome).toBe('published');
     if (forced.outcome !== 'published') return;
     expect(forced.entry).toMatchObject({ forced: true, live: { status: 'served', subscriptions: { served: false, url: wsUrl } } });
@@ -213,7 +222,12 @@ describe('schema:publish of a Subscription field the subgraph serves itself', ()
     // The config says sse: the graphql-ws subgraph does not answer an event stream.
     const overWsOnly = await publishSubgraph(g.files, { subgraph: 'schedule', schemaFile: candidate, author: 'test', now: clock(), live: live(overWs.url) });
     expect(overWsOnly).toMatchObject({ outcome: 'refused', reason: expect.stringContaining('does not serve Subscription.bookingReminder over SSE') });
-    expect(overWsOnly.live.subscriptions).toMatchObject({ transport: 'sse', url: overWs.url, served: false, error: expect.stringContaining('HTTP 406: it does not answer Accept: text/event-stream') });
+    expect(overWsOnly.live.subscriptions).toMatchObject({
+      transport: 'sse',
+      url: overWs.url,
+      served: false,
+      error: expect.stringContaining('HTTP 406: it does not answer Accept: text/event-stream'),
+    });
 
     // SCHEDULE_SUBSCRIPTIONS=ws, as the gateway would be configured, wins over the config's sse.
     const byVariable = await publishCli(g, ['schedule', candidate, '--json'], { SCHEDULE_URL: overSse.url, SCHEDULE_SUBSCRIPTIONS: 'ws' });

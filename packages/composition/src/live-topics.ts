@@ -119,17 +119,19 @@ export function droppedLiveTopics(subgraph: DocumentNode, supergraph: LiveDeclar
 export function unservedSubscriptions(subgraph: string, doc: DocumentNode, supergraph: LiveDeclarations): LiveDeclarationProblem[] {
   const directive = importedName(doc);
   const subscriptionType = subscriptionTypeName(doc);
-  return fieldsOf(doc, subscriptionType)
-    // A field whose @liveTopic composition dropped is LIVE_TOPIC_NOT_COMPOSED instead.
-    .filter((f) => supergraph.upstream.includes(f.name.value) && !f.directives?.some((d) => d.name.value === directive))
-    .map((f) => ({
-      field: f.name.value,
-      code: 'LIVE_SUBSCRIPTION_UNSERVED' as const,
-      message:
-        `${subscriptionType}.${f.name.value}: nothing feeds it: it has no @${LIVE_TOPIC_DIRECTIVE}(name:, recipients:) naming a broker topic, and the ` +
-        `composition config does not say that ${subgraph} serves subscriptions itself. Declare the topic, or, when ${subgraph} serves it over ` +
-        `graphql-ws or SSE at its routing URL, add \`subscriptions: ws\` (or \`sse\`) under ${subgraph} in supergraph.yaml`,
-    }));
+  return (
+    fieldsOf(doc, subscriptionType)
+      // A field whose @liveTopic composition dropped is LIVE_TOPIC_NOT_COMPOSED instead.
+      .filter((f) => supergraph.upstream.includes(f.name.value) && !f.directives?.some((d) => d.name.value === directive))
+      .map((f) => ({
+        field: f.name.value,
+        code: 'LIVE_SUBSCRIPTION_UNSERVED' as const,
+        message:
+          `${subscriptionType}.${f.name.value}: nothing feeds it: it has no @${LIVE_TOPIC_DIRECTIVE}(name:, recipients:) naming a broker topic, and the ` +
+          `composition config does not say that ${subgraph} serves subscriptions itself. Declare the topic, or, when ${subgraph} serves it over ` +
+          `graphql-ws or SSE at its routing URL, add \`subscriptions: ws\` (or \`sse\`) under ${subgraph} in supergraph.yaml`,
+      }))
+  );
 }
 
 /** The Subscription fields of a subgraph schema without `@liveTopic`: those its subgraph must serve itself. */

@@ -186,21 +186,28 @@ function probeWs(url: string, token: string, timeoutMs: number): Promise<string 
     socket.on('message', (data) => {
       let type: unknown;
       try {
-        type = (JSON.parse(String(data)) as { type?: unknown }).type;
+        type = (JSON.parse(rawText(data)) as { type?: unknown }).type;
       } catch {
         type = undefined;
       }
       if (type === 'connection_ack') done();
-      else if (type !== 'ping' && type !== 'pong') done(`it answered ${typeof type === 'string' ? type : 'something that is not graphql-ws'} instead of connection_ack`);
+      else if (type !== 'ping' && type !== 'pong')
+        done(`it answered ${typeof type === 'string' ? type : 'something that is not graphql-ws'} instead of connection_ack`);
     });
     socket.on('close', (code, reason) => done(`it closed the connection (${code}${reason.length ? ` ${String(reason)}` : ''}) before connection_ack`));
   });
 }
 
+function rawText(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return data instanceof ArrayBuffer ? Buffer.from(data).toString('utf8') : data.toString('utf8');
+}
+
 function wsReason(err: Error & { code?: string }): string {
   if (err.code === 'ECONNREFUSED') return 'connection refused (is it deployed and listening there?)';
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'unknown host';
-  if (err.code === 'ECONNRESET' || /socket hang up/i.test(err.message)) return 'it dropped the connection on the WebSocket upgrade (nothing accepts WebSockets there)';
+  if (err.code === 'ECONNRESET' || /socket hang up/i.test(err.message))
+    return 'it dropped the connection on the WebSocket upgrade (nothing accepts WebSockets there)';
   if (/handshake has timed out/i.test(err.message)) return 'no answer to the WebSocket upgrade in time';
   return err.message;
 }

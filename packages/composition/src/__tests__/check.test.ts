@@ -85,7 +85,10 @@ describe('schema:check', () => {
 
     // The config says schedule serves its own (over graphql-ws): an upstream field, a safe addition.
     const config = await g.read(g.files.config);
-    await writeFile(g.files.config, config.replace('      file: ./subgraphs/schedule/schema.graphql\n', '      file: ./subgraphs/schedule/schema.graphql\n    subscriptions: ws\n'));
+    await writeFile(
+      g.files.config,
+      config.replace('      file: ./subgraphs/schedule/schema.graphql\n', '      file: ./subgraphs/schedule/schema.graphql\n    subscriptions: ws\n'),
+    );
     const upstream = await runCheck(g.files, 'schedule', file);
     expect(upstream.subgraphs.find((s) => s.name === 'schedule')?.subscriptions).toBe('ws');
     expect(upstream.report.problems).toEqual([]);

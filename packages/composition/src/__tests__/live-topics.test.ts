@@ -37,7 +37,10 @@ describe('@liveTopic', () => {
       'b',
       'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"]) type Query { b: Int } type Subscription { announced: String! }',
     );
-    const result = compose([{ ...subgraph('progress', sdl), subscriptions: 'ws' }, { ...b, subscriptions: 'sse' }]);
+    const result = compose([
+      { ...subgraph('progress', sdl), subscriptions: 'ws' },
+      { ...b, subscriptions: 'sse' },
+    ]);
     if (!result.ok) throw new Error(formatProblems(result.problems));
     const { routes, upstream, problems } = liveDeclarations(result.supergraphSdl);
     expect(problems).toEqual([]);
