@@ -237,6 +237,7 @@ describe('upstream subscriptions: a subgraph that serves its own', () => {
     platform = await startPlatform('pglite', [gym], { clock });
     announcements = await startAnnouncements();
     dir = await mkdtemp(join(tmpdir(), 'fitsync-live-upstream-'));
+    // `subscriptions: 'ws'` is supergraph.yaml's entry saying the team serves its own (else LIVE_SUBSCRIPTION_UNSERVED).
     const composed = compose([...platform.sources, { name: 'announcements', url: announcements.url, sdl: ANNOUNCEMENTS_SDL, subscriptions: 'ws' }]);
     if (!composed.ok) throw new Error(formatProblems(composed.problems));
     await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
