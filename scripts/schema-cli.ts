@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { compose, loadSupergraphConfig, writeFileAtomic, type GraphFiles, type LiveCheckOptions } from '@fitsync/composition';
-import { ConfigError, createServiceCredentials, loadToolConfig, urlVariable, type ToolConfig } from '@fitsync/service-kit';
+import { ConfigError, createServiceCredentials, loadToolConfig, subscriptionsVariable, urlVariable, type ToolConfig } from '@fitsync/service-kit';
 import { Redis } from 'ioredis';
 import { publishSupergraphToRedis } from '../gateway/src/supergraph-redis.js';
 
@@ -45,11 +45,17 @@ export const defaultAuthor = (config: ToolConfig) => config.schemaAuthor ?? user
 /**
  * How schema:publish asks the running subgraph what it serves: a service credential
  * signed with SERVICE_SECRET, at `<NAME>_URL` when set (where the gateway would send it),
- * else the routing URL of the composition config.
+ * else the routing URL of the composition config. Subscription fields without @liveTopic are
+ * tried over `<NAME>_SUBSCRIPTIONS` when set (as the gateway subscribes), else the config's
+ * `subscriptions:` entry, else graphql-ws.
  */
 export function liveOptions(config: ToolConfig, subgraph: string): LiveCheckOptions {
   const credentials = createServiceCredentials('schema-publish', config.serviceSecret);
-  return { url: config.subgraphUrlOverrides[urlVariable(subgraph)], serviceToken: () => credentials.token() };
+  return {
+    url: config.subgraphUrlOverrides[urlVariable(subgraph)],
+    serviceToken: () => credentials.token(),
+    subscriptions: config.subgraphSubscriptions[subscriptionsVariable(subgraph)],
+  };
 }
 
 /** The supergraph the gateways serve: the Redis key's value with REDIS_URL and SUPERGRAPH_REDIS_KEY set, else the file. */

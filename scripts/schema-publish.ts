@@ -5,7 +5,10 @@
 // deploy the subgraph first, then publish. Refuses a check that fails, or a candidate whose
 // fields the running subgraph does not serve yet or a subgraph that cannot be asked, unless
 // --force (a schema that does not compose is always refused; --skip-live-check does not ask
-// the subgraph at all). Then writes the subgraph's schema file, supergraph.graphql and
+// the subgraph at all). A candidate with Subscription fields without @liveTopic is also
+// refused unless the running subgraph serves subscriptions the way the gateway will subscribe
+// (graphql-ws handshake at the ws:// URL, or a graphql-sse request with <NAME>_SUBSCRIPTIONS=sse
+// or `subscriptions: sse` in the config). Then writes the subgraph's schema file, supergraph.graphql and
 // api-schema.graphql (each atomically), records the version in .schema-history/, and, with
 // REDIS_URL and SUPERGRAPH_REDIS_KEY set, hands the supergraph to every gateway watching that
 // key. Exit codes as schema:check when refused (3: only the live check refused it).
@@ -41,7 +44,8 @@ const result = await publishSubgraph(files, {
 });
 // stdout is the JSON document alone with --json; what a terminal reads goes to stderr then.
 const say = values.json ? console.error : console.log;
-const fine = result.report.exitCode === 0 && (result.live.status === 'served' || result.live.status === 'skipped');
+const fine =
+  result.report.exitCode === 0 && (result.live.status === 'served' || result.live.status === 'skipped') && result.live.subscriptions?.served !== false;
 (fine ? say : console.error)(
   formatCheckReport(result.report, result.schemaFiles) + (result.outcome === 'unchanged' ? '' : `\n${formatLiveCheck(subgraph, result.live)}`),
 );

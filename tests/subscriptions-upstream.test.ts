@@ -237,7 +237,8 @@ describe('upstream subscriptions: a subgraph that serves its own', () => {
     platform = await startPlatform('pglite', [gym], { clock });
     announcements = await startAnnouncements();
     dir = await mkdtemp(join(tmpdir(), 'fitsync-live-upstream-'));
-    const composed = compose([...platform.sources, { name: 'announcements', url: announcements.url, sdl: ANNOUNCEMENTS_SDL }]);
+    // `subscriptions: 'ws'` is supergraph.yaml's entry saying the team serves its own (else LIVE_SUBSCRIPTION_UNSERVED).
+    const composed = compose([...platform.sources, { name: 'announcements', url: announcements.url, sdl: ANNOUNCEMENTS_SDL, subscriptions: 'ws' }]);
     if (!composed.ok) throw new Error(formatProblems(composed.problems));
     await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
     // The routing URL in the supergraph is all the gateway is told about the new subgraph.
@@ -393,7 +394,7 @@ describe('upstream subscriptions: a subgraph that serves its own', () => {
     const hashBefore = gateway.supergraph.status().hash;
     // The team adds a query field: the subscription's plan is the same, its upstream stays.
     const changed = ANNOUNCEMENTS_SDL.replace('announcementChannels: [String!]!', 'announcementChannels: [String!]!\n    announcementCount: Int!');
-    const next = compose([...platform.sources, { name: 'announcements', url: announcements.url, sdl: changed }]);
+    const next = compose([...platform.sources, { name: 'announcements', url: announcements.url, sdl: changed, subscriptions: 'ws' }]);
     if (!next.ok) throw new Error(formatProblems(next.problems));
     await writeFile(join(dir, 'next.graphql'), next.supergraphSdl);
     await rename(join(dir, 'next.graphql'), join(dir, 'supergraph.graphql'));

@@ -100,12 +100,16 @@ describe('loading the supergraph', () => {
       // The services' development default, so that schema:publish reaches `npm start`'s subgraphs.
       serviceSecret: loadConfig('schedule', {}).serviceSecret,
       subgraphUrlOverrides: {},
+      subgraphSubscriptions: {},
     });
     expect(loadToolConfig({ ...tool, SERVICE_SECRET: 'deployment-service-secret', SCHEDULE_URL: 'http://10.0.0.7:8003/graphql' })).toMatchObject({
       serviceSecret: 'deployment-service-secret',
       subgraphUrlOverrides: { SCHEDULE_URL: 'http://10.0.0.7:8003/graphql' },
     });
     expect(() => loadToolConfig({ SERVICE_SECRET: 'short' })).toThrow(/SERVICE_SECRET/);
+    // How schema:publish tries a subgraph's own subscriptions: as the gateway would, by the same variable.
+    expect(loadToolConfig({ ...tool, ANNOUNCEMENTS_SUBSCRIPTIONS: 'sse' }).subgraphSubscriptions).toEqual({ ANNOUNCEMENTS_SUBSCRIPTIONS: 'sse' });
+    expect(() => loadToolConfig({ ...tool, ANNOUNCEMENTS_SUBSCRIPTIONS: 'websocket' })).toThrow(/ANNOUNCEMENTS_SUBSCRIPTIONS: must be ws or sse/);
   });
 
   it("sends a subgraph to the <NAME>_URL of the gateway's config", async () => {

@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { droppedLiveTopics, liveDeclarations } from './live-topics.js';
+import { droppedLiveTopics, liveDeclarations, unservedSubscriptions, type SubscriptionTransport } from './live-topics.js';
 import { requiresConflicts } from './requires.js';
 
 const configSchema = z.object({
@@ -27,6 +27,12 @@ const configSchema = z.object({
     z.object({
       routing_url: z.string().url(),
       schema: z.object({ file: z.string() }),
+      /**
+       * FitSync's own key: the subgraph serves its Subscription fields without `@liveTopic`
+       * itself, over graphql-ws (`ws`) or graphql-sse (`sse`) at its routing URL. Without it,
+       * such a field is refused (LIVE_SUBSCRIPTION_UNSERVED).
+       */
+      subscriptions: z.enum(['ws', 'sse']).optional(),
     }),
   ),
 });
@@ -37,6 +43,8 @@ export interface SubgraphSource {
   /** Absolute path of the schema file. */
   file: string;
   sdl: string;
+  /** The config says the subgraph serves its own subscriptions, and over what (`subscriptions: ws|sse`). */
+  subscriptions?: SubscriptionTransport;
 }
 
 /** Reads a rover `supergraph.yaml` and the schema files it names (paths relative to the YAML). */
@@ -47,7 +55,7 @@ export async function loadSupergraphConfig(path: string): Promise<SubgraphSource
   return Promise.all(
     Object.entries(config.subgraphs).map(async ([name, s]) => {
       const file = resolve(base, s.schema.file);
-      return { name, url: s.routing_url, file, sdl: await readFile(file, 'utf8') };
+      return { name, url: s.routing_url, file, sdl: await readFile(file, 'utf8'), ...(s.subscriptions ? { subscriptions: s.subscriptions } : {}) };
     }),
   );
 }
@@ -62,13 +70,13 @@ export interface CompositionProblem {
 export type CompositionResult = { ok: true; supergraphSdl: string } | { ok: false; problems: CompositionProblem[] };
 
 /** Composes subgraph schemas; a schema that does not parse is reported like a composition error. */
-export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[]): CompositionResult {
+export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl' | 'subscriptions'>[]): CompositionResult {
   const problems: CompositionProblem[] = [];
-  const services: { name: string; url: string; typeDefs: DocumentNode }[] = [];
+  const services: { name: string; url: string; typeDefs: DocumentNode; subscriptions?: SubscriptionTransport }[] = [];
   for (const s of subgraphs) {
     try {
       // Named after the subgraph, so that error locations say which schema they are in.
-      services.push({ name: s.name, url: s.url, typeDefs: parse(new Source(s.sdl, s.name)) });
+      services.push({ name: s.name, url: s.url, typeDefs: parse(new Source(s.sdl, s.name)), subscriptions: s.subscriptions });
     } catch (err) {
       const e = err as GraphQLError;
       problems.push({
@@ -80,7 +88,7 @@ export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[
     }
   }
   if (problems.length) return { ok: false, problems };
-  const result = composeServices(services);
+  const result = composeServices(services.map(({ name, url, typeDefs }) => ({ name, url, typeDefs })));
   if (result.errors) {
     return {
       ok: false,
@@ -104,11 +112,16 @@ export function compose(subgraphs: Pick<SubgraphSource, 'name' | 'url' | 'sdl'>[
     };
   }
   // A Subscription field with @liveTopic is fed from that broker topic; one without is
-  // served by its subgraph (the gateway subscribes upstream). A declaration that cannot be
-  // used, or that composition dropped, is refused here (compose, schema:check, publish),
+  // served by its subgraph (the gateway subscribes upstream), which the composition config
+  // must say (`subscriptions: ws|sse`). A declaration that cannot be used, that composition
+  // dropped, or a field that nothing feeds is refused here (compose, schema:check, publish),
   // not at subscribe time.
   const live = liveDeclarations(result.supergraphSdl);
-  const liveProblems = [...live.problems, ...services.flatMap((s) => droppedLiveTopics(s.typeDefs, live).map((p) => ({ ...p, subgraph: s.name })))];
+  const liveProblems = [
+    ...live.problems,
+    ...services.flatMap((s) => droppedLiveTopics(s.typeDefs, live).map((p) => ({ ...p, subgraph: s.name }))),
+    ...services.flatMap((s) => (s.subscriptions ? [] : unservedSubscriptions(s.name, s.typeDefs, live).map((p) => ({ ...p, subgraph: s.name })))),
+  ];
   if (liveProblems.length) {
     return {
       ok: false,

@@ -44,9 +44,12 @@ export interface LiveRoute {
   recipients: readonly string[];
 }
 
+/** How a subgraph serves its own subscriptions: graphql-ws or graphql-sse, at its routing URL. */
+export type SubscriptionTransport = 'ws' | 'sse';
+
 export interface LiveDeclarationProblem {
   field: string;
-  code: 'LIVE_TOPIC_INVALID' | 'LIVE_TOPIC_NOT_COMPOSED';
+  code: 'LIVE_TOPIC_INVALID' | 'LIVE_TOPIC_NOT_COMPOSED' | 'LIVE_SUBSCRIPTION_UNSERVED';
   message: string;
 }
 
@@ -106,6 +109,39 @@ export function droppedLiveTopics(subgraph: DocumentNode, supergraph: LiveDeclar
         `${subscriptionType}.${f.name.value}: its @${LIVE_TOPIC_DIRECTIVE} did not reach the supergraph, so the gateway would subscribe to the subgraph ` +
         `instead of the broker topic: compose it with @composeDirective(name: "@${LIVE_TOPIC_DIRECTIVE}") (linked from ${LIVE_SPEC_URL})`,
     }));
+}
+
+/**
+ * The Subscription fields a subgraph defines without `@liveTopic` (upstream fields of the
+ * supergraph) when its composition config does not say that it serves subscriptions: no
+ * broker topic and no subgraph would feed them, and every subscribe would fail.
+ */
+export function unservedSubscriptions(subgraph: string, doc: DocumentNode, supergraph: LiveDeclarations): LiveDeclarationProblem[] {
+  const directive = importedName(doc);
+  const subscriptionType = subscriptionTypeName(doc);
+  return (
+    fieldsOf(doc, subscriptionType)
+      // A field whose @liveTopic composition dropped is LIVE_TOPIC_NOT_COMPOSED instead.
+      .filter((f) => supergraph.upstream.includes(f.name.value) && !f.directives?.some((d) => d.name.value === directive))
+      .map((f) => ({
+        field: f.name.value,
+        code: 'LIVE_SUBSCRIPTION_UNSERVED' as const,
+        message:
+          `${subscriptionType}.${f.name.value}: nothing feeds it: it has no @${LIVE_TOPIC_DIRECTIVE}(name:, recipients:) naming a broker topic, and the ` +
+          `composition config does not say that ${subgraph} serves subscriptions itself. Declare the topic, or, when ${subgraph} serves it over ` +
+          `graphql-ws or SSE at its routing URL, add \`subscriptions: ws\` (or \`sse\`) under ${subgraph} in supergraph.yaml`,
+      }))
+  );
+}
+
+/** The Subscription fields of a subgraph schema without `@liveTopic`: those its subgraph must serve itself. */
+export function undeclaredSubscriptionFields(sdl: string | DocumentNode): string[] {
+  const doc = typeof sdl === 'string' ? parse(sdl) : sdl;
+  const directive = importedName(doc);
+  const subscriptionType = subscriptionTypeName(doc);
+  return fieldsOf(doc, subscriptionType)
+    .filter((f) => !f.directives?.some((d) => d.name.value === directive))
+    .map((f) => `${subscriptionType}.${f.name.value}`);
 }
 
 /**

@@ -78,6 +78,17 @@ function liveRefusal(subgraph: string, live: LiveCheckResult): string | undefine
   return undefined;
 }
 
+/** Why the subgraph's own subscriptions stop a publish, or undefined when they do not. */
+function subscriptionRefusal(subgraph: string, live: LiveCheckResult): string | undefined {
+  const p = live.subscriptions;
+  if (!p || p.served) return undefined;
+  const how = p.transport === 'ws' ? 'graphql-ws' : 'SSE';
+  return (
+    `${subgraph} does not serve ${p.fields.join(', ')} over ${how} at ${p.url} (${p.error}); serve subscriptions there, ` +
+    `or declare a broker topic with @liveTopic, or publish with --force`
+  );
+}
+
 async function writeGraph(files: GraphFiles, supergraphSdl: string) {
   await writeFileAtomic(files.supergraph, supergraphSdl);
   if (files.apiSchema) await writeFileAtomic(files.apiSchema, apiSchemaSdl(supergraphSdl));
@@ -120,12 +131,16 @@ export async function publishSubgraph(
           publishedSdl: target.sdl,
           serviceToken: opts.live.serviceToken,
           timeoutMs: opts.live.timeoutMs,
+          // The gateway's <NAME>_SUBSCRIPTIONS when the caller knows it, else what the config says.
+          subscriptions: opts.live.subscriptions ?? target.subscriptions,
         })
       : SKIPPED;
     const reasons: string[] = [];
     if (report.exitCode === 1) reasons.push(`it breaks ${report.brokenOperations.length} known operation(s); fix them or publish with --force`);
     const notServed = liveRefusal(opts.subgraph, live);
     if (notServed) reasons.push(notServed);
+    const noSubscriptions = subscriptionRefusal(opts.subgraph, live);
+    if (noSubscriptions) reasons.push(noSubscriptions);
     if (reasons.length && !opts.force) return { outcome: 'refused', report, live, schemaFiles, reason: reasons.join('; and ') };
 
     const at = (opts.now ?? new Date()).toISOString();

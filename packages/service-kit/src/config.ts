@@ -380,12 +380,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     if (Number.isInteger(ms) && ms >= 1 && ms <= 300_000) byVariable[name] = ms;
     else problems.push(`${name}: must be a whole number of milliseconds from 1 to 300000, got ${JSON.stringify(raw)}`);
   }
-  const subgraphSubscriptions: Record<string, SubscriptionTransport> = {};
-  for (const [name, raw] of Object.entries(env)) {
-    if (!/^[A-Z0-9_]+_SUBSCRIPTIONS$/.test(name) || raw === undefined) continue;
-    if ((SUBSCRIPTION_TRANSPORTS as readonly string[]).includes(raw)) subgraphSubscriptions[name] = raw as SubscriptionTransport;
-    else problems.push(`${name}: must be ws or sse, got ${JSON.stringify(raw)}`);
-  }
+  const subgraphSubscriptions = subscriptionVariables(env, problems);
   if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(`invalid configuration for ${service}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
@@ -491,6 +486,17 @@ function externalJwtProblems(env: NodeJS.ProcessEnv, production: boolean): strin
   return problems;
 }
 
+/** `<NAME>_SUBSCRIPTIONS` variables that are set, by name; a value other than ws or sse is a problem. */
+function subscriptionVariables(env: NodeJS.ProcessEnv, problems: string[]): Record<string, SubscriptionTransport> {
+  const out: Record<string, SubscriptionTransport> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!/^[A-Z0-9_]+_SUBSCRIPTIONS$/.test(name) || raw === undefined) continue;
+    if ((SUBSCRIPTION_TRANSPORTS as readonly string[]).includes(raw)) out[name] = raw as SubscriptionTransport;
+    else problems.push(`${name}: must be ws or sse, got ${JSON.stringify(raw)}`);
+  }
+  return out;
+}
+
 /** `<NAME>_URL` variables that are set (not empty), other than the ones naming servers (DATABASE_URL, REDIS_URL). */
 function urlOverrides(env: NodeJS.ProcessEnv): Record<string, string> {
   const servers = new Set(Object.keys(baseSchema.shape));
@@ -522,16 +528,21 @@ export interface ToolConfig {
   serviceSecret: string;
   /** The `<NAME>_URL` variables set, by variable name: where schema:publish asks a subgraph, instead of its routing URL. */
   subgraphUrlOverrides: Record<string, string>;
+  /** The `<NAME>_SUBSCRIPTIONS` variables set, by variable name: how schema:publish tries a subgraph's own subscriptions (as the gateway subscribes). */
+  subgraphSubscriptions: Readonly<Record<string, SubscriptionTransport>>;
 }
 
 /**
  * The scripts' configuration, by the same rules as the services' where they share a
- * variable (REDIS_URL, SUPERGRAPH_REDIS_KEY, EVENTS_PREFIX, SERVICE_SECRET, `<NAME>_URL`). Only these variables are read and checked,
+ * variable (REDIS_URL, SUPERGRAPH_REDIS_KEY, EVENTS_PREFIX, SERVICE_SECRET, `<NAME>_URL`, `<NAME>_SUBSCRIPTIONS`). Only these variables are read and checked,
  * so a script runs where a service's secrets are not set.
  */
 export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig {
   const parsed = toolSchema.safeParse(withoutEmpty(env));
   if (!parsed.success) throw invalid('invalid configuration', parsed.error);
+  const problems: string[] = [];
+  const subgraphSubscriptions = subscriptionVariables(withoutEmpty(env), problems);
+  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   const e = parsed.data;
   return {
     ci: e.CI !== undefined && e.CI !== 'false' && e.CI !== '0',
@@ -541,5 +552,6 @@ export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig
     eventsPrefix: e.EVENTS_PREFIX,
     serviceSecret: e.SERVICE_SECRET,
     subgraphUrlOverrides: urlOverrides(withoutEmpty(env)),
+    subgraphSubscriptions,
   };
 }

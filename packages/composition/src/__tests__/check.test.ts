@@ -71,17 +71,31 @@ describe('schema:check', () => {
     expect(text.stderr).toContain(`at ${file}:${line}:9`);
   });
 
-  it('checks a Subscription field without @liveTopic as an upstream field, and refuses (exit 2) a @liveTopic naming no recipient, where it is declared', async () => {
+  it('refuses (exit 2) a Subscription field without @liveTopic from a subgraph the config does not say serves subscriptions, and checks it as upstream where it does', async () => {
     const field = '  "Reminders of the caller\'s bookings."\n  bookingReminder: BookingEvent!\n';
     const sdl = await editedSchedule(['type Subscription {\n', `type Subscription {\n${field}`]);
-    // Served by schedule itself (the gateway subscribes to it over graphql-ws): a safe addition.
-    const upstream = await runCheck(g.files, 'schedule', await g.candidate('schedule-upstream.graphql', sdl));
+    const line = sdl.split('\n').findIndex((l) => l.startsWith('  bookingReminder: BookingEvent!')) + 1;
+    // Nothing would feed it: no broker topic, and schedule serves no subscriptions of its own.
+    const file = await g.candidate('schedule-upstream.graphql', sdl);
+    const cli = checkCli(g, ['schedule', file]);
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toContain('[schedule] LIVE_SUBSCRIPTION_UNSERVED: Subscription.bookingReminder: nothing feeds it');
+    expect(cli.stderr).toContain('add `subscriptions: ws` (or `sse`) under schedule in supergraph.yaml');
+    expect(cli.stderr).toContain(`schedule-upstream.graphql:${line}:3`);
+
+    // The config says schedule serves its own (over graphql-ws): an upstream field, a safe addition.
+    const config = await g.read(g.files.config);
+    await writeFile(
+      g.files.config,
+      config.replace('      file: ./subgraphs/schedule/schema.graphql\n', '      file: ./subgraphs/schedule/schema.graphql\n    subscriptions: ws\n'),
+    );
+    const upstream = await runCheck(g.files, 'schedule', file);
+    expect(upstream.subgraphs.find((s) => s.name === 'schedule')?.subscriptions).toBe('ws');
     expect(upstream.report.problems).toEqual([]);
     expect(upstream.report.exitCode).toBe(0);
     expect(upstream.report.supergraphSdl).toContain('bookingReminder: BookingEvent! @join__field(graph: SCHEDULE)\n');
 
     const invalid = sdl.replace('bookingReminder: BookingEvent!', 'bookingReminder: BookingEvent! @liveTopic(name: "bookingReminder", recipients: [])');
-    const line = invalid.split('\n').findIndex((l) => l.startsWith('  bookingReminder: BookingEvent!')) + 1;
     const { report } = await runCheck(g.files, 'schedule', await g.candidate('schedule-invalid.graphql', invalid));
     expect(report.exitCode).toBe(2);
     expect(report.status).toBe('composition-failed');

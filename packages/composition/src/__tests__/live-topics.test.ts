@@ -31,20 +31,47 @@ describe('@liveTopic', () => {
     ]);
   });
 
-  it('takes a Subscription field without one for an upstream field, served by its own subgraph', () => {
+  it('takes a Subscription field without one for an upstream field, where the config says its subgraph serves subscriptions', () => {
     const sdl = `${LINKED}\ntype Query { a: Int }\ntype Subscription {\n  pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"])\n  goalReached: Int!\n}\n`;
+    const b = subgraph(
+      'b',
+      'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"]) type Query { b: Int } type Subscription { announced: String! }',
+    );
     const result = compose([
-      subgraph('progress', sdl),
-      subgraph(
-        'b',
-        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"]) type Query { b: Int } type Subscription { announced: String! }',
-      ),
+      { ...subgraph('progress', sdl), subscriptions: 'ws' },
+      { ...b, subscriptions: 'sse' },
     ]);
     if (!result.ok) throw new Error(formatProblems(result.problems));
     const { routes, upstream, problems } = liveDeclarations(result.supergraphSdl);
     expect(problems).toEqual([]);
     expect([...routes.keys()]).toEqual(['pinged']);
     expect(upstream.sort()).toEqual(['announced', 'goalReached']);
+  });
+
+  it('refuses a Subscription field that nothing feeds: no @liveTopic, and its subgraph does not say it serves subscriptions', () => {
+    const sdl = `${LINKED}\ntype Query { a: Int }\ntype Subscription {\n  pinged: Int! @liveTopic(name: "pings", recipients: ["user_id"])\n  goalReached: Int!\n}\n`;
+    const line = sdl.split('\n').indexOf('  goalReached: Int!') + 1;
+    const served = subgraph(
+      'b',
+      'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"]) type Query { b: Int } type Subscription { announced: String! }',
+    );
+    // Only progress's undeclared field is refused: its declared one is fed by the broker, and b serves its own.
+    const result = compose([subgraph('progress', sdl), { ...served, subscriptions: 'ws' }]);
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        {
+          subgraph: 'progress',
+          code: 'LIVE_SUBSCRIPTION_UNSERVED',
+          message: expect.stringContaining('Subscription.goalReached: nothing feeds it: it has no @liveTopic(name:, recipients:)'),
+          locations: [{ subgraph: 'progress', line, column: 3 }],
+        },
+      ],
+    });
+    if (result.ok) return;
+    expect(result.problems[0].message).toContain('add `subscriptions: ws` (or `sse`) under progress in supergraph.yaml');
+    // A graph whose Subscription fields are all declared needs no such entry.
+    expect(compose([subgraph('progress', sdl.replace('  goalReached: Int!\n', ''))]).ok).toBe(true);
   });
 
   it('refuses a declaration composition would drop (no @composeDirective), naming its subgraph and line, and one that names no recipient', () => {
