@@ -32,7 +32,14 @@ const BOOKINGS = serviceOperation<Reps<'Booking'>>()(
   z.object({ _entities: z.array(booking.nullable()) }),
 );
 
-const program = z.object({ id: z.string(), name: z.string(), durationWeeks: z.number(), startDate: z.string(), endDate: z.string(), trainer: z.object({ id: z.string() }) });
+const program = z.object({
+  id: z.string(),
+  name: z.string(),
+  durationWeeks: z.number(),
+  startDate: z.string(),
+  endDate: z.string(),
+  trainer: z.object({ id: z.string() }),
+});
 const PROGRAMS = serviceOperation<Reps<'Program'>>()(
   'query MailPrograms($r: [_Any!]!) { _entities(representations: $r) { ... on Program { id name durationWeeks startDate endDate trainer { id } } } }',
   z.object({ _entities: z.array(program.nullable()) }),

@@ -105,7 +105,9 @@ export function createMailSender(opts: MailSenderOptions) {
   const sentTotal = counter('fitsync_mail_sent_total', 'Emails the SMTP server (or the mail folder) took');
   const retriedTotal = counter('fitsync_mail_retried_total', 'Email sends that failed for now and wait for a retry (SMTP down, 4xx, a service down)');
   const failedTotal = counter('fitsync_mail_failed_total', 'Emails given up for good (no or an invalid address, a 5xx refusal)');
-  const queued = opts.metrics ? createGauge(opts.metrics, { name: 'fitsync_mail_queued', help: 'Emails waiting to be sent (retries and quiet hours included)', labelNames: [] }) : undefined;
+  const queued = opts.metrics
+    ? createGauge(opts.metrics, { name: 'fitsync_mail_queued', help: 'Emails waiting to be sent (retries and quiet hours included)', labelNames: [] })
+    : undefined;
   const domain = messageDomain(config.mail.from);
 
   async function sendBatch(batch: Claimed[], now: Date, run: SenderRun, correlationId: string) {
@@ -134,7 +136,11 @@ export function createMailSender(opts: MailSenderOptions) {
     const sendable: { d: Claimed; index: number }[] = [];
     const given = new Set<string>();
     try {
-      recipients = await recipientsOf(clients, ready.map((d) => d.recipient_id), correlationId);
+      recipients = await recipientsOf(
+        clients,
+        ready.map((d) => d.recipient_id),
+        correlationId,
+      );
       const requests = [];
       for (const d of ready) {
         const r = recipients.get(d.recipient_id);
