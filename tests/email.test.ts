@@ -227,6 +227,10 @@ describe.each(storageBackends())('email notifications on %s', (backend) => {
     const again = await fetch(link!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
     expect((await again.json()).data).toEqual({ unsubscribe: { kind: 'BOOKINGS', channels: ['IN_APP'] } });
 
+    const put = await fetch(link!, { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect((await put.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
+
     const base = new URL(link!);
     const refusal = async (t: string) => {
       base.searchParams.set('token', t);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { sendGraphQLError } from '@fitsync/service-kit';
 import type { RequestHandler } from 'express';
 
 /** operations/Unsubscribe.graphql, as registered among the trusted documents. */
@@ -13,13 +14,12 @@ export const UNSUBSCRIBE_DOCUMENT = readFileSync(new URL('../../operations/Unsub
  * sign-in needed.
  */
 export function unsubscribeLink(): RequestHandler {
-  return (req, _res, next) => {
-    const method = req.method;
-    const token = new URLSearchParams(req.url.split('?')[1] ?? '').get('token') ?? '';
-    if (method !== 'GET' && method !== 'POST') {
-      // Apollo answers other methods with its own 405 JSON.
-      return next();
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      res.setHeader('allow', 'GET, POST');
+      return sendGraphQLError(res, 405, 'BAD_REQUEST', 'The unsubscribe link answers GET and POST only');
     }
+    const token = new URLSearchParams(req.url.split('?')[1] ?? '').get('token') ?? '';
     req.method = 'POST';
     req.headers['content-type'] = 'application/json';
     // Whatever the mail client posted (`List-Unsubscribe=One-Click`) says nothing more than the token.
