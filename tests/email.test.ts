@@ -101,6 +101,10 @@ describe.each(storageBackends())('email notifications on %s', (backend) => {
   };
 
   beforeAll(async () => {
+    // Each backend's platform starts on a fresh gym at noon, whatever the one before did.
+    clock.set(`${TODAY}T12:00:00`);
+    nextDay = 1;
+    slots.length = 0;
     smtp = await startSmtp();
     platform = await startPlatform(backend, [gym], { clock, env: { notifications: { SMTP_URL: smtp.url, MAIL_INTERVAL_MS: '20' } } });
     smtp.refuse.add(refused.email.toLowerCase());
