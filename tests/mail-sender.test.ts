@@ -31,7 +31,14 @@ describe.each(storageBackends())('the mail sender on %s', (backend) => {
     smtp = await startSmtp();
     users = await startTestSubgraphs(
       backend,
-      [{ name: 'users', migrationsDir: ALL_SUBGRAPHS.users.definition.migrationsDir, seed: (db) => ALL_SUBGRAPHS.users.seed(db, gym), start: ALL_SUBGRAPHS.users.start }],
+      [
+        {
+          name: 'users',
+          migrationsDir: ALL_SUBGRAPHS.users.definition.migrationsDir,
+          seed: (db) => ALL_SUBGRAPHS.users.seed(db, gym),
+          start: ALL_SUBGRAPHS.users.start,
+        },
+      ],
       clock,
     );
     const open = () =>
@@ -89,7 +96,11 @@ describe.each(storageBackends())('the mail sender on %s', (backend) => {
     expect(runs.reduce((n, r) => n + r.sent, 0)).toBe(people.length);
     const rows = await dbs[0].query<{ status: string; attempts: number }>('SELECT status, attempts FROM deliveries WHERE id = ANY($1::uuid[])', [ids]);
     expect(rows.every((r) => r.status === 'SENT' && r.attempts === 1)).toBe(true);
-    for (const id of ids) expect(smtp.inbox.filter((m) => m.messageId === `<${id}@fitsync.test>`), id).toHaveLength(1);
+    for (const id of ids)
+      expect(
+        smtp.inbox.filter((m) => m.messageId === `<${id}@fitsync.test>`),
+        id,
+      ).toHaveLength(1);
     expect(new Set(smtp.inbox.map((m) => m.to[0]))).toEqual(new Set(people.map((p) => p.email.toLowerCase())));
   });
 
