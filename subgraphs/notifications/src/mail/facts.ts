@@ -128,7 +128,13 @@ export async function factsFor(
         trainerName: b.trainer.id === recipient.id ? null : (names.get(b.trainer.id) ?? null),
         clientName: b.client.id === recipient.id ? null : (names.get(b.client.id) ?? null),
       },
-      program: p && { name: p.name, durationWeeks: p.durationWeeks, startDate: p.startDate, endDate: p.endDate, trainerName: names.get(p.trainer.id) ?? null },
+      program: p && {
+        name: p.name,
+        durationWeeks: p.durationWeeks,
+        startDate: p.startDate,
+        endDate: p.endDate,
+        trainerName: p.trainer.id === recipient.id ? null : (names.get(p.trainer.id) ?? null),
+      },
     };
   });
 }
