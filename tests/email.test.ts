@@ -254,6 +254,21 @@ describe.each(storageBackends())('email notifications on %s', (backend) => {
     expect(await refusal(expired)).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'EXPIRED_TOKEN' });
     const otherKey = await signUnsubscribeToken({ userId: client.id, kind: 'BOOKINGS', channel: 'EMAIL' }, 'another-secret-0123456789abcdef', '60d', clock);
     expect(await refusal(otherKey)).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_TOKEN' });
+    // With TRUSTED_DOCUMENTS=enforce the link still runs (its document is registered), where an unregistered one is refused.
+    const strict = await platform.startGateway({}, { TRUSTED_DOCUMENTS: 'enforce' });
+    try {
+      const origin = new URL(strict.url).origin;
+      const viaStrict = await (await fetch(`${origin}/unsubscribe?token=${token}`)).json();
+      expect(viaStrict.data).toEqual({ unsubscribe: { kind: 'BOOKINGS', channels: ['IN_APP'] } });
+      const unregistered = await fetch(strict.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation($t: String!) { unsubscribe(token: $t) { kind } }', variables: { t: token } }),
+      });
+      expect((await unregistered.json()).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    } finally {
+      await strict.close();
+    }
     // Only the link's user changed: the trainer still gets booking emails.
     const trainerPrefs = await as(trainer, '{ notificationPreferences { kinds { kind channels } } }');
     expect(trainerPrefs.data.notificationPreferences.kinds[0]).toEqual({ kind: 'BOOKINGS', channels: ['IN_APP', 'EMAIL'] });

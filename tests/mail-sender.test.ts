@@ -125,4 +125,25 @@ describe.each(storageBackends())('the mail sender on %s', (backend) => {
     expect(after.reduce((n, r) => n + r.sent, 0)).toBe(1);
     expect(smtp.inbox.slice(before).map((m) => m.messageId)).toEqual([`<${id}@fitsync.test>`]);
   });
+
+  it('mail for a user users does not know is a recorded permanent failure, and the rest of the batch goes out', async () => {
+    const ghost = randomUUID();
+    for (const user_id of [ghost, people[1].id]) {
+      await handleEvent(dbs[0], 'notifications', onUserUpdated, {
+        event_id: randomUUID(),
+        event: 'user.updated',
+        timestamp: clock().toISOString(),
+        correlation_id: randomUUID(),
+        source: 'users',
+        data: { user_id, changes: ['name'] },
+      });
+    }
+    const run = await senders[0].runOnce();
+    expect(run).toMatchObject({ sent: 1, failed: 1, retried: 0 });
+    const rows = await dbs[0].query<{ recipient_id: string; status: string; attempts: number; last_error: string | null }>(
+      "SELECT recipient_id, status, attempts, last_error FROM deliveries WHERE channel = 'EMAIL' AND recipient_id = ANY($1::uuid[]) AND status <> 'SENT' ORDER BY recipient_id",
+      [[ghost, people[1].id]],
+    );
+    expect(rows).toEqual([{ recipient_id: ghost, status: 'FAILED', attempts: 0, last_error: 'no such user' }]);
+  });
 });
