@@ -52,7 +52,12 @@ const generates: CodegenConfig['generates'] = {
     Booking: '../store.js#BookingRef',
     Program: '../store.js#ProgramRef',
   }),
-  ...subgraph('notifications', { Notification: '../store.js#NotificationRow', User: '../store.js#UserRef' }),
+  ...subgraph('notifications', {
+    Notification: '../store.js#NotificationRow',
+    NotificationDelivery: '../store.js#DeliveryRow',
+    NotificationPreferences: '../preferences.js#Preferences',
+    User: '../store.js#UserRef',
+  }),
   'operations/__generated__/': {
     schema: 'api-schema.graphql',
     documents: ['operations/*.graphql'],

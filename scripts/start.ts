@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -393,6 +394,10 @@ function summary(configs: Record<ServiceName, ServiceConfig>, ports: Record<Serv
   const bus = gw.redisUrl
     ? `Redis Streams ${redactUrl(gw.redisUrl)}, prefix ${gw.eventsPrefix}`
     : 'in-process bus hosted by npm start (set REDIS_URL for Redis Streams)';
+  const notifications = configs.notifications;
+  const mail = notifications.mail.smtpUrl
+    ? `SMTP ${redactUrl(notifications.mail.smtpUrl)}, from ${notifications.mail.from}`
+    : `written to files, one per email: ${dataDir.startsWith('memory://') ? join(tmpdir(), 'fitsync-mail') : `${displayPath(dataDir)}/mail`}/*.eml (set SMTP_URL to send)`;
   const login = `mutation { login(email: \\"${DEMO_LOGINS.client}\\", password: \\"${DEMO_PASSWORD}\\") { token user { name role } } }`;
   const lines = [
     '',
@@ -403,6 +408,7 @@ function summary(configs: Record<ServiceName, ServiceConfig>, ports: Record<Serv
     `  ${bold('storage'.padEnd(w0))}  ${storage}`,
     `  ${bold('events'.padEnd(w0))}  ${bus}`,
     `  ${bold('schema'.padEnd(w0))}  ${displayPath(gw.supergraphPath)}`,
+    `  ${bold('mail'.padEnd(w0))}  ${mail}`,
     '',
     `  Demo logins (password ${bold(DEMO_PASSWORD)}; seeded into a new data folder):`,
     ...Object.entries(DEMO_LOGINS).map(([role, email]) => `    ${role.padEnd(8)} ${email}`),

@@ -43,6 +43,7 @@ import {
   type ServiceCredentials,
 } from '@fitsync/service-kit';
 import { authRateLimits } from './auth-limits.js';
+import { unsubscribeLink } from './unsubscribe.js';
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
 import { createUserAuthenticator, type UserAuthenticator } from './identity.js';
@@ -216,6 +217,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   }
   // A GET with no parameters is answered in front of Apollo (graphiql.ts). The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler,
   // and the trusted-documents rule decides which document runs before either sees it.
+  const graphqlHandler = expressMiddleware(apollo, { context: createContext(users, log, config.operationTimeoutMs, rateLimits) });
   shell.use(
     '/graphql',
     ...(graphiql && config.graphiqlPath === '/graphql' ? [graphiql.page] : []),
@@ -223,8 +225,10 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
     jsonBody(BODY_LIMIT),
     trustedDocumentsHttp(trusted.gate),
     ...(live ? [live.server.sse] : []),
-    expressMiddleware(apollo, { context: createContext(users, log, config.operationTimeoutMs, rateLimits) }),
+    graphqlHandler,
   );
+  // The unsubscribe link of emails: the registered Unsubscribe mutation, through the same handlers.
+  shell.use('/unsubscribe', unsubscribeLink(), trustedDocumentsHttp(trusted.gate), graphqlHandler);
 
   let listening: Listening | undefined;
   const close = async () => {

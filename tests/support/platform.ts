@@ -60,6 +60,8 @@ export interface PlatformOptions {
    * the gyms for its day, so no expectation depends on the wall clock).
    */
   clock: Clock;
+  /** More environment for one subgraph's config (the notifications subgraph's SMTP_URL and MAIL_INTERVAL_MS, say). */
+  env?: Partial<Record<SubgraphName, Record<string, string>>>;
 }
 
 export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: PlatformOptions): Promise<Platform> {
@@ -84,7 +86,7 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
       disposers.push(t.dispose);
       for (const gym of gyms) await part.seed(t.db, gym);
       databases[name] = t.db;
-      const config = testConfig(name, backend, prefix, busEnv);
+      const config = testConfig(name, backend, prefix, { ...busEnv, ...opts.env?.[name] });
       config.subgraphUrls = urls;
       configs[name] = config;
       subgraphs[name] = await part.start(config, { db: t.db, events: EVENT_TIMINGS, clock });
@@ -111,6 +113,8 @@ export async function startPlatform(backend: StorageBackend, gyms: Gym[], opts: 
     return gw;
   };
   const gateway = await startGateway(opts.gateway);
+  // The links in emails point at this platform's gateway (PUBLIC_URL), known once it listens.
+  configs.notifications.mail.publicUrl = new URL(gateway.url).origin;
   return {
     gatewayUrl: gateway.url,
     gateway,

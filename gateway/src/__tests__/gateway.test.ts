@@ -195,7 +195,7 @@ describe('gateway over the users subgraph and a stand-in for training', () => {
         trustedDocuments: {
           mode: 'allow',
           sources: [resolvePath('operations')],
-          documents: 2,
+          documents: 3, // operations/: the two dashboards and Unsubscribe
           hash: expect.any(String),
           loadedAt: expect.any(String),
           reloads: 0,

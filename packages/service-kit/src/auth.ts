@@ -57,7 +57,7 @@ export const isRole = (value: unknown): value is Role => ROLES.has(value as Role
 export type Secrets = string | { current: string; previous?: string };
 
 /** What a secret signs: user tokens and service credentials never share a key id, even with one secret. */
-export type KeyPurpose = 'user' | 'service';
+export type KeyPurpose = 'user' | 'service' | 'unsubscribe';
 
 /**
  * The key id (`kid` header) of a secret: the first 96 bits of a SHA-256 over the purpose and
@@ -217,6 +217,57 @@ export function createTokenVerifier(jwtSecrets: Secrets, serviceSecrets: Secrets
       }
     },
   };
+}
+
+const UNSUBSCRIBE_AUDIENCE = 'fitsync-unsubscribe';
+
+/** What an unsubscribe link stands for: one user turns one kind of notification off on one channel. */
+export interface UnsubscribeClaim {
+  userId: string;
+  kind: string;
+  channel: string;
+}
+
+/**
+ * The token of an email's one-click unsubscribe link: signed with the user-token secrets
+ * (JWT_SECRET, rotated with JWT_SECRET_PREVIOUS like user tokens) under a key id and an
+ * audience of its own, so it is never accepted as a sign-in, and a user token never as it.
+ */
+export async function signUnsubscribeToken(claim: UnsubscribeClaim, secrets: Secrets, ttl: string, clock: Clock = systemClock): Promise<string> {
+  const { signing } = keyRing(secrets, 'unsubscribe');
+  const iat = epochSeconds(clock);
+  return new SignJWT({ kind: claim.kind, channel: claim.channel })
+    .setProtectedHeader({ alg: 'HS256', kid: signing.kid })
+    .setSubject(claim.userId)
+    .setIssuer(ISSUER)
+    .setAudience(UNSUBSCRIBE_AUDIENCE)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + durationSeconds(ttl))
+    .sign(signing.key);
+}
+
+/** Why an unsubscribe token was refused: `expired`, or `invalid` (forged, malformed, another key or audience). */
+export class UnsubscribeTokenError extends Error {
+  override name = 'UnsubscribeTokenError';
+  constructor(readonly reason: 'expired' | 'invalid') {
+    super(reason === 'expired' ? 'This unsubscribe link has expired' : 'This unsubscribe link is not valid');
+  }
+}
+
+/** The claim of an unsubscribe token checked against `clock`, or an UnsubscribeTokenError. */
+export async function verifyUnsubscribeToken(token: string, secrets: Secrets, clock: Clock = systemClock): Promise<UnsubscribeClaim> {
+  try {
+    const { kid } = protectedHeader(token);
+    if (kid === undefined) throw new UnsubscribeTokenError('invalid');
+    const { payload } = await verifyWithRing(token, keyRing(secrets, 'unsubscribe'), { issuer: ISSUER, audience: UNSUBSCRIBE_AUDIENCE, currentDate: clock() });
+    if (!isUserId(payload.sub) || typeof payload.kind !== 'string' || typeof payload.channel !== 'string') throw new UnsubscribeTokenError('invalid');
+    return { userId: payload.sub, kind: payload.kind, channel: payload.channel };
+  } catch (err) {
+    if (err instanceof UnsubscribeTokenError) throw err;
+    if (err instanceof joseErrors.JWTExpired) throw new UnsubscribeTokenError('expired');
+    if (err instanceof joseErrors.JOSEError) throw new UnsubscribeTokenError('invalid');
+    throw err;
+  }
 }
 
 /** Header that carries a service's signed credential between FitSync processes. */

@@ -147,6 +147,20 @@ const baseSchema = z.object({
   SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
   SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
   REMINDER_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  SMTP_URL: z
+    .string()
+    .refine((v) => hasProtocol(v, ['smtp:', 'smtps:']), 'an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('FitSync <no-reply@fitsync.test>'),
+  MAIL_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(5_000),
+  PUBLIC_URL: z
+    .string()
+    .refine((v) => hasProtocol(v, ['http:', 'https:']), 'an http:// or https:// URL')
+    .optional(),
+  UNSUBSCRIBE_TTL: z
+    .string()
+    .refine((v) => isDuration(v), 'a duration such as 90s, 30m, 12h or 7d')
+    .default('60d'),
   SUPERGRAPH_REDIS_KEY: z.string().optional(),
   MAX_DEPTH: z.coerce.number().int().min(1).max(1_000).default(15),
   MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30),
@@ -252,6 +266,8 @@ export interface ServiceConfig {
   rateLimits: RateLimitConfig;
   /** Schedule: how often it looks for bookings due their 24-hour reminder; 0 turns the scheduler off. */
   reminderIntervalMs: number;
+  /** Notifications: outgoing email (see `MailConfig`). */
+  mail: MailConfig;
   /** Gateway: how long one subgraph request may take: `<NAME>_TIMEOUT_MS` (keyed by that variable's name), else SUBGRAPH_TIMEOUT_MS. See `subgraphTimeoutMs`. */
   subgraphTimeouts: { defaultMs: number; byVariable: Readonly<Record<string, number>> };
   /** Gateway: how long one operation may take in all; subgraph requests it has no time left for are not sent. */
@@ -271,6 +287,20 @@ export interface ServiceConfig {
    * GET that asks for HTML), none in production unless set; `off` turns it off everywhere.
    */
   graphiqlPath?: string;
+}
+
+/** Notifications: where email goes, from whom, how often the sender looks for mail due, and what its links point at. */
+export interface MailConfig {
+  /** SMTP_URL: the SMTP server (`smtp://user:pass@host:587`, `smtps://...`); unset, mail is written to `<dataDir>/mail/*.eml`. */
+  smtpUrl?: string;
+  /** MAIL_FROM: the From of every email (`Name <address>`). */
+  from: string;
+  /** MAIL_INTERVAL_MS: how often the sender looks for mail due; 0 turns it off. */
+  intervalMs: number;
+  /** PUBLIC_URL: where people reach the gateway from outside (links in emails); default `http://localhost:<GATEWAY_PORT>`. */
+  publicUrl: string;
+  /** UNSUBSCRIBE_TTL: how long the unsubscribe link of an email works. */
+  unsubscribeTtl: string;
 }
 
 /** When a breaker opens (that share of failures over at least `minRequests` in `windowMs`) and how long it stays open before a probe. */
@@ -321,6 +351,7 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'METRICS_TOKEN',
   'DATABASE_URL',
   'REDIS_URL',
+  'SMTP_URL',
 ]);
 
 /**
@@ -424,6 +455,13 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     subgraphUrls,
     subgraphUrlOverrides,
     reminderIntervalMs: e.REMINDER_INTERVAL_MS,
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      intervalMs: e.MAIL_INTERVAL_MS,
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${ports.gateway}`).replace(/\/+$/, ''),
+      unsubscribeTtl: e.UNSUBSCRIBE_TTL,
+    },
     operationLimits: { maxDepth: e.MAX_DEPTH, maxAliases: e.MAX_ALIASES, maxDirectives: e.MAX_DIRECTIVES, maxTokens: e.MAX_TOKENS },
     maxErrors: e.MAX_ERRORS,
     maxOperationCost: e.MAX_OPERATION_COST,

@@ -41,7 +41,7 @@ import { safeTextInputs } from './text-input.js';
 import { externalFieldResolvers, knownOperationTypes, representationScalar } from './validation.js';
 import { createHttpApp, createServer, jsonBody, listen, recordHttpDuration, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { liveMessageFromBody } from './live.js';
 
 /** What every resolver of every subgraph receives. */
@@ -111,6 +111,8 @@ export interface BackgroundRuntime {
   config: ServiceConfig;
   live: LivePublisher;
   clock: Clock;
+  /** This service's `/metrics` registry, for what the background work counts. */
+  metrics: Metrics;
 }
 
 export interface RunningSubgraph extends Listening {
@@ -270,7 +272,7 @@ export async function startSubgraph<TStore, TServices>(
   );
   app.use(...requestErrorHandlers(log));
   const listening = await listen(httpServer, config.port, config.host, '/graphql', log);
-  const background = def.background?.({ db, log, config, live, clock });
+  const background = def.background?.({ db, log, config, live, clock, metrics });
   return {
     ...listening,
     name: def.name,

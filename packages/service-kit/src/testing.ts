@@ -79,6 +79,7 @@ export function testConfig(
     SEED_DEMO: 'never',
     // Background jobs would add statements to the counts tests take; a test that wants the scheduler sets it.
     REMINDER_INTERVAL_MS: '0',
+    MAIL_INTERVAL_MS: '0',
     EVENTS_PREFIX: `test-${schemaPrefix}`,
     ...(backend === 'postgres' ? { DATABASE_URL: process.env.DATABASE_URL, DB_SCHEMA: `${schemaPrefix}_${service}` } : {}),
     ...env,

@@ -18,6 +18,21 @@ export interface NotificationRow {
   event_id: string | null;
 }
 
+/** One channel's delivery of a notification (see migrations/004_email_deliveries.sql). */
+export interface DeliveryRow {
+  id: string;
+  notification_id: string;
+  recipient_id: string;
+  channel: 'IN_APP' | 'EMAIL';
+  status: 'QUEUED' | 'SENT' | 'FAILED' | 'SKIPPED';
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date;
+  sent_at: Date | null;
+}
+
+const DELIVERY_COLUMNS = 'id, notification_id, recipient_id, channel, status, attempts, last_error, next_attempt_at, sent_at';
+
 /** A User as the gateway hands it to this subgraph: only the key (users owns the rest). */
 export interface UserRef {
   id: string;
@@ -67,6 +82,22 @@ export class NotificationsStore {
         ),
       )
       .load(recipientId);
+  }
+
+  /** The deliveries of a notification, in-app first; one statement for every notification of the request. */
+  deliveriesOf(notificationId: string): Promise<DeliveryRow[]> {
+    return this.#loaders
+      .get('deliveriesOf', () =>
+        listLoader(
+          (ids: readonly string[]) =>
+            this.db.query<DeliveryRow>(
+              `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE notification_id = ANY($1::uuid[]) ORDER BY notification_id, channel DESC`,
+              [ids],
+            ),
+          (r) => r.notification_id,
+        ),
+      )
+      .load(notificationId);
   }
 
   /** Unread notifications of a user, 0 when they have none; one statement for every user of the request. */

@@ -36,3 +36,27 @@ RETURNING id, recipient_id, type`;
 /** Inserts an event's notifications; (event_id, recipient_id) is unique, so what is returned is what was really new. */
 export const insertNotifications = (tx: Queryable, rows: NewNotification[]) =>
   tx.query<{ id: string; recipient_id: string; type: NotificationType }>(INSERT_SQL, [JSON.stringify(rows)]);
+
+export interface NewDelivery {
+  id: string;
+  notification_id: string;
+  recipient_id: string;
+  channel: 'IN_APP' | 'EMAIL';
+  status: 'QUEUED' | 'SENT';
+  at: string | Date;
+}
+
+/**
+ * One row per channel of new notifications, in the transaction that inserted them: in-app is
+ * delivered by being written; email is queued for the sender, due at once.
+ */
+export async function insertDeliveries(tx: Queryable, rows: NewDelivery[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO deliveries (id, notification_id, recipient_id, channel, status, next_attempt_at, sent_at, created_at)
+     SELECT id, notification_id, recipient_id, channel, status, at, CASE WHEN status = 'SENT' THEN at END, at
+     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, notification_id uuid, recipient_id uuid, channel text, status text, at timestamptz)
+     ON CONFLICT (notification_id, channel) DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+}

@@ -1,8 +1,12 @@
 import { forbidden, isAdmin, requireViewer, type Viewer, type ViewerContext } from '@fitsync/service-kit';
 import type { Role } from './store.js';
 
-/** Email and phone: the user themself and admins. */
-export function assertCanSeeContactDetails(ctx: ViewerContext, user: { id: string }): void {
+/**
+ * Email and phone: the user themself and admins; and the notifications service on its own
+ * (no end user: its mail sender), which needs the address of the people it writes to.
+ */
+export function assertCanSeeContactDetails(ctx: ViewerContext & { caller?: string }, user: { id: string }): void {
+  if (!ctx.viewer && ctx.caller === 'notifications') return;
   const viewer = requireViewer(ctx);
   if (viewer.id !== user.id && !isAdmin(viewer)) throw forbidden('Only the user and admins can see contact details');
 }

@@ -27,6 +27,29 @@ describe('loadConfig validates every variable at start-up', () => {
     expect(refusal({ TRUSTED_DOCUMENTS: 'on' })).toMatch(/^ {2}TRUSTED_DOCUMENTS: off, allow or enforce \(got "on"\)$/m);
   });
 
+  it('reads the mail settings: files by default, SMTP_URL as an smtp(s) URL never echoed, links at the gateway', () => {
+    expect(loadConfig('notifications', {}).mail).toEqual({
+      smtpUrl: undefined,
+      from: 'FitSync <no-reply@fitsync.test>',
+      intervalMs: 5_000,
+      publicUrl: 'http://localhost:4000',
+      unsubscribeTtl: '60d',
+    });
+    expect(loadConfig('notifications', { GATEWAY_PORT: '8080', SMTP_URL: 'smtps://u:p@mail.example.com:465' }).mail).toMatchObject({
+      smtpUrl: 'smtps://u:p@mail.example.com:465',
+      publicUrl: 'http://localhost:8080',
+    });
+    expect(loadConfig('notifications', { PUBLIC_URL: 'https://fitsync.example.com/' }).mail.publicUrl).toBe('https://fitsync.example.com');
+    const message = refusal(
+      { SMTP_URL: 'http://user:secret@mail.example.com', UNSUBSCRIBE_TTL: 'forever', PUBLIC_URL: 'fitsync.example.com' },
+      'notifications',
+    );
+    expect(message).toMatch(/^ {2}SMTP_URL: an smtp:\/\/ or smtps:\/\/ URL$/m);
+    expect(message).toMatch(/UNSUBSCRIBE_TTL: a duration/);
+    expect(message).toMatch(/PUBLIC_URL: an http:\/\/ or https:\/\/ URL/);
+    expect(message).not.toContain('secret');
+  });
+
   it('refuses a JWT_TTL that is not a duration', () => {
     expect(refusal({ JWT_TTL: 'banana' })).toMatch(/JWT_TTL: a duration such as 90s, 30m, 12h or 7d \(got "banana"\)/);
     expect(refusal({ JWT_TTL: '0s' })).toMatch(/JWT_TTL/);

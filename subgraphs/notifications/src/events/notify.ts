@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope, HandlerContext } from '@fitsync/events';
 import type { NotificationType } from '../__generated__/resolvers-types.js';
+import { KIND_OF, preferencesOf } from '../preferences.js';
 import { unreadCounts } from '../store.js';
-import { insertNotifications } from '../writes.js';
+import { insertDeliveries, insertNotifications, type NewDelivery } from '../writes.js';
 
 /** One in-app notification an event gives one user. Names are not copied in: the graph resolves the references at read time. */
 export interface Notice {
@@ -18,8 +19,10 @@ export interface Notice {
 /**
  * Stores an event's notifications, one per recipient, tagged with the event's id and
  * correlation id. (event_id, recipient_id) is unique, so the same event handled again
- * adds nothing. Live messages go out for what was really inserted: each notification,
- * and each recipient's new unread count.
+ * adds nothing. Each new notification gets its deliveries in the same transaction: in-app,
+ * and email when its recipient wants that kind by email (the sender works those off). Live
+ * messages go out for what was really inserted: each notification, and each recipient's new
+ * unread count.
  */
 export async function notify(
   event: Pick<EventEnvelope, 'event_id' | 'correlation_id' | 'timestamp'>,
@@ -45,6 +48,14 @@ export async function notify(
     return;
   }
   const recipients = created.map((n) => n.recipient_id);
+  const prefs = await preferencesOf(tx, recipients);
+  const deliveries: NewDelivery[] = created.flatMap((n) => [
+    { id: randomUUID(), notification_id: n.id, recipient_id: n.recipient_id, channel: 'IN_APP' as const, status: 'SENT' as const, at: event.timestamp },
+    ...(prefs.get(n.recipient_id)!.email[KIND_OF[n.type]]
+      ? [{ id: randomUUID(), notification_id: n.id, recipient_id: n.recipient_id, channel: 'EMAIL' as const, status: 'QUEUED' as const, at: event.timestamp }]
+      : []),
+  ]);
+  await insertDeliveries(tx, deliveries);
   const unread = await unreadCounts(tx, recipients);
   for (const n of created) await live.publish('notificationAdded', { notification_id: n.id, recipient_id: n.recipient_id });
   for (const u of unread) await live.publish('unreadNotificationCountChanged', { user_id: u.recipient_id, count: u.unread });

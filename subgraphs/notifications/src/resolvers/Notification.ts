@@ -16,4 +16,6 @@ export const Notification: NotificationResolvers = {
   program: (n) => (n.program_id ? { __typename: 'Program', id: n.program_id } : null),
   achievement: (n) => (n.achievement_id ? { __typename: 'Achievement', id: n.achievement_id } : null),
   correlationId: (n) => n.correlation_id,
+  // The notification's own access rule held when it was resolved: its recipient or an admin.
+  deliveries: (n, _, ctx) => ctx.store.deliveriesOf(n.id),
 };

@@ -1,4 +1,5 @@
-import { callSubgraph, openTestDatabase, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
+import { SERVICE_TOKEN_HEADER, createServiceCredentials } from '@fitsync/service-kit';
+import { TEST_SERVICE_SECRET, callSubgraph, openTestDatabase, storageBackends, testConfig, testToken, testClock } from '@fitsync/service-kit/testing';
 import type { RunningSubgraph as Running } from '@fitsync/service-kit';
 import { DEMO_LOGINS, DEMO_PASSWORD, demoGym } from '@fitsync/demo-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +108,22 @@ describe.each(storageBackends())('users subgraph on %s', (backend) => {
       await testToken({ id: trainer.id, role: 'TRAINER' }, clock),
     );
     expect(asStranger.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it("shows addresses without a signed-in user to the notifications service's mail sender only", async () => {
+    const q = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }';
+    const as = async (service: string) =>
+      callSubgraph(
+        server.url,
+        q,
+        { r: [{ __typename: 'User', id: client.id }] },
+        {
+          service: false,
+          headers: { [SERVICE_TOKEN_HEADER]: await createServiceCredentials(service, TEST_SERVICE_SECRET).token() },
+        },
+      );
+    expect((await as('notifications')).body.data?._entities).toEqual([{ id: client.id, email: client.email }]);
+    for (const other of ['gateway', 'schedule']) expect((await as(other)).body.errors?.[0].extensions?.code, other).toBe('UNAUTHENTICATED');
   });
 
   it('answers malformed and unknown ids with BAD_USER_INPUT and NOT_FOUND', async () => {
