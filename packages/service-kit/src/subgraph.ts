@@ -19,6 +19,7 @@ import { createLiveBus, type LiveBus, type LiveMessage, type LivePublisher } fro
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
+import { recordCorrelationId } from './tracing.js';
 import {
   CORRELATION_HEADER,
   SERVICE_TOKEN_HEADER,
@@ -154,6 +155,7 @@ export async function authenticateRequest(headers: IncomingHttpHeaders, verifier
     throw err;
   }
   const correlationId = headerValue(headers, CORRELATION_HEADER) || randomUUID();
+  recordCorrelationId(correlationId);
   return { caller, viewer, correlationId, authorization };
 }
 
