@@ -96,6 +96,11 @@ export class SubscriptionExecutor {
     return new Set([...this.#routes.values()].map((r) => r.topic));
   }
 
+  /** The Subscription fields this supergraph feeds from a broker topic. */
+  get fields(): string[] {
+    return [...this.#routes.values()].map((r) => r.field);
+  }
+
   /** The client-facing schema (graphql-ws and graphql-sse validate nothing themselves here). */
   get schema(): GraphQLSchema {
     return this.#apiGraphQLSchema;

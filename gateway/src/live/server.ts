@@ -39,6 +39,8 @@ export interface LiveServer {
   sse: RequestHandler;
   /** Subscriptions open now (both transports). */
   active(): number;
+  /** The same by Subscription field (every field the supergraph serves, 0 for those nobody follows). */
+  subscribersByField(): Map<string, number>;
   /**
    * Serves a new supergraph (after a hot reload): new subscriptions use it, running ones
    * whose operation is still valid go on under it, the others end with a
@@ -132,6 +134,11 @@ export function createLiveServer(deps: Deps): LiveServer {
   return {
     sse,
     active: () => subs.sessions.streams().length,
+    subscribersByField() {
+      const counts = new Map<string, number>(subs.executor.fields.map((field) => [field, 0]));
+      for (const stream of subs.sessions.streams()) counts.set(stream.subscription.route.field, (counts.get(stream.subscription.route.field) ?? 0) + 1);
+      return counts;
+    },
     updateSupergraph(supergraphSdl) {
       subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
       // Topics the new supergraph declares are heard from now on, before streams move to them.

@@ -42,7 +42,7 @@ import { safeTextInputs } from './text-input.js';
 import { externalFieldResolvers, knownOperationTypes, representationScalar } from './validation.js';
 import { createHttpApp, createServer, jsonBody, listen, recordHttpDuration, requestErrorHandlers, type Listening } from './http.js';
 import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { liveMessageFromBody } from './live.js';
 
 /** What every resolver of every subgraph receives. */
@@ -89,7 +89,7 @@ export interface SubgraphDefinition<TStore, TServices = unknown> {
    * Built once at start-up from the config, and handed to every request as `ctx.services`:
    * what resolvers need beyond the request (clients of other subgraphs, a token signer).
    */
-  services?(config: ServiceConfig, log: Logger): TServices;
+  services?(config: ServiceConfig, log: Logger, metrics: Metrics): TServices;
   migrationsDir: URL;
   /** The per-request data source: SQL behind DataLoaders, fresh for every request. */
   createStore(db: Database, ctx: BaseContext): TStore;
@@ -226,7 +226,7 @@ export async function startSubgraph<TStore, TServices>(
   app.use(recordHttpDuration(metrics));
   const httpServer = createServer(app);
   const requestDb = checkedTransactions(db);
-  const services = def.services?.(config, log) as TServices;
+  const services = def.services?.(config, log, metrics) as TServices;
   const apollo = new ApolloServer<SubgraphContext<TStore, TServices>>({
     // What a mutation's transaction returns is checked against the mutation's type before it commits.
     schema: scopeMutations(

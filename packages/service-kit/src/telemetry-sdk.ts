@@ -6,17 +6,41 @@
  * request's time. The exporter's own requests are not traced.
  */
 import { register } from 'node:module';
-import { diag, DiagLogLevel, type Context, type TextMapGetter, type TextMapPropagator, type TextMapSetter } from '@opentelemetry/api';
+import { diag, DiagLogLevel, trace, type Context, type TextMapGetter, type TextMapPropagator, type TextMapSetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  SamplingDecision,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import type { RunningTelemetry, TracingSettings } from './telemetry.js';
 
 /** Paths probed every few seconds (health checks, scrapes): no trace of their own. */
 const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+/**
+ * graphql-js parsing and validating outside any request (building schemas at start-up, the
+ * query planner reading the supergraph) would each be a trace of one span: not recorded.
+ */
+class RequestsOnly implements Sampler {
+  constructor(readonly inner: Sampler) {}
+  shouldSample(...args: Parameters<Sampler['shouldSample']>) {
+    const [ctx, , name] = args;
+    if (name.startsWith('graphql.') && !trace.getSpanContext(ctx)) return { decision: SamplingDecision.NOT_RECORD };
+    return this.inner.shouldSample(...args);
+  }
+  toString() {
+    return `RequestsOnly{${this.inner.toString()}}`;
+  }
+}
 
 function sampler(settings: TracingSettings): Sampler {
   switch (settings.sampler) {
@@ -69,9 +93,13 @@ function diagnostics(log: Logger) {
 
 export async function startSdk(service: string, settings: TracingSettings, log: Logger): Promise<RunningTelemetry> {
   diagnostics(log);
-  // ESM imports of http, pg and ioredis go through import-in-the-middle's loader hook; the
-  // instrumentations' require hooks alone see only CommonJS requires.
-  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  // ESM imports (`import http from 'node:http'`) go through import-in-the-middle's loader hook;
+  // the instrumentations' require hooks see only CommonJS requires (pg, ioredis). The hook
+  // wraps only the modules an instrumentation asked for: wrapping every module breaks
+  // re-exports the services rely on.
+  const { createAddHookMessageChannel } = await import('import-in-the-middle');
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
   const [{ NodeSDK }, { HttpInstrumentation }, { UndiciInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }, { GraphQLInstrumentation }] = await Promise.all([
     import('@opentelemetry/sdk-node'),
     import('@opentelemetry/instrumentation-http'),
@@ -85,7 +113,7 @@ export async function startSdk(service: string, settings: TracingSettings, log: 
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,
     resource: resourceFromAttributes({ 'service.namespace': 'fitsync', 'fitsync.service': service }),
-    sampler: sampler(settings),
+    sampler: new RequestsOnly(sampler(settings)),
     spanProcessors: [new BatchSpanProcessor(exporter)],
     textMapPropagator: isGateway && !settings.trustIncomingTraceparent ? new InjectOnlyPropagator() : new W3CTraceContextPropagator(),
     // Traces only: metrics are Prometheus's (/metrics), logs are pino's.
@@ -102,10 +130,13 @@ export async function startSdk(service: string, settings: TracingSettings, log: 
       new UndiciInstrumentation({ requireParentforSpans: true }),
       new PgInstrumentation({ requireParentSpan: true }),
       new IORedisInstrumentation({ requireParentSpan: true }),
-      new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true }),
+      // A subgraph's resolvers; the gateway's own steps (validate, plan, fetch, execute) are @apollo/gateway's spans.
+      ...(isGateway ? [] : [new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true })]),
     ],
   });
   sdk.start();
+  // The loader has heard of every hooked module before the service imports any of them.
+  await waitForAllMessagesAcknowledged();
   return {
     settings,
     async shutdown(timeoutMs = 2_000) {
