@@ -38,6 +38,7 @@ const UNIT = [
   'packages/service-kit/src/__tests__/service-client.test.ts',
   'subgraphs/progress/src/__tests__/adherence.test.ts',
   'subgraphs/schedule/src/__tests__/live.test.ts',
+  'tests/deploy-metrics.test.ts',
   'tests/docker-compose.test.ts',
   'tests/fuzz-oracle.test.ts',
 ];

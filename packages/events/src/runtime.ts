@@ -153,6 +153,8 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
         onDeadLetter: (letter) => metrics?.deadLettered.inc({ channel: letter.channel }),
       })
     : undefined;
+  // Every consumed channel has its series from the start (at 0): `increase()` in an alert sees the first failure too.
+  if (consumer) for (const channel of channels) for (const c of [metrics?.handled, metrics?.failed, metrics?.deadLettered, metrics?.duplicates]) c?.inc({ channel }, 0);
   const lagSource = consumer && { consumer: opts.service, lag: () => consumer.lag() };
   if (lagSource) metrics?.lagSources.add(lagSource);
 
