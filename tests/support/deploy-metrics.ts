@@ -62,9 +62,7 @@ const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'grou
  * with the label matchers of its braces.
  */
 export function selectorsOf(expr: string): Selector[] {
-  const text = expr
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ');
+  const text = expr.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ').replace(/\[[^\]]*\]/g, ' ');
   const selectors: Selector[] = [];
   const token = /"(?:[^"\\]|\\.)*"|\d[\w.]*|([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{[^}]*\})?(\s*\()?/g;
   for (const m of text.matchAll(token)) {

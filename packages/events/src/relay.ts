@@ -94,7 +94,11 @@ export function startRelay(opts: RelayOptions): Relay {
               {
                 kind: SpanKind.PRODUCER,
                 parent: contextOf(envelope.traceparent),
-                attributes: { 'messaging.system': opts.transport.kind, 'messaging.destination.name': envelope.event, 'messaging.message.id': envelope.event_id },
+                attributes: {
+                  'messaging.system': opts.transport.kind,
+                  'messaging.destination.name': envelope.event,
+                  'messaging.message.id': envelope.event_id,
+                },
               },
               () => publish(envelope),
             );

@@ -102,7 +102,11 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
         // The live messages go once the entry is acknowledged: their span is the handler's child, linked to the cause too.
         const parent = trace.setSpan(context.active(), span);
         return () =>
-          void inSpan('live publish', { kind: SpanKind.PRODUCER, parent, links: linksTo(envelope.traceparent), attributes: { 'messaging.system': 'fitsync-live' } }, afterAck);
+          void inSpan(
+            'live publish',
+            { kind: SpanKind.PRODUCER, parent, links: linksTo(envelope.traceparent), attributes: { 'messaging.system': 'fitsync-live' } },
+            afterAck,
+          );
       },
     );
 
@@ -154,7 +158,8 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
       })
     : undefined;
   // Every consumed channel has its series from the start (at 0): `increase()` in an alert sees the first failure too.
-  if (consumer) for (const channel of channels) for (const c of [metrics?.handled, metrics?.failed, metrics?.deadLettered, metrics?.duplicates]) c?.inc({ channel }, 0);
+  if (consumer)
+    for (const channel of channels) for (const c of [metrics?.handled, metrics?.failed, metrics?.deadLettered, metrics?.duplicates]) c?.inc({ channel }, 0);
   const lagSource = consumer && { consumer: opts.service, lag: () => consumer.lag() };
   if (lagSource) metrics?.lagSources.add(lagSource);
 

@@ -80,13 +80,15 @@ class InjectOnlyPropagator implements TextMapPropagator {
 /** The SDK's own complaints (an export that failed, a bad header variable) in the service's log, each distinct one once. */
 function diagnostics(log: Logger) {
   const seen = new Set<string>();
-  const once = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) => {
-    const key = `${level}:${message}`.slice(0, 200);
-    if (seen.has(key) || seen.size > 100) return;
-    seen.add(key);
-    const detail = args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : '')).filter(Boolean);
-    log[level]({ tracing: true, detail: detail.length ? detail.join('; ').slice(0, 500) : undefined }, `OpenTelemetry: ${message}`);
-  };
+  const once =
+    (level: 'warn' | 'error') =>
+    (message: string, ...args: unknown[]) => {
+      const key = `${level}:${message}`.slice(0, 200);
+      if (seen.has(key) || seen.size > 100) return;
+      seen.add(key);
+      const detail = args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : '')).filter(Boolean);
+      log[level]({ tracing: true, detail: detail.length ? detail.join('; ').slice(0, 500) : undefined }, `OpenTelemetry: ${message}`);
+    };
   const ignore = () => undefined;
   diag.setLogger({ error: once('error'), warn: once('warn'), info: ignore, debug: ignore, verbose: ignore }, DiagLogLevel.WARN);
 }
@@ -100,15 +102,17 @@ export async function startSdk(service: string, settings: TracingSettings, log: 
   const { createAddHookMessageChannel } = await import('import-in-the-middle');
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
   register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
-  const [{ NodeSDK }, { HttpInstrumentation }, { UndiciInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }, { GraphQLInstrumentation }] = await Promise.all([
-    import('@opentelemetry/sdk-node'),
-    import('@opentelemetry/instrumentation-http'),
-    import('@opentelemetry/instrumentation-undici'),
-    import('@opentelemetry/instrumentation-pg'),
-    import('@opentelemetry/instrumentation-ioredis'),
-    import('@opentelemetry/instrumentation-graphql'),
-  ]);
-  const exporter = settings.protocol === 'http/json' ? new OTLPJsonTraceExporter({ url: settings.tracesUrl }) : new OTLPProtoTraceExporter({ url: settings.tracesUrl });
+  const [{ NodeSDK }, { HttpInstrumentation }, { UndiciInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }, { GraphQLInstrumentation }] =
+    await Promise.all([
+      import('@opentelemetry/sdk-node'),
+      import('@opentelemetry/instrumentation-http'),
+      import('@opentelemetry/instrumentation-undici'),
+      import('@opentelemetry/instrumentation-pg'),
+      import('@opentelemetry/instrumentation-ioredis'),
+      import('@opentelemetry/instrumentation-graphql'),
+    ]);
+  const exporter =
+    settings.protocol === 'http/json' ? new OTLPJsonTraceExporter({ url: settings.tracesUrl }) : new OTLPProtoTraceExporter({ url: settings.tracesUrl });
   const isGateway = service === 'gateway';
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,
@@ -152,4 +156,3 @@ export async function startSdk(service: string, settings: TracingSettings, log: 
     },
   };
 }
-

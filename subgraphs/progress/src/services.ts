@@ -10,7 +10,8 @@ const TRAINERS_OF = serviceOperation<{ r: { __typename: 'User'; id: string }[] }
 );
 
 /** Writes about a client check them with users (a CLIENT) and training (who trains them). */
-export const createProgressServices = (config: ServiceConfig, log: Logger, metrics?: Metrics) => createServiceClients(config, ['users', 'training'], log, { metrics });
+export const createProgressServices = (config: ServiceConfig, log: Logger, metrics?: Metrics) =>
+  createServiceClients(config, ['users', 'training'], log, { metrics });
 
 /** What progress builds once at start-up and its resolvers reach as `ctx.services`: a client per subgraph it asks. */
 export type ProgressServices = ReturnType<typeof createProgressServices>;
