@@ -14,7 +14,10 @@ export async function tracedStatement<T>(sql: string, run: () => Promise<T>): Pr
   const operation = /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? 'QUERY';
   return tracer().startActiveSpan(
     `pglite.query:${operation}`,
-    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.system': 'postgresql', 'db.operation.name': operation, 'db.query.text': sql } },
+    {
+      kind: SpanKind.CLIENT,
+      attributes: { 'db.system.name': 'postgresql', 'db.system': 'postgresql', 'db.operation.name': operation, 'db.query.text': sql, 'db.statement': sql },
+    },
     async (span) => {
       try {
         return await run();
