@@ -54,7 +54,7 @@ export async function tracingWorkload(
   rounds: number,
   receiver: { exports(): number; bytes(): number },
 ): Promise<{ cells: TracingCell[]; exportedBytes: number }> {
-  const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
+  const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
   const cell = (proc: Proc, w: Workload, durationSeconds: number) =>
     runCell({
       url: proc.url,
@@ -84,7 +84,7 @@ const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '
 export function tracingSection(t: { cells: TracingCell[]; exportedBytes: number } | undefined): string[] {
   if (!t?.cells.length) return [];
   const lines = [
-    `## Tracing on against off (${t.cells[0]!.connections} connections)`,
+    `## Tracing on against off (${t.cells[0].connections} connections)`,
     '',
     'The whole platform twice on the same data: five subgraphs and a gateway with `OTEL_EXPORTER_OTLP_ENDPOINT` set (the default sampler, `parentbased_always_on`: every operation traced, http/protobuf to a receiver in the bench process that accepts and drops), and the same without it. Cells alternate between the two; ratios are on / off.',
     '',

@@ -15,7 +15,7 @@ const gym = demoGym(TODAY);
 const byEmail = (email: string) => gym.users.find((u) => u.email === email)!;
 const client = byEmail(DEMO_LOGINS.client);
 const trainer = byEmail(DEMO_LOGINS.trainer);
-const gymId = gym.bookings[0]!.gymId;
+const gymId = gym.bookings[0].gymId;
 
 /** An hour on `date` when neither the demo client nor the demo trainer has a session. */
 function freeSlot(date: string) {

@@ -263,7 +263,7 @@ describe('tracing off', () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
     const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '--eval', probe], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout!.on('data', (d) => (out += d));
+    child.stdout.on('data', (d) => (out += d));
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(0);
     // The API (prom-client's dependency too) and what the events package uses to read a traceparent: no SDK.

@@ -69,9 +69,9 @@ export function selectorsOf(expr: string): Selector[] {
     const [, name, braces, call] = m;
     if (!name || call || KEYWORDS.has(name.toLowerCase())) continue;
     const matchers = [...(braces ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)].map(([, label, op, value]) => ({
-      label: label!,
+      label: label,
       op: op as Matcher['op'],
-      value: value!,
+      value: value,
     }));
     selectors.push({ metric: name, matchers });
   }
@@ -92,8 +92,8 @@ export function parseExposition(text: string): { name: string; labels: Record<st
     if (!line || line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s/.exec(line);
     if (!m) continue;
-    const labels = Object.fromEntries([...(m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k!, v!]));
-    out.push({ name: m[1]!, labels });
+    const labels = Object.fromEntries([...(m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k, v]));
+    out.push({ name: m[1], labels });
   }
   return out;
 }

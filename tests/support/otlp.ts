@@ -84,7 +84,7 @@ function protoFields(buf: Buffer): Map<number, (bigint | Buffer)[]> {
     let result = 0n;
     let shift = 0n;
     for (;;) {
-      const byte = buf[pos++]!;
+      const byte = buf[pos++];
       result |= BigInt(byte & 0x7f) << shift;
       if (!(byte & 0x80)) return result;
       shift += 7n;
@@ -127,7 +127,7 @@ function protoAttributes(kvs: Buffer[]): Record<string, unknown> {
       const value = protoFields(first(f, 2) ?? Buffer.alloc(0));
       const str = first(value, 1);
       const int = value.get(3)?.[0];
-      return [first(f, 1)!.toString('utf8'), str ? str.toString('utf8') : typeof int === 'bigint' ? Number(int) : undefined];
+      return [first(f, 1).toString('utf8'), str ? str.toString('utf8') : typeof int === 'bigint' ? Number(int) : undefined];
     }),
   );
 }
@@ -143,14 +143,14 @@ function fromProtobuf(body: Buffer): ReceivedSpan[] {
         const parent = first(s, 4);
         return {
           service,
-          traceId: first(s, 1)!.toString('hex'),
-          spanId: first(s, 2)!.toString('hex'),
+          traceId: first(s, 1).toString('hex'),
+          spanId: first(s, 2).toString('hex'),
           ...(parent?.length ? { parentSpanId: parent.toString('hex') } : {}),
-          name: first(s, 5)!.toString('utf8'),
+          name: first(s, 5).toString('utf8'),
           attributes: protoAttributes(bytes(s, 9)),
           links: bytes(s, 13).map((l) => {
             const lf = protoFields(l);
-            return { traceId: first(lf, 1)!.toString('hex'), spanId: first(lf, 2)!.toString('hex') };
+            return { traceId: first(lf, 1).toString('hex'), spanId: first(lf, 2).toString('hex') };
           }),
         };
       }),

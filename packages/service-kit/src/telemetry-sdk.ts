@@ -125,7 +125,7 @@ export async function startSdk(service: string, settings: TracingSettings, log: 
     logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0]!),
+        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0]),
         // Background work (relay polls, consumers' reads) has no request around it: no span of its own.
         requireParentforOutgoingSpans: true,
         headersToSpanAttributes: { server: { requestHeaders: ['x-correlation-id'] } },

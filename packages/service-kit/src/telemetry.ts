@@ -10,7 +10,6 @@
  * (or, for the endpoint, tracing stays off).
  */
 import type { Logger } from 'pino';
-import type { ServiceName } from './config.js';
 import { createLogger } from './logger.js';
 
 export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
@@ -60,7 +59,7 @@ function readUrl(env: NodeJS.ProcessEnv, name: string, warnings: string[]): URL 
 }
 
 /** The service name every span of this process carries by default: `fitsync-<service>`. */
-export const defaultServiceName = (service: ServiceName | string) => `fitsync-${service}`;
+export const defaultServiceName = (service: string) => `fitsync-${service}`;
 
 /**
  * Reads the OTEL_* variables the way the OpenTelemetry specification defines them, without
@@ -68,7 +67,7 @@ export const defaultServiceName = (service: ServiceName | string) => `fitsync-${
  * `OTEL_TRACES_EXPORTER=none`, or an endpoint that is not a URL); `warnings` names every
  * variable whose value was not understood, with what was used instead.
  */
-export function readTracingSettings(service: ServiceName | string, env: NodeJS.ProcessEnv = process.env): { settings?: TracingSettings; warnings: string[] } {
+export function readTracingSettings(service: string, env: NodeJS.ProcessEnv = process.env): { settings?: TracingSettings; warnings: string[] } {
   const warnings: string[] = [];
   if (readBoolean(env, 'OTEL_SDK_DISABLED', warnings)) return { warnings };
   const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
@@ -138,7 +137,7 @@ export const tracingEnabled = () => running !== undefined;
  * an entry point, then import the service. Resolves once the instrumentations are in place
  * (or at once when tracing is off). Never throws: a problem is logged and tracing stays off.
  */
-export async function startTelemetry(service: ServiceName | string, env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<RunningTelemetry | undefined> {
+export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<RunningTelemetry | undefined> {
   if (running) return running;
   const { settings, warnings } = readTracingSettings(service, env);
   if (warnings.length || settings) log ??= safeLogger(service, env.LOG_LEVEL);
