@@ -177,7 +177,14 @@ async function main() {
         procs.push(...traced);
         await Promise.all(traced.map((p) => waitUntil(p, readyProbe(p.port))));
         const tracedGateway = await startGateway('ours', 'ours (traced)', [], tracedEnv);
-        tracing = await tracingWorkload(extraContext, { off: gateways.ours, on: tracedGateway }, workloads.slice(0, 2), opts.rounds, receiver);
+        tracing = await tracingWorkload(
+          extraContext,
+          { off: gateways.ours, on: tracedGateway },
+          { off: [...subgraphProcs, gateways.ours], on: [...traced, tracedGateway] },
+          workloads.slice(0, 2),
+          opts.rounds,
+          receiver,
+        );
         await Promise.all([tracedGateway, ...traced].map((p) => p.stop()));
         await receiver.close();
       }

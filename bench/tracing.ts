@@ -4,6 +4,7 @@
 // dashboards alternating between the two. Spans go to an OTLP/HTTP receiver in this process
 // that accepts and drops them (and counts them).
 import { createServer, type Server } from 'node:http';
+import { cpuSeconds } from './counters.js';
 import { runCell, type CellResult } from './load.js';
 import type { Proc } from './processes.js';
 import { requestBody, type Workload } from './workloads.js';
@@ -13,6 +14,8 @@ export interface TracingCell extends CellResult {
   workload: string;
   connections: number;
   round: number;
+  /** CPU time of the platform's six processes per operation answered: less sensitive than req/s to what else the machine runs. */
+  cpuMsPerRequest?: number;
 }
 
 /** Accepts OTLP/HTTP exports, counts their bytes and requests, and drops them. */
@@ -50,6 +53,8 @@ export const tracingEnv = (endpoint: string): NodeJS.ProcessEnv => ({ OTEL_EXPOR
 export async function tracingWorkload(
   ctx: { say(msg: string): void; show(label: string, r: CellResult): void; durationSeconds: number; connections: number },
   gateways: { off: Proc; on: Proc },
+  /** Every process of each platform (subgraphs and gateway), for their CPU time. */
+  platforms: { off: Proc[]; on: Proc[] },
   workloads: Workload[],
   rounds: number,
   receiver: { exports(): number; bytes(): number },
@@ -70,8 +75,16 @@ export async function tracingWorkload(
     for (const [wi, w] of workloads.entries()) {
       const order: ('off' | 'on')[] = (wi + round) % 2 ? ['on', 'off'] : ['off', 'on'];
       for (const tracing of order) {
+        const cpu = async () => {
+          const each = await Promise.all(platforms[tracing].map((p) => cpuSeconds(p.child.pid)));
+          return each.every((c) => c !== undefined) ? each.reduce((a, c) => a + c!, 0) : undefined;
+        };
+        const cpu0 = await cpu();
         const r = await cell(gateways[tracing], w, ctx.durationSeconds);
-        cells.push({ ...r, tracing, workload: w.name, connections: ctx.connections, round });
+        const cpu1 = await cpu();
+        const sent = r.requests + r.non2xx;
+        const cpuMsPerRequest = cpu0 !== undefined && cpu1 !== undefined && sent ? ((cpu1 - cpu0) * 1000) / sent : undefined;
+        cells.push({ ...r, tracing, workload: w.name, connections: ctx.connections, round, cpuMsPerRequest });
         ctx.show(`${w.name} · tracing ${tracing}`, r);
       }
     }
@@ -88,8 +101,8 @@ export function tracingSection(t: { cells: TracingCell[]; exportedBytes: number 
     '',
     'The whole platform twice on the same data: five subgraphs and a gateway with `OTEL_EXPORTER_OTLP_ENDPOINT` set (the default sampler, `parentbased_always_on`: every operation traced, http/protobuf to a receiver in the bench process that accepts and drops), and the same without it. Cells alternate between the two; ratios are on / off.',
     '',
-    '| workload | tracing | req/s | p50 ms | p99 ms | errors |',
-    '|---|---|---:|---:|---:|---:|',
+    '| workload | tracing | req/s | p50 ms | p99 ms | errors | platform CPU ms/op |',
+    '|---|---|---:|---:|---:|---:|---:|',
   ];
   const workloads = [...new Set(t.cells.map((c) => c.workload))];
   const avg = (cs: TracingCell[], k: (c: TracingCell) => number) => cs.reduce((a, c) => a + k(c), 0) / cs.length;
@@ -105,12 +118,12 @@ export function tracingSection(t: { cells: TracingCell[]; exportedBytes: number 
         )} | ${f(
           avg(cs, (c) => c.p99),
           2,
-        )} | ${cs.reduce((a, c) => a + c.errors + c.non2xx + c.graphqlErrors, 0)} |`,
+        )} | ${cs.reduce((a, c) => a + c.errors + c.non2xx + c.graphqlErrors, 0)} | ${f(avg(cs, (c) => c.cpuMsPerRequest ?? NaN))} |`,
       );
     }
     const [on, off] = [of('on'), of('off')];
     ratios.push(
-      `- ${w}: throughput ×${f(avg(on, (c) => c.rps) / avg(off, (c) => c.rps), 2)}, p50 ×${f(avg(on, (c) => c.p50) / avg(off, (c) => c.p50), 2)}, p99 ×${f(
+      `- ${w}: CPU per operation ×${f(avg(on, (c) => c.cpuMsPerRequest ?? NaN) / avg(off, (c) => c.cpuMsPerRequest ?? NaN), 2)}, throughput ×${f(avg(on, (c) => c.rps) / avg(off, (c) => c.rps), 2)}, p50 ×${f(avg(on, (c) => c.p50) / avg(off, (c) => c.p50), 2)}, p99 ×${f(
         avg(on, (c) => c.p99) / avg(off, (c) => c.p99),
         2,
       )}`,

@@ -3,7 +3,7 @@
 // stay bounded; and what the new metrics say matches what happened.
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { addDays } from '@fitsync/service-kit/clock';
-import { testClock } from '@fitsync/service-kit/testing';
+import { REQUIRE_SERVICES, storageBackends, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertExpressions, dashboardExpressions, matches, parseExposition, selectorsOf } from './support/deploy-metrics.js';
 import { subscribeWs, until, type LiveSubscription } from './support/live.js';
@@ -27,7 +27,10 @@ function freeSlot(date: string) {
   throw new Error(`no free hour on ${date}`);
 }
 
-describe('/metrics after the workflows', () => {
+const setups: { backend: 'pglite' | 'postgres'; transport: 'memory' | 'redis' }[] = [{ backend: 'pglite', transport: 'memory' }];
+if (storageBackends().includes('postgres') && (process.env.REDIS_URL || REQUIRE_SERVICES)) setups.push({ backend: 'postgres', transport: 'redis' });
+
+describe.each(setups)('/metrics after the workflows on $backend with the $transport bus', ({ backend, transport }) => {
   let platform: Platform;
   let sub: LiveSubscription | undefined;
   let series: ReturnType<typeof parseExposition> = [];
@@ -39,7 +42,7 @@ describe('/metrics after the workflows', () => {
   };
 
   beforeAll(async () => {
-    platform = await startPlatform('pglite', [gym], { clock });
+    platform = await startPlatform(backend, [gym], { clock, transport });
     const clientToken = await platform.tokenFor(client);
     const trainerToken = await platform.tokenFor(trainer);
     // A live subscriber, a booking (schedule asks users and training; notifications and progress consume its event),

@@ -14,7 +14,9 @@ import { randomBytes } from 'node:crypto';
 import { compose, loadSupergraphConfig } from '@fitsync/composition';
 import { DEMO_LOGINS, DEMO_PASSWORD } from '@fitsync/demo-data';
 import type { ServiceMessage } from '@fitsync/service-kit';
-import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testing';
+import { dropPostgresSchema } from '@fitsync/service-kit';
+import { TEST_JWT_SECRET, TEST_SERVICE_SECRET, callSubgraph, redisUrlForTests, storageBackends } from '@fitsync/service-kit/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { operation } from './support/operations.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp.js';
@@ -268,5 +270,92 @@ describe('tracing off', () => {
     expect(code).toBe(0);
     // The API (prom-client's dependency too) and what the events package uses to read a traceparent: no SDK.
     expect(JSON.parse(out.trim())).toEqual(['api', 'core', 'semantic-conventions']);
+  }, 60_000);
+});
+
+// On Postgres and Redis (the tests above run PGlite and the in-process bus): the pg instrumentation's
+// statements and the ioredis instrumentation's commands in a subgraph's trace. The users subgraph
+// alone, on a schema and an events prefix of this test's own, continuing the caller's traceparent
+// as every subgraph does (they answer only signed FitSync services).
+const onServers = storageBackends().includes('postgres') && redisUrlForTests() ? ['postgres and redis'] : [];
+describe.each(onServers)('tracing on %s', () => {
+  const schema = `t_trace_${randomBytes(4).toString('hex')}`;
+  const prefix = `test-${schema}`;
+  let receiver: OtlpReceiver;
+  let users: ChildProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    users = spawn(process.execPath, ['--import', TSX, 'subgraphs/users/src/index.ts'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        USERS_PORT: '0',
+        DATABASE_URL: process.env.DATABASE_URL,
+        DB_SCHEMA: schema,
+        REDIS_URL: redisUrlForTests(),
+        EVENTS_PREFIX: prefix,
+        JWT_SECRET: TEST_JWT_SECRET,
+        SERVICE_SECRET: TEST_SERVICE_SECRET,
+        LOG_LEVEL: 'warn',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        ...EXPORT_DELAY,
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      users.on('message', (m: ServiceMessage | null) => m?.fitsync === 'listening' && resolve(m.port));
+      users.once('exit', (code) => reject(new Error(`users exited with ${code}`)));
+    });
+    url = `http://127.0.0.1:${port}/graphql`;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (users && users.exitCode === null) {
+      const exited = new Promise((r) => users.once('exit', r));
+      users.kill('SIGTERM');
+      await exited;
+    }
+    await receiver?.close();
+    await dropPostgresSchema(process.env.DATABASE_URL!, schema);
+    const redis = new Redis(redisUrlForTests()!);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('records the statements of a mutation (pg) and the XADD of its event (ioredis) in the caller’s trace', async () => {
+    const login = await callSubgraph(url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', {
+      e: DEMO_LOGINS.client,
+      p: DEMO_PASSWORD,
+    });
+    const token = (login.body.data as { login: { token: string } }).login.token;
+    const given = newTraceparent();
+    const traceId = given.split('-')[1]!;
+    const changed = await callSubgraph(
+      url,
+      'mutation { updateProfile(input: { phone: "+44 20 7946 0000" }) { id } }',
+      {},
+      { token, headers: { traceparent: given } },
+    );
+    expect(changed.body.errors).toBeUndefined();
+    await vi.waitFor(
+      () => {
+        const trace = receiver.spans.filter((s) => s.traceId === traceId);
+        const update = trace.find((s) => s.name.startsWith('pg.query:UPDATE'));
+        expect(update, 'the UPDATE through pg').toBeDefined();
+        expect(String(update!.attributes['db.statement'] ?? update!.attributes['db.query.text'])).not.toContain('7946');
+        expect(trace.some((s) => s.name === 'user.updated publish')).toBe(true);
+        expect(
+          trace.some((s) => s.attributes['db.system'] === 'redis' && /xadd/i.test(s.name)),
+          'the XADD through ioredis',
+        ).toBe(true);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
   }, 60_000);
 });
