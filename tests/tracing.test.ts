@@ -351,7 +351,7 @@ describe.each(onServers)('tracing on %s', () => {
         expect(String(update!.attributes['db.statement'] ?? update!.attributes['db.query.text'])).not.toContain('7946');
         expect(trace.some((s) => s.name === 'user.updated publish')).toBe(true);
         expect(
-          trace.some((s) => s.attributes['db.system'] === 'redis' && /xadd/i.test(s.name)),
+          trace.some((s) => (s.attributes['db.system.name'] ?? s.attributes['db.system']) === 'redis' && /xadd/i.test(s.name)),
           'the XADD through ioredis',
         ).toBe(true);
       },
