@@ -397,7 +397,8 @@ function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Met
     app.use(
       cors({
         origin: config.corsOrigins,
-        allowedHeaders: ['content-type', 'authorization', 'x-correlation-id', 'idempotency-key', 'apollo-require-preflight'],
+        // traceparent and tracestate: a browser frontend's trace context (continued with OTEL_TRUST_INCOMING_TRACEPARENT).
+        allowedHeaders: ['content-type', 'authorization', 'x-correlation-id', 'idempotency-key', 'apollo-require-preflight', 'traceparent', 'tracestate'],
         exposedHeaders: ['x-correlation-id', 'retry-after'],
         maxAge: 600,
       }),
