@@ -77,7 +77,7 @@ export async function tracingWorkload(
       for (const tracing of order) {
         const cpu = async () => {
           const each = await Promise.all(platforms[tracing].map((p) => cpuSeconds(p.child.pid)));
-          return each.every((c) => c !== undefined) ? each.reduce((a, c) => a + c!, 0) : undefined;
+          return each.every((c) => c !== undefined) ? each.reduce((a, c) => a + c, 0) : undefined;
         };
         const cpu0 = await cpu();
         const r = await cell(gateways[tracing], w, ctx.durationSeconds);
