@@ -15,7 +15,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --only list        only these workloads of our gateway: same-operation (one user, N connections, the
                      same operation, SUBGRAPH_DEDUPLICATION on against off), hung (dashboards with
                      progress hung, breaker open, against healthy); by default both run after the
-                     side-by-side cells
+                     side-by-side cells. tracing (only when asked for): the dashboards on the whole
+                     platform with OTEL_EXPORTER_OTLP_ENDPOINT set against the same platform without,
+                     alternating, --rounds times
   --soak             the long run instead: dashboards, mutations and --subscribers graphql-ws
                      subscribers against the platform for --minutes, memory and handles of every
                      process each minute
@@ -44,7 +46,7 @@ export interface BenchOptions {
   soak?: { minutes: number; subscribers: number; rate: number };
 }
 
-export const EXTRA_WORKLOADS = ['same-operation', 'hung'] as const;
+export const EXTRA_WORKLOADS = ['same-operation', 'hung', 'tracing'] as const;
 export type ExtraWorkload = (typeof EXTRA_WORKLOADS)[number];
 
 export function parseOptions(argv = process.argv.slice(2)): BenchOptions {

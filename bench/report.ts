@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { CellResult } from './load.js';
 import type { HotFunction } from './profile.js';
 import type { HungResults, SameOperationCell } from './resilience.js';
+import { tracingSection, type TracingCell } from './tracing.js';
 import type { GatewayName } from './trace.js';
 
 export interface GatewayCell extends CellResult {
@@ -50,6 +51,8 @@ export interface BenchResults {
   sweep: { workload: string; rates: number[]; cells: GatewayCell[] };
   profile?: { totalMs: number; functions: HotFunction[]; byPackage: { pkg: string; percent: number }[]; file: string };
   sameOperation?: SameOperationCell[];
+  /** `--only tracing`: the dashboards with tracing on against off. */
+  tracing?: { cells: TracingCell[]; exportedBytes: number };
   hungSubgraph?: HungResults;
 }
 
@@ -221,7 +224,7 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
 }
 
 /** The report of a run with `--only`: the extra workloads alone. */
-export function extraReport(r: Pick<BenchResults, 'startedAt' | 'command' | 'environment' | 'sameOperation' | 'hungSubgraph'>): string {
+export function extraReport(r: Pick<BenchResults, 'startedAt' | 'command' | 'environment' | 'sameOperation' | 'hungSubgraph' | 'tracing'>): string {
   return [
     `# Gateway benchmark, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
     '',
@@ -230,6 +233,7 @@ export function extraReport(r: Pick<BenchResults, 'startedAt' | 'command' | 'env
     `Machine: ${r.environment.cpus} × ${r.environment.cpuModel}, ${r.environment.memoryGb} GB; load average at the end ${r.environment.loadAverageAtEnd.join(' / ')}.`,
     '',
     ...extraSections(r),
+    ...tracingSection(r.tracing),
   ].join('\n');
 }
 

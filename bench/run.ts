@@ -1,6 +1,6 @@
 // npm run bench: our gateway, plain @apollo/gateway and Hive Gateway side by side, in
 // one run, on the same five subgraph processes, the same supergraph and the same load.
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc 
 import { selfTimeByPackage, topSelfTime } from './profile.js';
 import { hungSubgraphWorkload, sameOperationWorkload, type HungResults, type SameOperationCell } from './resilience.js';
 import { runSoak } from './soak.js';
+import { droppingReceiver, tracingEnv, tracingWorkload, type TracingCell } from './tracing.js';
 import { environment, extraReport, markdownReport, type BenchResults, type GatewayCell, type FloorCell } from './report.js';
 import { criticalPath, traceWorkloads, type GatewayName } from './trace.js';
 import { buildWorkloads, requestBody, type Workload } from './workloads.js';
@@ -63,6 +64,10 @@ async function main() {
     say(
       `seeded ${gym.users.length} users, ${gym.bookings.length} bookings, ${gym.bodyMetrics.length} body metrics, ${gym.notifications.length} notifications in ${data.seedSeconds.toFixed(1)} s (${data.where})`,
     );
+
+    // The traced platform of --only tracing gets its own copy of the embedded databases (one PGlite folder has one process).
+    const tracedDataDir = opts.only?.includes('tracing') && data.envFor('users').DATA_DIR ? `${data.envFor('users').DATA_DIR}-traced` : undefined;
+    if (tracedDataDir) await cp(data.envFor('users').DATA_DIR!, tracedDataDir, { recursive: true });
 
     // Ports, then one supergraph whose routing URLs point at this run's subgraphs.
     const ports = {} as Record<SubgraphName, number>;
@@ -145,8 +150,44 @@ async function main() {
     };
     let sameOperation: SameOperationCell[] | undefined;
     let hungSubgraph: HungResults | undefined;
+    let tracing: { cells: TracingCell[]; exportedBytes: number } | undefined;
     const extras = async () => {
       const wanted = only ?? ['same-operation', 'hung'];
+      if (wanted.includes('tracing')) {
+        say('tracing: a second platform (five subgraphs and a gateway) with OTEL_EXPORTER_OTLP_ENDPOINT set, on the same data...');
+        const receiver = await droppingReceiver();
+        const tracedPorts = {} as Record<SubgraphName, number>;
+        for (const s of SUBGRAPHS) tracedPorts[s] = await freePort();
+        const tracedEnv: NodeJS.ProcessEnv = {
+          ...baseEnv,
+          ...tracingEnv(receiver.endpoint),
+          ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_PORT`, String(tracedPorts[s])])),
+          ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, `http://127.0.0.1:${tracedPorts[s]}/graphql`])),
+        };
+        const traced = SUBGRAPHS.map((s) =>
+          spawnService({
+            name: `${s} (traced)`,
+            entry: join(ROOT, 'subgraphs', s, 'src/index.ts'),
+            port: tracedPorts[s],
+            path: '/graphql',
+            cwd: ROOT,
+            env: { ...tracedEnv, ...data!.envFor(s), ...(tracedDataDir ? { DATA_DIR: tracedDataDir } : {}) },
+          }),
+        );
+        procs.push(...traced);
+        await Promise.all(traced.map((p) => waitUntil(p, readyProbe(p.port))));
+        const tracedGateway = await startGateway('ours', 'ours (traced)', [], tracedEnv);
+        tracing = await tracingWorkload(
+          extraContext,
+          { off: gateways.ours, on: tracedGateway },
+          { off: [...subgraphProcs, gateways.ours], on: [...traced, tracedGateway] },
+          workloads.slice(0, 2),
+          opts.rounds,
+          receiver,
+        );
+        await Promise.all([tracedGateway, ...traced].map((p) => p.stop()));
+        await receiver.close();
+      }
       if (wanted.includes('same-operation')) {
         say(`same operation, many clients: ${opts.connections} connections as ONE user each, SUBGRAPH_DEDUPLICATION on against off`);
         sameOperation = await sameOperationWorkload(extraContext, gateways.ours, workloads.slice(0, 2), opts.rounds);
@@ -166,6 +207,7 @@ async function main() {
         settings: { ...opts, storage: databaseUrl ? 'postgres' : 'pglite' },
         sameOperation,
         hungSubgraph,
+        tracing,
       };
       const outDir = resolve(ROOT, opts.out);
       await mkdir(outDir, { recursive: true });

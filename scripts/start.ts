@@ -442,6 +442,11 @@ async function main(): Promise<void> {
     say(yellow(`DB_SCHEMA=${env.DB_SCHEMA} is ignored here: each subgraph keeps its own schema, named after it`));
     delete env.DB_SCHEMA;
   }
+  if (env.OTEL_SERVICE_NAME) {
+    // One name for six processes would make one service of them in every trace.
+    say(yellow(`OTEL_SERVICE_NAME=${env.OTEL_SERVICE_NAME} is ignored here: each service names its spans fitsync-<service>`));
+    delete env.OTEL_SERVICE_NAME;
+  }
   // Services run in the repository root; paths given relative to where npm start ran stay valid.
   const dataDir = (env.DATA_DIR ??= '.data').startsWith('memory://') ? env.DATA_DIR : resolve(env.DATA_DIR);
   env.DATA_DIR = dataDir;

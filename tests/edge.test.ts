@@ -264,6 +264,7 @@ describe('every door answers bad input cleanly', () => {
         const allowed = await preflight('https://admin.fitsync.test');
         expect(allowed.headers.get('access-control-allow-origin')).toBe('https://admin.fitsync.test');
         expect(allowed.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+        expect(allowed.headers.get('access-control-allow-headers')).toMatch(/traceparent/);
         const other = await preflight('https://evil.example');
         expect(other.headers.get('access-control-allow-origin')).toBeNull();
         const answer = await fetch(url, {

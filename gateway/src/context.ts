@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { LiveMessage } from '@fitsync/live';
-import { CORRELATION_HEADER, ErrorCode, bearerToken, headerValue, type Logger, type Viewer } from '@fitsync/service-kit';
+import { CORRELATION_HEADER, ErrorCode, bearerToken, headerValue, recordCorrelationId, type Logger, type Viewer } from '@fitsync/service-kit';
 import { GraphQLError } from 'graphql';
 import type { UserAuthenticator } from './identity.js';
 import { addressKey, rateLimitedError, type RateLimits } from './rate-limits.js';
@@ -39,6 +39,7 @@ export function correlationId(): RequestHandler {
     const id = given && CORRELATION_ID.test(given) ? given : randomUUID();
     req.headers[CORRELATION_HEADER] = id;
     res.setHeader(CORRELATION_HEADER, id);
+    recordCorrelationId(id);
     next();
   };
 }

@@ -11,7 +11,9 @@ import { createLiveBus } from '@fitsync/live';
 import {
   createCounter,
   createGauge,
+  serviceCallMetrics,
   createHistogram,
+  BREAKER_VALUES,
   createHttpApp,
   createLogger,
   createMetrics,
@@ -209,6 +211,18 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
           rateLimits,
           documents: trusted.gate,
         });
+  if (live) {
+    const server = live.server;
+    createGauge(metrics, {
+      name: 'fitsync_live_subscribers',
+      help: 'Subscriptions open on this gateway (graphql-ws and SSE), by Subscription field',
+      labelNames: ['field'] as const,
+      collect() {
+        this.reset();
+        for (const [field, n] of server.subscribersByField()) this.set({ field }, n);
+      },
+    });
+  }
   // GraphiQL (GRAPHIQL_PATH): on /graphql for a browser's GET, or on a path of its own.
   const graphiql = config.graphiqlPath ? graphiqlRoutes(config.graphiqlPath, log) : undefined;
   if (graphiql) {
@@ -311,7 +325,8 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
     help: 'The circuit breaker in front of each subgraph: 0 closed, 1 half-open (probing), 2 open (failing fast)',
     labelNames: ['subgraph'] as const,
   });
-  const BREAKER_VALUES = { closed: 0, halfOpen: 1, open: 2 } as const;
+  // The same on the platform-wide names, with the gateway as the caller (service clients record theirs).
+  const calls = serviceCallMetrics(metrics);
   const deduplicated = createCounter(metrics, {
     name: 'fitsync_gateway_subgraph_requests_deduplicated_total',
     help: 'Subgraph queries not sent because an identical one was in flight (its answer was shared)',
@@ -350,14 +365,21 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
                 breaker: config.breaker,
                 credentials,
                 log,
-                observe: (subgraph, outcome, seconds) => subgraphFetches.observe({ subgraph, outcome }, seconds),
-                onBreakerState: (subgraph, state) => breakerState.set({ subgraph }, BREAKER_VALUES[state]),
+                observe: (subgraph, outcome, seconds) => {
+                  subgraphFetches.observe({ subgraph, outcome }, seconds);
+                  calls.duration.observe({ caller: 'gateway', target: subgraph, outcome }, seconds);
+                },
+                onBreakerState: (subgraph, state) => {
+                  breakerState.set({ subgraph }, BREAKER_VALUES[state]);
+                  calls.breaker.set({ caller: 'gateway', target: subgraph }, BREAKER_VALUES[state]);
+                },
                 deduplicate: opts.deduplicateSubgraphRequests ?? config.deduplicateSubgraphRequests,
                 onDeduplicated: (subgraph) => deduplicated.inc({ subgraph }),
               });
               // A new supergraph builds new data sources: the old one's breaker timers stop.
               dataSources.get(name)?.shutdown();
               breakerState.set({ subgraph: name }, 0);
+              calls.breaker.set({ caller: 'gateway', target: name }, 0);
               dataSources.set(name, source);
               return source;
             },
@@ -400,7 +422,8 @@ function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Met
     app.use(
       cors({
         origin: config.corsOrigins,
-        allowedHeaders: ['content-type', 'authorization', 'x-correlation-id', 'idempotency-key', 'apollo-require-preflight'],
+        // traceparent and tracestate: a browser frontend's trace context (continued with OTEL_TRUST_INCOMING_TRACEPARENT).
+        allowedHeaders: ['content-type', 'authorization', 'x-correlation-id', 'idempotency-key', 'apollo-require-preflight', 'traceparent', 'tracestate'],
         exposedHeaders: ['x-correlation-id', 'retry-after'],
         maxAge: 600,
       }),

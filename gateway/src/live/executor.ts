@@ -31,7 +31,7 @@ import { checkCost, type CostLimit } from '../request-rules.js';
  * are for), or, without one, the subgraph that owns it, subscribed to with the planner's
  * primary fetch.
  */
-export type Feed = { kind: 'broker'; route: LiveRoute } | { kind: 'upstream'; subgraph: string; fetch: FetchNode };
+export type Feed = { kind: 'broker'; route: LiveRoute } | { kind: 'upstream'; field: string; subgraph: string; fetch: FetchNode };
 
 /** What one client subscription resolves: a broker message, or an event of its upstream subscription. */
 export type LiveEvent = { kind: 'broker'; message: LiveMessage } | { kind: 'upstream'; result: FormattedExecutionResult };
@@ -127,6 +127,11 @@ export class SubscriptionExecutor {
     return new Set([...this.#routes.values()].map((r) => r.topic));
   }
 
+  /** The Subscription fields this supergraph feeds from a broker topic. */
+  get fields(): string[] {
+    return [...this.#routes.values()].map((r) => r.field);
+  }
+
   /** The client-facing schema (graphql-ws and graphql-sse validate nothing themselves here). */
   get schema(): GraphQLSchema {
     return this.#apiGraphQLSchema;
@@ -218,7 +223,7 @@ export class SubscriptionExecutor {
     if (node?.kind !== 'Subscription') return new GraphQLError(`Subscription.${name} has no subscription plan`);
     const root: PlanNode = node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary;
     const route = this.#routes.get(name);
-    const feed: Feed = route ? { kind: 'broker', route } : { kind: 'upstream', subgraph: node.primary.serviceName, fetch: node.primary };
+    const feed: Feed = route ? { kind: 'broker', route } : { kind: 'upstream', field: name, subgraph: node.primary.serviceName, fetch: node.primary };
     return { feed, plan: { kind: 'QueryPlan', node: root } satisfies QueryPlan };
   }
 

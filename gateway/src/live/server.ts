@@ -43,6 +43,8 @@ export interface LiveServer {
   active(): number;
   /** Subscriptions the gateway holds open to subgraphs that serve their own (each shared by identical client subscriptions). */
   upstreamActive(): number;
+  /** The same by Subscription field (every field the supergraph serves, 0 for those nobody follows). */
+  subscribersByField(): Map<string, number>;
   /**
    * Serves a new supergraph (after a hot reload): new subscriptions use it, running ones
    * whose operation is still valid go on under it, the others end with a
@@ -190,6 +192,15 @@ export function createLiveServer(deps: Deps): LiveServer {
     sse,
     active: () => subs.sessions.streams().length,
     upstreamActive: () => upstream.size,
+    subscribersByField() {
+      const counts = new Map<string, number>(subs.executor.fields.map((field) => [field, 0]));
+      for (const stream of subs.sessions.streams()) {
+        const { feed } = stream.subscription;
+        const field = feed.kind === 'broker' ? feed.route.field : feed.field;
+        counts.set(field, (counts.get(field) ?? 0) + 1);
+      }
+      return counts;
+    },
     updateSupergraph(supergraphSdl) {
       subs.executor = new SubscriptionExecutor(supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
       // Topics the new supergraph declares are heard from now on, before streams move to them.

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EVENT_CATALOG, isChannel, type Channel, type EventData } from './catalog.js';
+import { currentTraceparent } from './tracing.js';
 
 /** What travels between services: `{ event_id, event, timestamp, correlation_id, source, data }`. */
 export interface EventEnvelope<C extends Channel = Channel> {
@@ -14,6 +15,11 @@ export interface EventEnvelope<C extends Channel = Channel> {
   /** The service that published it. */
   source: string;
   data: EventData<C>;
+  /**
+   * W3C trace context of the request (or handler) that wrote the event, when tracing is on:
+   * the relay's publish joins that trace, and consumers link their spans to it.
+   */
+  traceparent?: string;
 }
 
 /** Any channel's envelope, narrowed by `event`. */
@@ -31,6 +37,12 @@ const envelopeShape = z.object({
   correlation_id: z.string().min(1),
   source: z.string().min(1),
   data: z.unknown(),
+  // Tracing metadata: one that is malformed is dropped, never a reason to refuse the event.
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional()
+    .catch(undefined),
 });
 
 const describe = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -56,7 +68,8 @@ export function parseEnvelope(raw: unknown): AnyEventEnvelope {
   if (!shape.success) throw new InvalidEventError(`invalid event envelope: ${describe(shape.error)}`);
   const { event } = shape.data;
   if (!isChannel(event)) throw new InvalidEventError(`unknown channel "${event}"`);
-  return { ...shape.data, event, data: parseEventData(event, shape.data.data) } as AnyEventEnvelope;
+  const { traceparent, ...rest } = shape.data;
+  return { ...rest, event, data: parseEventData(event, shape.data.data), ...(traceparent ? { traceparent } : {}) } as AnyEventEnvelope;
 }
 
 export function createEnvelope<C extends Channel>(
@@ -64,6 +77,7 @@ export function createEnvelope<C extends Channel>(
   data: EventData<C>,
   meta: { source: string; correlationId: string; now?: Date },
 ): EventEnvelope<C> {
+  const traceparent = currentTraceparent();
   return {
     event_id: randomUUID(),
     event: channel,
@@ -71,5 +85,6 @@ export function createEnvelope<C extends Channel>(
     correlation_id: meta.correlationId,
     source: meta.source,
     data: parseEventData(channel, data),
+    ...(traceparent ? { traceparent } : {}),
   };
 }

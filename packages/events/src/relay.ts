@@ -1,7 +1,9 @@
+import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { AnyEventEnvelope } from './envelope.js';
 import type { SqlRunner } from './outbox.js';
 import type { EventTransport } from './stream-transport.js';
+import { SpanKind, contextOf, inSpan } from './tracing.js';
 
 /** A service database as the relay and the consumer runtime use it (service-kit's `Database` fits). */
 export interface EventDatabase extends SqlRunner {
@@ -85,7 +87,22 @@ export function startRelay(opts: RelayOptions): Relay {
       for (const row of rows) {
         const envelope = (typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope) as AnyEventEnvelope;
         try {
-          await publish(envelope);
+          // The publish is a step of the trace that wrote the event (an event written untraced gets no span).
+          if (envelope.traceparent)
+            await inSpan(
+              `${envelope.event} publish`,
+              {
+                kind: SpanKind.PRODUCER,
+                parent: contextOf(envelope.traceparent),
+                attributes: {
+                  'messaging.system': opts.transport.kind,
+                  'messaging.destination.name': envelope.event,
+                  'messaging.message.id': envelope.event_id,
+                },
+              },
+              () => publish(envelope),
+            );
+          else await publish(envelope);
         } catch (err) {
           failure = err;
           break;
@@ -154,8 +171,9 @@ export function startRelay(opts: RelayOptions): Relay {
   return {
     written(eventId) {
       expected.set(eventId, Date.now());
-      // The writer's transaction commits right after this call returns.
-      setImmediate(() => void kick());
+      // The writer's transaction commits right after this call returns. The relay's work is not
+      // part of the writer's request (its publish spans join the events' own traces).
+      context.with(ROOT_CONTEXT, () => setImmediate(() => void kick()));
     },
     flush: async () => {
       await running;

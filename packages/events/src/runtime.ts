@@ -1,3 +1,4 @@
+import { context, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Channel } from './catalog.js';
@@ -7,7 +8,8 @@ import type { LivePayloadOf, LivePublisher } from '@fitsync/live';
 import { createEventMetrics } from './metrics.js';
 import { createEventWriter, type EventWriter } from './outbox.js';
 import { startRelay, type EventDatabase, type Relay } from './relay.js';
-import type { ConsumeOptions, EventConsumer, EventTransport } from './stream-transport.js';
+import type { ConsumeOptions, Delivery, EventConsumer, EventTransport } from './stream-transport.js';
+import { SpanKind, inSpan, linksTo } from './tracing.js';
 
 export interface EventRuntimeOptions {
   /** The service: the source of its events, its consumer group and inbox name. */
@@ -51,16 +53,16 @@ export interface EventRuntime {
 }
 
 /** Publishes nothing until `flush`: live messages of a handler wait for its commit. */
-function bufferedLive(): LivePublisher & { flush(to: LivePublisher, log: Logger): void } {
+function bufferedLive(): LivePublisher & { flush(to: LivePublisher, log: Logger): Promise<void> } {
   const messages: [string, unknown][] = [];
   return {
     async publish<T extends string>(topic: T, payload: LivePayloadOf<T>) {
       messages.push([topic, payload]);
     },
-    flush(to, log) {
-      for (const [topic, payload] of messages) {
-        to.publish(topic, payload as never).catch((err: unknown) => log.warn({ err, topic }, 'live message not sent'));
-      }
+    async flush(to, log) {
+      await Promise.all(
+        messages.map(([topic, payload]) => to.publish(topic, payload as never).catch((err: unknown) => log.warn({ err, topic }, 'live message not sent'))),
+      );
     },
   };
 }
@@ -77,10 +79,41 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
   const writer = (correlationId: string) =>
     createEventWriter({ source: opts.service, correlationId, now: opts.now, onWritten: (e) => relay.written(e.event_id) });
 
-  const handle = async (envelope: AnyEventEnvelope, delivery: { attempt: number }) => {
+  // Each delivery is its own trace, linked to the request (or handler) that wrote the event.
+  const handle = (envelope: AnyEventEnvelope, delivery: Delivery) =>
+    inSpan(
+      `${envelope.event} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        links: linksTo(envelope.traceparent),
+        attributes: {
+          'messaging.system': opts.transport.kind,
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': envelope.event,
+          'messaging.consumer.group.name': opts.service,
+          'messaging.message.id': envelope.event_id,
+          'fitsync.correlation_id': envelope.correlation_id,
+          'fitsync.delivery.attempt': delivery.attempt,
+        },
+      },
+      async (span) => {
+        const afterAck = await handleInTrace(envelope, delivery);
+        if (!afterAck) return;
+        // The live messages go once the entry is acknowledged: their span is the handler's child, linked to the cause too.
+        const parent = trace.setSpan(context.active(), span);
+        return () =>
+          void inSpan(
+            'live publish',
+            { kind: SpanKind.PRODUCER, parent, links: linksTo(envelope.traceparent), attributes: { 'messaging.system': 'fitsync-live' } },
+            afterAck,
+          );
+      },
+    );
+
+  const handleInTrace = async (envelope: AnyEventEnvelope, delivery: Delivery): Promise<(() => Promise<void>) | undefined> => {
     const handler = opts.handlers?.[envelope.event] as EventHandler<Channel> | undefined;
     const log = opts.log.child({ event_id: envelope.event_id, event: envelope.event, correlation_id: envelope.correlation_id });
-    if (!handler) return; // a replayed event of a channel this service no longer consumes
+    if (!handler) return undefined; // a replayed event of a channel this service no longer consumes
     const live = bufferedLive();
     const started = Date.now();
     let fresh: boolean;
@@ -103,9 +136,11 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
     if (!fresh) {
       metrics?.duplicates.inc({ channel: envelope.event });
       log.info({ attempt: delivery.attempt }, 'event already handled: skipped');
-      return;
+      return undefined;
     }
     metrics?.handled.inc({ channel: envelope.event });
+    if (delivery.publishedAt !== undefined)
+      metrics?.publishToHandled.observe({ channel: envelope.event, consumer: opts.service }, Math.max(0, Date.now() - delivery.publishedAt) / 1000);
     log.info({ attempt: delivery.attempt, ms: Date.now() - started }, 'event handled');
     return () => live.flush(opts.live, log);
   };
@@ -122,6 +157,11 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
         onDeadLetter: (letter) => metrics?.deadLettered.inc({ channel: letter.channel }),
       })
     : undefined;
+  // Every consumed channel has its series from the start (at 0): `increase()` in an alert sees the first failure too.
+  if (consumer)
+    for (const channel of channels) for (const c of [metrics?.handled, metrics?.failed, metrics?.deadLettered, metrics?.duplicates]) c?.inc({ channel }, 0);
+  const lagSource = consumer && { consumer: opts.service, lag: () => consumer.lag() };
+  if (lagSource) metrics?.lagSources.add(lagSource);
 
   const unpublished = async () => {
     const [row] = await opts.db.query<{ n: number | string }>('SELECT count(*) AS n FROM event_outbox WHERE published_at IS NULL');
@@ -149,6 +189,7 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
       }
     },
     async close() {
+      if (lagSource) metrics?.lagSources.delete(lagSource);
       await consumer?.stop();
       await relay.stop();
     },

@@ -92,6 +92,11 @@ class StreamConsumer implements EventConsumer {
     return counts.reduce((a, b) => a + b, 0);
   }
 
+  async lag() {
+    const counts = await Promise.all(this.#o.channels.map(async (c) => [c, await this.#s.backend.backlog(this.#s.keys.channel(c), this.#o.group)] as const));
+    return Object.fromEntries(counts);
+  }
+
   async stop() {
     this.#abort.abort();
     await this.#running;
@@ -191,7 +196,8 @@ class StreamConsumer implements EventConsumer {
     }
     let afterAck: void | (() => void);
     try {
-      afterAck = await this.#o.handle(envelope, { id: entry.id, attempt });
+      const publishedAt = Number(entry.fields.published_at);
+      afterAck = await this.#o.handle(envelope, { id: entry.id, attempt, ...(Number.isFinite(publishedAt) && publishedAt > 0 ? { publishedAt } : {}) });
     } catch (err) {
       if (err instanceof InvalidEventError || attempt >= this.#maxAttempts) return this.#deadLetter(entry, errorText(err), attempt, envelope);
       return this.#retryLater(entry, attempt);

@@ -5,6 +5,16 @@ import type { AnyEventEnvelope, EventEnvelope } from './envelope.js';
 import { startStreamConsumer } from './stream-consumer.js';
 import { streamKeys, type StreamBackend } from './streams.js';
 
+/** One delivery of a stream entry to a consumer. */
+export interface Delivery {
+  /** The stream entry's id. */
+  id: string;
+  /** 1 for the first delivery, then one more for each retry or take-over. */
+  attempt: number;
+  /** When it was published (epoch ms, real time, the publisher's), for the publish-to-handled latency; unknown for replayed dead letters. */
+  publishedAt?: number;
+}
+
 export interface ConsumeOptions {
   /** The consuming service: its consumer group, dead-letter and replay streams. */
   group: string;
@@ -14,7 +24,7 @@ export interface ConsumeOptions {
    * acknowledged after that, then the function it may return runs. Throwing leaves it pending for a retry; an
    * `InvalidEventError` (or the last attempt) sends it to the dead-letter stream.
    */
-  handle(envelope: AnyEventEnvelope, delivery: { id: string; attempt: number }): Promise<void | (() => void)>;
+  handle(envelope: AnyEventEnvelope, delivery: Delivery): Promise<void | (() => void)>;
   /** Unique per process; default `<group>-<host>-<pid>-<random>`. */
   consumer?: string;
   /** Attempts before an entry is dead-lettered (default 5). */
@@ -38,6 +48,8 @@ export interface EventConsumer {
   readonly name: string;
   /** Entries waiting for this group (not yet delivered, or delivered and unacknowledged) plus retries due. */
   backlog(): Promise<number>;
+  /** The same per channel consumed (the consumer lag on /metrics). */
+  lag(): Promise<Partial<Record<Channel, number>>>;
   stop(): Promise<void>;
 }
 
@@ -80,7 +92,8 @@ export function createStreamTransport(backend: StreamBackend, opts: StreamTransp
 
   const transport: EventTransport = {
     kind: opts.kind,
-    publish: (envelope) => backend.add(keys.channel(envelope.event), { envelope: JSON.stringify(envelope) }, maxLen),
+    // published_at: transport time, for the publish-to-handled latency (the envelope's timestamp is business time).
+    publish: (envelope) => backend.add(keys.channel(envelope.event), { envelope: JSON.stringify(envelope), published_at: String(Date.now()) }, maxLen),
     publishRaw: (channel, raw) => backend.add(keys.channel(channel), { envelope: raw }, maxLen),
 
     async consume(o) {
@@ -88,6 +101,7 @@ export function createStreamTransport(backend: StreamBackend, opts: StreamTransp
       const consumer: EventConsumer = {
         name: started.name,
         backlog: () => started.backlog(),
+        lag: () => started.lag(),
         async stop() {
           await started.stop();
           consumers.delete(consumer);

@@ -7,6 +7,7 @@ import { GraphQLError } from 'graphql';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { ErrorCode } from './errors.js';
+import { tracedStatement } from './tracing.js';
 
 /** Anything that runs one SQL statement: the database itself or an open transaction. */
 export interface Queryable {
@@ -104,7 +105,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   const wrap = (q: Pick<PGlite, 'query'>, counted = true): Queryable => ({
     async query<R>(sql: string, params?: readonly unknown[]) {
       count(counted);
-      return (await q.query<R>(sql, params as unknown[])).rows;
+      return (await tracedStatement(sql, () => q.query<R>(sql, params as unknown[]))).rows;
     },
   });
   const migrate = async () => {

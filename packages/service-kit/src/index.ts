@@ -20,6 +20,8 @@ export * from './sql.js';
 export * from './schema.js';
 export * from './service-client.js';
 export * from './subgraph.js';
+export * from './telemetry.js';
+export { recordCorrelationId } from './tracing.js';
 export * from './user-roles.js';
 export * from './live.js';
 export * from './validation.js';

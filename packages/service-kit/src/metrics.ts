@@ -37,11 +37,43 @@ export function createHistogram<L extends string>(
 }
 
 /** A gauge on a process's own registry (the state of the gateway's breakers, for example). */
-export function createGauge<L extends string>(metrics: Metrics, opts: { name: string; help: string; labelNames: readonly L[] }): Gauge<L> {
-  return new Gauge<L>({ name: opts.name, help: opts.help, labelNames: opts.labelNames, registers: [metrics.registry] });
+export function createGauge<L extends string>(
+  metrics: Metrics,
+  opts: { name: string; help: string; labelNames: readonly L[]; collect?: (this: Gauge<L>) => void | Promise<void> },
+): Gauge<L> {
+  return new Gauge<L>({ name: opts.name, help: opts.help, labelNames: opts.labelNames, registers: [metrics.registry], collect: opts.collect });
 }
 
 /** A counter on a process's own registry, for events only one service counts (the gateway's rate-limit refusals, for example). */
 export function createCounter<L extends string>(metrics: Metrics, opts: { name: string; help: string; labelNames: readonly L[] }): Counter<L> {
   return new Counter<L>({ name: opts.name, help: opts.help, labelNames: opts.labelNames, registers: [metrics.registry] });
+}
+
+/** How a call from one service to another ended: answered, answered with GraphQL errors, not answered, or not sent (breaker open). */
+export type CallOutcome = 'ok' | 'errors' | 'unavailable' | 'open';
+/** A circuit breaker's state as a gauge value. */
+export const BREAKER_VALUES = { closed: 0, halfOpen: 1, open: 2 } as const;
+
+const callMetrics = new WeakMap<Metrics, ReturnType<typeof createCallMetrics>>();
+
+function createCallMetrics(metrics: Metrics) {
+  return {
+    duration: createHistogram(metrics, {
+      name: 'fitsync_service_call_duration_seconds',
+      help: 'Calls from one service to another (gateway to subgraph, subgraph to subgraph), by caller, target and outcome (ok, errors, unavailable, open)',
+      labelNames: ['caller', 'target', 'outcome'] as const,
+    }),
+    breaker: createGauge(metrics, {
+      name: 'fitsync_service_breaker_state',
+      help: 'The circuit breaker of a caller in front of a target: 0 closed, 1 half-open (probing), 2 open (failing fast)',
+      labelNames: ['caller', 'target'] as const,
+    }),
+  };
+}
+
+/** The service-to-service call metrics on a process's registry (one set, however many clients record into it). */
+export function serviceCallMetrics(metrics: Metrics) {
+  let m = callMetrics.get(metrics);
+  if (!m) callMetrics.set(metrics, (m = createCallMetrics(metrics)));
+  return m;
 }

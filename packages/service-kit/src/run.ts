@@ -1,4 +1,5 @@
 import { loadConfig, type ServiceName, type ServiceConfig, type SubgraphName } from './config.js';
+import { shutdownTelemetry } from './telemetry.js';
 
 /**
  * What a service tells the process that started it over Node IPC (when it has a channel,
@@ -46,16 +47,20 @@ export function runService(name: ServiceName, start: (config: ServiceConfig) => 
       if (stopping) return;
       stopping = true;
       const force = setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
-      running.close().then(
-        () => {
-          clearTimeout(force);
-          process.exit(0);
-        },
-        (err) => {
-          console.error(`${name}: error while stopping on ${signal}`, err);
-          process.exit(1);
-        },
-      );
+      running
+        .close()
+        // The spans of the last requests go out (within 2 s: an OTLP endpoint that is down does not hold the exit).
+        .then(() => shutdownTelemetry())
+        .then(
+          () => {
+            clearTimeout(force);
+            process.exit(0);
+          },
+          (err) => {
+            console.error(`${name}: error while stopping on ${signal}`, err);
+            process.exit(1);
+          },
+        );
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));

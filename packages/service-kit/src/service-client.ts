@@ -6,6 +6,7 @@ import { CORRELATION_HEADER, SERVICE_TOKEN_HEADER, createServiceCredentials, ser
 import type { ServiceConfig, SubgraphName } from './config.js';
 import { ErrorCode, serviceUnavailable } from './errors.js';
 import { createLogger } from './logger.js';
+import { BREAKER_VALUES, serviceCallMetrics, type CallOutcome, type Metrics } from './metrics.js';
 
 /**
  * An operation one service sends another: its text and a zod schema of its `data`,
@@ -57,6 +58,13 @@ class TransientError extends Error {
 
 const OPEN_CIRCUIT = 'EOPENBREAKER';
 
+/** How a call that threw ended, for its metric: the error thrown is the caller's, the outcome ours. */
+const outcomes = new WeakMap<object, CallOutcome>();
+const ended = (err: GraphQLError, outcome: CallOutcome) => {
+  outcomes.set(err, outcome);
+  return err;
+};
+
 export interface ServiceClientOptions {
   /** The calling service: signs the credential. */
   from: string;
@@ -73,6 +81,8 @@ export interface ServiceClientOptions {
   backoffMs?: number;
   /** Circuit breaker: calls counted before it may open, failure percentage that opens it, how long it stays open. */
   breaker?: { volumeThreshold?: number; errorThresholdPercentage?: number; resetTimeoutMs?: number; rollingWindowMs?: number };
+  /** The calling service's registry: each call's duration and the breaker's state go on its /metrics. */
+  metrics?: Metrics;
 }
 
 /**
@@ -85,7 +95,8 @@ export interface ServiceClientOptions {
  */
 export class ServiceClient {
   readonly target: SubgraphName;
-  readonly #opts: Required<Omit<ServiceClientOptions, 'log' | 'breaker'>> & { log?: Logger };
+  readonly #opts: Required<Omit<ServiceClientOptions, 'log' | 'breaker' | 'metrics'>> & { log?: Logger };
+  readonly #observe: (outcome: CallOutcome, seconds: number) => void;
   readonly #breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
 
   constructor(opts: ServiceClientOptions) {
@@ -102,9 +113,22 @@ export class ServiceClient {
       // The target answering "no such user" is the target working.
       errorFilter: (err: unknown) => err instanceof RemoteGraphQLError,
     });
-    this.#breaker.on('open', () => opts.log?.warn({ target: opts.target }, 'circuit opened: calls to this service fail fast'));
-    this.#breaker.on('halfOpen', () => opts.log?.info({ target: opts.target }, 'circuit half-open: trying the service again'));
-    this.#breaker.on('close', () => opts.log?.info({ target: opts.target }, 'circuit closed'));
+    const calls = opts.metrics && serviceCallMetrics(opts.metrics);
+    const pair = { caller: opts.from, target: opts.target };
+    calls?.breaker.set(pair, BREAKER_VALUES.closed);
+    this.#observe = calls ? (outcome, seconds) => calls.duration.observe({ ...pair, outcome }, seconds) : () => undefined;
+    this.#breaker.on('open', () => {
+      calls?.breaker.set(pair, BREAKER_VALUES.open);
+      opts.log?.warn({ target: opts.target }, 'circuit opened: calls to this service fail fast');
+    });
+    this.#breaker.on('halfOpen', () => {
+      calls?.breaker.set(pair, BREAKER_VALUES.halfOpen);
+      opts.log?.info({ target: opts.target }, 'circuit half-open: trying the service again');
+    });
+    this.#breaker.on('close', () => {
+      calls?.breaker.set(pair, BREAKER_VALUES.closed);
+      opts.log?.info({ target: opts.target }, 'circuit closed');
+    });
   }
 
   /** 'closed', 'open' or 'halfOpen'. */
@@ -112,7 +136,27 @@ export class ServiceClient {
     return this.#breaker.opened ? 'open' : this.#breaker.halfOpen ? 'halfOpen' : 'closed';
   }
 
+  /** One call, retries included: timed on the caller's /metrics by how it ended. */
   async call<TData, TVariables extends Record<string, unknown>>(
+    op: ServiceOperation<TData, TVariables>,
+    variables: TVariables,
+    caller: CallerIdentity,
+  ): Promise<TData> {
+    const started = performance.now();
+    let outcome: CallOutcome = 'unavailable';
+    try {
+      const data = await this.#call(op, variables, caller);
+      outcome = 'ok';
+      return data;
+    } catch (err) {
+      outcome = outcomes.get(err as object) ?? 'unavailable';
+      throw err;
+    } finally {
+      this.#observe(outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #call<TData, TVariables extends Record<string, unknown>>(
     op: ServiceOperation<TData, TVariables>,
     variables: TVariables,
     caller: CallerIdentity,
@@ -128,7 +172,7 @@ export class ServiceClient {
         if (!parsed.success) throw new TransientError(`${this.target} answered ${op.name} with an unexpected shape: ${parsed.error.issues[0]?.message}`);
         return parsed.data;
       } catch (err) {
-        if (err instanceof RemoteGraphQLError) throw remoteErrorToCaller(err);
+        if (err instanceof RemoteGraphQLError) throw ended(remoteErrorToCaller(err), 'errors');
         last = err;
         const open = (err as { code?: string }).code === OPEN_CIRCUIT;
         const pause = backoffMs * 2 ** (attempt - 1);
@@ -138,7 +182,10 @@ export class ServiceClient {
     }
     const open = (last as { code?: string }).code === OPEN_CIRCUIT;
     log?.warn({ target: this.target, operation: op.name, correlationId: caller.correlationId, reason: (last as Error)?.message }, 'service call failed');
-    throw serviceUnavailable(open ? `The ${this.target} service is unavailable (circuit open)` : `The ${this.target} service is unavailable`, this.target);
+    throw ended(
+      serviceUnavailable(open ? `The ${this.target} service is unavailable (circuit open)` : `The ${this.target} service is unavailable`, this.target),
+      open ? 'open' : 'unavailable',
+    );
   }
 
   async #send(

@@ -19,6 +19,7 @@ import { createLiveBus, type LiveBus, type LiveMessage, type LivePublisher } fro
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
+import { recordCorrelationId } from './tracing.js';
 import {
   CORRELATION_HEADER,
   SERVICE_TOKEN_HEADER,
@@ -88,7 +89,7 @@ export interface SubgraphDefinition<TStore, TServices = unknown> {
    * Built once at start-up from the config, and handed to every request as `ctx.services`:
    * what resolvers need beyond the request (clients of other subgraphs, a token signer).
    */
-  services?(config: ServiceConfig, log: Logger): TServices;
+  services?(config: ServiceConfig, log: Logger, metrics: Metrics): TServices;
   migrationsDir: URL;
   /** The per-request data source: SQL behind DataLoaders, fresh for every request. */
   createStore(db: Database, ctx: BaseContext): TStore;
@@ -156,6 +157,7 @@ export async function authenticateRequest(headers: IncomingHttpHeaders, verifier
     throw err;
   }
   const correlationId = headerValue(headers, CORRELATION_HEADER) || randomUUID();
+  recordCorrelationId(correlationId);
   return { caller, viewer, correlationId, authorization };
 }
 
@@ -226,7 +228,7 @@ export async function startSubgraph<TStore, TServices>(
   app.use(recordHttpDuration(metrics));
   const httpServer = createServer(app);
   const requestDb = checkedTransactions(db);
-  const services = def.services?.(config, log) as TServices;
+  const services = def.services?.(config, log, metrics) as TServices;
   const apollo = new ApolloServer<SubgraphContext<TStore, TServices>>({
     // What a mutation's transaction returns is checked against the mutation's type before it commits.
     schema: scopeMutations(

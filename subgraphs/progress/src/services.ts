@@ -1,4 +1,4 @@
-import { assertUserRoles, createServiceClients, serviceOperation, type Logger, type ServiceConfig } from '@fitsync/service-kit';
+import { assertUserRoles, createServiceClients, serviceOperation, type Logger, type Metrics, type ServiceConfig } from '@fitsync/service-kit';
 import { z } from 'zod';
 import type { Context } from './context.js';
 
@@ -10,7 +10,8 @@ const TRAINERS_OF = serviceOperation<{ r: { __typename: 'User'; id: string }[] }
 );
 
 /** Writes about a client check them with users (a CLIENT) and training (who trains them). */
-export const createProgressServices = (config: ServiceConfig, log: Logger) => createServiceClients(config, ['users', 'training'], log);
+export const createProgressServices = (config: ServiceConfig, log: Logger, metrics?: Metrics) =>
+  createServiceClients(config, ['users', 'training'], log, { metrics });
 
 /** What progress builds once at start-up and its resolvers reach as `ctx.services`: a client per subgraph it asks. */
 export type ProgressServices = ReturnType<typeof createProgressServices>;

@@ -1,4 +1,13 @@
-import { assertUserRoles, conflict, createServiceClients, forbidden, serviceOperation, type Logger, type ServiceConfig } from '@fitsync/service-kit';
+import {
+  assertUserRoles,
+  conflict,
+  createServiceClients,
+  forbidden,
+  serviceOperation,
+  type Logger,
+  type Metrics,
+  type ServiceConfig,
+} from '@fitsync/service-kit';
 import { z } from 'zod';
 import type { Context } from './context.js';
 
@@ -13,7 +22,8 @@ const BOOKABLE_PAIR = serviceOperation<{ clientId: string; trainerId: string }>(
 );
 
 /** Bookings are validated against users (who is who) and training (who coaches whom, active programs). */
-export const createScheduleServices = (config: ServiceConfig, log: Logger) => createServiceClients(config, ['users', 'training'], log);
+export const createScheduleServices = (config: ServiceConfig, log: Logger, metrics?: Metrics) =>
+  createServiceClients(config, ['users', 'training'], log, { metrics });
 
 /** What schedule builds once at start-up and its resolvers reach as `ctx.services`: a client per subgraph it asks. */
 export type ScheduleServices = ReturnType<typeof createScheduleServices>;

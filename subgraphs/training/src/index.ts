@@ -1,4 +1,7 @@
-import { runService } from '@fitsync/service-kit';
-import { startTraining } from './server.js';
+// Tracing first (when OTEL_* asks for it): the instrumentations must be in place before the
+// service's modules load http, pg and ioredis.
+import { startTelemetry } from '@fitsync/service-kit/telemetry';
 
+await startTelemetry('training');
+const [{ runService }, { startTraining }] = await Promise.all([import('@fitsync/service-kit'), import('./server.js')]);
 runService('training', startTraining);

@@ -1,4 +1,13 @@
-import { assertUserRoles, badInput, createServiceClients, forbidden, serviceOperation, type Logger, type ServiceConfig } from '@fitsync/service-kit';
+import {
+  assertUserRoles,
+  badInput,
+  createServiceClients,
+  forbidden,
+  serviceOperation,
+  type Logger,
+  type Metrics,
+  type ServiceConfig,
+} from '@fitsync/service-kit';
 import { z } from 'zod';
 import type { Context } from './context.js';
 import { endDateOf, plannedSessionsOf } from './lifecycle.js';
@@ -22,7 +31,8 @@ const ADHERENCE = serviceOperation<{ r: ProgramRepresentation[] }>()(
 );
 
 /** Users checks who is a trainer or a client; progress computes adherence on completion. */
-export const createTrainingServices = (config: ServiceConfig, log: Logger) => createServiceClients(config, ['users', 'progress'], log);
+export const createTrainingServices = (config: ServiceConfig, log: Logger, metrics?: Metrics) =>
+  createServiceClients(config, ['users', 'progress'], log, { metrics });
 
 /** What training builds once at start-up and its resolvers reach as `ctx.services`: a client per subgraph it asks. */
 export type TrainingServices = ReturnType<typeof createTrainingServices>;

@@ -1,4 +1,7 @@
-import { runService } from '@fitsync/service-kit';
-import { startUsers } from './server.js';
+// Tracing first (when OTEL_* asks for it): the instrumentations must be in place before the
+// service's modules load http, pg and ioredis.
+import { startTelemetry } from '@fitsync/service-kit/telemetry';
 
+await startTelemetry('users');
+const [{ runService }, { startUsers }] = await Promise.all([import('@fitsync/service-kit'), import('./server.js')]);
 runService('users', startUsers);
