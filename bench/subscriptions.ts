@@ -14,6 +14,7 @@
  * primary fetch to the subgraph over HTTP, result shaping, WebSocket.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,8 +28,16 @@ import { compose, loadSupergraphConfig } from '@fitsync/composition';
 const QUERY = 'subscription { unreadNotificationCountChanged }';
 const now = () => performance.timeOrigin + performance.now();
 
-type ToChild = { users: string[]; tokens: string[]; url: string };
-type FromChild = { type: 'connected'; count: number } | { type: 'received'; seqs: number[]; at: number[] } | { type: 'error'; message: string };
+type ToChild = { users: string[]; tokens: string[]; url: string } | { type: 'measure' } | { type: 'report' };
+/** How late a process's event loop ran while messages were published (ms): a busy subscriber process delays what it records. */
+type LoopDelay = { p99: number; max: number };
+type FromChild =
+  | { type: 'connected'; count: number }
+  | { type: 'received'; seqs: number[]; at: number[] }
+  | { type: 'error'; message: string }
+  | ({ type: 'loop' } & LoopDelay);
+
+const loopDelay = (h: IntervalHistogram): LoopDelay => ({ p99: h.percentile(99) / 1e6, max: h.max / 1e6 });
 
 if (process.argv.includes('--subscriber-process')) {
   void subscriberProcess();
@@ -72,7 +81,9 @@ async function main() {
   console.log(`gateway ${gateway.url}, bus: ${values.redis ? 'Redis' : 'in-process'}, ${rate} messages/s for ${seconds} s per run`);
   const rows: string[] = [];
   for (const size of sizes) rows.push(await run(size));
-  console.log('\nsubscribers | delivered | p50 ms | p99 ms | max ms | gateway heap/subscriber | gateway RSS/subscriber');
+  console.log(
+    '\nsubscribers | delivered | p50 ms | p99 ms | max ms | gateway heap/subscriber | gateway RSS/subscriber | gateway loop delay p99/max ms | subscribers loop delay p99/max ms',
+  );
   for (const r of rows) console.log(r);
 
   async function run(size: number): Promise<string> {
@@ -97,6 +108,14 @@ async function main() {
     console.log(`${size} subscribers connected; publishing`);
 
     const total = rate * seconds;
+    const childLoop = new Promise<LoopDelay>((resolve) =>
+      child.on('message', (m: FromChild) => {
+        if (m.type === 'loop') resolve(m);
+      }),
+    );
+    child.send({ type: 'measure' } satisfies ToChild);
+    const gatewayLoop = monitorEventLoopDelay({ resolution: 10 });
+    gatewayLoop.enable();
     const started = now();
     for (let seq = 0; seq < total; seq++) {
       const due = started + (seq * 1000) / rate;
@@ -107,6 +126,9 @@ async function main() {
     }
     const drain = Date.now() + 10_000;
     while (latencies.length < total && Date.now() < drain) await sleep(50);
+    gatewayLoop.disable();
+    child.send({ type: 'report' } satisfies ToChild);
+    const subscribersLoop = await childLoop;
     child.kill();
     await new Promise((r) => child.once('exit', r));
     while (gateway.live!.active() > 0) await sleep(50);
@@ -114,7 +136,8 @@ async function main() {
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]?.toFixed(1) ?? '-';
     const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
-    return `${String(size).padStart(11)} | ${`${latencies.length}/${total}`.padStart(9)} | ${pct(50).padStart(6)} | ${pct(99).padStart(6)} | ${pct(100).padStart(6)} | ${kb(heapPer).padStart(23)} | ${kb(rssPer).padStart(22)}`;
+    const loop = (l: LoopDelay) => `${l.p99.toFixed(0)}/${l.max.toFixed(0)}`;
+    return `${String(size).padStart(11)} | ${`${latencies.length}/${total}`.padStart(9)} | ${pct(50).padStart(6)} | ${pct(99).padStart(6)} | ${pct(100).padStart(6)} | ${kb(heapPer).padStart(23)} | ${kb(rssPer).padStart(22)} | ${loop(loopDelay(gatewayLoop)).padStart(29)} | ${loop(subscribersLoop).padStart(33)}`;
   }
 
   await gateway.close();
@@ -147,8 +170,21 @@ function waitFor(child: ChildProcess, size: number) {
 async function subscriberProcess() {
   const { createClient } = await import('graphql-ws');
   const { default: WebSocket } = await import('ws');
-  const msg = await new Promise<ToChild>((resolve) => process.once('message', (m) => resolve(m as ToChild)));
+  const msg = await new Promise<Extract<ToChild, { users: string[] }>>((resolve) =>
+    process.once('message', (m) => resolve(m as Extract<ToChild, { users: string[] }>)),
+  );
   const send = (m: FromChild) => process.send!(m);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  process.on('message', (m: ToChild) => {
+    if (!('type' in m)) return;
+    if (m.type === 'measure') {
+      loop.reset();
+      loop.enable();
+    } else if (m.type === 'report') {
+      loop.disable();
+      send({ type: 'loop', ...loopDelay(loop) });
+    }
+  });
   let seqs: number[] = [];
   let failed = 0;
   let reported = 0;
