@@ -7,6 +7,7 @@
  *   npm run bench:subscriptions                      # 1,000 and 10,000 subscribers, 10 s each
  *   npx tsx bench/subscriptions.ts --subscribers 2000 --rate 500 --seconds 5
  *   REDIS_URL=redis://127.0.0.1:6379 npm run bench:subscriptions -- --redis
+ *   npm run bench:subscriptions -- --subscribers 10000 --cpu-profile /tmp   # a .cpuprofile of the publishing window
  *
  * The gateway and the notifications subgraph (which resolves each message's primary
  * fetch) run in this process; the subscribers run in a child process so their cost is not
@@ -14,6 +15,8 @@
  * primary fetch to the subgraph over HTTP, result shaping, WebSocket.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +58,7 @@ async function main() {
       rate: { type: 'string', default: '1000' },
       seconds: { type: 'string', default: '10' },
       redis: { type: 'boolean', default: false },
+      'cpu-profile': { type: 'string' },
     },
   });
   const sizes = (values.subscribers ?? ['1000', '10000']).map(Number);
@@ -114,6 +118,13 @@ async function main() {
       }),
     );
     child.send({ type: 'measure' } satisfies ToChild);
+    // --cpu-profile DIR: this process (gateway, subgraph, publisher) while the messages go out, not while subscribers connect.
+    const profiler = values['cpu-profile'] ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     const gatewayLoop = monitorEventLoopDelay({ resolution: 10 });
     gatewayLoop.enable();
     const started = now();
@@ -127,6 +138,13 @@ async function main() {
     const drain = Date.now() + 10_000;
     while (latencies.length < total && Date.now() < drain) await sleep(50);
     gatewayLoop.disable();
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      const file = `${values['cpu-profile']}/subscriptions-${size}-${values.redis ? 'redis' : 'in-process'}.cpuprofile`;
+      await writeFile(file, JSON.stringify(profile));
+      profiler.disconnect();
+      console.log(`CPU profile of the publishing window: ${file}`);
+    }
     child.send({ type: 'report' } satisfies ToChild);
     const subscribersLoop = await childLoop;
     child.kill();
