@@ -36,6 +36,7 @@ const UNIT = [
   'packages/service-kit/src/__tests__/rate-limits.test.ts',
   'packages/service-kit/src/__tests__/scalars.test.ts',
   'packages/service-kit/src/__tests__/service-client.test.ts',
+  'packages/service-kit/src/__tests__/token-verifier.test.ts',
   'subgraphs/progress/src/__tests__/adherence.test.ts',
   'subgraphs/schedule/src/__tests__/live.test.ts',
   'tests/docker-compose.test.ts',
