@@ -33,14 +33,19 @@ const now = () => performance.timeOrigin + performance.now();
 
 type ToChild = { users: string[]; tokens: string[]; url: string } | { type: 'measure' } | { type: 'report' };
 /** How late a process's event loop ran while messages were published (ms): a busy subscriber process delays what it records. */
-type LoopDelay = { p99: number; max: number };
+type LoopDelay = { p99: number; max: number; cpuMs: number };
 type FromChild =
   | { type: 'connected'; count: number }
   | { type: 'received'; seqs: number[]; at: number[] }
   | { type: 'error'; message: string }
   | ({ type: 'loop' } & LoopDelay);
 
-const loopDelay = (h: IntervalHistogram): LoopDelay => ({ p99: h.percentile(99) / 1e6, max: h.max / 1e6 });
+/** CPU (user + system) this process spent since `since`, in ms: what a message costs, whatever else shares the machine. */
+const cpuSince = (since: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+};
+const loopDelay = (h: IntervalHistogram, cpuMs: number): LoopDelay => ({ p99: h.percentile(99) / 1e6, max: h.max / 1e6, cpuMs });
 
 if (process.argv.includes('--subscriber-process')) {
   void subscriberProcess();
@@ -86,7 +91,7 @@ async function main() {
   const rows: string[] = [];
   for (const size of sizes) rows.push(await run(size));
   console.log(
-    '\nsubscribers | delivered | p50 ms | p99 ms | max ms | gateway heap/subscriber | gateway RSS/subscriber | gateway loop delay p99/max ms | subscribers loop delay p99/max ms',
+    '\nsubscribers | delivered | p50 ms | p99 ms | max ms | gateway heap/subscriber | gateway RSS/subscriber | gateway loop delay p99/max ms | subscribers loop delay p99/max ms | gateway CPU ms/message | subscribers CPU ms/message',
   );
   for (const r of rows) console.log(r);
 
@@ -127,6 +132,7 @@ async function main() {
     }
     const gatewayLoop = monitorEventLoopDelay({ resolution: 10 });
     gatewayLoop.enable();
+    const gatewayCpu = process.cpuUsage();
     const started = now();
     for (let seq = 0; seq < total; seq++) {
       const due = started + (seq * 1000) / rate;
@@ -138,6 +144,7 @@ async function main() {
     const drain = Date.now() + 10_000;
     while (latencies.length < total && Date.now() < drain) await sleep(50);
     gatewayLoop.disable();
+    const gatewayCpuMs = cpuSince(gatewayCpu);
     if (profiler) {
       const { profile } = await profiler.post('Profiler.stop');
       const file = `${values['cpu-profile']}/subscriptions-${size}-${values.redis ? 'redis' : 'in-process'}.cpuprofile`;
@@ -155,7 +162,8 @@ async function main() {
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]?.toFixed(1) ?? '-';
     const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
     const loop = (l: LoopDelay) => `${l.p99.toFixed(0)}/${l.max.toFixed(0)}`;
-    return `${String(size).padStart(11)} | ${`${latencies.length}/${total}`.padStart(9)} | ${pct(50).padStart(6)} | ${pct(99).padStart(6)} | ${pct(100).padStart(6)} | ${kb(heapPer).padStart(23)} | ${kb(rssPer).padStart(22)} | ${loop(loopDelay(gatewayLoop)).padStart(29)} | ${loop(subscribersLoop).padStart(33)}`;
+    const perMessage = (cpuMs: number) => (cpuMs / total).toFixed(2);
+    return `${String(size).padStart(11)} | ${`${latencies.length}/${total}`.padStart(9)} | ${pct(50).padStart(6)} | ${pct(99).padStart(6)} | ${pct(100).padStart(6)} | ${kb(heapPer).padStart(23)} | ${kb(rssPer).padStart(22)} | ${loop(loopDelay(gatewayLoop, gatewayCpuMs)).padStart(29)} | ${loop(subscribersLoop).padStart(33)} | ${perMessage(gatewayCpuMs).padStart(25)} | ${perMessage(subscribersLoop.cpuMs).padStart(29)}`;
   }
 
   await gateway.close();
@@ -193,14 +201,16 @@ async function subscriberProcess() {
   );
   const send = (m: FromChild) => process.send!(m);
   const loop = monitorEventLoopDelay({ resolution: 10 });
+  let cpu = process.cpuUsage();
   process.on('message', (m: ToChild) => {
     if (!('type' in m)) return;
     if (m.type === 'measure') {
       loop.reset();
       loop.enable();
+      cpu = process.cpuUsage();
     } else if (m.type === 'report') {
       loop.disable();
-      send({ type: 'loop', ...loopDelay(loop) });
+      send({ type: 'loop', ...loopDelay(loop, cpuSince(cpu)) });
     }
   });
   let seqs: number[] = [];
