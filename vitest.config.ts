@@ -19,6 +19,7 @@ const UNIT = [
   'gateway/src/__tests__/cost.test.ts',
   'gateway/src/__tests__/entity-batch.test.ts',
   'gateway/src/__tests__/inflight.test.ts',
+  'gateway/src/__tests__/live-limiter.test.ts',
   'gateway/src/__tests__/live-router.test.ts',
   'gateway/src/__tests__/representations.test.ts',
   'gateway/src/__tests__/supergraph.test.ts',

@@ -11,6 +11,7 @@ import { addressKey, isRefusal, rateLimitedBody, rateLimitedError, type RateLimi
 import type { CostLimit } from '../request-rules.js';
 import type { DocumentGate } from '../trusted/registry.js';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
+import { Limiter } from './limiter.js';
 import { LiveRouter } from './router.js';
 import type { UserAuthenticator } from '../identity.js';
 import { Sessions, isRefusal as isSessionRefusal, type Session } from './sessions.js';
@@ -32,6 +33,12 @@ export interface LiveOptions {
    * message after it (each message is checked too). Default 1 s.
    */
   expiryCheckMs?: number;
+  /**
+   * Live events resolved at once by this gateway (each a primary fetch to the subgraph that
+   * owns the field, then the rest of the selection); the others wait their turn in arrival
+   * order, before their subgraph deadline starts. Default 64.
+   */
+  maxConcurrentEvents?: number;
 }
 
 export interface LiveServer {
@@ -101,6 +108,7 @@ export function createLiveServer(deps: Deps): LiveServer {
   const { log } = deps;
   const opts = withDefaults(deps.options);
   const router = new LiveRouter(opts.bus, log);
+  const resolving = new Limiter(opts.maxConcurrentEvents);
   const executor = new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
   // The broker topics the supergraph declares (`@liveTopic`), and no others.
   router.serve(executor.topics);
@@ -117,6 +125,7 @@ export function createLiveServer(deps: Deps): LiveServer {
         context: session.context,
         maxQueued: opts.maxQueuedEvents,
         maxBuffered: opts.maxBufferedBytes,
+        resolving,
         backlog: () => session.backlog(),
         cutOff: (reason) => session.cutOff(reason),
         checkExpiry: () => subs.sessions.endIfExpired(session),
@@ -160,6 +169,7 @@ function withDefaults(options: LiveOptions): Required<LiveOptions> {
     maxQueuedEvents: options.maxQueuedEvents ?? 100,
     maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
     expiryCheckMs: options.expiryCheckMs ?? 1_000,
+    maxConcurrentEvents: options.maxConcurrentEvents ?? 64,
   };
 }
 

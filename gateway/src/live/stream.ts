@@ -2,6 +2,7 @@ import type { LiveMessage } from '@fitsync/live';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { PreparedSubscription, SubscriptionExecutor } from './executor.js';
+import type { Limiter } from './limiter.js';
 import type { LiveRouter } from './router.js';
 
 export interface StreamOptions {
@@ -10,6 +11,8 @@ export interface StreamOptions {
   executor: SubscriptionExecutor;
   subscription: PreparedSubscription;
   context: GatewayContext;
+  /** Shared by every stream of the gateway: how many events are resolved at once. */
+  resolving: Limiter;
   /** Messages waiting to be resolved and sent before the client counts as not keeping up. */
   maxQueued: number;
   /** Bytes written but not yet taken by the client; past `maxBuffered` it is cut off. */
@@ -121,7 +124,13 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
     const message = this.#queue.shift()!;
     const { executor, subscription, context } = this.#opts;
     try {
-      return { done: false, value: await executor.run(subscription, context, message) };
+      const value = await this.#opts.resolving.run(async () => {
+        // Checked again once its turn came: nothing goes out after the token expired, however long it waited.
+        this.#opts.checkExpiry();
+        return this.#done ? undefined : executor.run(subscription, context, message);
+      });
+      if (value === undefined) return this.next();
+      return { done: false, value };
     } catch (err) {
       context.log.error({ err, topic: message.topic }, 'live event could not be resolved');
       return { done: false, value: { errors: [new GraphQLError('This event could not be resolved', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] } };
