@@ -36,7 +36,7 @@ export interface LiveOptions {
   /**
    * Live events resolved at once by this gateway (each a primary fetch to the subgraph that
    * owns the field, then the rest of the selection); the others wait their turn in arrival
-   * order, before their subgraph deadline starts. Default 64.
+   * order, before their subgraph deadline starts. Default 256.
    */
   maxConcurrentEvents?: number;
 }
@@ -169,7 +169,7 @@ function withDefaults(options: LiveOptions): Required<LiveOptions> {
     maxQueuedEvents: options.maxQueuedEvents ?? 100,
     maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
     expiryCheckMs: options.expiryCheckMs ?? 1_000,
-    maxConcurrentEvents: options.maxConcurrentEvents ?? 64,
+    maxConcurrentEvents: options.maxConcurrentEvents ?? 256,
   };
 }
 
