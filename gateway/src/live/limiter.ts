@@ -35,7 +35,7 @@ export class Limiter {
   /** Hands the finished task's turn to the longest waiting one (the count stays), or frees it. */
   #next() {
     if (this.#head < this.#waiting.length) {
-      const resolve = this.#waiting[this.#head]!;
+      const resolve = this.#waiting[this.#head];
       this.#waiting[this.#head++] = undefined as never;
       // Compact now and then, so a long burst does not keep a long array alive.
       if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {

@@ -35,7 +35,7 @@ function restartableBroker() {
       run += 1;
       current = createMemoryStreams();
     },
-    eventIds: async () => (await current.range(CHANNEL, 100)).map((e) => (JSON.parse(e.fields.envelope!) as { event_id: string }).event_id).sort(),
+    eventIds: async () => (await current.range(CHANNEL, 100)).map((e) => (JSON.parse(e.fields.envelope) as { event_id: string }).event_id).sort(),
   };
 }
 

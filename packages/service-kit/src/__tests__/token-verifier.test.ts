@@ -21,7 +21,7 @@ const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringi
 async function token(claims: JWTPayload, header: Record<string, unknown> = {}, secret: string | null = SECRET): Promise<string> {
   const h = { alg: 'HS256', kid: keyId(secret ?? SECRET, 'user'), ...header };
   if (secret === null) return `${b64(h)}.${b64(claims)}.`;
-  return new SignJWT(claims).setProtectedHeader(h as { alg: string }).sign(key(secret));
+  return new SignJWT(claims).setProtectedHeader(h).sign(key(secret));
 }
 
 /** What jose refuses to sign (unknown critical headers): signed here with HMAC-SHA256. */
