@@ -190,6 +190,20 @@ describe.runIf(REDIS_SERVER).each(storageBackends())('Redis killed and restarted
         interval: 10,
       });
       await vi.waitFor(() => clients.forEach((_, i) => expect(delivered(i), `client ${i}`).toBeGreaterThan(since[i])), { timeout: 30_000, interval: 20 });
+      // Every client commits again, the one whose keys live in Redis too.
+      await vi.waitFor(
+        () =>
+          clients.forEach((_, i) =>
+            expect(
+              outcomes.some((o) => o.client === i && o.phase === 'back' && ok(o)),
+              `client ${i}`,
+            ).toBe(true),
+          ),
+        {
+          timeout: 30_000,
+          interval: 20,
+        },
+      );
     } finally {
       running = false;
       await Promise.all(load);
@@ -212,9 +226,15 @@ describe.runIf(REDIS_SERVER).each(storageBackends())('Redis killed and restarted
       }
     }
     const slowest = Math.max(...outcomes.map((o) => o.ms));
+    const refusals: Record<string, number> = {};
+    for (const o of outcomes.filter((x) => !ok(x))) {
+      const key = `${o.phase} ${o.status} ${o.body?.errors?.map((e) => e.extensions?.code).join('+')}`;
+      refusals[key] = (refusals[key] ?? 0) + 1;
+    }
     console.info(
       `drill (${backend}): ${outcomes.length} mutations, ${outcomes.filter(ok).length} committed, slowest answer ${slowest.toFixed(0)} ms, ` +
-        `while down ${outcomes.filter((o) => o.phase === 'down' && ok(o)).length} committed of ${outcomes.filter((o) => o.phase === 'down').length}`,
+        `while down ${outcomes.filter((o) => o.phase === 'down' && ok(o)).length} committed of ${outcomes.filter((o) => o.phase === 'down').length}; ` +
+        `refused (phase, status, codes): ${JSON.stringify(refusals)}`,
     );
 
     // No event lost: every progress.updated the drill's mutations wrote (rows and events commit together) is
