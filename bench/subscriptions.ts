@@ -8,6 +8,7 @@
  *   npx tsx bench/subscriptions.ts --subscribers 2000 --rate 500 --seconds 5
  *   REDIS_URL=redis://127.0.0.1:6379 npm run bench:subscriptions -- --redis
  *   npm run bench:subscriptions -- --mode upstream   # a subgraph serving its own subscription over graphql-ws
+ *   npm run bench:subscriptions -- --subscribers 10000 --cpu-profile /tmp   # a .cpuprofile of the publishing window
  *
  * The gateway and the notifications subgraph (which resolves each message's primary
  * fetch) run in this process; the subscribers run in a child process so their cost is not
@@ -18,6 +19,9 @@
  * subscriber (each is another user), and each message goes subgraph, gateway, client.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,8 +36,21 @@ import { TICKER_SDL, type FromTicker, type ToTicker } from './upstream-subgraph.
 const QUERY = 'subscription { unreadNotificationCountChanged }';
 const now = () => performance.timeOrigin + performance.now();
 
-type ToChild = { users: string[]; tokens: string[]; url: string; query: string; field: string };
-type FromChild = { type: 'connected'; count: number } | { type: 'received'; seqs: number[]; at: number[] } | { type: 'error'; message: string };
+type ToChild = { users: string[]; tokens: string[]; url: string; query: string; field: string } | { type: 'measure' } | { type: 'report' };
+/** How late a process's event loop ran while messages were published (ms): a busy subscriber process delays what it records. */
+type LoopDelay = { p99: number; max: number; cpuMs: number };
+type FromChild =
+  | { type: 'connected'; count: number }
+  | { type: 'received'; seqs: number[]; at: number[] }
+  | { type: 'error'; message: string }
+  | ({ type: 'loop' } & LoopDelay);
+
+/** CPU (user + system) this process spent since `since`, in ms: what a message costs, whatever else shares the machine. */
+const cpuSince = (since: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+};
+const loopDelay = (h: IntervalHistogram, cpuMs: number): LoopDelay => ({ p99: h.percentile(99) / 1e6, max: h.max / 1e6, cpuMs });
 
 if (process.argv.includes('--subscriber-process')) {
   void subscriberProcess();
@@ -52,6 +69,7 @@ async function main() {
       seconds: { type: 'string', default: '10' },
       redis: { type: 'boolean', default: false },
       mode: { type: 'string', default: 'broker' },
+      'cpu-profile': { type: 'string' },
     },
   });
   if (values.mode !== 'broker' && values.mode !== 'upstream') throw new Error('--mode is broker or upstream');
@@ -84,7 +102,9 @@ async function main() {
   );
   const rows: string[] = [];
   for (const size of sizes) rows.push(await run(size));
-  console.log('\nsubscribers | delivered | p50 ms | p99 ms | max ms | gateway heap/subscriber | gateway RSS/subscriber');
+  console.log(
+    '\nsubscribers | delivered | p50 ms | p99 ms | max ms | gateway heap/subscriber | gateway RSS/subscriber | gateway loop delay p99/max ms | subscribers loop delay p99/max ms | gateway CPU ms/message | subscribers CPU ms/message',
+  );
   for (const r of rows) console.log(r);
 
   async function run(size: number): Promise<string> {
@@ -109,6 +129,22 @@ async function main() {
     console.log(`${size} subscribers connected; publishing`);
 
     const total = rate * seconds;
+    const childLoop = new Promise<LoopDelay>((resolve) =>
+      child.on('message', (m: FromChild) => {
+        if (m.type === 'loop') resolve(m);
+      }),
+    );
+    child.send({ type: 'measure' } satisfies ToChild);
+    // --cpu-profile DIR: this process (gateway, subgraph, publisher) while the messages go out, not while subscribers connect.
+    const profiler = values['cpu-profile'] ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
+    const gatewayLoop = monitorEventLoopDelay({ resolution: 10 });
+    gatewayLoop.enable();
+    const gatewayCpu = process.cpuUsage();
     const started = now();
     for (let seq = 0; seq < total; seq++) {
       const due = started + (seq * 1000) / rate;
@@ -120,6 +156,17 @@ async function main() {
     }
     const drain = Date.now() + 10_000;
     while (latencies.length < total && Date.now() < drain) await sleep(50);
+    gatewayLoop.disable();
+    const gatewayCpuMs = cpuSince(gatewayCpu);
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      const file = `${values['cpu-profile']}/subscriptions-${size}-${values.redis ? 'redis' : 'in-process'}.cpuprofile`;
+      await writeFile(file, JSON.stringify(profile));
+      profiler.disconnect();
+      console.log(`CPU profile of the publishing window: ${file}`);
+    }
+    child.send({ type: 'report' } satisfies ToChild);
+    const subscribersLoop = await childLoop;
     child.kill();
     await new Promise((r) => child.once('exit', r));
     while (gateway.live!.active() > 0) await sleep(50);
@@ -127,7 +174,9 @@ async function main() {
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]?.toFixed(1) ?? '-';
     const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
-    return `${String(size).padStart(11)} | ${`${latencies.length}/${total}`.padStart(9)} | ${pct(50).padStart(6)} | ${pct(99).padStart(6)} | ${pct(100).padStart(6)} | ${kb(heapPer).padStart(23)} | ${kb(rssPer).padStart(22)}`;
+    const loop = (l: LoopDelay) => `${l.p99.toFixed(0)}/${l.max.toFixed(0)}`;
+    const perMessage = (cpuMs: number) => (cpuMs / total).toFixed(2);
+    return `${String(size).padStart(11)} | ${`${latencies.length}/${total}`.padStart(9)} | ${pct(50).padStart(6)} | ${pct(99).padStart(6)} | ${pct(100).padStart(6)} | ${kb(heapPer).padStart(23)} | ${kb(rssPer).padStart(22)} | ${loop(loopDelay(gatewayLoop, gatewayCpuMs)).padStart(29)} | ${loop(subscribersLoop).padStart(33)} | ${perMessage(gatewayCpuMs).padStart(25)} | ${perMessage(subscribersLoop.cpuMs).padStart(29)}`;
   }
 
   await gateway.close();
@@ -174,8 +223,23 @@ function waitFor(child: ChildProcess, size: number) {
 async function subscriberProcess() {
   const { createClient } = await import('graphql-ws');
   const { default: WebSocket } = await import('ws');
-  const msg = await new Promise<ToChild>((resolve) => process.once('message', (m) => resolve(m as ToChild)));
+  const msg = await new Promise<Extract<ToChild, { users: string[] }>>((resolve) =>
+    process.once('message', (m) => resolve(m as Extract<ToChild, { users: string[] }>)),
+  );
   const send = (m: FromChild) => process.send!(m);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  let cpu = process.cpuUsage();
+  process.on('message', (m: ToChild) => {
+    if (!('type' in m)) return;
+    if (m.type === 'measure') {
+      loop.reset();
+      loop.enable();
+      cpu = process.cpuUsage();
+    } else if (m.type === 'report') {
+      loop.disable();
+      send({ type: 'loop', ...loopDelay(loop, cpuSince(cpu)) });
+    }
+  });
   let seqs: number[] = [];
   let failed = 0;
   let reported = 0;

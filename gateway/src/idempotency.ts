@@ -61,31 +61,85 @@ export function memoryIdempotencyStore(max = 100_000): IdempotencyStore {
   };
 }
 
+/** The longest a mutation with an Idempotency-Key waits for Redis before it is refused with SERVICE_UNAVAILABLE. */
+export const IDEMPOTENCY_REDIS_TIMEOUT_MS = 2_000;
+
+/**
+ * Keys in Redis, shared by every replica. A request never waits on a Redis that is away for
+ * longer than IDEMPOTENCY_REDIS_TIMEOUT_MS: nothing is queued while it is unreachable, and a
+ * command in flight when it died fails at the timeout (ioredis otherwise keeps it until a
+ * connection is ready again). Failures reject with `IdempotencyUnavailableError`.
+ */
 export function redisIdempotencyStore(url: string, prefix: string, log: Logger): IdempotencyStore {
-  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-  redis.on('error', (err) => log.warn({ err }, 'redis connection problem (idempotency keys)'));
+  const redis = new Redis(url, {
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: IDEMPOTENCY_REDIS_TIMEOUT_MS,
+    autoResendUnfulfilledCommands: false,
+  });
+  // Once per outage, not once per reconnection attempt.
+  let away = false;
+  redis.on('error', (err) => {
+    if (!away) log.warn({ err }, 'idempotency keys: Redis unavailable; mutations with an Idempotency-Key are refused until it is back');
+    away = true;
+  });
+  redis.on('ready', () => {
+    if (away) log.info('idempotency keys: Redis is back');
+    away = false;
+  });
   const name = (key: string) => `${prefix}:idempotency:${key}`;
   const parse = (raw: string | null) => (raw === null ? undefined : (JSON.parse(raw) as Stored));
+  // Until the first connection is ready a command waits for it (start-up), within the same bound.
+  let connectedOnce = false;
+  redis.on('ready', () => (connectedOnce = true));
+  const firstConnection = () =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        redis.off('ready', ready);
+        reject(new Error('Redis not ready'));
+      }, IDEMPOTENCY_REDIS_TIMEOUT_MS);
+      const ready = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      redis.once('ready', ready);
+    });
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      if (!connectedOnce && redis.status !== 'ready') await firstConnection();
+      return await work();
+    } catch (err) {
+      throw new IdempotencyUnavailableError(err);
+    }
+  };
   return {
-    async claim(key, fingerprint, ttlMs) {
-      const set = await redis.set(name(key), JSON.stringify({ fingerprint }), 'PX', ttlMs, 'NX');
-      if (set === 'OK') return true;
-      return parse(await redis.get(name(key))) ?? { fingerprint };
-    },
-    async finish(key, record, ttlMs) {
-      await redis.set(name(key), JSON.stringify(record), 'PX', ttlMs);
-    },
-    async release(key) {
-      await redis.del(name(key));
-    },
-    async read(key) {
-      return parse(await redis.get(name(key)));
-    },
+    claim: (key, fingerprint, ttlMs) =>
+      guard(async () => {
+        const set = await redis.set(name(key), JSON.stringify({ fingerprint }), 'PX', ttlMs, 'NX');
+        if (set === 'OK') return true as const;
+        return parse(await redis.get(name(key))) ?? { fingerprint };
+      }),
+    finish: (key, record, ttlMs) => guard(async () => void (await redis.set(name(key), JSON.stringify(record), 'PX', ttlMs))),
+    release: (key) => guard(async () => void (await redis.del(name(key)))),
+    read: (key) => guard(async () => parse(await redis.get(name(key)))),
     async close() {
       redis.disconnect();
     },
   };
 }
+
+/** The key store could not be reached: the mutation is refused before it runs (the client may send it again). */
+export class IdempotencyUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('idempotency key store unavailable', { cause });
+  }
+}
+
+const unavailable = () =>
+  new GraphQLError('Idempotency keys cannot be checked right now; send the mutation again shortly', {
+    extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: 503 } },
+  });
 
 export interface IdempotencyOptions {
   store: IdempotencyStore;
@@ -97,6 +151,17 @@ export interface IdempotencyOptions {
    * the key. At least the operation deadline.
    */
   waitMs: number;
+  log: Logger;
+}
+
+/** A store call in a request's way: a store that cannot answer refuses the mutation with SERVICE_UNAVAILABLE. */
+async function orUnavailable<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof IdempotencyUnavailableError) throw unavailable();
+    throw err;
+  }
 }
 
 const conflict = (message: string, status: number) => new GraphQLError(message, { extensions: { code: ErrorCode.CONFLICT, http: { status } } });
@@ -122,7 +187,7 @@ export function idempotentMutations(opts: IdempotencyOptions): ApolloServerPlugi
           }
           const key = `${contextValue.viewer?.id ?? 'anonymous'}:${createHash('sha256').update(header).digest('base64url')}`;
           const fingerprint = fingerprintOf(request);
-          const held = await opts.store.claim(key, fingerprint, opts.waitMs);
+          const held = await orUnavailable(opts.store.claim(key, fingerprint, opts.waitMs));
           if (held === true) {
             claimed = { key, fingerprint };
             return;
@@ -134,7 +199,7 @@ export function idempotentMutations(opts: IdempotencyOptions): ApolloServerPlugi
         async responseForOperation({ contextValue, response }) {
           const key = replays.get(contextValue);
           if (!key) return null;
-          const answer = await waitForAnswer(opts, key);
+          const answer = await orUnavailable(waitForAnswer(opts, key));
           if (!answer) throw conflict('The first request with this Idempotency-Key is still running; try again', 409);
           response.http.headers.set('idempotent-replayed', 'true');
           if (answer.status) response.http.status = answer.status;
@@ -144,9 +209,15 @@ export function idempotentMutations(opts: IdempotencyOptions): ApolloServerPlugi
           if (!claimed) return;
           const { key, fingerprint } = claimed;
           claimed = undefined;
-          if (response.body.kind !== 'single') return opts.store.release(key);
-          const record: Stored = { fingerprint, answer: { status: response.http.status, body: response.body.singleResult } };
-          await opts.store.finish(key, record, opts.ttlMs);
+          // The mutation ran: its answer goes out whether or not the store takes it. A key whose answer
+          // was not stored stays claimed until its claim expires (waitMs): repeats meanwhile are refused.
+          try {
+            if (response.body.kind !== 'single') return await opts.store.release(key);
+            const record: Stored = { fingerprint, answer: { status: response.http.status, body: response.body.singleResult } };
+            await opts.store.finish(key, record, opts.ttlMs);
+          } catch (err) {
+            opts.log.warn({ err }, 'idempotency key: answer not stored');
+          }
         },
       };
     },

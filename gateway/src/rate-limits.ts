@@ -90,6 +90,9 @@ interface Limiter {
   breaches?: RateLimiterAbstract;
 }
 
+/** The longest a request waits for the shared count in Redis before the in-memory insurance limiter decides. */
+export const REDIS_LIMIT_TIMEOUT_MS = 500;
+
 /** A live connection cap frees up when another connection of the user closes, which no clock says: a short wait. */
 const LIVE_RETRY_SECONDS = 5;
 
@@ -106,7 +109,19 @@ export function createRateLimits(config: RateLimitConfig, opts: { redisUrl?: str
     help: 'Requests and connections the gateway refused with RATE_LIMITED, by limit',
     labelNames: ['limit'] as const,
   });
-  const redis = opts.redisUrl ? new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  // Every request waits on this connection, so no command may outlive REDIS_LIMIT_TIMEOUT_MS: one
+  // in flight when Redis dies is otherwise kept by ioredis until a connection is READY again (a
+  // load balancer or proxy in front of Redis accepts and hangs up meanwhile, so its retry count
+  // never runs out), and its request with it. Past the timeout the insurance limiter answers.
+  // Nothing is resent after a reconnection: the request it belonged to was counted already.
+  const redis = opts.redisUrl
+    ? new Redis(opts.redisUrl, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: REDIS_LIMIT_TIMEOUT_MS,
+        autoResendUnfulfilledCommands: false,
+      })
+    : undefined;
   // Once per outage, not once per reconnection attempt.
   let away = false;
   redis?.on('error', (err: Error) => {

@@ -182,7 +182,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   const idempotency = config.redisUrl ? redisIdempotencyStore(config.redisUrl, config.eventsPrefix, log) : memoryIdempotencyStore();
   const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, rateLimits, costs, [
     // A repeat waits for the first at most as long as an operation may take, and a bit.
-    idempotentMutations({ store: idempotency, ttlMs: config.idempotencyTtlMs, waitMs: config.operationTimeoutMs + 5_000 }),
+    idempotentMutations({ store: idempotency, ttlMs: config.idempotencyTtlMs, waitMs: config.operationTimeoutMs + 5_000, log }),
   ]);
   await startApollo(apollo, supergraph, upstream).catch(async (err: unknown) => {
     await rateLimits.close();

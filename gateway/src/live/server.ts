@@ -12,6 +12,7 @@ import type { CostLimit } from '../request-rules.js';
 import type { DocumentGate } from '../trusted/registry.js';
 import { SubscriptionExecutor, type PreparedSubscription } from './executor.js';
 import { UpstreamSubscriptions, type UpstreamRequest } from './upstream.js';
+import { Limiter } from './limiter.js';
 import { LiveRouter } from './router.js';
 import type { UserAuthenticator } from '../identity.js';
 import type { GatewayContext } from '../context.js';
@@ -34,6 +35,12 @@ export interface LiveOptions {
    * message after it (each message is checked too). Default 1 s.
    */
   expiryCheckMs?: number;
+  /**
+   * Live events resolved at once by this gateway (each a primary fetch to the subgraph that
+   * owns the field, then the rest of the selection); the others wait their turn in arrival
+   * order, before their subgraph deadline starts. Default 256.
+   */
+  maxConcurrentEvents?: number;
 }
 
 export interface LiveServer {
@@ -127,6 +134,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     keepAliveMs: opts.keepAliveMs,
     onCount: (subgraph, open) => deps.upstream.onCount?.(subgraph, open),
   });
+  const resolving = new Limiter(opts.maxConcurrentEvents);
   const executor = new SubscriptionExecutor(deps.supergraphSdl, deps.services, deps.validationRules, log, deps.parseOptions, deps.cost);
   // The broker topics the supergraph declares (`@liveTopic`), and no others.
   router.serve(executor.topics);
@@ -176,6 +184,7 @@ export function createLiveServer(deps: Deps): LiveServer {
         context: session.context,
         maxQueued: opts.maxQueuedEvents,
         maxBuffered: opts.maxBufferedBytes,
+        resolving,
         backlog: () => session.backlog(),
         cutOff: (reason) => session.cutOff(reason),
         checkExpiry: () => subs.sessions.endIfExpired(session),
@@ -230,6 +239,7 @@ function withDefaults(options: LiveOptions): Required<LiveOptions> {
     maxQueuedEvents: options.maxQueuedEvents ?? 100,
     maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
     expiryCheckMs: options.expiryCheckMs ?? 1_000,
+    maxConcurrentEvents: options.maxConcurrentEvents ?? 256,
   };
 }
 

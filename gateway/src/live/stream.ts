@@ -1,6 +1,7 @@
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { LiveEvent, PreparedSubscription, SubscriptionExecutor } from './executor.js';
+import type { Limiter } from './limiter.js';
 
 /** Where a stream's events come from: the broker router, or a shared upstream subscription. */
 export interface Feeds {
@@ -21,6 +22,8 @@ export interface StreamOptions {
   executor: SubscriptionExecutor;
   subscription: PreparedSubscription;
   context: GatewayContext;
+  /** Shared by every stream of the gateway: how many events are resolved at once. */
+  resolving: Limiter;
   /** Messages waiting to be resolved and sent before the client counts as not keeping up. */
   maxQueued: number;
   /** Bytes written but not yet taken by the client; past `maxBuffered` it is cut off. */
@@ -151,7 +154,13 @@ export class LiveStream implements AsyncIterableIterator<ExecutionResult> {
     }
     const { executor, subscription, context } = this.#opts;
     try {
-      return { done: false, value: await executor.run(subscription, context, event) };
+      const value = await this.#opts.resolving.run(async () => {
+        // Checked again once its turn came: nothing goes out after the token expired, however long it waited.
+        this.#opts.checkExpiry();
+        return this.#done ? undefined : executor.run(subscription, context, event);
+      });
+      if (value === undefined) return this.next();
+      return { done: false, value };
     } catch (err) {
       context.log.error({ err, ...(event.kind === 'broker' ? { topic: event.message.topic } : { feed: 'upstream' }) }, 'live event could not be resolved');
       return { done: false, value: { errors: [new GraphQLError('This event could not be resolved', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] } };

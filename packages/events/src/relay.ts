@@ -25,6 +25,13 @@ export interface RelayOptions {
    * that waits for a broker to come back must not hold the service's writes with it.
    */
   publishTimeoutMs?: number;
+  /**
+   * How far back the relay publishes again what a restarted broker may have lost (default 60 s):
+   * when the transport's epoch changes (Redis restarted, possibly empty), the events this relay
+   * published under the old one within this window go out again (at least once: the consumers'
+   * inbox drops what they had already handled).
+   */
+  republishWindowMs?: number;
 }
 
 export interface Relay {
@@ -70,6 +77,23 @@ export function startRelay(opts: RelayOptions): Relay {
       clearTimeout(timer);
     }
   };
+  const republishWindowMs = opts.republishWindowMs ?? 60_000;
+  /** What this relay published lately, oldest first, with the broker run it went to. */
+  let recent: { seq: string; at: number; epoch: string }[] = [];
+  const RECENT_MAX = 100_000;
+  /** After a broker restart, marks what it may have lost unpublished again; how many. */
+  const republishLost = async () => {
+    const epoch = opts.transport.epoch?.();
+    if (epoch === undefined || recent.length === 0) return 0;
+    const since = Date.now() - republishWindowMs;
+    recent = recent.filter((r) => r.at >= since);
+    const lost = recent.filter((r) => r.epoch !== epoch);
+    if (!lost.length) return 0;
+    await opts.db.query('UPDATE event_outbox SET published_at = NULL WHERE seq = ANY($1::bigint[])', [lost.map((r) => r.seq)]);
+    recent = recent.filter((r) => r.epoch === epoch);
+    opts.log.warn({ events: lost.length, windowMs: republishWindowMs }, 'the event broker restarted: publishing again what it may have lost');
+    return lost.length;
+  };
   const expected = new Map<string, number>();
   let running: Promise<number> | undefined;
   let again = false;
@@ -83,6 +107,7 @@ export function startRelay(opts: RelayOptions): Relay {
         [batchSize],
       );
       const done: string[] = [];
+      const went: typeof recent = [];
       let failure: unknown;
       for (const row of rows) {
         const envelope = (typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope) as AnyEventEnvelope;
@@ -108,11 +133,16 @@ export function startRelay(opts: RelayOptions): Relay {
           break;
         }
         done.push(String(row.seq));
+        // Read once the broker acknowledged: a restart before this is seen leads to a repeat, never a loss.
+        const epoch = opts.transport.epoch?.();
+        if (epoch !== undefined) went.push({ seq: String(row.seq), at: Date.now(), epoch });
         expected.delete(envelope.event_id);
         opts.log.info({ event_id: envelope.event_id, event: envelope.event, correlation_id: envelope.correlation_id }, 'event published');
         opts.onPublished?.(envelope);
       }
       if (done.length) await tx.query('UPDATE event_outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [done]);
+      recent.push(...went);
+      if (recent.length > RECENT_MAX) recent = recent.slice(-RECENT_MAX);
       if (failure) opts.log.warn({ err: failure, published: done.length }, 'relay could not publish; retrying shortly');
       return { published: done.length, full: rows.length === batchSize && !failure, failed: Boolean(failure) };
     });
@@ -121,10 +151,12 @@ export function startRelay(opts: RelayOptions): Relay {
     let total = 0;
     do {
       again = false;
-      const r = await publishBatch().catch((err: unknown) => {
-        opts.log.warn({ err }, 'relay failed; retrying shortly');
-        return { published: 0, full: false, failed: true };
-      });
+      const r = await republishLost()
+        .then(() => publishBatch())
+        .catch((err: unknown) => {
+          opts.log.warn({ err }, 'relay failed; retrying shortly');
+          return { published: 0, full: false, failed: true };
+        });
       total += r.published;
       if (r.full) again = true;
       if (r.failed) {

@@ -64,6 +64,8 @@ export interface EventTransport {
   /** Appends any text to a channel's stream (tests use it for malformed events). */
   publishRaw(channel: string, raw: string): Promise<string>;
   consume(opts: ConsumeOptions): Promise<EventConsumer>;
+  /** The broker run that holds what was published so far (see `StreamBackend.epoch`); undefined where it cannot restart apart from this process. */
+  epoch?(): string | undefined;
   deadLetters(service: string, limit?: number): Promise<DeadLetter[]>;
   /** Sends dead letters back to that service only, and removes them from its dead-letter stream. */
   replay(service: string, ids: readonly string[] | 'all'): Promise<number>;
@@ -94,6 +96,7 @@ export function createStreamTransport(backend: StreamBackend, opts: StreamTransp
     kind: opts.kind,
     // published_at: transport time, for the publish-to-handled latency (the envelope's timestamp is business time).
     publish: (envelope) => backend.add(keys.channel(envelope.event), { envelope: JSON.stringify(envelope), published_at: String(Date.now()) }, maxLen),
+    epoch: () => backend.epoch?.(),
     publishRaw: (channel, raw) => backend.add(keys.channel(channel), { envelope: raw }, maxLen),
 
     async consume(o) {

@@ -30,8 +30,18 @@ export function createRedisStreams(url: string, opts: { onError?: (err: Error) =
     r.on('error', (err: Error) => opts.onError?.(err));
     return r;
   };
+  // No command timeout: nothing here is in a request's way (the relay bounds its publishes itself),
+  // and a timer would fire whenever this process is busy for a while, not only when Redis is gone.
   const cmd = connect(5);
   let blocking: Redis | undefined;
+  // The server's run_id, read on every (re)connection: a new one is a restarted Redis.
+  let epoch: string | undefined;
+  cmd.on('ready', () => {
+    cmd
+      .info('server')
+      .then((info) => (epoch = /^run_id:(\w+)/m.exec(info)?.[1] ?? epoch))
+      .catch(() => undefined);
+  });
 
   return {
     async add(stream, fields, maxLen) {
@@ -96,6 +106,7 @@ export function createRedisStreams(url: string, opts: { onError?: (err: Error) =
     async del(stream, ids) {
       return ids.length ? cmd.xdel(stream, ...ids) : 0;
     },
+    epoch: () => epoch,
     async close() {
       blocking?.disconnect();
       await Promise.race([cmd.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);

@@ -33,6 +33,12 @@ export interface StreamBackend {
   backlog(stream: string, group: string): Promise<number>;
   range(stream: string, count: number): Promise<StreamEntry[]>;
   del(stream: string, ids: readonly string[]): Promise<number>;
+  /**
+   * Which run of the broker holds what was added so far (Redis's run_id), where a broker can
+   * restart and forget: a new value means entries added under the old one may be gone.
+   * Undefined where the streams live and die with this process (memory, the npm start hub).
+   */
+  epoch?(): string | undefined;
   close(): Promise<void>;
 }
 

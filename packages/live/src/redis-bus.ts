@@ -19,6 +19,9 @@ const require = createRequire(import.meta.url);
  * (live messages are fire-and-forget; durable delivery is the domain events' job).
  * The connections are named `<prefix>:live:pub` and `<prefix>:live:sub` (CLIENT LIST).
  */
+/** The longest a live message's publish may take before it is given up (live messages are fire-and-forget). */
+const PUBLISH_TIMEOUT_MS = 5_000;
+
 export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
   const { Redis } = require('ioredis') as typeof import('ioredis');
   const { RedisPubSub } = require('graphql-redis-subscriptions') as typeof import('graphql-redis-subscriptions');
@@ -34,8 +37,15 @@ export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
     // reconnect, and no message would arrive. It only ever subscribes, so it needs no check.
     enableReadyCheck: role === 'pub',
   });
-  const publisher = new Redis(redisUrl, options('pub'));
+  // A publish never waits on a Redis that is away: once the publisher has been ready, a publish
+  // while it is not fails at once, and one in flight when Redis died fails after
+  // PUBLISH_TIMEOUT_MS (ioredis would otherwise keep it until a connection is ready again, and
+  // a caller awaiting it, such as an event handler, with it). Before the first connection a
+  // publish waits for it as before (start-up).
+  const publisher = new Redis(redisUrl, { ...options('pub'), commandTimeout: PUBLISH_TIMEOUT_MS, autoResendUnfulfilledCommands: false });
   const subscriber = new Redis(redisUrl, options('sub'));
+  let connectedOnce = false;
+  publisher.on('ready', () => (connectedOnce = true));
   // ioredis logs unhandled 'error' events to stderr on every failed reconnect; the retry is the handling.
   publisher.on('error', () => undefined);
   subscriber.on('error', () => undefined);
@@ -58,6 +68,7 @@ export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
   return {
     publish: async (topic, payload) => {
       if (closed) throw new Error('live bus is closed');
+      if (connectedOnce && publisher.status !== 'ready') throw new Error('live bus: Redis is unavailable, message dropped');
       await pubsub.publish(channel(topic), payload);
     },
     subscribe: <T extends string>(topic: T) => pubsub.asyncIterableIterator<LivePayloadOf<T>>(channel(topic)),

@@ -112,6 +112,11 @@ export class ServiceClient {
       rollingCountTimeout: b.rollingWindowMs ?? 10_000,
       // The target answering "no such user" is the target working.
       errorFilter: (err: unknown) => err instanceof RemoteGraphQLError,
+      // opossum's latency percentiles concatenate and sort every latency of the window each time its
+      // stats are read, which it does on every failure and every second: at 1,000 requests a second,
+      // a run of timeouts spent seconds of CPU sorting (bench:subscriptions). Nothing reads them.
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
     });
     const calls = opts.metrics && serviceCallMetrics(opts.metrics);
     const pair = { caller: opts.from, target: opts.target };
