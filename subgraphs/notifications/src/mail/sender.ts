@@ -105,9 +105,22 @@ export function createMailSender(opts: MailSenderOptions) {
   const sentTotal = counter('fitsync_mail_sent_total', 'Emails the SMTP server (or the mail folder) took');
   const retriedTotal = counter('fitsync_mail_retried_total', 'Email sends that failed for now and wait for a retry (SMTP down, 4xx, a service down)');
   const failedTotal = counter('fitsync_mail_failed_total', 'Emails given up for good (no or an invalid address, a 5xx refusal)');
-  const queued = opts.metrics
-    ? createGauge(opts.metrics, { name: 'fitsync_mail_queued', help: 'Emails waiting to be sent (retries and quiet hours included)', labelNames: [] })
-    : undefined;
+  // Counted when scraped, not at the end of a run: a scrape between the last send and the end of its run would say what was.
+  if (opts.metrics) {
+    createGauge(opts.metrics, {
+      name: 'fitsync_mail_queued',
+      help: 'Emails waiting to be sent (retries and quiet hours included)',
+      labelNames: [],
+      async collect() {
+        try {
+          const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM deliveries WHERE status = 'QUEUED' AND channel = 'EMAIL'");
+          this.set(row.n);
+        } catch {
+          // The database is away: the last count stands (the scrape itself must still answer).
+        }
+      },
+    });
+  }
   const domain = messageDomain(config.mail.from);
 
   async function sendBatch(batch: Claimed[], now: Date, run: SenderRun, correlationId: string) {
@@ -210,10 +223,6 @@ export function createMailSender(opts: MailSenderOptions) {
         const batch = await db.query<Claimed>(CLAIM_SQL, [now, new Date(now.getTime() + LEASE_MS), BATCH]);
         if (batch.length === 0) break;
         await sendBatch(batch, now, run, correlationId);
-      }
-      if (queued) {
-        const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM deliveries WHERE status = 'QUEUED' AND channel = 'EMAIL'");
-        queued.set(row.n);
       }
       if (run.sent + run.retried + run.failed + run.skipped + run.held > 0) log.info({ ...run, correlationId }, 'mail run');
       return run;
