@@ -5,7 +5,8 @@
 // other line goes to stderr (and `npm run -s` keeps npm's own banner off stdout).
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { compose, loadSupergraphConfig, writeFileAtomic, type GraphFiles, type LiveCheckOptions } from '@fitsync/composition';
 import { ConfigError, createServiceCredentials, loadToolConfig, subscriptionsVariable, urlVariable, type ToolConfig } from '@fitsync/service-kit';
 import { Redis } from 'ioredis';
@@ -83,15 +84,42 @@ export async function servedSupergraph(config: ToolConfig, files: GraphFiles): P
  * checked-in compositions stay consistent (`npm run codegen:check`).
  */
 export async function recomposeSiblings(files: GraphFiles): Promise<string[]> {
-  if (files.config !== resolve('supergraph.yaml')) return [];
   const written: string[] = [];
-  for (const [config, out] of [['supergraph.docker.yaml', 'supergraph.docker.graphql']] as const) {
-    const result = compose(await loadSupergraphConfig(resolve(config)));
-    if (!result.ok) throw new Error(`${config} no longer composes`);
-    await writeFileAtomic(resolve(out), result.supergraphSdl);
-    written.push(out);
+  for (const { config, out } of siblingsOf(files)) {
+    const result = compose(await loadSupergraphConfig(config));
+    if (!result.ok) throw new Error(`${basename(config)} no longer composes`);
+    await writeFileAtomic(out, result.supergraphSdl);
+    written.push(basename(out));
   }
   return written;
+}
+
+/** The compositions kept beside a `supergraph.yaml`: `supergraph.docker.yaml`, written to `supergraph.docker.graphql`. */
+function siblingsOf(files: GraphFiles): { config: string; out: string }[] {
+  if (basename(files.config) !== 'supergraph.yaml') return [];
+  const config = join(dirname(files.config), 'supergraph.docker.yaml');
+  return existsSync(config) ? [{ config, out: join(dirname(files.config), 'supergraph.docker.graphql') }] : [];
+}
+
+/**
+ * Why a sibling composition would not compose with `subgraph`'s candidate schema, or nothing.
+ * Asked before a publish writes anything: a sibling that would not compose refuses the publish,
+ * instead of stopping it after the supergraph and the subgraph's schema were written.
+ */
+export async function siblingProblem(files: GraphFiles, subgraph: string, schemaFile: string | undefined): Promise<string | undefined> {
+  for (const { config } of siblingsOf(files)) {
+    const sources = await loadSupergraphConfig(config);
+    const own = sources.find((s) => s.name === subgraph);
+    // A subgraph the sibling does not list yet leaves it as it is.
+    if (!own) continue;
+    const candidate = schemaFile === undefined ? undefined : await readFile(schemaFile, 'utf8');
+    const result = compose(sources.map((s) => (s === own && candidate !== undefined ? { ...s, sdl: candidate } : s)));
+    if (!result.ok) {
+      const problems = result.problems.map((p) => `  ${p.code}: ${p.message}`).join('\n');
+      return `${basename(config)} would no longer compose with this schema (keep it in step with ${basename(files.config)}):\n${problems}`;
+    }
+  }
+  return undefined;
 }
 
 /** With REDIS_URL and SUPERGRAPH_REDIS_KEY set, every gateway watching that key picks the new supergraph up. */

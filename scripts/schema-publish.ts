@@ -15,7 +15,7 @@
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatCheckReport, formatLiveCheck, publishSubgraph } from '@fitsync/composition';
-import { FILE_OPTIONS, announce, defaultAuthor, graphFiles, liveOptions, recomposeSiblings, scriptConfig } from './schema-cli.js';
+import { FILE_OPTIONS, announce, defaultAuthor, graphFiles, liveOptions, recomposeSiblings, scriptConfig, siblingProblem } from './schema-cli.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -35,6 +35,13 @@ if (!subgraph) {
 
 const files = graphFiles(values);
 const config = scriptConfig();
+// Nothing is written unless every composition kept beside supergraph.yaml takes the candidate too.
+const sibling = await siblingProblem(files, subgraph, schemaFile);
+if (sibling) {
+  if (values.json) console.log(JSON.stringify({ outcome: 'refused', reason: sibling }, null, 2));
+  console.error(`Not published: ${sibling}`);
+  process.exit(3);
+}
 const result = await publishSubgraph(files, {
   subgraph,
   schemaFile,
