@@ -82,7 +82,7 @@ async function main() {
   const db = await openTestDatabase('notifications', notificationsSubgraph.migrationsDir, 'pglite');
   const notifications = await startNotifications(testConfig('notifications'), { db: db.db });
   const sources = await loadSupergraphConfig(fileURLToPath(new URL('../supergraph.yaml', import.meta.url)));
-  const composed = compose(upstream ? [...sources, { name: 'ticker', url: upstream.url, sdl: TICKER_SDL }] : sources);
+  const composed = compose(upstream ? [...sources, { name: 'ticker', url: upstream.url, sdl: TICKER_SDL, subscriptions: 'ws' as const }] : sources);
   if (!composed.ok) throw new Error('supergraph.yaml does not compose');
   let bus: LiveBus;
   if (values.redis) {

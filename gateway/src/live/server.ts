@@ -38,10 +38,21 @@ export interface LiveOptions {
   /**
    * Live events resolved at once by this gateway (each a primary fetch to the subgraph that
    * owns the field, then the rest of the selection); the others wait their turn in arrival
-   * order, before their subgraph deadline starts. Default 256.
+   * order, before their subgraph deadline starts. Default DEFAULT_MAX_CONCURRENT_EVENTS.
    */
   maxConcurrentEvents?: number;
 }
+
+/**
+ * Live events resolved at once by default. Each one in flight holds a keep-alive socket to the
+ * subgraph, so this is also how many connections a burst of events may open: at 256, a burst
+ * opened up to 256 at once, which a busy subgraph accepts slowly (listen-queue overflows, SYN
+ * retransmits a second apart), and the fetches on them passed the subgraph deadline unanswered
+ * (bench:subscriptions at 1,000 subscribers: 400-800 of 10,000 messages lost, max 5 s). One
+ * subgraph process answers no faster with more requests at once than a few dozen; the rest wait
+ * here, in order, with their deadline not yet running.
+ */
+export const DEFAULT_MAX_CONCURRENT_EVENTS = 32;
 
 export interface LiveServer {
   /** The GraphQL-over-SSE handler, for `/graphql` requests that accept `text/event-stream`. */
@@ -239,7 +250,7 @@ function withDefaults(options: LiveOptions): Required<LiveOptions> {
     maxQueuedEvents: options.maxQueuedEvents ?? 100,
     maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
     expiryCheckMs: options.expiryCheckMs ?? 1_000,
-    maxConcurrentEvents: options.maxConcurrentEvents ?? 256,
+    maxConcurrentEvents: options.maxConcurrentEvents ?? DEFAULT_MAX_CONCURRENT_EVENTS,
   };
 }
 
