@@ -4,9 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO_LOGINS, demoGym, type GymBooking } from '@fitsync/demo-data';
 import { addDays } from '@fitsync/service-kit/clock';
-import { REQUIRE_SERVICES, storageBackends, testClock } from '@fitsync/service-kit/testing';
+import { testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './support/platform.js';
+import { busSetups, freeSlot as freeSlotOf } from './support/slots.js';
 import { subscribeWs, type LiveSubscription } from './support/live.js';
 
 const { clock, today: TODAY } = testClock();
@@ -39,19 +40,9 @@ const backlog: GymBooking[] = Array.from({ length: 200 }, (_, i) => ({
 const seeded = { ...gym, bookings: [...gym.bookings, ...backlog] };
 
 /** An hour on `date` when neither the demo client nor the demo trainer has a session. */
-function freeSlot(date: string): { startTime: string; endTime: string } {
-  const busy = gym.bookings.filter((b) => b.date === date && (b.trainerId === trainer.id || b.clientId === client.id) && b.status !== 'CANCELLED');
-  for (let h = 6; h < 22; h++) {
-    const [start, end] = [`${String(h).padStart(2, '0')}:00:00`, `${String(h + 1).padStart(2, '0')}:00:00`];
-    if (busy.every((b) => b.endTime <= start || b.startTime >= end)) return { startTime: start.slice(0, 5), endTime: end.slice(0, 5) };
-  }
-  throw new Error(`no free hour on ${date}`);
-}
+const freeSlot = (date: string) => freeSlotOf(gym.bookings, date, [client.id, trainer.id]);
 
-const setups: { backend: 'pglite' | 'postgres'; transport: 'memory' | 'redis' }[] = [{ backend: 'pglite', transport: 'memory' }];
-if (storageBackends().includes('postgres') && (process.env.REDIS_URL || REQUIRE_SERVICES)) setups.push({ backend: 'postgres', transport: 'redis' });
-
-describe.each(setups)('workflows on $backend with the $transport bus', ({ backend, transport }) => {
+describe.each(busSetups())('workflows on $backend with the $transport bus', ({ backend, transport }) => {
   let platform: Platform;
   let n = 0;
   const as = async (user: { id: string; role: 'CLIENT' | 'TRAINER' | 'ADMIN' }, query: string, variables: Record<string, unknown> = {}) => {
