@@ -123,6 +123,8 @@ async function main() {
     await waitFor(child, size);
     const deadline = Date.now() + 60_000;
     while (gateway.live!.active() < size && Date.now() < deadline) await sleep(50);
+    // Upstream: until the subgraph holds every subscription (a message for one not yet open there is lost).
+    while (upstream && (await upstream.subscribed()) < size && Date.now() < deadline) await sleep(50);
     const idle = await memory();
     const heapPer = (idle.heap - before.heap) / size;
     const rssPer = (idle.rss - before.rss) / size;
@@ -193,10 +195,21 @@ async function startTicker() {
     stdio: 'inherit',
   });
   const url = await new Promise<string>((resolve, reject) => {
-    ticker.once('message', (m: FromTicker) => resolve(m.url));
+    ticker.once('message', (m: FromTicker) => resolve((m as Extract<FromTicker, { type: 'listening' }>).url));
     ticker.once('exit', (code) => reject(new Error(`the upstream subgraph exited with ${code}`)));
   });
-  return { process: ticker, url };
+  /** Subscriptions the subgraph serves now. */
+  const subscribed = () =>
+    new Promise<number>((resolve) => {
+      const onMessage = (m: FromTicker) => {
+        if (m.type !== 'subscribed') return;
+        ticker.off('message', onMessage);
+        resolve(m.count);
+      };
+      ticker.on('message', onMessage);
+      ticker.send({ type: 'count' } satisfies ToTicker);
+    });
+  return { process: ticker, url, subscribed };
 }
 
 async function memory() {
