@@ -88,6 +88,8 @@ interface Sink {
  */
 export class UpstreamSubscriptions {
   readonly #open = new Map<string, Shared>();
+  /** Upstream subscriptions open now, by subgraph: the gauge, kept as they open and close (not recounted from #open, O(n) per subscribe). */
+  readonly #bySubgraph = new Map<string, number>();
   readonly #connections = new Map<string, Connection>();
   /** By subgraph: the handshakes in flight to it. */
   readonly #handshakes = new Map<string, Limiter>();
@@ -138,7 +140,7 @@ export class UpstreamSubscriptions {
     if (!shared || shared.ended) {
       shared = this.#start(key, req);
       this.#open.set(key, shared);
-      this.#count(req.subgraph);
+      this.#count(req.subgraph, +1);
     }
     const joined = shared;
     joined.listeners.add(listener);
@@ -154,13 +156,14 @@ export class UpstreamSubscriptions {
   #forget(key: string, shared: Shared, subgraph: string) {
     if (this.#open.get(key) !== shared) return;
     this.#open.delete(key);
-    this.#count(subgraph);
+    this.#count(subgraph, -1);
   }
 
-  #count(subgraph: string) {
-    if (!this.deps.onCount) return;
-    const prefix = JSON.stringify([subgraph]).slice(0, -1) + ',';
-    this.deps.onCount(subgraph, [...this.#open.keys()].filter((k) => k.startsWith(prefix)).length);
+  #count(subgraph: string, delta: number) {
+    const open = (this.#bySubgraph.get(subgraph) ?? 0) + delta;
+    if (open > 0) this.#bySubgraph.set(subgraph, open);
+    else this.#bySubgraph.delete(subgraph);
+    this.deps.onCount?.(subgraph, open);
   }
 
   #start(key: string, req: UpstreamRequest): Shared {
@@ -325,6 +328,7 @@ export class UpstreamSubscriptions {
       shared.stop();
     }
     this.#open.clear();
+    this.#bySubgraph.clear();
     for (const connection of this.#connections.values()) connection.dispose();
     this.#connections.clear();
   }
