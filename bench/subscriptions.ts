@@ -19,7 +19,7 @@
  * subscriber (each is another user), and each message goes subgraph, gateway, client.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -100,6 +100,11 @@ async function main() {
   console.log(
     `gateway ${gateway.url}, ${upstream ? 'upstream (graphql-ws subgraph)' : `bus: ${values.redis ? 'Redis' : 'in-process'}`}, ${rate} messages/s for ${seconds} s per run`,
   );
+  // Upstream: each subscriber is another caller, so the gateway holds two sockets per subscriber (its client's, its upstream connection).
+  const files = upstream ? await openFileLimit() : undefined;
+  if (files !== undefined && files < 2 * Math.max(...sizes) + 100) {
+    console.log(`note: ${files} open files allowed (ulimit -n); the gateway needs two per subscriber here, some upstream subscriptions will fail with EMFILE`);
+  }
   const rows: string[] = [];
   for (const size of sizes) rows.push(await run(size));
   console.log(
@@ -210,6 +215,13 @@ async function startTicker() {
       ticker.send({ type: 'count' } satisfies ToTicker);
     });
   return { process: ticker, url, subscribed };
+}
+
+/** This process's soft limit on open files (Linux), if it can be read. */
+async function openFileLimit(): Promise<number | undefined> {
+  const limits = await readFile('/proc/self/limits', 'utf8').catch(() => '');
+  const soft = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+  return soft === undefined ? undefined : Number(soft);
 }
 
 async function memory() {
