@@ -19,7 +19,7 @@
  * subscriber (each is another user), and each message goes subgraph, gateway, client.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -100,6 +100,11 @@ async function main() {
   console.log(
     `gateway ${gateway.url}, ${upstream ? 'upstream (graphql-ws subgraph)' : `bus: ${values.redis ? 'Redis' : 'in-process'}`}, ${rate} messages/s for ${seconds} s per run`,
   );
+  // Upstream: each subscriber is another caller, so the gateway holds two sockets per subscriber (its client's, its upstream connection).
+  const files = upstream ? await openFileLimit() : undefined;
+  if (files !== undefined && files < 2 * Math.max(...sizes) + 100) {
+    console.log(`note: ${files} open files allowed (ulimit -n); the gateway needs two per subscriber here, some upstream subscriptions will fail with EMFILE`);
+  }
   const rows: string[] = [];
   for (const size of sizes) rows.push(await run(size));
   console.log(
@@ -123,6 +128,8 @@ async function main() {
     await waitFor(child, size);
     const deadline = Date.now() + 60_000;
     while (gateway.live!.active() < size && Date.now() < deadline) await sleep(50);
+    // Upstream: until the subgraph holds every subscription (a message for one not yet open there is lost).
+    while (upstream && (await upstream.subscribed()) < size && Date.now() < deadline) await sleep(50);
     const idle = await memory();
     const heapPer = (idle.heap - before.heap) / size;
     const rssPer = (idle.rss - before.rss) / size;
@@ -193,10 +200,28 @@ async function startTicker() {
     stdio: 'inherit',
   });
   const url = await new Promise<string>((resolve, reject) => {
-    ticker.once('message', (m: FromTicker) => resolve(m.url));
+    ticker.once('message', (m: FromTicker) => resolve((m as Extract<FromTicker, { type: 'listening' }>).url));
     ticker.once('exit', (code) => reject(new Error(`the upstream subgraph exited with ${code}`)));
   });
-  return { process: ticker, url };
+  /** Subscriptions the subgraph serves now. */
+  const subscribed = () =>
+    new Promise<number>((resolve) => {
+      const onMessage = (m: FromTicker) => {
+        if (m.type !== 'subscribed') return;
+        ticker.off('message', onMessage);
+        resolve(m.count);
+      };
+      ticker.on('message', onMessage);
+      ticker.send({ type: 'count' } satisfies ToTicker);
+    });
+  return { process: ticker, url, subscribed };
+}
+
+/** This process's soft limit on open files (Linux), if it can be read. */
+async function openFileLimit(): Promise<number | undefined> {
+  const limits = await readFile('/proc/self/limits', 'utf8').catch(() => '');
+  const soft = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+  return soft === undefined ? undefined : Number(soft);
 }
 
 async function memory() {

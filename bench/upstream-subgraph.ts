@@ -22,8 +22,8 @@ export const TICKER_SDL = `
   type Subscription { tick: Int! }
 `;
 
-export type ToTicker = { user: string; seq: number };
-export type FromTicker = { type: 'listening'; url: string };
+export type ToTicker = { user: string; seq: number } | { type: 'count' };
+export type FromTicker = { type: 'listening'; url: string } | { type: 'subscribed'; count: number };
 
 if (process.argv.includes('--ticker-process')) void serve();
 
@@ -63,7 +63,11 @@ async function serve() {
     new WebSocketServer({ server, path: '/graphql' }),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  process.on('message', (m: ToTicker) => void hub.emit(m.user, m.seq));
+  const subscribed = () => hub.eventNames().reduce((n, user) => n + hub.listenerCount(user), 0);
+  process.on('message', (m: ToTicker) => {
+    if ('type' in m) process.send!({ type: 'subscribed', count: subscribed() } satisfies FromTicker);
+    else hub.emit(m.user, m.seq);
+  });
   process.send!({ type: 'listening', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql` } satisfies FromTicker);
 }
 

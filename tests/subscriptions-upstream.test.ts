@@ -5,6 +5,7 @@
 // with the rest of the client's selection (a User's name from users, through an entity
 // reference); identical client subscriptions share one upstream subscription; an upstream
 // that ends or fails gives the client a coded error and `complete`.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +18,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { expressMiddleware } from '@as-integrations/express5';
 import { compose, formatProblems } from '@fitsync/composition';
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
-import type { RunningGateway } from '@fitsync/gateway';
+import { DEFAULT_MAX_UPSTREAM_HANDSHAKES, type RunningGateway } from '@fitsync/gateway';
 import { CORRELATION_HEADER, createTokenVerifier, SERVICE_TOKEN_HEADER } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, TEST_SERVICE_SECRET, testClock } from '@fitsync/service-kit/testing';
 import express from 'express';
@@ -33,6 +34,8 @@ const { clock, today } = testClock();
 const gym = demoGym(today);
 const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
 const trainer = gym.users.find((u) => u.email === DEMO_LOGINS.trainer)!;
+/** Other callers: each one's upstream subscriptions go over a connection of its own. */
+const members = gym.users.filter((u) => u.role === 'CLIENT' && u.id !== client.id);
 
 /** A team's subgraph: its Subscription field has no @liveTopic, it serves the subscription itself. */
 const ANNOUNCEMENTS_SDL = `
@@ -72,8 +75,22 @@ interface Served {
   correlationId?: string;
 }
 
+/** One WebSocket the gateway opened to the subgraph, as whom, and whether it is still open. */
+interface Connection {
+  authorization?: string;
+  open: boolean;
+}
+
 interface Announcements {
   url: string;
+  /** Every WebSocket connection the gateway made (acknowledged), in order. */
+  connections: Connection[];
+  /** Connections being opened now (upgraded, connection_init not yet acknowledged), and the most there were at once. */
+  handshakes: { now: number; max: number };
+  /** Closes this caller's next connection as graphql-ws does when connection_init comes too late (4408). */
+  lateInitOnce(authorization: string): void;
+  /** Connections closed with 4408 so far. */
+  lateInits(): number;
   /** Every subscription the subgraph started, and how many are open now. */
   served: Served[];
   open(): number;
@@ -125,6 +142,10 @@ async function startAnnouncements(): Promise<Announcements> {
   const hub = new EventEmitter();
   hub.setMaxListeners(0);
   const served: Served[] = [];
+  const connections: Connection[] = [];
+  const handshakes = { now: 0, max: 0 };
+  const late = new Set<string>();
+  let lateInits = 0;
   let open = 0;
   type Context = Omit<Served, 'channel'>;
   const schema = buildSubgraphSchema({
@@ -172,12 +193,28 @@ async function startAnnouncements(): Promise<Announcements> {
   app.use('/graphql', express.json(), expressMiddleware(apollo));
   const server: Server = createServer(app);
   const wss = new WebSocketServer({ server, path: '/graphql' });
-  const ws = useServer<Record<string, unknown>, { served: Context }>(
+  // Registered before useServer's own listener: counted from the upgrade to the connection's acknowledgement (or close).
+  const handshaking = new WeakSet<object>();
+  const handshakeOver = (socket: object) => {
+    if (handshaking.delete(socket)) handshakes.now--;
+  };
+  wss.on('connection', (socket) => {
+    handshaking.add(socket);
+    handshakes.max = Math.max(handshakes.max, ++handshakes.now);
+    socket.once('close', () => handshakeOver(socket));
+  });
+  const ws = useServer<Record<string, unknown>, { served: Context; connection: Connection; socket: import('ws').WebSocket }>(
     {
       schema,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
+        if (typeof params.authorization === 'string' && late.delete(params.authorization)) {
+          lateInits++;
+          ctx.extra.socket.close(4408, 'Connection initialisation timeout');
+          return false;
+        }
         const subject = await service(params[SERVICE_TOKEN_HEADER]);
+        handshakeOver(ctx.extra.socket);
         if (!subject) return false;
         ctx.extra.served = {
           transport: 'ws',
@@ -185,7 +222,12 @@ async function startAnnouncements(): Promise<Announcements> {
           service: subject,
           correlationId: params[CORRELATION_HEADER] as string | undefined,
         };
+        ctx.extra.connection = { authorization: params.authorization as string | undefined, open: true };
+        connections.push(ctx.extra.connection);
         return true;
+      },
+      onClose: (ctx) => {
+        if (ctx.extra.connection) ctx.extra.connection.open = false;
       },
       context: (ctx) => ctx.extra.served,
     },
@@ -195,6 +237,10 @@ async function startAnnouncements(): Promise<Announcements> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
     served,
+    connections,
+    handshakes,
+    lateInitOnce: (authorization) => void late.add(authorization),
+    lateInits: () => lateInits,
     open: () => open,
     publish: (channel, a) => void hub.emit(`announce:${channel}`, a),
     end: (channel) => void hub.emit(`end:${channel}`),
@@ -404,5 +450,128 @@ describe('upstream subscriptions: a subgraph that serves its own', () => {
     expect(sub.events.map((e) => e.data?.announcement?.text)).toEqual(['before', 'after']);
     expect(announcements.served.length).toBe(startedBefore);
     expect(sub.completed).toBe(false);
+  });
+
+  /** The connections the gateway opened to the subgraph as `token`'s caller. */
+  const connectionsOf = (token: string) => announcements.connections.filter((c) => c.authorization === `Bearer ${token}`);
+
+  it("carries every upstream subscription of one caller over one connection, never another caller's, and closes it after the caller's last", async () => {
+    const [memberToken, otherToken] = await Promise.all([platform.tokenFor(members[0]), platform.tokenFor(members[1])]);
+    const channels = ['one', 'two', 'three', 'four', 'five'];
+    const connectionsBefore = gateway.live!.upstreamConnections();
+    const openBefore = announcements.open();
+    // Opened at once: the first subscribe opens the connection, the others go over it.
+    const mine = channels.map((channel) => subscribe(memberToken, channel));
+    const theirs = channels.slice(0, 2).map((channel) => subscribe(otherToken, channel));
+    await until(() => announcements.open() === openBefore + 7, 5_000, 'seven upstream subscriptions');
+    for (const [i, channel] of channels.entries()) await publishUntilHeard(channel, [mine[i], ...(theirs[i] ? [theirs[i]] : [])], `on ${channel}`);
+    // Seven upstream subscriptions (none identical to another), two connections: one per caller.
+    expect(connectionsOf(memberToken)).toEqual([{ authorization: `Bearer ${memberToken}`, open: true }]);
+    expect(connectionsOf(otherToken)).toEqual([{ authorization: `Bearer ${otherToken}`, open: true }]);
+    expect(gateway.live!.upstreamConnections()).toBe(connectionsBefore + 2);
+    // The subgraph's access checks see each subscription's own caller.
+    const started = announcements.served.filter((s) => channels.includes(s.channel));
+    expect(
+      started
+        .filter((s) => s.authorization === `Bearer ${memberToken}`)
+        .map((s) => s.channel)
+        .sort(),
+    ).toEqual([...channels].sort());
+    expect(
+      started
+        .filter((s) => s.authorization === `Bearer ${otherToken}`)
+        .map((s) => s.channel)
+        .sort(),
+    ).toEqual(['one', 'two']);
+    for (const [i, sub] of mine.entries()) expect(sub.events).toEqual([{ data: { announcement: { text: `on ${channels[i]}`, author } } }]);
+
+    // Four of the member's five end: the connection stays for the fifth.
+    await Promise.all(mine.slice(0, 4).map((s) => s.dispose()));
+    await publishUntilHeard('five', [mine[4]], 'still open');
+    expect(connectionsOf(memberToken)).toEqual([{ authorization: `Bearer ${memberToken}`, open: true }]);
+    // The last one ends: the member's connection closes, the other caller's stays.
+    await mine[4].dispose();
+    await until(() => !connectionsOf(memberToken)[0].open, 5_000, "the member's connection to close");
+    expect(connectionsOf(otherToken)[0].open).toBe(true);
+    await publishUntilHeard('one', [theirs[0]], 'for the other caller');
+    await Promise.all(theirs.map((s) => s.dispose()));
+    await until(() => !connectionsOf(otherToken)[0].open, 5_000, "the other caller's connection to close");
+    expect(gateway.live!.upstreamConnections()).toBe(connectionsBefore);
+
+    // The member subscribes again: a new connection, not the closed one.
+    const servedBefore = announcements.served.length;
+    const again = subscribe(memberToken, 'one');
+    await until(() => announcements.served.length === servedBefore + 1, 5_000, 'the new upstream subscription');
+    await publishUntilHeard('one', [again], 'back again');
+    expect(connectionsOf(memberToken).map((c) => c.open)).toEqual([false, true]);
+    await again.dispose();
+  });
+
+  it('opens every subscription of many callers subscribing at once, one connection each, a few handshakes at a time', async () => {
+    // More callers than DEFAULT_MAX_UPSTREAM_HANDSHAKES, each with its own connection, all at once.
+    const callers = [
+      ...members.slice(2, 10),
+      ...Array.from({ length: 2 * DEFAULT_MAX_UPSTREAM_HANDSHAKES }, () => ({ id: randomUUID(), role: 'CLIENT' as const })),
+    ];
+    const tokens = await Promise.all(callers.map((m) => platform.tokenFor(m)));
+    announcements.handshakes.max = announcements.handshakes.now;
+    const channels = ['a', 'b'];
+    const openBefore = announcements.open();
+    const subs = tokens.flatMap((token) => channels.map((channel) => ({ channel, sub: subscribe(token, channel) })));
+    // A wait, not a deadline: 40 connections a few at a time on a loaded machine.
+    await until(() => announcements.open() === openBefore + subs.length, 30_000, 'every upstream subscription');
+    for (const channel of channels) {
+      await publishUntilHeard(
+        channel,
+        subs.filter((s) => s.channel === channel).map((s) => s.sub),
+        `burst on ${channel}`,
+      );
+    }
+    for (const { sub } of subs) expect(sub.completed).toBe(false);
+    for (const token of tokens) expect(connectionsOf(token)).toEqual([{ authorization: `Bearer ${token}`, open: true }]);
+    // The gateway never had more than its limit in their handshake at once (the subgraph saw as many or fewer).
+    expect(announcements.handshakes.max).toBeGreaterThan(0);
+    expect(announcements.handshakes.max).toBeLessThanOrEqual(DEFAULT_MAX_UPSTREAM_HANDSHAKES);
+    await Promise.all(subs.map(({ sub }) => sub.dispose()));
+    await until(() => tokens.every((token) => !connectionsOf(token)[0].open), 5_000, 'every connection to close');
+  });
+
+  it('ends every subscription of a failed connection with SERVICE_UNAVAILABLE and complete, and the next subscribe connects anew', async () => {
+    const token = await platform.tokenFor(members[10]);
+    const channels = ['f1', 'f2', 'f3'];
+    const openBefore = announcements.open();
+    const subs = channels.map((channel) => subscribe(token, channel));
+    await until(() => announcements.open() === openBefore + 3, 5_000, 'three upstream subscriptions');
+    for (const [i, channel] of channels.entries()) await publishUntilHeard(channel, [subs[i]]);
+    expect(connectionsOf(token)).toHaveLength(1);
+    announcements.dropSockets();
+    await until(() => subs.every((s) => s.completed), 5_000, 'every subscription to complete');
+    for (const sub of subs) {
+      expect(sub.events.at(-1)).toEqual({
+        errors: [expect.objectContaining({ extensions: { code: 'SERVICE_UNAVAILABLE', service: 'announcements' } })],
+      });
+      expect(sub.errors).toEqual([]);
+    }
+    const servedBefore = announcements.served.length;
+    const again = subscribe(token, 'f1');
+    await until(() => announcements.served.length === servedBefore + 1, 5_000, 'the new upstream subscription');
+    await publishUntilHeard('f1', [again], 'after the failure');
+    expect(connectionsOf(token)).toHaveLength(2);
+    await again.dispose();
+  });
+
+  it('opens again a connection the subgraph closed for a late connection_init (4408), before anything was subscribed on it', async () => {
+    const token = await platform.tokenFor(members[10]);
+    const lateBefore = announcements.lateInits();
+    announcements.lateInitOnce(`Bearer ${token}`);
+    const openBefore = announcements.open();
+    const subs = ['l1', 'l2'].map((channel) => subscribe(token, channel));
+    await until(() => announcements.open() === openBefore + 2, 5_000, 'both upstream subscriptions');
+    await publishUntilHeard('l1', [subs[0]], 'late but there');
+    await publishUntilHeard('l2', [subs[1]], 'late but there');
+    expect(announcements.lateInits()).toBe(lateBefore + 1);
+    expect(connectionsOf(token).filter((c) => c.open)).toHaveLength(1);
+    for (const sub of subs) expect(sub.completed).toBe(false);
+    await Promise.all(subs.map((s) => s.dispose()));
   });
 });

@@ -71,6 +71,7 @@ export { documentId } from './trusted/registry.js';
 
 export type { LiveOptions } from './live/server.js';
 export { DEFAULT_MAX_CONCURRENT_EVENTS } from './live/server.js';
+export { DEFAULT_MAX_UPSTREAM_HANDSHAKES } from './live/upstream.js';
 export { CostCalculator, type CostOptions } from './cost.js';
 
 /** Largest request body on `/graphql`, over POST and SSE alike (the compose proxy allows more: tests/docker-compose.test.ts). */

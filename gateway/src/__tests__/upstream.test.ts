@@ -32,4 +32,20 @@ describe('upstream subscriptions', () => {
       expect(UpstreamSubscriptions.key({ ...request, ...other })).not.toBe(key);
     }
   });
+
+  it("go over one connection for one caller's subscriptions to one subgraph, whatever the fetch, and never over another caller's", () => {
+    const key = UpstreamSubscriptions.connectionKey(request);
+    for (const same of [{ variables: { channel: 'other' } }, { query: request.query.replace('text', 'text author { id }') }, { correlationId: 'c2' }]) {
+      expect(UpstreamSubscriptions.connectionKey({ ...request, ...same })).toBe(key);
+    }
+    for (const other of [
+      { authorization: 'Bearer b' },
+      { authorization: undefined },
+      { transport: 'sse' as const },
+      { url: 'http://elsewhere:4010/graphql' },
+      { subgraph: 'other' },
+    ]) {
+      expect(UpstreamSubscriptions.connectionKey({ ...request, ...other })).not.toBe(key);
+    }
+  });
 });

@@ -61,6 +61,8 @@ export interface LiveServer {
   active(): number;
   /** Subscriptions the gateway holds open to subgraphs that serve their own (each shared by identical client subscriptions). */
   upstreamActive(): number;
+  /** Connections the gateway holds open to those subgraphs: one per caller and subgraph, carrying all that caller's upstream subscriptions. */
+  upstreamConnections(): number;
   /** The same by Subscription field (every field the supergraph serves, 0 for those nobody follows). */
   subscribersByField(): Map<string, number>;
   /**
@@ -212,6 +214,7 @@ export function createLiveServer(deps: Deps): LiveServer {
     sse,
     active: () => subs.sessions.streams().length,
     upstreamActive: () => upstream.size,
+    upstreamConnections: () => upstream.connections,
     subscribersByField() {
       const counts = new Map<string, number>(subs.executor.fields.map((field) => [field, 0]));
       for (const stream of subs.sessions.streams()) {

@@ -3,6 +3,24 @@ import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { Limiter } from './limiter.js';
+
+/**
+ * Upstream connections to one subgraph in their handshake at once (opened, `connection_init`
+ * sent, not yet acknowledged); the others wait their turn in the gateway. graphql-ws servers
+ * close a connection whose `connection_init` has not been read within 3 s of the upgrade
+ * (4408): a burst of thousands opened at once (bench:subscriptions --mode upstream at 10,000
+ * subscribers) kept the subgraph's event loop, and the gateway's, busy past that, and 32 to
+ * 208 of 10,000 upstream subscriptions failed, more the busier the machine.
+ */
+export const DEFAULT_MAX_UPSTREAM_HANDSHAKES = 16;
+
+/**
+ * Times a connection the subgraph closed with 4408 before acknowledging it is opened again
+ * (at once): nothing was subscribed on it yet, so nothing is lost or sent twice.
+ */
+const INIT_TIMEOUT_RETRIES = 2;
+const CONNECTION_INIT_TIMEOUT = 4408;
 
 /** One subscription to a subgraph that serves its own: what to send, where, how and as whom. */
 export interface UpstreamRequest {
@@ -34,16 +52,47 @@ interface Shared {
 }
 
 /**
+ * One caller's connection to one subgraph: a graphql-ws client (one WebSocket, every
+ * subscription of that caller multiplexed on it) or a graphql-sse client. `connection_init`
+ * (or each SSE request's headers) carries the caller's identity, so only subscriptions of the
+ * same caller ever share one.
+ */
+interface Connection {
+  subscribe(payload: { query: string; operationName?: string; variables: Record<string, unknown> }, sink: Sink): () => void;
+  dispose(): void;
+  /** Upstream subscriptions on it that have not stopped yet. */
+  users: number;
+  /** Its socket closed (or failed): new subscriptions get a connection of their own. */
+  broken: boolean;
+  /** What made its socket fail (EMFILE, ECONNREFUSED, a close code), for the log. */
+  cause?: string;
+}
+
+interface Sink {
+  next(result: FormattedExecutionResult): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/**
  * The gateway's subscriptions to subgraphs that serve their own (Subscription fields without
  * `@liveTopic`). Identical client subscriptions (the same primary fetch, variables and
  * caller) share one upstream subscription, opened with the first and closed when the last
- * client leaves. The caller's identity, the correlation id and the gateway's service
- * credential go in `connection_init` (graphql-ws) or the request's headers (SSE), as on every
- * HTTP request to a subgraph. No reconnection: when the upstream ends or fails, each client
- * gets a SERVICE_UNAVAILABLE error and `complete`, and reconnects if it wants to.
+ * client leaves; and every upstream subscription of one caller to one subgraph goes over one
+ * connection (graphql-ws multiplexes them), opened with the first and closed with the last.
+ * The caller's identity, the correlation id of the subscription that opened the connection
+ * and the gateway's service credential go in `connection_init` (graphql-ws) or the request's
+ * headers (SSE), as on every HTTP request to a subgraph: two callers never share a
+ * connection. No reconnection: when the upstream ends or fails, each client gets a
+ * SERVICE_UNAVAILABLE error and `complete`, and reconnects if it wants to.
  */
 export class UpstreamSubscriptions {
   readonly #open = new Map<string, Shared>();
+  /** Upstream subscriptions open now, by subgraph: the gauge, kept as they open and close (not recounted from #open, O(n) per subscribe). */
+  readonly #bySubgraph = new Map<string, number>();
+  readonly #connections = new Map<string, Connection>();
+  /** By subgraph: the handshakes in flight to it. */
+  readonly #handshakes = new Map<string, Limiter>();
   #closed = false;
 
   constructor(
@@ -55,6 +104,8 @@ export class UpstreamSubscriptions {
       keepAliveMs: number;
       /** Upstream subscriptions open now, by subgraph (a gauge). */
       onCount?(subgraph: string, open: number): void;
+      /** Connections to one subgraph in their handshake at once. Default DEFAULT_MAX_UPSTREAM_HANDSHAKES. */
+      maxHandshakes?: number;
     },
   ) {}
 
@@ -63,9 +114,19 @@ export class UpstreamSubscriptions {
     return JSON.stringify([req.subgraph, req.url, req.transport, req.query, req.operationName ?? null, req.variables, req.authorization ?? null]);
   }
 
+  /** What makes two upstream subscriptions go over the same connection: the same subgraph, address, transport and caller. */
+  static connectionKey(req: UpstreamRequest): string {
+    return JSON.stringify([req.subgraph, req.url, req.transport, req.authorization ?? null]);
+  }
+
   /** Upstream subscriptions open now (each shared by one client subscription or more). */
   get size(): number {
     return this.#open.size;
+  }
+
+  /** Upstream connections open now (each carrying the subscriptions of one caller to one subgraph). */
+  get connections(): number {
+    return this.#connections.size;
   }
 
   /** Hears `req`'s events until the returned function is called; joins an identical subscription already open. */
@@ -79,7 +140,7 @@ export class UpstreamSubscriptions {
     if (!shared || shared.ended) {
       shared = this.#start(key, req);
       this.#open.set(key, shared);
-      this.#count(req.subgraph);
+      this.#count(req.subgraph, +1);
     }
     const joined = shared;
     joined.listeners.add(listener);
@@ -95,71 +156,168 @@ export class UpstreamSubscriptions {
   #forget(key: string, shared: Shared, subgraph: string) {
     if (this.#open.get(key) !== shared) return;
     this.#open.delete(key);
-    this.#count(subgraph);
+    this.#count(subgraph, -1);
   }
 
-  #count(subgraph: string) {
-    if (!this.deps.onCount) return;
-    const prefix = JSON.stringify([subgraph]).slice(0, -1) + ',';
-    this.deps.onCount(subgraph, [...this.#open.keys()].filter((k) => k.startsWith(prefix)).length);
+  #count(subgraph: string, delta: number) {
+    const open = (this.#bySubgraph.get(subgraph) ?? 0) + delta;
+    if (open > 0) this.#bySubgraph.set(subgraph, open);
+    else this.#bySubgraph.delete(subgraph);
+    this.deps.onCount?.(subgraph, open);
   }
 
   #start(key: string, req: UpstreamRequest): Shared {
     const shared: Shared = { listeners: new Set(), ended: false, stop: () => {} };
-    const log = this.deps.log.child({ subgraph: req.subgraph, transport: req.transport, correlationId: req.correlationId });
+    const connection = this.#connection(req);
     const finish = (errors: GraphQLFormattedError[]) => {
       if (shared.ended) return;
       shared.ended = true;
       this.#forget(key, shared, req.subgraph);
       for (const listener of [...shared.listeners]) listener.end(errors);
       shared.listeners.clear();
-      // After the sink's last call: the client lets go of its connection.
+      // After the sink's last call: the client lets go of the subscription (and of its connection if it was the last).
       queueMicrotask(() => shared.stop());
     };
-    const sink = {
-      next: (result: FormattedExecutionResult) => {
+    // The logger's child only when there is something to say: one per subscription costs memory for nothing.
+    const log = () => this.deps.log.child({ subgraph: req.subgraph, transport: req.transport, correlationId: req.correlationId });
+    const sink: Sink = {
+      next: (result) => {
         if (shared.ended) return;
         for (const listener of shared.listeners) listener.next(result);
       },
-      error: (err: unknown) => {
+      error: (err) => {
         const errors = subgraphErrors(req.subgraph, err);
-        if (!shared.ended) log.warn({ reason: describe(err) }, 'upstream subscription failed');
+        if (!shared.ended) log().warn({ reason: describe(err), cause: connection.cause }, 'upstream subscription failed');
         finish(errors ?? [unavailable(req.subgraph, 'its subscription failed')]);
       },
       complete: () => {
-        if (!shared.ended) log.info('upstream subscription ended by the subgraph');
+        if (!shared.ended) log().info('upstream subscription ended by the subgraph');
         finish([unavailable(req.subgraph, 'it ended the subscription')]);
       },
     };
+    connection.users++;
+    const unsubscribe = connection.subscribe({ query: req.query, operationName: req.operationName, variables: req.variables }, sink);
+    let stopped = false;
+    shared.stop = () => {
+      if (stopped) return;
+      stopped = true;
+      unsubscribe();
+      this.#release(UpstreamSubscriptions.connectionKey(req), connection);
+    };
+    return shared;
+  }
+
+  /** The caller's open connection to the subgraph, or a new one. */
+  #connection(req: UpstreamRequest): Connection {
+    const key = UpstreamSubscriptions.connectionKey(req);
+    const open = this.#connections.get(key);
+    if (open && !open.broken) return open;
+    const connection = this.#connect(req, () => {
+      connection.broken = true;
+      if (this.#connections.get(key) === connection) this.#connections.delete(key);
+    });
+    this.#connections.set(key, connection);
+    return connection;
+  }
+
+  /** One subscription less on `connection`: closed with its last. */
+  #release(key: string, connection: Connection) {
+    connection.users--;
+    if (connection.users > 0) return;
+    if (this.#connections.get(key) === connection) this.#connections.delete(key);
+    connection.dispose();
+  }
+
+  #connect(req: UpstreamRequest, onClosed: () => void): Connection {
     const identity = async (): Promise<Record<string, string>> => ({
       [SERVICE_TOKEN_HEADER]: await this.deps.serviceToken(),
       ...(req.authorization ? { authorization: req.authorization } : {}),
       ...(req.correlationId ? { [CORRELATION_HEADER]: req.correlationId } : {}),
     });
-    const payload = { query: req.query, operationName: req.operationName, variables: req.variables };
     if (req.transport === 'sse') {
       const client = createSseClient({ url: req.url, headers: identity, retryAttempts: 0 });
-      const unsubscribe = client.subscribe(payload, sink);
-      shared.stop = () => {
-        unsubscribe();
-        client.dispose();
-      };
-    } else {
-      const client = createWsClient({
-        url: wsUrl(req.url),
-        webSocketImpl: WebSocket,
-        connectionParams: identity,
-        retryAttempts: 0,
-        shouldRetry: () => false,
-        keepAlive: this.deps.keepAliveMs,
-      });
-      const unsubscribe = client.subscribe(payload, sink);
-      shared.stop = () => {
-        unsubscribe();
-        void client.dispose();
+      return {
+        users: 0,
+        broken: false,
+        subscribe: (payload, sink) => client.subscribe(payload, sink),
+        dispose: () => client.dispose(),
       };
     }
-    return shared;
+    // The first subscribe opens the socket (graphql-ws is lazy): none is sent before the
+    // connection has its turn; once acknowledged, the others go over it at once.
+    let turn!: () => void;
+    const ready = new Promise<void>((resolve) => (turn = resolve));
+    let handshakeDone: (() => void) | undefined;
+    let disposed = false;
+    let acknowledged = false;
+    const endHandshake = () => {
+      handshakeDone?.();
+      handshakeDone = undefined;
+    };
+    const connection: Connection = {
+      users: 0,
+      broken: false,
+      subscribe: (payload, sink) => {
+        let unsubscribe: (() => void) | undefined;
+        let cancelled = false;
+        void ready.then(() => {
+          if (!cancelled) unsubscribe = client.subscribe(payload, sink);
+        });
+        return () => {
+          cancelled = true;
+          unsubscribe?.();
+        };
+      },
+      dispose: () => {
+        disposed = true;
+        endHandshake();
+        void client.dispose();
+      },
+    };
+    void this.#handshakeLimit(req.subgraph).run(
+      () =>
+        new Promise<void>((resolve) => {
+          if (disposed) return resolve();
+          handshakeDone = resolve;
+          turn();
+        }),
+    );
+    let retries = 0;
+    const client = createWsClient({
+      url: wsUrl(req.url),
+      webSocketImpl: WebSocket,
+      connectionParams: identity,
+      // Only a connection never acknowledged, closed by the subgraph for a late connection_init;
+      // a connection that was serving subscriptions is never opened again behind the client's back.
+      retryAttempts: INIT_TIMEOUT_RETRIES,
+      shouldRetry: (event) => !acknowledged && lateInit(event),
+      retryWait: () => Promise.resolve(),
+      keepAlive: this.deps.keepAliveMs,
+      on: {
+        connecting: (isRetry) => {
+          if (isRetry) this.deps.log.info({ subgraph: req.subgraph, attempt: ++retries }, 'upstream connection_init timed out; connecting again');
+        },
+        connected: () => {
+          acknowledged = true;
+          endHandshake();
+        },
+        // The socket's own error (EMFILE, ECONNREFUSED, ...): the close that follows says only 1006.
+        error: (err) => (connection.cause ??= describe(err)),
+        closed: (event) => {
+          // graphql-ws connects again (see shouldRetry): the connection is not over yet.
+          if (!acknowledged && retries < INIT_TIMEOUT_RETRIES && lateInit(event) && !disposed) return;
+          connection.cause ??= describe(event);
+          onClosed();
+        },
+      },
+    });
+    return connection;
+  }
+
+  #handshakeLimit(subgraph: string): Limiter {
+    let limiter = this.#handshakes.get(subgraph);
+    if (!limiter) this.#handshakes.set(subgraph, (limiter = new Limiter(this.deps.maxHandshakes ?? DEFAULT_MAX_UPSTREAM_HANDSHAKES)));
+    return limiter;
   }
 
   /** Closes every upstream subscription; their clients are being completed by the gateway. */
@@ -170,7 +328,15 @@ export class UpstreamSubscriptions {
       shared.stop();
     }
     this.#open.clear();
+    this.#bySubgraph.clear();
+    for (const connection of this.#connections.values()) connection.dispose();
+    this.#connections.clear();
   }
+}
+
+/** The subgraph closed the connection because its connection_init came too late. */
+function lateInit(event: unknown): boolean {
+  return (event as { code?: unknown })?.code === CONNECTION_INIT_TIMEOUT;
 }
 
 /** ws:// for http://, wss:// for https://, the same host and path. */
@@ -196,6 +362,9 @@ function subgraphErrors(subgraph: string, err: unknown): GraphQLFormattedError[]
 
 function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
+  // ws hands graphql-ws an ErrorEvent: the Error (with its errno code) is inside.
+  const wrapped = (err as { error?: unknown })?.error;
+  if (wrapped instanceof Error) return wrapped.message;
   const close = err as { code?: unknown; reason?: unknown };
   if (typeof close?.code === 'number') return `closed ${close.code}${typeof close.reason === 'string' && close.reason ? ` ${close.reason}` : ''}`;
   return Array.isArray(err) ? err.map((e: { message?: unknown }) => String(e?.message)).join('; ') : String(err);
