@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { CellResult } from './load.js';
 import type { HotFunction } from './profile.js';
 import type { HungResults, SameOperationCell } from './resilience.js';
+import { overheadSection, type OverheadResults } from './overhead.js';
 import { tracingSection, type TracingCell } from './tracing.js';
 import type { GatewayName } from './trace.js';
 
@@ -54,6 +55,8 @@ export interface BenchResults {
   /** `--only tracing`: the dashboards with tracing on against off. */
   tracing?: { cells: TracingCell[]; exportedBytes: number };
   hungSubgraph?: HungResults;
+  /** `--only overhead`. */
+  overhead?: OverheadResults;
 }
 
 async function versionOf(pkg: string, root: string): Promise<string> {
@@ -224,7 +227,9 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
 }
 
 /** The report of a run with `--only`: the extra workloads alone. */
-export function extraReport(r: Pick<BenchResults, 'startedAt' | 'command' | 'environment' | 'sameOperation' | 'hungSubgraph' | 'tracing'>): string {
+export function extraReport(
+  r: Pick<BenchResults, 'startedAt' | 'command' | 'environment' | 'sameOperation' | 'hungSubgraph' | 'tracing' | 'overhead'>,
+): string {
   return [
     `# Gateway benchmark, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
     '',
@@ -234,6 +239,7 @@ export function extraReport(r: Pick<BenchResults, 'startedAt' | 'command' | 'env
     '',
     ...extraSections(r),
     ...tracingSection(r.tracing),
+    ...overheadSection(r.overhead),
   ].join('\n');
 }
 
