@@ -4,10 +4,12 @@
 // replayed straight at its subgraph, alternating, --rounds times. The critical path of each
 // round is computed from that round's floors (1 connection, the requests our gateway sent),
 // so the two sides of the difference are measured in the same minutes.
+import { Agent, request } from 'node:http';
+import { SERVICE_TOKEN_HEADER } from '@fitsync/service-kit';
 import { cpuSeconds, readMetrics } from './counters.js';
 import { runCell, type CellResult } from './load.js';
 import type { Proc } from './processes.js';
-import { criticalPath, type WorkloadTrace } from './trace.js';
+import { criticalPath, type QueryPlanNode, type WorkloadTrace } from './trace.js';
 import { requestBody, type Workload } from './workloads.js';
 
 export interface OverheadCell extends CellResult {
@@ -19,6 +21,8 @@ export interface OverheadCell extends CellResult {
   cpuMsPerRequest?: number;
   /** The critical path of the same round's floors (ms). */
   criticalPathMs: number;
+  /** p50 of the same round's plan replay (ms): the subgraph requests sent as the plan sends them, no gateway. */
+  replayMs: number;
   /** Subgraph requests per operation and their mean duration as the gateway timed them (its fetch histogram). */
   subgraphRequestsPerOp?: number;
   subgraphMsPerRequest?: number;
@@ -30,9 +34,18 @@ export interface OverheadFloorCell extends CellResult {
   round: number;
 }
 
+export interface ReplayCell {
+  workload: string;
+  round: number;
+  requests: number;
+  p50: number;
+  p90: number;
+}
+
 export interface OverheadResults {
   cells: OverheadCell[];
   floor: OverheadFloorCell[];
+  replay: ReplayCell[];
   /** CPU the gateway burns with no request at all (timers, scrapes), ms per second, by gateway. */
   idleCpuMsPerSecond: Record<string, number | undefined>;
   baseline?: string;
@@ -43,7 +56,71 @@ interface Context {
   show(label: string, r: CellResult): void;
   durationSeconds: number;
   floorCell(w: Workload, key: string, connections: number, durationSeconds: number): Promise<CellResult>;
+  /** The gateway's service credential, for the replayed requests. */
+  serviceToken(): Promise<string>;
 }
+
+/**
+ * The plan's subgraph requests (those our gateway sent, captured by the trace) replayed from
+ * here in the plan's own shape, back to back for `seconds`: a sequence one after another, a
+ * parallel node all at once, each on a keep-alive connection of its own. What the subgraphs
+ * take for one dashboard when asked as the gateway asks them, parallel fetches competing for
+ * the same cores as they do behind the gateway; the floors alone (one fetch at a time) miss
+ * that competition. Latencies of whole replays, ms.
+ */
+export async function replayPlan(plan: QueryPlanNode | undefined, trace: WorkloadTrace, token: string, seconds: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const post = (url: string, body: string, authorization: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization, [SERVICE_TOKEN_HEADER]: token },
+        },
+        (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`replay: ${url} answered ${res.statusCode}`))));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const run = async (node: QueryPlanNode | undefined): Promise<void> => {
+    if (!node) return;
+    if (node.kind === 'Fetch') {
+      const f = trace.fetches.get(node.operationName ?? node.serviceName ?? '');
+      if (!f) return; // merged into another fetch of its stage, or skipped: the gateway sent nothing for it
+      const s = pick(f.samples);
+      return post(f.url, s.body, s.authorization);
+    }
+    if (node.kind === 'Flatten') return run(node.node);
+    if (node.kind === 'Parallel') {
+      await Promise.all((node.nodes ?? []).map(run));
+      return;
+    }
+    for (const n of node.nodes ?? []) await run(n);
+  };
+  const latencies: number[] = [];
+  try {
+    const until = performance.now() + seconds * 1000;
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      await run(plan);
+      latencies.push(performance.now() - t0);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return latencies;
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] : NaN;
+};
 
 const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
 
@@ -93,6 +170,9 @@ export async function overheadWorkload(
 
   const cells: OverheadCell[] = [];
   const floor: OverheadFloorCell[] = [];
+  const replay: ReplayCell[] = [];
+  const token = await ctx.serviceToken();
+  for (const w of workloads) await replayPlan(traces.get(w.name)!.plan, traces.get(w.name)!, token, 1);
   const floorSeconds = Math.max(1, Math.round(ctx.durationSeconds / 2));
   for (let round = 0; round < rounds; round++) {
     for (const [wi, w] of workloads.entries()) {
@@ -104,6 +184,12 @@ export async function overheadWorkload(
         floors.set(key, r.p50);
       }
       const cp = criticalPath(trace.plan, (k) => floors.get(k));
+      const replayed = await replayPlan(trace.plan, trace, token, floorSeconds);
+      const replayCell: ReplayCell = { workload: w.name, round, requests: replayed.length, p50: percentile(replayed, 50), p90: percentile(replayed, 90) };
+      replay.push(replayCell);
+      ctx.say(
+        `  ${w.name} plan replayed at its subgraphs: p50 ${replayCell.p50.toFixed(2)} ms over ${replayed.length} (critical path of the floors ${cp.toFixed(2)} ms)`,
+      );
       const order = gateways.map((_, i) => gateways[(i + wi + round) % gateways.length]);
       for (const g of order) {
         const body = requestBody(w);
@@ -126,18 +212,19 @@ export async function overheadWorkload(
           ...r,
           cpuMsPerRequest: cpu0 !== undefined && cpu1 !== undefined && sent ? ((cpu1 - cpu0) * 1000) / sent : undefined,
           criticalPathMs: cp,
+          replayMs: replayCell.p50,
           subgraphRequestsPerOp: sent ? fetches / sent : undefined,
           subgraphMsPerRequest: fetches ? ((h1.seconds - h0.seconds) * 1000) / fetches : undefined,
         };
         cells.push(cell);
         ctx.show(`${w.name} · ${g.name} · 1 conn`, r);
         ctx.say(
-          `    critical path ${cp.toFixed(2)} ms, overhead ${(r.p50 - cp).toFixed(2)} ms, CPU ${cell.cpuMsPerRequest?.toFixed(2)} ms/req, ${cell.subgraphRequestsPerOp?.toFixed(1)} fetches/op of ${cell.subgraphMsPerRequest?.toFixed(2)} ms`,
+          `    overhead ${(r.p50 - cp).toFixed(2)} ms over the critical path, ${(r.p50 - replayCell.p50).toFixed(2)} ms over the replay; CPU ${cell.cpuMsPerRequest?.toFixed(2)} ms/req, ${cell.subgraphRequestsPerOp?.toFixed(1)} fetches/op of ${cell.subgraphMsPerRequest?.toFixed(2)} ms`,
         );
       }
     }
   }
-  return { cells, floor, idleCpuMsPerSecond };
+  return { cells, floor, replay, idleCpuMsPerSecond };
 }
 
 const f = (n: number | undefined, digits = 2) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
@@ -151,14 +238,14 @@ export function overheadSection(r: OverheadResults | undefined): string[] {
   const lines = [
     '## Gateway overhead at low load',
     '',
-    `One connection, back to back, per gateway; each round replays every subgraph fetch of our gateway straight at its subgraph (1 connection, the requests it sent) and takes the critical path of those p50s (sequence summed, parallel max). Overhead = gateway p50 − that round's critical path; medians over rounds.${r.baseline ? ` baseline: the gateway of ${r.baseline}, on the same subgraphs.` : ''}`,
+    `One connection, back to back, per gateway; each round replays every subgraph fetch of our gateway straight at its subgraph (1 connection, the requests it sent) and takes the critical path of those p50s (sequence summed, parallel max). Overhead = gateway p50 − that round's critical path; medians over rounds. The plan replay sends the same requests from the bench in the plan's shape (sequences in turn, parallel fetches at once, no gateway): unlike the floors, its parallel fetches compete for the cores as they do behind the gateway.${r.baseline ? ` baseline: the gateway of ${r.baseline}, on the same subgraphs.` : ''}`,
     '',
     `Idle gateway CPU (no requests): ${Object.entries(r.idleCpuMsPerSecond)
       .map(([g, ms]) => `${g} ${f(ms, 1)} ms/s`)
       .join(', ')}.`,
     '',
-    '| workload | gateway | rounds | p50 ms | critical path ms | overhead ms | gateway CPU ms/req | fetches/op | fetch ms (gateway-timed) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| workload | gateway | rounds | p50 ms | critical path ms | overhead ms | plan replay p50 ms | overhead over replay ms | gateway CPU ms/req | fetches/op | fetch ms (gateway-timed) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const keys = [...new Set(r.cells.map((c) => `${c.workload}\u0000${c.gateway}`))];
   for (const key of keys) {
@@ -167,7 +254,7 @@ export function overheadSection(r: OverheadResults | undefined): string[] {
     lines.push(
       `| ${w} | ${g} | ${cs.length} | ${f(median(cs.map((c) => c.p50)))} | ${f(median(cs.map((c) => c.criticalPathMs)))} | ${f(
         median(cs.map((c) => c.p50 - c.criticalPathMs)),
-      )} | ${f(median(cs.map((c) => c.cpuMsPerRequest ?? NaN)))} | ${f(median(cs.map((c) => c.subgraphRequestsPerOp ?? NaN)), 1)} | ${f(
+      )} | ${f(median(cs.map((c) => c.replayMs)))} | ${f(median(cs.map((c) => c.p50 - c.replayMs)))} | ${f(median(cs.map((c) => c.cpuMsPerRequest ?? NaN)))} | ${f(median(cs.map((c) => c.subgraphRequestsPerOp ?? NaN)), 1)} | ${f(
         median(cs.map((c) => c.subgraphMsPerRequest ?? NaN)),
       )} |`,
     );

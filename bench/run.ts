@@ -219,7 +219,13 @@ async function main() {
         }
         say(`overhead: 1 connection, ${opts.durationSeconds} s per cell, against each fetch replayed at its subgraph, ${opts.rounds} round(s)`);
         overhead = {
-          ...(await overheadWorkload({ say, show, durationSeconds: opts.durationSeconds, floorCell }, compared, workloads, traces, opts.rounds)),
+          ...(await overheadWorkload(
+            { say, show, durationSeconds: opts.durationSeconds, floorCell, serviceToken: () => credentials.token() },
+            compared,
+            workloads,
+            traces,
+            opts.rounds,
+          )),
           baseline: opts.baseline,
         };
       }
