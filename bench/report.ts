@@ -45,6 +45,8 @@ export interface BenchResults {
     errors: string[];
     /** Sum over the query plan's sequence of the slowest subgraph fetch p50 at 1 connection. */
     criticalPathMs: number;
+    /** p50 of the plan replayed at the subgraphs in its own shape, 1 at a time (bench/overhead.ts replayPlan). */
+    replayMs?: number;
   }[];
   cells: GatewayCell[];
   lowLoad: GatewayCell[];
@@ -181,7 +183,13 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
       lines.push(
         `Low load (1 connection): ${low.map((c) => `${c.gateway} p50 ${f(c.p50, 2)} ms`).join(', ')}; critical path of the subgraph fetches alone (p50 at 1 connection, sequence summed, parallel max) ${f(w.criticalPathMs, 2)} ms, so gateway overhead ${low
           .map((c) => `${c.gateway} ${f(c.p50 - w.criticalPathMs, 2)} ms`)
-          .join(', ')}.`,
+          .join(', ')}.${
+          w.replayMs === undefined
+            ? ''
+            : ` The plan replayed at the subgraphs in its own shape (parallel fetches at once, competing for the cores as behind a gateway; no gateway) took p50 ${f(w.replayMs, 2)} ms: overhead over it ${low
+                .map((c) => `${c.gateway} ${f(c.p50 - w.replayMs!, 2)} ms`)
+                .join(', ')}.`
+        }`,
         '',
       );
     }

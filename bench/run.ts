@@ -15,7 +15,7 @@ import { parseOptions } from './options.js';
 import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc } from './processes.js';
 import { selfTimeByPackage, topSelfTime } from './profile.js';
 import { hungSubgraphWorkload, sameOperationWorkload, type HungResults, type SameOperationCell } from './resilience.js';
-import { overheadWorkload, type OverheadResults } from './overhead.js';
+import { overheadWorkload, replayPlan, type OverheadResults } from './overhead.js';
 import { runSoak } from './soak.js';
 import { droppingReceiver, tracingEnv, tracingWorkload, type TracingCell } from './tracing.js';
 import { environment, extraReport, markdownReport, type BenchResults, type GatewayCell, type FloorCell } from './report.js';
@@ -375,6 +375,18 @@ async function main() {
       }
     }
 
+    // The fetches replayed in the plan's shape: parallel ones compete for the cores, as behind a gateway.
+    const replayMs = new Map<string, number>();
+    if (opts.floor) {
+      const token = await credentials.token();
+      for (const w of workloads) {
+        const t = traces.get(w.name)!;
+        const latencies = (await replayPlan(t.plan, t, token, lowSeconds)).sort((a, b) => a - b);
+        replayMs.set(w.name, latencies[Math.max(0, Math.ceil(latencies.length / 2) - 1)]);
+        say(`  ${w.name}: plan replayed at its subgraphs, p50 ${replayMs.get(w.name)!.toFixed(2)} ms over ${latencies.length}`);
+      }
+    }
+
     // Latency against offered load, one dashboard, the three gateways at the same rates.
     const sweepWorkload = workloads[0];
     const peak = Math.max(...cells.filter((c) => c.gateway === 'ours' && c.workload === sweepWorkload.name).map((c) => c.rps));
@@ -443,6 +455,7 @@ async function main() {
           differences: t.differences,
           errors: t.errors,
           criticalPathMs: criticalPath(t.plan, (op) => floorLow.find((f) => f.fetch === op)?.p50),
+          replayMs: replayMs.get(w.name),
         };
       }),
       cells,
