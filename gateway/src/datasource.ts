@@ -336,7 +336,7 @@ const sendRequest: SendRequest = async function (this: SubgraphDataSource, reque
   if (!response.ok) throw await this.errorFromResponse(response);
   const body: unknown = await this.parseBody(response);
   if (typeof body !== 'object' || body === null) throw new Error(`Expected JSON response body, but received: ${String(body)}`);
-  return { ...(body as ProcessResult), http: response } as ProcessResult;
+  return { ...(body as ProcessResult), http: response };
 };
 Object.defineProperty(SubgraphDataSource.prototype, 'sendRequest', { value: sendRequest, writable: true, configurable: true });
 

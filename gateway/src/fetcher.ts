@@ -145,7 +145,7 @@ class ResponseHeaders implements FetcherHeaders {
     this.#map.delete(name.toLowerCase());
   }
   forEach(callback: (value: string, name: string, parent: Headers) => void, thisArg?: unknown): void {
-    for (const [name, value] of this.#map) callback.call(thisArg, value, name, this as unknown as Headers);
+    for (const [name, value] of this.#map) callback.call(thisArg, value, name, this);
   }
   getSetCookie(): string[] {
     const value = this.#map.get('set-cookie');

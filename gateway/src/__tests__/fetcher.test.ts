@@ -54,11 +54,19 @@ describe('the subgraph fetcher', () => {
     cleanups.push(() => fetcher.close());
 
     const body = JSON.stringify({ query: '{ me { name } }', variables: { é: 'ü' } });
-    const res = await fetcher.fetch(`${server.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-service-token': 't' }, body });
+    const res = await fetcher.fetch(`${server.base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-service-token': 't' },
+      body,
+    });
 
     expect(server.seen).toHaveLength(1);
     expect(server.seen[0]).toMatchObject({ method: 'POST', url: '/graphql', body });
-    expect(server.seen[0].headers).toMatchObject({ 'content-type': 'application/json', 'x-service-token': 't', 'content-length': String(Buffer.byteLength(body)) });
+    expect(server.seen[0].headers).toMatchObject({
+      'content-type': 'application/json',
+      'x-service-token': 't',
+      'content-length': String(Buffer.byteLength(body)),
+    });
     expect(res.status).toBe(200);
     expect(res.ok).toBe(true);
     expect(res.headers.get('Content-Type')).toBe('application/json; charset=utf-8');
