@@ -17,7 +17,10 @@ export const USAGE = `Usage: npm run bench -- [options]
                      progress hung, breaker open, against healthy); by default both run after the
                      side-by-side cells. tracing (only when asked for): the dashboards on the whole
                      platform with OTEL_EXPORTER_OTLP_ENDPOINT set against the same platform without,
-                     alternating, --rounds times
+                     alternating, --rounds times. overhead (only when asked for): the gateway's own share of
+                     each dashboard's latency at 1 connection, against its subgraph fetches replayed at 1
+                     connection in the same round, with CPU ms/req, --rounds times
+  --baseline DIR     with --only overhead: also the gateway of another checkout (e.g. /work/main), A/B
   --soak             the long run instead: dashboards, mutations and --subscribers graphql-ws
                      subscribers against the platform for --minutes, memory and handles of every
                      process each minute
@@ -43,10 +46,12 @@ export interface BenchOptions {
   out: string;
   report?: string;
   only?: ExtraWorkload[];
+  /** --only overhead: the checkout whose gateway is measured beside ours. */
+  baseline?: string;
   soak?: { minutes: number; subscribers: number; rate: number };
 }
 
-export const EXTRA_WORKLOADS = ['same-operation', 'hung', 'tracing'] as const;
+export const EXTRA_WORKLOADS = ['same-operation', 'hung', 'tracing', 'overhead'] as const;
 export type ExtraWorkload = (typeof EXTRA_WORKLOADS)[number];
 
 export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
@@ -66,6 +71,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
       out: { type: 'string' },
       report: { type: 'string' },
       only: { type: 'string' },
+      baseline: { type: 'string' },
       soak: { type: 'boolean', default: false },
       minutes: { type: 'string' },
       subscribers: { type: 'string' },
@@ -90,6 +96,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
   const rates = values.rates?.split(',').map((r) => num('rates', r, 0, 1));
   const only = values.only?.split(',').map((s) => s.trim()) as ExtraWorkload[] | undefined;
   for (const o of only ?? []) if (!EXTRA_WORKLOADS.includes(o)) fail(`--only: unknown workload ${o} (${EXTRA_WORKLOADS.join(', ')})`);
+  if (values.baseline !== undefined && !only?.includes('overhead')) fail('--baseline belongs to --only overhead');
   if (!values.soak && (values.minutes ?? values.subscribers ?? values.rate) !== undefined) fail('--minutes, --subscribers and --rate belong to --soak');
   return {
     scale: num('scale', values.scale, quick ? 0.05 : values.soak ? 0.25 : 1, 0.001),
@@ -105,6 +112,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
     out: values.out ?? 'bench/results',
     report: values.report,
     only,
+    baseline: values.baseline,
     soak: values.soak
       ? {
           minutes: num('minutes', values.minutes, 15, 1),

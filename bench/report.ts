@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { CellResult } from './load.js';
 import type { HotFunction } from './profile.js';
 import type { HungResults, SameOperationCell } from './resilience.js';
+import { overheadSection, type OverheadResults } from './overhead.js';
 import { tracingSection, type TracingCell } from './tracing.js';
 import type { GatewayName } from './trace.js';
 
@@ -44,6 +45,8 @@ export interface BenchResults {
     errors: string[];
     /** Sum over the query plan's sequence of the slowest subgraph fetch p50 at 1 connection. */
     criticalPathMs: number;
+    /** p50 of the plan replayed at the subgraphs in its own shape, 1 at a time (bench/overhead.ts replayPlan). */
+    replayMs?: number;
   }[];
   cells: GatewayCell[];
   lowLoad: GatewayCell[];
@@ -54,6 +57,8 @@ export interface BenchResults {
   /** `--only tracing`: the dashboards with tracing on against off. */
   tracing?: { cells: TracingCell[]; exportedBytes: number };
   hungSubgraph?: HungResults;
+  /** `--only overhead`. */
+  overhead?: OverheadResults;
 }
 
 async function versionOf(pkg: string, root: string): Promise<string> {
@@ -178,7 +183,13 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
       lines.push(
         `Low load (1 connection): ${low.map((c) => `${c.gateway} p50 ${f(c.p50, 2)} ms`).join(', ')}; critical path of the subgraph fetches alone (p50 at 1 connection, sequence summed, parallel max) ${f(w.criticalPathMs, 2)} ms, so gateway overhead ${low
           .map((c) => `${c.gateway} ${f(c.p50 - w.criticalPathMs, 2)} ms`)
-          .join(', ')}.`,
+          .join(', ')}.${
+          w.replayMs === undefined
+            ? ''
+            : ` The plan replayed at the subgraphs in its own shape (parallel fetches at once, competing for the cores as behind a gateway; no gateway) took p50 ${f(w.replayMs, 2)} ms: overhead over it ${low
+                .map((c) => `${c.gateway} ${f(c.p50 - w.replayMs!, 2)} ms`)
+                .join(', ')}.`
+        }`,
         '',
       );
     }
@@ -224,7 +235,9 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
 }
 
 /** The report of a run with `--only`: the extra workloads alone. */
-export function extraReport(r: Pick<BenchResults, 'startedAt' | 'command' | 'environment' | 'sameOperation' | 'hungSubgraph' | 'tracing'>): string {
+export function extraReport(
+  r: Pick<BenchResults, 'startedAt' | 'command' | 'environment' | 'sameOperation' | 'hungSubgraph' | 'tracing' | 'overhead'>,
+): string {
   return [
     `# Gateway benchmark, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
     '',
@@ -234,6 +247,7 @@ export function extraReport(r: Pick<BenchResults, 'startedAt' | 'command' | 'env
     '',
     ...extraSections(r),
     ...tracingSection(r.tracing),
+    ...overheadSection(r.overhead),
   ].join('\n');
 }
 

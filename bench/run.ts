@@ -15,10 +15,11 @@ import { parseOptions } from './options.js';
 import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc } from './processes.js';
 import { selfTimeByPackage, topSelfTime } from './profile.js';
 import { hungSubgraphWorkload, sameOperationWorkload, type HungResults, type SameOperationCell } from './resilience.js';
+import { overheadWorkload, replayPlan, type OverheadResults } from './overhead.js';
 import { runSoak } from './soak.js';
 import { droppingReceiver, tracingEnv, tracingWorkload, type TracingCell } from './tracing.js';
 import { environment, extraReport, markdownReport, type BenchResults, type GatewayCell, type FloorCell } from './report.js';
-import { criticalPath, traceWorkloads, type GatewayName } from './trace.js';
+import { criticalPath, traceWorkloads, type GatewayName, type WorkloadTrace } from './trace.js';
 import { buildWorkloads, requestBody, type Workload } from './workloads.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -148,11 +149,86 @@ async function main() {
       durationSeconds: opts.durationSeconds,
       connections: opts.connections,
     };
+    const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
+    // --only overhead replays our gateway's subgraph fetches as its floor: it needs them too.
+    const needTraces = !only || only.includes('overhead');
+    if (needTraces) say('tracing one operation per sampled user through each gateway (requests, representations, same answers)...');
+    const traces = !needTraces
+      ? new Map<string, WorkloadTrace>()
+      : await traceWorkloads({
+          supergraphSdl: composed.supergraphSdl,
+          supergraphPath,
+          subgraphs: urls,
+          serviceSecret: TEST_SERVICE_SECRET,
+          workloads,
+          usersPerWorkload: opts.quick ? 5 : 20,
+        });
+    for (const [name, t] of traces) {
+      const per = Object.entries(t.perOperation).map(([g, c]) => `${g} ${c.subgraphRequests.toFixed(1)} req / ${c.representations.toFixed(1)} repr`);
+      say(
+        `  ${name}: ${per.join(', ')}; same answers: apollo ${t.sameAnswers.apollo}, hive ${t.sameAnswers.hive}${t.errors.length ? `; ERRORS: ${t.errors.join('; ')}` : ''}`,
+      );
+      for (const d of t.differences) say(`    differs: ${d}`);
+      if (opts.traceOnly)
+        for (const [g, b] of Object.entries(t.bySubgraph))
+          say(
+            `    ${g}: ${Object.entries(b)
+              .map(([s, x]) => `${s} ${x.requests.toFixed(1)}/${x.representations.toFixed(1)}`)
+              .join(', ')}`,
+          );
+    }
+    if (opts.traceOnly) return;
+    const credentials = createServiceCredentials('gateway', TEST_SERVICE_SECRET);
+    const floorCell = async (w: Workload, key: string, connections: number, durationSeconds: number): Promise<FloorCell> => {
+      const fetch = traces.get(w.name)!.fetches.get(key)!;
+      const token = await credentials.token();
+      const r = await runCell({
+        url: fetch.url,
+        connections,
+        durationSeconds,
+        headers: { [SERVICE_TOKEN_HEADER]: token },
+        next: () => {
+          const s = pick(fetch.samples);
+          return { body: s.body, headers: { authorization: s.authorization } };
+        },
+      });
+      return { workload: w.name, fetch: key, subgraph: fetch.subgraph, connections, ...r };
+    };
     let sameOperation: SameOperationCell[] | undefined;
     let hungSubgraph: HungResults | undefined;
     let tracing: { cells: TracingCell[]; exportedBytes: number } | undefined;
+    let overhead: OverheadResults | undefined;
     const extras = async () => {
       const wanted = only ?? ['same-operation', 'hung'];
+      if (wanted.includes('overhead')) {
+        const compared = [{ name: 'ours', proc: gateways.ours }];
+        if (opts.baseline) {
+          say(`overhead: also the gateway of ${opts.baseline} (baseline), on the same subgraphs`);
+          const port = await freePort();
+          const baseline = spawnService({
+            name: 'baseline',
+            entry: join(opts.baseline, 'gateway/src/index.ts'),
+            port,
+            path: '/graphql',
+            cwd: opts.baseline,
+            env: { ...baseEnv, GATEWAY_PORT: String(port) },
+          });
+          procs.push(baseline);
+          await waitUntil(baseline, graphqlProbe(baseline.url));
+          compared.push({ name: 'baseline', proc: baseline });
+        }
+        say(`overhead: 1 connection, ${opts.durationSeconds} s per cell, against each fetch replayed at its subgraph, ${opts.rounds} round(s)`);
+        overhead = {
+          ...(await overheadWorkload(
+            { say, show, durationSeconds: opts.durationSeconds, floorCell, serviceToken: () => credentials.token() },
+            compared,
+            workloads,
+            traces,
+            opts.rounds,
+          )),
+          baseline: opts.baseline,
+        };
+      }
       if (wanted.includes('tracing')) {
         say('tracing: a second platform (five subgraphs and a gateway) with OTEL_EXPORTER_OTLP_ENDPOINT set, on the same data...');
         const receiver = await droppingReceiver();
@@ -208,6 +284,7 @@ async function main() {
         sameOperation,
         hungSubgraph,
         tracing,
+        overhead,
       };
       const outDir = resolve(ROOT, opts.out);
       await mkdir(outDir, { recursive: true });
@@ -219,32 +296,7 @@ async function main() {
       say(`wrote ${base}.json and .md`);
       return;
     }
-    say('tracing one operation per sampled user through each gateway (requests, representations, same answers)...');
-    const traces = await traceWorkloads({
-      supergraphSdl: composed.supergraphSdl,
-      supergraphPath,
-      subgraphs: urls,
-      serviceSecret: TEST_SERVICE_SECRET,
-      workloads,
-      usersPerWorkload: opts.quick ? 5 : 20,
-    });
-    for (const [name, t] of traces) {
-      const per = Object.entries(t.perOperation).map(([g, c]) => `${g} ${c.subgraphRequests.toFixed(1)} req / ${c.representations.toFixed(1)} repr`);
-      say(
-        `  ${name}: ${per.join(', ')}; same answers: apollo ${t.sameAnswers.apollo}, hive ${t.sameAnswers.hive}${t.errors.length ? `; ERRORS: ${t.errors.join('; ')}` : ''}`,
-      );
-      for (const d of t.differences) say(`    differs: ${d}`);
-      if (opts.traceOnly)
-        for (const [g, b] of Object.entries(t.bySubgraph))
-          say(
-            `    ${g}: ${Object.entries(b)
-              .map(([s, x]) => `${s} ${x.requests.toFixed(1)}/${x.representations.toFixed(1)}`)
-              .join(', ')}`,
-          );
-    }
-    if (opts.traceOnly) return;
 
-    const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
     const gatewayCell = async (g: GatewayName, proc: Proc, w: Workload, connections: number, durationSeconds: number, rate?: number): Promise<GatewayCell> => {
       const body = requestBody(w);
       const before = await readSubgraphCounters(ports);
@@ -270,22 +322,6 @@ async function main() {
         sqlPerOp: sent ? total(d.statements) / sent : 0,
         sqlBySubgraph: Object.fromEntries(Object.entries(d.statements).map(([s, n]) => [s, n / (sent || 1)])),
       };
-    };
-    const credentials = createServiceCredentials('gateway', TEST_SERVICE_SECRET);
-    const floorCell = async (w: Workload, key: string, connections: number, durationSeconds: number): Promise<FloorCell> => {
-      const fetch = traces.get(w.name)!.fetches.get(key)!;
-      const token = await credentials.token();
-      const r = await runCell({
-        url: fetch.url,
-        connections,
-        durationSeconds,
-        headers: { [SERVICE_TOKEN_HEADER]: token },
-        next: () => {
-          const s = pick(fetch.samples);
-          return { body: s.body, headers: { authorization: s.authorization } };
-        },
-      });
-      return { workload: w.name, fetch: key, subgraph: fetch.subgraph, connections, ...r };
     };
     say('warming up (plans, JIT, connection pools)...');
     for (const w of workloads)
@@ -336,6 +372,18 @@ async function main() {
             show(`${key} · ${connections} conn`, c);
           }
         }
+      }
+    }
+
+    // The fetches replayed in the plan's shape: parallel ones compete for the cores, as behind a gateway.
+    const replayMs = new Map<string, number>();
+    if (opts.floor) {
+      const token = await credentials.token();
+      for (const w of workloads) {
+        const t = traces.get(w.name)!;
+        const latencies = (await replayPlan(t.plan, t, token, lowSeconds)).sort((a, b) => a - b);
+        replayMs.set(w.name, latencies[Math.max(0, Math.ceil(latencies.length / 2) - 1)]);
+        say(`  ${w.name}: plan replayed at its subgraphs, p50 ${replayMs.get(w.name)!.toFixed(2)} ms over ${latencies.length}`);
       }
     }
 
@@ -407,6 +455,7 @@ async function main() {
           differences: t.differences,
           errors: t.errors,
           criticalPathMs: criticalPath(t.plan, (op) => floorLow.find((f) => f.fetch === op)?.p50),
+          replayMs: replayMs.get(w.name),
         };
       }),
       cells,

@@ -81,6 +81,9 @@ type UpstreamSizes = ReadonlyMap<string, number> | undefined;
  *   same field cost it once), `@skip`/`@include` are honoured, and a selection on an interface
  *   or union costs what it costs on the most expensive of its possible types.
  */
+/** Variable sets remembered per operation (see CostCalculator#estimates). */
+const ESTIMATES_PER_OPERATION = 64;
+
 export class CostCalculator {
   readonly #schema: GraphQLSchema;
   readonly #names: CostDirectiveNames;
@@ -88,6 +91,12 @@ export class CostCalculator {
   // The directives read once per schema element (null: it has none), not at every operation.
   readonly #weights = new WeakMap<SchemaElement, number | null>();
   readonly #listSizes = new WeakMap<GraphQLField<unknown, unknown>, ListSize | null>();
+  /**
+   * Estimates by operation (Apollo Server hands every request of one document the same parsed
+   * and validated nodes) and variables: a dashboard's document is walked once, not per request.
+   * Dies with the calculator, which a new supergraph replaces.
+   */
+  readonly #estimates = new WeakMap<OperationDefinitionNode, Map<string, number>>();
 
   constructor(schema: GraphQLSchema, names: CostDirectiveNames = { cost: 'cost', listSize: 'listSize' }, options: Partial<CostOptions> = {}) {
     this.#schema = schema;
@@ -114,6 +123,20 @@ export class CostCalculator {
    * slicing argument its `@listSize` requires.
    */
   estimate(document: DocumentNode, operation: OperationDefinitionNode, variables: Variables = {}): number {
+    // Without variable definitions no variable can change the cost (a valid document uses only those it defines).
+    const key = operation.variableDefinitions?.length ? JSON.stringify(variables) : '';
+    let known = this.#estimates.get(operation);
+    const cached = known?.get(key);
+    if (cached !== undefined) return cached;
+    const estimated = this.#estimate(document, operation, variables);
+    if (!known) this.#estimates.set(operation, (known = new Map()));
+    // Bounded: a client sending ever new variables gets estimates, not a growing cache.
+    if (known.size >= ESTIMATES_PER_OPERATION) known.clear();
+    known.set(key, estimated);
+    return estimated;
+  }
+
+  #estimate(document: DocumentNode, operation: OperationDefinitionNode, variables: Variables): number {
     const fragments = new Map<string, FragmentDefinitionNode>();
     for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
     const vars: Record<string, unknown> = { ...variables };

@@ -6,6 +6,7 @@ import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherRequestInit = NonNullable<Parameters<Fetcher>[1]>;
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
+type FetcherHeaders = FetcherResponse['headers'];
 
 /** A subgraph did not answer within the gateway's deadline. */
 export class SubgraphTimeoutError extends Error {
@@ -31,10 +32,21 @@ export function createKeepAliveFetcher(opts: { timeoutMs: number; maxSockets?: n
   const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo' as const };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
+  // A gateway asks a handful of URLs (one per subgraph) over and over: parsed once each.
+  const parsed = new Map<string, URL>();
+  const urlOf = (url: string) => {
+    let target = parsed.get(url);
+    if (!target) {
+      if (parsed.size >= 64) parsed.clear();
+      target = new URL(url);
+      parsed.set(url, target);
+    }
+    return target;
+  };
 
   const fetch = (url: string, init: FetcherRequestInit = {}, timeoutMs = opts.timeoutMs) =>
     new Promise<FetcherResponse>((resolve, reject) => {
-      const target = new URL(url);
+      const target = urlOf(url);
       const secure = target.protocol === 'https:';
       const headers: Record<string, string | number> = { ...init.headers };
       if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
@@ -81,10 +93,7 @@ class BufferedResponse implements FetcherResponse {
     this.status = res.statusCode ?? 0;
     this.statusText = res.statusMessage ?? '';
     this.ok = this.status >= 200 && this.status < 300;
-    this.headers = new Headers();
-    for (const [name, value] of Object.entries(res.headers)) {
-      if (value !== undefined) this.headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
+    this.headers = new ResponseHeaders(res.headers);
   }
 
   async text() {
@@ -100,5 +109,58 @@ class BufferedResponse implements FetcherResponse {
   }
   clone(): FetcherResponse {
     return Object.assign(Object.create(BufferedResponse.prototype), this, { bodyUsed: false });
+  }
+}
+
+/**
+ * A response's headers as the fetch contract reads them (`get('content-type')`,
+ * `get('cache-control')` on every subgraph answer). Node has already parsed and lower-cased
+ * them; a WHATWG `Headers` would validate and copy each one again per response.
+ */
+class ResponseHeaders implements FetcherHeaders {
+  readonly #map = new Map<string, string>();
+
+  constructor(raw: http.IncomingHttpHeaders) {
+    for (const name in raw) {
+      const value = raw[name];
+      if (value !== undefined) this.#map.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+  }
+
+  get(name: string): string | null {
+    return this.#map.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.#map.has(name.toLowerCase());
+  }
+  set(name: string, value: string): void {
+    this.#map.set(name.toLowerCase(), String(value));
+  }
+  append(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const before = this.#map.get(key);
+    this.#map.set(key, before === undefined ? String(value) : `${before}, ${value}`);
+  }
+  delete(name: string): void {
+    this.#map.delete(name.toLowerCase());
+  }
+  forEach(callback: (value: string, name: string, parent: Headers) => void, thisArg?: unknown): void {
+    for (const [name, value] of this.#map) callback.call(thisArg, value, name, this);
+  }
+  getSetCookie(): string[] {
+    const value = this.#map.get('set-cookie');
+    return value === undefined ? [] : [value];
+  }
+  entries() {
+    return this.#map.entries();
+  }
+  keys() {
+    return this.#map.keys();
+  }
+  values() {
+    return this.#map.values();
+  }
+  [Symbol.iterator]() {
+    return this.#map.entries();
   }
 }

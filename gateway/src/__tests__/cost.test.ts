@@ -75,6 +75,36 @@ function costOf(calculator: CostCalculator, query: string, variables: Record<str
 const cost = (query: string, variables?: Record<string, unknown>) => costOf(calc, query, variables);
 
 describe('the cost calculator (IBM cost spec: @cost, @listSize)', () => {
+  it('remembers the estimate of a document it has seen, per variables, and forgets it with its supergraph', () => {
+    const document = parse('query($n: Int) { me { friends(first: $n) { id } } user(id: "1") { id } }');
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    const calculator = new CostCalculator(buildSchema(TEST_SDL), undefined, { defaultListSize: 100, maxListSize: 100 });
+    expect(calculator.estimate(document, operation, { n: 2 })).toBe(1 + 2 + 3);
+    expect(calculator.estimate(document, operation, { n: 2 })).toBe(1 + 2 + 3);
+    expect(calculator.estimate(document, operation, { n: 9 })).toBe(1 + 9 + 3);
+    expect(calculator.estimate(document, operation, {})).toBe(1 + 20 + 3);
+    for (let n = 0; n < 100; n++) expect(calculator.estimate(document, operation, { n })).toBe(1 + n + 3);
+    expect(calculator.estimate(document, operation, { n: 2 })).toBe(1 + 2 + 3);
+    // A reload builds a new calculator: the same nodes cost what the new supergraph says.
+    const reloaded = new CostCalculator(
+      buildSchema(TEST_SDL.replace('user(id: ID!): User @cost(weight: 3)', 'user(id: ID!): User @cost(weight: 11)')),
+      undefined,
+      {
+        defaultListSize: 100,
+        maxListSize: 100,
+      },
+    );
+    expect(reloaded.estimate(document, operation, { n: 2 })).toBe(1 + 2 + 11);
+    expect(calculator.estimate(document, operation, { n: 2 })).toBe(1 + 2 + 3);
+  });
+
+  it('refuses a field missing its slicing argument every time, not only the first', () => {
+    const document = parse('{ strict { id } }');
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    expect(() => calc.estimate(document, operation)).toThrow(CostError);
+    expect(() => calc.estimate(document, operation)).toThrow(CostError);
+  });
+
   it('weighs objects 1 and scalars and enums 0; a @cost on the field or its type wins', () => {
     expect(cost('{ me { id name role tags } }')).toBe(1);
     expect(cost('{ user(id: "1") { id } }')).toBe(3);

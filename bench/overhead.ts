@@ -1,0 +1,270 @@
+// npm run bench -- --only overhead: the gateway's own share of a dashboard's latency at low
+// load. One connection, back to back: our gateway (and with --baseline DIR the gateway of
+// another checkout, e.g. main, on the same subgraphs) against each of its subgraph fetches
+// replayed straight at its subgraph, alternating, --rounds times. The critical path of each
+// round is computed from that round's floors (1 connection, the requests our gateway sent),
+// so the two sides of the difference are measured in the same minutes.
+import { Agent, request } from 'node:http';
+import { SERVICE_TOKEN_HEADER } from '@fitsync/service-kit';
+import { cpuSeconds, readMetrics } from './counters.js';
+import { runCell, type CellResult } from './load.js';
+import type { Proc } from './processes.js';
+import { criticalPath, type QueryPlanNode, type WorkloadTrace } from './trace.js';
+import { requestBody, type Workload } from './workloads.js';
+
+export interface OverheadCell extends CellResult {
+  /** 'ours', or 'baseline' (--baseline). */
+  gateway: string;
+  workload: string;
+  round: number;
+  /** CPU time of the gateway process per answer (user + system, /proc). */
+  cpuMsPerRequest?: number;
+  /** The critical path of the same round's floors (ms). */
+  criticalPathMs: number;
+  /** p50 of the same round's plan replay (ms): the subgraph requests sent as the plan sends them, no gateway. */
+  replayMs: number;
+  /** Subgraph requests per operation and their mean duration as the gateway timed them (its fetch histogram). */
+  subgraphRequestsPerOp?: number;
+  subgraphMsPerRequest?: number;
+}
+
+export interface OverheadFloorCell extends CellResult {
+  workload: string;
+  fetch: string;
+  round: number;
+}
+
+export interface ReplayCell {
+  workload: string;
+  round: number;
+  requests: number;
+  p50: number;
+  p90: number;
+}
+
+export interface OverheadResults {
+  cells: OverheadCell[];
+  floor: OverheadFloorCell[];
+  replay: ReplayCell[];
+  /** CPU the gateway burns with no request at all (timers, scrapes), ms per second, by gateway. */
+  idleCpuMsPerSecond: Record<string, number | undefined>;
+  baseline?: string;
+}
+
+interface Context {
+  say(msg: string): void;
+  show(label: string, r: CellResult): void;
+  durationSeconds: number;
+  floorCell(w: Workload, key: string, connections: number, durationSeconds: number): Promise<CellResult>;
+  /** The gateway's service credential, for the replayed requests. */
+  serviceToken(): Promise<string>;
+}
+
+/**
+ * The plan's subgraph requests (those our gateway sent, captured by the trace) replayed from
+ * here in the plan's own shape, back to back for `seconds`: a sequence one after another, a
+ * parallel node all at once, each on a keep-alive connection of its own. What the subgraphs
+ * take for one dashboard when asked as the gateway asks them, parallel fetches competing for
+ * the same cores as they do behind the gateway; the floors alone (one fetch at a time) miss
+ * that competition. Latencies of whole replays, ms.
+ */
+export async function replayPlan(plan: QueryPlanNode | undefined, trace: WorkloadTrace, token: string, seconds: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const post = (url: string, body: string, authorization: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization, [SERVICE_TOKEN_HEADER]: token },
+        },
+        (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`replay: ${url} answered ${res.statusCode}`))));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const run = async (node: QueryPlanNode | undefined): Promise<void> => {
+    if (!node) return;
+    if (node.kind === 'Fetch') {
+      const f = trace.fetches.get(node.operationName ?? node.serviceName ?? '');
+      if (!f) return; // merged into another fetch of its stage, or skipped: the gateway sent nothing for it
+      const s = pick(f.samples);
+      return post(f.url, s.body, s.authorization);
+    }
+    if (node.kind === 'Flatten') return run(node.node);
+    if (node.kind === 'Parallel') {
+      await Promise.all((node.nodes ?? []).map(run));
+      return;
+    }
+    for (const n of node.nodes ?? []) await run(n);
+  };
+  const latencies: number[] = [];
+  try {
+    const until = performance.now() + seconds * 1000;
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      await run(plan);
+      latencies.push(performance.now() - t0);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return latencies;
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] : NaN;
+};
+
+const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
+
+/** Count and sum of the gateway's subgraph request histogram. */
+async function fetchHistogram(proc: Proc): Promise<{ count: number; seconds: number }> {
+  const text = await readMetrics(proc.port);
+  let count = 0;
+  let seconds = 0;
+  for (const line of text.split('\n')) {
+    const m = /^fitsync_gateway_subgraph_request_duration_seconds_(count|sum)\{[^}]*\}\s+(\S+)/.exec(line);
+    if (m) {
+      if (m[1] === 'count') count += Number(m[2]);
+      else seconds += Number(m[2]);
+    }
+  }
+  return { count, seconds };
+}
+
+export async function overheadWorkload(
+  ctx: Context,
+  gateways: { name: string; proc: Proc }[],
+  workloads: Workload[],
+  traces: Map<string, WorkloadTrace>,
+  rounds: number,
+): Promise<OverheadResults> {
+  const idleCpuMsPerSecond: Record<string, number | undefined> = {};
+  for (const g of gateways) {
+    const c0 = await cpuSeconds(g.proc.child.pid);
+    await new Promise((r) => setTimeout(r, 3000));
+    const c1 = await cpuSeconds(g.proc.child.pid);
+    idleCpuMsPerSecond[g.name] = c0 !== undefined && c1 !== undefined ? ((c1 - c0) * 1000) / 3 : undefined;
+  }
+  ctx.say(
+    `  idle gateway CPU: ${Object.entries(idleCpuMsPerSecond)
+      .map(([g, ms]) => `${g} ${ms?.toFixed(1)} ms/s`)
+      .join(', ')}`,
+  );
+  ctx.say('  warming up at 1 connection...');
+  for (const w of workloads)
+    for (const g of gateways)
+      await runCell({
+        url: g.proc.url,
+        connections: 1,
+        durationSeconds: 2,
+        next: () => ({ body: requestBody(w), headers: { authorization: `Bearer ${pick(w.tokens)}` } }),
+      });
+
+  const cells: OverheadCell[] = [];
+  const floor: OverheadFloorCell[] = [];
+  const replay: ReplayCell[] = [];
+  const token = await ctx.serviceToken();
+  for (const w of workloads) await replayPlan(traces.get(w.name)!.plan, traces.get(w.name)!, token, 1);
+  const floorSeconds = Math.max(1, Math.round(ctx.durationSeconds / 2));
+  for (let round = 0; round < rounds; round++) {
+    for (const [wi, w] of workloads.entries()) {
+      const trace = traces.get(w.name)!;
+      const floors = new Map<string, number>();
+      for (const key of trace.fetches.keys()) {
+        const r = await ctx.floorCell(w, key, 1, floorSeconds);
+        floor.push({ workload: w.name, fetch: key, round, ...r });
+        floors.set(key, r.p50);
+      }
+      const cp = criticalPath(trace.plan, (k) => floors.get(k));
+      const replayed = await replayPlan(trace.plan, trace, token, floorSeconds);
+      const replayCell: ReplayCell = { workload: w.name, round, requests: replayed.length, p50: percentile(replayed, 50), p90: percentile(replayed, 90) };
+      replay.push(replayCell);
+      ctx.say(
+        `  ${w.name} plan replayed at its subgraphs: p50 ${replayCell.p50.toFixed(2)} ms over ${replayed.length} (critical path of the floors ${cp.toFixed(2)} ms)`,
+      );
+      const order = gateways.map((_, i) => gateways[(i + wi + round) % gateways.length]);
+      for (const g of order) {
+        const body = requestBody(w);
+        const h0 = await fetchHistogram(g.proc);
+        const cpu0 = await cpuSeconds(g.proc.child.pid);
+        const r = await runCell({
+          url: g.proc.url,
+          connections: 1,
+          durationSeconds: ctx.durationSeconds,
+          next: () => ({ body, headers: { authorization: `Bearer ${pick(w.tokens)}` } }),
+        });
+        const cpu1 = await cpuSeconds(g.proc.child.pid);
+        const h1 = await fetchHistogram(g.proc);
+        const sent = r.requests + r.non2xx;
+        const fetches = h1.count - h0.count;
+        const cell: OverheadCell = {
+          gateway: g.name,
+          workload: w.name,
+          round,
+          ...r,
+          cpuMsPerRequest: cpu0 !== undefined && cpu1 !== undefined && sent ? ((cpu1 - cpu0) * 1000) / sent : undefined,
+          criticalPathMs: cp,
+          replayMs: replayCell.p50,
+          subgraphRequestsPerOp: sent ? fetches / sent : undefined,
+          subgraphMsPerRequest: fetches ? ((h1.seconds - h0.seconds) * 1000) / fetches : undefined,
+        };
+        cells.push(cell);
+        ctx.show(`${w.name} · ${g.name} · 1 conn`, r);
+        ctx.say(
+          `    overhead ${(r.p50 - cp).toFixed(2)} ms over the critical path, ${(r.p50 - replayCell.p50).toFixed(2)} ms over the replay; CPU ${cell.cpuMsPerRequest?.toFixed(2)} ms/req, ${cell.subgraphRequestsPerOp?.toFixed(1)} fetches/op of ${cell.subgraphMsPerRequest?.toFixed(2)} ms`,
+        );
+      }
+    }
+  }
+  return { cells, floor, replay, idleCpuMsPerSecond };
+}
+
+const f = (n: number | undefined, digits = 2) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+export function overheadSection(r: OverheadResults | undefined): string[] {
+  if (!r?.cells.length) return [];
+  const lines = [
+    '## Gateway overhead at low load',
+    '',
+    `One connection, back to back, per gateway; each round replays every subgraph fetch of our gateway straight at its subgraph (1 connection, the requests it sent) and takes the critical path of those p50s (sequence summed, parallel max). Overhead = gateway p50 − that round's critical path; medians over rounds. The plan replay sends the same requests from the bench in the plan's shape (sequences in turn, parallel fetches at once, no gateway): unlike the floors, its parallel fetches compete for the cores as they do behind the gateway.${r.baseline ? ` baseline: the gateway of ${r.baseline}, on the same subgraphs.` : ''}`,
+    '',
+    `Idle gateway CPU (no requests): ${Object.entries(r.idleCpuMsPerSecond)
+      .map(([g, ms]) => `${g} ${f(ms, 1)} ms/s`)
+      .join(', ')}.`,
+    '',
+    '| workload | gateway | rounds | p50 ms | critical path ms | overhead ms | plan replay p50 ms | overhead over replay ms | gateway CPU ms/req | fetches/op | fetch ms (gateway-timed) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const keys = [...new Set(r.cells.map((c) => `${c.workload}\u0000${c.gateway}`))];
+  for (const key of keys) {
+    const [w, g] = key.split('\u0000');
+    const cs = r.cells.filter((c) => c.workload === w && c.gateway === g);
+    lines.push(
+      `| ${w} | ${g} | ${cs.length} | ${f(median(cs.map((c) => c.p50)))} | ${f(median(cs.map((c) => c.criticalPathMs)))} | ${f(
+        median(cs.map((c) => c.p50 - c.criticalPathMs)),
+      )} | ${f(median(cs.map((c) => c.replayMs)))} | ${f(median(cs.map((c) => c.p50 - c.replayMs)))} | ${f(median(cs.map((c) => c.cpuMsPerRequest ?? NaN)))} | ${f(median(cs.map((c) => c.subgraphRequestsPerOp ?? NaN)), 1)} | ${f(
+        median(cs.map((c) => c.subgraphMsPerRequest ?? NaN)),
+      )} |`,
+    );
+  }
+  lines.push('', '| workload | fetch | floor p50 ms (median over rounds) |', '|---|---|---:|');
+  const fetches = [...new Set(r.floor.map((c) => `${c.workload}\u0000${c.fetch}`))];
+  for (const key of fetches) {
+    const [w, k] = key.split('\u0000');
+    lines.push(`| ${w} | \`${k}\` | ${f(median(r.floor.filter((c) => c.workload === w && c.fetch === k).map((c) => c.p50)))} |`);
+  }
+  lines.push('');
+  return lines;
+}
