@@ -76,6 +76,16 @@ class Heap {
     }
   }
 
+  /** How many things an object holds: its element and property edges, and for a Map or Set its table's entries. */
+  entries(i: number): number {
+    let n = 0;
+    for (const e of this.edges(i)) {
+      if (e.type === 'element' || e.type === 'property') n++;
+      if (e.type === 'internal' && e.name === 'table') for (const t of this.edges(e.to)) if (t.type === 'element' || t.type === 'internal') n++;
+    }
+    return n;
+  }
+
   /** What kind of object, for grouping: the constructor for objects, the name for closures, else the V8 type. */
   kind(i: number): string {
     const t = this.type(i);
@@ -142,6 +152,12 @@ function main() {
   }
   const a = load(files[0]);
   const aIds = new Set(a.byId.keys());
+  // The objects (Maps, Sets, arrays, plain objects) of the first snapshot and how much each holds.
+  const aEntries = new Map<number, number>();
+  for (let i = 0; i < a.count; i++) {
+    const t = a.type(i);
+    if (t === 'object' || t === 'array') aEntries.set(a.id(i), a.entries(i));
+  }
   const aTotals = totals(a);
   // Let the first snapshot's arrays go before the next is read.
   (a as { s?: unknown }).s = undefined;
@@ -194,6 +210,15 @@ function main() {
     console.log(`${k.padEnd(70)} ${String(x.count).padStart(8)}  ${kb(x.bytes)}`);
 
   const { parent, via } = b.retainers();
+  // Containers that were in the first snapshot and hold more now: what a leak keeps adding to
+  // (and a bounded cache fills up to its cap).
+  const grew: { i: number; from: number; to: number }[] = [];
+  for (let i = 0; i < b.count; i++) {
+    const from = aEntries.get(b.id(i));
+    if (from === undefined) continue;
+    const to = b.entries(i);
+    if (to - from >= 20) grew.push({ i, from, to });
+  }
   const freshSet = new Set(fresh);
   // The holder of a new object: its first ancestor (on the shortest path from the roots) that is
   // not itself new; the group is that holder and the edge path from it down to the object.
@@ -218,6 +243,23 @@ function main() {
     }
     return steps;
   };
+  console.log(`\n== objects of ${files[0]} holding 20 entries more in ${files[1]} ==`);
+  for (const g of grew.sort((p, q) => q.to - q.from - (p.to - p.from)).slice(0, 10)) {
+    console.log(`\n${b.label(g.i)}: ${g.from} → ${g.to} entries`);
+    for (const step of pathTo(g.i).slice(0, 14)) console.log(`    ${step}`);
+  }
+  // The biggest Maps and Sets (caches, registries, per-connection state) and what they held before.
+  const big: { i: number; to: number }[] = [];
+  for (let i = 0; i < b.count; i++) {
+    if (b.type(i) !== 'object' || !['Map', 'Set'].includes(b.name(i))) continue;
+    const to = b.entries(i);
+    if (to >= 50) big.push({ i, to });
+  }
+  console.log(`\n== the largest Maps and Sets in ${files[1]} (references held, and in ${files[0]}) ==`);
+  for (const g of big.sort((p, q) => q.to - p.to).slice(0, 12)) {
+    console.log(`\n${b.label(g.i)}: ${aEntries.get(b.id(g.i)) ?? 'not there'} → ${g.to} references`);
+    for (const step of pathTo(g.i).slice(0, 8)) console.log(`    ${step}`);
+  }
   console.log(`\n== holders of the most new objects (by self size of what they hold) ==`);
   for (const [h, x] of [...holders.entries()].sort((p, q) => q[1].bytes - p[1].bytes).slice(0, Math.min(top, 12))) {
     console.log(`\n${b.label(h)}: ${x.count} new objects, ${kb(x.bytes)}; e.g. ${b.label(x.sample)}`);

@@ -86,11 +86,14 @@ function slope(xs: number[], ys: number[]): number {
 /**
  * Flat, for a process: from the second minute on (the first warms caches, pools and JIT),
  * split in an earlier and a later half, the later half's low-water marks are no higher
- * than the earlier half's by more than max(3, 5%) active handles and max(2 MB, 5%) of heap
- * (the heap floor: the least heap of each minute). What a process keeps raises its low-water
- * mark; garbage a collection has not yet taken, or more work in flight, does not. Fewer than
- * three minutes after the first cannot tell: `flat` is undefined. The least-squares slopes
- * are for the reader.
+ * than the earlier half's by more than max(3, 5%) active handles and max(2 MB, 5%) of heap.
+ * The heap is the live heap, what survived a full collection at the end of the minute, when
+ * the run measured it; else the heap floor (the least of six samples in the minute), which
+ * counts whatever garbage no collection had taken yet, and so rose and fell with the load by
+ * more than the threshold (the gateway's 90 to 114 MB over a run whose live heap moved by
+ * under 2 MB). What a process keeps raises its low-water mark; more work in flight does not.
+ * Fewer than three minutes after the first cannot tell: `flat` is undefined. The
+ * least-squares slopes are for the reader.
  */
 export function flatness(samples: { minute: number; s: ProcessSample }[]) {
   const steady = samples.length > 2 ? samples.slice(1) : samples;
