@@ -27,6 +27,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --minutes N        soak length (default 15)
   --subscribers N    soak subscribers (default 1000)
   --rate N           soak dashboards per second (default 20; mutations at a quarter of it)
+  --heap-snapshots DIR  soak: write heap snapshots of the gateway into DIR after minutes 1, the
+                     middle one and the last (node --heapsnapshot-signal, between two minutes' load)
   --quick            smoke run: scale 0.05, 2 s cells, two rates
   --out DIR          where results go (default bench/results)
   --report FILE      only write the markdown summary again from a results .json
@@ -48,7 +50,7 @@ export interface BenchOptions {
   only?: ExtraWorkload[];
   /** --only overhead: the checkout whose gateway is measured beside ours. */
   baseline?: string;
-  soak?: { minutes: number; subscribers: number; rate: number };
+  soak?: { minutes: number; subscribers: number; rate: number; heapSnapshots?: string };
 }
 
 export const EXTRA_WORKLOADS = ['same-operation', 'hung', 'tracing', 'overhead'] as const;
@@ -76,6 +78,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
       minutes: { type: 'string' },
       subscribers: { type: 'string' },
       rate: { type: 'string' },
+      'heap-snapshots': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -97,7 +100,8 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
   const only = values.only?.split(',').map((s) => s.trim()) as ExtraWorkload[] | undefined;
   for (const o of only ?? []) if (!EXTRA_WORKLOADS.includes(o)) fail(`--only: unknown workload ${o} (${EXTRA_WORKLOADS.join(', ')})`);
   if (values.baseline !== undefined && !only?.includes('overhead')) fail('--baseline belongs to --only overhead');
-  if (!values.soak && (values.minutes ?? values.subscribers ?? values.rate) !== undefined) fail('--minutes, --subscribers and --rate belong to --soak');
+  if (!values.soak && (values.minutes ?? values.subscribers ?? values.rate ?? values['heap-snapshots']) !== undefined)
+    fail('--minutes, --subscribers, --rate and --heap-snapshots belong to --soak');
   return {
     scale: num('scale', values.scale, quick ? 0.05 : values.soak ? 0.25 : 1, 0.001),
     durationSeconds: Math.round(num('duration', values.duration, quick ? 2 : 10, 1)),
@@ -118,6 +122,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
           minutes: num('minutes', values.minutes, 15, 1),
           subscribers: Math.round(num('subscribers', values.subscribers, 1000, 0)),
           rate: num('rate', values.rate, 20, 1),
+          heapSnapshots: values['heap-snapshots'],
         }
       : undefined,
   };

@@ -40,6 +40,8 @@ export function spawnService(opts: {
   nodeArgs?: string[];
   /** Open a Node IPC channel (the `npm start` event hub talks over it). */
   ipc?: boolean;
+  /** Sees every line the process prints (stdout and stderr). */
+  onLine?: (line: string) => void;
 }): Proc {
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', tsx, opts.entry], {
     cwd: opts.cwd,
@@ -48,6 +50,7 @@ export function spawnService(opts: {
   });
   const recent: string[] = [];
   const keep = (line: string) => {
+    opts.onLine?.(line);
     recent.push(line);
     if (recent.length > 40) recent.shift();
     // Warnings (MaxListenersExceededWarning, ...) are what a soak is looking for: always shown.

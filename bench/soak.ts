@@ -3,7 +3,8 @@
 // Both must stay flat: what grows with time rather than with load is a leak.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testi
 import { createEventHub, type EventHub } from '../packages/events/src/ipc-hub.js';
 import { BENCH_METRICS_TOKEN, readMetrics, sumOf } from './counters.js';
 import { seedBenchData } from './data.js';
+import { INSPECTOR_LINE, Inspector } from './inspector.js';
 import { runCell, type CellResult } from './load.js';
 import type { BenchOptions } from './options.js';
 import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc } from './processes.js';
@@ -30,6 +32,8 @@ export interface ProcessSample {
   heapUsedMb: number;
   /** The least heap seen in the minute (sampled every 10 s): what survives collections, not the garbage in between. */
   heapFloorMb?: number;
+  /** The heap right after a full collection at the end of the minute (over the inspector): what the process keeps. */
+  liveHeapMb?: number;
   /** Active handles (sockets, servers, timers with refs...) and all active resources, as Node counts them. */
   handles: number;
   resources: number;
@@ -82,20 +86,25 @@ function slope(xs: number[], ys: number[]): number {
 /**
  * Flat, for a process: from the second minute on (the first warms caches, pools and JIT),
  * split in an earlier and a later half, the later half's low-water marks are no higher
- * than the earlier half's by more than max(3, 5%) active handles and max(2 MB, 5%) of heap
- * (the heap floor: the least heap of each minute). What a process keeps raises its low-water
- * mark; garbage a collection has not yet taken, or more work in flight, does not. Fewer than
- * three minutes after the first cannot tell: `flat` is undefined. The least-squares slopes
- * are for the reader.
+ * than the earlier half's by more than max(3, 5%) active handles and max(2 MB, 5%) of heap.
+ * The heap is the live heap, what survived a full collection at the end of the minute, when
+ * the run measured it; else the heap floor (the least of six samples in the minute), which
+ * counts whatever garbage no collection had taken yet, and so rose and fell with the load by
+ * more than the threshold (the gateway's floor 90.5 to 103.8 MB over a 15-minute run whose
+ * live heap stayed within 90.1 to 90.6 MB from minute 6 on). What a process keeps raises its low-water mark; more work in flight does not.
+ * Fewer than three minutes after the first cannot tell: `flat` is undefined. The
+ * least-squares slopes are for the reader.
  */
 export function flatness(samples: { minute: number; s: ProcessSample }[]) {
   const steady = samples.length > 2 ? samples.slice(1) : samples;
   const first = steady[0].s;
   const last = steady[steady.length - 1].s;
   const xs = steady.map((x) => x.minute);
+  // The heap after a full collection when the run measured it; else the minute's floor.
+  const floorOf = (s: ProcessSample) => s.liveHeapMb ?? s.heapFloorMb ?? s.heapUsedMb;
   const heapSlope = slope(
     xs,
-    steady.map((x) => x.s.heapFloorMb ?? x.s.heapUsedMb),
+    steady.map((x) => floorOf(x.s)),
   );
   const rssSlope = slope(
     xs,
@@ -103,7 +112,6 @@ export function flatness(samples: { minute: number; s: ProcessSample }[]) {
   );
   const half = Math.floor(steady.length / 2);
   const low = (xs: typeof steady, k: (s: ProcessSample) => number) => Math.min(...xs.map((x) => k(x.s)));
-  const floorOf = (s: ProcessSample) => s.heapFloorMb ?? s.heapUsedMb;
   const earlier = steady.slice(0, half);
   const later = steady.slice(half);
   const handleGrowth = later.length && earlier.length ? low(later, (s) => s.handles) - low(earlier, (s) => s.handles) : 0;
@@ -129,7 +137,9 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
   let data: Awaited<ReturnType<typeof seedBenchData>> | undefined;
   let hub: EventHub | undefined;
   let subscribers: ChildProcess | undefined;
+  let closeInspectors = () => {};
   const cleanup = async () => {
+    closeInspectors();
     subscribers?.kill();
     const gateway = procs.find((p) => p.name === 'gateway');
     await gateway?.stop();
@@ -173,8 +183,27 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
       ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]])),
       GATEWAY_PORT: String(ports.gateway),
     };
+    // Every process runs with its inspector on a loopback port of the kernel's choosing (only the
+    // benchmark starts them so): at the end of each minute the benchmark has it collect garbage
+    // and reads the heap that survived, and --heap-snapshots DIR takes the gateway's snapshots.
+    const inspectorUrls = new Map<string, Promise<string>>();
     const start = (name: string, entry: string, extra: NodeJS.ProcessEnv = {}) => {
-      const p = spawnService({ name, entry, port: ports[name as SubgraphName], path: '/graphql', cwd: ROOT, env: { ...env, ...extra }, ipc: !!hub });
+      let found!: (url: string) => void;
+      inspectorUrls.set(name, new Promise<string>((r) => (found = r)));
+      const p = spawnService({
+        name,
+        entry,
+        port: ports[name as SubgraphName],
+        path: '/graphql',
+        cwd: ROOT,
+        env: { ...env, ...extra },
+        ipc: !!hub,
+        nodeArgs: ['--inspect=127.0.0.1:0'],
+        onLine: (line) => {
+          const m = INSPECTOR_LINE.exec(line);
+          if (m) found(m[1]);
+        },
+      });
       hub?.attach(p.child);
       procs.push(p);
       return p;
@@ -184,6 +213,19 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
     await Promise.all(subs.map((p) => waitUntil(p, readyProbe(p.port))));
     const gateway = start('gateway', join(ROOT, 'gateway/src/index.ts'));
     await waitUntil(gateway, graphqlProbe(gateway.url));
+    const inspectors = Object.fromEntries(
+      await Promise.all([...inspectorUrls].map(async ([n, url]) => [n, await Inspector.connect(await url)] as const)),
+    ) as Record<string, Inspector>;
+    closeInspectors = () => Object.values(inspectors).forEach((i) => i.close());
+    const self = new Session();
+    self.connect();
+    const liveHeaps = async () => {
+      const out: Record<string, number> = {};
+      for (const [n, i] of Object.entries(inspectors)) out[n] = await i.liveHeapMb();
+      await self.post('HeapProfiler.collectGarbage');
+      out[hub ? 'bench + hub' : 'bench'] = mb(process.memoryUsage().heapUsed);
+      return out;
+    };
 
     const [trainerDash, clientDash] = await buildWorkloads(gym, TEST_JWT_SECRET);
     const clients = gym.users.filter((u) => u.role === 'CLIENT');
@@ -220,7 +262,7 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
     const names = [...SUBGRAPHS, 'gateway'] as const;
     const samples: MinuteSample[] = [];
     const row = (label: string, s: ProcessSample) =>
-      `${label.padEnd(14)} RSS ${s.rssMb.toFixed(1).padStart(7)} MB  heap ${s.heapUsedMb.toFixed(1).padStart(6)} MB${s.heapFloorMb === undefined ? '' : ` (floor ${s.heapFloorMb.toFixed(1).padStart(6)})`}  handles ${String(s.handles).padStart(5)}  resources ${String(s.resources).padStart(5)}`;
+      `${label.padEnd(14)} RSS ${s.rssMb.toFixed(1).padStart(7)} MB  heap ${s.heapUsedMb.toFixed(1).padStart(6)} MB${s.heapFloorMb === undefined ? '' : ` (floor ${s.heapFloorMb.toFixed(1).padStart(6)})`}${s.liveHeapMb === undefined ? '' : `  live ${s.liveHeapMb.toFixed(1).padStart(6)} MB`}  handles ${String(s.handles).padStart(5)}  resources ${String(s.resources).padStart(5)}`;
     const sampleAll = async () => {
       const out: Record<string, ProcessSample> = {};
       for (const n of names) out[n] = await sampleService(ports[n]);
@@ -228,12 +270,24 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
       return out;
     };
     const baseline = await sampleAll();
+    for (const [n, live] of Object.entries(await liveHeaps())) baseline[n].liveHeapMb = live;
     say(
       `minute 0 (before any load), load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
     for (const [n, s] of Object.entries(baseline)) say(`  ${row(n, s)}`);
+
+    // Heap snapshots of the gateway between two minutes' load: after the first (caches and JIT
+    // warm), the middle one and the last, to compare what grew (bench/heap-diff.ts).
+    const snapshotDir = soak.heapSnapshots ? resolve(soak.heapSnapshots) : undefined;
+    if (snapshotDir) await mkdir(snapshotDir, { recursive: true });
+    const snapshotMinutes = new Set(snapshotDir ? [1, Math.ceil(soak.minutes / 2), soak.minutes] : []);
+    const takeSnapshot = async (minute: number) => {
+      const target = join(snapshotDir!, `gateway-minute-${String(minute).padStart(2, '0')}.heapsnapshot`);
+      await inspectors.gateway.heapSnapshot(target);
+      say(`heap snapshot of the gateway after minute ${minute}: ${target} (${mb((await stat(target)).size).toFixed(0)} MB)`);
+    };
 
     let weight = 70;
     say(`soak: ${soak.minutes} min, ${soak.rate} dashboards/s and ${soak.rate / 4} mutations/s, ${soak.subscribers} subscribers`);
@@ -273,6 +327,7 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
       clearInterval(sampler);
       const processes = await sampleAll();
       for (const [n, x] of Object.entries(processes)) x.heapFloorMb = Math.min(floors[n] ?? Infinity, x.heapUsedMb);
+      for (const [n, live] of Object.entries(await liveHeaps())) processes[n].liveHeapMb = live;
       const sample: MinuteSample = {
         minute,
         at: new Date().toISOString(),
@@ -287,16 +342,17 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
         `minute ${minute}: dashboards ${dash.rps.toFixed(1)}/s p99 ${dash.p99.toFixed(1)} ms (errors ${dash.errors + dash.non2xx + dash.graphqlErrors}), mutations ${mut.rps.toFixed(1)}/s p99 ${mut.p99.toFixed(1)} ms (errors ${mut.errors + mut.non2xx + mut.graphqlErrors}); subscribers open ${subStats.open}, messages ${subStats.received}, closed ${subStats.closed}, errors ${subStats.errors}${subStats.firstError ? ` (${subStats.firstError})` : ''}; load ${sample.load.join(' ')}`,
       );
       for (const [n, s] of Object.entries(processes)) say(`  ${row(n, s)}`);
+      if (snapshotMinutes.has(minute)) await takeSnapshot(minute);
     }
 
     const verdicts = Object.keys(baseline).map((n) => ({ name: n, ...flatness(samples.map((x) => ({ minute: x.minute, s: x.processes[n] }))) }));
     say('');
     say(
-      `after ${soak.minutes} min (from minute ${samples.length > 2 ? 2 : 1}; flat = the later half's low-water marks within max(3, 5%) handles and max(2 MB, 5%) heap floor of the earlier half's; 4 minutes at least to tell):`,
+      `after ${soak.minutes} min (from minute ${samples.length > 2 ? 2 : 1}; flat = the later half's low-water marks within max(3, 5%) handles and max(2 MB, 5%) live heap (after a full collection) of the earlier half's; 4 minutes at least to tell):`,
     );
     for (const v of verdicts)
       say(
-        `  ${v.name.padEnd(14)} ${v.flat === undefined ? 'too short' : v.flat ? 'flat     ' : 'GROWING  '}  low-water growth ${v.handleGrowth} handles, ${v.heapGrowth.toFixed(1)} MB heap;  handles ${v.first.handles} → ${v.last.handles}  heap floor ${(v.first.heapFloorMb ?? v.first.heapUsedMb).toFixed(1)} → ${(v.last.heapFloorMb ?? v.last.heapUsedMb).toFixed(1)} MB (${v.heapSlope >= 0 ? '+' : ''}${v.heapSlope.toFixed(2)} MB/min)  RSS ${v.first.rssMb.toFixed(1)} → ${v.last.rssMb.toFixed(1)} MB (${v.rssSlope >= 0 ? '+' : ''}${v.rssSlope.toFixed(2)} MB/min)`,
+        `  ${v.name.padEnd(14)} ${v.flat === undefined ? 'too short' : v.flat ? 'flat     ' : 'GROWING  '}  low-water growth ${v.handleGrowth} handles, ${v.heapGrowth.toFixed(1)} MB heap;  handles ${v.first.handles} → ${v.last.handles}  live heap ${(v.first.liveHeapMb ?? 0).toFixed(1)} → ${(v.last.liveHeapMb ?? 0).toFixed(1)} MB, floor ${(v.first.heapFloorMb ?? v.first.heapUsedMb).toFixed(1)} → ${(v.last.heapFloorMb ?? v.last.heapUsedMb).toFixed(1)} MB (${v.heapSlope >= 0 ? '+' : ''}${v.heapSlope.toFixed(2)} MB/min)  RSS ${v.first.rssMb.toFixed(1)} → ${v.last.rssMb.toFixed(1)} MB (${v.rssSlope >= 0 ? '+' : ''}${v.rssSlope.toFixed(2)} MB/min)`,
       );
 
     const outDir = resolve(ROOT, opts.out);
