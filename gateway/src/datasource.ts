@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { LIVE_MESSAGE_EXTENSION } from '@fitsync/live';
+import { LIVE_BATCH_HEADER, LIVE_BATCH_MAX, LIVE_MESSAGE_EXTENSION, type LiveBatchEntry } from '@fitsync/live';
 import { CORRELATION_HEADER, ErrorCode, SERVICE_TOKEN_HEADER, type BreakerConfig, type Logger, type ServiceCredentials } from '@fitsync/service-kit';
 import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
 import CircuitBreaker from 'opossum';
@@ -61,8 +61,8 @@ const HEALTH_CHECK = () => ({ kind: 'health check', request: { query: '{ __typen
  * The deadline of the request being sent (ms), set on the request by `#sendOnce` and read by
  * `sendRequest`: a symbol, so the request's spreads inside @apollo/gateway carry it and
  * `JSON.stringify` leaves it out of the body. (An AsyncLocalStorage carried it before: using
- * one turns on Node's promise hooks for every promise of the process, which cost the gateway
- * about 5% of its CPU per live message in bench:subscriptions.)
+ * one turns on Node's promise hooks for every promise of the process: about 3% of the
+ * gateway process's samples in a bench:subscriptions profile.)
  */
 const DEADLINE = Symbol('fitsync.requestDeadline');
 type WithDeadline = { [DEADLINE]?: number };
@@ -204,6 +204,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   readonly #queued = new WeakMap<object, QueuedFetch[]>();
 
   override process(options: ProcessOptions): Promise<ProcessResult> {
+    if (this.#batchLive && isLivePrimaryFetch(options)) return this.#queueLive(options);
     const selection = 'incomingRequestContext' in options ? entitySelection(options.request.query, options.request.variables) : undefined;
     if (selection === undefined) return this.#send(options).catch((err: unknown) => this.#unavailable(options, err));
     return new Promise((resolve, reject) => {
@@ -246,6 +247,109 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       const part = deduped[i] ? expandEntities(parts[i], deduped[i]) : parts[i];
       f.resolve(part);
     });
+  }
+
+  /**
+   * Live batches (LIVE_BATCH_HEADER): on until the subgraph answers one with something other
+   * than one result per entry (a subgraph not built on service-kit), then off for this data source.
+   */
+  #batchLive = true;
+  /** Primary fetches of live messages waiting for the current turn of the event loop to end. */
+  #liveQueue: { options: ProcessOptions; resolve(result: ProcessResult): void }[] = [];
+
+  /**
+   * A live message's primary fetch. Those that reach here in one turn of the event loop (the
+   * events a burst of subgraph answers lets through the gateway's limiter together) go to the
+   * subgraph as one live batch: one HTTP request for many messages, each still resolved by the
+   * subgraph for its own caller. Alone, it is sent as it always was.
+   */
+  #queueLive(options: ProcessOptions): Promise<ProcessResult> {
+    return new Promise((resolve) => {
+      if (this.#liveQueue.length === 0) {
+        setImmediate(() => {
+          const queued = this.#liveQueue;
+          this.#liveQueue = [];
+          for (let i = 0; i < queued.length; i += LIVE_BATCH_MAX) void this.#flushLive(queued.slice(i, i + LIVE_BATCH_MAX));
+        });
+      }
+      this.#liveQueue.push({ options, resolve });
+    });
+  }
+
+  async #flushLive(queued: { options: ProcessOptions; resolve(result: ProcessResult): void }[]): Promise<void> {
+    const one = (q: (typeof queued)[number]) =>
+      this.#send(q.options)
+        .catch((err: unknown) => this.#unavailable(q.options, err))
+        .then(q.resolve, (err: unknown) => q.resolve({ errors: [{ message: describe(err), extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] }));
+    if (queued.length === 1 || !this.#batchLive) return void (await Promise.all(queued.map(one)));
+    let results: ProcessResult[] | 'unsupported';
+    try {
+      results = await this.#sendLiveBatch(queued.map((q) => q.options));
+    } catch (err) {
+      queued.forEach((q) => q.resolve(this.#unavailable(q.options, err)));
+      return;
+    }
+    if (results === 'unsupported') {
+      this.#batchLive = false;
+      this.#opts.log.warn({ subgraph: this.#opts.name }, 'subgraph does not answer live batches: live messages go to it one request each');
+      return void (await Promise.all(queued.map(one)));
+    }
+    queued.forEach((q, i) => q.resolve(results[i]));
+  }
+
+  /**
+   * One live batch, through the breaker and within the subgraph's deadline and the earliest
+   * of the operations' own, timed as one request. 'unsupported' when the answer is not one
+   * GraphQL result per entry; throws `Unavailable` when there is no answer.
+   */
+  async #sendLiveBatch(batch: ProcessOptions[]): Promise<ProcessResult[] | 'unsupported'> {
+    const { name, observe } = this.#opts;
+    const started = performance.now();
+    const done = (outcome: FetchOutcome) => observe?.(name, outcome, (performance.now() - started) / 1000);
+    const contexts = batch.map((o) => o.context);
+    const left = Math.min(...contexts.map((c) => (c.deadline === undefined ? Infinity : c.deadline - started)));
+    if (left <= 0) {
+      done('unavailable');
+      throw new Unavailable('deadline', 'the operation had no time left');
+    }
+    if (this.#breaker.halfOpen) {
+      done('open');
+      throw Object.assign(new Unavailable('open', 'the circuit is half-open: the gateway is probing this subgraph'), { code: 'EOPENBREAKER' });
+    }
+    const entries: LiveBatchEntry[] = batch.map(({ request, context }) => ({
+      query: request.query!,
+      operationName: request.operationName ?? null,
+      variables: request.variables ?? null,
+      extensions: { [LIVE_MESSAGE_EXTENSION]: context.liveMessage! },
+      ...(context.authorization ? { authorization: context.authorization } : {}),
+      ...(context.correlationId ? { correlationId: context.correlationId } : {}),
+    }));
+    const init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: await this.#opts.credentials.token(), [LIVE_BATCH_HEADER]: '1' },
+      body: JSON.stringify(entries),
+    };
+    const timeoutMs = Number.isFinite(left) ? Math.min(this.#opts.timeoutMs ?? Infinity, left) : this.#opts.timeoutMs;
+    try {
+      const response = await this.#breaker.fire(async () => {
+        const res = await this.#opts.fetcher(this.url!, init, timeoutMs);
+        // A subgraph that refuses the batch as such (400/404/415) answers: not a failure for the breaker.
+        if (!res.ok && res.status >= 500) throw new Error(`${name} answered HTTP ${res.status} to a live batch`);
+        return { ok: res.ok, body: res.ok ? await res.json().catch(() => undefined) : undefined } as unknown as ProcessResult;
+      });
+      const { ok, body } = response as unknown as { ok: boolean; body: unknown };
+      if (!ok || !Array.isArray(body) || body.length !== batch.length || !body.every((r) => typeof r === 'object' && r !== null)) {
+        done('errors');
+        return 'unsupported';
+      }
+      done((body as ProcessResult[]).some((r) => r.errors?.length) ? 'errors' : 'ok');
+      return body as ProcessResult[];
+    } catch (err) {
+      const open = (err as { code?: unknown }).code === 'EOPENBREAKER';
+      done(open ? 'open' : 'unavailable');
+      if (!open) this.#opts.log.warn({ subgraph: name, url: this.url, reason: describe(err) }, 'subgraph unavailable (live batch)');
+      throw new Unavailable(open ? 'open' : 'failed', describe(err));
+    }
   }
 
   /** Queries in flight, by what makes them the same request: see `inflightKey`. */
@@ -343,6 +447,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (Array.isArray(errors) && errors.length > 0) return new SubgraphErrorResponse(response.status, errors as GraphQLFormattedError[]);
     return new GraphQLError(`${this.#opts.name} answered HTTP ${response.status} ${response.statusText}`);
   }
+}
+
+/** A subscription's primary fetch for a live message (see willSendRequest): what a live batch carries. */
+function isLivePrimaryFetch(options: ProcessOptions): boolean {
+  return 'incomingRequestContext' in options && options.context.liveMessage !== undefined && options.request.query?.startsWith('subscription') === true;
 }
 
 /**
