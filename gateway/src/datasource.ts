@@ -12,6 +12,12 @@ type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
 
+interface QueuedLive {
+  options: ProcessOptions;
+  resolve(result: ProcessResult): void;
+  reject(err: unknown): void;
+}
+
 interface QueuedFetch {
   options: ProcessOptions;
   selection: SelectionSetNode;
@@ -197,7 +203,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (!response.ok) throw await this.errorFromResponse(response);
     const body = await this.parseBody(response);
     if (typeof body !== 'object' || body === null) throw new Error(`Expected JSON response body, but received: ${String(body)}`);
-    return { ...body, http: response } as ProcessResult;
+    return { ...body, http: response };
   }
 
   /** Entity fetches of one client operation (its context object) waiting for the current task to end. */
@@ -255,7 +261,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
    */
   #batchLive = true;
   /** Primary fetches of live messages waiting for the current turn of the event loop to end. */
-  #liveQueue: { options: ProcessOptions; resolve(result: ProcessResult): void }[] = [];
+  #liveQueue: QueuedLive[] = [];
 
   /**
    * A live message's primary fetch. Those that reach here in one turn of the event loop (the
@@ -264,7 +270,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
    * subgraph for its own caller. Alone, it is sent as it always was.
    */
   #queueLive(options: ProcessOptions): Promise<ProcessResult> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       if (this.#liveQueue.length === 0) {
         setImmediate(() => {
           const queued = this.#liveQueue;
@@ -272,15 +278,18 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
           for (let i = 0; i < queued.length; i += LIVE_BATCH_MAX) void this.#flushLive(queued.slice(i, i + LIVE_BATCH_MAX));
         });
       }
-      this.#liveQueue.push({ options, resolve });
+      this.#liveQueue.push({ options, resolve, reject });
     });
   }
 
-  async #flushLive(queued: { options: ProcessOptions; resolve(result: ProcessResult): void }[]): Promise<void> {
+  async #flushLive(queued: QueuedLive[]): Promise<void> {
     const one = (q: (typeof queued)[number]) =>
       this.#send(q.options)
         .catch((err: unknown) => this.#unavailable(q.options, err))
-        .then(q.resolve, (err: unknown) => q.resolve({ errors: [{ message: describe(err), extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] }));
+        .then(
+          (result) => q.resolve(result),
+          (err: unknown) => q.reject(err),
+        );
     if (queued.length === 1 || !this.#batchLive) return void (await Promise.all(queued.map(one)));
     let results: ProcessResult[] | 'unsupported';
     try {
@@ -332,7 +341,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const timeoutMs = Number.isFinite(left) ? Math.min(this.#opts.timeoutMs ?? Infinity, left) : this.#opts.timeoutMs;
     try {
       const response = await this.#breaker.fire(async () => {
-        const res = await this.#opts.fetcher(this.url!, init, timeoutMs);
+        const res = await this.#opts.fetcher(this.#opts.url, init, timeoutMs);
         // A subgraph that refuses the batch as such (400/404/415) answers: not a failure for the breaker.
         if (!res.ok && res.status >= 500) throw new Error(`${name} answered HTTP ${res.status} to a live batch`);
         return { ok: res.ok, body: res.ok ? await res.json().catch(() => undefined) : undefined } as unknown as ProcessResult;
