@@ -9,10 +9,13 @@
  *   REDIS_URL=redis://127.0.0.1:6379 npm run bench:subscriptions -- --redis
  *   npm run bench:subscriptions -- --mode upstream   # a subgraph serving its own subscription over graphql-ws
  *   npm run bench:subscriptions -- --subscribers 10000 --cpu-profile /tmp   # a .cpuprofile of the publishing window
+ *   npm run bench:subscriptions -- --split           # the notifications subgraph in a process of its own, as deployed
+ *   npm run bench:subscriptions -- --json bench/results/x.json   # the rows (and load averages) as JSON too
  *
  * The gateway and the notifications subgraph (which resolves each message's primary
- * fetch) run in this process; the subscribers run in a child process so their cost is not
- * counted as the gateway's. Every event goes the whole way: bus, gateway routing,
+ * fetch) run in this process, or with `--split` the subgraph in a child process of its own
+ * (so the gateway's CPU per message is its own, and the subgraph's is reported beside it);
+ * the subscribers run in a child process so their cost is not counted as the gateway's. Every event goes the whole way: bus, gateway routing,
  * primary fetch to the subgraph over HTTP, result shaping, WebSocket. With `--mode upstream`
  * the field is `Subscription.tick` of a subgraph that serves it itself (bench/upstream-subgraph.ts,
  * in a process of its own): the gateway holds one upstream graphql-ws subscription per
@@ -20,6 +23,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -39,6 +43,9 @@ const now = () => performance.timeOrigin + performance.now();
 type ToChild = { users: string[]; tokens: string[]; url: string; query: string; field: string } | { type: 'measure' } | { type: 'report' };
 /** How late a process's event loop ran while messages were published (ms): a busy subscriber process delays what it records. */
 type LoopDelay = { p99: number; max: number; cpuMs: number };
+/** The notifications subgraph's process (`--split`). */
+type ToNotifications = { type: 'measure' } | { type: 'report' };
+type FromNotifications = { type: 'listening'; url: string } | { type: 'cpu'; userMs: number; systemMs: number };
 type FromChild =
   | { type: 'connected'; count: number }
   | { type: 'received'; seqs: number[]; at: number[] }
@@ -54,6 +61,8 @@ const loopDelay = (h: IntervalHistogram, cpuMs: number): LoopDelay => ({ p99: h.
 
 if (process.argv.includes('--subscriber-process')) {
   void subscriberProcess();
+} else if (process.argv.includes('--notifications-process')) {
+  void notificationsProcess();
 } else {
   main().catch((err) => {
     console.error(err);
@@ -70,6 +79,8 @@ async function main() {
       redis: { type: 'boolean', default: false },
       mode: { type: 'string', default: 'broker' },
       'cpu-profile': { type: 'string' },
+      split: { type: 'boolean', default: false },
+      json: { type: 'string' },
     },
   });
   if (values.mode !== 'broker' && values.mode !== 'upstream') throw new Error('--mode is broker or upstream');
@@ -79,8 +90,7 @@ async function main() {
   const rate = Number(values.rate);
   const seconds = Number(values.seconds);
 
-  const db = await openTestDatabase('notifications', notificationsSubgraph.migrationsDir, 'pglite');
-  const notifications = await startNotifications(testConfig('notifications'), { db: db.db });
+  const notifications = values.split ? await startNotificationsProcess() : await startNotificationsHere();
   const sources = await loadSupergraphConfig(fileURLToPath(new URL('../supergraph.yaml', import.meta.url)));
   const composed = compose(upstream ? [...sources, { name: 'ticker', url: upstream.url, sdl: TICKER_SDL, subscriptions: 'ws' as const }] : sources);
   if (!composed.ok) throw new Error('supergraph.yaml does not compose');
@@ -97,8 +107,9 @@ async function main() {
     live: { bus, maxQueuedEvents: 1_000 },
   });
 
+  const layout = values.split ? 'split (notifications in its own process)' : 'one process (gateway and notifications)';
   console.log(
-    `gateway ${gateway.url}, ${upstream ? 'upstream (graphql-ws subgraph)' : `bus: ${values.redis ? 'Redis' : 'in-process'}`}, ${rate} messages/s for ${seconds} s per run`,
+    `gateway ${gateway.url}, ${upstream ? 'upstream (graphql-ws subgraph)' : `bus: ${values.redis ? 'Redis' : 'in-process'}`}, ${layout}, ${rate} messages/s for ${seconds} s per run`,
   );
   // Upstream: each subscriber is another caller, so the gateway holds two sockets per subscriber (its client's, its upstream connection).
   const files = upstream ? await openFileLimit() : undefined;
@@ -106,11 +117,24 @@ async function main() {
     console.log(`note: ${files} open files allowed (ulimit -n); the gateway needs two per subscriber here, some upstream subscriptions will fail with EMFILE`);
   }
   const rows: string[] = [];
+  const results: Record<string, unknown>[] = [];
   for (const size of sizes) rows.push(await run(size));
   console.log(
-    '\nsubscribers | delivered | p50 ms | p99 ms | max ms | gateway heap/subscriber | gateway RSS/subscriber | gateway loop delay p99/max ms | subscribers loop delay p99/max ms | gateway CPU ms/message | subscribers CPU ms/message',
+    '\nsubscribers | delivered | p50 ms | p99 ms | max ms | gateway heap/subscriber | gateway RSS/subscriber | gateway loop delay p99/max ms | subscribers loop delay p99/max ms | gateway CPU ms/message (user+sys) | notifications CPU ms/message | subscribers CPU ms/message | load average',
   );
   for (const r of rows) console.log(r);
+  if (values.json) {
+    const args = process.argv.slice(2).join(' ');
+    await writeFile(
+      values.json,
+      JSON.stringify(
+        { at: new Date().toISOString(), args, bus: values.redis ? 'redis' : 'in-process', mode: values.mode, layout, rate, seconds, runs: results },
+        null,
+        2,
+      ) + '\n',
+    );
+    console.log(`results: ${values.json}`);
+  }
 
   async function run(size: number): Promise<string> {
     const users = Array.from({ length: size }, () => randomUUID());
@@ -152,6 +176,8 @@ async function main() {
     const gatewayLoop = monitorEventLoopDelay({ resolution: 10 });
     gatewayLoop.enable();
     const gatewayCpu = process.cpuUsage();
+    notifications.measure();
+    const loadBefore = loadavg()[0];
     const started = now();
     for (let seq = 0; seq < total; seq++) {
       const due = started + (seq * 1000) / rate;
@@ -165,6 +191,9 @@ async function main() {
     while (latencies.length < total && Date.now() < drain) await sleep(50);
     gatewayLoop.disable();
     const gatewayCpuMs = cpuSince(gatewayCpu);
+    const gatewayCpuSplit = process.cpuUsage(gatewayCpu);
+    const subgraphCpu = await notifications.report();
+    const loadAfter = loadavg()[0];
     if (profiler) {
       const { profile } = await profiler.post('Profiler.stop');
       const file = `${values['cpu-profile']}/subscriptions-${size}-${values.redis ? 'redis' : 'in-process'}.cpuprofile`;
@@ -183,14 +212,111 @@ async function main() {
     const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
     const loop = (l: LoopDelay) => `${l.p99.toFixed(0)}/${l.max.toFixed(0)}`;
     const perMessage = (cpuMs: number) => (cpuMs / total).toFixed(2);
-    return `${String(size).padStart(11)} | ${`${latencies.length}/${total}`.padStart(9)} | ${pct(50).padStart(6)} | ${pct(99).padStart(6)} | ${pct(100).padStart(6)} | ${kb(heapPer).padStart(23)} | ${kb(rssPer).padStart(22)} | ${loop(loopDelay(gatewayLoop, gatewayCpuMs)).padStart(29)} | ${loop(subscribersLoop).padStart(33)} | ${perMessage(gatewayCpuMs).padStart(25)} | ${perMessage(subscribersLoop.cpuMs).padStart(29)}`;
+    const gatewayUser = gatewayCpuSplit.user / 1000;
+    const gatewaySystem = gatewayCpuSplit.system / 1000;
+    const subgraphCpuMs = subgraphCpu ? subgraphCpu.userMs + subgraphCpu.systemMs : undefined;
+    const gatewayLoopDelay = loopDelay(gatewayLoop, gatewayCpuMs);
+    results.push({
+      subscribers: size,
+      delivered: latencies.length,
+      published: total,
+      p50Ms: Number(pct(50)),
+      p99Ms: Number(pct(99)),
+      maxMs: Number(pct(100)),
+      heapKBPerSubscriber: Number((heapPer / 1024).toFixed(1)),
+      rssKBPerSubscriber: Number((rssPer / 1024).toFixed(1)),
+      gatewayLoopDelayMs: { p99: gatewayLoopDelay.p99, max: gatewayLoopDelay.max },
+      subscribersLoopDelayMs: { p99: subscribersLoop.p99, max: subscribersLoop.max },
+      gatewayCpuMsPerMessage: { user: gatewayUser / total, system: gatewaySystem / total, total: gatewayCpuMs / total },
+      ...(subgraphCpu
+        ? { notificationsCpuMsPerMessage: { user: subgraphCpu.userMs / total, system: subgraphCpu.systemMs / total, total: subgraphCpuMs! / total } }
+        : {}),
+      subscribersCpuMsPerMessage: subscribersLoop.cpuMs / total,
+      // A run that delivered only part of its messages did only part of the work: per delivered message too.
+      gatewayCpuMsPerDelivered: latencies.length ? gatewayCpuMs / latencies.length : null,
+      ...(subgraphCpuMs !== undefined ? { notificationsCpuMsPerDelivered: latencies.length ? subgraphCpuMs / latencies.length : null } : {}),
+      loadAverage1m: { before: loadBefore, after: loadAfter },
+    });
+    const gatewayCpuText = `${perMessage(gatewayCpuMs)} (${perMessage(gatewayUser)}+${perMessage(gatewaySystem)})`;
+    const subgraphCpuText =
+      subgraphCpuMs === undefined ? 'in gateway' : `${perMessage(subgraphCpuMs)} (${perMessage(subgraphCpu!.userMs)}+${perMessage(subgraphCpu!.systemMs)})`;
+    return `${String(size).padStart(11)} | ${`${latencies.length}/${total}`.padStart(9)} | ${pct(50).padStart(6)} | ${pct(99).padStart(6)} | ${pct(100).padStart(6)} | ${kb(heapPer).padStart(23)} | ${kb(rssPer).padStart(22)} | ${loop(gatewayLoopDelay).padStart(29)} | ${loop(subscribersLoop).padStart(33)} | ${gatewayCpuText.padStart(33)} | ${subgraphCpuText.padStart(28)} | ${perMessage(subscribersLoop.cpuMs).padStart(26)} | ${loadBefore.toFixed(1)}-${loadAfter.toFixed(1)}`;
   }
 
   await gateway.close();
   await notifications.close();
-  await db.dispose();
   await bus.close();
   upstream?.process.kill();
+}
+
+/** What the runs need of the notifications subgraph, wherever it runs. */
+interface NotificationsHandle {
+  url: string;
+  /** Starts counting the subgraph's CPU (a process of its own only). */
+  measure(): void;
+  /** Its CPU since `measure`, or undefined when it shares the gateway's process (counted there). */
+  report(): Promise<{ userMs: number; systemMs: number } | undefined>;
+  close(): Promise<void>;
+}
+
+/** The notifications subgraph in this process: its CPU is counted as the gateway's. */
+async function startNotificationsHere(): Promise<NotificationsHandle> {
+  const db = await openTestDatabase('notifications', notificationsSubgraph.migrationsDir, 'pglite');
+  const notifications = await startNotifications(testConfig('notifications'), { db: db.db });
+  return {
+    url: notifications.url,
+    measure: () => undefined,
+    report: async () => undefined,
+    async close() {
+      await notifications.close();
+      await db.dispose();
+    },
+  };
+}
+
+/** `--split`: the notifications subgraph in a process of its own, as deployed (this bench's child with `--notifications-process`). */
+async function startNotificationsProcess(): Promise<NotificationsHandle> {
+  const child = fork(fileURLToPath(import.meta.url), ['--notifications-process'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.on('message', (m: FromNotifications) => {
+      if (m.type === 'listening') resolve(m.url);
+    });
+    child.once('exit', (code) => reject(new Error(`the notifications process exited with ${code}`)));
+  });
+  return {
+    url,
+    measure: () => child.send({ type: 'measure' } satisfies ToNotifications),
+    report: () =>
+      new Promise((resolve) => {
+        const onMessage = (m: FromNotifications) => {
+          if (m.type !== 'cpu') return;
+          child.off('message', onMessage);
+          resolve({ userMs: m.userMs, systemMs: m.systemMs });
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'report' } satisfies ToNotifications);
+      }),
+    async close() {
+      child.kill();
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+async function notificationsProcess() {
+  const db = await openTestDatabase('notifications', notificationsSubgraph.migrationsDir, 'pglite');
+  const notifications = await startNotifications(testConfig('notifications'), { db: db.db });
+  let cpu = process.cpuUsage();
+  // The bench is gone (killed, or failed before killing this): so is its subgraph.
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (m: ToNotifications) => {
+    if (m.type === 'measure') cpu = process.cpuUsage();
+    else if (m.type === 'report') {
+      const d = process.cpuUsage(cpu);
+      process.send!({ type: 'cpu', userMs: d.user / 1000, systemMs: d.system / 1000 } satisfies FromNotifications);
+    }
+  });
+  process.send!({ type: 'listening', url: notifications.url } satisfies FromNotifications);
 }
 
 /** bench/upstream-subgraph.ts in a process of its own, listening. */

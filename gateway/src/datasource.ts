@@ -1,6 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { LIVE_MESSAGE_EXTENSION } from '@fitsync/live';
+import { LIVE_BATCH_HEADER, LIVE_BATCH_MAX, LIVE_MESSAGE_EXTENSION, type LiveBatchEntry } from '@fitsync/live';
 import { CORRELATION_HEADER, ErrorCode, SERVICE_TOKEN_HEADER, type BreakerConfig, type Logger, type ServiceCredentials } from '@fitsync/service-kit';
 import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
 import CircuitBreaker from 'opossum';
@@ -12,6 +11,12 @@ type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
+
+interface QueuedLive {
+  options: ProcessOptions;
+  resolve(result: ProcessResult): void;
+  reject(err: unknown): void;
+}
 
 interface QueuedFetch {
   options: ProcessOptions;
@@ -58,8 +63,16 @@ export interface SubgraphDataSourceOptions {
  */
 const HEALTH_CHECK = () => ({ kind: 'health check', request: { query: '{ __typename }' }, context: {} }) as unknown as ProcessOptions;
 
-/** The deadline of the request being sent, for the fetcher (requests of one data source run concurrently). */
-const requestDeadline = new AsyncLocalStorage<number>();
+/**
+ * The deadline of the request being sent (ms), set on the request by `#sendOnce` and read by
+ * `sendRequest`: a symbol, so the request's spreads inside @apollo/gateway carry it and
+ * `JSON.stringify` leaves it out of the body. (An AsyncLocalStorage carried it before: using
+ * one turns on Node's promise hooks for every promise of the process: about 3% of the
+ * gateway process's samples in a bench:subscriptions profile.)
+ */
+const DEADLINE = Symbol('fitsync.requestDeadline');
+type WithDeadline = { [DEADLINE]?: number };
+type GatewayRequest = ProcessOptions['request'];
 
 /** Why a request did not reach an answer: the breaker was open, the operation had no time left, or the subgraph failed. */
 class Unavailable extends Error {
@@ -104,8 +117,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   readonly #breaker: CircuitBreaker<[() => Promise<ProcessResult>], ProcessResult>;
 
   constructor(opts: SubgraphDataSourceOptions) {
-    super({ url: opts.url, fetcher: (url, init) => opts.fetcher(url, init, requestDeadline.getStore() ?? opts.timeoutMs) });
+    super({ url: opts.url, fetcher: (url, init) => opts.fetcher(url, init, opts.timeoutMs) });
     this.#opts = opts;
+    // @apollo/gateway's own sendRequest (private in its types, hence assigned here) also builds a
+    // node-fetch Request per fetch that only its error hooks would read; this one does without.
+    (this as unknown as { sendRequest: SubgraphDataSource['sendRequestWithDeadline'] }).sendRequest = (request, context) =>
+      this.sendRequestWithDeadline(request, context);
     const breaker = opts.breaker ?? DEFAULT_BREAKER;
     this.#breaker = new CircuitBreaker((attempt: () => Promise<ProcessResult>) => attempt(), {
       name: `gateway->${opts.name}`,
@@ -172,10 +189,28 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
   }
 
+  /**
+   * @apollo/gateway's `sendRequest`, with the request's deadline (see DEADLINE) handed to the
+   * fetcher: one JSON body, one fetch, a non-2xx answer through `errorFromResponse`, the body
+   * parsed by `parseBody`.
+   */
+  private async sendRequestWithDeadline(request: GatewayRequest & WithDeadline, _context: GatewayContext): Promise<ProcessResult> {
+    const { http, ...withoutHttp } = request;
+    if (!http) throw new Error("Internal error: Only 'http' requests are supported.");
+    if (!request.query) throw new Error('Missing query');
+    const init = { method: http.method, headers: Object.fromEntries(http.headers), body: JSON.stringify(withoutHttp) };
+    const response = await this.#opts.fetcher(http.url, init, request[DEADLINE] ?? this.#opts.timeoutMs);
+    if (!response.ok) throw await this.errorFromResponse(response);
+    const body = await this.parseBody(response);
+    if (typeof body !== 'object' || body === null) throw new Error(`Expected JSON response body, but received: ${String(body)}`);
+    return { ...body, http: response };
+  }
+
   /** Entity fetches of one client operation (its context object) waiting for the current task to end. */
   readonly #queued = new WeakMap<object, QueuedFetch[]>();
 
   override process(options: ProcessOptions): Promise<ProcessResult> {
+    if (this.#batchLive && isLivePrimaryFetch(options)) return this.#queueLive(options);
     const selection = 'incomingRequestContext' in options ? entitySelection(options.request.query, options.request.variables) : undefined;
     if (selection === undefined) return this.#send(options).catch((err: unknown) => this.#unavailable(options, err));
     return new Promise((resolve, reject) => {
@@ -218,6 +253,112 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       const part = deduped[i] ? expandEntities(parts[i], deduped[i]) : parts[i];
       f.resolve(part);
     });
+  }
+
+  /**
+   * Live batches (LIVE_BATCH_HEADER): on until the subgraph answers one with something other
+   * than one result per entry (a subgraph not built on service-kit), then off for this data source.
+   */
+  #batchLive = true;
+  /** Primary fetches of live messages waiting for the current turn of the event loop to end. */
+  #liveQueue: QueuedLive[] = [];
+
+  /**
+   * A live message's primary fetch. Those that reach here in one turn of the event loop (the
+   * events a burst of subgraph answers lets through the gateway's limiter together) go to the
+   * subgraph as one live batch: one HTTP request for many messages, each still resolved by the
+   * subgraph for its own caller. Alone, it is sent as it always was.
+   */
+  #queueLive(options: ProcessOptions): Promise<ProcessResult> {
+    return new Promise((resolve, reject) => {
+      if (this.#liveQueue.length === 0) {
+        setImmediate(() => {
+          const queued = this.#liveQueue;
+          this.#liveQueue = [];
+          for (let i = 0; i < queued.length; i += LIVE_BATCH_MAX) void this.#flushLive(queued.slice(i, i + LIVE_BATCH_MAX));
+        });
+      }
+      this.#liveQueue.push({ options, resolve, reject });
+    });
+  }
+
+  async #flushLive(queued: QueuedLive[]): Promise<void> {
+    const one = (q: (typeof queued)[number]) =>
+      this.#send(q.options)
+        .catch((err: unknown) => this.#unavailable(q.options, err))
+        .then(
+          (result) => q.resolve(result),
+          (err: unknown) => q.reject(err),
+        );
+    if (queued.length === 1 || !this.#batchLive) return void (await Promise.all(queued.map(one)));
+    let results: ProcessResult[] | 'unsupported';
+    try {
+      results = await this.#sendLiveBatch(queued.map((q) => q.options));
+    } catch (err) {
+      queued.forEach((q) => q.resolve(this.#unavailable(q.options, err)));
+      return;
+    }
+    if (results === 'unsupported') {
+      this.#batchLive = false;
+      this.#opts.log.warn({ subgraph: this.#opts.name }, 'subgraph does not answer live batches: live messages go to it one request each');
+      return void (await Promise.all(queued.map(one)));
+    }
+    queued.forEach((q, i) => q.resolve(results[i]));
+  }
+
+  /**
+   * One live batch, through the breaker and within the subgraph's deadline and the earliest
+   * of the operations' own, timed as one request. 'unsupported' when the answer is not one
+   * GraphQL result per entry; throws `Unavailable` when there is no answer.
+   */
+  async #sendLiveBatch(batch: ProcessOptions[]): Promise<ProcessResult[] | 'unsupported'> {
+    const { name, observe } = this.#opts;
+    const started = performance.now();
+    const done = (outcome: FetchOutcome) => observe?.(name, outcome, (performance.now() - started) / 1000);
+    const contexts = batch.map((o) => o.context);
+    const left = Math.min(...contexts.map((c) => (c.deadline === undefined ? Infinity : c.deadline - started)));
+    if (left <= 0) {
+      done('unavailable');
+      throw new Unavailable('deadline', 'the operation had no time left');
+    }
+    if (this.#breaker.halfOpen) {
+      done('open');
+      throw Object.assign(new Unavailable('open', 'the circuit is half-open: the gateway is probing this subgraph'), { code: 'EOPENBREAKER' });
+    }
+    const entries: LiveBatchEntry[] = batch.map(({ request, context }) => ({
+      query: request.query!,
+      operationName: request.operationName ?? null,
+      variables: request.variables ?? null,
+      extensions: { [LIVE_MESSAGE_EXTENSION]: context.liveMessage! },
+      ...(context.authorization ? { authorization: context.authorization } : {}),
+      ...(context.correlationId ? { correlationId: context.correlationId } : {}),
+    }));
+    const init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: await this.#opts.credentials.token(), [LIVE_BATCH_HEADER]: '1' },
+      body: JSON.stringify(entries),
+    };
+    const timeoutMs = Number.isFinite(left) ? Math.min(this.#opts.timeoutMs ?? Infinity, left) : this.#opts.timeoutMs;
+    try {
+      const response = await this.#breaker.fire(async () => {
+        const res = await this.#opts.fetcher(this.#opts.url, init, timeoutMs);
+        // A subgraph that refuses the batch as such (400/404/415) answers: not a failure for the breaker.
+        if (!res.ok && res.status >= 500) throw new Error(`${name} answered HTTP ${res.status} to a live batch`);
+        return { ok: res.ok, body: res.ok ? await res.json().catch(() => undefined) : undefined } as unknown as ProcessResult;
+      });
+      const { ok, body } = response as unknown as { ok: boolean; body: unknown };
+      if (!ok || !Array.isArray(body) || body.length !== batch.length || !body.every((r) => typeof r === 'object' && r !== null)) {
+        done('errors');
+        return 'unsupported';
+      }
+      done((body as ProcessResult[]).some((r) => r.errors?.length) ? 'errors' : 'ok');
+      return body as ProcessResult[];
+    } catch (err) {
+      const open = (err as { code?: unknown }).code === 'EOPENBREAKER';
+      done(open ? 'open' : 'unavailable');
+      if (!open) this.#opts.log.warn({ subgraph: name, url: this.url, reason: describe(err) }, 'subgraph unavailable (live batch)');
+      throw new Unavailable(open ? 'open' : 'failed', describe(err));
+    }
   }
 
   /** Queries in flight, by what makes them the same request: see `inflightKey`. */
@@ -266,9 +407,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (deduped) options.request.variables = { ...options.request.variables, representations: deduped.unique };
     try {
       const timeoutMs = Number.isFinite(left) ? Math.min(this.#opts.timeoutMs ?? Infinity, left) : this.#opts.timeoutMs;
-      const response = await this.#breaker.fire(() =>
-        timeoutMs === undefined ? super.process(options) : requestDeadline.run(timeoutMs, () => super.process(options)),
-      );
+      if (timeoutMs !== undefined) (options.request as WithDeadline)[DEADLINE] = timeoutMs;
+      const response = await this.#breaker.fire(() => super.process(options));
       done(response.errors?.length ? 'errors' : 'ok');
       return deduped ? expandEntities(response, deduped) : response;
     } catch (err) {
@@ -318,27 +458,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 }
 
-type SendRequest = (this: SubgraphDataSource, request: ProcessOptions['request']) => Promise<ProcessResult>;
-
-/**
- * RemoteGraphQLDataSource's `sendRequest`, less what it does for nothing on every fetch: it
- * builds a node-fetch `Request` (a parsed URL, a second Headers, and a Buffer copy of the
- * body with every representation in it) only to hand it to `didEncounterError`, whose
- * default rethrows and which this class does not override. The same body, method and headers
- * go to the fetcher; the same answer, or the same error, comes back. @apollo/gateway declares
- * the method private, hence the prototype.
- */
-const sendRequest: SendRequest = async function (this: SubgraphDataSource, request) {
-  if (!request.http) throw new Error("Internal error: Only 'http' requests are supported.");
-  const { http, ...withoutHttp } = request;
-  const init = { method: http.method, headers: Object.fromEntries(http.headers), body: JSON.stringify(withoutHttp) };
-  const response = await this.fetcher(http.url, init);
-  if (!response.ok) throw await this.errorFromResponse(response);
-  const body: unknown = await this.parseBody(response);
-  if (typeof body !== 'object' || body === null) throw new Error(`Expected JSON response body, but received: ${String(body)}`);
-  return { ...(body as ProcessResult), http: response };
-};
-Object.defineProperty(SubgraphDataSource.prototype, 'sendRequest', { value: sendRequest, writable: true, configurable: true });
+/** A subscription's primary fetch for a live message (see willSendRequest): what a live batch carries. */
+function isLivePrimaryFetch(options: ProcessOptions): boolean {
+  return 'incomingRequestContext' in options && options.context.liveMessage !== undefined && options.request.query?.startsWith('subscription') === true;
+}
 
 /**
  * What makes two subgraph requests the same one: the document and its variables, and who

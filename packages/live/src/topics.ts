@@ -41,3 +41,23 @@ export interface LiveMessage<T extends string = string> {
   topic: T;
   payload: LivePayloadOf<T>;
 }
+
+/**
+ * The header of a live batch: the primary fetches of several live messages (each for its own
+ * caller) in one request, a JSON array of `LiveBatchEntry` POSTed to the subgraph's GraphQL
+ * path with the gateway's service credential. The answer is a JSON array of GraphQL results,
+ * one per entry, in order. Each entry is resolved as its own request would be: its caller's
+ * token verified by the subgraph, its own context, its field's access checks.
+ */
+export const LIVE_BATCH_HEADER = 'x-fitsync-live-batch';
+/** The most entries a subgraph resolves in one live batch (the gateway sends at most this many). */
+export const LIVE_BATCH_MAX = 64;
+export interface LiveBatchEntry {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+  extensions: { [LIVE_MESSAGE_EXTENSION]: LiveMessage };
+  /** The caller's `Authorization` header (`Bearer ...`), as its own request would carry it. */
+  authorization?: string;
+  correlationId?: string;
+}

@@ -15,7 +15,16 @@ import {
   type EventTransport,
   type EventWriter,
 } from '@fitsync/events';
-import { createLiveBus, type LiveBus, type LiveMessage, type LivePublisher } from '@fitsync/live';
+import {
+  createLiveBus,
+  LIVE_BATCH_HEADER,
+  LIVE_BATCH_MAX,
+  LIVE_MESSAGE_EXTENSION,
+  type LiveBatchEntry,
+  type LiveBus,
+  type LiveMessage,
+  type LivePublisher,
+} from '@fitsync/live';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
@@ -254,22 +263,23 @@ export async function startSubgraph<TStore, TServices>(
     ],
   });
   await apollo.start();
+  const contextFor = (identity: Awaited<ReturnType<typeof authenticateRequest>>, liveMessage: LiveMessage | undefined) => {
+    const base: BaseContext = {
+      ...identity,
+      clock,
+      log: log.child({ correlationId: identity.correlationId }),
+      events: events.writer(identity.correlationId),
+      live,
+      liveMessage,
+    };
+    return { ...base, store: def.createStore(requestDb, base), services };
+  };
   app.use(
     '/graphql',
     jsonBody('5mb'),
+    liveBatches(apollo, verifier, log, contextFor),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const identity = await authenticateRequest(req.headers, verifier);
-        const base: BaseContext = {
-          ...identity,
-          clock,
-          log: log.child({ correlationId: identity.correlationId }),
-          events: events.writer(identity.correlationId),
-          live,
-          liveMessage: liveMessageFromBody(req.body),
-        };
-        return { ...base, store: def.createStore(requestDb, base), services };
-      },
+      context: async ({ req }) => contextFor(await authenticateRequest(req.headers, verifier), liveMessageFromBody(req.body)),
     }),
   );
   app.use(...requestErrorHandlers(log));
@@ -295,6 +305,82 @@ export async function startSubgraph<TStore, TServices>(
 }
 
 export { createServiceCredentials, type ServiceCredentials };
+
+type LiveBatchResult = { data?: unknown; errors?: readonly unknown[] };
+
+/**
+ * Live batches (see LIVE_BATCH_HEADER): the gateway's primary fetches of several live
+ * messages in one request. The request's service credential is checked once; then each entry
+ * is its own operation: its caller's token verified as an `Authorization` header would be, a
+ * context of its own with its live message, and Apollo's whole pipeline (validation, plugins,
+ * formatError) through `executeOperation`. Only subscription operations that carry a live
+ * message are taken: a batch is not a way to send queries or mutations.
+ */
+function liveBatches<TContext extends BaseContext>(
+  apollo: ApolloServer<TContext>,
+  verifier: TokenVerifier,
+  log: Logger,
+  contextFor: (identity: Awaited<ReturnType<typeof authenticateRequest>>, liveMessage: LiveMessage | undefined) => TContext,
+): import('express').RequestHandler {
+  const refused = (message: string, code: string): LiveBatchResult => ({ errors: [{ message, extensions: { code } }] });
+  return (req, res, next) => {
+    if (req.method !== 'POST' || !req.headers[LIVE_BATCH_HEADER]) return next();
+    const send = (status: number, body: unknown) => res.status(status).type('application/json').send(JSON.stringify(body));
+    const entries = req.body as unknown;
+    if (!Array.isArray(entries) || entries.length === 0 || entries.length > LIVE_BATCH_MAX) {
+      return send(400, { errors: [{ message: `A live batch is a JSON array of 1 to ${LIVE_BATCH_MAX} entries`, extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    const serviceToken = headerValue(req.headers, SERVICE_TOKEN_HEADER);
+    void (async () => {
+      // The credential first, for the whole batch: without it nothing is resolved.
+      try {
+        await authenticateRequest({ [SERVICE_TOKEN_HEADER]: serviceToken }, verifier);
+      } catch (err) {
+        return send(401, {
+          errors: [{ message: err instanceof GraphQLError ? err.message : 'Invalid service credential', extensions: { code: ErrorCode.UNAUTHENTICATED } }],
+        });
+      }
+      const results = await Promise.all(
+        entries.map(async (raw: unknown): Promise<LiveBatchResult> => {
+          const entry = raw as Partial<LiveBatchEntry> | null;
+          const liveMessage = liveMessageFromBody(entry);
+          if (typeof entry?.query !== 'string' || !liveMessage || !/^\s*subscription\b/.test(entry.query)) {
+            return refused('A live batch entry is a subscription operation with its live message', 'BAD_REQUEST');
+          }
+          let identity: Awaited<ReturnType<typeof authenticateRequest>>;
+          try {
+            identity = await authenticateRequest(
+              {
+                [SERVICE_TOKEN_HEADER]: serviceToken,
+                ...(typeof entry.authorization === 'string' ? { authorization: entry.authorization } : {}),
+                ...(typeof entry.correlationId === 'string' ? { [CORRELATION_HEADER]: entry.correlationId } : {}),
+              },
+              verifier,
+            );
+          } catch (err) {
+            return refused(err instanceof GraphQLError ? err.message : 'Invalid token', ErrorCode.UNAUTHENTICATED);
+          }
+          const response = await apollo.executeOperation(
+            {
+              query: entry.query,
+              operationName: entry.operationName ?? undefined,
+              variables: entry.variables ?? undefined,
+              extensions: { [LIVE_MESSAGE_EXTENSION]: liveMessage },
+            },
+            { contextValue: contextFor(identity, liveMessage) },
+          );
+          if (response.body.kind !== 'single') return refused('Incremental delivery is not served in a live batch', 'BAD_REQUEST');
+          const { data, errors } = response.body.singleResult;
+          return { ...(data !== undefined ? { data } : {}), ...(errors ? { errors } : {}) };
+        }),
+      );
+      send(200, results);
+    })().catch((err: unknown) => {
+      log.error({ err }, 'live batch failed');
+      if (!res.headersSent) send(500, { errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+    });
+  };
+}
 
 /** The subgraph's resolvers with one for each `@external` field that has none (see externalFieldResolvers). */
 function withExternalFields(typeDefs: DocumentNode, resolvers: GraphQLResolverMap<unknown>): GraphQLResolverMap<unknown> {
