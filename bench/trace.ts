@@ -83,7 +83,7 @@ export async function traceWorkloads(opts: {
         buildService: ({ name, url }) => new SubgraphDataSource({ name, url: url!, fetcher: fetcher, credentials, log }),
         experimental_didResolveQueryPlan: (resolved) => {
           planned.didResolveQueryPlan(resolved);
-          plan = resolved.queryPlan.node as QueryPlanNode | undefined;
+          plan = resolved.queryPlan.node;
         },
       }),
     ),

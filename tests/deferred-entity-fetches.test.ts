@@ -39,13 +39,14 @@ async function startRelay(target: string): Promise<Relay> {
         res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway');
         return;
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k))) as Record<
-        string,
-        string
-      >;
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k)),
+      ) as Record<string, string>;
       fetch(target, { method: req.method, headers, body: req.method === 'POST' ? body : undefined })
         .then(async (answer) => {
-          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+          res
+            .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
+            .end(Buffer.from(await answer.arrayBuffer()));
         })
         .catch(() => res.writeHead(502).end());
     });
@@ -63,7 +64,9 @@ const reset = (relays: Relays) => SUBGRAPHS.forEach((s) => ((relays[s].requests 
 
 /** Errors as a set: path and service, in a stable order. */
 const errorsOf = (res: GraphQLResult) =>
-  (res.errors ?? []).map((e) => ({ path: e.path, code: e.extensions?.code, service: e.extensions?.service })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  (res.errors ?? [])
+    .map((e) => ({ path: e.path, code: e.extensions?.code, service: e.extensions?.service }))
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 describe('entity fetches deferred to a later stage of the plan, on the platform', () => {
   let platform: Platform;
@@ -104,7 +107,7 @@ describe('entity fetches deferred to a later stage of the plan, on the platform'
 
   beforeEach(() => Object.values(gateways).forEach(({ relays }) => reset(relays)));
 
-  const ask = async (mode: 'on' | 'off', name: string, token: string, pair = gateways): Promise<GraphQLResult> => {
+  const ask = async (mode: 'on' | 'off', name: 'TrainerDashboard' | 'ClientDashboard', token: string, pair = gateways): Promise<GraphQLResult> => {
     const res = await fetch(pair[mode].gateway.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

@@ -84,7 +84,7 @@ function rewrite(node: PlanNode, path: Path): PlanNode {
       let current: PlanNode = nodes.every((n, i) => n === node.nodes[i]) ? node : { ...node, nodes };
       // Each step removes a stage's worth of requests; a plan has few, so this ends quickly.
       for (let step = 0; step < 16 && current.kind === 'Parallel'; step++) {
-        const next = moveIntoLaterStage(current, path) ?? joinLastStages(current, path);
+        const next: PlanNode | undefined = moveIntoLaterStage(current, path) ?? joinLastStages(current, path);
         if (!next) break;
         current = next;
       }
