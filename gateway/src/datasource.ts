@@ -265,7 +265,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const deduped = dedupeRepresentations(options.request.variables?.representations);
     // A copy: the caller's options keep every representation, so that the errors of a request that
     // reaches no answer name each emptied field (`#unavailable` reads them), not each distinct one.
-    const sent = deduped ? { ...options, request: { ...options.request, variables: { ...options.request.variables, representations: deduped.unique } } } : options;
+    const sent = deduped
+      ? { ...options, request: { ...options.request, variables: { ...options.request.variables, representations: deduped.unique } } }
+      : options;
     try {
       const timeoutMs = Number.isFinite(left) ? Math.min(this.#opts.timeoutMs ?? Infinity, left) : this.#opts.timeoutMs;
       const response = await this.#breaker.fire(() =>

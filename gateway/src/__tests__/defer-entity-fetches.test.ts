@@ -112,7 +112,13 @@ function entity(service: string, path: string, reads: string[], writes: string[]
   };
   return { kind: 'Flatten', path: path.split('.'), node: fetch };
 }
-const root = (service: string, writes: string): FetchNode => ({ kind: 'Fetch', serviceName: service, operation: `{${writes}}`, operationName: undefined, operationKind: q });
+const root = (service: string, writes: string): FetchNode => ({
+  kind: 'Fetch',
+  serviceName: service,
+  operation: `{${writes}}`,
+  operationName: undefined,
+  operationKind: q,
+});
 const seq = (...nodes: PlanNode[]): PlanNode => ({ kind: 'Sequence', nodes });
 const par = (...nodes: PlanNode[]): PlanNode => ({ kind: 'Parallel', nodes });
 const planOf = (node: PlanNode): QueryPlan => ({ kind: 'QueryPlan', node });
@@ -121,14 +127,19 @@ describe('deferEntityFetches leaves a fetch where moving it would be wrong', () 
   const moved = entity('users', 'me.friends.@', [], ['name', 'score']);
 
   it('moves it when nothing in the Sequence it joins touches what it reads or writes', () => {
-    const safe = planOf(seq(root('users', 'me{id friends{id}}'), par(moved, seq(entity('events', 'me', [], ['events']), entity('users', 'me.events.@.host', [], ['name'])))));
+    const safe = planOf(
+      seq(root('users', 'me{id friends{id}}'), par(moved, seq(entity('events', 'me', [], ['events']), entity('users', 'me.events.@.host', [], ['name'])))),
+    );
     expect(shape(deferEntityFetches(safe).node)).toBe('Seq[users, Seq[events@me, Par[users@me.events.@.host, users@me.friends.@]]]');
   });
 
   it('not when a later fetch of the Sequence @requires a field it writes (it would read it after the move)', () => {
     const reader = entity('ranking', 'me.friends.@', ['score'], ['rank']);
     const unsafe = planOf(
-      seq(root('users', 'me{id friends{id}}'), par(moved, seq(entity('events', 'me', [], ['events']), par(entity('users', 'me.events.@.host', [], ['name']), reader)))),
+      seq(
+        root('users', 'me{id friends{id}}'),
+        par(moved, seq(entity('events', 'me', [], ['events']), par(entity('users', 'me.events.@.host', [], ['name']), reader))),
+      ),
     );
     expect(deferEntityFetches(unsafe)).toBe(unsafe);
   });
@@ -211,7 +222,9 @@ function orderings(node: PlanNode): Set<string> {
 function cells(leaf: Leaf) {
   const base = leaf.path.filter((p) => p !== '@').join('.');
   const writes = [...leaf.node.operation.matchAll(/\.\.\.on U\{([^}]*)\}/g)].flatMap((m) => m[1].split(' ')).map((f) => `${base}.${f}`);
-  const reads = (leaf.node.requires ?? []).flatMap((s) => (s.kind === 'InlineFragment' ? s.selections : [s])).map((s) => `${base}.${(s as { name: string }).name}`);
+  const reads = (leaf.node.requires ?? [])
+    .flatMap((s) => (s.kind === 'InlineFragment' ? s.selections : [s]))
+    .map((s) => `${base}.${(s as { name: string }).name}`);
   return { writes, reads: [...reads, base] };
 }
 const covers = (outer: string, inner: string) => inner === outer || inner.startsWith(`${outer}.`);
@@ -256,7 +269,14 @@ describe('deferEntityFetches on random plans', () => {
         const index = (list: PlanNode[]) => new Map(list.map((f, i) => [f, i]));
         const b = index(before);
         const translate = (set: Set<string>, from: PlanNode[]) =>
-          new Set([...set].map((pair) => pair.split('<').map((i) => b.get(from[Number(i)])!).join('<')));
+          new Set(
+            [...set].map((pair) =>
+              pair
+                .split('<')
+                .map((i) => b.get(from[Number(i)])!)
+                .join('<'),
+            ),
+          );
         const was = translate(orderings(node), before);
         const now = translate(orderings(rewritten), after);
         for (const pair of was) expect(now.has(pair), `lost ${pair}`).toBe(true);
