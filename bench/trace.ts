@@ -9,6 +9,7 @@ import { createGatewayRuntime } from '@graphql-hive/gateway';
 import { SERVICE_TOKEN_HEADER, createLogger, createServiceCredentials } from '@fitsync/service-kit';
 import type { GatewayContext } from '../gateway/src/context.js';
 import { SubgraphDataSource } from '../gateway/src/datasource.js';
+import { PlannedGateway, plannerSupergraph } from '../gateway/src/planner-fixes/index.js';
 import type { Workload } from './workloads.js';
 
 export type GatewayName = 'ours' | 'apollo' | 'hive';
@@ -72,12 +73,20 @@ export async function traceWorkloads(opts: {
   const log = createLogger('bench', 'silent');
 
   let plan: QueryPlanNode | undefined;
+  // Ours with the plan rewrites the gateway applies (gateway/src/planner-fixes/: the supergraph's,
+  // and each plan's, GATEWAY_DEFER_ENTITY_FETCHES as the running gateway reads it).
+  const planned = new PlannedGateway(log, { deferEntityFetches: process.env.GATEWAY_DEFER_ENTITY_FETCHES !== 'off' });
   const ours = new ApolloServer<GatewayContext>({
-    gateway: new ApolloGateway({
-      supergraphSdl: opts.supergraphSdl,
-      buildService: ({ name, url }) => new SubgraphDataSource({ name, url: url!, fetcher: fetcher, credentials, log }),
-      experimental_didResolveQueryPlan: ({ queryPlan }) => void (plan = queryPlan.node as QueryPlanNode | undefined),
-    }),
+    gateway: planned.wrap(
+      new ApolloGateway({
+        supergraphSdl: plannerSupergraph(opts.supergraphSdl),
+        buildService: ({ name, url }) => new SubgraphDataSource({ name, url: url!, fetcher: fetcher, credentials, log }),
+        experimental_didResolveQueryPlan: (resolved) => {
+          planned.didResolveQueryPlan(resolved);
+          plan = resolved.queryPlan.node;
+        },
+      }),
+    ),
   });
   class Plain extends RemoteGraphQLDataSource<{ authorization?: string }> {
     override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<{ authorization?: string }>) {

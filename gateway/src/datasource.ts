@@ -404,11 +404,15 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       throw Object.assign(new Unavailable('open', 'the circuit is half-open: the gateway is probing this subgraph'), { code: 'EOPENBREAKER' });
     }
     const deduped = dedupeRepresentations(options.request.variables?.representations);
-    if (deduped) options.request.variables = { ...options.request.variables, representations: deduped.unique };
+    // A copy: the caller's options keep every representation, so that the errors of a request that
+    // reaches no answer name each emptied field (`#unavailable` reads them), not each distinct one.
+    const sent = deduped
+      ? { ...options, request: { ...options.request, variables: { ...options.request.variables, representations: deduped.unique } } }
+      : options;
     try {
       const timeoutMs = Number.isFinite(left) ? Math.min(this.#opts.timeoutMs ?? Infinity, left) : this.#opts.timeoutMs;
-      if (timeoutMs !== undefined) (options.request as WithDeadline)[DEADLINE] = timeoutMs;
-      const response = await this.#breaker.fire(() => super.process(options));
+      if (timeoutMs !== undefined) (sent.request as WithDeadline)[DEADLINE] = timeoutMs;
+      const response = await this.#breaker.fire(() => super.process(sent));
       done(response.errors?.length ? 'errors' : 'ok');
       return deduped ? expandEntities(response, deduped) : response;
     } catch (err) {

@@ -93,6 +93,8 @@ export interface GatewayOptions {
   subgraphTimeoutMs?: number;
   /** Share the answer of identical subgraph queries in flight at once, over the config's (SUBGRAPH_DEDUPLICATION). */
   deduplicateSubgraphRequests?: boolean;
+  /** Rewrite query plans so entity fetches to one subgraph at different stages leave together, over the config's (GATEWAY_DEFER_ENTITY_FETCHES). */
+  deferEntityFetches?: boolean;
   /** Deadline for one subgraph probe in `/ready`. Default 2 s. */
   readyTimeoutMs?: number;
   /**
@@ -336,7 +338,7 @@ function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logg
   });
   const subgraphs = new Map<string, string>();
   const dataSources = new Map<string, SubgraphDataSource>();
-  const planned = new PlannedGateway(log);
+  const planned = new PlannedGateway(log, { deferEntityFetches: opts.deferEntityFetches ?? config.deferEntityFetches });
   const upstream: Upstream = {
     subgraphs,
     dataSources,

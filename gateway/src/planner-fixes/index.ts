@@ -1,13 +1,15 @@
 import type { ApolloGateway, SupergraphSdlHook } from '@apollo/gateway';
-import type { QueryPlan } from '@apollo/query-planner';
+import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from '@fitsync/service-kit';
+import { deferEntityFetches } from './defer-entity-fetches.js';
 import { emptyPlanError } from './empty-plan.js';
 import { planningFailedError } from './planning-failure.js';
 import { RequiresAliases, restoreNames } from './requires-aliases.js';
 import { resolvableKeysFirst } from './resolvable-keys.js';
 
+export { deferEntityFetches } from './defer-entity-fetches.js';
 export { emptyPlanError } from './empty-plan.js';
 export { planningFailedError } from './planning-failure.js';
 export { RequiresAliases, restoreNames, type AliasedDocument } from './requires-aliases.js';
@@ -49,7 +51,11 @@ export class PlannedGateway implements GatewayInterface {
   #aliases: RequiresAliases | undefined;
   readonly #plans = new WeakMap<GatewayGraphQLRequestContext, QueryPlan>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** Rewrite each query's plan so entity fetches to one subgraph leave together (defer-entity-fetches.ts; GATEWAY_DEFER_ENTITY_FETCHES). */
+    private readonly opts: { deferEntityFetches?: boolean } = {},
+  ) {}
 
   /** The plan Apollo's gateway made for a request, kept for the empty-plan check. */
   readonly didResolveQueryPlan = ({ queryPlan, requestContext }: { queryPlan: QueryPlan; requestContext: GatewayGraphQLRequestContext }) => {
@@ -62,8 +68,27 @@ export class PlannedGateway implements GatewayInterface {
     // Runs at the initial load and at every update, before any operation reaches the new planner.
     gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
       this.#aliases = new RequiresAliases(coreSupergraphSdl);
+      if (this.opts.deferEntityFetches !== false) this.#rewritePlans(gateway);
     });
     return this;
+  }
+
+  /**
+   * The plan rewrites, applied where Apollo's gateway builds a plan, so the rewritten plan is
+   * what its plan cache keeps (built once per operation, not rewritten per request). Apollo's
+   * gateway has no hook for this: it makes a new `queryPlanner` at every supergraph load, just
+   * before it calls the `onSchemaLoadOrUpdate` listeners (@apollo/gateway 2.14,
+   * `updateWithSchemaAndNotify`), so this listener wraps each new one's `buildQueryPlan`.
+   */
+  #rewritePlans(gateway: ApolloGateway): void {
+    const planner = (gateway as unknown as { queryPlanner?: QueryPlanner }).queryPlanner;
+    if (!planner || typeof planner.buildQueryPlan !== 'function') {
+      this.log.warn('the gateway has no queryPlanner to wrap: entity fetches across plan stages are not merged');
+      return;
+    }
+    if (Object.prototype.hasOwnProperty.call(planner, 'buildQueryPlan')) return;
+    const build = planner.buildQueryPlan.bind(planner);
+    planner.buildQueryPlan = (...args) => deferEntityFetches(build(...args));
   }
 
   get #inner(): ApolloGateway {

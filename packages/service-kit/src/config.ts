@@ -183,6 +183,7 @@ const baseSchema = z.object({
   BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
   SUBGRAPH_DEDUPLICATION: z.enum(['on', 'off']).default('on'),
+  GATEWAY_DEFER_ENTITY_FETCHES: z.enum(['on', 'off']).default('on'),
   IDEMPOTENCY_TTL: z
     .string()
     .refine((v) => isDuration(v), 'a duration such as 90s, 30m, 12h or 7d')
@@ -276,6 +277,8 @@ export interface ServiceConfig {
   breaker: BreakerConfig;
   /** Gateway: identical subgraph queries in flight at once are sent once and their answer shared (never mutations). */
   deduplicateSubgraphRequests: boolean;
+  /** Gateway: query plans rewritten so entity fetches to one subgraph at different stages leave together where that is safe (GATEWAY_DEFER_ENTITY_FETCHES). */
+  deferEntityFetches: boolean;
   /** Gateway: how long a mutation's `Idempotency-Key` and its answer are kept. */
   idempotencyTtlMs: number;
   /** Gateway: `<NAME>_HEALTH_URL` variables set, by variable name (see `healthUrlVariable`). */
@@ -479,6 +482,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
       cooldownMs: e.BREAKER_COOLDOWN_MS,
     },
     deduplicateSubgraphRequests: e.SUBGRAPH_DEDUPLICATION === 'on',
+    deferEntityFetches: e.GATEWAY_DEFER_ENTITY_FETCHES === 'on',
     idempotencyTtlMs: durationSeconds(e.IDEMPOTENCY_TTL) * 1000,
     subgraphHealthUrls,
     subgraphSubscriptions,
