@@ -87,8 +87,8 @@ interface Announcements {
   connections: Connection[];
   /** Connections being opened now (upgraded, connection_init not yet acknowledged), and the most there were at once. */
   handshakes: { now: number; max: number };
-  /** Closes this caller's next connection as graphql-ws does when connection_init comes too late (4408). */
-  lateInitOnce(authorization: string): void;
+  /** Closes this caller's next `times` connections (default 1) as graphql-ws does when connection_init comes too late (4408). */
+  lateInitOnce(authorization: string, times?: number): void;
   /** Connections closed with 4408 so far. */
   lateInits(): number;
   /** Every subscription the subgraph started, and how many are open now. */
@@ -144,7 +144,7 @@ async function startAnnouncements(): Promise<Announcements> {
   const served: Served[] = [];
   const connections: Connection[] = [];
   const handshakes = { now: 0, max: 0 };
-  const late = new Set<string>();
+  const late = new Map<string, number>();
   let lateInits = 0;
   let open = 0;
   type Context = Omit<Served, 'channel'>;
@@ -208,7 +208,10 @@ async function startAnnouncements(): Promise<Announcements> {
       schema,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
-        if (typeof params.authorization === 'string' && late.delete(params.authorization)) {
+        const lateLeft = typeof params.authorization === 'string' ? (late.get(params.authorization) ?? 0) : 0;
+        if (lateLeft > 0) {
+          if (lateLeft === 1) late.delete(params.authorization as string);
+          else late.set(params.authorization as string, lateLeft - 1);
           lateInits++;
           ctx.extra.socket.close(4408, 'Connection initialisation timeout');
           return false;
@@ -239,7 +242,7 @@ async function startAnnouncements(): Promise<Announcements> {
     served,
     connections,
     handshakes,
-    lateInitOnce: (authorization) => void late.add(authorization),
+    lateInitOnce: (authorization, times = 1) => void late.set(authorization, times),
     lateInits: () => lateInits,
     open: () => open,
     publish: (channel, a) => void hub.emit(`announce:${channel}`, a),
@@ -509,17 +512,17 @@ describe('upstream subscriptions: a subgraph that serves its own', () => {
 
   it('opens every subscription of many callers subscribing at once, one connection each, a few handshakes at a time', async () => {
     // More callers than DEFAULT_MAX_UPSTREAM_HANDSHAKES, each with its own connection, all at once.
-    const callers = [
-      ...members.slice(2, 10),
-      ...Array.from({ length: 2 * DEFAULT_MAX_UPSTREAM_HANDSHAKES }, () => ({ id: randomUUID(), role: 'CLIENT' as const })),
-    ];
+    // Callers no earlier test used: an identical subscription still open from one would be shared, not opened.
+    const callers = Array.from({ length: 2 * DEFAULT_MAX_UPSTREAM_HANDSHAKES + 8 }, () => ({ id: randomUUID(), role: 'CLIENT' as const }));
     const tokens = await Promise.all(callers.map((m) => platform.tokenFor(m)));
     announcements.handshakes.max = announcements.handshakes.now;
     const channels = ['a', 'b'];
-    const openBefore = announcements.open();
     const subs = tokens.flatMap((token) => channels.map((channel) => ({ channel, sub: subscribe(token, channel) })));
+    // Counted by caller: an earlier test's subscription may still be closing, so the subgraph's open count moves on its own.
+    const servedFor = (token: string) => announcements.served.filter((s) => s.authorization === `Bearer ${token}`).map((s) => s.channel);
     // A wait, not a deadline: 40 connections a few at a time on a loaded machine.
-    await until(() => announcements.open() === openBefore + subs.length, 30_000, 'every upstream subscription');
+    await until(() => tokens.every((token) => servedFor(token).length === channels.length), 30_000, 'every upstream subscription');
+    for (const token of tokens) expect(servedFor(token).sort()).toEqual(channels);
     for (const channel of channels) {
       await publishUntilHeard(
         channel,
@@ -539,9 +542,9 @@ describe('upstream subscriptions: a subgraph that serves its own', () => {
   it('ends every subscription of a failed connection with SERVICE_UNAVAILABLE and complete, and the next subscribe connects anew', async () => {
     const token = await platform.tokenFor(members[10]);
     const channels = ['f1', 'f2', 'f3'];
-    const openBefore = announcements.open();
     const subs = channels.map((channel) => subscribe(token, channel));
-    await until(() => announcements.open() === openBefore + 3, 5_000, 'three upstream subscriptions');
+    const servedFor = () => announcements.served.filter((s) => s.authorization === `Bearer ${token}` && channels.includes(s.channel));
+    await until(() => servedFor().length === 3, 5_000, 'three upstream subscriptions');
     for (const [i, channel] of channels.entries()) await publishUntilHeard(channel, [subs[i]]);
     expect(connectionsOf(token)).toHaveLength(1);
     announcements.dropSockets();
@@ -561,17 +564,39 @@ describe('upstream subscriptions: a subgraph that serves its own', () => {
   });
 
   it('opens again a connection the subgraph closed for a late connection_init (4408), before anything was subscribed on it', async () => {
-    const token = await platform.tokenFor(members[10]);
+    // A caller no earlier test used, so its first connection is a new one (the one the subgraph closes).
+    const token = await platform.tokenFor({ id: randomUUID(), role: 'CLIENT' });
     const lateBefore = announcements.lateInits();
     announcements.lateInitOnce(`Bearer ${token}`);
-    const openBefore = announcements.open();
     const subs = ['l1', 'l2'].map((channel) => subscribe(token, channel));
-    await until(() => announcements.open() === openBefore + 2, 5_000, 'both upstream subscriptions');
+    const served = () => announcements.served.filter((s) => s.authorization === `Bearer ${token}`).map((s) => s.channel);
+    await until(() => served().length === 2, 5_000, 'both upstream subscriptions');
     await publishUntilHeard('l1', [subs[0]], 'late but there');
     await publishUntilHeard('l2', [subs[1]], 'late but there');
     expect(announcements.lateInits()).toBe(lateBefore + 1);
     expect(connectionsOf(token).filter((c) => c.open)).toHaveLength(1);
     for (const sub of subs) expect(sub.completed).toBe(false);
     await Promise.all(subs.map((s) => s.dispose()));
+  });
+
+  it('gives back the handshake turn of a connection that never got its acknowledgement, so later callers still connect', async () => {
+    // More callers than DEFAULT_MAX_UPSTREAM_HANDSHAKES whose every connection_init is refused (4408 past the retries):
+    // had a refused handshake kept its turn, the next caller would wait for ever.
+    const refused = await Promise.all(
+      Array.from({ length: DEFAULT_MAX_UPSTREAM_HANDSHAKES + 2 }, () => platform.tokenFor({ id: randomUUID(), role: 'CLIENT' })),
+    );
+    for (const token of refused) announcements.lateInitOnce(`Bearer ${token}`, 10);
+    const failing = refused.map((token) => subscribe(token, 'r'));
+    await until(() => failing.every((s) => s.completed), 20_000, 'every refused subscription to end');
+    for (const sub of failing) {
+      expect(sub.events.at(-1)).toEqual({
+        errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) })],
+      });
+    }
+    const token = await platform.tokenFor({ id: randomUUID(), role: 'CLIENT' });
+    const sub = subscribe(token, 'r');
+    await until(() => announcements.served.some((s) => s.authorization === `Bearer ${token}`), 5_000, "the later caller's upstream subscription");
+    await publishUntilHeard('r', [sub], 'after the refusals');
+    await sub.dispose();
   });
 });

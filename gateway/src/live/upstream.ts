@@ -306,6 +306,8 @@ export class UpstreamSubscriptions {
         closed: (event) => {
           // graphql-ws connects again (see shouldRetry): the connection is not over yet.
           if (!acknowledged && retries < INIT_TIMEOUT_RETRIES && lateInit(event) && !disposed) return;
+          // A connection refused or lost before its acknowledgement gives its turn back too.
+          endHandshake();
           connection.cause ??= describe(event);
           onClosed();
         },
