@@ -1,8 +1,9 @@
 // A benchmark's window into one of its own child processes, started with
 // `--inspect=127.0.0.1:0` (the inspector on a port of the kernel's choosing, on loopback, and
 // only when the benchmark asks for it): a full collection then the heap that survived it, and
-// heap snapshots, over the DevTools protocol.
+// heap snapshots, and CPU profiles of a window of its life, over the DevTools protocol.
 import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 
 /** The inspector's WebSocket URL, from the line Node prints on stderr when it listens. */
@@ -69,6 +70,19 @@ export class Inspector {
       this.#onChunk = undefined;
       await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     }
+  }
+
+  /** Starts V8's CPU profiler (sampling every `intervalUs` µs): only what runs from now on is in the profile. */
+  async startProfile(intervalUs = 500): Promise<void> {
+    await this.call('Profiler.enable');
+    await this.call('Profiler.setSamplingInterval', { interval: intervalUs });
+    await this.call('Profiler.start');
+  }
+
+  /** Stops the CPU profiler and writes its profile (the `.cpuprofile` format of `node --cpu-prof`) to `file`. */
+  async stopProfile(file: string): Promise<void> {
+    const { profile } = await this.call<{ profile: unknown }>('Profiler.stop');
+    await writeFile(file, JSON.stringify(profile));
   }
 
   close(): void {

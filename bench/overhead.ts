@@ -7,6 +7,7 @@
 import { Agent, request } from 'node:http';
 import { SERVICE_TOKEN_HEADER } from '@fitsync/service-kit';
 import { cpuSeconds, readMetrics } from './counters.js';
+import { profileSection, type HotFunction } from './profile.js';
 import { runCell, type CellResult } from './load.js';
 import type { Proc } from './processes.js';
 import { criticalPath, type QueryPlanNode, type WorkloadTrace } from './trace.js';
@@ -49,6 +50,8 @@ export interface OverheadResults {
   /** CPU the gateway burns with no request at all (timers, scrapes), ms per second, by gateway. */
   idleCpuMsPerSecond: Record<string, number | undefined>;
   baseline?: string;
+  /** --profile: our gateway's CPU profile at 1 connection, one per workload (start-up left out). */
+  profiles?: { workload: string; requests: number; totalMs: number; functions: HotFunction[]; byPackage: { pkg: string; percent: number }[]; file: string }[];
 }
 
 interface Context {
@@ -266,5 +269,7 @@ export function overheadSection(r: OverheadResults | undefined): string[] {
     lines.push(`| ${w} | \`${k}\` | ${f(median(r.floor.filter((c) => c.workload === w && c.fetch === k).map((c) => c.p50)))} |`);
   }
   lines.push('');
+  for (const p of r.profiles ?? [])
+    lines.push(...profileSection(`### Where our gateway spends its CPU at 1 connection: ${p.workload} (--profile, ${p.requests} requests)`, p));
   return lines;
 }

@@ -16,7 +16,8 @@ export interface HotFunction {
 
 /**
  * The functions a V8 CPU profile (`node --cpu-prof`) spent most self time in,
- * each sample's interval charged to the function on top of the stack.
+ * each sample's interval charged to the function on top of the stack; shares and the total
+ * are of the busy time (idle samples left out).
  */
 export async function topSelfTime(dir: string, root: string, limit = 25): Promise<{ totalMs: number; functions: HotFunction[]; file: string } | undefined> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
@@ -36,8 +37,10 @@ export async function topSelfTime(dir: string, root: string, limit = 25): Promis
   let total = 0;
   profile.samples.forEach((id, i) => {
     const us = profile.timeDeltas[i] ?? 0;
-    total += us;
     const frame = byId.get(id)!.callFrame;
+    // Shares of the time the thread was busy: waiting for the next request is not the gateway's cost.
+    if (frame.functionName === '(idle)') return;
+    total += us;
     const url = frame.url.replace(/^file:\/\//, '');
     const where = url ? `${url.includes('node_modules') ? url.slice(url.lastIndexOf('node_modules/') + 13) : relative(root, url)}:${frame.lineNumber + 1}` : '';
     const name = frame.functionName || '(anonymous)';
@@ -66,6 +69,7 @@ export async function selfTimeByPackage(file: string, root: string): Promise<{ p
   let total = 0;
   profile.samples.forEach((id, i) => {
     const us = profile.timeDeltas[i] ?? 0;
+    if (byId.get(id)!.callFrame.functionName === '(idle)') return;
     total += us;
     const url = byId.get(id)!.callFrame.url.replace(/^file:\/\//, '');
     let pkg: string;
@@ -78,4 +82,19 @@ export async function selfTimeByPackage(file: string, root: string): Promise<{ p
     totals.set(pkg, (totals.get(pkg) ?? 0) + us);
   });
   return [...totals].map(([pkg, us]) => ({ pkg, percent: (100 * us) / total })).sort((a, b) => b.percent - a.percent);
+}
+
+/** A profile summary (`topSelfTime` with `selfTimeByPackage`) as markdown lines, under `heading`. */
+export function profileSection(
+  heading: string,
+  profile: { totalMs: number; functions: HotFunction[]; byPackage: { pkg: string; percent: number }[]; file: string },
+  rows = 20,
+): string[] {
+  const pct = (n: number) => n.toFixed(1);
+  const lines = [heading, '', `Profile: \`${profile.file}\` (${(profile.totalMs / 1000).toFixed(1)} s busy). Self time by package:`, ''];
+  lines.push(profile.byPackage.map((p) => `${p.pkg} ${pct(p.percent)}%`).join(', '), '');
+  lines.push('| self % | function | where |', '|---:|---|---|');
+  for (const fn of profile.functions.slice(0, rows)) lines.push(`| ${pct(fn.selfPercent)} | \`${fn.name}\` | ${fn.where} |`);
+  lines.push('');
+  return lines;
 }

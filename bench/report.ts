@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CellResult } from './load.js';
-import type { HotFunction } from './profile.js';
+import { profileSection, type HotFunction } from './profile.js';
 import type { HungResults, SameOperationCell } from './resilience.js';
 import { overheadSection, type OverheadResults } from './overhead.js';
 import { tracingSection, type TracingCell } from './tracing.js';
@@ -218,18 +218,7 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
     lines.push(`| ${rate} | ${row.join(' | ')} |`);
   }
   lines.push('');
-  if (r.profile) {
-    lines.push(
-      '## Where our gateway spends its CPU',
-      '',
-      `Profile: \`${r.profile.file}\` (${f(r.profile.totalMs / 1000, 1)} s sampled). Self time by package:`,
-      '',
-    );
-    lines.push(r.profile.byPackage.map((p) => `${p.pkg} ${f(p.percent)}%`).join(', '), '');
-    lines.push('| self % | function | where |', '|---:|---|---|');
-    for (const fn of r.profile.functions.slice(0, 20)) lines.push(`| ${f(fn.selfPercent)} | \`${fn.name}\` | ${fn.where} |`);
-    lines.push('');
-  }
+  if (r.profile) lines.push(...profileSection('## Where our gateway spends its CPU', r.profile));
   lines.push(...extraSections(r));
   return lines.join('\n');
 }

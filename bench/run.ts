@@ -14,6 +14,7 @@ import { runCell, type CellResult } from './load.js';
 import { parseOptions } from './options.js';
 import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc } from './processes.js';
 import { selfTimeByPackage, topSelfTime } from './profile.js';
+import { INSPECTOR_LINE, Inspector } from './inspector.js';
 import { hungSubgraphWorkload, sameOperationWorkload, type HungResults, type SameOperationCell } from './resilience.js';
 import { overheadWorkload, replayPlan, type OverheadResults } from './overhead.js';
 import { runSoak } from './soak.js';
@@ -228,6 +229,59 @@ async function main() {
           )),
           baseline: opts.baseline,
         };
+        if (opts.profile) {
+          // Where the gateway's CPU per request goes at 1 connection: a gateway of its own, profiled over its
+          // inspector (a loopback port of the kernel's choosing) while each workload runs, start-up left out.
+          say(`overhead: profiling our gateway (V8 CPU profiler) at 1 connection, ${opts.durationSeconds} s per workload...`);
+          let found!: (url: string) => void;
+          const inspectorUrl = new Promise<string>((r) => (found = r));
+          const port = await freePort();
+          const profiled = spawnService({
+            name: 'ours (profiled)',
+            entry: ENTRIES.ours,
+            port,
+            path: '/graphql',
+            cwd: ROOT,
+            nodeArgs: ['--inspect=127.0.0.1:0'],
+            env: { ...baseEnv, GATEWAY_PORT: String(port) },
+            onLine: (line) => {
+              const m = INSPECTOR_LINE.exec(line);
+              if (m) found(m[1]);
+            },
+          });
+          procs.push(profiled);
+          await waitUntil(profiled, graphqlProbe(profiled.url));
+          const inspector = await Inspector.connect(await inspectorUrl);
+          const dir = join(scratch, 'cpu-prof-overhead');
+          await mkdir(dir, { recursive: true });
+          const outDir = resolve(ROOT, opts.out);
+          await mkdir(outDir, { recursive: true });
+          overhead.profiles = [];
+          for (const w of workloads) {
+            const next = () => ({ body: requestBody(w), headers: { authorization: `Bearer ${pick(w.tokens)}` } });
+            await runCell({ url: profiled.url, connections: 1, durationSeconds: 1, next });
+            await inspector.startProfile();
+            const cell = await runCell({ url: profiled.url, connections: 1, durationSeconds: opts.durationSeconds, next });
+            const slug = w.name.replace(/\W+/g, '-').replace(/^-|-$/g, '');
+            await rm(dir, { recursive: true, force: true });
+            await mkdir(dir, { recursive: true });
+            await inspector.stopProfile(join(dir, `${slug}.cpuprofile`));
+            show(`${w.name} · ours (profiled)`, cell);
+            const top = await topSelfTime(dir, ROOT, 30);
+            if (!top) continue;
+            const file = join(outDir, `${stamp(startedAt)}-overhead-${slug}.cpuprofile`);
+            await copyFile(top.file, file);
+            overhead.profiles.push({
+              workload: w.name,
+              requests: cell.requests,
+              ...top,
+              byPackage: (await selfTimeByPackage(top.file, ROOT)).slice(0, 15),
+              file,
+            });
+          }
+          inspector.close();
+          await profiled.stop();
+        }
       }
       if (wanted.includes('tracing')) {
         say('tracing: a second platform (five subgraphs and a gateway) with OTEL_EXPORTER_OTLP_ENDPOINT set, on the same data...');

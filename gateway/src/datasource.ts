@@ -312,19 +312,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
    * GraphQL result per entry; throws `Unavailable` when there is no answer.
    */
   async #sendLiveBatch(batch: ProcessOptions[]): Promise<ProcessResult[] | 'unsupported'> {
-    const { name, observe } = this.#opts;
-    const started = performance.now();
-    const done = (outcome: FetchOutcome) => observe?.(name, outcome, (performance.now() - started) / 1000);
-    const contexts = batch.map((o) => o.context);
-    const left = Math.min(...contexts.map((c) => (c.deadline === undefined ? Infinity : c.deadline - started)));
-    if (left <= 0) {
-      done('unavailable');
-      throw new Unavailable('deadline', 'the operation had no time left');
-    }
-    if (this.#breaker.halfOpen) {
-      done('open');
-      throw Object.assign(new Unavailable('open', 'the circuit is half-open: the gateway is probing this subgraph'), { code: 'EOPENBREAKER' });
-    }
+    const { name } = this.#opts;
+    const { done, timeoutMs } = this.#admit(batch.map((o) => o.context.deadline));
     const entries: LiveBatchEntry[] = batch.map(({ request, context }) => ({
       query: request.query!,
       operationName: request.operationName ?? null,
@@ -338,7 +327,6 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: await this.#opts.credentials.token(), [LIVE_BATCH_HEADER]: '1' },
       body: JSON.stringify(entries),
     };
-    const timeoutMs = Number.isFinite(left) ? Math.min(this.#opts.timeoutMs ?? Infinity, left) : this.#opts.timeoutMs;
     try {
       const response = await this.#breaker.fire(async () => {
         const res = await this.#opts.fetcher(this.#opts.url, init, timeoutMs);
@@ -384,25 +372,38 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   /**
-   * One HTTP request to the subgraph, through its breaker and within both deadlines (the
-   * subgraph's own, and what is left of the operation's), timed. A subgraph's GraphQL errors
-   * come back in the result; not reaching an answer throws `Unavailable`.
+   * What every request to the subgraph starts with (`#sendOnce`, `#sendLiveBatch`): its timer
+   * (`done(outcome)` records it once), and its admission. Refused with `Unavailable` when an
+   * operation it serves has no time left, or while the breaker is half-open (the gateway's own
+   * probe is finding out, see #probe). `timeoutMs`: the subgraph's deadline, or what is left of
+   * the earliest operation's if that is sooner.
    */
-  async #sendOnce(options: ProcessOptions): Promise<ProcessResult> {
+  #admit(deadlines: readonly (number | undefined)[]): { done: (outcome: FetchOutcome) => void; timeoutMs: number | undefined } {
     const { name, observe } = this.#opts;
     const started = performance.now();
     const done = (outcome: FetchOutcome) => observe?.(name, outcome, (performance.now() - started) / 1000);
-    const context = 'incomingRequestContext' in options ? options.context : undefined;
-    const left = context?.deadline === undefined ? Infinity : context.deadline - started;
+    let left = Infinity;
+    for (const deadline of deadlines) if (deadline !== undefined) left = Math.min(left, deadline - started);
     if (left <= 0) {
       done('unavailable');
       throw new Unavailable('deadline', 'the operation had no time left');
     }
     if (this.#breaker.halfOpen) {
-      // The gateway's own probe is finding out (see #probe).
       done('open');
       throw Object.assign(new Unavailable('open', 'the circuit is half-open: the gateway is probing this subgraph'), { code: 'EOPENBREAKER' });
     }
+    return { done, timeoutMs: Number.isFinite(left) ? Math.min(this.#opts.timeoutMs ?? Infinity, left) : this.#opts.timeoutMs };
+  }
+
+  /**
+   * One HTTP request to the subgraph, through its breaker and within both deadlines (the
+   * subgraph's own, and what is left of the operation's), timed. A subgraph's GraphQL errors
+   * come back in the result; not reaching an answer throws `Unavailable`.
+   */
+  async #sendOnce(options: ProcessOptions): Promise<ProcessResult> {
+    const { name } = this.#opts;
+    const context = 'incomingRequestContext' in options ? options.context : undefined;
+    const { done, timeoutMs } = this.#admit([context?.deadline]);
     const deduped = dedupeRepresentations(options.request.variables?.representations);
     // A copy: the caller's options keep every representation, so that the errors of a request that
     // reaches no answer name each emptied field (`#unavailable` reads them), not each distinct one.
@@ -410,7 +411,6 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       ? { ...options, request: { ...options.request, variables: { ...options.request.variables, representations: deduped.unique } } }
       : options;
     try {
-      const timeoutMs = Number.isFinite(left) ? Math.min(this.#opts.timeoutMs ?? Infinity, left) : this.#opts.timeoutMs;
       if (timeoutMs !== undefined) (sent.request as WithDeadline)[DEADLINE] = timeoutMs;
       const response = await this.#breaker.fire(() => super.process(sent));
       done(response.errors?.length ? 'errors' : 'ok');
