@@ -44,6 +44,22 @@ describe.each(storageBackends())('text inputs on %s', (backend) => {
     expect(await nameInDatabase()).toBe(before);
   });
 
+  it('refuses a document with an unsafe literal every time it is sent, not only the first (the verdict is kept per document)', async () => {
+    const query = 'mutation { updateProfile(input: { name: "Ana\\u0000 again" }) { name } }';
+    const before = await nameInDatabase();
+    for (let i = 0; i < 3; i++) {
+      const res = await platform.query(query, {}, token);
+      expect(res.data ?? null).toBeNull();
+      expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'name' } });
+    }
+    // A safe document of the same shape right after is served: the kept verdict is that document's alone.
+    const safe = await platform.query('mutation { updateProfile(input: { name: "Ana again" }) { name } }', {}, token);
+    expect(safe.errors).toBeUndefined();
+    expect(safe.data).toEqual({ updateProfile: { name: 'Ana again' } });
+    await platform.query(UPDATE, { i: { name: before } }, token);
+    expect(await nameInDatabase()).toBe(before);
+  });
+
   it('refuses the same at a subgraph called directly, with the service credential', async () => {
     const { status, body } = await callSubgraph(platform.subgraphs.users.url, UPDATE, { i: { name: 'x\u0000' } }, { token });
     expect(status).toBe(400);

@@ -71,7 +71,13 @@ const HEALTH_CHECK = () => ({ kind: 'health check', request: { query: '{ __typen
  * gateway process's samples in a bench:subscriptions profile.)
  */
 const DEADLINE = Symbol('fitsync.requestDeadline');
-type WithDeadline = { [DEADLINE]?: number };
+/**
+ * The request's JSON body (query, variables, operation name), when `#send` has already written
+ * it for the in-flight key: `sendRequest` sends that string instead of serialising the same
+ * representations a second time (it serialises again if anything added extensions since).
+ */
+const BODY = Symbol('fitsync.requestBody');
+type WithDeadline = { [DEADLINE]?: number; [BODY]?: string };
 type GatewayRequest = ProcessOptions['request'];
 
 /** Why a request did not reach an answer: the breaker was open, the operation had no time left, or the subgraph failed. */
@@ -198,12 +204,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const { http, ...withoutHttp } = request;
     if (!http) throw new Error("Internal error: Only 'http' requests are supported.");
     if (!request.query) throw new Error('Missing query');
-    const init = { method: http.method, headers: Object.fromEntries(http.headers), body: JSON.stringify(withoutHttp) };
+    const written = request[BODY];
+    const body = written !== undefined && request.extensions === undefined ? written : JSON.stringify(withoutHttp);
+    const init = { method: http.method, headers: Object.fromEntries(http.headers), body };
     const response = await this.#opts.fetcher(http.url, init, request[DEADLINE] ?? this.#opts.timeoutMs);
     if (!response.ok) throw await this.errorFromResponse(response);
-    const body = await this.parseBody(response);
-    if (typeof body !== 'object' || body === null) throw new Error(`Expected JSON response body, but received: ${String(body)}`);
-    return { ...body, http: response };
+    const answer = await this.parseBody(response);
+    if (typeof answer !== 'object' || answer === null) throw new Error(`Expected JSON response body, but received: ${String(answer)}`);
+    return { ...answer, http: response };
   }
 
   /** Entity fetches of one client operation (its context object) waiting for the current task to end. */
@@ -357,18 +365,24 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
    * (a copy of it: @apollo/gateway merges later fetches into the objects it is given).
    */
   #send(options: ProcessOptions): Promise<ProcessResult> {
-    const key = this.#opts.deduplicate === false ? undefined : inflightKey(options);
-    if (key === undefined) return this.#sendOnce(options);
+    const deduped = dedupeRepresentations(options.request.variables?.representations);
+    // A copy: the caller's options keep every representation, so that the errors of a request that
+    // reaches no answer name each emptied field (`#unavailable` reads them), not each distinct one.
+    const sent: ProcessOptions = deduped
+      ? { ...options, request: { ...options.request, variables: { ...options.request.variables, representations: deduped.unique } } }
+      : options;
+    const key = this.#opts.deduplicate === false ? undefined : inflightKey(sent);
+    if (key === undefined) return this.#sendOnce(options, sent, deduped);
     const pending = this.#inflight.get(key);
     if (pending) {
       this.#opts.onDeduplicated?.(this.#opts.name);
       return pending.then((result) => structuredClone(result));
     }
-    const sent = this.#sendOnce(options);
-    this.#inflight.set(key, sent);
+    const sending = this.#sendOnce(options, sent, deduped);
+    this.#inflight.set(key, sending);
     const forget = () => void this.#inflight.delete(key);
-    sent.then(forget, forget);
-    return sent;
+    sending.then(forget, forget);
+    return sending;
   }
 
   /**
@@ -400,16 +414,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
    * subgraph's own, and what is left of the operation's), timed. A subgraph's GraphQL errors
    * come back in the result; not reaching an answer throws `Unavailable`.
    */
-  async #sendOnce(options: ProcessOptions): Promise<ProcessResult> {
+  async #sendOnce(options: ProcessOptions, sent: ProcessOptions, deduped: ReturnType<typeof dedupeRepresentations>): Promise<ProcessResult> {
     const { name } = this.#opts;
     const context = 'incomingRequestContext' in options ? options.context : undefined;
     const { done, timeoutMs } = this.#admit([context?.deadline]);
-    const deduped = dedupeRepresentations(options.request.variables?.representations);
-    // A copy: the caller's options keep every representation, so that the errors of a request that
-    // reaches no answer name each emptied field (`#unavailable` reads them), not each distinct one.
-    const sent = deduped
-      ? { ...options, request: { ...options.request, variables: { ...options.request.variables, representations: deduped.unique } } }
-      : options;
     try {
       if (timeoutMs !== undefined) (sent.request as WithDeadline)[DEADLINE] = timeoutMs;
       const response = await this.#breaker.fire(() => super.process(sent));
@@ -474,12 +482,16 @@ function isLivePrimaryFetch(options: ProcessOptions): boolean {
  */
 function inflightKey(options: ProcessOptions): string | undefined {
   if (!('incomingRequestContext' in options)) return undefined;
-  const query = options.request.query ?? '';
+  const { request } = options;
+  const query = request.query ?? '';
   const operation = 'document' in options ? options.document?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) : undefined;
   const kind = operation && operation.kind === Kind.OPERATION_DEFINITION ? operation.operation : /^\s*\{/.test(query) ? 'query' : /^\s*(\w+)/.exec(query)?.[1];
   if (kind !== 'query') return undefined;
   const { authorization, liveMessage } = options.context;
-  return JSON.stringify([query, options.request.operationName ?? null, options.request.variables ?? null, authorization ?? null, liveMessage ?? null]);
+  // The body the subgraph gets, written once: the key, and what `sendRequest` sends (BODY).
+  const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
+  (request as WithDeadline)[BODY] = body;
+  return `${JSON.stringify([authorization ?? null, liveMessage ?? null])}${body}`;
 }
 
 /**

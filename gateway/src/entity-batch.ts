@@ -107,27 +107,54 @@ const REPRESENTATIONS_TYPE: TypeNode = {
  * after the first fetch (subgraph logs and traces keep a recognisable name).
  */
 export function mergeEntityFetches(fetches: { selection: SelectionSetNode; representations: unknown[] }[], operationName?: string): MergedFetch {
+  const key = `${operationName ?? ''}\u0000${fetches.map((f) => selectionId(f.selection)).join(',')}`;
+  let text = mergedTexts.get(key);
+  if (text === undefined) {
+    text = printMerged(
+      fetches.map((f) => f.selection),
+      operationName,
+    );
+    mergedTexts.set(key, text);
+  }
+  return {
+    ...text,
+    variables: Object.fromEntries(fetches.map((f, i) => [`r${i}`, f.representations])),
+  };
+}
+
+/**
+ * The printed merged operations, by the selections merged (in order) and the name: a plan
+ * sends the same few combinations over and over, and printing one per request was a visible
+ * share of the gateway's CPU. The selections are the `analysed` cache's own nodes, the same
+ * object for the same fetch text, so each gets a number once.
+ */
+const mergedTexts = new LRUCache<string, { query: string; operationName?: string }>({ max: 1_000 });
+const selectionIds = new WeakMap<SelectionSetNode, number>();
+let nextSelectionId = 0;
+function selectionId(selection: SelectionSetNode): number {
+  let id = selectionIds.get(selection);
+  if (id === undefined) selectionIds.set(selection, (id = nextSelectionId++));
+  return id;
+}
+
+function printMerged(selections: SelectionSetNode[], operationName: string | undefined): { query: string; operationName?: string } {
   const operation: OperationDefinitionNode = {
     kind: Kind.OPERATION_DEFINITION,
     operation: OperationTypeNode.QUERY,
     name: operationName && NAME.test(operationName) ? name(operationName) : undefined,
-    variableDefinitions: fetches.map((_, i) => ({ kind: Kind.VARIABLE_DEFINITION, variable: variable(`r${i}`), type: REPRESENTATIONS_TYPE })),
+    variableDefinitions: selections.map((_, i) => ({ kind: Kind.VARIABLE_DEFINITION, variable: variable(`r${i}`), type: REPRESENTATIONS_TYPE })),
     selectionSet: {
       kind: Kind.SELECTION_SET,
-      selections: fetches.map((f, i) => ({
+      selections: selections.map((selection, i) => ({
         kind: Kind.FIELD,
         alias: name(alias(i)),
         name: name('_entities'),
         arguments: [{ kind: Kind.ARGUMENT, name: name('representations'), value: variable(`r${i}`) }],
-        selectionSet: f.selection,
+        selectionSet: selection,
       })),
     },
   };
-  return {
-    query: print({ kind: Kind.DOCUMENT, definitions: [operation] }),
-    operationName: operation.name?.value,
-    variables: Object.fromEntries(fetches.map((f, i) => [`r${i}`, f.representations])),
-  };
+  return { query: print({ kind: Kind.DOCUMENT, definitions: [operation] }), operationName: operation.name?.value };
 }
 
 /** A GraphQL name (the spec's Name token), which an operation name from a plan should be. */

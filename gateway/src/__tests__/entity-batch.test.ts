@@ -68,6 +68,48 @@ describe('mergeEntityFetches and splitMergedResult', () => {
     );
   });
 
+  it('prints a combination of selections once, and gives each request its own representations and name', () => {
+    const name = selectionOf('{...on User{name}}');
+    const profile = selectionOf('{...on User{clientProfile{fitnessLevel}}}');
+    const first = mergeEntityFetches(
+      [
+        { selection: name, representations: [user('a')] },
+        { selection: profile, representations: [user('b')] },
+      ],
+      'Dash__users__4',
+    );
+    const again = mergeEntityFetches(
+      [
+        { selection: name, representations: [user('c'), user('d')] },
+        { selection: profile, representations: [user('e')] },
+      ],
+      'Dash__users__4',
+    );
+    // The printed text is kept (the same string), the variables are this request's.
+    expect(again.query).toBe(first.query);
+    expect(again.variables).toEqual({ r0: [user('c'), user('d')], r1: [user('e')] });
+    // Another order, another name or another selection is another operation.
+    const swapped = mergeEntityFetches(
+      [
+        { selection: profile, representations: [user('e')] },
+        { selection: name, representations: [user('c')] },
+      ],
+      'Dash__users__4',
+    );
+    expect(stripIgnoredCharacters(swapped.query)).toBe(
+      'query Dash__users__4($r0:[_Any!]!$r1:[_Any!]!){_e0:_entities(representations:$r0){...on User{clientProfile{fitnessLevel}}}_e1:_entities(representations:$r1){...on User{name}}}',
+    );
+    const renamed = mergeEntityFetches(
+      [
+        { selection: name, representations: [user('a')] },
+        { selection: profile, representations: [user('b')] },
+      ],
+      'Other__users__1',
+    );
+    expect(renamed.operationName).toBe('Other__users__1');
+    expect(renamed.query).toMatch(/^query Other__users__1\(/);
+  });
+
   it('gives each fetch its own entities and errors, with paths back under _entities, and pathless errors to all', () => {
     const parts = splitMergedResult(
       {

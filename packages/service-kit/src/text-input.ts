@@ -42,10 +42,28 @@ function firstUnsafe(value: unknown, path: string): { path: string; reason: stri
   return undefined;
 }
 
+type UnsafeLiteral = { path: string; reason: string; node: ASTNode };
+
+/**
+ * Each document's verdict, found once: Apollo Server's document store hands every request for
+ * the same query the same parsed document, and walking a dashboard's whole tree per request
+ * was a visible share of the gateway's CPU. Weak: a document evicted from the store goes too.
+ */
+const literalVerdicts = new WeakMap<DocumentNode, UnsafeLiteral | null>();
+
 /** The first unsafe string literal of a document (in an argument or input-object field), named by its argument path. */
-function firstUnsafeLiteral(document: DocumentNode): { path: string; reason: string; node: ASTNode } | undefined {
+function firstUnsafeLiteral(document: DocumentNode): UnsafeLiteral | undefined {
+  let verdict = literalVerdicts.get(document);
+  if (verdict === undefined) {
+    verdict = findUnsafeLiteral(document) ?? null;
+    literalVerdicts.set(document, verdict);
+  }
+  return verdict ?? undefined;
+}
+
+function findUnsafeLiteral(document: DocumentNode): UnsafeLiteral | undefined {
   const names: string[] = [];
-  let found: { path: string; reason: string; node: ASTNode } | undefined;
+  let found: UnsafeLiteral | undefined;
   visit(document, {
     Argument: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
     ObjectField: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
