@@ -21,6 +21,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                      each dashboard's latency at 1 connection, against its subgraph fetches replayed at 1
                      connection in the same round, with CPU ms/req, --rounds times
   --baseline DIR     with --only overhead: also the gateway of another checkout (e.g. /work/main), A/B
+  --baseline-env K=V[,K=V...]  with --only overhead: the baseline gateway's environment over ours (e.g.
+                     NODE_OPTIONS=--max-semi-space-size=64); without --baseline, this checkout's gateway
+                     under that environment is the baseline
   --soak             the long run instead: dashboards, mutations and --subscribers graphql-ws
                      subscribers against the platform for --minutes, memory and handles of every
                      process each minute
@@ -50,6 +53,8 @@ export interface BenchOptions {
   only?: ExtraWorkload[];
   /** --only overhead: the checkout whose gateway is measured beside ours. */
   baseline?: string;
+  /** --baseline-env: variables set for the baseline gateway only. */
+  baselineEnv?: Record<string, string>;
   soak?: { minutes: number; subscribers: number; rate: number; heapSnapshots?: string };
 }
 
@@ -74,6 +79,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
       report: { type: 'string' },
       only: { type: 'string' },
       baseline: { type: 'string' },
+      'baseline-env': { type: 'string' },
       soak: { type: 'boolean', default: false },
       minutes: { type: 'string' },
       subscribers: { type: 'string' },
@@ -100,6 +106,17 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
   const only = values.only?.split(',').map((s) => s.trim()) as ExtraWorkload[] | undefined;
   for (const o of only ?? []) if (!EXTRA_WORKLOADS.includes(o)) fail(`--only: unknown workload ${o} (${EXTRA_WORKLOADS.join(', ')})`);
   if (values.baseline !== undefined && !only?.includes('overhead')) fail('--baseline belongs to --only overhead');
+  if (values['baseline-env'] !== undefined && !only?.includes('overhead')) fail('--baseline-env belongs to --only overhead');
+  const baselineEnv =
+    values['baseline-env'] === undefined
+      ? undefined
+      : Object.fromEntries(
+          values['baseline-env'].split(',').map((pair) => {
+            const at = pair.indexOf('=');
+            if (at <= 0) fail(`--baseline-env takes NAME=value pairs, not ${pair}`);
+            return [pair.slice(0, at), pair.slice(at + 1)];
+          }),
+        );
   if (!values.soak && (values.minutes ?? values.subscribers ?? values.rate ?? values['heap-snapshots']) !== undefined)
     fail('--minutes, --subscribers, --rate and --heap-snapshots belong to --soak');
   return {
@@ -117,6 +134,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
     report: values.report,
     only,
     baseline: values.baseline,
+    baselineEnv,
     soak: values.soak
       ? {
           minutes: num('minutes', values.minutes, 15, 1),

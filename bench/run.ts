@@ -203,16 +203,21 @@ async function main() {
       const wanted = only ?? ['same-operation', 'hung'];
       if (wanted.includes('overhead')) {
         const compared = [{ name: 'ours', proc: gateways.ours }];
-        if (opts.baseline) {
-          say(`overhead: also the gateway of ${opts.baseline} (baseline), on the same subgraphs`);
+        if (opts.baseline || opts.baselineEnv) {
+          const dir = opts.baseline ?? ROOT;
+          const env = opts.baselineEnv ?? {};
+          const described = Object.entries(env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ');
+          say(`overhead: also the gateway of ${dir}${described ? ` with ${described}` : ''} (baseline), on the same subgraphs`);
           const port = await freePort();
           const baseline = spawnService({
             name: 'baseline',
-            entry: join(opts.baseline, 'gateway/src/index.ts'),
+            entry: join(dir, 'gateway/src/index.ts'),
             port,
             path: '/graphql',
-            cwd: opts.baseline,
-            env: { ...baseEnv, GATEWAY_PORT: String(port) },
+            cwd: dir,
+            env: { ...baseEnv, ...env, GATEWAY_PORT: String(port) },
           });
           procs.push(baseline);
           await waitUntil(baseline, graphqlProbe(baseline.url));
@@ -227,7 +232,16 @@ async function main() {
             traces,
             opts.rounds,
           )),
-          baseline: opts.baseline,
+          baseline:
+            [
+              opts.baseline ?? (opts.baselineEnv ? 'this checkout' : undefined),
+              opts.baselineEnv &&
+                Object.entries(opts.baselineEnv)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(' '),
+            ]
+              .filter(Boolean)
+              .join(' with ') || undefined,
         };
         if (opts.profile) {
           // Where the gateway's CPU per request goes at 1 connection: a gateway of its own, profiled over its

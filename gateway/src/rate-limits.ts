@@ -3,6 +3,7 @@ import { HeaderMap } from '@apollo/server';
 import { ErrorCode, createCounter, type Logger, type Metrics, type Rate, type RateLimitConfig } from '@fitsync/service-kit';
 import { GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
@@ -74,7 +75,17 @@ export const accountKey = (email: string) => createHash('sha256').update(email.t
  * is given (counting single IPv6 addresses would hand every client 2^64 budgets).
  */
 export function addressKey(address: string | undefined): string {
-  if (!address || !ipaddr.isValid(address)) return address ?? 'unknown';
+  if (!address) return 'unknown';
+  let key = addressKeys.get(address);
+  if (key === undefined) addressKeys.set(address, (key = keyOfAddress(address)));
+  return key;
+}
+
+/** Every operation asks for its address's key: parsed once per address (a client keeps its address), at most this many kept. */
+const addressKeys = new LRUCache<string, string>({ max: 10_000 });
+
+function keyOfAddress(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
   let parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   if (parsed.kind() === 'ipv4') return parsed.toString();

@@ -168,5 +168,11 @@ describe('createRateLimits in memory', () => {
     expect(addressKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
     expect(addressKey('2001:db8:1:2:ffff::9')).toBe('2001:db8:1:2::/64');
     expect(addressKey('2001:db8:1:3::1')).not.toBe(addressKey('2001:db8:1:2::1'));
+    // Asked again (keys are kept per address), the same answers; no address is no key of its own.
+    expect(addressKey('::ffff:127.0.0.1')).toBe('127.0.0.1');
+    expect(addressKey('2001:db8:1:2:ffff::9')).toBe('2001:db8:1:2::/64');
+    expect(addressKey(undefined)).toBe('unknown');
+    expect(addressKey('')).toBe('unknown');
+    expect(addressKey('not an address')).toBe('not an address');
   });
 });
