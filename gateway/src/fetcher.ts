@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { Agent as UndiciAgent, type Dispatcher } from 'undici';
 
 // The fetch contract @apollo/gateway expects, taken from it rather than from its own dependency.
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -21,28 +22,53 @@ export interface KeepAliveFetcher {
   close(): void;
 }
 
+/** The HTTP client under the fetcher: undici (`Agent` over a keep-alive `Pool` per origin) or node:http's `Agent`. */
+export type SubgraphClient = 'undici' | 'node';
+export const SUBGRAPH_CLIENTS: readonly SubgraphClient[] = ['undici', 'node'];
+
+export interface KeepAliveFetcherOptions {
+  /** Deadline for one whole request (connect, send, headers and body), unless `fetch` is given one. */
+  timeoutMs: number;
+  /** Connections kept per origin (default 256). */
+  maxSockets?: number;
+  /** Default `node` (GATEWAY_SUBGRAPH_CLIENT). */
+  client?: SubgraphClient;
+}
+
 /**
  * The gateway's HTTP client for subgraphs: pooled keep-alive sockets (a dashboard
  * fans out to five subgraphs per request; a new TCP connection each time would
  * dominate the latency), a whole-request deadline, and no caching or retries
- * (mutations must never be sent twice). Plain node:http: the gateway only ever
- * POSTs small JSON bodies and reads them back whole.
+ * (mutations must never be sent twice). The gateway only ever POSTs small JSON
+ * bodies and reads them back whole: either client reads the answer into one buffer.
  */
-export function createKeepAliveFetcher(opts: { timeoutMs: number; maxSockets?: number }): KeepAliveFetcher {
-  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo' as const };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
-  // A gateway asks a handful of URLs (one per subgraph) over and over: parsed once each.
-  const parsed = new Map<string, URL>();
-  const urlOf = (url: string) => {
+export function createKeepAliveFetcher(opts: KeepAliveFetcherOptions): KeepAliveFetcher {
+  return (opts.client ?? 'node') === 'undici' ? undiciFetcher(opts) : nodeFetcher(opts);
+}
+
+// A gateway asks a handful of URLs (one per subgraph) over and over: parsed once each.
+function urlCache<T>(make: (url: URL) => T): (url: string) => T {
+  const parsed = new Map<string, T>();
+  return (url) => {
     let target = parsed.get(url);
-    if (!target) {
+    if (target === undefined) {
       if (parsed.size >= 64) parsed.clear();
-      target = new URL(url);
+      target = make(new URL(url));
       parsed.set(url, target);
     }
     return target;
   };
+}
+
+function timeoutError(origin: string, timeoutMs: number) {
+  return new SubgraphTimeoutError(`no answer from ${origin} within ${timeoutMs} ms`);
+}
+
+function nodeFetcher(opts: KeepAliveFetcherOptions): KeepAliveFetcher {
+  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo' as const };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
+  const urlOf = urlCache((u) => u);
 
   const fetch = (url: string, init: FetcherRequestInit = {}, timeoutMs = opts.timeoutMs) =>
     new Promise<FetcherResponse>((resolve, reject) => {
@@ -56,10 +82,16 @@ export function createKeepAliveFetcher(opts: { timeoutMs: number; maxSockets?: n
         res.on('error', fail);
         res.on('end', () => {
           clearTimeout(deadline);
-          resolve(new BufferedResponse(url, res, Buffer.concat(chunks)));
+          resolve(new BufferedResponse(url, res.statusCode ?? 0, res.statusMessage ?? '', ResponseHeaders.fromNode(res.headers), Buffer.concat(chunks)));
         });
       });
-      const deadline = setTimeout(() => req.destroy(new SubgraphTimeoutError(`no answer from ${target.origin} within ${timeoutMs} ms`)), timeoutMs);
+      // A request still waiting for one of the agent's sockets reports its destroy() only once it
+      // gets one: the promise fails at the deadline itself (it never is written).
+      const deadline = setTimeout(() => {
+        const err = timeoutError(target.origin, timeoutMs);
+        req.destroy(err);
+        reject(err);
+      }, timeoutMs);
       function fail(err: Error) {
         clearTimeout(deadline);
         reject(err);
@@ -77,6 +109,76 @@ export function createKeepAliveFetcher(opts: { timeoutMs: number; maxSockets?: n
   };
 }
 
+/**
+ * undici's dispatcher API, one handler per request: no Readable body, no AbortSignal, the
+ * raw header pairs read once. undici sends each request once (retries only through its
+ * RetryAgent/retry interceptor, not used here); `abort` (handed over once the request is
+ * written to a connection) ends it and destroys that connection.
+ */
+function undiciFetcher(opts: KeepAliveFetcherOptions): KeepAliveFetcher {
+  const agent = new UndiciAgent({ connections: opts.maxSockets ?? 256, pipelining: 1 });
+  const targetOf = urlCache((u) => ({ origin: u.origin, path: `${u.pathname}${u.search}` }));
+
+  const fetch = (url: string, init: FetcherRequestInit = {}, timeoutMs = opts.timeoutMs) =>
+    new Promise<FetcherResponse>((resolve, reject) => {
+      const { origin, path } = targetOf(url);
+      let settled = false;
+      let abort: ((err: Error) => void) | undefined;
+      let timedOut: Error | undefined;
+      let status = 0;
+      let statusText = '';
+      let headers: ResponseHeaders | undefined;
+      const chunks: Buffer[] = [];
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        reject(err);
+      };
+      const deadline = setTimeout(() => {
+        timedOut = timeoutError(origin, timeoutMs);
+        // Not yet written (queued, or connecting): it is aborted when a connection takes it.
+        if (abort) abort(timedOut);
+        else fail(timedOut);
+      }, timeoutMs);
+      agent.dispatch(
+        { origin, path, method: (init.method ?? 'GET') as Dispatcher.HttpMethod, headers: init.headers, body: init.body },
+        {
+          onConnect(abortRequest) {
+            if (timedOut) abortRequest(timedOut);
+            else abort = abortRequest;
+          },
+          onHeaders(statusCode, rawHeaders, _resume, message) {
+            // 1xx informational answers come first; only the final one counts.
+            if (statusCode < 200) return true;
+            status = statusCode;
+            statusText = message;
+            headers = ResponseHeaders.fromRaw(rawHeaders);
+            return true;
+          },
+          onData(chunk) {
+            chunks.push(chunk);
+            return true;
+          },
+          onComplete() {
+            if (settled) return;
+            settled = true;
+            clearTimeout(deadline);
+            resolve(new BufferedResponse(url, status, statusText, headers ?? new ResponseHeaders(), chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+          },
+          onError: fail,
+        },
+      );
+    });
+
+  return {
+    fetch,
+    close() {
+      void agent.destroy().catch(() => undefined);
+    },
+  };
+}
+
 class BufferedResponse implements FetcherResponse {
   readonly redirected = false;
   readonly status: number;
@@ -87,13 +189,15 @@ class BufferedResponse implements FetcherResponse {
 
   constructor(
     readonly url: string,
-    res: http.IncomingMessage,
+    status: number,
+    statusText: string,
+    headers: ResponseHeaders,
     private readonly body: Buffer,
   ) {
-    this.status = res.statusCode ?? 0;
-    this.statusText = res.statusMessage ?? '';
-    this.ok = this.status >= 200 && this.status < 300;
-    this.headers = new ResponseHeaders(res.headers);
+    this.status = status;
+    this.statusText = statusText;
+    this.ok = status >= 200 && status < 300;
+    this.headers = headers;
   }
 
   async text() {
@@ -120,11 +224,27 @@ class BufferedResponse implements FetcherResponse {
 class ResponseHeaders implements FetcherHeaders {
   readonly #map = new Map<string, string>();
 
-  constructor(raw: http.IncomingHttpHeaders) {
+  /** From node:http's parsed headers (names lower-cased, repeats joined or in an array). */
+  static fromNode(raw: http.IncomingHttpHeaders): ResponseHeaders {
+    const headers = new ResponseHeaders();
     for (const name in raw) {
       const value = raw[name];
-      if (value !== undefined) this.#map.set(name, Array.isArray(value) ? value.join(', ') : value);
+      if (value !== undefined) headers.#map.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
+    return headers;
+  }
+
+  /** From undici's raw pairs (name, value, name, value...; names as sent): repeats comma-joined. */
+  static fromRaw(raw: Buffer[] | string[] | null): ResponseHeaders {
+    const headers = new ResponseHeaders();
+    if (!raw) return headers;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i].toString('latin1').toLowerCase();
+      const value = raw[i + 1].toString('latin1');
+      const before = headers.#map.get(name);
+      headers.#map.set(name, before === undefined ? value : `${before}, ${value}`);
+    }
+    return headers;
   }
 
   get(name: string): string | null {

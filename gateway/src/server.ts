@@ -49,7 +49,7 @@ import { unsubscribeLink } from './unsubscribe.js';
 import { createContext, correlationId, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './datasource.js';
 import { createUserAuthenticator, type UserAuthenticator } from './identity.js';
-import { createKeepAliveFetcher } from './fetcher.js';
+import { createKeepAliveFetcher, type SubgraphClient } from './fetcher.js';
 import { GRAPHIQL_ASSETS_PATH, bareGetAnswer, graphiqlRoutes } from './graphiql.js';
 import { idempotentMutations, memoryIdempotencyStore, redisIdempotencyStore } from './idempotency.js';
 import { DEFAULT_LIMITS, finiteNumbersRule, listNestingRule, operationLimitsRule, type OperationLimits } from './limits.js';
@@ -95,6 +95,8 @@ export interface GatewayOptions {
   deduplicateSubgraphRequests?: boolean;
   /** Rewrite query plans so entity fetches to one subgraph at different stages leave together, over the config's (GATEWAY_DEFER_ENTITY_FETCHES). */
   deferEntityFetches?: boolean;
+  /** The HTTP client of subgraph requests and `/ready` probes, over the config's (GATEWAY_SUBGRAPH_CLIENT). */
+  subgraphClient?: SubgraphClient;
   /** Deadline for one subgraph probe in `/ready`. Default 2 s. */
   readyTimeoutMs?: number;
   /**
@@ -316,8 +318,9 @@ interface Upstream {
 }
 
 function connectSubgraphs(config: ServiceConfig, opts: GatewayOptions, log: Logger, metrics: Metrics, supergraph: SupergraphSource): Upstream {
-  const fetcher = createKeepAliveFetcher({ timeoutMs: opts.subgraphTimeoutMs ?? config.subgraphTimeouts.defaultMs });
-  const probe = createKeepAliveFetcher({ timeoutMs: opts.readyTimeoutMs ?? 2_000, maxSockets: 4 });
+  const client = opts.subgraphClient ?? config.subgraphClient;
+  const fetcher = createKeepAliveFetcher({ timeoutMs: opts.subgraphTimeoutMs ?? config.subgraphTimeouts.defaultMs, client });
+  const probe = createKeepAliveFetcher({ timeoutMs: opts.readyTimeoutMs ?? 2_000, maxSockets: 4, client });
   const credentials = createServiceCredentials('gateway', serviceSecrets(config));
   const subgraphFetches = createHistogram(metrics, {
     name: 'fitsync_gateway_subgraph_request_duration_seconds',

@@ -184,6 +184,7 @@ const baseSchema = z.object({
   BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
   SUBGRAPH_DEDUPLICATION: z.enum(['on', 'off']).default('on'),
   GATEWAY_DEFER_ENTITY_FETCHES: z.enum(['on', 'off']).default('on'),
+  GATEWAY_SUBGRAPH_CLIENT: z.enum(['node', 'undici']).default('undici'),
   IDEMPOTENCY_TTL: z
     .string()
     .refine((v) => isDuration(v), 'a duration such as 90s, 30m, 12h or 7d')
@@ -279,6 +280,8 @@ export interface ServiceConfig {
   deduplicateSubgraphRequests: boolean;
   /** Gateway: query plans rewritten so entity fetches to one subgraph at different stages leave together where that is safe (GATEWAY_DEFER_ENTITY_FETCHES). */
   deferEntityFetches: boolean;
+  /** Gateway: the HTTP client of its subgraph requests and `/ready` probes (GATEWAY_SUBGRAPH_CLIENT): node:http's Agent or undici's. */
+  subgraphClient: 'node' | 'undici';
   /** Gateway: how long a mutation's `Idempotency-Key` and its answer are kept. */
   idempotencyTtlMs: number;
   /** Gateway: `<NAME>_HEALTH_URL` variables set, by variable name (see `healthUrlVariable`). */
@@ -483,6 +486,7 @@ export function loadConfig(service: ServiceName, environment: NodeJS.ProcessEnv 
     },
     deduplicateSubgraphRequests: e.SUBGRAPH_DEDUPLICATION === 'on',
     deferEntityFetches: e.GATEWAY_DEFER_ENTITY_FETCHES === 'on',
+    subgraphClient: e.GATEWAY_SUBGRAPH_CLIENT,
     idempotencyTtlMs: durationSeconds(e.IDEMPOTENCY_TTL) * 1000,
     subgraphHealthUrls,
     subgraphSubscriptions,
