@@ -184,7 +184,7 @@ const baseSchema = z.object({
   BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
   SUBGRAPH_DEDUPLICATION: z.enum(['on', 'off']).default('on'),
   GATEWAY_DEFER_ENTITY_FETCHES: z.enum(['on', 'off']).default('on'),
-  GATEWAY_SUBGRAPH_CLIENT: z.enum(['node', 'undici']).default('undici'),
+  GATEWAY_SUBGRAPH_CLIENT: z.enum(['node', 'undici']).default('node'),
   IDEMPOTENCY_TTL: z
     .string()
     .refine((v) => isDuration(v), 'a duration such as 90s, 30m, 12h or 7d')
