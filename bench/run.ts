@@ -13,7 +13,7 @@ import { seedBenchData } from './data.js';
 import { runCell, type CellResult } from './load.js';
 import { parseOptions } from './options.js';
 import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc } from './processes.js';
-import { selfTimeByPackage, topSelfTime } from './profile.js';
+import { cpuByLayer, selfTimeByPackage, topSelfTime } from './profile.js';
 import { INSPECTOR_LINE, Inspector } from './inspector.js';
 import { hungSubgraphWorkload, sameOperationWorkload, type HungResults, type SameOperationCell } from './resilience.js';
 import { overheadWorkload, replayPlan, type OverheadResults } from './overhead.js';
@@ -290,6 +290,7 @@ async function main() {
               requests: cell.requests,
               ...top,
               byPackage: (await selfTimeByPackage(top.file, ROOT)).slice(0, 15),
+              byLayer: await cpuByLayer(top.file),
               file,
             });
           }
