@@ -3,6 +3,8 @@ import autocannon from 'autocannon';
 /** What one cell (one target, one load) measured. */
 export interface CellResult {
   requests: number;
+  /** Requests sent, answered or not (those still in flight when the cell ended included). */
+  sent?: number;
   seconds: number;
   rps: number;
   p50: number;
@@ -78,6 +80,7 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: latencies.length,
+    sent: result.requests.sent,
     seconds,
     rps: latencies.length / seconds,
     p50: percentile(sorted, 50),

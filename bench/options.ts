@@ -19,7 +19,10 @@ export const USAGE = `Usage: npm run bench -- [options]
                      platform with OTEL_EXPORTER_OTLP_ENDPOINT set against the same platform without,
                      alternating, --rounds times. overhead (only when asked for): the gateway's own share of
                      each dashboard's latency at 1 connection, against its subgraph fetches replayed at 1
-                     connection in the same round, with CPU ms/req, --rounds times
+                     connection in the same round, with CPU ms/req, --rounds times. defer (only when
+                     asked for): the dashboards through our gateway with GATEWAY_DEFER_ENTITY_FETCHES on
+                     against a second one with it off, at --connections and at 1 connection,
+                     alternating, --rounds times, with subgraph requests/op and CPU ms/req
   --baseline DIR     with --only overhead: also the gateway of another checkout (e.g. /work/main), A/B
   --baseline-env K=V[,K=V...]  with --only overhead: the baseline gateway's environment over ours (e.g.
                      NODE_OPTIONS=--max-semi-space-size=64); without --baseline, this checkout's gateway
@@ -58,7 +61,7 @@ export interface BenchOptions {
   soak?: { minutes: number; subscribers: number; rate: number; heapSnapshots?: string };
 }
 
-export const EXTRA_WORKLOADS = ['same-operation', 'hung', 'tracing', 'overhead'] as const;
+export const EXTRA_WORKLOADS = ['same-operation', 'hung', 'tracing', 'overhead', 'defer'] as const;
 export type ExtraWorkload = (typeof EXTRA_WORKLOADS)[number];
 
 export function parseOptions(argv = process.argv.slice(2)): BenchOptions {

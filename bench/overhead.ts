@@ -7,7 +7,7 @@
 import { Agent, request } from 'node:http';
 import { SERVICE_TOKEN_HEADER } from '@fitsync/service-kit';
 import { cpuSeconds, readMetrics } from './counters.js';
-import { profileSection, type HotFunction } from './profile.js';
+import { profileSection, type cpuByLayer, type HotFunction } from './profile.js';
 import { runCell, type CellResult } from './load.js';
 import type { Proc } from './processes.js';
 import { criticalPath, type QueryPlanNode, type WorkloadTrace } from './trace.js';
@@ -51,7 +51,15 @@ export interface OverheadResults {
   idleCpuMsPerSecond: Record<string, number | undefined>;
   baseline?: string;
   /** --profile: our gateway's CPU profile at 1 connection, one per workload (start-up left out). */
-  profiles?: { workload: string; requests: number; totalMs: number; functions: HotFunction[]; byPackage: { pkg: string; percent: number }[]; file: string }[];
+  profiles?: {
+    workload: string;
+    requests: number;
+    totalMs: number;
+    functions: HotFunction[];
+    byPackage: { pkg: string; percent: number }[];
+    byLayer?: Awaited<ReturnType<typeof cpuByLayer>>;
+    file: string;
+  }[];
 }
 
 interface Context {

@@ -87,14 +87,70 @@ export async function selfTimeByPackage(file: string, root: string): Promise<{ p
 /** A profile summary (`topSelfTime` with `selfTimeByPackage`) as markdown lines, under `heading`. */
 export function profileSection(
   heading: string,
-  profile: { totalMs: number; functions: HotFunction[]; byPackage: { pkg: string; percent: number }[]; file: string },
+  profile: {
+    totalMs: number;
+    functions: HotFunction[];
+    byPackage: { pkg: string; percent: number }[];
+    file: string;
+    byLayer?: Awaited<ReturnType<typeof cpuByLayer>>;
+  },
   rows = 20,
 ): string[] {
   const pct = (n: number) => n.toFixed(1);
-  const lines = [heading, '', `Profile: \`${profile.file}\` (${(profile.totalMs / 1000).toFixed(1)} s busy). Self time by package:`, ''];
+  const lines = [heading, ''];
+  if (profile.byLayer)
+    lines.push(
+      `By layer (\`writev\` ${pct(profile.byLayer.writevPercentOfBusy)}% of the busy time, mostly waiting for a core; the rest): ` +
+        profile.byLayer.layers.map((l) => `${l.layer} ${pct(l.percent)}%`).join(', ') +
+        '.',
+      '',
+    );
+  lines.push(`Profile: \`${profile.file}\` (${(profile.totalMs / 1000).toFixed(1)} s busy). Self time by package:`, '');
   lines.push(profile.byPackage.map((p) => `${p.pkg} ${pct(p.percent)}%`).join(', '), '');
   lines.push('| self % | function | where |', '|---:|---|---|');
   for (const fn of profile.functions.slice(0, rows)) lines.push(`| ${pct(fn.selfPercent)} | \`${fn.name}\` | ${fn.where} |`);
   lines.push('');
   return lines;
+}
+
+/** The express stack as the gateway mounts it (express 5, its router and body parsers, helmet, cors, the Apollo integration). */
+const EXPRESS_STACK =
+  /^(express|router|body-parser|raw-body|type-is|content-type|helmet|on-finished|finalhandler|cors|qs|mime-types|mime-db|media-typer|depd|iconv-lite|http-errors|statuses|vary|parseurl|encodeurl|whatwg-mimetype|negotiator|accepts|@as-integrations)$/;
+
+/**
+ * Where the busy time went by layer: Node's HTTP, streams and events; Apollo and graphql-js;
+ * the express stack; this repository; GC; native code V8 does not name. `writev` apart: its
+ * samples are mostly the gateway waiting for a core after a loopback send woke a subgraph
+ * (README, "Gateway overhead at low load"), not CPU; the other shares are of the rest.
+ */
+export async function cpuByLayer(file: string): Promise<{ writevPercentOfBusy: number; layers: { layer: string; percent: number }[] }> {
+  const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const layers = new Map<string, number>();
+  let busy = 0;
+  let writev = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    const { functionName, url: raw } = byId.get(id)!.callFrame;
+    if (functionName === '(idle)') return;
+    busy += us;
+    if (functionName === 'writev') return void (writev += us);
+    const url = raw.replace(/^file:\/\//, '');
+    let layer: string;
+    if (!url) layer = functionName === '(garbage collector)' ? 'GC' : 'native (unnamed)';
+    else if (url.startsWith('node:'))
+      layer = /_http_|streams|net|stream_base|buffer|events|url|timers/.test(url) ? 'Node HTTP, streams, events' : 'Node, other';
+    else if (!url.includes('node_modules/')) layer = 'this repository';
+    else {
+      const rest = url.slice(url.lastIndexOf('node_modules/') + 13).split('/');
+      const pkg = rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+      layer = pkg.startsWith('@apollo/') || pkg === 'graphql' ? 'Apollo, graphql-js' : EXPRESS_STACK.test(pkg) ? 'express stack' : 'other packages';
+    }
+    layers.set(layer, (layers.get(layer) ?? 0) + us);
+  });
+  const rest = busy - writev;
+  return {
+    writevPercentOfBusy: busy ? (100 * writev) / busy : 0,
+    layers: [...layers].map(([layer, us]) => ({ layer, percent: rest ? (100 * us) / rest : 0 })).sort((a, b) => b.percent - a.percent),
+  };
 }

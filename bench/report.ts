@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { CellResult } from './load.js';
 import { profileSection, type HotFunction } from './profile.js';
 import type { HungResults, SameOperationCell } from './resilience.js';
+import { deferSection, type DeferCell } from './defer.js';
 import { overheadSection, type OverheadResults } from './overhead.js';
 import { tracingSection, type TracingCell } from './tracing.js';
 import type { GatewayName } from './trace.js';
@@ -59,6 +60,8 @@ export interface BenchResults {
   hungSubgraph?: HungResults;
   /** `--only overhead`. */
   overhead?: OverheadResults;
+  /** `--only defer`: the dashboards with GATEWAY_DEFER_ENTITY_FETCHES on against off. */
+  deferEntityFetches?: DeferCell[];
 }
 
 async function versionOf(pkg: string, root: string): Promise<string> {
@@ -225,7 +228,7 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
 
 /** The report of a run with `--only`: the extra workloads alone. */
 export function extraReport(
-  r: Pick<BenchResults, 'startedAt' | 'command' | 'environment' | 'sameOperation' | 'hungSubgraph' | 'tracing' | 'overhead'>,
+  r: Pick<BenchResults, 'startedAt' | 'command' | 'environment' | 'sameOperation' | 'hungSubgraph' | 'tracing' | 'overhead' | 'deferEntityFetches'>,
 ): string {
   return [
     `# Gateway benchmark, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
@@ -237,6 +240,7 @@ export function extraReport(
     ...extraSections(r),
     ...tracingSection(r.tracing),
     ...overheadSection(r.overhead),
+    ...deferSection(r.deferEntityFetches),
   ].join('\n');
 }
 

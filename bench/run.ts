@@ -13,9 +13,10 @@ import { seedBenchData } from './data.js';
 import { runCell, type CellResult } from './load.js';
 import { parseOptions } from './options.js';
 import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc } from './processes.js';
-import { selfTimeByPackage, topSelfTime } from './profile.js';
+import { cpuByLayer, selfTimeByPackage, topSelfTime } from './profile.js';
 import { INSPECTOR_LINE, Inspector } from './inspector.js';
 import { hungSubgraphWorkload, sameOperationWorkload, type HungResults, type SameOperationCell } from './resilience.js';
+import { deferWorkload, type DeferCell } from './defer.js';
 import { overheadWorkload, replayPlan, type OverheadResults } from './overhead.js';
 import { runSoak } from './soak.js';
 import { droppingReceiver, tracingEnv, tracingWorkload, type TracingCell } from './tracing.js';
@@ -199,6 +200,7 @@ async function main() {
     let hungSubgraph: HungResults | undefined;
     let tracing: { cells: TracingCell[]; exportedBytes: number } | undefined;
     let overhead: OverheadResults | undefined;
+    let deferEntityFetches: DeferCell[] | undefined;
     const extras = async () => {
       const wanted = only ?? ['same-operation', 'hung'];
       if (wanted.includes('overhead')) {
@@ -290,6 +292,7 @@ async function main() {
               requests: cell.requests,
               ...top,
               byPackage: (await selfTimeByPackage(top.file, ROOT)).slice(0, 15),
+              byLayer: await cpuByLayer(top.file),
               file,
             });
           }
@@ -332,6 +335,12 @@ async function main() {
         await Promise.all([tracedGateway, ...traced].map((p) => p.stop()));
         await receiver.close();
       }
+      if (wanted.includes('defer')) {
+        say(
+          `deferred entity fetches: GATEWAY_DEFER_ENTITY_FETCHES on against a second gateway with it off, dashboards at ${opts.connections} and 1 connection, ${opts.durationSeconds} s per cell, ${opts.rounds} round(s)`,
+        );
+        deferEntityFetches = await deferWorkload(extraContext, gateways.ours, subgraphProcs, workloads.slice(0, 2), opts.rounds);
+      }
       if (wanted.includes('same-operation')) {
         say(`same operation, many clients: ${opts.connections} connections as ONE user each, SUBGRAPH_DEDUPLICATION on against off`);
         sameOperation = await sameOperationWorkload(extraContext, gateways.ours, workloads.slice(0, 2), opts.rounds);
@@ -353,6 +362,7 @@ async function main() {
         hungSubgraph,
         tracing,
         overhead,
+        deferEntityFetches,
       };
       const outDir = resolve(ROOT, opts.out);
       await mkdir(outDir, { recursive: true });
