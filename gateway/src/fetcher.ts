@@ -15,21 +15,42 @@ export class SubgraphTimeoutError extends Error {
 }
 
 export interface KeepAliveFetcher {
-  /** Fetches within `timeoutMs`, or the fetcher's own deadline. */
-  fetch: (url: string, init?: FetcherRequestInit, timeoutMs?: number) => Promise<FetcherResponse>;
+  /**
+   * Fetches within `timeoutMs`, or the fetcher's own deadline. `safeToRepeat` (a query, never
+   * a mutation): sent once more, on a new connection, when the pooled connection it went out on
+   * turns out to be closed by the subgraph (reset or hung up before any answer).
+   */
+  fetch: (url: string, init?: FetcherRequestInit, timeoutMs?: number, safeToRepeat?: boolean) => Promise<FetcherResponse>;
   /** Closes the pooled sockets (on shutdown). */
   close(): void;
 }
 
 /**
+ * How long a pooled connection may sit idle before the gateway closes it: under the 5 s a Node
+ * server (every subgraph here) keeps an idle connection open, so that the gateway is the side
+ * that closes it. Node's agent lowers it further to a second under what a server announces
+ * (`Keep-Alive: timeout=5` gives 4 s), but only when it is set: without it the pool kept idle
+ * connections for ever, and a request sent on one at the moment the subgraph closed it got
+ * `ECONNRESET` or `socket hang up` (the soak's error answers, one in a few thousand dashboards).
+ */
+export const IDLE_TIMEOUT_MS = 4_000;
+
+/** What a request gets when the connection it was sent on had been closed by the other side. */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
+const isStaleConnection = (err: Error & { code?: string }) => STALE_CONNECTION.has(err.code ?? '') || err.message === 'socket hang up';
+
+/**
  * The gateway's HTTP client for subgraphs: pooled keep-alive sockets (a dashboard
  * fans out to five subgraphs per request; a new TCP connection each time would
- * dominate the latency), a whole-request deadline, and no caching or retries
- * (mutations must never be sent twice). Plain node:http: the gateway only ever
- * POSTs small JSON bodies and reads them back whole.
+ * dominate the latency) closed after `idleTimeoutMs` idle (see IDLE_TIMEOUT_MS), a
+ * whole-request deadline, and no caching. The one retry: a query (`safeToRepeat`) whose
+ * pooled connection the subgraph had closed already, before any answer, goes out once more on
+ * a new one, as Node's documentation of `request.reusedSocket` advises; a mutation never
+ * (it must never be sent twice: the subgraph may have run it before the connection went).
+ * Plain node:http: the gateway only ever POSTs small JSON bodies and reads them back whole.
  */
-export function createKeepAliveFetcher(opts: { timeoutMs: number; maxSockets?: number }): KeepAliveFetcher {
-  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo' as const };
+export function createKeepAliveFetcher(opts: { timeoutMs: number; maxSockets?: number; idleTimeoutMs?: number }): KeepAliveFetcher {
+  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo' as const, timeout: opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   // A gateway asks a handful of URLs (one per subgraph) over and over: parsed once each.
@@ -44,28 +65,46 @@ export function createKeepAliveFetcher(opts: { timeoutMs: number; maxSockets?: n
     return target;
   };
 
-  const fetch = (url: string, init: FetcherRequestInit = {}, timeoutMs = opts.timeoutMs) =>
+  const fetch = (url: string, init: FetcherRequestInit = {}, timeoutMs = opts.timeoutMs, safeToRepeat = false) =>
     new Promise<FetcherResponse>((resolve, reject) => {
       const target = urlOf(url);
       const secure = target.protocol === 'https:';
       const headers: Record<string, string | number> = { ...init.headers };
       if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
-      const req = (secure ? https : http).request(target, { method: init.method ?? 'GET', headers, agent: secure ? httpsAgent : httpAgent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', fail);
-        res.on('end', () => {
-          clearTimeout(deadline);
-          resolve(new BufferedResponse(url, res, Buffer.concat(chunks)));
+      let req: http.ClientRequest;
+      let repeated = false;
+      const send = () => {
+        let answered = false;
+        const sent = (req = (secure ? https : http).request(
+          target,
+          { method: init.method ?? 'GET', headers, agent: secure ? httpsAgent : httpAgent },
+          (res) => {
+            answered = true;
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('error', fail);
+            res.on('end', () => {
+              clearTimeout(deadline);
+              resolve(new BufferedResponse(url, res, Buffer.concat(chunks)));
+            });
+          },
+        ));
+        sent.on('error', (err: Error) => {
+          // The subgraph had closed the pooled connection this went out on: nothing was answered,
+          // and a query may go again on a new connection (once; within the same deadline).
+          if (safeToRepeat && !repeated && !answered && sent.reusedSocket && !(err instanceof SubgraphTimeoutError) && isStaleConnection(err)) {
+            repeated = true;
+            send();
+          } else fail(err);
         });
-      });
+        sent.end(init.body);
+      };
       const deadline = setTimeout(() => req.destroy(new SubgraphTimeoutError(`no answer from ${target.origin} within ${timeoutMs} ms`)), timeoutMs);
       function fail(err: Error) {
         clearTimeout(deadline);
         reject(err);
       }
-      req.on('error', fail);
-      req.end(init.body);
+      send();
     });
 
   return {
