@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import type { ErrorAnswer } from './error-answers.js';
 
 /** What one cell (one target, one load) measured. */
 export interface CellResult {
@@ -28,6 +29,11 @@ export interface CellSpec {
   next(): { body: string; headers: Record<string, string> };
   /** Sees every 2xx answer's latency (ms), for figures beyond the percentiles. */
   onLatency?(ms: number): void;
+  /**
+   * Sees every answer that counts as an error: a non-2xx, a 2xx with `"errors":` in its body
+   * (status, body, headers), or a connection error or timeout (status 0 and what the client said).
+   */
+  onError?(answer: ErrorAnswer): void;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -58,8 +64,10 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
           const { body, headers } = spec.next();
           return { ...req, body, headers: { ...req.headers, ...headers } };
         },
-        onResponse: (status, body) => {
-          if (status >= 200 && status < 300 && body.includes('"errors":')) graphqlErrors++;
+        onResponse: (status, body, _context, headers) => {
+          const ok = status >= 200 && status < 300;
+          if (ok && body.includes('"errors":')) graphqlErrors++;
+          if (spec.onError && (!ok || body.includes('"errors":'))) spec.onError({ status, body, headers });
         },
       },
     ],
@@ -74,6 +82,7 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
       spec.onLatency?.(ms);
     }
   });
+  if (spec.onError) instance.on('reqError', (err: Error) => spec.onError!({ status: 0, transport: err.message }));
   const started = performance.now();
   const result = await done;
   const seconds = (performance.now() - started) / 1000;

@@ -3,6 +3,7 @@
 // Both must stay flat: what grows with time rather than with load is a leak.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testi
 import { createEventHub, type EventHub } from '../packages/events/src/ipc-hub.js';
 import { BENCH_METRICS_TOKEN, readMetrics, sumOf } from './counters.js';
 import { seedBenchData } from './data.js';
+import { describeKind, ErrorTally, type ErrorKind } from './error-answers.js';
 import { INSPECTOR_LINE, Inspector } from './inspector.js';
 import { runCell, type CellResult } from './load.js';
 import type { BenchOptions } from './options.js';
@@ -138,6 +140,7 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
   let hub: EventHub | undefined;
   let subscribers: ChildProcess | undefined;
   let closeInspectors = () => {};
+  const logFiles: WriteStream[] = [];
   const cleanup = async () => {
     closeInspectors();
     subscribers?.kill();
@@ -146,6 +149,7 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
     await Promise.all(procs.map((p) => p.stop()));
     await hub?.close();
     await data?.dispose();
+    await Promise.all(logFiles.map((f) => new Promise((r) => f.end(r))));
     await rm(scratch, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
@@ -187,7 +191,17 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
     // benchmark starts them so): at the end of each minute the benchmark has it collect garbage
     // and reads the heap that survived, and --heap-snapshots DIR takes the gateway's snapshots.
     const inspectorUrls = new Map<string, Promise<string>>();
+    // Every process's output (LOG_LEVEL=warn: its warnings and errors, one JSON line each) goes
+    // to <out>/<date>-soak-logs/<name>.log, and stays in memory to find the lines that name an
+    // error answer's correlation id.
+    const outDir = resolve(ROOT, opts.out);
+    const stamp = `${startedAt.toISOString().slice(0, 16).replace(':', '-')}-soak`;
+    const logDir = join(outDir, `${stamp}-logs`);
+    await mkdir(logDir, { recursive: true });
+    const output: { name: string; line: string }[] = [];
     const start = (name: string, entry: string, extra: NodeJS.ProcessEnv = {}) => {
+      const file = createWriteStream(join(logDir, `${name}.log`));
+      logFiles.push(file);
       let found!: (url: string) => void;
       inspectorUrls.set(name, new Promise<string>((r) => (found = r)));
       const p = spawnService({
@@ -202,6 +216,8 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
         onLine: (line) => {
           const m = INSPECTOR_LINE.exec(line);
           if (m) found(m[1]);
+          file.write(`${line}\n`);
+          if (output.length < 200_000) output.push({ name, line });
         },
       });
       hub?.attach(p.child);
@@ -289,6 +305,17 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
       say(`heap snapshot of the gateway after minute ${minute}: ${target} (${mb((await stat(target)).size).toFixed(0)} MB)`);
     };
 
+    // Each request carries a correlation id of the benchmark's (the gateway keeps a client's
+    // and passes it to the subgraphs), which names its operation and minute: an error answer's
+    // id finds its lines in the processes' logs.
+    const tallies = { dashboards: new ErrorTally(), mutations: new ErrorTally() };
+    let seq = 0;
+    const idFor = (minute: number, op: string) => `soak-m${minute}-${op}-${++seq}`;
+    const opOf = (id: string | undefined) => /^soak-m\d+-(.+)-\d+$/.exec(id ?? '')?.[1];
+    const record = (tally: ErrorTally, minute: number) => (answer: Parameters<ErrorTally['add']>[0]) => {
+      const h = answer.headers?.['x-correlation-id'];
+      tally.add(answer, minute, opOf(Array.isArray(h) ? h[0] : h));
+    };
     let weight = 70;
     say(`soak: ${soak.minutes} min, ${soak.rate} dashboards/s and ${soak.rate / 4} mutations/s, ${soak.subscribers} subscribers`);
     for (let minute = 1; minute <= soak.minutes; minute++) {
@@ -309,8 +336,9 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
           rate: soak.rate,
           next: () => {
             const w = pick(dashboards);
-            return { body: requestBody(w), headers: { authorization: `Bearer ${pick(w.tokens)}` } };
+            return { body: requestBody(w), headers: { authorization: `Bearer ${pick(w.tokens)}`, 'x-correlation-id': idFor(minute, w.name) } };
           },
+          onError: record(tallies.dashboards, minute),
         }),
         runCell({
           url: gateway.url,
@@ -319,9 +347,12 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
           rate: soak.rate / 4,
           next: () => {
             weight = weight >= 90 ? 60 : weight + 0.1;
-            const body = Math.random() < 0.6 ? JSON.stringify({ query: RECORD, variables: { w: +weight.toFixed(1) } }) : JSON.stringify({ query: MARK_READ });
-            return { body, headers: { authorization: `Bearer ${pick(mutatingTokens)}` } };
+            const recordMetrics = Math.random() < 0.6;
+            const body = recordMetrics ? JSON.stringify({ query: RECORD, variables: { w: +weight.toFixed(1) } }) : JSON.stringify({ query: MARK_READ });
+            const op = recordMetrics ? 'recordBodyMetrics' : 'markAllNotificationsRead';
+            return { body, headers: { authorization: `Bearer ${pick(mutatingTokens)}`, 'x-correlation-id': idFor(minute, op) } };
           },
+          onError: record(tallies.mutations, minute),
         }),
       ]);
       clearInterval(sampler);
@@ -355,9 +386,35 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
         `  ${v.name.padEnd(14)} ${v.flat === undefined ? 'too short' : v.flat ? 'flat     ' : 'GROWING  '}  low-water growth ${v.handleGrowth} handles, ${v.heapGrowth.toFixed(1)} MB heap;  handles ${v.first.handles} → ${v.last.handles}  live heap ${(v.first.liveHeapMb ?? 0).toFixed(1)} → ${(v.last.liveHeapMb ?? 0).toFixed(1)} MB, floor ${(v.first.heapFloorMb ?? v.first.heapUsedMb).toFixed(1)} → ${(v.last.heapFloorMb ?? v.last.heapUsedMb).toFixed(1)} MB (${v.heapSlope >= 0 ? '+' : ''}${v.heapSlope.toFixed(2)} MB/min)  RSS ${v.first.rssMb.toFixed(1)} → ${v.last.rssMb.toFixed(1)} MB (${v.rssSlope >= 0 ? '+' : ''}${v.rssSlope.toFixed(2)} MB/min)`,
       );
 
-    const outDir = resolve(ROOT, opts.out);
-    await mkdir(outDir, { recursive: true });
-    const file = join(outDir, `${startedAt.toISOString().slice(0, 16).replace(':', '-')}-soak.json`);
+    // What the error answers were, with the log lines that name each sample's correlation id.
+    const errorAnswers: Record<string, { total: number; kinds: ErrorKind[] }> = {};
+    for (const [workload, tally] of Object.entries(tallies)) {
+      const kinds = tally.kinds();
+      for (const k of kinds)
+        for (const sample of k.samples) {
+          const id = sample.correlationId;
+          if (id)
+            sample.logs = output
+              .filter((o) => o.line.includes(id))
+              .slice(0, 12)
+              .map((o) => `[${o.name}] ${o.line.slice(0, 1500)}`);
+        }
+      errorAnswers[workload] = { total: tally.total, kinds };
+    }
+    say('');
+    say(`error answers (by the first error of each: status, code, service, path, message; the processes' output in ${logDir}):`);
+    for (const [workload, { total, kinds }] of Object.entries(errorAnswers)) {
+      say(`  ${workload}: ${total}`);
+      for (const k of kinds) {
+        say(`  ${describeKind(k)}`);
+        for (const sample of k.samples) {
+          say(`        minute ${sample.minute} ${sample.at} ${sample.correlationId ?? '(no correlation id)'}: ${JSON.stringify(sample.errors).slice(0, 400)}`);
+          for (const line of sample.logs ?? []) say(`          ${line.slice(0, 600)}`);
+        }
+      }
+    }
+
+    const file = join(outDir, `${stamp}.json`);
     await writeFile(
       file,
       JSON.stringify(
@@ -369,6 +426,7 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
           baseline,
           samples,
           verdicts,
+          errorAnswers,
         },
         null,
         2,

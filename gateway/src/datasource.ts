@@ -29,7 +29,7 @@ export type FetchOutcome = 'ok' | 'errors' | 'unavailable' | 'open';
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
 /** A fetcher that takes a deadline per request (see fetcher.ts). */
-export type DeadlineFetcher = (url: string, init: Parameters<Fetcher>[1], timeoutMs?: number) => ReturnType<Fetcher>;
+export type DeadlineFetcher = (url: string, init: Parameters<Fetcher>[1], timeoutMs?: number, safeToRepeat?: boolean) => ReturnType<Fetcher>;
 
 /** A breaker that opens on half the requests failing, over at least five in ten seconds, and probes after five. */
 export const DEFAULT_BREAKER: BreakerConfig = { failurePercent: 50, minRequests: 5, windowMs: 10_000, cooldownMs: 5_000 };
@@ -207,7 +207,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const written = request[BODY];
     const body = written !== undefined && request.extensions === undefined ? written : JSON.stringify(withoutHttp);
     const init = { method: http.method, headers: Object.fromEntries(http.headers), body };
-    const response = await this.#opts.fetcher(http.url, init, request[DEADLINE] ?? this.#opts.timeoutMs);
+    // A query may be sent again if the pooled connection it went out on was found closed; a mutation never.
+    const response = await this.#opts.fetcher(http.url, init, request[DEADLINE] ?? this.#opts.timeoutMs, !/^\s*mutation\b/.test(request.query));
     if (!response.ok) throw await this.errorFromResponse(response);
     const answer = await this.parseBody(response);
     if (typeof answer !== 'object' || answer === null) throw new Error(`Expected JSON response body, but received: ${String(answer)}`);
@@ -337,7 +338,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     };
     try {
       const response = await this.#breaker.fire(async () => {
-        const res = await this.#opts.fetcher(this.#opts.url, init, timeoutMs);
+        // Subscription fields resolved for a live message: as safe to send again as a query.
+        const res = await this.#opts.fetcher(this.#opts.url, init, timeoutMs, true);
         // A subgraph that refuses the batch as such (400/404/415) answers: not a failure for the breaker.
         if (!res.ok && res.status >= 500) throw new Error(`${name} answered HTTP ${res.status} to a live batch`);
         return { ok: res.ok, body: res.ok ? await res.json().catch(() => undefined) : undefined } as unknown as ProcessResult;

@@ -16,8 +16,12 @@ export class SubgraphTimeoutError extends Error {
 }
 
 export interface KeepAliveFetcher {
-  /** Fetches within `timeoutMs`, or the fetcher's own deadline. */
-  fetch: (url: string, init?: FetcherRequestInit, timeoutMs?: number) => Promise<FetcherResponse>;
+  /**
+   * Fetches within `timeoutMs`, or the fetcher's own deadline. `safeToRepeat` (a query, never
+   * a mutation): sent once more, on a new connection, when the pooled connection it went out on
+   * turns out to be closed by the subgraph (reset or hung up before any answer).
+   */
+  fetch: (url: string, init?: FetcherRequestInit, timeoutMs?: number, safeToRepeat?: boolean) => Promise<FetcherResponse>;
   /** Closes the pooled sockets (on shutdown). */
   close(): void;
 }
@@ -33,7 +37,24 @@ export interface KeepAliveFetcherOptions {
   maxSockets?: number;
   /** Default `node` (GATEWAY_SUBGRAPH_CLIENT). */
   client?: SubgraphClient;
+  /** How long a pooled connection may sit idle before the gateway closes it (default IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
 }
+
+/**
+ * How long a pooled connection may sit idle before the gateway closes it: under the 5 s a Node
+ * server (every subgraph here) keeps an idle connection open, so that the gateway is the side
+ * that closes it. Node's agent lowers it further to a second under what a server announces
+ * (`Keep-Alive: timeout=5` gives 4 s), but only when it is set: without it the pool kept idle
+ * connections for ever, and a request sent on one at the moment the subgraph closed it got
+ * `ECONNRESET` or `socket hang up` (the soak's error answers, one in a few thousand dashboards).
+ * undici's pool does the same by default (keepAliveTimeout 4 s, less the server's hint).
+ */
+export const IDLE_TIMEOUT_MS = 4_000;
+
+/** What a request gets when the connection it was sent on had been closed by the other side. */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
+const isStaleConnection = (err: Error & { code?: string }) => STALE_CONNECTION.has(err.code ?? '') || err.message === 'socket hang up';
 
 /**
  * The gateway's HTTP client for subgraphs: pooled keep-alive sockets (a dashboard
@@ -64,27 +85,52 @@ function timeoutError(origin: string, timeoutMs: number) {
   return new SubgraphTimeoutError(`no answer from ${origin} within ${timeoutMs} ms`);
 }
 
+/**
+ * node:http's Agent, idle connections closed after `idleTimeoutMs` (IDLE_TIMEOUT_MS). The one
+ * retry: a query (`safeToRepeat`) whose pooled connection the subgraph had closed already, before
+ * any answer, goes out once more on a new one, as Node's documentation of `request.reusedSocket`
+ * advises; a mutation never (the subgraph may have run it before the connection went).
+ */
 function nodeFetcher(opts: KeepAliveFetcherOptions): KeepAliveFetcher {
-  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo' as const };
+  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo' as const, timeout: opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   const urlOf = urlCache((u) => u);
 
-  const fetch = (url: string, init: FetcherRequestInit = {}, timeoutMs = opts.timeoutMs) =>
+  const fetch = (url: string, init: FetcherRequestInit = {}, timeoutMs = opts.timeoutMs, safeToRepeat = false) =>
     new Promise<FetcherResponse>((resolve, reject) => {
       const target = urlOf(url);
       const secure = target.protocol === 'https:';
       const headers: Record<string, string | number> = { ...init.headers };
       if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
-      const req = (secure ? https : http).request(target, { method: init.method ?? 'GET', headers, agent: secure ? httpsAgent : httpAgent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', fail);
-        res.on('end', () => {
-          clearTimeout(deadline);
-          resolve(new BufferedResponse(url, res.statusCode ?? 0, res.statusMessage ?? '', ResponseHeaders.fromNode(res.headers), Buffer.concat(chunks)));
+      let req!: http.ClientRequest;
+      let repeated = false;
+      const send = () => {
+        let answered = false;
+        const sent = (req = (secure ? https : http).request(
+          target,
+          { method: init.method ?? 'GET', headers, agent: secure ? httpsAgent : httpAgent },
+          (res) => {
+            answered = true;
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('error', fail);
+            res.on('end', () => {
+              clearTimeout(deadline);
+              resolve(new BufferedResponse(url, res.statusCode ?? 0, res.statusMessage ?? '', ResponseHeaders.fromNode(res.headers), Buffer.concat(chunks)));
+            });
+          },
+        ));
+        sent.on('error', (err: Error) => {
+          // The subgraph had closed the pooled connection this went out on: nothing was answered,
+          // and a query may go again on a new connection (once; within the same deadline).
+          if (safeToRepeat && !repeated && !answered && sent.reusedSocket && !(err instanceof SubgraphTimeoutError) && isStaleConnection(err)) {
+            repeated = true;
+            send();
+          } else fail(err);
         });
-      });
+        sent.end(init.body);
+      };
       // A request still waiting for one of the agent's sockets reports its destroy() only once it
       // gets one: the promise fails at the deadline itself (it never is written).
       const deadline = setTimeout(() => {
@@ -96,8 +142,7 @@ function nodeFetcher(opts: KeepAliveFetcherOptions): KeepAliveFetcher {
         clearTimeout(deadline);
         reject(err);
       }
-      req.on('error', fail);
-      req.end(init.body);
+      send();
     });
 
   return {

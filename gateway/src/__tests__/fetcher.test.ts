@@ -239,4 +239,123 @@ describe.each(SUBGRAPH_CLIENTS)('the subgraph fetcher on %s', (client: SubgraphC
     expect(await res.clone().text()).toBe('{"errors":[{"message":"busy"}]}');
     expect(await res.json()).toEqual({ errors: [{ message: 'busy' }] });
   });
+
+  /**
+   * A server whose connections are watched: `closedBy` says, once a connection has closed,
+   * whether the client ended it (its FIN came first) or the server's own keep-alive timer did.
+   */
+  async function watchedServer(keepAliveTimeout: number) {
+    const closed: { closedBy: 'client' | 'server' }[] = [];
+    let onClosed: () => void = () => undefined;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.setHeader('content-type', 'application/json').end('{"data":{}}'));
+    });
+    server.keepAliveTimeout = keepAliveTimeout;
+    server.on('connection', (socket: Socket) => {
+      let ended = false;
+      socket.on('end', () => (ended = true));
+      socket.on('close', () => {
+        closed.push({ closedBy: ended ? 'client' : 'server' });
+        onClosed();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return {
+      url: `http://127.0.0.1:${port}/graphql`,
+      closed,
+      firstClose: () => new Promise<void>((resolve) => (closed.length ? resolve() : (onClosed = resolve))),
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  it('closes an idle pooled connection before the subgraph does, under what the subgraph announces (Keep-Alive: timeout=2)', async () => {
+    // A Node server keeps an idle connection 2 s (announced) + 1 s; the fetcher must close it first,
+    // or a request sent as the server closes it gets ECONNRESET (the soak's error answers).
+    const server = await watchedServer(2_000);
+    cleanups.push(server.close);
+    const fetcher = createKeepAliveFetcher({ timeoutMs: 5_000 });
+    cleanups.push(() => fetcher.close());
+
+    expect((await fetcher.fetch(server.url, { method: 'POST', body: '{}' })).status).toBe(200);
+    await server.firstClose();
+    expect(server.closed).toEqual([{ closedBy: 'client' }]);
+  });
+
+  it('closes an idle pooled connection after idleTimeoutMs when the subgraph announces no keep-alive timeout', async () => {
+    // keepAliveTimeout 0: the server neither announces nor enforces one; without the fetcher's own
+    // idle timeout the connection would stay open until the test's own timeout.
+    const server = await watchedServer(0);
+    cleanups.push(server.close);
+    const fetcher = createKeepAliveFetcher({ timeoutMs: 5_000, idleTimeoutMs: 200 });
+    cleanups.push(() => fetcher.close());
+
+    expect((await fetcher.fetch(server.url, { method: 'POST', body: '{}' })).status).toBe(200);
+    await server.firstClose();
+    expect(server.closed).toEqual([{ closedBy: 'client' }]);
+  });
+
+  /** A server that hangs up on any second request of a connection, unanswered: a pooled connection found closed. */
+  async function hangingUpServer() {
+    const requests: { socket: number; body: string }[] = [];
+    const sockets: Socket[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        if (!sockets.includes(req.socket)) sockets.push(req.socket);
+        const socket = sockets.indexOf(req.socket);
+        const again = requests.some((r) => r.socket === socket);
+        requests.push({ socket, body });
+        if (again) req.socket.destroy();
+        else res.setHeader('content-type', 'application/json').end(JSON.stringify({ data: { n: requests.length } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return {
+      url: `http://127.0.0.1:${port}/graphql`,
+      requests,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  it('sends a query once more, on a new connection, when the pooled connection it went out on is hung up on before any answer', async () => {
+    const server = await hangingUpServer();
+    cleanups.push(server.close);
+    const fetcher = createKeepAliveFetcher({ timeoutMs: 5_000 });
+    cleanups.push(() => fetcher.close());
+
+    expect(await (await fetcher.fetch(server.url, { method: 'POST', body: '{"query":"{ a }"}' }, undefined, true)).json()).toEqual({ data: { n: 1 } });
+    const second = await fetcher.fetch(server.url, { method: 'POST', body: '{"query":"{ b }"}' }, undefined, true);
+    expect(await second.json()).toEqual({ data: { n: 3 } });
+    expect(server.requests).toEqual([
+      { socket: 0, body: '{"query":"{ a }"}' },
+      { socket: 0, body: '{"query":"{ b }"}' },
+      { socket: 1, body: '{"query":"{ b }"}' },
+    ]);
+  });
+
+  it('never sends a mutation twice: the hung-up request fails', async () => {
+    const server = await hangingUpServer();
+    cleanups.push(server.close);
+    const fetcher = createKeepAliveFetcher({ timeoutMs: 5_000 });
+    cleanups.push(() => fetcher.close());
+
+    await fetcher.fetch(server.url, { method: 'POST', body: '{"query":"{ a }"}' });
+    await expect(fetcher.fetch(server.url, { method: 'POST', body: '{"query":"mutation { m }"}' }, undefined, false)).rejects.toThrow(
+      /socket hang up|ECONNRESET/,
+    );
+    expect(server.requests.map((r) => r.body)).toEqual(['{"query":"{ a }"}', '{"query":"mutation { m }"}']);
+  });
 });
