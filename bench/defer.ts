@@ -7,6 +7,7 @@
 import { cpuSeconds, readMetrics, sumOf } from './counters.js';
 import { runCell, type CellResult } from './load.js';
 import type { Proc } from './processes.js';
+import { avg, cellColumns, f, ratio } from './table.js';
 import { requestBody, type Workload } from './workloads.js';
 
 export interface DeferCell extends CellResult {
@@ -141,10 +142,6 @@ export async function deferWorkload(ctx: Context, on: Proc, subgraphs: Proc[], w
   return cells;
 }
 
-const f = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
-const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '–');
-const avg = (cs: DeferCell[], k: (c: DeferCell) => number | undefined) => cs.reduce((a, c) => a + (k(c) ?? NaN), 0) / cs.length;
-
 export function deferSection(cells: DeferCell[] | undefined): string[] {
   if (!cells?.length) return [];
   const rounds = new Set(cells.map((c) => c.round)).size;
@@ -164,25 +161,13 @@ export function deferSection(cells: DeferCell[] | undefined): string[] {
       const cs = of(defer);
       if (!cs.length) continue;
       lines.push(
-        `| ${w} | ${n} | ${defer} | ${f(avg(cs, (c) => c.rps))} | ${f(
-          avg(cs, (c) => c.p50),
-          2,
-        )} | ${f(
-          avg(cs, (c) => c.p99),
-          2,
-        )} | ${cs.reduce((a, c) => a + c.errors + c.non2xx + c.graphqlErrors, 0)} | ${f(
-          avg(cs, (c) => c.subgraphRequestsPerOp),
-          2,
-        )} | ${f(
-          avg(cs, (c) => c.deduplicatedPerOp),
-          2,
-        )} | ${f(
-          avg(cs, (c) => c.cpuMsPerRequest),
-          2,
-        )} | ${f(
-          avg(cs, (c) => c.subgraphCpuMsPerRequest),
-          2,
-        )} |`,
+        `| ${w} | ${n} | ${defer} | ${[
+          ...cellColumns(cs),
+          f(
+            avg(cs, (c) => c.subgraphCpuMsPerRequest),
+            2,
+          ),
+        ].join(' | ')} |`,
       );
     }
     const [on, off] = [of('on'), of('off')];

@@ -7,6 +7,7 @@ import { profileSection, type HotFunction } from './profile.js';
 import type { HungResults, SameOperationCell } from './resilience.js';
 import { deferSection, type DeferCell } from './defer.js';
 import { overheadSection, type OverheadResults } from './overhead.js';
+import { avg, cellColumns, f, ratio } from './table.js';
 import { tracingSection, type TracingCell } from './tracing.js';
 import type { GatewayName } from './trace.js';
 
@@ -103,8 +104,6 @@ export async function environment(root: string) {
   };
 }
 
-const f = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
-const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}×` : '–');
 const LABEL: Record<GatewayName, string> = { ours: 'FitSync gateway', apollo: '@apollo/gateway (plain)', hive: 'Hive Gateway' };
 
 /** Averages the cells of one gateway and workload over rounds. */
@@ -255,7 +254,6 @@ function extraSections(r: Pick<BenchResults, 'sameOperation' | 'hungSubgraph'>):
     }
     return out;
   };
-  const avg = <T>(xs: T[], k: (x: T) => number | undefined) => xs.reduce((a, x) => a + (k(x) ?? NaN), 0) / xs.length;
   if (r.sameOperation?.length) {
     const n = r.sameOperation[0].connections;
     lines.push(
@@ -267,25 +265,7 @@ function extraSections(r: Pick<BenchResults, 'sameOperation' | 'hungSubgraph'>):
       '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const [w, m] of byKey(r.sameOperation, (c) => c.gateway)) {
-      for (const [g, cs] of m)
-        lines.push(
-          `| ${w} | ${g.replace('deduplication ', '')} | ${f(avg(cs, (c) => c.rps))} | ${f(
-            avg(cs, (c) => c.p50),
-            2,
-          )} | ${f(
-            avg(cs, (c) => c.p99),
-            2,
-          )} | ${cs.reduce((a, c) => a + c.errors + c.non2xx + c.graphqlErrors, 0)} | ${f(
-            avg(cs, (c) => c.subgraphRequestsPerOp),
-            2,
-          )} | ${f(
-            avg(cs, (c) => c.deduplicatedPerOp),
-            2,
-          )} | ${f(
-            avg(cs, (c) => c.cpuMsPerRequest),
-            2,
-          )} |`,
-        );
+      for (const [g, cs] of m) lines.push(`| ${w} | ${g.replace('deduplication ', '')} | ${cellColumns(cs).join(' | ')} |`);
       const on = m.get('deduplication on') ?? [];
       const off = m.get('deduplication off') ?? [];
       if (on.length && off.length)
