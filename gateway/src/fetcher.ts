@@ -59,12 +59,78 @@ const isStaleConnection = (err: Error & { code?: string }) => STALE_CONNECTION.h
 /**
  * The gateway's HTTP client for subgraphs: pooled keep-alive sockets (a dashboard
  * fans out to five subgraphs per request; a new TCP connection each time would
- * dominate the latency), a whole-request deadline, and no caching or retries
- * (mutations must never be sent twice). The gateway only ever POSTs small JSON
+ * dominate the latency), a whole-request deadline, no caching, and no retry but one:
+ * a query sent once more when its pooled connection had been closed under it (mutations
+ * are never sent twice). The gateway only ever POSTs small JSON
  * bodies and reads them back whole: either client reads the answer into one buffer.
  */
 export function createKeepAliveFetcher(opts: KeepAliveFetcherOptions): KeepAliveFetcher {
-  return (opts.client ?? 'node') === 'undici' ? undiciFetcher(opts) : nodeFetcher(opts);
+  const client = (opts.client ?? 'node') === 'undici' ? undiciClient(opts) : nodeClient(opts);
+  return { fetch: withDeadline(client.send, opts.timeoutMs), close: client.close };
+}
+
+/** One request on the wire: its answer read whole, or a way to end it (the deadline). */
+interface Attempt {
+  done: Promise<FetcherResponse>;
+  abort(err: Error): void;
+}
+
+/** What a client under the fetcher does: send one request once, and close its pool. */
+interface SubgraphHttpClient {
+  send: (url: string, init: FetcherRequestInit) => Attempt;
+  close: () => void;
+}
+
+/**
+ * Errors of attempts whose pooled connection the subgraph had already closed, before any
+ * answer: nothing ran, and a query may go again on a new connection.
+ */
+const staleAttempts = new WeakSet<Error>();
+
+/**
+ * The deadline and the one retry, the same for either client. The deadline covers the whole
+ * request, a repeat included; when it passes, the attempt is ended and the promise fails at once
+ * (a request still queued for a connection may report its end only once it gets one). A query
+ * (`safeToRepeat`) whose attempt failed on a stale pooled connection is sent once more; a
+ * mutation never (the subgraph may have run it before the connection went).
+ */
+function withDeadline(send: SubgraphHttpClient['send'], defaultTimeoutMs: number): KeepAliveFetcher['fetch'] {
+  const originOf = urlCache((u) => u.origin);
+  return (url, init = {}, timeoutMs = defaultTimeoutMs, safeToRepeat = false) =>
+    new Promise<FetcherResponse>((resolve, reject) => {
+      let settled = false;
+      let repeated = false;
+      let current: Attempt;
+      const deadline = setTimeout(() => {
+        const err = timeoutError(originOf(url), timeoutMs);
+        settled = true;
+        current.abort(err);
+        reject(err);
+      }, timeoutMs);
+      const go = () => {
+        const attempt = (current = send(url, init));
+        attempt.done.then(
+          (res) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(deadline);
+            resolve(res);
+          },
+          (err: Error) => {
+            if (settled) return;
+            if (safeToRepeat && !repeated && staleAttempts.has(err)) {
+              repeated = true;
+              go();
+              return;
+            }
+            settled = true;
+            clearTimeout(deadline);
+            reject(err);
+          },
+        );
+      };
+      go();
+    });
 }
 
 // A gateway asks a handful of URLs (one per subgraph) over and over: parsed once each.
@@ -86,67 +152,45 @@ function timeoutError(origin: string, timeoutMs: number) {
 }
 
 /**
- * node:http's Agent, idle connections closed after `idleTimeoutMs` (IDLE_TIMEOUT_MS). The one
- * retry: a query (`safeToRepeat`) whose pooled connection the subgraph had closed already, before
- * any answer, goes out once more on a new one, as Node's documentation of `request.reusedSocket`
- * advises; a mutation never (the subgraph may have run it before the connection went).
+ * node:http's Agent, idle connections closed after `idleTimeoutMs` (IDLE_TIMEOUT_MS). An
+ * attempt that went out on a pooled connection the subgraph had closed already, before any
+ * answer, is marked stale, so that `withDeadline` sends a query once more on a new one, as
+ * Node's documentation of `request.reusedSocket` advises.
  */
-function nodeFetcher(opts: KeepAliveFetcherOptions): KeepAliveFetcher {
+function nodeClient(opts: KeepAliveFetcherOptions): SubgraphHttpClient {
   const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo' as const, timeout: opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   const urlOf = urlCache((u) => u);
 
-  const fetch = (url: string, init: FetcherRequestInit = {}, timeoutMs = opts.timeoutMs, safeToRepeat = false) =>
-    new Promise<FetcherResponse>((resolve, reject) => {
-      const target = urlOf(url);
-      const secure = target.protocol === 'https:';
-      const headers: Record<string, string | number> = { ...init.headers };
-      if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
-      let req!: http.ClientRequest;
-      let repeated = false;
-      const send = () => {
-        let answered = false;
-        const sent = (req = (secure ? https : http).request(
-          target,
-          { method: init.method ?? 'GET', headers, agent: secure ? httpsAgent : httpAgent },
-          (res) => {
-            answered = true;
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('error', fail);
-            res.on('end', () => {
-              clearTimeout(deadline);
-              resolve(new BufferedResponse(url, res.statusCode ?? 0, res.statusMessage ?? '', ResponseHeaders.fromNode(res.headers), Buffer.concat(chunks)));
-            });
-          },
-        ));
-        sent.on('error', (err: Error) => {
-          // The subgraph had closed the pooled connection this went out on: nothing was answered,
-          // and a query may go again on a new connection (once; within the same deadline).
-          if (safeToRepeat && !repeated && !answered && sent.reusedSocket && !(err instanceof SubgraphTimeoutError) && isStaleConnection(err)) {
-            repeated = true;
-            send();
-          } else fail(err);
-        });
-        sent.end(init.body);
-      };
-      // A request still waiting for one of the agent's sockets reports its destroy() only once it
-      // gets one: the promise fails at the deadline itself (it never is written).
-      const deadline = setTimeout(() => {
-        const err = timeoutError(target.origin, timeoutMs);
-        req.destroy(err);
+  const send = (url: string, init: FetcherRequestInit): Attempt => {
+    const target = urlOf(url);
+    const secure = target.protocol === 'https:';
+    const headers: Record<string, string | number> = { ...init.headers };
+    if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+    let req!: http.ClientRequest;
+    const done = new Promise<FetcherResponse>((resolve, reject) => {
+      let answered = false;
+      req = (secure ? https : http).request(target, { method: init.method ?? 'GET', headers, agent: secure ? httpsAgent : httpAgent }, (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve(new BufferedResponse(url, res.statusCode ?? 0, res.statusMessage ?? '', ResponseHeaders.fromNode(res.headers), Buffer.concat(chunks))),
+        );
+      });
+      req.on('error', (err: Error) => {
+        if (!answered && req.reusedSocket && isStaleConnection(err)) staleAttempts.add(err);
         reject(err);
-      }, timeoutMs);
-      function fail(err: Error) {
-        clearTimeout(deadline);
-        reject(err);
-      }
-      send();
+      });
+      req.end(init.body);
     });
+    return { done, abort: (err) => req.destroy(err) };
+  };
 
   return {
-    fetch,
+    send,
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();
@@ -157,41 +201,30 @@ function nodeFetcher(opts: KeepAliveFetcherOptions): KeepAliveFetcher {
 /**
  * undici's dispatcher API, one handler per request: no Readable body, no AbortSignal, the
  * raw header pairs read once. undici sends each request once (retries only through its
- * RetryAgent/retry interceptor, not used here); `abort` (handed over once the request is
- * written to a connection) ends it and destroys that connection.
+ * RetryAgent/retry interceptor, not used here) and does not say whether a connection was
+ * reused, so no attempt is marked stale; `abort` (handed over once the request is written to a
+ * connection) ends it and destroys that connection.
  */
-function undiciFetcher(opts: KeepAliveFetcherOptions): KeepAliveFetcher {
+function undiciClient(opts: KeepAliveFetcherOptions): SubgraphHttpClient {
   const agent = new UndiciAgent({ connections: opts.maxSockets ?? 256, pipelining: 1 });
   const targetOf = urlCache((u) => ({ origin: u.origin, path: `${u.pathname}${u.search}` }));
 
-  const fetch = (url: string, init: FetcherRequestInit = {}, timeoutMs = opts.timeoutMs) =>
-    new Promise<FetcherResponse>((resolve, reject) => {
-      const { origin, path } = targetOf(url);
-      let settled = false;
-      let abort: ((err: Error) => void) | undefined;
-      let timedOut: Error | undefined;
+  const send = (url: string, init: FetcherRequestInit): Attempt => {
+    const { origin, path } = targetOf(url);
+    let abortRequest: ((err: Error) => void) | undefined;
+    let abortedWith: Error | undefined;
+    const done = new Promise<FetcherResponse>((resolve, reject) => {
       let status = 0;
       let statusText = '';
       let headers: ResponseHeaders | undefined;
       const chunks: Buffer[] = [];
-      const fail = (err: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        reject(err);
-      };
-      const deadline = setTimeout(() => {
-        timedOut = timeoutError(origin, timeoutMs);
-        // Not yet written (queued, or connecting): it is aborted when a connection takes it.
-        if (abort) abort(timedOut);
-        else fail(timedOut);
-      }, timeoutMs);
       agent.dispatch(
         { origin, path, method: (init.method ?? 'GET') as Dispatcher.HttpMethod, headers: init.headers, body: init.body },
         {
-          onConnect(abortRequest) {
-            if (timedOut) abortRequest(timedOut);
-            else abort = abortRequest;
+          onConnect(abort) {
+            // Ended before a connection took it (queued, or connecting): it goes no further.
+            if (abortedWith) abort(abortedWith);
+            else abortRequest = abort;
           },
           onHeaders(statusCode, rawHeaders, _resume, message) {
             // 1xx informational answers come first; only the final one counts.
@@ -206,18 +239,23 @@ function undiciFetcher(opts: KeepAliveFetcherOptions): KeepAliveFetcher {
             return true;
           },
           onComplete() {
-            if (settled) return;
-            settled = true;
-            clearTimeout(deadline);
             resolve(new BufferedResponse(url, status, statusText, headers ?? new ResponseHeaders(), chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
           },
-          onError: fail,
+          onError: reject,
         },
       );
     });
+    return {
+      done,
+      abort(err) {
+        abortedWith = err;
+        abortRequest?.(err);
+      },
+    };
+  };
 
   return {
-    fetch,
+    send,
     close() {
       void agent.destroy().catch(() => undefined);
     },
