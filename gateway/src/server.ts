@@ -14,7 +14,7 @@ import {
   serviceCallMetrics,
   createHistogram,
   BREAKER_VALUES,
-  createHttpApp,
+  createShellRouter,
   createLogger,
   createMetrics,
   createServer,
@@ -421,6 +421,7 @@ function withoutApolloTelemetry<T>(construct: () => T): T {
 function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Metrics, ready: Upstream['ready'], log: Logger) {
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false);
   // req.ip: the socket's address, or with TRUST_PROXY=n the address n proxies back in X-Forwarded-For.
   app.set('trust proxy', trustProxy);
   app.use(recordHttpDuration(metrics), correlationId(), securityHeaders(config.production));
@@ -436,7 +437,8 @@ function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Met
       }),
     );
   }
-  const shell = createHttpApp({ metrics, ready, production: config.production, metricsToken: config.metricsToken });
+  // A router, not a second Express app: the security headers above are set once per request.
+  const shell = createShellRouter({ metrics, ready, production: config.production, metricsToken: config.metricsToken });
   app.use(shell);
   // Routes mounted on `shell` later still come first: these answer what nothing else did.
   app.use(...requestErrorHandlers(log));

@@ -2,8 +2,8 @@ import { STATUS_CODES, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
-import helmet from 'helmet';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
+import helmet, { type HelmetOptions } from 'helmet';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 
@@ -27,11 +27,45 @@ export interface ExposureOptions {
  * content security policy is left off (GraphiQL, served by the gateway, sets its own on its page and files).
  */
 export function securityHeaders(production = false): RequestHandler {
-  return helmet({
+  const headers = fixedHeaders(helmet(securityHeaderPolicy(production)));
+  return (_req, res, next) => {
+    for (const [name, value] of headers) {
+      if (value === undefined) res.removeHeader(name);
+      else res.setHeader(name, value);
+    }
+    next();
+  };
+}
+
+/** The helmet options of `securityHeaders`. */
+export function securityHeaderPolicy(production = false): HelmetOptions {
+  return {
     contentSecurityPolicy: production ? { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } : false,
     crossOriginEmbedderPolicy: false,
     referrerPolicy: { policy: 'no-referrer' },
+  };
+}
+
+/**
+ * What a header middleware does to every answer, read once: helmet with a fixed policy (no
+ * nonce, nothing taken from the request) sets the same headers each time, but walks a dozen
+ * chained middlewares and re-serialises its policies per request to do so. Replayed as the
+ * list of its `setHeader` and `removeHeader` calls (value `undefined`), in its order.
+ */
+function fixedHeaders(middleware: (req: never, res: never, next: (err?: unknown) => void) => void): Array<[string, string | undefined]> {
+  const calls: Array<[string, string | undefined]> = [];
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => calls.push([name, Array.isArray(value) ? value.join(', ') : String(value)]),
+    removeHeader: (name: string) => calls.push([name, undefined]),
+  };
+  let done = false;
+  let failed: unknown;
+  middleware({ headers: {}, method: 'GET', url: '/' } as never, recorder as never, (err) => {
+    failed = err;
+    done = true;
   });
+  if (!done || failed) throw new Error('the security headers middleware did not finish synchronously', { cause: failed });
+  return calls;
 }
 
 /** Whether the request may see operational detail: outside production always, in production with the metrics token. */
@@ -43,30 +77,42 @@ export function mayInspect(headers: { authorization?: string }, opts: ExposureOp
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
+type ShellOptions = { metrics: Metrics; ready: () => Promise<{ ok: boolean; detail?: unknown }> } & ExposureOptions;
+
 /**
  * The HTTP shell every FitSync process shares: `/health` (the process is up),
  * `/ready` (it can serve: the check passed), `/metrics` (Prometheus). In production the
  * detail of `/ready` and `/metrics` are for the holder of METRICS_TOKEN only.
  */
-export function createHttpApp(opts: { metrics: Metrics; ready: () => Promise<{ ok: boolean; detail?: unknown }> } & ExposureOptions): Express {
+export function createHttpApp(opts: ShellOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(securityHeaders(opts.production));
-  app.get('/health', (_req, res) => {
+  app.use(securityHeaders(opts.production), createShellRouter(opts));
+  return app;
+}
+
+/**
+ * The shell's routes on a router of their own, for an app that sets its own headers first (the
+ * gateway): mounted with `app.use`, a router adds one layer to each request where a second
+ * Express app would re-enter Express (prototypes swapped on the way in and back on the way out).
+ */
+export function createShellRouter(opts: ShellOptions): Router {
+  const router = express.Router();
+  router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/ready', async (req, res) => {
+  router.get('/ready', async (req, res) => {
     const result = await opts.ready().catch(() => ({ ok: false, detail: 'readiness check failed' }));
     const detail = mayInspect(req.headers, opts) ? result.detail : undefined;
     res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ready' : 'not ready', ...(detail === undefined ? {} : { detail }) });
   });
-  app.get('/metrics', async (req, res, next) => {
+  router.get('/metrics', async (req, res, next) => {
     // Not served (the JSON 404 of unknown routes) to whoever does not hold the token.
     if (!mayInspect(req.headers, opts)) return next();
     res.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
   });
-  return app;
+  return router;
 }
 
 /**
