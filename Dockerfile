@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
 # One image for every FitSync process; the command chooses the service:
-#   node --import tsx subgraphs/<name>/src/index.ts    (users, training, schedule, progress, notifications)
-#   node --import tsx gateway/src/index.ts             (the default)
-# docker-compose.yml builds it once and runs it six times.
+#   node --import tsx/esm subgraphs/<name>/src/index.ts    (users, training, schedule, progress, notifications)
+#   node --import tsx/esm gateway/src/index.ts             (the default)
+# docker-compose.yml builds it once and runs it six times. tsx/esm is tsx's ESM loader
+# alone: the sources are ES modules, and tsx's CommonJS hook would sit in every require()
+# a dependency makes while serving (Apollo's query hash asks for `crypto` per operation).
 FROM node:20-bookworm-slim
 
 WORKDIR /app
@@ -40,4 +42,4 @@ ENV NODE_ENV=production \
 USER node
 
 EXPOSE 4000 3001 3002 8003 8004 3005
-CMD ["node", "--import", "tsx", "gateway/src/index.ts"]
+CMD ["node", "--import", "tsx/esm", "gateway/src/index.ts"]

@@ -16,7 +16,7 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {

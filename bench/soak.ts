@@ -254,7 +254,7 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
     let subStats: Extract<FromSubscribers, { type: 'stats' }> = { type: 'stats', open: 0, received: 0, errors: 0, closed: 0 };
     if (soak.subscribers > 0) {
       say(`opening ${soak.subscribers} graphql-ws subscribers (${SUBSCRIPTION}) in a child process...`);
-      const child = fork(fileURLToPath(import.meta.url), ['--soak-subscribers'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+      const child = fork(fileURLToPath(import.meta.url), ['--soak-subscribers'], { execArgv: ['--import', 'tsx/esm'], stdio: 'inherit' });
       subscribers = child;
       child.on('message', (m: FromSubscribers) => {
         if (m.type === 'stats') subStats = m;

@@ -140,7 +140,7 @@ async function main() {
     const users = Array.from({ length: size }, () => randomUUID());
     const tokens = await Promise.all(users.map((id) => signUserToken({ id, role: 'CLIENT' }, TEST_JWT_SECRET, '1h')));
     const before = await memory();
-    const child = fork(fileURLToPath(import.meta.url), ['--subscriber-process'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    const child = fork(fileURLToPath(import.meta.url), ['--subscriber-process'], { execArgv: ['--import', 'tsx/esm'], stdio: 'inherit' });
     const published = new Map<number, number>();
     const latencies: number[] = [];
     child.on('message', (m: FromChild) => {
@@ -276,7 +276,7 @@ async function startNotificationsHere(): Promise<NotificationsHandle> {
 
 /** `--split`: the notifications subgraph in a process of its own, as deployed (this bench's child with `--notifications-process`). */
 async function startNotificationsProcess(): Promise<NotificationsHandle> {
-  const child = fork(fileURLToPath(import.meta.url), ['--notifications-process'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const child = fork(fileURLToPath(import.meta.url), ['--notifications-process'], { execArgv: ['--import', 'tsx/esm'], stdio: 'inherit' });
   const url = await new Promise<string>((resolve, reject) => {
     child.on('message', (m: FromNotifications) => {
       if (m.type === 'listening') resolve(m.url);
@@ -322,7 +322,7 @@ async function notificationsProcess() {
 /** bench/upstream-subgraph.ts in a process of its own, listening. */
 async function startTicker() {
   const ticker = fork(fileURLToPath(new URL('./upstream-subgraph.ts', import.meta.url)), ['--ticker-process'], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx/esm'],
     stdio: 'inherit',
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -191,7 +191,7 @@ interface Service {
 
 function tsxLoader(): string {
   // Resolved from this file, so it works whatever the working directory is.
-  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 }
 
 function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, consoleLevel: LevelName, hub: EventHub | undefined): Service {

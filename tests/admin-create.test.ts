@@ -24,7 +24,7 @@ function adminCreate(args: string[], env: Record<string, string>, stdin = ''): P
   return new Promise((done, failed) => {
     // Nothing of this process's own database or secrets leaks in: only what the test passes.
     const { ADMIN_PASSWORD: _p, DATABASE_URL: _d, DB_SCHEMA: _s, DATA_DIR: _dir, SEED_DEMO: _seed, NODE_ENV: _env, ...parent } = process.env;
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/admin-create.ts', ...args], { cwd: ROOT, env: { ...parent, ...env }, stdio: 'pipe' });
+    const proc = spawn(process.execPath, ['--import', 'tsx/esm', 'scripts/admin-create.ts', ...args], { cwd: ROOT, env: { ...parent, ...env }, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

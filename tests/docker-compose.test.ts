@@ -101,7 +101,7 @@ describe('docker-compose.yml', () => {
     const context = typeof s.build === 'string' ? s.build : s.build?.context;
     expect(context).toBe('.');
     expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
-    expect(s.command?.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
+    expect(s.command?.slice(0, 3)).toEqual(['node', '--import', 'tsx/esm']);
     const entry = name === 'gateway' ? 'gateway/src/index.ts' : `subgraphs/${name}/src/index.ts`;
     expect(s.command?.[3]).toBe(entry);
     expect(existsSync(join(root, entry)), `${entry} exists`).toBe(true);
@@ -360,7 +360,7 @@ describe('Dockerfile', () => {
 
   it('defaults to the gateway and leaves dependencies, data and history out of the context', () => {
     const cmd = lines.find((l) => l.startsWith('CMD '))!;
-    expect(JSON.parse(cmd.slice(4))).toEqual(['node', '--import', 'tsx', 'gateway/src/index.ts']);
+    expect(JSON.parse(cmd.slice(4))).toEqual(['node', '--import', 'tsx/esm', 'gateway/src/index.ts']);
     const ignored = read('.dockerignore')
       .split('\n')
       .map((l) => l.trim());

@@ -272,7 +272,7 @@ describe.each(renderers)('deploy/kubernetes rendered by %s', (_how, render) => {
     const port = DEFAULT_PORTS[name];
     const c = containerOf(production, name);
     const entry = name === 'gateway' ? 'gateway/src/index.ts' : `subgraphs/${name}/src/index.ts`;
-    expect(c.command).toEqual(['node', '--import', 'tsx', entry]);
+    expect(c.command).toEqual(['node', '--import', 'tsx/esm', entry]);
     expect(existsSync(join(root, entry))).toBe(true);
     expect(c.image).toBe('registry.example.com/fitsync/fitsync-graph:0.1.0');
     expect(containerOf(base, name).image).toBe('fitsync-graph');

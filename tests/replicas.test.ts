@@ -73,25 +73,29 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
     platform = await startPlatform('postgres', [gym], { clock, transport: 'redis' });
     second = await platform.startGateway();
     const schema = platform.databases.notifications.location.split('@')[0];
-    replica = spawn(process.execPath, ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, 'subgraphs/notifications/src/index.ts'], {
-      cwd: ROOT,
-      // Port 0: it binds a free port and reports it over the IPC channel.
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        NOTIFICATIONS_PORT: '0',
-        DATABASE_URL: process.env.DATABASE_URL,
-        DB_SCHEMA: schema,
-        REDIS_URL: redisUrl,
-        EVENTS_PREFIX: platform.eventsPrefix,
-        JWT_SECRET: TEST_JWT_SECRET,
-        SERVICE_SECRET: TEST_SERVICE_SECRET,
-        SEED_DEMO: 'never',
-        LOG_LEVEL: 'warn',
+    replica = spawn(
+      process.execPath,
+      ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href, 'subgraphs/notifications/src/index.ts'],
+      {
+        cwd: ROOT,
+        // Port 0: it binds a free port and reports it over the IPC channel.
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'test',
+          HOST: '127.0.0.1',
+          NOTIFICATIONS_PORT: '0',
+          DATABASE_URL: process.env.DATABASE_URL,
+          DB_SCHEMA: schema,
+          REDIS_URL: redisUrl,
+          EVENTS_PREFIX: platform.eventsPrefix,
+          JWT_SECRET: TEST_JWT_SECRET,
+          SERVICE_SECRET: TEST_SERVICE_SECRET,
+          SEED_DEMO: 'never',
+          LOG_LEVEL: 'warn',
+        },
       },
-    });
+    );
     const port = await new Promise<number>((resolve, reject) => {
       replica.on('message', (m: ServiceMessage | null) => m?.fitsync === 'listening' && resolve(m.port));
       replica.once('exit', (code) => reject(new Error(`the second notifications replica exited with code ${code} before it listened`)));

@@ -68,7 +68,7 @@ function npmStart(dir: string, extra: NodeJS.ProcessEnv): Run {
     env[`${s.toUpperCase()}_PORT`] = '0';
     delete env[`${s.toUpperCase()}_URL`];
   }
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx/esm', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   proc.stdout.on('data', (d) => (output += d));

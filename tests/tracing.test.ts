@@ -22,7 +22,7 @@ import { operation } from './support/operations.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 const SERVICES = ['gateway', 'users', 'training', 'schedule', 'progress', 'notifications'] as const;
 /** Spans leave each process in batches at most this far apart (the standard OTEL_BSP_SCHEDULE_DELAY). */
 const EXPORT_DELAY = { OTEL_BSP_SCHEDULE_DELAY: '100' };

@@ -74,7 +74,7 @@ const subgraphCalls = (gateway: RunningGateway) => metric(gateway, 'fitsync_gate
 /** `npm run operations:register -- ...`, as a user runs it, from the repository root. */
 async function register(args: string[], env: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/operations-register.ts', ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx/esm', 'scripts/operations-register.ts', ...args], {
       cwd: ROOT,
       env: { ...process.env, REDIS_URL: '', ...env },
     });

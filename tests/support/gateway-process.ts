@@ -14,7 +14,7 @@ import { expect, vi } from 'vitest';
 import type { Platform } from './platform.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 
 export interface GatewayProcess {
   child: ChildProcess;

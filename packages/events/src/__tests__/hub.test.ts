@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEventHub, type EventHub } from '../index.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/hub-child.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 
 describe('event hub over IPC', () => {
   let hub: EventHub;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { HUB_ENV } from '@fitsync/live';
 
 const PROBE = fileURLToPath(new URL('./fixtures/redis-probe.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 
 async function probe(mode: 'import' | 'use-redis', specifiers: string[]): Promise<{ loaded: string[]; modules: number }> {
   const env = { ...process.env };
