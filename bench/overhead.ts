@@ -12,6 +12,7 @@ import { runCell, type CellResult } from './load.js';
 import type { Proc } from './processes.js';
 import { criticalPath, type QueryPlanNode, type WorkloadTrace } from './trace.js';
 import { requestBody, type Workload } from './workloads.js';
+import { f as fixed, ratiosByRound } from './table.js';
 
 export interface OverheadCell extends CellResult {
   /** 'ours', or 'baseline' (--baseline). */
@@ -238,7 +239,7 @@ export async function overheadWorkload(
   return { cells, floor, replay, idleCpuMsPerSecond };
 }
 
-const f = (n: number | undefined, digits = 2) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
+const f = (n: number | undefined, digits = 2) => fixed(n, digits);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
@@ -269,6 +270,17 @@ export function overheadSection(r: OverheadResults | undefined): string[] {
         median(cs.map((c) => c.subgraphMsPerRequest ?? NaN)),
       )} |`,
     );
+  }
+  const compared = [...new Set(r.cells.map((c) => c.gateway))].filter((g) => g !== 'ours');
+  if (compared.length && new Set(r.cells.map((c) => c.round)).size > 1) {
+    lines.push('', `By round, ours ÷ ${compared.join(', ')} (cells of a round run back to back; the spread is the run-to-run noise):`, '');
+    for (const w of [...new Set(r.cells.map((c) => c.workload))]) {
+      const of = (g: string) => r.cells.filter((c) => c.workload === w && c.gateway === g);
+      for (const g of compared)
+        lines.push(
+          `- ${w}: gateway CPU per request ${ratiosByRound(of('ours'), of(g), (c) => c.cpuMsPerRequest)}; p50 ${ratiosByRound(of('ours'), of(g), (c) => c.p50)}${compared.length > 1 ? ` (against ${g})` : ''}`,
+        );
+    }
   }
   lines.push('', '| workload | fetch | floor p50 ms (median over rounds) |', '|---|---|---:|');
   const fetches = [...new Set(r.floor.map((c) => `${c.workload}\u0000${c.fetch}`))];

@@ -7,7 +7,7 @@ import { profileSection, type HotFunction } from './profile.js';
 import type { HungResults, SameOperationCell } from './resilience.js';
 import { deferSection, type DeferCell } from './defer.js';
 import { overheadSection, type OverheadResults } from './overhead.js';
-import { avg, cellColumns, f, ratio } from './table.js';
+import { avg, cellColumns, f, ratio, ratiosByRound } from './table.js';
 import { tracingSection, type TracingCell } from './tracing.js';
 import type { GatewayName } from './trace.js';
 
@@ -171,6 +171,18 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
       const errors = c.errors + c.non2xx + c.graphqlErrors;
       lines.push(
         `| ${LABEL[g]} | ${f(c.rps)} | ${f(c.p50, 2)} | ${f(c.p99, 2)} | ${errors} | ${ratio(c.rps, ours.rps)} | ${ratio(c.p50, ours.p50)} | ${f(c.cpuMsPerRequest, 2)} | ${f(w.perOperation[g]?.subgraphRequests, 1)} | ${f(w.perOperation[g]?.representations, 1)} | ${f(c.sqlPerOp, 2)} |`,
+      );
+    }
+    if (ours && s.rounds > 1) {
+      const here = (g: GatewayName) =>
+        r.cells.filter((x) => x.gateway === g && x.workload === w.name && x.rate === undefined && x.connections === s.connections);
+      const others = gateways.filter((g) => g !== 'ours');
+      lines.push(
+        '',
+        `By round, the peer ÷ ours (the spread is the run-to-run noise): req/s ${others
+          .map((g) => `${g} ${ratiosByRound(here(g), here('ours'), (c) => c.rps)}`)
+          .join('; ')}; gateway CPU per request ${others.map((g) => `${g} ${ratiosByRound(here(g), here('ours'), (c) => c.cpuMsPerRequest)}`).join('; ')}.`,
+        '',
       );
     }
     const floorHere = r.floor.filter((x) => x.workload === w.name && x.connections === s.connections);

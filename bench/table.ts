@@ -49,3 +49,18 @@ export function cellColumns(cs: CountedCell[]): string[] {
     ),
   ];
 }
+
+/**
+ * `k(a) ÷ k(b)` round by round (cells paired by their `round`), as `0.91×, 1.02×, 0.88×`: how
+ * far a ratio moves between rounds of one run is the run-to-run noise a difference has to beat.
+ */
+export function ratiosByRound<T extends { round?: number }>(a: T[], b: T[], k: (c: T) => number | undefined): string {
+  const rounds = [...new Set(a.map((c) => c.round ?? 0))].sort((x, y) => x - y);
+  const out: string[] = [];
+  for (const round of rounds) {
+    const x = a.filter((c) => (c.round ?? 0) === round);
+    const y = b.filter((c) => (c.round ?? 0) === round);
+    if (x.length && y.length) out.push(ratio(avg(x, k), avg(y, k)));
+  }
+  return out.join(', ') || '–';
+}
