@@ -43,7 +43,8 @@ async function main() {
   if (opts.report) {
     const results = JSON.parse(await readFile(opts.report, 'utf8')) as BenchResults;
     const md = opts.report.replace(/\.json$/, '.md');
-    await writeFile(md, markdownReport(results, basename(opts.report).replace(/\.json$/, '.svg')));
+    // A run with --only has no side-by-side cells: only the sections of what it ran.
+    await writeFile(md, Array.isArray(results.cells) ? markdownReport(results, basename(opts.report).replace(/\.json$/, '.svg')) : extraReport(results));
     say(`wrote ${md}`);
     return;
   }
