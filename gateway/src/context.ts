@@ -80,18 +80,12 @@ export function createContext(users: UserAuthenticator, log: Logger, operationTi
       throw tokenRefusal(err) ?? err;
     }
     await spend(viewer ? `user:${viewer.id}` : `address:${clientAddress}`);
-    // The operation's logger is made the first time something logs: most operations log nothing,
-    // and a pino child serialises its bindings (and sets up redaction) when it is made.
-    let child: Logger | undefined;
-    const userId = viewer?.id;
     return {
       correlationId,
       viewer,
       authorization,
       clientAddress,
-      get log() {
-        return (child ??= log.child({ correlationId, userId }));
-      },
+      log: log.child({ correlationId, userId: viewer?.id }),
       deadline,
     };
   };
