@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -47,6 +47,7 @@ import {
 import { authRateLimits } from './auth-limits.js';
 import { unsubscribeLink } from './unsubscribe.js';
 import { createContext, correlationId, type GatewayContext } from './context.js';
+import { graphqlPostLane } from './graphql-post.js';
 import { SubgraphDataSource } from './datasource.js';
 import { createUserAuthenticator, type UserAuthenticator } from './identity.js';
 import { createKeepAliveFetcher, type SubgraphClient } from './fetcher.js';
@@ -76,6 +77,8 @@ export { CostCalculator, type CostOptions } from './cost.js';
 
 /** Largest request body on `/graphql`, over POST and SSE alike (the compose proxy allows more: tests/docker-compose.test.ts). */
 export const BODY_LIMIT = '1mb';
+/** BODY_LIMIT in bytes, as body-parser reads it. */
+const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface GatewayOptions {
   /**
@@ -183,7 +186,7 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
     return { ok, detail: { ...(detail as object), trustedDocuments: trusted.status() } };
   };
   const rateLimits = createRateLimits(rateLimitConfig, { redisUrl: config.redisUrl, prefix: config.eventsPrefix, metrics, log });
-  const { shell, server } = createHttpShell(config, rateLimitConfig.trustProxy, metrics, ready, log);
+  const { shell, server, app, before, useLane } = createHttpShell(config, rateLimitConfig.trustProxy, metrics, ready, log);
   const costs = followCosts(config, supergraph, metrics);
   const idempotency = config.redisUrl ? redisIdempotencyStore(config.redisUrl, config.eventsPrefix, log) : memoryIdempotencyStore();
   const apollo = createApollo(config, upstream.gateway, server, log, validationRules, parseOptions, rateLimits, costs, [
@@ -237,7 +240,23 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   }
   // A GET with no parameters is answered in front of Apollo (graphiql.ts). The body limit and its GraphQL JSON errors hold for SSE as for POST: the body is read (and bounded) before either handler,
   // and the trusted-documents rule decides which document runs before either sees it.
-  const graphqlHandler = expressMiddleware(apollo, { context: createContext(users, log, config.operationTimeoutMs, rateLimits) });
+  const context = createContext(users, log, config.operationTimeoutMs, rateLimits);
+  const graphqlHandler = expressMiddleware(apollo, { context });
+  // The common POST in front of Express, through the same steps (graphql-post.ts); not with CORS
+  // origins, whose headers the cors middleware sets.
+  if (config.corsOrigins.length === 0)
+    useLane(
+      graphqlPostLane({
+        apollo,
+        context,
+        gate: trusted.gate,
+        limit: BODY_LIMIT_BYTES,
+        before,
+        trustProxy: app.get('trust proxy fn') as Parameters<typeof graphqlPostLane>[0]['trustProxy'],
+        metrics,
+        log,
+      }),
+    );
   shell.use(
     '/graphql',
     ...(graphiql && config.graphiqlPath === '/graphql' ? [graphiql.page] : []),
@@ -424,7 +443,10 @@ function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Met
   app.set('etag', false);
   // req.ip: the socket's address, or with TRUST_PROXY=n the address n proxies back in X-Forwarded-For.
   app.set('trust proxy', trustProxy);
-  app.use(recordHttpDuration(metrics), correlationId(), securityHeaders(config.production));
+  // What every answer gets before the routes; correlationId and securityHeaders use nothing of
+  // Express, and the /graphql POST lane runs them too.
+  const before = [correlationId(), securityHeaders(config.production)];
+  app.use(recordHttpDuration(metrics), ...before);
   // CORS only for the allowed browser origins (CORS_ORIGINS); none by default.
   if (config.corsOrigins.length > 0) {
     app.use(
@@ -442,7 +464,11 @@ function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Met
   app.use(shell);
   // Routes mounted on `shell` later still come first: these answer what nothing else did.
   app.use(...requestErrorHandlers(log));
-  return { shell, server: createServer(app) };
+  let lane: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  const server = createServer((req, res) => {
+    if (!lane?.(req, res)) app(req, res);
+  });
+  return { shell, server, app, before, useLane: (l: typeof lane) => void (lane = l) };
 }
 
 function createApollo(

@@ -14,15 +14,9 @@ export function trustedDocumentsHttp(gate: DocumentGate): RequestHandler {
   return (req, res, next) => {
     const transport = req.headers.accept?.includes('text/event-stream') ? 'sse' : 'http';
     if (req.method === 'POST') {
-      // Not an object (a batch, a string): Apollo and graphql-sse refuse it with their own codes.
-      if (!isObject(req.body)) return next();
-      const body = req.body as DocumentRequest & Record<string, unknown>;
-      const resolution = gate.resolve(body, transport);
-      if (!resolution.ok) return sendGraphQLError(res, resolution.status, resolution.code, resolution.message);
-      if (resolution.query !== undefined) {
-        const { documentId: _id, extensions: _extensions, ...rest } = body;
-        req.body = { ...rest, query: resolution.query, ...extensionsWithout(body.extensions, resolution) };
-      }
+      const resolved = trustedPostBody(gate, req.body, transport);
+      if (!resolved.ok) return sendGraphQLError(res, resolved.status, resolved.code, resolved.message);
+      req.body = resolved.body;
       return next();
     }
     if (req.method === 'GET') {
@@ -48,6 +42,25 @@ export function trustedDocumentsHttp(gate: DocumentGate): RequestHandler {
     }
     next();
   };
+}
+
+/**
+ * The rule for a POST body: the body to run (the registered document in place of an id), or the
+ * refusal to answer with. Not an object (a batch, a string): passed on as it is, for Apollo and
+ * graphql-sse to refuse with their own codes.
+ */
+export function trustedPostBody(
+  gate: DocumentGate,
+  body: unknown,
+  transport: 'http' | 'sse',
+): { ok: true; body: unknown } | { ok: false; status: number; code: string; message: string } {
+  if (!isObject(body)) return { ok: true, body };
+  const request = body as DocumentRequest & Record<string, unknown>;
+  const resolution = gate.resolve(request, transport);
+  if (!resolution.ok) return resolution;
+  if (resolution.query === undefined) return { ok: true, body };
+  const { documentId: _id, extensions: _extensions, ...rest } = request;
+  return { ok: true, body: { ...rest, query: resolution.query, ...extensionsWithout(request.extensions, resolution) } };
 }
 
 /** The request's extensions without the persisted-query one this layer answered. */
