@@ -2,20 +2,16 @@
 // Postgres schema), two gateways, one Redis: each booking's event is handled by one
 // replica of the consumer group, and its notification reaches the client's subscriptions
 // on both gateways exactly once, whichever replica raised it.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEMO_LOGINS, demoGym } from '@fitsync/demo-data';
 import { addDays } from '@fitsync/service-kit/clock';
 import type { RunningGateway } from '@fitsync/gateway';
-import type { ServiceMessage } from '@fitsync/service-kit';
 import { REQUIRE_SERVICES, TEST_JWT_SECRET, TEST_SERVICE_SECRET, redisUrlForTests, storageBackends, testClock } from '@fitsync/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { subscribeWs, until, type LiveSubscription } from './support/live.js';
 import { startPlatform, type Platform } from './support/platform.js';
+import { spawnService, type ServiceProcess } from './support/service-process.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { clock, today: TODAY } = testClock();
 const gym = demoGym(TODAY);
 const client = gym.users.find((u) => u.email === DEMO_LOGINS.client)!;
@@ -37,7 +33,7 @@ const runnable = storageBackends().includes('postgres') && (Boolean(process.env.
 describe.runIf(runnable)('notifications replicas in two processes, two gateways, Redis', () => {
   let platform: Platform;
   let second: RunningGateway;
-  let replica: ChildProcess;
+  let replica: ServiceProcess;
   let replicaUrl: string;
   const subs: LiveSubscription[] = [];
   let booked = 0;
@@ -73,34 +69,21 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
     platform = await startPlatform('postgres', [gym], { clock, transport: 'redis' });
     second = await platform.startGateway();
     const schema = platform.databases.notifications.location.split('@')[0];
-    replica = spawn(
-      process.execPath,
-      ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href, 'subgraphs/notifications/src/index.ts'],
-      {
-        cwd: ROOT,
-        // Port 0: it binds a free port and reports it over the IPC channel.
-        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'test',
-          HOST: '127.0.0.1',
-          NOTIFICATIONS_PORT: '0',
-          DATABASE_URL: process.env.DATABASE_URL,
-          DB_SCHEMA: schema,
-          REDIS_URL: redisUrl,
-          EVENTS_PREFIX: platform.eventsPrefix,
-          JWT_SECRET: TEST_JWT_SECRET,
-          SERVICE_SECRET: TEST_SERVICE_SECRET,
-          SEED_DEMO: 'never',
-          LOG_LEVEL: 'warn',
-        },
-      },
-    );
-    const port = await new Promise<number>((resolve, reject) => {
-      replica.on('message', (m: ServiceMessage | null) => m?.fitsync === 'listening' && resolve(m.port));
-      replica.once('exit', (code) => reject(new Error(`the second notifications replica exited with code ${code} before it listened`)));
+    replica = await spawnService('subgraphs/notifications/src/index.ts', {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      NOTIFICATIONS_PORT: '0',
+      DATABASE_URL: process.env.DATABASE_URL,
+      DB_SCHEMA: schema,
+      REDIS_URL: redisUrl,
+      EVENTS_PREFIX: platform.eventsPrefix,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SERVICE_SECRET: TEST_SERVICE_SECRET,
+      SEED_DEMO: 'never',
+      LOG_LEVEL: 'warn',
     });
-    replicaUrl = `http://127.0.0.1:${port}`;
+    replicaUrl = `http://127.0.0.1:${replica.port}`;
     await vi.waitFor(async () => expect((await fetch(new URL('/ready', replicaUrl))).status).toBe(200), { timeout: 30_000, interval: 200 });
     const token = await platform.tokenFor(client);
     const query = 'subscription { notificationAdded { type booking { date trainer { name } } } }';
@@ -109,10 +92,7 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
   }, 60_000);
   afterAll(async () => {
     await Promise.all(subs.map((s) => s.dispose()));
-    if (replica && replica.exitCode === null) {
-      replica.kill('SIGTERM');
-      await new Promise((r) => replica.once('exit', r));
-    }
+    await replica?.stop();
     await platform?.close();
   });
 
@@ -124,8 +104,7 @@ describe.runIf(runnable)('notifications replicas in two processes, two gateways,
     expect(await handledBy(replicaUrl)).toBe(3);
 
     // Now only this process's replica: the second one stops (SIGTERM, a graceful stop).
-    replica.kill('SIGTERM');
-    await new Promise((r) => replica.once('exit', r));
+    await replica.stop();
     await platform.restart('notifications');
     await book(3);
     await platform.settle(30_000);

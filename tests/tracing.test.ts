@@ -6,23 +6,19 @@
 // decodes what their exporters send.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { compose, loadSupergraphConfig } from '@fitsync/composition';
 import { DEMO_LOGINS, DEMO_PASSWORD } from '@fitsync/demo-data';
-import type { ServiceMessage } from '@fitsync/service-kit';
 import { dropPostgresSchema } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, TEST_SERVICE_SECRET, callSubgraph, redisUrlForTests, storageBackends } from '@fitsync/service-kit/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { operation } from './support/operations.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp.js';
+import { ROOT, TSX_LOADER, spawnService, type ServiceProcess } from './support/service-process.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 const SERVICES = ['gateway', 'users', 'training', 'schedule', 'progress', 'notifications'] as const;
 /** Spans leave each process in batches at most this far apart (the standard OTEL_BSP_SCHEDULE_DELAY). */
 const EXPORT_DELAY = { OTEL_BSP_SCHEDULE_DELAY: '100' };
@@ -73,7 +69,7 @@ describe('tracing across npm start (OTLP http/json)', () => {
       env[`${s.toUpperCase()}_PORT`] = '0';
       delete env[`${s.toUpperCase()}_URL`];
     }
-    proc = spawn(process.execPath, ['--import', TSX, 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = spawn(process.execPath, ['--import', TSX_LOADER, 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout!.on('data', (d) => (output += d));
     proc.stderr!.on('data', (d) => (output += d));
     await vi.waitFor(
@@ -189,17 +185,16 @@ describe('tracing across npm start (OTLP http/json)', () => {
 
 describe('the gateway alone: http/protobuf, wrong values, a trusted traceparent, an endpoint that hangs', () => {
   let receiver: OtlpReceiver;
-  let gateway: ChildProcess;
+  let gateway: ServiceProcess;
   let url: string;
   let output = '';
 
   beforeAll(async () => {
     // Export requests are read (and decoded) but never answered.
     receiver = await startOtlpReceiver({ hold: true });
-    gateway = spawn(process.execPath, ['--import', TSX, 'gateway/src/index.ts'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: {
+    gateway = await spawnService(
+      'gateway/src/index.ts',
+      {
         PATH: process.env.PATH,
         NODE_ENV: 'test',
         HOST: '127.0.0.1',
@@ -215,22 +210,20 @@ describe('the gateway alone: http/protobuf, wrong values, a trusted traceparent,
         OTEL_TRACES_SAMPLER: 'sometimes',
         ...EXPORT_DELAY,
       },
-    });
-    gateway.stdout!.on('data', (d) => (output += d));
-    gateway.stderr!.on('data', (d) => (output += d));
-    const port = await new Promise<number>((resolve, reject) => {
-      gateway.on('message', (m: ServiceMessage | null) => m?.fitsync === 'listening' && resolve(m.port));
-      gateway.once('exit', (code) => reject(new Error(`the gateway exited with ${code}:\n${output}`)));
-    });
-    url = `http://127.0.0.1:${port}/graphql`;
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        started: (child) => {
+          child.stdout!.on('data', (d) => (output += d));
+          child.stderr!.on('data', (d) => (output += d));
+        },
+        describeExit: () => output,
+      },
+    );
+    url = `http://127.0.0.1:${gateway.port}/graphql`;
   }, 120_000);
 
   afterAll(async () => {
-    if (gateway && gateway.exitCode === null) {
-      const exited = new Promise((r) => gateway.once('exit', r));
-      gateway.kill('SIGTERM');
-      await exited;
-    }
+    await gateway?.stop();
     await receiver?.close();
   });
 
@@ -266,7 +259,11 @@ describe('tracing off', () => {
       const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('/@opentelemetry/'));
       console.log(JSON.stringify([...new Set(loaded.map((k) => k.split('/@opentelemetry/')[1].split('/')[0]))].sort()));`;
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '--eval', probe], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, '--input-type=module', '--eval', probe], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const code = await new Promise((r) => child.once('exit', r));
@@ -285,44 +282,32 @@ describe.each(onServers)('tracing on %s', () => {
   const schema = `t_trace_${randomBytes(4).toString('hex')}`;
   const prefix = `test-${schema}`;
   let receiver: OtlpReceiver;
-  let users: ChildProcess;
+  let users: ServiceProcess;
   let url: string;
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    users = spawn(process.execPath, ['--import', TSX, 'subgraphs/users/src/index.ts'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        USERS_PORT: '0',
-        DATABASE_URL: process.env.DATABASE_URL,
-        DB_SCHEMA: schema,
-        REDIS_URL: redisUrlForTests(),
-        EVENTS_PREFIX: prefix,
-        JWT_SECRET: TEST_JWT_SECRET,
-        SERVICE_SECRET: TEST_SERVICE_SECRET,
-        LOG_LEVEL: 'warn',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        ...EXPORT_DELAY,
-      },
+    users = await spawnService('subgraphs/users/src/index.ts', {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      USERS_PORT: '0',
+      DATABASE_URL: process.env.DATABASE_URL,
+      DB_SCHEMA: schema,
+      REDIS_URL: redisUrlForTests(),
+      EVENTS_PREFIX: prefix,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SERVICE_SECRET: TEST_SERVICE_SECRET,
+      LOG_LEVEL: 'warn',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      ...EXPORT_DELAY,
     });
-    const port = await new Promise<number>((resolve, reject) => {
-      users.on('message', (m: ServiceMessage | null) => m?.fitsync === 'listening' && resolve(m.port));
-      users.once('exit', (code) => reject(new Error(`users exited with ${code}`)));
-    });
-    url = `http://127.0.0.1:${port}/graphql`;
+    url = `http://127.0.0.1:${users.port}/graphql`;
   }, 120_000);
 
   afterAll(async () => {
-    if (users && users.exitCode === null) {
-      const exited = new Promise((r) => users.once('exit', r));
-      users.kill('SIGTERM');
-      await exited;
-    }
+    await users?.stop();
     await receiver?.close();
     await dropPostgresSchema(process.env.DATABASE_URL!, schema);
     const redis = new Redis(redisUrlForTests()!);

@@ -1,20 +1,16 @@
 // The gateway as deployed: `gateway/src/index.ts` in a process of its own, configured from the
 // environment alone, in front of a test platform's subgraphs. For tests about what only a
 // real process shows (signals, exit codes, a second replica sharing Redis).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compose } from '@fitsync/composition';
-import { urlVariable, type ServiceMessage } from '@fitsync/service-kit';
+import { urlVariable } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testing';
 import { expect, vi } from 'vitest';
 import type { Platform } from './platform.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+import { spawnService } from './service-process.js';
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -36,38 +32,30 @@ export async function spawnGateway(platform: Platform, env: Record<string, strin
   const composed = compose(platform.sources);
   if (!composed.ok) throw new Error('the platform sources do not compose');
   await writeFile(join(scratch, 'supergraph.graphql'), composed.supergraphSdl);
-  const child = spawn(process.execPath, ['--import', TSX, 'gateway/src/index.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      GATEWAY_PORT: '0',
-      SUPERGRAPH_PATH: join(scratch, 'supergraph.graphql'),
-      ...Object.fromEntries(Object.entries(platform.subgraphs).map(([name, s]) => [urlVariable(name), s.url])),
-      EVENTS_PREFIX: platform.eventsPrefix,
-      JWT_SECRET: TEST_JWT_SECRET,
-      SERVICE_SECRET: TEST_SERVICE_SECRET,
-      LOG_LEVEL: 'warn',
-      APOLLO_TELEMETRY_DISABLED: 'true',
-      ...env,
-    },
+  const service = await spawnService('gateway/src/index.ts', {
+    PATH: process.env.PATH,
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    GATEWAY_PORT: '0',
+    SUPERGRAPH_PATH: join(scratch, 'supergraph.graphql'),
+    ...Object.fromEntries(Object.entries(platform.subgraphs).map(([name, s]) => [urlVariable(name), s.url])),
+    EVENTS_PREFIX: platform.eventsPrefix,
+    JWT_SECRET: TEST_JWT_SECRET,
+    SERVICE_SECRET: TEST_SERVICE_SECRET,
+    LOG_LEVEL: 'warn',
+    APOLLO_TELEMETRY_DISABLED: 'true',
+    ...env,
+  }).catch(async (err) => {
+    await rm(scratch, { recursive: true, force: true });
+    throw err;
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const { child, exited } = service;
   const close = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
+    await service.stop(signal);
     await rm(scratch, { recursive: true, force: true });
   };
   try {
-    const port = await Promise.race([
-      new Promise<number>((resolve) => child.on('message', (m: ServiceMessage | null) => m?.fitsync === 'listening' && resolve(m.port))),
-      exited.then(({ code }) => Promise.reject(new Error(`the gateway exited with code ${code} before it listened`))),
-    ]);
-    const url = `http://127.0.0.1:${port}/graphql`;
+    const url = `http://127.0.0.1:${service.port}/graphql`;
     await vi.waitFor(async () => expect((await fetch(new URL('/ready', url))).status).toBe(200), { timeout: 30_000, interval: 200 });
     return { child, url, exited, close };
   } catch (err) {
