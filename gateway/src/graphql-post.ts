@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import type { Logger, Metrics } from '@fitsync/service-kit';
+import { sendGraphQLError, type Logger, type Metrics } from '@fitsync/service-kit';
 import type { RequestHandler } from 'express';
 import proxyAddr from 'proxy-addr';
 import type { GatewayContext } from './context.js';
@@ -43,7 +43,7 @@ export function graphqlPostLane(deps: PostLaneDeps): (req: IncomingMessage, res:
     if (length === undefined) return false;
     serve(deps, req, res, length).catch((err: unknown) => {
       deps.log.error({ err, path: '/graphql' }, 'unexpected error while handling a request');
-      fail(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
     });
     return true;
   };
@@ -65,7 +65,7 @@ async function serve(deps: PostLaneDeps, req: IncomingMessage, res: ServerRespon
   for (const middleware of deps.before) middleware(req as never, res as never, () => undefined);
 
   const text = await readBody(req, length);
-  if (text === undefined) return fail(res, 400, 'BAD_REQUEST', 'The request body was incomplete');
+  if (text === undefined) return sendGraphQLError(res, 400, 'BAD_REQUEST', 'The request body was incomplete');
   // body-parser: a byte order mark is dropped, the first character must open an object or an array.
   const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const first = FIRST_CHARACTER.exec(json)?.[1];
@@ -74,11 +74,11 @@ async function serve(deps: PostLaneDeps, req: IncomingMessage, res: ServerRespon
     if (first !== '{' && first !== '[') throw new SyntaxError('not an object or an array');
     body = JSON.parse(json);
   } catch {
-    return fail(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON');
+    return sendGraphQLError(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON');
   }
 
   const resolved = trustedPostBody(deps.gate, body, 'http');
-  if (!resolved.ok) return fail(res, resolved.status, resolved.code, resolved.message);
+  if (!resolved.ok) return sendGraphQLError(res, resolved.status, resolved.code, resolved.message);
 
   const httpHeaders = new HeaderMap();
   for (const name in req.headers) {
@@ -115,17 +115,4 @@ function readBody(req: IncomingMessage, length: number): Promise<string | undefi
     req.once('close', () => resolve(undefined));
     req.once('error', reject);
   });
-}
-
-/** The GraphQL JSON error `sendGraphQLError` answers with, on a bare response. */
-function fail(res: ServerResponse, status: number, code: string, message: string) {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(body));
-  res.end(body);
 }

@@ -1,9 +1,9 @@
-import { STATUS_CODES, createServer, type Server } from 'node:http';
+import { STATUS_CODES, createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import helmet, { type HelmetOptions } from 'helmet';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 
@@ -182,16 +182,21 @@ export async function listen(server: Server, port: number, host: string, path: s
   };
 }
 
-/** The body of every error answer outside Apollo: GraphQL JSON with a coded error. */
-export function sendGraphQLError(res: Response, status: number, code: string, message: string) {
+/**
+ * The body of every error answer outside Apollo: GraphQL JSON with a coded error. On Node's
+ * response alone (an Express response is one), so a handler in front of Express answers the same.
+ * A response already begun cannot change its status: its connection is ended instead.
+ */
+export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string) {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res
-    .status(status)
-    .type('application/json; charset=utf-8')
-    .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 /** Parses JSON bodies up to `limit`; its errors go to `httpErrorHandler` as GraphQL JSON. */
