@@ -187,7 +187,6 @@ describe('the gateway alone: http/protobuf, wrong values, a trusted traceparent,
   let receiver: OtlpReceiver;
   let gateway: ServiceProcess;
   let url: string;
-  let output = '';
 
   beforeAll(async () => {
     // Export requests are read (and decoded) but never answered.
@@ -210,14 +209,7 @@ describe('the gateway alone: http/protobuf, wrong values, a trusted traceparent,
         OTEL_TRACES_SAMPLER: 'sometimes',
         ...EXPORT_DELAY,
       },
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        started: (child) => {
-          child.stdout!.on('data', (d) => (output += d));
-          child.stderr!.on('data', (d) => (output += d));
-        },
-        describeExit: () => output,
-      },
+      { captureOutput: true },
     );
     url = `http://127.0.0.1:${gateway.port}/graphql`;
   }, 120_000);
@@ -228,7 +220,7 @@ describe('the gateway alone: http/protobuf, wrong values, a trusted traceparent,
   });
 
   it('starts with a wrong OTEL_TRACES_SAMPLER, saying so, and exports protobuf that continues a trusted traceparent', async () => {
-    await vi.waitFor(() => expect(output).toContain('OTEL_TRACES_SAMPLER=\\"sometimes\\" is not one of'), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(() => expect(gateway.output()).toContain('OTEL_TRACES_SAMPLER=\\"sometimes\\" is not one of'), { timeout: 10_000, interval: 50 });
     const given = newTraceparent();
     const id = correlationId();
     expect((await post(url, '{ __typename }', {}, { traceparent: given, 'x-correlation-id': id })).data).toEqual({ __typename: 'Query' });

@@ -10,7 +10,7 @@ import { urlVariable } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testing';
 import { expect, vi } from 'vitest';
 import type { Platform } from './platform.js';
-import { spawnService } from './service-process.js';
+import { spawnService, type ServiceProcess } from './service-process.js';
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -28,38 +28,37 @@ export interface GatewayProcess {
  * or overrides variables. Resolves once it listens and `/ready` answers 200.
  */
 export async function spawnGateway(platform: Platform, env: Record<string, string> = {}): Promise<GatewayProcess> {
-  const scratch = await mkdtemp(join(tmpdir(), 'fitsync-gateway-'));
   const composed = compose(platform.sources);
   if (!composed.ok) throw new Error('the platform sources do not compose');
-  await writeFile(join(scratch, 'supergraph.graphql'), composed.supergraphSdl);
-  const service = await spawnService('gateway/src/index.ts', {
-    PATH: process.env.PATH,
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    GATEWAY_PORT: '0',
-    SUPERGRAPH_PATH: join(scratch, 'supergraph.graphql'),
-    ...Object.fromEntries(Object.entries(platform.subgraphs).map(([name, s]) => [urlVariable(name), s.url])),
-    EVENTS_PREFIX: platform.eventsPrefix,
-    JWT_SECRET: TEST_JWT_SECRET,
-    SERVICE_SECRET: TEST_SERVICE_SECRET,
-    LOG_LEVEL: 'warn',
-    APOLLO_TELEMETRY_DISABLED: 'true',
-    ...env,
-  }).catch(async (err) => {
-    await rm(scratch, { recursive: true, force: true });
-    throw err;
-  });
-  const { child, exited } = service;
-  const close = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    await service.stop(signal);
-    await rm(scratch, { recursive: true, force: true });
-  };
+  const scratch = await mkdtemp(join(tmpdir(), 'fitsync-gateway-'));
+  let service: ServiceProcess | undefined;
   try {
+    await writeFile(join(scratch, 'supergraph.graphql'), composed.supergraphSdl);
+    service = await spawnService('gateway/src/index.ts', {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      GATEWAY_PORT: '0',
+      SUPERGRAPH_PATH: join(scratch, 'supergraph.graphql'),
+      ...Object.fromEntries(Object.entries(platform.subgraphs).map(([name, s]) => [urlVariable(name), s.url])),
+      EVENTS_PREFIX: platform.eventsPrefix,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SERVICE_SECRET: TEST_SERVICE_SECRET,
+      LOG_LEVEL: 'warn',
+      APOLLO_TELEMETRY_DISABLED: 'true',
+      ...env,
+    });
     const url = `http://127.0.0.1:${service.port}/graphql`;
     await vi.waitFor(async () => expect((await fetch(new URL('/ready', url))).status).toBe(200), { timeout: 30_000, interval: 200 });
-    return { child, url, exited, close };
+    const started = service;
+    const close = async (signal: NodeJS.Signals = 'SIGTERM') => {
+      await started.stop(signal);
+      await rm(scratch, { recursive: true, force: true });
+    };
+    return { child: started.child, url, exited: started.exited, close };
   } catch (err) {
-    await close('SIGKILL');
+    await service?.stop('SIGKILL');
+    await rm(scratch, { recursive: true, force: true });
     throw err;
   }
 }

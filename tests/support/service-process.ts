@@ -20,17 +20,15 @@ export interface ServiceProcess {
   port: number;
   /** Settles when the process exits. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** What it wrote to stdout and stderr so far, with `captureOutput` (else empty). */
+  output(): string;
   /** Ends the process (SIGTERM, or `signal`) if it still runs, and waits for it. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export interface SpawnServiceOptions {
-  /** stdin, stdout and stderr (the IPC channel is added): stdout ignored, stderr inherited by default. */
-  stdio?: ['ignore' | 'pipe', 'ignore' | 'pipe' | 'inherit', 'ignore' | 'pipe' | 'inherit'];
-  /** Called with the process before it listens (to read piped output, say). */
-  started?(child: ChildProcess): void;
-  /** Added to the message of the error raised when the process exits before it listens. */
-  describeExit?(): string;
+  /** Keep stdout and stderr (for `output()`, and in the error if it exits before it listens) instead of dropping stdout and passing stderr through. */
+  captureOutput?: boolean;
 }
 
 /**
@@ -39,13 +37,14 @@ export interface SpawnServiceOptions {
  * port it listens on; rejects, with the process gone, if it exits first.
  */
 export async function spawnService(entry: string, env: Record<string, string | undefined>, options: SpawnServiceOptions = {}): Promise<ServiceProcess> {
-  const [stdin, stdout, stderr] = options.stdio ?? ['ignore', 'ignore', 'inherit'];
   const child = spawn(process.execPath, ['--import', TSX_LOADER, entry], {
     cwd: ROOT,
-    stdio: [stdin, stdout, stderr, 'ipc'],
+    stdio: options.captureOutput ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'ignore', 'inherit', 'ipc'],
     env,
   });
-  options.started?.(child);
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -57,12 +56,10 @@ export async function spawnService(entry: string, env: Record<string, string | u
     const port = await Promise.race([
       new Promise<number>((resolve) => child.on('message', (m: ServiceMessage | null) => m?.fitsync === 'listening' && resolve(m.port))),
       exited.then(({ code, signal }) =>
-        Promise.reject(
-          new Error(`${entry} exited (${signal ?? `code ${code}`}) before it listened${options.describeExit ? `:\n${options.describeExit()}` : ''}`),
-        ),
+        Promise.reject(new Error(`${entry} exited (${signal ?? `code ${code}`}) before it listened${output ? `:\n${output}` : ''}`)),
       ),
     ]);
-    return { child, port, exited, stop };
+    return { child, port, exited, output: () => output, stop };
   } catch (err) {
     await stop('SIGKILL');
     throw err;
