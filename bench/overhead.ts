@@ -13,6 +13,7 @@ import type { Proc } from './processes.js';
 import { criticalPath, type QueryPlanNode, type WorkloadTrace } from './trace.js';
 import { requestBody, type Workload } from './workloads.js';
 import { f as fixed, ratiosByRound } from './table.js';
+import { measureWakePenalty, wakeProbeLine, type WakeProbe } from './wake-probe.js';
 
 export interface OverheadCell extends CellResult {
   /** 'ours', or 'baseline' (--baseline). */
@@ -50,6 +51,8 @@ export interface OverheadResults {
   replay: ReplayCell[];
   /** CPU the gateway burns with no request at all (timers, scrapes), ms per second, by gateway. */
   idleCpuMsPerSecond: Record<string, number | undefined>;
+  /** The same JS work's CPU time back to back and after a sleep, before and after the cells (wake-probe.ts). */
+  wakeProbes?: WakeProbe[];
   baseline?: string;
   /** --profile: our gateway's CPU profile at 1 connection, one per workload (start-up left out). */
   profiles?: {
@@ -170,6 +173,8 @@ export async function overheadWorkload(
       .map(([g, ms]) => `${g} ${ms?.toFixed(1)} ms/s`)
       .join(', ')}`,
   );
+  const wakeProbes = [await measureWakePenalty('before the cells')];
+  ctx.say(`  wake probe, ${wakeProbeLine(wakeProbes[0])}`);
   ctx.say('  warming up at 1 connection...');
   for (const w of workloads)
     for (const g of gateways)
@@ -236,7 +241,9 @@ export async function overheadWorkload(
       }
     }
   }
-  return { cells, floor, replay, idleCpuMsPerSecond };
+  wakeProbes.push(await measureWakePenalty('after the cells'));
+  ctx.say(`  wake probe, ${wakeProbeLine(wakeProbes[1])}`);
+  return { cells, floor, replay, idleCpuMsPerSecond, wakeProbes };
 }
 
 const f = (n: number | undefined, digits = 2) => fixed(n, digits);
@@ -256,6 +263,14 @@ export function overheadSection(r: OverheadResults | undefined): string[] {
       .map(([g, ms]) => `${g} ${f(ms, 1)} ms/s`)
       .join(', ')}.`,
     '',
+    ...(r.wakeProbes?.length
+      ? [
+          'Wake-up probe (bench/wake-probe.ts, a process of its own on the idle platform: the CPU time of the same ~0.5 ms of JSON and object work, median, back to back and right after its thread slept; at 1 connection the gateway works between waits of that length):',
+          '',
+          ...r.wakeProbes.map((p) => `- ${wakeProbeLine(p)}`),
+          '',
+        ]
+      : []),
     '| workload | gateway | rounds | p50 ms | critical path ms | overhead ms | plan replay p50 ms | overhead over replay ms | gateway CPU ms/req | fetches/op | fetch ms (gateway-timed) |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
