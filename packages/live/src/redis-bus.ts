@@ -61,6 +61,16 @@ export function createRedisLiveBus(redisUrl: string, prefix: string): LiveBus {
       return sent;
     };
   }
+  // graphql-redis-subscriptions records a new subscription in the SUBSCRIBE's callback, which
+  // runs after the read that carried the confirmation is parsed; a message parsed in that same
+  // read (a loaded process reads both at once) found no subscriber and was dropped. Messages are
+  // handed on from the next turn of the event loop instead, after those callbacks, in order.
+  const emit = subscriber.emit.bind(subscriber);
+  subscriber.emit = (event: string | symbol, ...args: unknown[]) => {
+    if (event !== 'message' && event !== 'pmessage') return emit(event, ...args);
+    setImmediate(() => emit(event, ...args));
+    return subscriber.listenerCount(event) > 0;
+  };
   const pubsub = new RedisPubSub({ publisher, subscriber });
   const channel = (topic: string) => `${channelPrefix}${topic}`;
   let closed = false;

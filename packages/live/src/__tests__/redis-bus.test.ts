@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { redisUrlForTests } from '@fitsync/service-kit/testing';
 import { Redis } from 'ioredis';
@@ -36,6 +37,53 @@ describe.runIf(redisUrl)('Redis live bus', () => {
     } finally {
       await Promise.all(buses.map((b) => b.close()));
       redis.disconnect();
+    }
+  });
+
+  // Redis answers a SUBSCRIBE and then sends the channel's messages on the same socket. When the
+  // process is slow to read (a loaded machine), the confirmation and the first message arrive in
+  // one read: graphql-redis-subscriptions records the subscription in a callback that runs after
+  // the read is parsed, and dropped a message parsed in the same read as "no subscriber". Here
+  // the process is held (spawnSync) while a second process waits for Redis to count the
+  // subscription and publishes, so both answers are waiting when it reads again.
+  it('delivers a message that arrives in the same read as the subscription confirmation', async () => {
+    const prefix = `test_live_${randomBytes(4).toString('hex')}`;
+    const bus = createRedisLiveBus(redisUrl!, prefix);
+    try {
+      // The subscriber connection is up and subscribed to something else first, so the SUBSCRIBE
+      // under test is written at once rather than queued for the connection.
+      const warm = bus.subscribe('unreadNotificationCountChanged');
+      const warmed = warm.next();
+      await expect
+        .poll(async () => {
+          await bus.publish('unreadNotificationCountChanged', { user_id: 'warm', count: 1 });
+          return Promise.race([warmed.then(() => true), new Promise((r) => setImmediate(() => r(false)))]);
+        })
+        .toBe(true);
+
+      const iterator = bus.subscribe('notificationAdded');
+      const first = iterator.next(); // writes the SUBSCRIBE now
+      const channel = `${prefix}:live:notificationAdded`;
+      const payload = { notification_id: 'n1', recipient_id: 'someone' };
+      const helper = `
+        const { Redis } = require('ioredis');
+        const r = new Redis(${JSON.stringify(redisUrl)});
+        (async () => {
+          while (((await r.pubsub('NUMSUB', ${JSON.stringify(channel)}))[1]) < 1);
+          await r.publish(${JSON.stringify(channel)}, ${JSON.stringify(JSON.stringify(payload))});
+          r.disconnect();
+        })().catch((err) => { console.error(err); process.exit(1); });`;
+      const ran = spawnSync(process.execPath, ['-e', helper], { cwd: import.meta.dirname, encoding: 'utf8', timeout: 20_000 });
+      expect(ran.status, ran.stderr).toBe(0);
+      const delivered = await Promise.race([
+        first,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the message published after the subscription was never delivered')), 5_000)),
+      ]);
+      expect(delivered.value).toEqual(payload);
+      await iterator.return?.();
+      await warm.return?.();
+    } finally {
+      await bus.close();
     }
   });
 });
