@@ -12,7 +12,7 @@ import { runCell, type CellResult } from './load.js';
 import type { Proc } from './processes.js';
 import { criticalPath, type QueryPlanNode, type WorkloadTrace } from './trace.js';
 import { requestBody, type Workload } from './workloads.js';
-import { f as fixed, ratiosByRound } from './table.js';
+import { f as fixed, median, ratiosByRound } from './table.js';
 import { measureWakePenalty, wakeProbeLine, type WakeProbe } from './wake-probe.js';
 
 export interface OverheadCell extends CellResult {
@@ -247,10 +247,6 @@ export async function overheadWorkload(
 }
 
 const f = (n: number | undefined, digits = 2) => fixed(n, digits);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 
 export function overheadSection(r: OverheadResults | undefined): string[] {
   if (!r?.cells.length) return [];

@@ -16,7 +16,8 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+/** The `--import` every bench process runs with (the sources are TypeScript ES modules). */
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
@@ -43,7 +44,7 @@ export function spawnService(opts: {
   /** Sees every line the process prints (stdout and stderr). */
   onLine?: (line: string) => void;
 }): Proc {
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', tsx, opts.entry], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', TSX_LOADER, opts.entry], {
     cwd: opts.cwd,
     env: opts.env,
     stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],

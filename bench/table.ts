@@ -8,6 +8,12 @@ export const f = (n: number | undefined, digits = 1) => (n === undefined || !Num
 /** `a ÷ b` as `1.23×`, or an en dash when either is missing. */
 export const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '–');
 
+/** The median of `xs` (the mean of the middle two when their number is even), NaN when empty. */
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
 /** The mean of `k` over `xs` (NaN when one of them has no figure, so the cell prints a dash). */
 export const avg = <T>(xs: T[], k: (x: T) => number | undefined) => xs.reduce((a, x) => a + (k(x) ?? NaN), 0) / xs.length;
 

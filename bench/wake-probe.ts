@@ -5,8 +5,9 @@
 // process of its own (small heap, nothing else on its event loop), before and after the
 // overhead cells, so every results file says what the machine charged for waking at the time.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { TSX_LOADER } from './processes.js';
+import { median } from './table.js';
 
 export interface WakeProbe {
   /** When it ran: before the overhead cells or after them. */
@@ -36,8 +37,6 @@ function makeUnit() {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
 async function probe(): Promise<Record<string, number>> {
   const unit = makeUnit();
   for (let i = 0; i < 500; i++) unit(); // optimised before anything is timed
@@ -60,9 +59,8 @@ async function probe(): Promise<Record<string, number>> {
 
 /** Runs the probe in a node process of its own and returns its medians. */
 export function measureWakePenalty(at: string): Promise<WakeProbe> {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsx, fileURLToPath(import.meta.url)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, fileURLToPath(import.meta.url)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('error', reject);
@@ -81,7 +79,7 @@ export function measureWakePenalty(at: string): Promise<WakeProbe> {
 export function wakeProbeLine(p: WakeProbe): string {
   const none = p.medianUs.none;
   const parts = Object.entries(p.medianUs).map(([gap, us]) =>
-    gap === 'none' ? `back to back ${us} µs` : `after a ${gap} sleep ${us} µs (${(us / none).toFixed(2)}×)`,
+    gap === 'none' ? `back to back ${Math.round(us)} µs` : `after a ${gap} sleep ${Math.round(us)} µs (${(us / none).toFixed(2)}×)`,
   );
   return `${p.at}: ${parts.join(', ')}`;
 }
