@@ -47,6 +47,7 @@ const UNIT = [
   'subgraphs/schedule/src/__tests__/live.test.ts',
   'tests/deploy-metrics.test.ts',
   'tests/docker-compose.test.ts',
+  'tests/engines.test.ts',
   'tests/fuzz-oracle.test.ts',
   'tests/kubernetes.test.ts',
 ];
