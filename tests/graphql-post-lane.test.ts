@@ -55,6 +55,33 @@ describe('postLaneLength: which requests the lane takes', () => {
   });
 });
 
+async function postTo(url: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const answer = { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+  for (const name of VARYING) delete answer.headers[name];
+  return answer;
+}
+/** The same request through the lane and through Express: both answers, which must be equal. */
+async function bothWaysTo(url: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const lane = await postTo(url, body, headers);
+  const express = await postTo(url, body, { ...headers, ...EXPRESS });
+  expect(lane).toEqual(express);
+  return lane;
+}
+/** Who served a plain POST and one Express must take: the lane answers on Node's own ServerResponse. */
+async function whoServes(gateway: Platform['gateway'], url: string): Promise<string[]> {
+  const seen: ServerResponse[] = [];
+  const spy = (_req: IncomingMessage, res: ServerResponse) => void seen.push(res);
+  gateway.server.on('request', spy);
+  try {
+    await postTo(url, JSON.stringify({ query: '{ __typename }' }));
+    await postTo(url, JSON.stringify({ query: '{ __typename }' }), EXPRESS);
+  } finally {
+    gateway.server.off('request', spy);
+  }
+  return seen.map((res) => (Object.getPrototypeOf(res) === ServerResponse.prototype ? 'lane' : 'express'));
+}
+
 describe('the /graphql POST lane and the Express chain answer alike', () => {
   let platform: Platform;
   let token: string;
@@ -66,31 +93,11 @@ describe('the /graphql POST lane and the Express chain answer alike', () => {
     await platform?.close();
   });
 
-  async function post(body: string, headers: Record<string, string> = {}): Promise<Answer> {
-    const res = await fetch(platform.gatewayUrl, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
-    const answer = { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
-    for (const name of VARYING) delete answer.headers[name];
-    return answer;
-  }
-  /** The same request through the lane and through Express: both answers, which must be equal. */
-  async function bothWays(body: string, headers: Record<string, string> = {}): Promise<Answer> {
-    const lane = await post(body, headers);
-    const express = await post(body, { ...headers, ...EXPRESS });
-    expect(lane).toEqual(express);
-    return lane;
-  }
+  const post = (body: string, headers: Record<string, string> = {}) => postTo(platform.gatewayUrl, body, headers);
+  const bothWays = (body: string, headers: Record<string, string> = {}) => bothWaysTo(platform.gatewayUrl, body, headers);
 
   it('takes the common POST itself, and leaves the rest to Express (which gives each response its own prototype)', async () => {
-    const seen: ServerResponse[] = [];
-    const spy = (_req: IncomingMessage, res: ServerResponse) => void seen.push(res);
-    platform.gateway.server.on('request', spy);
-    try {
-      await post(JSON.stringify({ query: '{ __typename }' }));
-      await post(JSON.stringify({ query: '{ __typename }' }), EXPRESS);
-    } finally {
-      platform.gateway.server.off('request', spy);
-    }
-    expect(seen.map((res) => Object.getPrototypeOf(res) === ServerResponse.prototype)).toEqual([true, false]);
+    expect(await whoServes(platform.gateway, platform.gatewayUrl)).toEqual(['lane', 'express']);
   });
 
   it('serves an operation with the same answer and headers', async () => {
@@ -162,5 +169,48 @@ describe('the /graphql POST lane and the Express chain answer alike', () => {
     const before = await count();
     expect((await post(JSON.stringify({ query: '{ __typename }' }))).status).toBe(200);
     await expect.poll(count).toBe(before + 1);
+  });
+});
+
+describe('the /graphql POST lane on a gateway with CORS origins', () => {
+  const ALLOWED = 'https://app.fitsync.test';
+  let platform: Platform;
+  let gateway: Platform['gateway'];
+  beforeAll(async () => {
+    platform = await startPlatform('pglite', [gym], { clock });
+    gateway = await platform.startGateway({}, { CORS_ORIGINS: `${ALLOWED}, https://admin.fitsync.test` });
+  });
+  afterAll(async () => {
+    await platform?.close();
+  });
+  const query = JSON.stringify({ query: '{ __typename }' });
+
+  it('still takes the common POST', async () => {
+    expect(await whoServes(gateway, gateway.url)).toEqual(['lane', 'express']);
+  });
+
+  it('answers an allowed origin with the same CORS headers as Express', async () => {
+    const answer = await bothWaysTo(gateway.url, query, { origin: ALLOWED });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['access-control-allow-origin']).toBe(ALLOWED);
+    expect(answer.headers['access-control-expose-headers']).toBe('x-correlation-id,retry-after');
+    expect(answer.headers.vary).toMatch(/origin/i);
+  });
+
+  it('gives another origin no CORS grant, as Express does', async () => {
+    const answer = await bothWaysTo(gateway.url, query, { origin: 'https://elsewhere.test' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['access-control-allow-origin']).toBeUndefined();
+    expect(JSON.parse(answer.body).data).toEqual({ __typename: 'Query' });
+  });
+
+  it('leaves the preflight to Express, which answers it', async () => {
+    const res = await fetch(gateway.url, {
+      method: 'OPTIONS',
+      headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
   });
 });

@@ -19,7 +19,7 @@ export interface PostLaneDeps {
   gate: DocumentGate;
   /** The body limit, in bytes (what `jsonBody` is given). */
   limit: number;
-  /** The middlewares every answer goes through before the routes, that use nothing of Express: correlation id, security headers. */
+  /** The middlewares every answer goes through before the routes, that use nothing of Express and pass a POST on at once: correlation id, security headers, CORS. */
   before: RequestHandler[];
   /** Express's compiled `trust proxy` (`app.get('trust proxy fn')`): `req.ip` as Express computes it. */
   trustProxy: Parameters<typeof proxyAddr>[1];
@@ -35,7 +35,7 @@ export interface PostLaneDeps {
  * less cost per request: Express's router, body-parser (with type-is and iconv-lite) and the
  * Apollo integration were about 13% of the gateway's CPU on `{ me { name } }`. Anything else
  * (another method, path or content type, a compressed or chunked body, an empty one, one over
- * the limit, SSE, or a gateway with CORS origins) is left to Express: returns false.
+ * the limit, or SSE) is left to Express: returns false.
  */
 export function graphqlPostLane(deps: PostLaneDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
@@ -62,7 +62,13 @@ export function postLaneLength(req: Pick<IncomingMessage, 'method' | 'url' | 'he
 async function serve(deps: PostLaneDeps, req: IncomingMessage, res: ServerResponse, length: number) {
   const end = deps.metrics.httpDuration.startTimer();
   res.once('finish', () => end({ route: '/graphql', status: String(res.statusCode) }));
-  for (const middleware of deps.before) middleware(req as never, res as never, () => undefined);
+  for (const middleware of deps.before) {
+    let passed = false;
+    middleware(req as never, res as never, () => (passed = true));
+    // Each of them passes a POST on at once (see `before` in server.ts); one that did not would
+    // be answering it, and the lane must not answer too.
+    if (!passed) throw new Error('a middleware in front of the /graphql POST lane did not pass the request on');
+  }
 
   const text = await readBody(req, length);
   if (text === undefined) return sendGraphQLError(res, 400, 'BAD_REQUEST', 'The request body was incomplete');

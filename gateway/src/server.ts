@@ -5,7 +5,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import type { ParseOptions, ValidationRule } from 'graphql';
 import { createLiveBus } from '@fitsync/live';
 import {
@@ -242,21 +242,19 @@ export async function buildGateway(config: ServiceConfig, opts: GatewayOptions =
   // and the trusted-documents rule decides which document runs before either sees it.
   const context = createContext(users, log, config.operationTimeoutMs, rateLimits);
   const graphqlHandler = expressMiddleware(apollo, { context });
-  // The common POST in front of Express, through the same steps (graphql-post.ts); not with CORS
-  // origins, whose headers the cors middleware sets.
-  if (config.corsOrigins.length === 0)
-    useLane(
-      graphqlPostLane({
-        apollo,
-        context,
-        gate: trusted.gate,
-        limit: BODY_LIMIT_BYTES,
-        before,
-        trustProxy: app.get('trust proxy fn') as Parameters<typeof graphqlPostLane>[0]['trustProxy'],
-        metrics,
-        log,
-      }),
-    );
+  // The common POST in front of Express, through the same steps (graphql-post.ts).
+  useLane(
+    graphqlPostLane({
+      apollo,
+      context,
+      gate: trusted.gate,
+      limit: BODY_LIMIT_BYTES,
+      before,
+      trustProxy: app.get('trust proxy fn') as Parameters<typeof graphqlPostLane>[0]['trustProxy'],
+      metrics,
+      log,
+    }),
+  );
   shell.use(
     '/graphql',
     ...(graphiql && config.graphiqlPath === '/graphql' ? [graphiql.page] : []),
@@ -443,13 +441,12 @@ function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Met
   app.set('etag', false);
   // req.ip: the socket's address, or with TRUST_PROXY=n the address n proxies back in X-Forwarded-For.
   app.set('trust proxy', trustProxy);
-  // What every answer gets before the routes; correlationId and securityHeaders use nothing of
-  // Express, and the /graphql POST lane runs them too.
-  const before = [correlationId(), securityHeaders(config.production)];
-  app.use(recordHttpDuration(metrics), ...before);
-  // CORS only for the allowed browser origins (CORS_ORIGINS); none by default.
+  // What every answer gets before the routes; each uses nothing of Express and, for a POST, calls
+  // `next` before it returns, so the /graphql POST lane runs them too. CORS only for the allowed
+  // browser origins (CORS_ORIGINS), none by default; its preflight (an OPTIONS) is Express's.
+  const before: RequestHandler[] = [correlationId(), securityHeaders(config.production)];
   if (config.corsOrigins.length > 0) {
-    app.use(
+    before.push(
       cors({
         origin: config.corsOrigins,
         // traceparent and tracestate: a browser frontend's trace context (continued with OTEL_TRUST_INCOMING_TRACEPARENT).
@@ -459,6 +456,7 @@ function createHttpShell(config: ServiceConfig, trustProxy: number, metrics: Met
       }),
     );
   }
+  app.use(recordHttpDuration(metrics), ...before);
   // A router, not a second Express app: the security headers above are set once per request.
   const shell = createShellRouter({ metrics, ready, production: config.production, metricsToken: config.metricsToken });
   app.use(shell);
