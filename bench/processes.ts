@@ -1,14 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import type { ServiceMessage } from '../packages/service-kit/src/run.js';
+import { sendSubgraphUrls } from '../packages/service-kit/src/supervise.js';
+import type { SubgraphName } from '../packages/service-kit/src/config.js';
 
-/** One service of the benchmark, run as its own process like `npm start` does. */
+/**
+ * One service of the benchmark, run as its own process like `npm start` does: it listens on
+ * port 0 and reports the port the kernel chose over its IPC channel (as every service and the
+ * peer gateways in bench/gateways do), so no port is picked first and bound later.
+ */
 export interface Proc {
   name: string;
+  /** The port it listens on: 0 until `listening` settles. */
   port: number;
+  /** Its GraphQL endpoint: empty until `listening` settles. */
   url: string;
+  /** Settles with the port once the process reports it; rejects if it exits first. */
+  listening: Promise<number>;
   child: ChildProcess;
   exited: Promise<number | null>;
   /** Its last lines of output, shown when it fails. */
@@ -19,35 +29,24 @@ export interface Proc {
 /** The `--import` every bench process runs with (the sources are TypeScript ES modules). */
 export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export function spawnService(opts: {
   name: string;
   entry: string;
-  port: number;
+  /** The variable its port is read from (`USERS_PORT`, `GATEWAY_PORT`): set to 0. */
+  portVariable: string;
   path: string;
   env: NodeJS.ProcessEnv;
   cwd: string;
   nodeArgs?: string[];
-  /** Open a Node IPC channel (the `npm start` event hub talks over it). */
-  ipc?: boolean;
   /** Sees every line the process prints (stdout and stderr). */
   onLine?: (line: string) => void;
 }): Proc {
+  // The IPC channel carries the port it reports, the peers' URLs (shareSubgraphUrls) and, with
+  // the npm start hub's variable in `env`, the events and live messages.
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', TSX_LOADER, opts.entry], {
     cwd: opts.cwd,
-    env: opts.env,
-    stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    env: { ...opts.env, [opts.portVariable]: '0' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const recent: string[] = [];
   const keep = (line: string) => {
@@ -62,10 +61,21 @@ export function spawnService(opts: {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let done = false;
   void exited.then(() => (done = true));
-  return {
+  const proc: Proc = {
     name: opts.name,
-    port: opts.port,
-    url: `http://127.0.0.1:${opts.port}${opts.path}`,
+    port: 0,
+    url: '',
+    listening: new Promise<number>((resolve, reject) => {
+      const onMessage = (m: Partial<ServiceMessage> | null) => {
+        if (m?.fitsync !== 'listening' || typeof m.port !== 'number') return;
+        child.off('message', onMessage);
+        proc.port = m.port;
+        proc.url = `http://127.0.0.1:${m.port}${opts.path}`;
+        resolve(m.port);
+      };
+      child.on('message', onMessage);
+      void exited.then((code) => reject(new Error(`${opts.name} exited with code ${code} before it listened:\n${recent.slice(-20).join('\n')}`)));
+    }),
     child,
     exited,
     recent,
@@ -79,15 +89,38 @@ export function spawnService(opts: {
       }
     },
   };
+  // Whoever awaits it sees the rejection; a process stopped before anyone did is no failure.
+  proc.listening.catch(() => undefined);
+  return proc;
+}
+
+/** Tells each subgraph where its peers listen (the message `npm start` sends), and resolves once every one has taken it in. */
+export async function shareSubgraphUrls(procs: Proc[], urls: Record<SubgraphName, string>, timeoutMs = 30_000): Promise<void> {
+  await Promise.all(
+    procs.map((proc) =>
+      sendSubgraphUrls(proc.child, urls, {
+        name: proc.name,
+        timeoutMs,
+        gone: proc.exited.then((code) => new Error(`${proc.name} exited with code ${code}:\n${proc.recent.slice(-20).join('\n')}`)),
+      }),
+    ),
+  );
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls until `probe` answers true; fails as soon as the process dies or after `timeoutMs`. */
+/** Waits for the process to listen, then polls until `probe` answers true; fails as soon as the process dies or after `timeoutMs`. */
 export async function waitUntil(proc: Proc, probe: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
   let code: number | null | undefined;
   void proc.exited.then((c) => (code = c));
   const deadline = Date.now() + timeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    proc.listening,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${proc.name} did not listen within ${timeoutMs / 1000} s:\n${proc.recent.slice(-20).join('\n')}`)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
   for (;;) {
     if (code !== undefined) throw new Error(`${proc.name} exited with code ${code}:\n${proc.recent.slice(-20).join('\n')}`);
     if (await probe().catch(() => false)) return;
@@ -97,11 +130,11 @@ export async function waitUntil(proc: Proc, probe: () => Promise<boolean>, timeo
 }
 
 /** A subgraph (or our gateway) is ready when `/ready` answers 200. */
-export const readyProbe = (port: number) => async () => (await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+export const readyProbe = (proc: Proc) => async () => (await fetch(`http://127.0.0.1:${proc.port}/ready`, { signal: AbortSignal.timeout(2000) })).ok;
 
 /** Any gateway is ready when it answers `{ __typename }`. */
-export const graphqlProbe = (url: string) => async () => {
-  const res = await fetch(url, {
+export const graphqlProbe = (proc: Proc) => async () => {
+  const res = await fetch(proc.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: '{"query":"{ __typename }"}',

@@ -12,7 +12,7 @@ import { BENCH_METRICS_TOKEN, cpuSeconds, diffCounters, readSubgraphCounters } f
 import { seedBenchData } from './data.js';
 import { runCell, type CellResult } from './load.js';
 import { parseOptions } from './options.js';
-import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc } from './processes.js';
+import { graphqlProbe, readyProbe, shareSubgraphUrls, spawnService, waitUntil, type Proc } from './processes.js';
 import { cpuByLayer, selfTimeByPackage, topSelfTime } from './profile.js';
 import { INSPECTOR_LINE, Inspector } from './inspector.js';
 import { hungSubgraphWorkload, sameOperationWorkload, type HungResults, type SameOperationCell } from './resilience.js';
@@ -73,16 +73,6 @@ async function main() {
     const tracedDataDir = opts.only?.includes('tracing') && data.envFor('users').DATA_DIR ? `${data.envFor('users').DATA_DIR}-traced` : undefined;
     if (tracedDataDir) await cp(data.envFor('users').DATA_DIR!, tracedDataDir, { recursive: true });
 
-    // Ports, then one supergraph whose routing URLs point at this run's subgraphs.
-    const ports = {} as Record<SubgraphName, number>;
-    for (const s of SUBGRAPHS) ports[s] = await freePort();
-    const urls = Object.fromEntries(SUBGRAPHS.map((s) => [s, `http://127.0.0.1:${ports[s]}/graphql`])) as Record<SubgraphName, string>;
-    const sources = await loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
-    const composed = compose(sources.map((s) => ({ ...s, url: urls[s.name as SubgraphName] ?? s.url })));
-    if (!composed.ok) throw new Error(`supergraph.yaml does not compose:\n${formatProblems(composed.problems)}`);
-    const supergraphPath = join(scratch, 'supergraph.graphql');
-    await writeFile(supergraphPath, composed.supergraphSdl);
-
     const baseEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -92,7 +82,6 @@ async function main() {
       SEED_DEMO: 'never',
       JWT_SECRET: TEST_JWT_SECRET,
       SERVICE_SECRET: TEST_SERVICE_SECRET,
-      SUPERGRAPH_PATH: supergraphPath,
       APOLLO_TELEMETRY_DISABLED: 'true',
       // A few users drive the load far past any per-user budget: the comparison is of gateways, not of our rate limits.
       RATE_LIMIT_OPERATIONS: 'off',
@@ -100,37 +89,55 @@ async function main() {
       TRUSTED_DOCUMENTS: 'off',
       // Production serves /metrics only to this token's holder; the run reads every process's.
       METRICS_TOKEN: BENCH_METRICS_TOKEN,
-      ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
-      ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]])),
+    };
+    /**
+     * Five subgraph processes on ports of the kernel's choosing; once all listen, each is told
+     * where its peers are, and then they are ready. `urlEnv` is what tells a gateway the same.
+     */
+    const startSubgraphs = async (suffix: string, env: NodeJS.ProcessEnv, envFor: (s: SubgraphName) => NodeJS.ProcessEnv) => {
+      const started = SUBGRAPHS.map((s) =>
+        spawnService({
+          name: `${s}${suffix}`,
+          entry: join(ROOT, 'subgraphs', s, 'src/index.ts'),
+          portVariable: `${s.toUpperCase()}_PORT`,
+          path: '/graphql',
+          cwd: ROOT,
+          env: { ...env, ...envFor(s) },
+        }),
+      );
+      procs.push(...started);
+      await Promise.all(started.map((p) => p.listening));
+      const urls = Object.fromEntries(SUBGRAPHS.map((s, i) => [s, started[i].url])) as Record<SubgraphName, string>;
+      await shareSubgraphUrls(started, urls);
+      await Promise.all(started.map((p) => waitUntil(p, readyProbe(p))));
+      const urlEnv = Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]]));
+      return { procs: started, urls, urlEnv };
     };
 
     say('starting the five subgraphs...');
-    const subgraphProcs = SUBGRAPHS.map((s) =>
-      spawnService({
-        name: s,
-        entry: join(ROOT, 'subgraphs', s, 'src/index.ts'),
-        port: ports[s],
-        path: '/graphql',
-        cwd: ROOT,
-        env: { ...baseEnv, ...data!.envFor(s) },
-      }),
-    );
-    procs.push(...subgraphProcs);
-    await Promise.all(subgraphProcs.map((p) => waitUntil(p, readyProbe(p.port))));
+    const { procs: subgraphProcs, urls, urlEnv } = await startSubgraphs('', baseEnv, (s) => data!.envFor(s));
+    const ports = Object.fromEntries(SUBGRAPHS.map((s, i) => [s, subgraphProcs[i].port])) as Record<SubgraphName, number>;
+
+    // One supergraph whose routing URLs point at this run's subgraphs: the peers route by it alone.
+    const sources = await loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
+    const composed = compose(sources.map((s) => ({ ...s, url: urls[s.name as SubgraphName] ?? s.url })));
+    if (!composed.ok) throw new Error(`supergraph.yaml does not compose:\n${formatProblems(composed.problems)}`);
+    const supergraphPath = join(scratch, 'supergraph.graphql');
+    await writeFile(supergraphPath, composed.supergraphSdl);
+    const gatewayEnv: NodeJS.ProcessEnv = { ...baseEnv, SUPERGRAPH_PATH: supergraphPath, ...urlEnv };
 
     const startGateway = async (g: GatewayName, name: string = g, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}) => {
-      const port = await freePort();
       const proc = spawnService({
         name,
         entry: ENTRIES[g],
-        port,
+        portVariable: 'GATEWAY_PORT',
         path: '/graphql',
         cwd: ROOT,
         nodeArgs,
-        env: { ...baseEnv, ...env, GATEWAY_PORT: String(port) },
+        env: { ...gatewayEnv, ...env },
       });
       procs.push(proc);
-      await waitUntil(proc, graphqlProbe(proc.url));
+      await waitUntil(proc, graphqlProbe(proc));
       return proc;
     };
     const only = opts.only;
@@ -213,17 +220,16 @@ async function main() {
             .map(([k, v]) => `${k}=${v}`)
             .join(' ');
           say(`overhead: also the gateway of ${dir}${described ? ` with ${described}` : ''} (baseline), on the same subgraphs`);
-          const port = await freePort();
           const baseline = spawnService({
             name: 'baseline',
             entry: join(dir, 'gateway/src/index.ts'),
-            port,
+            portVariable: 'GATEWAY_PORT',
             path: '/graphql',
             cwd: dir,
-            env: { ...baseEnv, ...env, GATEWAY_PORT: String(port) },
+            env: { ...gatewayEnv, ...env },
           });
           procs.push(baseline);
-          await waitUntil(baseline, graphqlProbe(baseline.url));
+          await waitUntil(baseline, graphqlProbe(baseline));
           compared.push({ name: 'baseline', proc: baseline });
         }
         say(`overhead: 1 connection, ${opts.durationSeconds} s per cell, against each fetch replayed at its subgraph, ${opts.rounds} round(s)`);
@@ -252,22 +258,21 @@ async function main() {
           say(`overhead: profiling our gateway (V8 CPU profiler) at 1 connection, ${opts.durationSeconds} s per workload...`);
           let found!: (url: string) => void;
           const inspectorUrl = new Promise<string>((r) => (found = r));
-          const port = await freePort();
           const profiled = spawnService({
             name: 'ours (profiled)',
             entry: ENTRIES.ours,
-            port,
+            portVariable: 'GATEWAY_PORT',
             path: '/graphql',
             cwd: ROOT,
             nodeArgs: ['--inspect=127.0.0.1:0'],
-            env: { ...baseEnv, GATEWAY_PORT: String(port) },
+            env: gatewayEnv,
             onLine: (line) => {
               const m = INSPECTOR_LINE.exec(line);
               if (m) found(m[1]);
             },
           });
           procs.push(profiled);
-          await waitUntil(profiled, graphqlProbe(profiled.url));
+          await waitUntil(profiled, graphqlProbe(profiled));
           const inspector = await Inspector.connect(await inspectorUrl);
           const dir = join(scratch, 'cpu-prof-overhead');
           await mkdir(dir, { recursive: true });
@@ -304,36 +309,21 @@ async function main() {
       if (wanted.includes('tracing')) {
         say('tracing: a second platform (five subgraphs and a gateway) with OTEL_EXPORTER_OTLP_ENDPOINT set, on the same data...');
         const receiver = await droppingReceiver();
-        const tracedPorts = {} as Record<SubgraphName, number>;
-        for (const s of SUBGRAPHS) tracedPorts[s] = await freePort();
-        const tracedEnv: NodeJS.ProcessEnv = {
-          ...baseEnv,
-          ...tracingEnv(receiver.endpoint),
-          ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_PORT`, String(tracedPorts[s])])),
-          ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, `http://127.0.0.1:${tracedPorts[s]}/graphql`])),
-        };
-        const traced = SUBGRAPHS.map((s) =>
-          spawnService({
-            name: `${s} (traced)`,
-            entry: join(ROOT, 'subgraphs', s, 'src/index.ts'),
-            port: tracedPorts[s],
-            path: '/graphql',
-            cwd: ROOT,
-            env: { ...tracedEnv, ...data!.envFor(s), ...(tracedDataDir ? { DATA_DIR: tracedDataDir } : {}) },
-          }),
-        );
-        procs.push(...traced);
-        await Promise.all(traced.map((p) => waitUntil(p, readyProbe(p.port))));
-        const tracedGateway = await startGateway('ours', 'ours (traced)', [], tracedEnv);
+        const telemetry = tracingEnv(receiver.endpoint);
+        const traced = await startSubgraphs(' (traced)', { ...baseEnv, ...telemetry }, (s) => ({
+          ...data!.envFor(s),
+          ...(tracedDataDir ? { DATA_DIR: tracedDataDir } : {}),
+        }));
+        const tracedGateway = await startGateway('ours', 'ours (traced)', [], { ...telemetry, ...traced.urlEnv });
         tracing = await tracingWorkload(
           extraContext,
           { off: gateways.ours, on: tracedGateway },
-          { off: [...subgraphProcs, gateways.ours], on: [...traced, tracedGateway] },
+          { off: [...subgraphProcs, gateways.ours], on: [...traced.procs, tracedGateway] },
           workloads.slice(0, 2),
           opts.rounds,
           receiver,
         );
-        await Promise.all([tracedGateway, ...traced].map((p) => p.stop()));
+        await Promise.all([tracedGateway, ...traced.procs].map((p) => p.stop()));
         await receiver.close();
       }
       if (wanted.includes('defer')) {

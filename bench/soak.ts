@@ -19,7 +19,7 @@ import { describeKind, ErrorTally, type ErrorKind } from './error-answers.js';
 import { INSPECTOR_LINE, Inspector } from './inspector.js';
 import { runCell, type CellResult } from './load.js';
 import type { BenchOptions } from './options.js';
-import { freePort, graphqlProbe, readyProbe, spawnService, waitUntil, type Proc } from './processes.js';
+import { graphqlProbe, readyProbe, shareSubgraphUrls, spawnService, waitUntil, type Proc } from './processes.js';
 import { buildWorkloads, requestBody } from './workloads.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -158,14 +158,6 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
     data = await seedBenchData({ scale: opts.scale, databaseUrl });
     const gym = data.gym;
 
-    const ports = {} as Record<SubgraphName | 'gateway', number>;
-    for (const s of [...SUBGRAPHS, 'gateway'] as const) ports[s] = await freePort();
-    const urls = Object.fromEntries(SUBGRAPHS.map((s) => [s, `http://127.0.0.1:${ports[s]}/graphql`])) as Record<SubgraphName, string>;
-    const composed = compose((await loadSupergraphConfig(join(ROOT, 'supergraph.yaml'))).map((s) => ({ ...s, url: urls[s.name as SubgraphName] ?? s.url })));
-    if (!composed.ok) throw new Error(`supergraph.yaml does not compose:\n${formatProblems(composed.problems)}`);
-    const supergraphPath = join(scratch, 'supergraph.graphql');
-    await writeFile(supergraphPath, composed.supergraphSdl);
-
     // Without REDIS_URL the events and live messages go through an in-memory hub in this
     // process, as `npm start` runs them; with it, through Redis under a prefix of this run's own.
     hub = redisUrl ? undefined : createEventHub();
@@ -178,14 +170,10 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
       SEED_DEMO: 'never',
       JWT_SECRET: TEST_JWT_SECRET,
       SERVICE_SECRET: TEST_SERVICE_SECRET,
-      SUPERGRAPH_PATH: supergraphPath,
       RATE_LIMIT_OPERATIONS: 'off',
       TRUSTED_DOCUMENTS: 'off',
       METRICS_TOKEN: BENCH_METRICS_TOKEN,
       ...(redisUrl ? { REDIS_URL: redisUrl, EVENTS_PREFIX: `soak_${randomBytes(3).toString('hex')}` } : hub!.env),
-      ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
-      ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]])),
-      GATEWAY_PORT: String(ports.gateway),
     };
     // Every process runs with its inspector on a loopback port of the kernel's choosing (only the
     // benchmark starts them so): at the end of each minute the benchmark has it collect garbage
@@ -199,7 +187,7 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
     const logDir = join(outDir, `${stamp}-logs`);
     await mkdir(logDir, { recursive: true });
     const output: { name: string; line: string }[] = [];
-    const start = (name: string, entry: string, extra: NodeJS.ProcessEnv = {}) => {
+    const start = (name: string, entry: string, portVariable: string, extra: NodeJS.ProcessEnv = {}) => {
       const file = createWriteStream(join(logDir, `${name}.log`));
       logFiles.push(file);
       let found!: (url: string) => void;
@@ -207,11 +195,10 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
       const p = spawnService({
         name,
         entry,
-        port: ports[name as SubgraphName],
+        portVariable,
         path: '/graphql',
         cwd: ROOT,
         env: { ...env, ...extra },
-        ipc: !!hub,
         nodeArgs: ['--inspect=127.0.0.1:0'],
         onLine: (line) => {
           const m = INSPECTOR_LINE.exec(line);
@@ -225,10 +212,23 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
       return p;
     };
     say(`starting the five subgraphs and the gateway (events: ${redisUrl ? 'Redis' : 'the npm start hub, in this process'})...`);
-    const subs = SUBGRAPHS.map((s) => start(s, join(ROOT, 'subgraphs', s, 'src/index.ts'), data!.envFor(s)));
-    await Promise.all(subs.map((p) => waitUntil(p, readyProbe(p.port))));
-    const gateway = start('gateway', join(ROOT, 'gateway/src/index.ts'));
-    await waitUntil(gateway, graphqlProbe(gateway.url));
+    // Each on a port of the kernel's choosing: once all five listen, each is told where its peers
+    // are, and the supergraph's routing URLs point at them.
+    const subs = SUBGRAPHS.map((s) => start(s, join(ROOT, 'subgraphs', s, 'src/index.ts'), `${s.toUpperCase()}_PORT`, data!.envFor(s)));
+    await Promise.all(subs.map((p) => p.listening));
+    const urls = Object.fromEntries(SUBGRAPHS.map((s, i) => [s, subs[i].url])) as Record<SubgraphName, string>;
+    await shareSubgraphUrls(subs, urls);
+    await Promise.all(subs.map((p) => waitUntil(p, readyProbe(p))));
+    const composed = compose((await loadSupergraphConfig(join(ROOT, 'supergraph.yaml'))).map((s) => ({ ...s, url: urls[s.name as SubgraphName] ?? s.url })));
+    if (!composed.ok) throw new Error(`supergraph.yaml does not compose:\n${formatProblems(composed.problems)}`);
+    const supergraphPath = join(scratch, 'supergraph.graphql');
+    await writeFile(supergraphPath, composed.supergraphSdl);
+    const gateway = start('gateway', join(ROOT, 'gateway/src/index.ts'), 'GATEWAY_PORT', {
+      SUPERGRAPH_PATH: supergraphPath,
+      ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]])),
+    });
+    await waitUntil(gateway, graphqlProbe(gateway));
+    const ports = Object.fromEntries([...subs, gateway].map((p, i) => [[...SUBGRAPHS, 'gateway'][i], p.port])) as Record<SubgraphName | 'gateway', number>;
     const inspectors = Object.fromEntries(
       await Promise.all([...inspectorUrls].map(async ([n, url]) => [n, await Inspector.connect(await url)] as const)),
     ) as Record<string, Inspector>;

@@ -29,7 +29,8 @@ import {
   type ServiceName,
   type SubgraphName,
 } from '../packages/service-kit/src/config.js';
-import type { ServiceMessage, SupervisorMessage } from '../packages/service-kit/src/run.js';
+import type { ServiceMessage } from '../packages/service-kit/src/run.js';
+import { sendSubgraphUrls } from '../packages/service-kit/src/supervise.js';
 import { ensureGraphiQL } from './graphiql.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -302,25 +303,13 @@ async function waitReady(service: Service, host: string, deadline: number): Prom
 
 /** Tells every subgraph where its peers listen, and resolves once each has taken it in. */
 async function shareSubgraphUrls(services: Service[], urls: Partial<Record<SubgraphName, string>>, deadline: number): Promise<void> {
-  const msg: SupervisorMessage = { fitsync: 'subgraph-urls', urls };
   await Promise.all(
-    services.map(
-      (service) =>
-        new Promise<void>((resolveApplied, reject) => {
-          const timer = setTimeout(() => reject(new Error(`${service.name} did not take in the subgraph URLs`)), Math.max(0, deadline - Date.now()));
-          const onMessage = (m: unknown) => {
-            if ((m as Partial<ServiceMessage> | null)?.fitsync !== 'subgraph-urls-applied') return;
-            clearTimeout(timer);
-            service.child.off('message', onMessage);
-            resolveApplied();
-          };
-          service.child.on('message', onMessage);
-          void service.exited.then((how) => {
-            clearTimeout(timer);
-            reject(new ServiceDied(service, how));
-          });
-          service.child.send(msg, (err) => err && reject(err));
-        }),
+    services.map((service) =>
+      sendSubgraphUrls(service.child, urls, {
+        name: service.name,
+        timeoutMs: deadline - Date.now(),
+        gone: service.exited.then((how) => new ServiceDied(service, how)),
+      }),
     ),
   );
 }

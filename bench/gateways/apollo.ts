@@ -30,4 +30,6 @@ const { url } = await startStandaloneServer(server, {
   context: async ({ req }) => ({ authorization: req.headers.authorization }),
 });
 console.log(`apollo gateway listening at ${url}`);
+// The bench starts it on port 0 and learns the port over IPC, as from every service (bench/processes.ts).
+process.send?.({ fitsync: 'listening', port: Number(new URL(url).port) });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void server.stop().finally(() => process.exit(0)));

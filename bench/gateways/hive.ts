@@ -3,6 +3,7 @@
 // subgraphs demand: the gateway's service credential on every subgraph request and
 // the client's Authorization header passed along.
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
 import { SERVICE_TOKEN_HEADER, createServiceCredentials } from '../../packages/service-kit/src/auth.js';
 
@@ -19,7 +20,12 @@ const gateway = createGatewayRuntime({
   },
 });
 const server = createServer(gateway);
-server.listen(Number(process.env.GATEWAY_PORT), '127.0.0.1', () => console.log(`hive gateway listening on ${process.env.GATEWAY_PORT}`));
+server.listen(Number(process.env.GATEWAY_PORT), '127.0.0.1', () => {
+  const { port } = server.address() as AddressInfo;
+  console.log(`hive gateway listening on ${port}`);
+  // The bench starts it on port 0 and learns the port over IPC, as from every service (bench/processes.ts).
+  process.send?.({ fitsync: 'listening', port });
+});
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     server.close();
