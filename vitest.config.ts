@@ -48,6 +48,7 @@ const UNIT = [
   'tests/deploy-metrics.test.ts',
   'tests/docker-compose.test.ts',
   'tests/engines.test.ts',
+  'tests/install-scripts.test.ts',
   'tests/fuzz-oracle.test.ts',
   'tests/kubernetes.test.ts',
 ];
