@@ -1,9 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import type { ServiceMessage } from '../packages/service-kit/src/run.js';
-import { sendSubgraphUrls } from '../packages/service-kit/src/supervise.js';
+import { TSX_LOADER, sendSubgraphUrls } from '../packages/service-kit/src/supervise.js';
 import type { SubgraphName } from '../packages/service-kit/src/config.js';
 
 /**
@@ -27,7 +25,7 @@ export interface Proc {
 }
 
 /** The `--import` every bench process runs with (the sources are TypeScript ES modules). */
-export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+export { TSX_LOADER };
 
 export function spawnService(opts: {
   name: string;

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { DEMO_LOGINS, DEMO_PASSWORD } from '@fitsync/demo-data';
 import pc from 'picocolors';
 import { prettyFactory } from 'pino-pretty';
@@ -30,7 +30,7 @@ import {
   type SubgraphName,
 } from '../packages/service-kit/src/config.js';
 import type { ServiceMessage } from '../packages/service-kit/src/run.js';
-import { sendSubgraphUrls } from '../packages/service-kit/src/supervise.js';
+import { TSX_LOADER, sendSubgraphUrls } from '../packages/service-kit/src/supervise.js';
 import { ensureGraphiQL } from './graphiql.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -190,11 +190,6 @@ interface Service {
   recent: string[];
 }
 
-function tsxLoader(): string {
-  // Resolved from this file, so it works whatever the working directory is.
-  return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
-}
-
 function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, consoleLevel: LevelName, hub: EventHub | undefined): Service {
   const pretty = consoleLevel === 'silent' ? () => undefined : prettyFactory({ ...PRETTY, minimumLevel: consoleLevel });
   const entry = name === 'gateway' ? join(ROOT, 'gateway/src/index.ts') : join(ROOT, 'subgraphs', name, 'src/index.ts');
@@ -202,7 +197,7 @@ function spawnService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, c
   // the gateway before the subgraphs instead of everything at once.
   // The IPC channel tells us where the service listens (port 0 picks a free one) and, without
   // Redis, carries the services' events and live messages through this process (the hub).
-  const child = spawn(process.execPath, ['--import', tsxLoader(), entry], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, entry], {
     cwd: ROOT,
     env: hub ? { ...env, ...hub.env } : env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

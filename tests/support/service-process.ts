@@ -4,15 +4,15 @@
 // kernel chose over the IPC channel (`{ fitsync: 'listening', port }`): no port is picked first
 // and bound later.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { ServiceMessage } from '@fitsync/service-kit';
+import { TSX_LOADER } from '../../packages/service-kit/src/supervise.js';
 
 /** The repository's root: every entry point is named relative to it. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** tsx's ESM loader as a file URL, for `node --import` (resolved from here, so from any working directory). */
-export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+/** tsx's ESM loader as a file URL, for `node --import`. */
+export { TSX_LOADER };
 
 export interface ServiceProcess {
   child: ChildProcess;

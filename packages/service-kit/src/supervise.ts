@@ -1,8 +1,17 @@
 // The supervisor's side of the IPC messages of run.ts, for whatever starts services as child
 // processes on port 0 (npm start, the bench): kept apart from run.ts, which loads telemetry.
 import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import type { SubgraphName } from './config.js';
 import type { ServiceMessage, SupervisorMessage } from './run.js';
+
+/**
+ * tsx's ESM loader as a file URL, for `node --import` (resolved from this file, so from any
+ * working directory): how every service process is started outside an image, as the
+ * Dockerfile, compose and the manifests start it inside one (`node --import tsx/esm`).
+ */
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 
 /**
  * Tells one started service where its peers listen (their ports were not known when it
