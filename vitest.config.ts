@@ -32,6 +32,7 @@ const UNIT = [
   'packages/composition/src/__tests__/live-topics.test.ts',
   'packages/composition/src/__tests__/register.test.ts',
   'packages/demo-data/src/__tests__/generate.test.ts',
+  'packages/events/src/__tests__/wait-for-events.test.ts',
   'packages/service-kit/src/__tests__/clock.test.ts',
   'packages/service-kit/src/__tests__/config.test.ts',
   'packages/service-kit/src/__tests__/db-errors.test.ts',
@@ -48,8 +49,8 @@ const UNIT = [
   'tests/deploy-metrics.test.ts',
   'tests/docker-compose.test.ts',
   'tests/engines.test.ts',
-  'tests/install-scripts.test.ts',
   'tests/fuzz-oracle.test.ts',
+  'tests/install-scripts.test.ts',
   'tests/kubernetes.test.ts',
 ];
 

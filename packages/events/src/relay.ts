@@ -41,6 +41,12 @@ export interface Relay {
   flush(): Promise<number>;
   /** Resolves once the outbox has no unpublished row (or rejects after `timeoutMs`). */
   idle(timeoutMs?: number): Promise<void>;
+  /**
+   * Whether a publish is under way, and how many have started: an event in a publish is in the
+   * broker and still unpublished in the outbox until the batch commits, so a look at several
+   * services that are not read at one instant may miss it (see `waitForEvents`).
+   */
+  activity(): { busy: boolean; started: number };
   stop(): Promise<void>;
 }
 
@@ -96,6 +102,7 @@ export function startRelay(opts: RelayOptions): Relay {
   };
   const expected = new Map<string, number>();
   let running: Promise<number> | undefined;
+  let runs = 0;
   let again = false;
   let stopped = false;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -184,6 +191,7 @@ export function startRelay(opts: RelayOptions): Relay {
       again = true;
       return running;
     }
+    runs++;
     running = run().finally(() => (running = undefined));
     return running;
   };
@@ -211,6 +219,7 @@ export function startRelay(opts: RelayOptions): Relay {
       await running;
       return kick();
     },
+    activity: () => ({ busy: running !== undefined, started: runs }),
     async idle(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -48,6 +48,12 @@ export interface EventRuntime {
   idle(timeoutMs?: number): Promise<void>;
   /** What is left right now: unpublished outbox rows plus entries waiting for this service's consumer group. */
   pending(): Promise<number>;
+  /**
+   * How many moves of an event are under way in this process (a publish, a handler) and how
+   * many have started: read from several runtimes in one tick, a snapshot `waitForEvents`
+   * compares before and after it reads their `pending()`.
+   */
+  activity(): { busy: number; started: number };
   /** Stops the consumer and the relay (the transport is the caller's). */
   close(): Promise<void>;
 }
@@ -79,8 +85,20 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
   const writer = (correlationId: string) =>
     createEventWriter({ source: opts.service, correlationId, now: opts.now, onWritten: (e) => relay.written(e.event_id) });
 
+  // Handlers under way and started, for `activity()`.
+  let handling = 0;
+  let handled = 0;
+  const handle = async (envelope: AnyEventEnvelope, delivery: Delivery) => {
+    handling++;
+    handled++;
+    try {
+      return await handleTraced(envelope, delivery);
+    } finally {
+      handling--;
+    }
+  };
   // Each delivery is its own trace, linked to the request (or handler) that wrote the event.
-  const handle = (envelope: AnyEventEnvelope, delivery: Delivery) =>
+  const handleTraced = (envelope: AnyEventEnvelope, delivery: Delivery) =>
     inSpan(
       `${envelope.event} process`,
       {
@@ -171,7 +189,13 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
   return {
     writer,
     relay,
-    pending: async () => (await unpublished()) + (consumer ? await consumer.backlog() : 0),
+    // The backlog first: a handler commits its follow-up events before it acknowledges its entry,
+    // so an entry gone from the backlog has its follow-ups in the outbox by the second look.
+    pending: async () => (consumer ? await consumer.backlog() : 0) + (await unpublished()),
+    activity: () => {
+      const r = relay.activity();
+      return { busy: handling + (r.busy ? 1 : 0), started: handled + r.started };
+    },
     consumer,
     transport: opts.transport,
     async idle(timeoutMs = 10_000) {
@@ -199,13 +223,29 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
 /**
  * Waits until every given service is idle at once (e.g. `waitForEvents(subgraphs.map((s) => s.events))`):
  * events one service handles may make another publish, so one pass is not enough.
+ *
+ * The services' `pending()` are read one after another, not at one instant, and an event can
+ * move between two of them in the meantime: a relay publishes it into the broker (the target
+ * already read, nothing there yet) and commits (the source read after, nothing unpublished),
+ * so both read 0 while it is on its way. So the runtimes' `activity()` is read (in one tick,
+ * all of them in this process) before and after: nothing under way either time and nothing
+ * started in between means nothing moved while `pending()` was read, and its zeros are the
+ * state of one moment.
  */
-export async function waitForEvents(runtimes: readonly Pick<EventRuntime, 'idle' | 'pending'>[], timeoutMs = 15_000): Promise<void> {
+export async function waitForEvents(runtimes: readonly Pick<EventRuntime, 'idle' | 'pending' | 'activity'>[], timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const snapshot = () => {
+    const a = runtimes.map((r) => r.activity());
+    return { busy: a.some((x) => x.busy > 0), started: a.reduce((n, x) => n + x.started, 0) };
+  };
   for (;;) {
     for (const r of runtimes) await r.idle(Math.max(1, deadline - Date.now()));
+    const before = snapshot();
     const left = await Promise.all(runtimes.map((r) => r.pending()));
-    if (left.every((n) => n === 0)) return;
+    const after = snapshot();
+    if (!before.busy && !after.busy && before.started === after.started && left.every((n) => n === 0)) return;
     if (Date.now() > deadline) throw new Error(`events still flowing after ${timeoutMs} ms`);
+    // Something moved or is under way: look again once it has had a moment.
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
