@@ -42,9 +42,10 @@ export interface Relay {
   /** Resolves once the outbox has no unpublished row (or rejects after `timeoutMs`). */
   idle(timeoutMs?: number): Promise<void>;
   /**
-   * Whether a publish is under way, and how many have started: an event in a publish is in the
-   * broker and still unpublished in the outbox until the batch commits, so a look at several
-   * services that are not read at one instant may miss it (see `waitForEvents`).
+   * Whether a batch with rows to publish is under way, and how many have started: an event in a
+   * publish is in the broker and still unpublished in the outbox until the batch commits, so a
+   * look at several services that are not read at one instant may miss it (see `waitForEvents`).
+   * A look that finds nothing to publish (the poll, the retries) counts for neither.
    */
   activity(): { busy: boolean; started: number };
   stop(): Promise<void>;
@@ -102,57 +103,71 @@ export function startRelay(opts: RelayOptions): Relay {
   };
   const expected = new Map<string, number>();
   let running: Promise<number> | undefined;
-  let runs = 0;
+  // Batches that found rows to publish: under way (from the rows' selection to the commit) and started.
+  let publishing = 0;
+  let publishes = 0;
   let again = false;
   let stopped = false;
   let retryTimer: NodeJS.Timeout | undefined;
 
-  const publishBatch = () =>
-    opts.db.transaction(async (tx) => {
-      const rows = await tx.query<{ seq: string; envelope: AnyEventEnvelope | string }>(
-        'SELECT seq, envelope FROM event_outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
-        [batchSize],
-      );
-      const done: string[] = [];
-      const went: typeof recent = [];
-      let failure: unknown;
-      for (const row of rows) {
-        const envelope = (typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope) as AnyEventEnvelope;
-        try {
-          // The publish is a step of the trace that wrote the event (an event written untraced gets no span).
-          if (envelope.traceparent)
-            await inSpan(
-              `${envelope.event} publish`,
-              {
-                kind: SpanKind.PRODUCER,
-                parent: contextOf(envelope.traceparent),
-                attributes: {
-                  'messaging.system': opts.transport.kind,
-                  'messaging.destination.name': envelope.event,
-                  'messaging.message.id': envelope.event_id,
-                },
-              },
-              () => publish(envelope),
-            );
-          else await publish(envelope);
-        } catch (err) {
-          failure = err;
-          break;
+  const publishBatch = async () => {
+    let counted = false;
+    try {
+      return await opts.db.transaction(async (tx) => {
+        const rows = await tx.query<{ seq: string; envelope: AnyEventEnvelope | string }>(
+          'SELECT seq, envelope FROM event_outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
+          [batchSize],
+        );
+        if (rows.length && !counted) {
+          counted = true;
+          publishing++;
+          publishes++;
         }
-        done.push(String(row.seq));
-        // Read once the broker acknowledged: a restart before this is seen leads to a repeat, never a loss.
-        const epoch = opts.transport.epoch?.();
-        if (epoch !== undefined) went.push({ seq: String(row.seq), at: Date.now(), epoch });
-        expected.delete(envelope.event_id);
-        opts.log.info({ event_id: envelope.event_id, event: envelope.event, correlation_id: envelope.correlation_id }, 'event published');
-        opts.onPublished?.(envelope);
-      }
-      if (done.length) await tx.query('UPDATE event_outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [done]);
-      recent.push(...went);
-      if (recent.length > RECENT_MAX) recent = recent.slice(-RECENT_MAX);
-      if (failure) opts.log.warn({ err: failure, published: done.length }, 'relay could not publish; retrying shortly');
-      return { published: done.length, full: rows.length === batchSize && !failure, failed: Boolean(failure) };
-    });
+        const done: string[] = [];
+        const went: typeof recent = [];
+        let failure: unknown;
+        for (const row of rows) {
+          const envelope = (typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope) as AnyEventEnvelope;
+          try {
+            // The publish is a step of the trace that wrote the event (an event written untraced gets no span).
+            if (envelope.traceparent)
+              await inSpan(
+                `${envelope.event} publish`,
+                {
+                  kind: SpanKind.PRODUCER,
+                  parent: contextOf(envelope.traceparent),
+                  attributes: {
+                    'messaging.system': opts.transport.kind,
+                    'messaging.destination.name': envelope.event,
+                    'messaging.message.id': envelope.event_id,
+                  },
+                },
+                () => publish(envelope),
+              );
+            else await publish(envelope);
+          } catch (err) {
+            failure = err;
+            break;
+          }
+          done.push(String(row.seq));
+          // Read once the broker acknowledged: a restart before this is seen leads to a repeat, never a loss.
+          const epoch = opts.transport.epoch?.();
+          if (epoch !== undefined) went.push({ seq: String(row.seq), at: Date.now(), epoch });
+          expected.delete(envelope.event_id);
+          opts.log.info({ event_id: envelope.event_id, event: envelope.event, correlation_id: envelope.correlation_id }, 'event published');
+          opts.onPublished?.(envelope);
+        }
+        if (done.length) await tx.query('UPDATE event_outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [done]);
+        recent.push(...went);
+        if (recent.length > RECENT_MAX) recent = recent.slice(-RECENT_MAX);
+        if (failure) opts.log.warn({ err: failure, published: done.length }, 'relay could not publish; retrying shortly');
+        return { published: done.length, full: rows.length === batchSize && !failure, failed: Boolean(failure) };
+      });
+    } finally {
+      // Its entries are in the broker and its rows unpublished until here (the commit).
+      if (counted) publishing--;
+    }
+  };
 
   const run = async (): Promise<number> => {
     let total = 0;
@@ -191,7 +206,6 @@ export function startRelay(opts: RelayOptions): Relay {
       again = true;
       return running;
     }
-    runs++;
     running = run().finally(() => (running = undefined));
     return running;
   };
@@ -219,7 +233,7 @@ export function startRelay(opts: RelayOptions): Relay {
       await running;
       return kick();
     },
-    activity: () => ({ busy: running !== undefined, started: runs }),
+    activity: () => ({ busy: publishing > 0, started: publishes }),
     async idle(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
