@@ -17,6 +17,26 @@ const toEntries = (stream: string, raw: RawEntry[] | null | undefined): StreamEn
   (raw ?? []).filter((e): e is RawEntry => Array.isArray(e) && Array.isArray(e[1])).map(([id, flat]) => ({ stream, id, fields: toFields(flat) }));
 
 /**
+ * A group's entries not yet delivered (lag) plus those delivered and not acknowledged (pending),
+ * read in one step: Redis runs a script alone, so no delivery falls between the two counts. The
+ * lag is unknown (nil) after deletions inside the stream; then the entries after the group's last
+ * delivered id are counted instead (up to 10,000). A stream or group that does not exist has none.
+ */
+const BACKLOG_SCRIPT = `
+local groups = redis.pcall('XINFO', 'GROUPS', KEYS[1])
+if groups['err'] then return 0 end
+for _, flat in ipairs(groups) do
+  local g = {}
+  for i = 1, #flat, 2 do g[flat[i]] = flat[i + 1] end
+  if g['name'] == ARGV[1] then
+    if g['lag'] then return g['pending'] + g['lag'] end
+    return g['pending'] + #redis.call('XRANGE', KEYS[1], '(' .. g['last-delivered-id'], '+', 'COUNT', 10000)
+  end
+end
+return 0
+`;
+
+/**
  * Redis Streams through ioredis: one connection for commands and one for blocking
  * reads (a connection blocked in XREADGROUP cannot send anything else). ioredis
  * reconnects by itself when Redis restarts; callers retry what failed meanwhile.
@@ -91,14 +111,7 @@ export function createRedisStreams(url: string, opts: { onError?: (err: Error) =
       if (ids.length) await cmd.xack(stream, group, ...ids);
     },
     async backlog(stream, group) {
-      const groups = (await cmd.xinfo('GROUPS', stream).catch(() => [])) as unknown[][];
-      const info = groups.map(toFields as (a: unknown[]) => Record<string, unknown>).find((g) => g.name === group);
-      if (!info) return 0;
-      const pending = Number(info.pending);
-      if (info.lag !== null && info.lag !== undefined) return pending + Number(info.lag);
-      // lag is unknown after deletions: count what follows the last delivered id.
-      const after = await cmd.xrange(stream, `(${String(info['last-delivered-id'])}`, '+', 'COUNT', 10_000);
-      return pending + after.length;
+      return Number(await cmd.eval(BACKLOG_SCRIPT, 1, stream, group));
     },
     async range(stream, count) {
       return toEntries(stream, await cmd.xrange(stream, '-', '+', 'COUNT', count));

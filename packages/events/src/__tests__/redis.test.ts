@@ -1,9 +1,11 @@
-// What only Redis does: connections that drop (a Redis restart) and stream trimming.
+// What only Redis does: connections that drop (a Redis restart), stream trimming, and a backlog
+// counted when deletions leave a group's lag unknown.
 import { randomUUID } from 'node:crypto';
 import { redisUrlForTests } from '@fitsync/service-kit/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, streamKeys } from '../index.js';
+import { createRedisStreams } from '../streams-redis.js';
 import { Harness, TestDatabases, reminder } from './fixtures/harness.js';
 
 const redisUrl = redisUrlForTests();
@@ -59,6 +61,31 @@ describe.runIf(redisUrl)('Redis Streams transport', () => {
       expect(length).toBeLessThan(400); // approximate trimming works in whole macro nodes
     } finally {
       await h.close();
+    }
+  });
+
+  it("counts a group's backlog (undelivered plus unacknowledged), also when a deletion inside the stream leaves its lag unknown", async () => {
+    const backend = createRedisStreams(redisUrl!);
+    const stream = `test:${randomUUID()}`;
+    try {
+      expect(await backend.backlog(stream, 'g')).toBe(0); // no stream yet
+      await backend.ensureGroup(stream, 'g');
+      const ids = [];
+      for (let i = 0; i < 4; i++) ids.push(await backend.add(stream, { n: String(i) }));
+      expect(await backend.backlog(stream, 'g')).toBe(4);
+      expect(await backend.backlog(stream, 'other')).toBe(0); // no such group
+      const [delivered] = await backend.readGroup('g', 'c', [stream], 1, 100);
+      expect(delivered.id).toBe(ids[0]);
+      expect(await backend.backlog(stream, 'g')).toBe(4); // 1 pending + 3 undelivered
+      await backend.del(stream, [ids[2]]);
+      const info = (await redis.xinfo('GROUPS', stream)) as unknown[][];
+      expect(info[0][info[0].indexOf('lag') + 1]).toBeNull(); // the case the count must survive
+      expect(await backend.backlog(stream, 'g')).toBe(3); // 1 pending + ids[1] and ids[3]
+      await backend.ack(stream, 'g', [ids[0]]);
+      expect(await backend.backlog(stream, 'g')).toBe(2);
+    } finally {
+      await redis.del(stream);
+      await backend.close();
     }
   });
 });
