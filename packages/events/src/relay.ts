@@ -42,12 +42,12 @@ export interface Relay {
   /** Resolves once the outbox has no unpublished row (or rejects after `timeoutMs`). */
   idle(timeoutMs?: number): Promise<void>;
   /**
-   * Whether a batch with rows to publish is under way, and how many have started: an event in a
+   * How many batches with rows to publish are under way, and how many have started: an event in a
    * publish is in the broker and still unpublished in the outbox until the batch commits, so a
    * look at several services that are not read at one instant may miss it (see `waitForEvents`).
    * A look that finds nothing to publish (the poll, the retries) counts for neither.
    */
-  activity(): { busy: boolean; started: number };
+  activity(): { busy: number; started: number };
   stop(): Promise<void>;
 }
 
@@ -233,7 +233,7 @@ export function startRelay(opts: RelayOptions): Relay {
       await running;
       return kick();
     },
-    activity: () => ({ busy: publishing > 0, started: publishes }),
+    activity: () => ({ busy: publishing, started: publishes }),
     async idle(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -194,7 +194,7 @@ export async function startEventRuntime(opts: EventRuntimeOptions): Promise<Even
     pending: async () => (consumer ? await consumer.backlog() : 0) + (await unpublished()),
     activity: () => {
       const r = relay.activity();
-      return { busy: handling + (r.busy ? 1 : 0), started: handled + r.started };
+      return { busy: handling + r.busy, started: handled + r.started };
     },
     consumer,
     transport: opts.transport,
