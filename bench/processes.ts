@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compose, formatProblems, loadSupergraphConfig } from '@fitsync/composition';
+import { SUBGRAPHS, urlVariable, type SubgraphName } from '../packages/service-kit/src/config.js';
 import type { ServiceMessage } from '../packages/service-kit/src/run.js';
 import { TSX_LOADER, sendSubgraphUrls } from '../packages/service-kit/src/supervise.js';
-import type { SubgraphName } from '../packages/service-kit/src/config.js';
 
 /**
  * One service of the benchmark, run as its own process like `npm start` does: it listens on
@@ -92,8 +95,15 @@ export function spawnService(opts: {
   return proc;
 }
 
-/** Tells each subgraph where its peers listen (the message `npm start` sends), and resolves once every one has taken it in. */
-export async function shareSubgraphUrls(procs: Proc[], urls: Record<SubgraphName, string>, timeoutMs = 30_000): Promise<void> {
+/**
+ * The five subgraph processes just started (in SUBGRAPHS order), joined up: once each listens,
+ * each is told where its peers are (the message `npm start` sends) and then awaited until
+ * ready. Returns where they are, and the `<NAME>_URL` variables that tell a gateway the same.
+ */
+export async function joinSubgraphs(procs: readonly Proc[], timeoutMs = 30_000) {
+  await Promise.all(procs.map((p) => p.listening));
+  const urls = Object.fromEntries(SUBGRAPHS.map((s, i) => [s, procs[i].url])) as Record<SubgraphName, string>;
+  const ports = Object.fromEntries(SUBGRAPHS.map((s, i) => [s, procs[i].port])) as Record<SubgraphName, number>;
   await Promise.all(
     procs.map((proc) =>
       sendSubgraphUrls(proc.child, urls, {
@@ -103,6 +113,18 @@ export async function shareSubgraphUrls(procs: Proc[], urls: Record<SubgraphName
       }),
     ),
   );
+  await Promise.all(procs.map((p) => waitUntil(p, readyProbe(p))));
+  const urlEnv: NodeJS.ProcessEnv = Object.fromEntries(SUBGRAPHS.map((s) => [urlVariable(s), urls[s]]));
+  return { urls, ports, urlEnv };
+}
+
+/** Composes `root`'s supergraph.yaml with its routing URLs at `urls` (the peers route by them alone), writes it to `path`, and returns it. */
+export async function writeSupergraph(root: string, urls: Record<SubgraphName, string>, path: string): Promise<string> {
+  const sources = await loadSupergraphConfig(join(root, 'supergraph.yaml'));
+  const composed = compose(sources.map((s) => ({ ...s, url: urls[s.name as SubgraphName] ?? s.url })));
+  if (!composed.ok) throw new Error(`supergraph.yaml does not compose:\n${formatProblems(composed.problems)}`);
+  await writeFile(path, composed.supergraphSdl);
+  return composed.supergraphSdl;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -128,7 +150,7 @@ export async function waitUntil(proc: Proc, probe: () => Promise<boolean>, timeo
 }
 
 /** A subgraph (or our gateway) is ready when `/ready` answers 200. */
-export const readyProbe = (proc: Proc) => async () => (await fetch(`http://127.0.0.1:${proc.port}/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+const readyProbe = (proc: Proc) => async () => (await fetch(`http://127.0.0.1:${proc.port}/ready`, { signal: AbortSignal.timeout(2000) })).ok;
 
 /** Any gateway is ready when it answers `{ __typename }`. */
 export const graphqlProbe = (proc: Proc) => async () => {

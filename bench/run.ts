@@ -4,15 +4,14 @@ import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compose, formatProblems, loadSupergraphConfig } from '@fitsync/composition';
-import { SERVICE_TOKEN_HEADER, SUBGRAPHS, createServiceCredentials, type SubgraphName } from '@fitsync/service-kit';
+import { SERVICE_TOKEN_HEADER, SUBGRAPHS, createServiceCredentials, portVariable, type SubgraphName } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testing';
 import { latencyChart } from './chart.js';
 import { BENCH_METRICS_TOKEN, cpuSeconds, diffCounters, readSubgraphCounters } from './counters.js';
 import { seedBenchData } from './data.js';
 import { runCell, type CellResult } from './load.js';
 import { parseOptions } from './options.js';
-import { graphqlProbe, readyProbe, shareSubgraphUrls, spawnService, waitUntil, type Proc } from './processes.js';
+import { graphqlProbe, joinSubgraphs, spawnService, waitUntil, writeSupergraph, type Proc } from './processes.js';
 import { cpuByLayer, selfTimeByPackage, topSelfTime } from './profile.js';
 import { INSPECTOR_LINE, Inspector } from './inspector.js';
 import { hungSubgraphWorkload, sameOperationWorkload, type HungResults, type SameOperationCell } from './resilience.js';
@@ -90,40 +89,26 @@ async function main() {
       // Production serves /metrics only to this token's holder; the run reads every process's.
       METRICS_TOKEN: BENCH_METRICS_TOKEN,
     };
-    /**
-     * Five subgraph processes on ports of the kernel's choosing; once all listen, each is told
-     * where its peers are, and then they are ready. `urlEnv` is what tells a gateway the same.
-     */
+    /** Five subgraph processes on ports of the kernel's choosing, joined up (joinSubgraphs). */
     const startSubgraphs = async (suffix: string, env: NodeJS.ProcessEnv, envFor: (s: SubgraphName) => NodeJS.ProcessEnv) => {
       const started = SUBGRAPHS.map((s) =>
         spawnService({
           name: `${s}${suffix}`,
           entry: join(ROOT, 'subgraphs', s, 'src/index.ts'),
-          portVariable: `${s.toUpperCase()}_PORT`,
+          portVariable: portVariable(s),
           path: '/graphql',
           cwd: ROOT,
           env: { ...env, ...envFor(s) },
         }),
       );
       procs.push(...started);
-      await Promise.all(started.map((p) => p.listening));
-      const urls = Object.fromEntries(SUBGRAPHS.map((s, i) => [s, started[i].url])) as Record<SubgraphName, string>;
-      await shareSubgraphUrls(started, urls);
-      await Promise.all(started.map((p) => waitUntil(p, readyProbe(p))));
-      const urlEnv = Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]]));
-      return { procs: started, urls, urlEnv };
+      return { procs: started, ...(await joinSubgraphs(started)) };
     };
 
     say('starting the five subgraphs...');
-    const { procs: subgraphProcs, urls, urlEnv } = await startSubgraphs('', baseEnv, (s) => data!.envFor(s));
-    const ports = Object.fromEntries(SUBGRAPHS.map((s, i) => [s, subgraphProcs[i].port])) as Record<SubgraphName, number>;
-
-    // One supergraph whose routing URLs point at this run's subgraphs: the peers route by it alone.
-    const sources = await loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
-    const composed = compose(sources.map((s) => ({ ...s, url: urls[s.name as SubgraphName] ?? s.url })));
-    if (!composed.ok) throw new Error(`supergraph.yaml does not compose:\n${formatProblems(composed.problems)}`);
+    const { procs: subgraphProcs, urls, urlEnv, ports } = await startSubgraphs('', baseEnv, (s) => data!.envFor(s));
     const supergraphPath = join(scratch, 'supergraph.graphql');
-    await writeFile(supergraphPath, composed.supergraphSdl);
+    const supergraphSdl = await writeSupergraph(ROOT, urls, supergraphPath);
     const gatewayEnv: NodeJS.ProcessEnv = { ...baseEnv, SUPERGRAPH_PATH: supergraphPath, ...urlEnv };
 
     const startGateway = async (g: GatewayName, name: string = g, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}) => {
@@ -166,7 +151,7 @@ async function main() {
     const traces = !needTraces
       ? new Map<string, WorkloadTrace>()
       : await traceWorkloads({
-          supergraphSdl: composed.supergraphSdl,
+          supergraphSdl,
           supergraphPath,
           subgraphs: urls,
           serviceSecret: TEST_SERVICE_SECRET,

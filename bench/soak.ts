@@ -9,8 +9,7 @@ import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compose, formatProblems, loadSupergraphConfig } from '@fitsync/composition';
-import { SUBGRAPHS, signUserToken, type SubgraphName } from '@fitsync/service-kit';
+import { SUBGRAPHS, portVariable, signUserToken, type SubgraphName } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testing';
 import { createEventHub, type EventHub } from '../packages/events/src/ipc-hub.js';
 import { BENCH_METRICS_TOKEN, readMetrics, sumOf } from './counters.js';
@@ -19,7 +18,7 @@ import { describeKind, ErrorTally, type ErrorKind } from './error-answers.js';
 import { INSPECTOR_LINE, Inspector } from './inspector.js';
 import { runCell, type CellResult } from './load.js';
 import type { BenchOptions } from './options.js';
-import { graphqlProbe, readyProbe, shareSubgraphUrls, spawnService, waitUntil, type Proc } from './processes.js';
+import { graphqlProbe, joinSubgraphs, spawnService, waitUntil, writeSupergraph, type Proc } from './processes.js';
 import { buildWorkloads, requestBody } from './workloads.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -212,23 +211,14 @@ export async function runSoak(opts: BenchOptions): Promise<void> {
       return p;
     };
     say(`starting the five subgraphs and the gateway (events: ${redisUrl ? 'Redis' : 'the npm start hub, in this process'})...`);
-    // Each on a port of the kernel's choosing: once all five listen, each is told where its peers
-    // are, and the supergraph's routing URLs point at them.
-    const subs = SUBGRAPHS.map((s) => start(s, join(ROOT, 'subgraphs', s, 'src/index.ts'), `${s.toUpperCase()}_PORT`, data!.envFor(s)));
-    await Promise.all(subs.map((p) => p.listening));
-    const urls = Object.fromEntries(SUBGRAPHS.map((s, i) => [s, subs[i].url])) as Record<SubgraphName, string>;
-    await shareSubgraphUrls(subs, urls);
-    await Promise.all(subs.map((p) => waitUntil(p, readyProbe(p))));
-    const composed = compose((await loadSupergraphConfig(join(ROOT, 'supergraph.yaml'))).map((s) => ({ ...s, url: urls[s.name as SubgraphName] ?? s.url })));
-    if (!composed.ok) throw new Error(`supergraph.yaml does not compose:\n${formatProblems(composed.problems)}`);
+    // Each on a port of the kernel's choosing, joined up, and the supergraph's routing URLs at them.
+    const subs = SUBGRAPHS.map((s) => start(s, join(ROOT, 'subgraphs', s, 'src/index.ts'), portVariable(s), data!.envFor(s)));
+    const joined = await joinSubgraphs(subs);
     const supergraphPath = join(scratch, 'supergraph.graphql');
-    await writeFile(supergraphPath, composed.supergraphSdl);
-    const gateway = start('gateway', join(ROOT, 'gateway/src/index.ts'), 'GATEWAY_PORT', {
-      SUPERGRAPH_PATH: supergraphPath,
-      ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]])),
-    });
+    await writeSupergraph(ROOT, joined.urls, supergraphPath);
+    const gateway = start('gateway', join(ROOT, 'gateway/src/index.ts'), portVariable('gateway'), { SUPERGRAPH_PATH: supergraphPath, ...joined.urlEnv });
     await waitUntil(gateway, graphqlProbe(gateway));
-    const ports = Object.fromEntries([...subs, gateway].map((p, i) => [[...SUBGRAPHS, 'gateway'][i], p.port])) as Record<SubgraphName | 'gateway', number>;
+    const ports: Record<SubgraphName | 'gateway', number> = { ...joined.ports, gateway: gateway.port };
     const inspectors = Object.fromEntries(
       await Promise.all([...inspectorUrls].map(async ([n, url]) => [n, await Inspector.connect(await url)] as const)),
     ) as Record<string, Inspector>;
