@@ -62,3 +62,33 @@ export async function cpuSeconds(pid: number | undefined): Promise<number | unde
     return undefined;
   }
 }
+
+/** What the scheduler says of one thread so far (Linux `/proc/<pid>/task/<tid>/schedstat`). */
+export interface SchedStat {
+  /** Time on a core, ns. */
+  runNs: number;
+  /** Time runnable but waiting for a core (the run queue), ns. */
+  waitNs: number;
+  /** Times it was put on a core: each wake-up (an answer arrived, a timer fired) is at least one. */
+  slices: number;
+}
+
+/**
+ * The scheduler's account of a process's main thread (the thread JavaScript runs on; `tid`
+ * defaults to it); undefined where /proc has no schedstat (not Linux, or schedstats off).
+ */
+export async function schedStat(pid: number | undefined, tid = pid): Promise<SchedStat | undefined> {
+  if (!pid) return undefined;
+  try {
+    const [runNs, waitNs, slices] = (await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')).trim().split(/\s+/).map(Number);
+    return [runNs, waitNs, slices].every(Number.isFinite) ? { runNs, waitNs, slices } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** after − before (undefined where either reading is missing). */
+export function schedDelta(before: SchedStat | undefined, after: SchedStat | undefined): SchedStat | undefined {
+  if (!before || !after) return undefined;
+  return { runNs: after.runNs - before.runNs, waitNs: after.waitNs - before.waitNs, slices: after.slices - before.slices };
+}

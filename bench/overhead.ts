@@ -6,7 +6,7 @@
 // so the two sides of the difference are measured in the same minutes.
 import { Agent, request } from 'node:http';
 import { SERVICE_TOKEN_HEADER } from '@fitsync/service-kit';
-import { cpuSeconds, readMetrics } from './counters.js';
+import { cpuSeconds, readMetrics, schedDelta, schedStat, type SchedStat } from './counters.js';
 import { profileSection, type cpuByLayer, type HotFunction } from './profile.js';
 import { runCell, type CellResult } from './load.js';
 import type { Proc } from './processes.js';
@@ -29,6 +29,15 @@ export interface OverheadCell extends CellResult {
   /** Subgraph requests per operation and their mean duration as the gateway timed them (its fetch histogram). */
   subgraphRequestsPerOp?: number;
   subgraphMsPerRequest?: number;
+  /**
+   * The scheduler's account of the gateway's main thread (the JavaScript thread), per answer:
+   * time on a core, time runnable but waiting for one (the run queue), and how many times it
+   * was put on a core. At 1 connection the waits are on the path: an answer arrived, and
+   * the thread that will handle it waits for a core the subgraphs hold.
+   */
+  mainThread?: { runMs: number; waitMs: number; slices: number };
+  /** The same wait summed over the subgraphs' main threads, per answer: how contended the cores were. */
+  subgraphWaitMs?: number;
 }
 
 export interface OverheadFloorCell extends CellResult {
@@ -73,6 +82,8 @@ interface Context {
   floorCell(w: Workload, key: string, connections: number, durationSeconds: number): Promise<CellResult>;
   /** The gateway's service credential, for the replayed requests. */
   serviceToken(): Promise<string>;
+  /** The subgraph processes, for their schedulers' account (mainThread). */
+  subgraphPids?: number[];
 }
 
 /**
@@ -212,6 +223,8 @@ export async function overheadWorkload(
         const body = requestBody(w);
         const h0 = await fetchHistogram(g.proc);
         const cpu0 = await cpuSeconds(g.proc.child.pid);
+        const sched0 = await schedStat(g.proc.child.pid);
+        const subgraphs0 = await Promise.all((ctx.subgraphPids ?? []).map((pid) => schedStat(pid)));
         const r = await runCell({
           url: g.proc.url,
           connections: 1,
@@ -219,8 +232,11 @@ export async function overheadWorkload(
           next: () => ({ body, headers: { authorization: `Bearer ${pick(w.tokens)}` } }),
         });
         const cpu1 = await cpuSeconds(g.proc.child.pid);
+        const sched = schedDelta(sched0, await schedStat(g.proc.child.pid));
+        const subgraphs = (await Promise.all((ctx.subgraphPids ?? []).map((pid) => schedStat(pid)))).map((after, i) => schedDelta(subgraphs0[i], after));
         const h1 = await fetchHistogram(g.proc);
         const sent = r.requests + r.non2xx;
+        const perAnswer = (s: SchedStat) => ({ runMs: s.runNs / 1e6 / sent, waitMs: s.waitNs / 1e6 / sent, slices: s.slices / sent });
         const fetches = h1.count - h0.count;
         const cell: OverheadCell = {
           gateway: g.name,
@@ -232,11 +248,17 @@ export async function overheadWorkload(
           replayMs: replayCell.p50,
           subgraphRequestsPerOp: sent ? fetches / sent : undefined,
           subgraphMsPerRequest: fetches ? ((h1.seconds - h0.seconds) * 1000) / fetches : undefined,
+          mainThread: sched && sent ? perAnswer(sched) : undefined,
+          subgraphWaitMs: sent && subgraphs.length && subgraphs.every(Boolean) ? subgraphs.reduce((sum, d) => sum + d!.waitNs, 0) / 1e6 / sent : undefined,
         };
         cells.push(cell);
         ctx.show(`${w.name} · ${g.name} · 1 conn`, r);
         ctx.say(
-          `    overhead ${(r.p50 - cp).toFixed(2)} ms over the critical path, ${(r.p50 - replayCell.p50).toFixed(2)} ms over the replay; CPU ${cell.cpuMsPerRequest?.toFixed(2)} ms/req, ${cell.subgraphRequestsPerOp?.toFixed(1)} fetches/op of ${cell.subgraphMsPerRequest?.toFixed(2)} ms`,
+          `    overhead ${(r.p50 - cp).toFixed(2)} ms over the critical path, ${(r.p50 - replayCell.p50).toFixed(2)} ms over the replay; CPU ${cell.cpuMsPerRequest?.toFixed(2)} ms/req, ${cell.subgraphRequestsPerOp?.toFixed(1)} fetches/op of ${cell.subgraphMsPerRequest?.toFixed(2)} ms${
+            cell.mainThread
+              ? `; main thread ${cell.mainThread.runMs.toFixed(2)} ms on a core, ${cell.mainThread.waitMs.toFixed(2)} ms waiting for one, ${cell.mainThread.slices.toFixed(1)} slices/req`
+              : ''
+          }${cell.subgraphWaitMs !== undefined ? `; subgraphs waited ${cell.subgraphWaitMs.toFixed(2)} ms/req` : ''}`,
         );
       }
     }
@@ -281,6 +303,23 @@ export function overheadSection(r: OverheadResults | undefined): string[] {
         median(cs.map((c) => c.subgraphMsPerRequest ?? NaN)),
       )} |`,
     );
+  }
+  if (r.cells.some((c) => c.mainThread)) {
+    lines.push(
+      '',
+      "The scheduler's account of the gateway's main thread (the JavaScript thread; `/proc/<pid>/task/<pid>/schedstat`) per answer, medians over rounds: time on a core, time runnable but waiting for a core (at 1 connection on the path: an answer arrived and its handler waits for a core the subgraphs hold), and how many times it was put on a core; then the same wait summed over the subgraphs' main threads:",
+      '',
+      '| workload | gateway | overhead over replay ms | main thread on a core ms/req | waiting for a core ms/req | slices/req | subgraphs waiting ms/req |',
+      '|---|---|---:|---:|---:|---:|---:|',
+    );
+    for (const key of keys) {
+      const [w, g] = key.split('\u0000');
+      const cs = r.cells.filter((c) => c.workload === w && c.gateway === g);
+      const m = (of: (c: OverheadCell) => number | undefined, digits = 2) => f(median(cs.map((c) => of(c) ?? NaN)), digits);
+      lines.push(
+        `| ${w} | ${g} | ${m((c) => c.p50 - c.replayMs)} | ${m((c) => c.mainThread?.runMs)} | ${m((c) => c.mainThread?.waitMs)} | ${m((c) => c.mainThread?.slices, 1)} | ${m((c) => c.subgraphWaitMs)} |`,
+      );
+    }
   }
   const compared = [...new Set(r.cells.map((c) => c.gateway))].filter((g) => g !== 'ours');
   if (compared.length && new Set(r.cells.map((c) => c.round)).size > 1) {

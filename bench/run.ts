@@ -220,7 +220,14 @@ async function main() {
         say(`overhead: 1 connection, ${opts.durationSeconds} s per cell, against each fetch replayed at its subgraph, ${opts.rounds} round(s)`);
         overhead = {
           ...(await overheadWorkload(
-            { say, show, durationSeconds: opts.durationSeconds, floorCell, serviceToken: () => credentials.token() },
+            {
+              say,
+              show,
+              durationSeconds: opts.durationSeconds,
+              floorCell,
+              serviceToken: () => credentials.token(),
+              subgraphPids: subgraphProcs.map((p) => p.child.pid).filter((pid): pid is number => pid !== undefined),
+            },
             compared,
             workloads,
             traces,
