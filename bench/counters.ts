@@ -74,13 +74,13 @@ export interface SchedStat {
 }
 
 /**
- * The scheduler's account of a process's main thread (the thread JavaScript runs on; `tid`
- * defaults to it); undefined where /proc has no schedstat (not Linux, or schedstats off).
+ * The scheduler's account of a process's main thread (the thread JavaScript runs on);
+ * undefined where /proc has no schedstat (not Linux, or schedstats off).
  */
-export async function schedStat(pid: number | undefined, tid = pid): Promise<SchedStat | undefined> {
+export async function schedStat(pid: number | undefined): Promise<SchedStat | undefined> {
   if (!pid) return undefined;
   try {
-    const [runNs, waitNs, slices] = (await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')).trim().split(/\s+/).map(Number);
+    const [runNs, waitNs, slices] = (await readFile(`/proc/${pid}/task/${pid}/schedstat`, 'utf8')).trim().split(/\s+/).map(Number);
     return [runNs, waitNs, slices].every(Number.isFinite) ? { runNs, waitNs, slices } : undefined;
   } catch {
     return undefined;

@@ -223,8 +223,9 @@ export async function overheadWorkload(
         const body = requestBody(w);
         const h0 = await fetchHistogram(g.proc);
         const cpu0 = await cpuSeconds(g.proc.child.pid);
-        const sched0 = await schedStat(g.proc.child.pid);
-        const subgraphs0 = await Promise.all((ctx.subgraphPids ?? []).map((pid) => schedStat(pid)));
+        // The gateway's main thread first, then each subgraph's.
+        const readSched = () => Promise.all([g.proc.child.pid, ...(ctx.subgraphPids ?? [])].map(schedStat));
+        const sched0 = await readSched();
         const r = await runCell({
           url: g.proc.url,
           connections: 1,
@@ -232,8 +233,7 @@ export async function overheadWorkload(
           next: () => ({ body, headers: { authorization: `Bearer ${pick(w.tokens)}` } }),
         });
         const cpu1 = await cpuSeconds(g.proc.child.pid);
-        const sched = schedDelta(sched0, await schedStat(g.proc.child.pid));
-        const subgraphs = (await Promise.all((ctx.subgraphPids ?? []).map((pid) => schedStat(pid)))).map((after, i) => schedDelta(subgraphs0[i], after));
+        const [sched, ...subgraphs] = (await readSched()).map((after, i) => schedDelta(sched0[i], after));
         const h1 = await fetchHistogram(g.proc);
         const sent = r.requests + r.non2xx;
         const perAnswer = (s: SchedStat) => ({ runMs: s.runNs / 1e6 / sent, waitMs: s.waitNs / 1e6 / sent, slices: s.slices / sent });
@@ -249,7 +249,8 @@ export async function overheadWorkload(
           subgraphRequestsPerOp: sent ? fetches / sent : undefined,
           subgraphMsPerRequest: fetches ? ((h1.seconds - h0.seconds) * 1000) / fetches : undefined,
           mainThread: sched && sent ? perAnswer(sched) : undefined,
-          subgraphWaitMs: sent && subgraphs.length && subgraphs.every(Boolean) ? subgraphs.reduce((sum, d) => sum + d!.waitNs, 0) / 1e6 / sent : undefined,
+          subgraphWaitMs:
+            sent && subgraphs.length && subgraphs.every(Boolean) ? subgraphs.reduce((sum, d) => sum + (d?.waitNs ?? 0), 0) / 1e6 / sent : undefined,
         };
         cells.push(cell);
         ctx.show(`${w.name} · ${g.name} · 1 conn`, r);
