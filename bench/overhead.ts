@@ -63,6 +63,8 @@ export interface OverheadResults {
   /** The same JS work's CPU time back to back and after a sleep, before and after the cells (wake-probe.ts). */
   wakeProbes?: WakeProbe[];
   baseline?: string;
+  /** The same cells with every subgraph replaced by its recording: the gateway's own overhead, the cores its. */
+  recorded?: OverheadResults & { served?: RecordedCounts };
   /** --profile: our gateway's CPU profile at 1 connection, one per workload (start-up left out). */
   profiles?: {
     workload: string;
@@ -73,6 +75,14 @@ export interface OverheadResults {
     byLayer?: Awaited<ReturnType<typeof cpuByLayer>>;
     file: string;
   }[];
+}
+
+/** What the recorded subgraphs (bench/recorded-subgraph.ts) served during the cells. */
+export interface RecordedCounts {
+  /** Answers from memory. */
+  fromMemory: number;
+  /** Requests they had not seen and sent on to the real subgraph (none once warmed up). */
+  fetched: number;
 }
 
 interface Context {
@@ -269,13 +279,84 @@ export async function overheadWorkload(
   return { cells, floor, replay, idleCpuMsPerSecond, wakeProbes };
 }
 
+/** The traces with every fetch's URL that of its subgraph's recording. */
+export function onRecordedSubgraphs(traces: Map<string, WorkloadTrace>, recorded: Record<string, string>): Map<string, WorkloadTrace> {
+  return new Map(
+    [...traces].map(([name, t]) => [
+      name,
+      { ...t, fetches: new Map([...t.fetches].map(([key, fetch]) => [key, { ...fetch, url: recorded[fetch.subgraph] ?? fetch.url }])) },
+    ]),
+  );
+}
+
+async function recordedCounts(recorders: Proc[]): Promise<RecordedCounts> {
+  const counts = await Promise.all(
+    recorders.map(async (p) => (await (await fetch(`http://127.0.0.1:${p.port}/__recorded`)).json()) as { hits: number; misses: number }),
+  );
+  return { fromMemory: counts.reduce((n, c) => n + c.hits, 0), fetched: counts.reduce((n, c) => n + c.misses, 0) };
+}
+
+/**
+ * overheadWorkload on recorded subgraphs. First every request the cells can send is recorded:
+ * each workload once per user through each gateway, and each captured subgraph request (the
+ * floors' and the replay's) once at its recording, so that during the cells nothing goes on to
+ * the real subgraphs (the counts say whether anything did).
+ */
+export async function recordedOverhead(
+  ctx: Context,
+  gateways: { name: string; proc: Proc }[],
+  recorders: Proc[],
+  workloads: Workload[],
+  traces: Map<string, WorkloadTrace>,
+  rounds: number,
+): Promise<OverheadResults & { served: RecordedCounts }> {
+  ctx.say('  recording: each workload once per user through each gateway, each captured subgraph request once...');
+  for (const g of gateways)
+    for (const w of workloads)
+      for (const token of w.tokens) {
+        const res = await fetch(g.proc.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: requestBody(w),
+        });
+        const answer = (await res.json()) as { errors?: unknown[] };
+        if (!res.ok || answer.errors) throw new Error(`recording ${w.name} through ${g.name}: ${res.status} ${JSON.stringify(answer.errors)}`);
+      }
+  const token = await ctx.serviceToken();
+  for (const t of traces.values())
+    for (const fetch_ of t.fetches.values())
+      for (const s of fetch_.samples) {
+        const res = await fetch(fetch_.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: s.authorization, [SERVICE_TOKEN_HEADER]: token },
+          body: s.body,
+        });
+        if (!res.ok) throw new Error(`recording a ${fetch_.subgraph} request: ${res.status}`);
+        await res.arrayBuffer();
+      }
+  const before = await recordedCounts(recorders);
+  ctx.say(`  recorded ${before.fetched} answers`);
+  const results = await overheadWorkload(ctx, gateways, workloads, traces, rounds);
+  const after = await recordedCounts(recorders);
+  const served = { fromMemory: after.fromMemory - before.fromMemory, fetched: after.fetched - before.fetched };
+  ctx.say(`  recorded subgraphs during the cells: ${served.fromMemory} answers from memory, ${served.fetched} sent on to the real subgraph`);
+  return { ...results, served };
+}
+
 const f = (n: number | undefined, digits = 2) => fixed(n, digits);
 
-export function overheadSection(r: OverheadResults | undefined): string[] {
+export function overheadSection(r: OverheadResults | undefined, recorded?: RecordedCounts): string[] {
   if (!r?.cells.length) return [];
   const lines = [
-    '## Gateway overhead at low load',
-    '',
+    ...(recorded
+      ? [
+          '## Gateway overhead at low load, on recorded subgraphs',
+          '',
+          `The same cells with each subgraph replaced by its recording (bench/recorded-subgraph.ts, a process per subgraph that answers from memory each request the real one answered before, keyed by caller and body): the subgraphs' answers cost tens of microseconds and next to no CPU, so the two cores are the gateway's, and what is left over the floors and the replay is the gateway's own. During the cells the recordings served ${recorded.fromMemory} answers from memory and sent ${recorded.fetched} on to the real subgraphs. "Subgraphs waiting" below is the recordings' wait for a core.`,
+          '',
+        ]
+      : []),
+    ...(recorded ? [] : ['## Gateway overhead at low load', '']),
     `One connection, back to back, per gateway; each round replays every subgraph fetch of our gateway straight at its subgraph (1 connection, the requests it sent) and takes the critical path of those p50s (sequence summed, parallel max). Overhead = gateway p50 − that round's critical path; medians over rounds. The plan replay sends the same requests from the bench in the plan's shape (sequences in turn, parallel fetches at once, no gateway): unlike the floors, its parallel fetches compete for the cores as they do behind the gateway.${r.baseline ? ` baseline: the gateway of ${r.baseline}, on the same subgraphs.` : ''}`,
     '',
     `Idle gateway CPU (no requests): ${Object.entries(r.idleCpuMsPerSecond)
@@ -340,6 +421,7 @@ export function overheadSection(r: OverheadResults | undefined): string[] {
     lines.push(`| ${w} | \`${k}\` | ${f(median(r.floor.filter((c) => c.workload === w && c.fetch === k).map((c) => c.p50)))} |`);
   }
   lines.push('');
+  if (r.recorded) lines.push(...overheadSection(r.recorded, r.recorded.served ?? { fromMemory: NaN, fetched: NaN }));
   for (const p of r.profiles ?? [])
     lines.push(...profileSection(`### Where our gateway spends its CPU at 1 connection: ${p.workload} (--profile, ${p.requests} requests)`, p));
   return lines;

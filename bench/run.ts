@@ -4,7 +4,7 @@ import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_TOKEN_HEADER, SUBGRAPHS, createServiceCredentials, portVariable, type SubgraphName } from '@fitsync/service-kit';
+import { SERVICE_TOKEN_HEADER, SUBGRAPHS, createServiceCredentials, portVariable, urlVariable, type SubgraphName } from '@fitsync/service-kit';
 import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testing';
 import { latencyChart } from './chart.js';
 import { BENCH_METRICS_TOKEN, cpuSeconds, diffCounters, readSubgraphCounters } from './counters.js';
@@ -16,7 +16,7 @@ import { cpuByLayer, selfTimeByPackage, topSelfTime } from './profile.js';
 import { INSPECTOR_LINE, Inspector } from './inspector.js';
 import { hungSubgraphWorkload, sameOperationWorkload, type HungResults, type SameOperationCell } from './resilience.js';
 import { deferWorkload, type DeferCell } from './defer.js';
-import { overheadWorkload, replayPlan, type OverheadResults } from './overhead.js';
+import { onRecordedSubgraphs, overheadWorkload, recordedOverhead, replayPlan, type OverheadResults } from './overhead.js';
 import { runSoak } from './soak.js';
 import { droppingReceiver, tracingEnv, tracingWorkload, type TracingCell } from './tracing.js';
 import { environment, extraReport, markdownReport, type BenchResults, type GatewayCell, type FloorCell } from './report.js';
@@ -174,21 +174,25 @@ async function main() {
     }
     if (opts.traceOnly) return;
     const credentials = createServiceCredentials('gateway', TEST_SERVICE_SECRET);
-    const floorCell = async (w: Workload, key: string, connections: number, durationSeconds: number): Promise<FloorCell> => {
-      const fetch = traces.get(w.name)!.fetches.get(key)!;
-      const token = await credentials.token();
-      const r = await runCell({
-        url: fetch.url,
-        connections,
-        durationSeconds,
-        headers: { [SERVICE_TOKEN_HEADER]: token },
-        next: () => {
-          const s = pick(fetch.samples);
-          return { body: s.body, headers: { authorization: s.authorization } };
-        },
-      });
-      return { workload: w.name, fetch: key, subgraph: fetch.subgraph, connections, ...r };
-    };
+    // One fetch of a workload's plan replayed at its subgraph (or, with the recorded traces, at its recorded subgraph).
+    const floorCellOf =
+      (of: Map<string, WorkloadTrace>) =>
+      async (w: Workload, key: string, connections: number, durationSeconds: number): Promise<FloorCell> => {
+        const fetch = of.get(w.name)!.fetches.get(key)!;
+        const token = await credentials.token();
+        const r = await runCell({
+          url: fetch.url,
+          connections,
+          durationSeconds,
+          headers: { [SERVICE_TOKEN_HEADER]: token },
+          next: () => {
+            const s = pick(fetch.samples);
+            return { body: s.body, headers: { authorization: s.authorization } };
+          },
+        });
+        return { workload: w.name, fetch: key, subgraph: fetch.subgraph, connections, ...r };
+      };
+    const floorCell = floorCellOf(traces);
     let sameOperation: SameOperationCell[] | undefined;
     let hungSubgraph: HungResults | undefined;
     let tracing: { cells: TracingCell[]; exportedBytes: number } | undefined;
@@ -198,24 +202,27 @@ async function main() {
       const wanted = only ?? ['same-operation', 'hung'];
       if (wanted.includes('overhead')) {
         const compared = [{ name: 'ours', proc: gateways.ours }];
-        if (opts.baseline || opts.baselineEnv) {
+        const withBaseline = Boolean(opts.baseline || opts.baselineEnv);
+        const startBaseline = async (name: string, subgraphEnv: NodeJS.ProcessEnv = {}) => {
           const dir = opts.baseline ?? ROOT;
-          const env = opts.baselineEnv ?? {};
-          const described = Object.entries(env)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ');
-          say(`overhead: also the gateway of ${dir}${described ? ` with ${described}` : ''} (baseline), on the same subgraphs`);
           const baseline = spawnService({
-            name: 'baseline',
+            name,
             entry: join(dir, 'gateway/src/index.ts'),
             portVariable: 'GATEWAY_PORT',
             path: '/graphql',
             cwd: dir,
-            env: { ...gatewayEnv, ...env },
+            env: { ...gatewayEnv, ...subgraphEnv, ...opts.baselineEnv },
           });
           procs.push(baseline);
           await waitUntil(baseline, graphqlProbe(baseline));
-          compared.push({ name: 'baseline', proc: baseline });
+          return baseline;
+        };
+        if (withBaseline) {
+          const described = Object.entries(opts.baselineEnv ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ');
+          say(`overhead: also the gateway of ${opts.baseline ?? ROOT}${described ? ` with ${described}` : ''} (baseline), on the same subgraphs`);
+          compared.push({ name: 'baseline', proc: await startBaseline('baseline') });
         }
         say(`overhead: 1 connection, ${opts.durationSeconds} s per cell, against each fetch replayed at its subgraph, ${opts.rounds} round(s)`);
         overhead = {
@@ -244,6 +251,42 @@ async function main() {
               .filter(Boolean)
               .join(' with ') || undefined,
         };
+        // The same cells again with each subgraph replaced by its recording (bench/recorded-subgraph.ts):
+        // answers from memory, next to no CPU, so the two cores are the gateway's and the overhead is its own.
+        say(`overhead on recorded subgraphs: each subgraph replaced by a process that answers from memory what the real one answered`);
+        const recorders = SUBGRAPHS.map((s) =>
+          spawnService({
+            name: `${s} (recorded)`,
+            entry: join(ROOT, 'bench/recorded-subgraph.ts'),
+            portVariable: 'RECORDED_PORT',
+            path: '/graphql',
+            cwd: ROOT,
+            env: { PATH: process.env.PATH, NODE_ENV: 'production', RECORDED_UPSTREAM: urls[s] },
+          }),
+        );
+        procs.push(...recorders);
+        await Promise.all(recorders.map((p) => p.listening));
+        const recordedUrls = Object.fromEntries(SUBGRAPHS.map((s, i) => [s, recorders[i].url])) as Record<SubgraphName, string>;
+        const recordedEnv = Object.fromEntries(SUBGRAPHS.map((s) => [urlVariable(s), recordedUrls[s]]));
+        const recordedTraces = onRecordedSubgraphs(traces, recordedUrls);
+        const onRecorded = [{ name: 'ours', proc: await startGateway('ours', 'ours (recorded)', [], recordedEnv) }];
+        if (withBaseline) onRecorded.push({ name: 'baseline', proc: await startBaseline('baseline (recorded)', recordedEnv) });
+        overhead.recorded = await recordedOverhead(
+          {
+            say,
+            show,
+            durationSeconds: opts.durationSeconds,
+            floorCell: floorCellOf(recordedTraces),
+            serviceToken: () => credentials.token(),
+            subgraphPids: recorders.map((p) => p.child.pid).filter((pid): pid is number => pid !== undefined),
+          },
+          onRecorded,
+          recorders,
+          workloads,
+          recordedTraces,
+          opts.rounds,
+        );
+        await Promise.all([...onRecorded.map((g) => g.proc), ...recorders].map((p) => p.stop()));
         if (opts.profile) {
           // Where the gateway's CPU per request goes at 1 connection: a gateway of its own, profiled over its
           // inspector (a loopback port of the kernel's choosing) while each workload runs, start-up left out.
