@@ -286,7 +286,7 @@ async function main() {
           recordedTraces,
           opts.rounds,
         );
-        await Promise.all([...onRecorded.map((g) => g.proc), ...recorders].map((p) => p.stop()));
+        await Promise.all(onRecorded.map((g) => g.proc.stop()));
         if (opts.profile) {
           // Where the gateway's CPU per request goes at 1 connection: a gateway of its own, profiled over its
           // inspector (a loopback port of the kernel's choosing) while each workload runs, start-up left out.
@@ -300,7 +300,8 @@ async function main() {
             path: '/graphql',
             cwd: ROOT,
             nodeArgs: ['--inspect=127.0.0.1:0'],
-            env: gatewayEnv,
+            // On the recorded subgraphs: the profile is then of the gateway's work alone, not of its waits for a core.
+            env: { ...gatewayEnv, ...recordedEnv },
             onLine: (line) => {
               const m = INSPECTOR_LINE.exec(line);
               if (m) found(m[1]);
@@ -340,6 +341,7 @@ async function main() {
           inspector.close();
           await profiled.stop();
         }
+        await Promise.all(recorders.map((p) => p.stop()));
       }
       if (wanted.includes('tracing')) {
         say('tracing: a second platform (five subgraphs and a gateway) with OTEL_EXPORTER_OTLP_ENDPOINT set, on the same data...');
