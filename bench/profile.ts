@@ -100,7 +100,7 @@ export function profileSection(
   const lines = [heading, ''];
   if (profile.byLayer)
     lines.push(
-      `By layer (\`writev\` ${pct(profile.byLayer.writevPercentOfBusy)}% of the busy time, mostly waiting for a core; the rest): ` +
+      `By layer (\`writev\` ${pct(profile.byLayer.writevPercentOfBusy)}% of the busy time: the kernel's loopback send, and any wait for a core before the thread comes back from it, which the scheduler's account above measures; the rest): ` +
         profile.byLayer.layers.map((l) => `${l.layer} ${pct(l.percent)}%`).join(', ') +
         '.',
       '',
