@@ -19,7 +19,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                      platform with OTEL_EXPORTER_OTLP_ENDPOINT set against the same platform without,
                      alternating, --rounds times. overhead (only when asked for): the gateway's own share of
                      each dashboard's latency at 1 connection, against its subgraph fetches replayed at 1
-                     connection in the same round, with CPU ms/req, --rounds times. defer (only when
+                     connection in the same round, with CPU ms/req, --rounds times; then the same on
+                     recorded subgraphs (answers from memory: the gateway's overhead alone), and with
+                     --profile its CPU profile there. defer (only when
                      asked for): the dashboards through our gateway with GATEWAY_DEFER_ENTITY_FETCHES on
                      against a second one with it off, at --connections and at 1 connection,
                      alternating, --rounds times, with subgraph requests/op and CPU ms/req
