@@ -126,10 +126,10 @@ export class ErrorTally {
   }
 }
 
-/** One line per kind: count, status, code, service, path, message. */
-export function describeKind(k: ErrorKind): string {
+/** One line per kind: count, status, code, service, path, message (and, for a soak, the minutes it was seen in). */
+export function describeKind(k: ErrorKind, { minutes = true }: { minutes?: boolean } = {}): string {
   const ops = Object.entries(k.byOperation)
     .map(([op, n]) => `${op} ${n}`)
     .join(', ');
-  return `${String(k.count).padStart(5)} × ${k.status || 'no answer'} ${k.code}${k.service ? ` (${k.service})` : ''}${k.path ? ` at ${k.path}` : ''}: ${k.message}  [minutes ${k.firstMinute}-${k.lastMinute}${ops ? `; ${ops}` : ''}]`;
+  return `${String(k.count).padStart(5)} × ${k.status || 'no answer'} ${k.code}${k.service ? ` (${k.service})` : ''}${k.path ? ` at ${k.path}` : ''}: ${k.message}  ${minutes ? `[minutes ${k.firstMinute}-${k.lastMinute}${ops ? `; ${ops}` : ''}]` : ''}`;
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 import { dirname, join } from 'node:path';
+import { describeKind, type ErrorKind } from './error-answers.js';
 import type { CellResult } from './load.js';
 import { profileSection, type HotFunction } from './profile.js';
 import type { HungResults, SameOperationCell } from './resilience.js';
@@ -22,6 +23,8 @@ export interface GatewayCell extends CellResult {
   sqlPerOp: number;
   /** SQL statements per request, by subgraph. */
   sqlBySubgraph: Record<string, number>;
+  /** The error answers by kind (what their first error entry says), with a few samples: only when there were any. */
+  errorKinds?: ErrorKind[];
 }
 
 export interface FloorCell extends CellResult {
@@ -184,6 +187,14 @@ export function markdownReport(r: BenchResults, chartFile: string): string {
           .join('; ')}; gateway CPU per request ${others.map((g) => `${g} ${ratiosByRound(here(g), here('ours'), (c) => c.cpuMsPerRequest)}`).join('; ')}.`,
         '',
       );
+    }
+    const withErrors = r.cells.filter((x) => x.workload === w.name && x.errorKinds?.length);
+    if (withErrors.length) {
+      lines.push('', 'Error answers, by kind (count × status, code, service, path, message of the first error entry):', '');
+      for (const x of withErrors)
+        for (const k of x.errorKinds!)
+          lines.push(`- ${LABEL[x.gateway]}${x.round !== undefined ? `, round ${x.round + 1}` : ''}: ${describeKind(k, { minutes: false }).trim()}`);
+      lines.push('');
     }
     const floorHere = r.floor.filter((x) => x.workload === w.name && x.connections === s.connections);
     for (const x of floorHere) {

@@ -9,6 +9,7 @@ import { TEST_JWT_SECRET, TEST_SERVICE_SECRET } from '@fitsync/service-kit/testi
 import { latencyChart } from './chart.js';
 import { BENCH_METRICS_TOKEN, cpuSeconds, diffCounters, readSubgraphCounters } from './counters.js';
 import { seedBenchData } from './data.js';
+import { describeKind, ErrorTally } from './error-answers.js';
 import { runCell, type CellResult } from './load.js';
 import { parseOptions } from './options.js';
 import { graphqlProbe, joinSubgraphs, spawnService, waitUntil, writeSupergraph, type Proc } from './processes.js';
@@ -132,10 +133,12 @@ async function main() {
     for (const g of opts.gateways) gateways[g] = await startGateway(g);
 
     const workloads = await buildWorkloads(gym, TEST_JWT_SECRET);
-    const show = (label: string, r: CellResult) =>
+    const show = (label: string, r: CellResult & { errorKinds?: GatewayCell['errorKinds'] }) => {
       say(
         `  ${label.padEnd(44)} ${r.rps.toFixed(1).padStart(8)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${r.errors + r.non2xx + r.graphqlErrors ? `  errors ${r.errors}/${r.non2xx}/${r.graphqlErrors}` : ''}`,
       );
+      for (const k of r.errorKinds ?? []) say(`    ${describeKind(k, { minutes: false }).trim()}`);
+    };
     const extraContext = {
       ports,
       say,
@@ -407,12 +410,14 @@ async function main() {
       const body = requestBody(w);
       const before = await readSubgraphCounters(ports);
       const cpu0 = await cpuSeconds(proc.child.pid);
+      const tally = new ErrorTally();
       const r = await runCell({
         url: proc.url,
         connections,
         durationSeconds,
         rate,
         next: () => ({ body, headers: { authorization: `Bearer ${pick(w.tokens)}` } }),
+        onError: (answer) => tally.add(answer, 0),
       });
       const cpu1 = await cpuSeconds(proc.child.pid);
       const d = diffCounters(before, await readSubgraphCounters(ports));
@@ -427,6 +432,7 @@ async function main() {
         cpuMsPerRequest: cpu0 !== undefined && cpu1 !== undefined && sent ? ((cpu1 - cpu0) * 1000) / sent : undefined,
         sqlPerOp: sent ? total(d.statements) / sent : 0,
         sqlBySubgraph: Object.fromEntries(Object.entries(d.statements).map(([s, n]) => [s, n / (sent || 1)])),
+        ...(tally.total ? { errorKinds: tally.kinds() } : {}),
       };
     };
     say('warming up (plans, JIT, connection pools)...');
