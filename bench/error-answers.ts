@@ -131,5 +131,5 @@ export function describeKind(k: ErrorKind, { minutes = true }: { minutes?: boole
   const ops = Object.entries(k.byOperation)
     .map(([op, n]) => `${op} ${n}`)
     .join(', ');
-  return `${String(k.count).padStart(5)} × ${k.status || 'no answer'} ${k.code}${k.service ? ` (${k.service})` : ''}${k.path ? ` at ${k.path}` : ''}: ${k.message}  ${minutes ? `[minutes ${k.firstMinute}-${k.lastMinute}${ops ? `; ${ops}` : ''}]` : ''}`;
+  return `${String(k.count).padStart(5)} × ${k.status || 'no answer'} ${k.code}${k.service ? ` (${k.service})` : ''}${k.path ? ` at ${k.path}` : ''}: ${k.message}${minutes ? `  [minutes ${k.firstMinute}-${k.lastMinute}${ops ? `; ${ops}` : ''}]` : ''}`;
 }

@@ -64,7 +64,7 @@ export interface OverheadResults {
   wakeProbes?: WakeProbe[];
   baseline?: string;
   /** The same cells with every subgraph replaced by its recording: the gateway's own overhead, the cores its. */
-  recorded?: OverheadResults & { served?: RecordedCounts };
+  recorded?: OverheadResults & { served: RecordedCounts };
   /** --profile: our gateway's CPU profile at 1 connection, one per workload (start-up left out). */
   profiles?: {
     workload: string;
@@ -352,11 +352,10 @@ export function overheadSection(r: OverheadResults | undefined, recorded?: Recor
       ? [
           '## Gateway overhead at low load, on recorded subgraphs',
           '',
-          `The same cells with each subgraph replaced by its recording (bench/recorded-subgraph.ts, a process per subgraph that answers from memory each request the real one answered before, keyed by caller and body): the subgraphs' answers cost tens of microseconds and next to no CPU, so the two cores are the gateway's, and what is left over the floors and the replay is the gateway's own. During the cells the recordings served ${recorded.fromMemory} answers from memory and sent ${recorded.fetched} on to the real subgraphs. "Subgraphs waiting" below is the recordings' wait for a core.`,
+          `The same cells with each subgraph replaced by its recording (bench/recorded-subgraph.ts, a process per subgraph that answers from memory each request the real one answered before, keyed by caller and body): the subgraphs' answers cost next to no CPU (their round trips are the floors below), so the two cores are the gateway's, and what is left over the floors and the replay is the gateway's own. During the cells the recordings served ${recorded.fromMemory} answers from memory and sent ${recorded.fetched} on to the real subgraphs. "Subgraphs waiting" below is the recordings' wait for a core.`,
           '',
         ]
-      : []),
-    ...(recorded ? [] : ['## Gateway overhead at low load', '']),
+      : ['## Gateway overhead at low load', '']),
     `One connection, back to back, per gateway; each round replays every subgraph fetch of our gateway straight at its subgraph (1 connection, the requests it sent) and takes the critical path of those p50s (sequence summed, parallel max). Overhead = gateway p50 − that round's critical path; medians over rounds. The plan replay sends the same requests from the bench in the plan's shape (sequences in turn, parallel fetches at once, no gateway): unlike the floors, its parallel fetches compete for the cores as they do behind the gateway.${r.baseline ? ` baseline: the gateway of ${r.baseline}, on the same subgraphs.` : ''}`,
     '',
     `Idle gateway CPU (no requests): ${Object.entries(r.idleCpuMsPerSecond)
@@ -421,7 +420,7 @@ export function overheadSection(r: OverheadResults | undefined, recorded?: Recor
     lines.push(`| ${w} | \`${k}\` | ${f(median(r.floor.filter((c) => c.workload === w && c.fetch === k).map((c) => c.p50)))} |`);
   }
   lines.push('');
-  if (r.recorded) lines.push(...overheadSection(r.recorded, r.recorded.served ?? { fromMemory: NaN, fetched: NaN }));
+  if (r.recorded) lines.push(...overheadSection(r.recorded, r.recorded.served));
   for (const p of r.profiles ?? [])
     lines.push(...profileSection(`### Where our gateway spends its CPU at 1 connection: ${p.workload} (--profile, ${p.requests} requests)`, p));
   return lines;

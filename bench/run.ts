@@ -137,7 +137,7 @@ async function main() {
       say(
         `  ${label.padEnd(44)} ${r.rps.toFixed(1).padStart(8)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${r.errors + r.non2xx + r.graphqlErrors ? `  errors ${r.errors}/${r.non2xx}/${r.graphqlErrors}` : ''}`,
       );
-      for (const k of r.errorKinds ?? []) say(`    ${describeKind(k, { minutes: false }).trim()}`);
+      for (const k of r.errorKinds ?? []) say(`  ${describeKind(k, { minutes: false })}`);
     };
     const extraContext = {
       ports,
@@ -204,6 +204,15 @@ async function main() {
     const extras = async () => {
       const wanted = only ?? ['same-operation', 'hung'];
       if (wanted.includes('overhead')) {
+        // What the overhead cells need: the floors (at the subgraphs the gateway is on) and the subgraph processes, for their schedulers' account.
+        const overheadContext = (floorCell: ReturnType<typeof floorCellOf>, subgraphs: Proc[]) => ({
+          say,
+          show,
+          durationSeconds: opts.durationSeconds,
+          floorCell,
+          serviceToken: () => credentials.token(),
+          subgraphPids: subgraphs.map((p) => p.child.pid).filter((pid): pid is number => pid !== undefined),
+        });
         const compared = [{ name: 'ours', proc: gateways.ours }];
         const withBaseline = Boolean(opts.baseline || opts.baselineEnv);
         const startBaseline = async (name: string, subgraphEnv: NodeJS.ProcessEnv = {}) => {
@@ -229,20 +238,7 @@ async function main() {
         }
         say(`overhead: 1 connection, ${opts.durationSeconds} s per cell, against each fetch replayed at its subgraph, ${opts.rounds} round(s)`);
         overhead = {
-          ...(await overheadWorkload(
-            {
-              say,
-              show,
-              durationSeconds: opts.durationSeconds,
-              floorCell,
-              serviceToken: () => credentials.token(),
-              subgraphPids: subgraphProcs.map((p) => p.child.pid).filter((pid): pid is number => pid !== undefined),
-            },
-            compared,
-            workloads,
-            traces,
-            opts.rounds,
-          )),
+          ...(await overheadWorkload(overheadContext(floorCell, subgraphProcs), compared, workloads, traces, opts.rounds)),
           baseline:
             [
               opts.baseline ?? (opts.baselineEnv ? 'this checkout' : undefined),
@@ -275,14 +271,7 @@ async function main() {
         const onRecorded = [{ name: 'ours', proc: await startGateway('ours', 'ours (recorded)', [], recordedEnv) }];
         if (withBaseline) onRecorded.push({ name: 'baseline', proc: await startBaseline('baseline (recorded)', recordedEnv) });
         overhead.recorded = await recordedOverhead(
-          {
-            say,
-            show,
-            durationSeconds: opts.durationSeconds,
-            floorCell: floorCellOf(recordedTraces),
-            serviceToken: () => credentials.token(),
-            subgraphPids: recorders.map((p) => p.child.pid).filter((pid): pid is number => pid !== undefined),
-          },
+          overheadContext(floorCellOf(recordedTraces), recorders),
           onRecorded,
           recorders,
           workloads,
