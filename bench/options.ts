@@ -29,6 +29,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --baseline-env K=V[,K=V...]  with --only overhead: the baseline gateway's environment over ours (e.g.
                      NODE_OPTIONS=--max-semi-space-size=64); without --baseline, this checkout's gateway
                      under that environment is the baseline
+  --peers            with --only overhead: also plain @apollo/gateway and Hive Gateway on the recorded
+                     subgraphs beside ours (the recordings keep what each of them asks)
   --soak             the long run instead: dashboards, mutations and --subscribers graphql-ws
                      subscribers against the platform for --minutes, memory and handles of every
                      process each minute
@@ -60,6 +62,8 @@ export interface BenchOptions {
   baseline?: string;
   /** --baseline-env: variables set for the baseline gateway only. */
   baselineEnv?: Record<string, string>;
+  /** --peers: plain @apollo/gateway and Hive Gateway beside ours on the recorded subgraphs (--only overhead). */
+  peers: boolean;
   soak?: { minutes: number; subscribers: number; rate: number; heapSnapshots?: string };
 }
 
@@ -85,6 +89,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
       only: { type: 'string' },
       baseline: { type: 'string' },
       'baseline-env': { type: 'string' },
+      peers: { type: 'boolean', default: false },
       soak: { type: 'boolean', default: false },
       minutes: { type: 'string' },
       subscribers: { type: 'string' },
@@ -112,6 +117,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
   for (const o of only ?? []) if (!EXTRA_WORKLOADS.includes(o)) fail(`--only: unknown workload ${o} (${EXTRA_WORKLOADS.join(', ')})`);
   if (values.baseline !== undefined && !only?.includes('overhead')) fail('--baseline belongs to --only overhead');
   if (values['baseline-env'] !== undefined && !only?.includes('overhead')) fail('--baseline-env belongs to --only overhead');
+  if (values.peers && !only?.includes('overhead')) fail('--peers belongs to --only overhead');
   const baselineEnv =
     values['baseline-env'] === undefined
       ? undefined
@@ -140,6 +146,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
     only,
     baseline: values.baseline,
     baselineEnv,
+    peers: values.peers,
     soak: values.soak
       ? {
           minutes: num('minutes', values.minutes, 15, 1),

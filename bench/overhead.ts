@@ -94,6 +94,8 @@ interface Context {
   serviceToken(): Promise<string>;
   /** The subgraph processes, for their schedulers' account (mainThread). */
   subgraphPids?: number[];
+  /** Requests the subgraphs have answered so far (the recordings count them): fetches/op for any gateway, not only ours. */
+  subgraphRequests?: () => Promise<number>;
 }
 
 /**
@@ -160,9 +162,10 @@ const percentile = (xs: number[], p: number) => {
 
 const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
 
-/** Count and sum of the gateway's subgraph request histogram. */
-async function fetchHistogram(proc: Proc): Promise<{ count: number; seconds: number }> {
-  const text = await readMetrics(proc.port);
+/** Count and sum of the gateway's subgraph request histogram; undefined for a gateway without it (the peers serve no /metrics). */
+async function fetchHistogram(proc: Proc): Promise<{ count: number; seconds: number } | undefined> {
+  const text = await readMetrics(proc.port).catch(() => undefined);
+  if (text === undefined) return undefined;
   let count = 0;
   let seconds = 0;
   for (const line of text.split('\n')) {
@@ -232,6 +235,7 @@ export async function overheadWorkload(
       for (const g of order) {
         const body = requestBody(w);
         const h0 = await fetchHistogram(g.proc);
+        const served0 = await ctx.subgraphRequests?.();
         const cpu0 = await cpuSeconds(g.proc.child.pid);
         // The gateway's main thread first, then each subgraph's.
         const readSched = () => Promise.all([g.proc.child.pid, ...(ctx.subgraphPids ?? [])].map(schedStat));
@@ -245,9 +249,11 @@ export async function overheadWorkload(
         const cpu1 = await cpuSeconds(g.proc.child.pid);
         const [sched, ...subgraphs] = (await readSched()).map((after, i) => schedDelta(sched0[i], after));
         const h1 = await fetchHistogram(g.proc);
+        const served1 = await ctx.subgraphRequests?.();
         const sent = r.requests + r.non2xx;
         const perAnswer = (s: SchedStat) => ({ runMs: s.runNs / 1e6 / sent, waitMs: s.waitNs / 1e6 / sent, slices: s.slices / sent });
-        const fetches = h1.count - h0.count;
+        const timed = h0 && h1 ? { count: h1.count - h0.count, seconds: h1.seconds - h0.seconds } : undefined;
+        const fetches = served0 !== undefined && served1 !== undefined ? served1 - served0 : timed?.count;
         const cell: OverheadCell = {
           gateway: g.name,
           workload: w.name,
@@ -256,8 +262,8 @@ export async function overheadWorkload(
           cpuMsPerRequest: cpu0 !== undefined && cpu1 !== undefined && sent ? ((cpu1 - cpu0) * 1000) / sent : undefined,
           criticalPathMs: cp,
           replayMs: replayCell.p50,
-          subgraphRequestsPerOp: sent ? fetches / sent : undefined,
-          subgraphMsPerRequest: fetches ? ((h1.seconds - h0.seconds) * 1000) / fetches : undefined,
+          subgraphRequestsPerOp: sent && fetches !== undefined ? fetches / sent : undefined,
+          subgraphMsPerRequest: timed?.count ? (timed.seconds * 1000) / timed.count : undefined,
           mainThread: sched && sent ? perAnswer(sched) : undefined,
           subgraphWaitMs:
             sent && subgraphs.length && subgraphs.every(Boolean) ? subgraphs.reduce((sum, d) => sum + (d?.waitNs ?? 0), 0) / 1e6 / sent : undefined,
@@ -265,7 +271,7 @@ export async function overheadWorkload(
         cells.push(cell);
         ctx.show(`${w.name} · ${g.name} · 1 conn`, r);
         ctx.say(
-          `    overhead ${(r.p50 - cp).toFixed(2)} ms over the critical path, ${(r.p50 - replayCell.p50).toFixed(2)} ms over the replay; CPU ${cell.cpuMsPerRequest?.toFixed(2)} ms/req, ${cell.subgraphRequestsPerOp?.toFixed(1)} fetches/op of ${cell.subgraphMsPerRequest?.toFixed(2)} ms${
+          `    overhead ${(r.p50 - cp).toFixed(2)} ms over the critical path, ${(r.p50 - replayCell.p50).toFixed(2)} ms over the replay; CPU ${cell.cpuMsPerRequest?.toFixed(2)} ms/req, ${cell.subgraphRequestsPerOp?.toFixed(1)} fetches/op${cell.subgraphMsPerRequest !== undefined ? ` of ${cell.subgraphMsPerRequest.toFixed(2)} ms` : ''}${
             cell.mainThread
               ? `; main thread ${cell.mainThread.runMs.toFixed(2)} ms on a core, ${cell.mainThread.waitMs.toFixed(2)} ms waiting for one, ${cell.mainThread.slices.toFixed(1)} slices/req`
               : ''
@@ -336,7 +342,14 @@ export async function recordedOverhead(
       }
   const before = await recordedCounts(recorders);
   ctx.say(`  recorded ${before.fetched} answers`);
-  const results = await overheadWorkload(ctx, gateways, workloads, traces, rounds);
+  const counted: Context = {
+    ...ctx,
+    subgraphRequests: async () => {
+      const c = await recordedCounts(recorders);
+      return c.fromMemory + c.fetched;
+    },
+  };
+  const results = await overheadWorkload(counted, gateways, workloads, traces, rounds);
   const after = await recordedCounts(recorders);
   const served = { fromMemory: after.fromMemory - before.fromMemory, fetched: after.fetched - before.fetched };
   ctx.say(`  recorded subgraphs during the cells: ${served.fromMemory} answers from memory, ${served.fetched} sent on to the real subgraph`);
@@ -352,7 +365,11 @@ export function overheadSection(r: OverheadResults | undefined, recorded?: Recor
       ? [
           '## Gateway overhead at low load, on recorded subgraphs',
           '',
-          `The same cells with each subgraph replaced by its recording (bench/recorded-subgraph.ts, a process per subgraph that answers from memory each request the real one answered before, keyed by caller and body): the subgraphs' answers cost next to no CPU (their round trips are the floors below), so the two cores are the gateway's, and what is left over the floors and the replay is the gateway's own. During the cells the recordings served ${recorded.fromMemory} answers from memory and sent ${recorded.fetched} on to the real subgraphs. "Subgraphs waiting" below is the recordings' wait for a core.`,
+          `The same cells with each subgraph replaced by its recording (bench/recorded-subgraph.ts, a process per subgraph that answers from memory each request the real one answered before, keyed by caller and body): the subgraphs' answers cost next to no CPU (their round trips are the floors below), so the two cores are the gateway's, and what is left over the floors and the replay is the gateway's own. During the cells the recordings served ${recorded.fromMemory} answers from memory and sent ${recorded.fetched} on to the real subgraphs. "Subgraphs waiting" below is the recordings' wait for a core.${
+            r.cells.some((c) => c.gateway === 'apollo' || c.gateway === 'hive')
+              ? " apollo is plain @apollo/gateway and hive is Hive Gateway (--peers), on a supergraph with the recordings' URLs; fetches/op is counted by the recordings for every gateway. The floors, critical path and replay are of our gateway's fetches, not theirs: between gateways, compare CPU per request and p50."
+              : ''
+          }`,
           '',
         ]
       : ['## Gateway overhead at low load', '']),
@@ -373,7 +390,13 @@ export function overheadSection(r: OverheadResults | undefined, recorded?: Recor
     '| workload | gateway | rounds | p50 ms | critical path ms | overhead ms | plan replay p50 ms | overhead over replay ms | gateway CPU ms/req | fetches/op | fetch ms (gateway-timed) |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  const keys = [...new Set(r.cells.map((c) => `${c.workload}\u0000${c.gateway}`))];
+  // Workloads in the order they ran, gateways in a fixed order within each (the cells ran rotated).
+  const gatewayOrder = ['ours', 'baseline', 'apollo', 'hive'];
+  const rank = (g: string) => (gatewayOrder.indexOf(g) + gatewayOrder.length + 1) % (gatewayOrder.length + 1);
+  const workloadsRun = [...new Set(r.cells.map((c) => c.workload))];
+  const keys = workloadsRun.flatMap((w) =>
+    [...new Set(r.cells.filter((c) => c.workload === w).map((c) => c.gateway))].sort((a, b) => rank(a) - rank(b)).map((g) => `${w}\u0000${g}`),
+  );
   for (const key of keys) {
     const [w, g] = key.split('\u0000');
     const cs = r.cells.filter((c) => c.workload === w && c.gateway === g);

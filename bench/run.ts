@@ -270,6 +270,15 @@ async function main() {
         const recordedTraces = onRecordedSubgraphs(traces, recordedUrls);
         const onRecorded = [{ name: 'ours', proc: await startGateway('ours', 'ours (recorded)', [], recordedEnv) }];
         if (withBaseline) onRecorded.push({ name: 'baseline', proc: await startBaseline('baseline (recorded)', recordedEnv) });
+        if (opts.peers) {
+          // The peers take their subgraph URLs from the supergraph: one composed with the recordings' URLs.
+          const recordedSupergraph = join(scratch, 'supergraph-recorded.graphql');
+          await writeSupergraph(ROOT, recordedUrls, recordedSupergraph);
+          for (const peer of ['apollo', 'hive'] as const) {
+            say(`overhead on recorded subgraphs: also ${GATEWAY_LABELS[peer]} (${peer})`);
+            onRecorded.push({ name: peer, proc: await startGateway(peer, `${peer} (recorded)`, [], { SUPERGRAPH_PATH: recordedSupergraph }) });
+          }
+        }
         overhead.recorded = await recordedOverhead(
           overheadContext(floorCellOf(recordedTraces), recorders),
           onRecorded,
